@@ -1,0 +1,267 @@
+"""The event envelope, its canonical form, and one validator per kind.
+
+Validation here is stateless: types, enums, lengths, NFC, ids. What depends on
+state (does the household exist? is the name allowed?) lives in projection.py.
+Every failure is an InvalidEvent with a short code and a sentence, because the
+reason travels back to the volunteer who has to correct it.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, Callable, Iterable
+
+from . import vocabulary as v
+from .ids import is_uuid
+from .text import is_nfc, normalize_tree
+
+PROTOCOL = 1  # the request-level "schema"
+SCHEMA = 1  # an event's data schema
+MAX_BATCH = 500
+MAX_DEVICE_ID = 64
+ENVELOPE = ("id", "device_id", "seq", "kind", "entity", "base", "at", "data", "schema")
+
+MAX_ADDRESS = 120
+MAX_LABEL = 80
+MAX_NOTE = 280
+MAX_HAMLET_NAME = 80
+MIN_BIRTH_YEAR = 1900
+MAX_BIRTH_YEAR = 2100
+GENERIC_LABEL = re.compile(r"^Người \d{1,3}$")
+
+
+class InvalidEvent(ValueError):
+    def __init__(self, code: str, detail: str) -> None:
+        super().__init__(f"{code}: {detail}")
+        self.code = code
+        self.detail = detail
+
+
+# ---- field checks: each returns nothing or raises InvalidEvent ----------------
+
+Check = Callable[[str, Any], None]
+
+
+def _text(max_len: int, allow_empty: bool = False) -> Check:
+    def check(name: str, value: Any) -> None:
+        if not isinstance(value, str):
+            raise InvalidEvent("bad_type", f"{name} must be text")
+        if not is_nfc(value):
+            raise InvalidEvent("not_nfc", f"{name} must be NFC-normalised text")
+        if not allow_empty and not value.strip():
+            raise InvalidEvent("empty", f"{name} must not be empty")
+        if len(value) > max_len:
+            raise InvalidEvent("too_long", f"{name} is longer than {max_len} characters")
+        if any(ord(ch) < 32 and ch not in "\n\t" for ch in value):
+            raise InvalidEvent("bad_text", f"{name} contains control characters")
+    return check
+
+
+def _code(vocab: v.Vocabulary) -> Check:
+    def check(name: str, value: Any) -> None:
+        if not isinstance(value, str) or value not in vocab:
+            raise InvalidEvent("bad_code", f"{name} must be one of {', '.join(vocab.codes)}; got {value!r}")
+    return check
+
+
+def _codes(vocab: v.Vocabulary) -> Check:
+    def check(name: str, value: Any) -> None:
+        if not isinstance(value, list):
+            raise InvalidEvent("bad_type", f"{name} must be a list")
+        for item in value:
+            _code(vocab)(name, item)
+        if len(set(value)) != len(value):
+            raise InvalidEvent("duplicate", f"{name} has duplicates")
+    return check
+
+
+def _uuid(name: str, value: Any) -> None:
+    if not is_uuid(value):
+        raise InvalidEvent("bad_id", f"{name} must be a lowercase UUID")
+
+
+def _uuids(name: str, value: Any) -> None:
+    if not isinstance(value, list):
+        raise InvalidEvent("bad_type", f"{name} must be a list")
+    for item in value:
+        _uuid(name, item)
+    if len(set(value)) != len(value):
+        raise InvalidEvent("duplicate", f"{name} has duplicates")
+    if len(value) > 50:
+        raise InvalidEvent("too_long", f"{name} lists more than 50 people")
+
+
+def _birth_year(name: str, value: Any) -> None:
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidEvent("bad_type", f"{name} must be a whole number or null")
+    if not MIN_BIRTH_YEAR <= value <= MAX_BIRTH_YEAR:
+        raise InvalidEvent("out_of_range", f"{name} must be between {MIN_BIRTH_YEAR} and {MAX_BIRTH_YEAR}")
+
+
+def _iso_date(nullable: bool) -> Check:
+    def check(name: str, value: Any) -> None:
+        if value is None and nullable:
+            return
+        if not isinstance(value, str):
+            raise InvalidEvent("bad_type", f"{name} must be a date YYYY-MM-DD")
+        try:
+            date.fromisoformat(value)
+        except ValueError:
+            raise InvalidEvent("bad_date", f"{name} must be a date YYYY-MM-DD") from None
+        if len(value) != 10:
+            raise InvalidEvent("bad_date", f"{name} must be a date YYYY-MM-DD")
+    return check
+
+
+def _commune(name: str, value: Any) -> None:
+    from .areas import is_commune_code  # the list is large: load it only when needed
+    if not isinstance(value, str) or not is_commune_code(value):
+        raise InvalidEvent("unknown_commune", f"{name} must be an official 5-digit commune code; got {value!r}")
+
+
+def _device_ref(name: str, value: Any) -> None:
+    if value is None:
+        return
+    if not isinstance(value, str) or not value or len(value) > MAX_DEVICE_ID:
+        raise InvalidEvent("bad_type", f"{name} must be a device id or null")
+
+
+def _any_json(name: str, value: Any) -> None:
+    """conflict.resolved carries a value checked against its field in projection."""
+
+
+FIELDS: dict[str, Check] = {}  # field name -> check, for conflict.resolved
+
+
+@dataclass(frozen=True)
+class KindSpec:
+    kind: str
+    entity_type: str  # "" = the type of the existing entity (conflict.resolved)
+    fields: dict[str, Check]
+    creates: bool  # every field required, the entity must be new
+
+    def check_data(self, data: Any) -> None:
+        if not isinstance(data, dict):
+            raise InvalidEvent("bad_type", "data must be an object")
+        unknown = sorted(set(data) - set(self.fields))
+        if unknown:
+            raise InvalidEvent("unknown_field", f"{self.kind} has no field {', '.join(unknown)}")
+        if self.creates:
+            missing = sorted(set(self.fields) - set(data))
+            if missing:
+                raise InvalidEvent("missing_field", f"{self.kind} needs {', '.join(missing)}")
+        elif not data:
+            raise InvalidEvent("empty", f"{self.kind} changes nothing")
+        for name, value in data.items():
+            self.fields[name](name, value)
+
+
+HAMLET_FIELDS = {"name": _text(MAX_HAMLET_NAME), "kind": _code(v.HAMLET_KIND),
+                 "valid_to": _iso_date(nullable=True)}
+HOUSEHOLD_FIELDS = {"address": _text(MAX_ADDRESS), "consent": _code(v.CONSENT), "hamlet_id": _uuid}
+PERSON_FIELDS = {"label": _text(MAX_LABEL), "birth_year": _birth_year, "presence": _code(v.PRESENCE),
+                 "card": _code(v.CARD), "vneid": _code(v.VNEID)}
+
+KINDS: dict[str, KindSpec] = {spec.kind: spec for spec in (
+    KindSpec("hamlet.created", "hamlet", {"commune": _commune, **HAMLET_FIELDS,
+                                          "valid_from": _iso_date(nullable=False)}, creates=True),
+    KindSpec("hamlet.updated", "hamlet", HAMLET_FIELDS, creates=False),
+    KindSpec("household.created", "household", HOUSEHOLD_FIELDS, creates=True),
+    KindSpec("household.updated", "household", HOUSEHOLD_FIELDS, creates=False),
+    KindSpec("person.added", "person", {"household_id": _uuid, **PERSON_FIELDS}, creates=True),
+    KindSpec("person.updated", "person", {**PERSON_FIELDS, "blockers": _codes(v.BLOCKERS)}, creates=False),
+    KindSpec("visit.recorded", "visit", {"household_id": _uuid, "outcome": _code(v.OUTCOME),
+                                         "actions": _codes(v.ACTIONS), "people_helped": _uuids,
+                                         "note": _text(MAX_NOTE, allow_empty=True)}, creates=True),
+    KindSpec("review.decided", "visit", {"decision": _code(v.DECISION),
+                                         "comment": _text(MAX_NOTE, allow_empty=True)}, creates=True),
+    KindSpec("assignment.set", "household", {"device_id": _device_ref}, creates=True),
+    KindSpec("conflict.resolved", "", {"field": _text(40), "value": _any_json}, creates=True),
+)}
+
+# Fields that a person may change later, and so may conflict: by entity type.
+UPDATABLE: dict[str, dict[str, Check]] = {
+    "hamlet": HAMLET_FIELDS,
+    "household": HOUSEHOLD_FIELDS,
+    "person": KINDS["person.updated"].fields,
+}
+
+
+# ---- the envelope ---------------------------------------------------------------
+
+def check_envelope_keys(event: Any) -> None:
+    """What the server needs before it can even quarantine: an object with device and seq."""
+    if not isinstance(event, dict):
+        raise InvalidEvent("bad_type", "each event must be an object")
+    if not isinstance(event.get("device_id"), str) or not event["device_id"]:
+        raise InvalidEvent("bad_device_id", "device_id must be text")
+    seq = event.get("seq")
+    if isinstance(seq, bool) or not isinstance(seq, int) or seq < 1:
+        raise InvalidEvent("bad_seq", "seq must be a whole number from 1")
+
+
+def check_event(event: dict[str, Any]) -> None:
+    """Stateless validation of one event: envelope and data."""
+    check_envelope_keys(event)
+    missing = [key for key in ENVELOPE if key not in event]
+    if missing:
+        raise InvalidEvent("missing_field", f"event needs {', '.join(missing)}")
+    extra = sorted(set(event) - set(ENVELOPE))
+    if extra:
+        raise InvalidEvent("unknown_field", f"event has no field {', '.join(extra)}")
+    if event["schema"] != SCHEMA or isinstance(event["schema"], bool):
+        raise InvalidEvent("unknown_schema", f"event schema {event['schema']!r} is not known here (this side knows {SCHEMA})")
+    _uuid("id", event["id"])
+    _uuid("entity", event["entity"])
+    if len(event["device_id"]) > MAX_DEVICE_ID:
+        raise InvalidEvent("bad_device_id", "device_id is too long")
+    base = event["base"]
+    if base is not None and (isinstance(base, bool) or not isinstance(base, int) or base < 0):
+        raise InvalidEvent("bad_base", "base must be a server version (a whole number) or null")
+    parse_at(event["at"])
+    spec = KINDS.get(event["kind"]) if isinstance(event["kind"], str) else None
+    if spec is None:
+        raise InvalidEvent("unknown_kind", f"unknown event kind {event['kind']!r}")
+    spec.check_data(event["data"])
+
+
+def parse_at(value: Any) -> datetime:
+    if not isinstance(value, str):
+        raise InvalidEvent("bad_time", "at must be an ISO 8601 time with its offset")
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise InvalidEvent("bad_time", "at must be an ISO 8601 time with its offset") from None
+    if parsed.tzinfo is None:
+        raise InvalidEvent("bad_time", "at must carry its UTC offset")
+    return parsed
+
+
+def normalize(event: dict[str, Any]) -> dict[str, Any]:
+    """NFC every text in the event: done before it is compared or stored."""
+    return normalize_tree(event)  # type: ignore[return-value]
+
+
+def canonical(event: dict[str, Any]) -> str:
+    """The one spelling of an event: sorted keys, no spaces, NFC, UTF-8 text."""
+    body = {key: event[key] for key in ENVELOPE if key in event}
+    return json.dumps(normalize_tree(body), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def digest(canonicals: Iterable[str]) -> str:
+    """SHA-256 over the acknowledged events in seq order, one canonical line each."""
+    h = hashlib.sha256()
+    for line in canonicals:
+        h.update(line.encode("utf-8"))
+        h.update(b"\n")
+    return h.hexdigest()
+
+
+def generic_label(n: int) -> str:
+    """A declined household's people are "Người 1", "Người 2" …: counted, never named."""
+    return f"Người {n}"

@@ -1,0 +1,295 @@
+"""State as a projection of events.
+
+The server applies events in cursor order; a device applies the server's events
+in cursor order and then its own pending ones on top, entity by entity. Both run
+this one function, so they compute the same state from the same events.
+
+Field-level conflicts (after ODK Entities): an update of a field that another
+device changed at a version the updater had not seen (its `base` is older) is
+applied in arrival order and *also* reported as a Conflict for a leader to
+settle. Updates of different fields merge silently.
+"""
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Callable
+
+from . import vocabulary as v
+from .events import GENERIC_LABEL, KINDS, UPDATABLE, InvalidEvent, parse_at
+
+CREATES = frozenset({"hamlet.created", "household.created", "person.added", "visit.recorded"})
+
+
+@dataclass
+class Entity:
+    id: str
+    type: str  # hamlet | household | person | visit
+    hamlet_id: str | None  # the scope it lives in: a hamlet is its own
+    parent_id: str | None  # a person's or a visit's household
+    data: dict[str, Any]
+    version: int | None = None  # cursor of the last server event applied
+    meta: dict[str, list[Any]] = field(default_factory=dict)  # field -> [version, device_id, event_id]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"data": self.data, "version": self.version, "meta": self.meta}
+
+    @classmethod
+    def from_json(cls, id: str, type: str, hamlet_id: str | None, parent_id: str | None,
+                  body: dict[str, Any]) -> Entity:
+        return cls(id, type, hamlet_id, parent_id, body["data"], body.get("version"), body.get("meta", {}))
+
+    def copy(self) -> Entity:
+        return Entity(self.id, self.type, self.hamlet_id, self.parent_id, copy.deepcopy(self.data),
+                      self.version, copy.deepcopy(self.meta))
+
+
+@dataclass(frozen=True)
+class Conflict:
+    entity: str
+    field: str
+    earlier: dict[str, Any]  # {"value", "version", "device_id", "event"}
+    later: dict[str, Any]
+
+
+@dataclass
+class Outcome:
+    hamlet_id: str | None  # the scope the event belongs to (pull, permissions)
+    changed: dict[str, Entity]  # new state of every entity the event touched
+    conflicts: list[Conflict] = field(default_factory=list)
+    resolved: list[tuple[str, str]] = field(default_factory=list)  # (entity, field)
+    moved: tuple[str, str | None, str] | None = None  # (household, old hamlet, new hamlet)
+
+
+Lookup = Callable[[str], "Entity | None"]
+
+
+def needs(event: dict[str, Any]) -> set[str]:
+    """The entity ids apply() will look up: a store loads them in one query per batch."""
+    data = event["data"]
+    ids = {event["entity"]}
+    for key in ("hamlet_id", "household_id"):
+        if isinstance(data.get(key), str):
+            ids.add(data[key])
+    if isinstance(data.get("people_helped"), list):
+        ids.update(p for p in data["people_helped"] if isinstance(p, str))
+    return ids
+
+
+def apply(event: dict[str, Any], version: int | None, lookup: Lookup) -> Outcome:
+    """Apply one validated event; raise InvalidEvent when the state forbids it.
+
+    `version` is the event's server cursor, or None for a device's pending event.
+    Entities returned are copies: the caller's state is untouched on rejection.
+    """
+    kind = event["kind"]
+    current = lookup(event["entity"])
+    if kind in CREATES:
+        if current is not None:
+            raise InvalidEvent("exists", f"{kind}: entity {event['entity']} already exists")
+    elif current is None:
+        raise InvalidEvent("unknown_entity", f"{kind}: entity {event['entity']} does not exist here")
+    else:
+        expected = KINDS[kind].entity_type
+        if expected and current.type != expected:
+            raise InvalidEvent("wrong_entity", f"{kind} applies to a {expected}, not a {current.type}")
+    return _APPLY[kind](event, version, current, lookup)
+
+
+# ---- helpers --------------------------------------------------------------------
+
+def _stamp(entity: Entity, event: dict[str, Any], version: int | None, fields: list[str]) -> None:
+    for name in fields:
+        entity.meta[name] = [version, event["device_id"], event["id"]]
+    if version is not None:
+        entity.version = version
+
+
+def _require(lookup: Lookup, entity_id: str, type_: str, what: str) -> Entity:
+    found = lookup(entity_id)
+    if found is None or found.type != type_:
+        raise InvalidEvent("unknown_" + type_, f"{what} {entity_id} is not a known {type_}")
+    return found
+
+
+def _check_hamlet_open(hamlet: Entity, at: str) -> None:
+    valid_to = hamlet.data.get("valid_to")
+    if valid_to and parse_at(at).date() > date.fromisoformat(valid_to):
+        raise InvalidEvent("hamlet_closed", f"hamlet {hamlet.data['name']} closed on {valid_to}")
+
+
+def _check_label(label: str, household: Entity) -> None:
+    if household.data.get("consent") == "declined" and not GENERIC_LABEL.match(label):
+        raise InvalidEvent("consent_declined",
+                           "this household declined: its people are counted as 'Người 1', 'Người 2' …, never named")
+
+
+def _check_age_rules(person: Entity, at: str) -> None:
+    year = person.data.get("birth_year")
+    if year is None:
+        return
+    age = parse_at(at).year - year
+    if age < v.VNEID_L2_MIN_AGE and str(person.data.get("vneid", "")).startswith("l2_"):
+        raise InvalidEvent("too_young", f"under {v.VNEID_L2_MIN_AGE}: VNeID level 1 only, through a parent")
+    if age < 0:
+        raise InvalidEvent("out_of_range", "birth_year is in the future")
+
+
+def _update_fields(entity: Entity, event: dict[str, Any], version: int | None,
+                   changes: dict[str, Any], detect: bool) -> list[Conflict]:
+    conflicts = []
+    base = event["base"]
+    for name, value in changes.items():
+        seen = entity.meta.get(name)
+        if detect and seen is not None and seen[0] is not None and seen[1] != event["device_id"] \
+                and (base is None or seen[0] > base) and entity.data.get(name) != value:
+            conflicts.append(Conflict(
+                entity.id, name,
+                earlier={"value": entity.data.get(name), "version": seen[0], "device_id": seen[1], "event": seen[2]},
+                later={"value": value, "version": version, "device_id": event["device_id"], "event": event["id"]}))
+        entity.data[name] = value
+    _stamp(entity, event, version, list(changes))
+    return conflicts
+
+
+# ---- one function per kind ------------------------------------------------------
+
+def _hamlet_created(event, version, current, lookup) -> Outcome:
+    data = event["data"]
+    if data["valid_to"] is not None and data["valid_to"] < data["valid_from"]:
+        raise InvalidEvent("bad_date", "valid_to is before valid_from")
+    hamlet = Entity(event["entity"], "hamlet", event["entity"], None, dict(data))
+    _stamp(hamlet, event, version, list(data))
+    return Outcome(hamlet.id, {hamlet.id: hamlet})
+
+
+def _hamlet_updated(event, version, current, lookup) -> Outcome:
+    hamlet = current.copy()
+    conflicts = _update_fields(hamlet, event, version, event["data"], detect=True)
+    if hamlet.data.get("valid_to") and hamlet.data["valid_to"] < hamlet.data["valid_from"]:
+        raise InvalidEvent("bad_date", "valid_to is before valid_from")
+    return Outcome(hamlet.id, {hamlet.id: hamlet}, conflicts)
+
+
+def _household_created(event, version, current, lookup) -> Outcome:
+    data = event["data"]
+    hamlet = _require(lookup, data["hamlet_id"], "hamlet", "hamlet_id")
+    _check_hamlet_open(hamlet, event["at"])
+    household = Entity(event["entity"], "household", hamlet.id, None, {
+        **data, "assigned_to": None, "visits": 0, "first_visit_at": None,
+        "last_visit_at": None, "last_outcome": None, "last_visit_id": None})
+    _stamp(household, event, version, list(data))
+    return Outcome(hamlet.id, {household.id: household})
+
+
+def _household_updated(event, version, current, lookup) -> Outcome:
+    household = current.copy()
+    moved = None
+    new_hamlet = event["data"].get("hamlet_id")
+    if new_hamlet is not None and new_hamlet != current.hamlet_id:
+        hamlet = _require(lookup, new_hamlet, "hamlet", "hamlet_id")
+        _check_hamlet_open(hamlet, event["at"])
+        moved = (household.id, current.hamlet_id, hamlet.id)
+        household.hamlet_id = hamlet.id
+    conflicts = _update_fields(household, event, version, event["data"], detect=True)
+    return Outcome(household.hamlet_id, {household.id: household}, conflicts, moved=moved)
+
+
+def _person_added(event, version, current, lookup) -> Outcome:
+    data = event["data"]
+    household = _require(lookup, data["household_id"], "household", "household_id")
+    _check_label(data["label"], household)
+    person = Entity(event["entity"], "person", household.hamlet_id, household.id, {**data, "blockers": []})
+    _check_age_rules(person, event["at"])
+    _stamp(person, event, version, list(data))
+    return Outcome(household.hamlet_id, {person.id: person})
+
+
+def _person_updated(event, version, current, lookup) -> Outcome:
+    person = current.copy()
+    if "label" in event["data"]:
+        _check_label(event["data"]["label"], _require(lookup, person.parent_id, "household", "household_id"))
+    conflicts = _update_fields(person, event, version, event["data"], detect=True)
+    _check_age_rules(person, event["at"])
+    return Outcome(person.hamlet_id, {person.id: person}, conflicts)
+
+
+def _visit_recorded(event, version, current, lookup) -> Outcome:
+    data = event["data"]
+    household = _require(lookup, data["household_id"], "household", "household_id").copy()
+    if data["outcome"] in ("not_home", "moved") and (data["people_helped"] or data["actions"]):
+        raise InvalidEvent("bad_visit", f"a visit with outcome {data['outcome']} helps nobody: no actions or people")
+    for person_id in data["people_helped"]:
+        person = _require(lookup, person_id, "person", "people_helped")
+        if person.parent_id != household.id:
+            raise InvalidEvent("bad_visit", f"person {person_id} is not of this household")
+    visit = Entity(event["entity"], "visit", household.hamlet_id, household.id, {
+        **data, "at": event["at"], "device_id": event["device_id"],
+        "review": None, "review_comment": None, "reviewed_by": None, "reviewed_at": None})
+    _stamp(visit, event, version, list(data))
+    _count_visit(household, visit.id, event["at"], data["outcome"])
+    if version is not None:
+        household.version = version
+    return Outcome(household.hamlet_id, {visit.id: visit, household.id: household})
+
+
+def _count_visit(household: Entity, visit_id: str, at: str, outcome: str) -> None:
+    """Order-free aggregates, so every device gets the same whatever the arrival order."""
+    h = household.data
+    h["visits"] += 1
+    when = parse_at(at)
+    if h["first_visit_at"] is None or when < parse_at(h["first_visit_at"]):
+        h["first_visit_at"] = at
+    if h["last_visit_at"] is None or (when, visit_id) > (parse_at(h["last_visit_at"]), h["last_visit_id"]):
+        h["last_visit_at"], h["last_outcome"], h["last_visit_id"] = at, outcome, visit_id
+
+
+def _review_decided(event, version, current, lookup) -> Outcome:
+    data = event["data"]
+    if data["decision"] == "returned" and not data["comment"].strip():
+        raise InvalidEvent("empty", "a returned visit needs a comment for the volunteer")
+    visit = current.copy()
+    visit.data.update(review=data["decision"], review_comment=data["comment"],
+                      reviewed_by=event["device_id"], reviewed_at=event["at"])
+    _stamp(visit, event, version, ["review"])
+    return Outcome(visit.hamlet_id, {visit.id: visit})
+
+
+def _assignment_set(event, version, current, lookup) -> Outcome:
+    household = current.copy()
+    household.data["assigned_to"] = event["data"]["device_id"]
+    _stamp(household, event, version, ["assigned_to"])
+    return Outcome(household.hamlet_id, {household.id: household})
+
+
+def _conflict_resolved(event, version, current, lookup) -> Outcome:
+    name, value = event["data"]["field"], event["data"]["value"]
+    fields = UPDATABLE.get(current.type, {})
+    if name not in fields:
+        raise InvalidEvent("bad_field", f"a {current.type} has no field {name!r} to settle")
+    fields[name](name, value)
+    if name == "hamlet_id":
+        raise InvalidEvent("bad_field", "a move between hamlets is settled with household.updated")
+    entity = current.copy()
+    if current.type == "person" and name == "label":
+        _check_label(value, _require(lookup, entity.parent_id, "household", "household_id"))
+    _update_fields(entity, event, version, {name: value}, detect=False)
+    if current.type == "person":
+        _check_age_rules(entity, event["at"])
+    return Outcome(entity.hamlet_id, {entity.id: entity}, resolved=[(entity.id, name)])
+
+
+_APPLY: dict[str, Callable[..., Outcome]] = {
+    "hamlet.created": _hamlet_created,
+    "hamlet.updated": _hamlet_updated,
+    "household.created": _household_created,
+    "household.updated": _household_updated,
+    "person.added": _person_added,
+    "person.updated": _person_updated,
+    "visit.recorded": _visit_recorded,
+    "review.decided": _review_decided,
+    "assignment.set": _assignment_set,
+    "conflict.resolved": _conflict_resolved,
+}
+assert set(_APPLY) == set(KINDS)

@@ -1,0 +1,37 @@
+"""Vietnamese text: stored NFC, searched on a folded key.
+
+Folding makes "nguyen van a" find "Nguyễn Văn A" and "Hoà" match "Hòa": both
+tone-mark placements decompose to the same base letters once the marks go.
+"""
+from __future__ import annotations
+
+import unicodedata
+
+# đ/Đ are letters of their own, not d plus a mark, so NFD leaves them alone.
+_NON_DECOMPOSING = str.maketrans({"đ": "d", "Đ": "d"})
+
+
+def nfc(text: str) -> str:
+    return unicodedata.normalize("NFC", text)
+
+
+def is_nfc(text: str) -> bool:
+    return unicodedata.is_normalized("NFC", text)
+
+
+def fold(text: str) -> str:
+    """The search key: no marks, đ→d, lowercase, runs of spaces collapsed."""
+    decomposed = unicodedata.normalize("NFD", text.translate(_NON_DECOMPOSING))
+    bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return " ".join(bare.casefold().split())
+
+
+def normalize_tree(value: object) -> object:
+    """NFC every string inside a JSON-like value (keys too)."""
+    if isinstance(value, str):
+        return nfc(value)
+    if isinstance(value, list):
+        return [normalize_tree(item) for item in value]
+    if isinstance(value, dict):
+        return {nfc(k) if isinstance(k, str) else k: normalize_tree(v) for k, v in value.items()}
+    return value

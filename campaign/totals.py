@@ -1,0 +1,128 @@
+"""What counts, and how the counts add up.
+
+Every entity contributes a small set of counters to its hamlet; the totals are
+the sum of contributions. A store keeps the sum up to date by adding
+contribution(after) - contribution(before) for each entity an event changes,
+in the same transaction, and a recount sums them again from scratch: the two
+must agree. Counters keyed by a day carry the day work was done (Vietnam
+time), so the same table answers "by hamlet" and "by day".
+
+What counts (recorded by the team; the police hold the official figures):
+- households: every household known; visited: households with a visit at all,
+  counted on the day of their first visit; revisit: the latest visit found
+  nobody home.
+- people: people living here (at home, away for work or study, abroad); moved
+  and deceased people stay in the data but leave the counts. card:/vneid:/
+  blocker: split those people by status.
+- visits, outcome:, action: (one per visit that gave it), helped: people helped.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from datetime import timedelta, timezone
+from typing import Any, Iterable
+
+from . import vocabulary as v
+from .events import parse_at
+from .projection import Entity
+
+VIETNAM = timezone(timedelta(hours=7))
+NO_DAY = ""  # counters that describe state, not a day's work
+
+Key = tuple[str, str]  # (day, metric)
+
+
+def local_day(at: str) -> str:
+    return parse_at(at).astimezone(VIETNAM).date().isoformat()
+
+
+def contribution(entity: Entity | None) -> Counter[Key]:
+    if entity is None:
+        return Counter()
+    return _BY_TYPE.get(entity.type, _nothing)(entity.data)
+
+
+def delta(before: Entity | None, after: Entity | None) -> Counter[Key]:
+    """after - before, keeping negative counts (Counter subtraction would drop them)."""
+    out: Counter[Key] = Counter(contribution(after))
+    for key, n in contribution(before).items():
+        out[key] -= n
+    return Counter({k: n for k, n in out.items() if n})
+
+
+def _nothing(data: dict[str, Any]) -> Counter[Key]:
+    return Counter()
+
+
+def _household(data: dict[str, Any]) -> Counter[Key]:
+    out: Counter[Key] = Counter({(NO_DAY, "households"): 1, (NO_DAY, f"consent:{data['consent']}"): 1})
+    if data["first_visit_at"]:
+        out[(local_day(data["first_visit_at"]), "visited")] += 1
+    if data["last_outcome"] == "not_home":
+        out[(NO_DAY, "revisit")] += 1
+    return out
+
+
+def _person(data: dict[str, Any]) -> Counter[Key]:
+    if data["presence"] not in v.LIVING_HERE:
+        return Counter({(NO_DAY, f"presence:{data['presence']}"): 1})
+    out: Counter[Key] = Counter({
+        (NO_DAY, "people"): 1,
+        (NO_DAY, f"presence:{data['presence']}"): 1,
+        (NO_DAY, f"card:{data['card']}"): 1,
+        (NO_DAY, f"vneid:{data['vneid']}"): 1,
+    })
+    for blocker in data.get("blockers", []):
+        out[(NO_DAY, f"blocker:{blocker}")] += 1
+    return out
+
+
+def _visit(data: dict[str, Any]) -> Counter[Key]:
+    day = local_day(data["at"])
+    out: Counter[Key] = Counter({(day, "visits"): 1, (day, f"outcome:{data['outcome']}"): 1})
+    for action in data["actions"]:
+        out[(day, f"action:{action}")] += 1
+    if data["people_helped"]:
+        out[(day, "helped")] += len(data["people_helped"])
+    return out
+
+
+_BY_TYPE = {"household": _household, "person": _person, "visit": _visit}
+
+
+def recount(entities: Iterable[Entity]) -> dict[tuple[str, str, str], int]:
+    """Sum every entity's contribution from scratch: {(hamlet, day, metric): n}."""
+    out: Counter[tuple[str, str, str]] = Counter()
+    for entity in entities:
+        for (day, metric), n in contribution(entity).items():
+            out[(entity.hamlet_id or "", day, metric)] += n
+    return {k: n for k, n in out.items() if n}
+
+
+# ---- the shape of a totals row on the wire --------------------------------------
+
+GROUPS = {"card": v.CARD, "vneid": v.VNEID, "actions": v.ACTIONS, "blockers": v.BLOCKERS,
+          "outcomes": v.OUTCOME, "presence": v.PRESENCE, "consent": v.CONSENT}
+_PREFIX = {"card": "card", "vneid": "vneid", "actions": "action", "blockers": "blocker",
+           "outcomes": "outcome", "presence": "presence", "consent": "consent"}
+
+
+def row(key: str, name: str, counts: Counter[str] | dict[str, int]) -> dict[str, Any]:
+    """One row of GET /api/v1/totals from {metric: n}; every code appears, zeros included."""
+    out: dict[str, Any] = {"key": key, "name": name}
+    for metric in ("households", "visited", "revisit", "people", "visits", "helped"):
+        out[metric] = counts.get(metric, 0)
+    for group, vocab in GROUPS.items():
+        out[group] = {code: counts.get(f"{_PREFIX[group]}:{code}", 0) for code in vocab.codes}
+    out["chip_card"] = sum(out["card"][c] for c in v.CHIP_CARDS)
+    out["eid_active"] = sum(out["vneid"][c] for c in v.ACTIVE_VNEID)
+    return out
+
+
+def coverage(counts: dict[str, Any]) -> dict[str, float]:
+    """Shares for progress: visited of known households, chip cards and active e-IDs of people."""
+    def share(part: int, whole: int) -> float:
+        return round(part / whole, 4) if whole else 0.0
+    return {"visited": share(counts["visited"], counts["households"]),
+            "chip_card": share(counts["chip_card"], counts["people"]),
+            "eid_active": share(counts["eid_active"], counts["people"])}
