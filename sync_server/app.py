@@ -1,0 +1,30 @@
+"""The FastAPI application: an API only (people use the field app, in web mode)."""
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.middleware.gzip import GZipMiddleware
+from sqlalchemy import Engine
+
+from . import errors
+from .api import enroll, reports, sync
+from .config import Settings
+from .store.db import make_engine
+
+
+def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
+    settings = settings or Settings.from_env()
+    app = FastAPI(title="Gõ Cửa sync server", version="1.0",
+                  description="Enrolment, exactly-once event sync, and totals for Gõ Cửa field devices.")
+    app.state.settings = settings
+    app.state.engine = engine or make_engine(settings.database_url)
+    errors.install(app)
+    app.add_middleware(GZipMiddleware, minimum_size=1024)
+    app.include_router(enroll.router)
+    app.include_router(sync.router)
+    app.include_router(reports.router)
+
+    @app.get("/healthz")
+    def healthz() -> dict[str, bool]:
+        return {"ok": True}
+
+    return app

@@ -1,0 +1,305 @@
+"""The event log: push (exactly once, in order), pull (scoped, paged) and receipts.
+
+A push is one transaction under the write lock: the device's acknowledged seq,
+the events, the projection, the conflicts and the totals move together or not
+at all. The batch is applied in memory against the entities it touches, which
+are read in two queries, then written back with executemany: per-event queries
+would cap ingest far below what the database can take.
+"""
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+from sqlalchemy import Connection, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from campaign import events as ev
+from campaign import projection, totals
+from campaign.projection import Entity
+
+from .. import clock
+from . import schema as t
+from .devices import Device, Scope
+
+CHUNK = 500  # ids per IN (...): well under SQLite's variable limit
+
+# Kinds only a team leader (or an admin) may send.
+LEADER_KINDS = frozenset({"review.decided", "assignment.set", "conflict.resolved", "hamlet.updated"})
+
+
+@dataclass
+class PushResult:
+    acked_seq: int
+    quarantined: list[dict[str, Any]] = field(default_factory=list)
+    error: str | None = None  # "gap" | "seq_reused"
+    expected_seq: int | None = None
+    detail: str = ""
+
+
+# ---- push -----------------------------------------------------------------------
+
+def push(conn: Connection, device: Device, scope: Scope, batch: list[dict[str, Any]]) -> PushResult:
+    """Store a device's events in order. `batch` is NFC-normalised and every event's
+    device_id is the device's (the API checked both). Call inside a write transaction."""
+    acked = _lock_device(conn, device.id)
+    held = _held_bodies(conn, device.id, [e["seq"] for e in batch if e["seq"] <= acked])
+    fresh: list[tuple[dict[str, Any], str]] = []
+    result = PushResult(acked_seq=acked)
+    for event in batch:
+        body = ev.canonical(event)
+        seq = event["seq"]
+        if seq <= acked:
+            stored = held.get(seq)
+            if stored is None or stored[0] != body:
+                result.error, result.detail = "seq_reused", (
+                    f"seq {seq} is already held with different content: this device reused a number")
+                break
+            if stored[1] == "quarantined":  # the first answer may have been lost: say it again
+                result.quarantined.append({"seq": seq, "reason": stored[2]})
+            continue
+        expected = acked + 1 + len(fresh)
+        if seq != expected:
+            result.error, result.expected_seq = "gap", expected
+            result.detail = f"got seq {seq} but the server expects {expected}"
+            break
+        fresh.append((event, body))
+    if fresh:
+        _apply_batch(conn, device, scope, fresh, result)
+        result.acked_seq = fresh[-1][0]["seq"]
+        conn.execute(update(t.devices).where(t.devices.c.id == device.id).values(
+            acked_seq=result.acked_seq, last_push_at=clock.now_iso()))
+    return result
+
+
+def _lock_device(conn: Connection, device_id: str) -> int:
+    query = select(t.devices.c.acked_seq).where(t.devices.c.id == device_id)
+    if conn.dialect.name != "sqlite":
+        query = query.with_for_update()
+    return conn.execute(query).scalar_one()
+
+
+def _held_bodies(conn: Connection, device_id: str, seqs: list[int]) -> dict[int, tuple[str, str, str | None]]:
+    """{seq: (body, status, reason)} of the events already held."""
+    held: dict[int, tuple[str, str, str | None]] = {}
+    for part in _chunks(seqs):
+        for seq, body, status, reason in conn.execute(
+                select(t.events.c.seq, t.events.c.body, t.events.c.status, t.events.c.reason).where(
+                t.events.c.device_id == device_id, t.events.c.seq.in_(part))):
+            held[seq] = (body, status, reason)
+    return held
+
+
+class _Batch:
+    """The entities a batch touches, as loaded and as changed."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.loaded: dict[str, Entity | None] = {}
+        self.original: dict[str, Entity | None] = {}
+        self.communes: dict[str, str | None] = {}  # hamlet id -> commune
+
+    def load(self, ids: Iterable[str]) -> None:
+        wanted = [i for i in set(ids) if i not in self.loaded]
+        for part in _chunks(wanted):
+            for row in self.conn.execute(select(t.entities).where(t.entities.c.id.in_(part))):
+                self.loaded[row.id] = _entity(row)
+        for i in wanted:
+            self.loaded.setdefault(i, None)
+            self.original.setdefault(i, self.loaded[i])
+        hamlets = {e.hamlet_id for e in self.loaded.values() if e is not None and e.hamlet_id}
+        for hamlet_id in hamlets - set(self.communes):
+            hamlet = self.loaded.get(hamlet_id) or self.get(hamlet_id)
+            self.communes[hamlet_id] = hamlet.data["commune"] if hamlet else None
+
+    def get(self, entity_id: str) -> Entity | None:
+        if entity_id not in self.loaded:
+            self.load([entity_id])
+        return self.loaded[entity_id]
+
+    def children(self, household_id: str) -> list[Entity]:
+        rows = self.conn.execute(select(t.entities.c.id).where(t.entities.c.parent_id == household_id))
+        ids = [r.id for r in rows]
+        ids += [e.id for e in self.loaded.values() if e is not None and e.parent_id == household_id]
+        self.load(ids)
+        return [e for i in dict.fromkeys(ids) if (e := self.loaded[i]) is not None]
+
+    def commune_of(self, hamlet_id: str | None) -> str | None:
+        if hamlet_id is None:
+            return None
+        if hamlet_id not in self.communes:
+            hamlet = self.get(hamlet_id)
+            self.communes[hamlet_id] = hamlet.data["commune"] if hamlet and hamlet.type == "hamlet" else None
+        return self.communes[hamlet_id]
+
+
+def _apply_batch(conn: Connection, device: Device, scope: Scope,
+                 fresh: list[tuple[dict[str, Any], str]], result: PushResult) -> None:
+    state = _Batch(conn)
+    state.load(i for event, _ in fresh if isinstance(event.get("data"), dict)
+               and _has_ids(event) for i in projection.needs(event))
+    cursor = conn.execute(select(func.coalesce(func.max(t.events.c.cursor), 0))).scalar_one()
+    now = clock.now_iso()
+    rows, conflict_rows, resolved = [], [], []
+    deltas: Counter[tuple[str, str, str]] = Counter()
+    new_team_hamlets: list[str] = []
+    for event, body in fresh:
+        cursor += 1
+        row = {"cursor": cursor, "device_id": device.id, "seq": event["seq"],
+               "kind": str(event.get("kind"))[:40], "entity": str(event.get("entity"))[:36],
+               "received_at": now, "body": body, "hamlet_id": None, "commune": None,
+               "status": "applied", "reason": None}
+        try:
+            ev.check_event(event)
+            outcome = projection.apply(event, cursor, state.get)
+            _authorise(device, scope, event, outcome, state)
+        except ev.InvalidEvent as bad:
+            row.update(status="quarantined", reason=f"{bad.code}: {bad.detail}")
+            result.quarantined.append({"seq": event["seq"], "reason": row["reason"]})
+            rows.append(row)
+            continue
+        row["hamlet_id"], row["commune"] = outcome.hamlet_id, state.commune_of(outcome.hamlet_id)
+        if event["kind"] == "hamlet.created":
+            state.communes[outcome.hamlet_id] = event["data"]["commune"]
+            row["commune"] = event["data"]["commune"]
+            if device.role == "leader":
+                new_team_hamlets.append(outcome.hamlet_id)
+        rows.append(row)
+        _record_changes(state, outcome, deltas)
+        for c in outcome.conflicts:
+            conflict_rows.append({"entity": c.entity, "field": c.field, "hamlet_id": outcome.hamlet_id,
+                                  "commune": row["commune"], "earlier": json.dumps(c.earlier, ensure_ascii=False),
+                                  "later": json.dumps(c.later, ensure_ascii=False), "opened_cursor": cursor})
+        resolved += [(entity, name, cursor) for entity, name in outcome.resolved]
+    conn.execute(t.events.insert(), rows)
+    _write_entities(conn, state)
+    _write_totals(conn, state, deltas)
+    if conflict_rows:
+        conn.execute(t.conflicts.insert(), conflict_rows)
+    for entity, name, at_cursor in resolved:
+        conn.execute(update(t.conflicts).where(
+            t.conflicts.c.entity == entity, t.conflicts.c.field == name,
+            t.conflicts.c.resolved_cursor.is_(None)).values(resolved_cursor=at_cursor))
+    if new_team_hamlets and device.team_id:
+        conn.execute(t.team_hamlets.insert(), [{"team_id": device.team_id, "hamlet_id": h}
+                                               for h in new_team_hamlets])
+
+
+def _has_ids(event: dict[str, Any]) -> bool:
+    return isinstance(event.get("entity"), str)
+
+
+def _authorise(device: Device, scope: Scope, event: dict[str, Any],
+               outcome: projection.Outcome, state: _Batch) -> None:
+    kind = event["kind"]
+    role = device.role
+    if kind == "hamlet.created":
+        commune = event["data"]["commune"]
+        if role == "admin" or (role == "leader" and commune == device.commune):
+            return
+        raise ev.InvalidEvent("forbidden", "only an admin, or a leader in their own commune, creates hamlets")
+    if kind in LEADER_KINDS and role not in ("leader", "admin"):
+        raise ev.InvalidEvent("forbidden", f"{kind} is for team leaders")
+    places = [outcome.hamlet_id]
+    if outcome.moved:
+        places.append(outcome.moved[1])
+    for hamlet_id in places:
+        if not scope.allows(hamlet_id, state.commune_of(hamlet_id)):
+            raise ev.InvalidEvent("forbidden", "this household is outside the hamlets this device works in")
+
+
+def _record_changes(state: _Batch, outcome: projection.Outcome,
+                    deltas: Counter[tuple[str, str, str]]) -> None:
+    changed = dict(outcome.changed)
+    if outcome.moved:
+        household_id, _old, new_hamlet = outcome.moved
+        for child in state.children(household_id):
+            moved = changed.get(child.id, child).copy()
+            moved.hamlet_id = new_hamlet
+            changed[child.id] = moved
+    for entity_id, after in changed.items():
+        before = state.loaded.get(entity_id)
+        _add_delta(deltas, before, -1)
+        _add_delta(deltas, after, +1)
+        state.loaded[entity_id] = after
+        state.original.setdefault(entity_id, before)
+
+
+def _add_delta(deltas: Counter[tuple[str, str, str]], entity: Entity | None, sign: int) -> None:
+    if entity is None:
+        return
+    for (day, metric), n in totals.contribution(entity).items():
+        deltas[(entity.hamlet_id or "", day, metric)] += sign * n
+
+
+def _write_entities(conn: Connection, state: _Batch) -> None:
+    inserts, updates = [], []
+    for entity_id, original in state.original.items():
+        now = state.loaded[entity_id]
+        if now is None or now is original:
+            continue
+        row = {"id": now.id, "type": now.type, "hamlet_id": now.hamlet_id, "parent_id": now.parent_id,
+               "commune": state.commune_of(now.hamlet_id), "version": now.version,
+               "body": json.dumps(now.to_json(), ensure_ascii=False, separators=(",", ":"))}
+        (updates if original is not None else inserts).append(row)
+    if inserts:
+        conn.execute(t.entities.insert(), inserts)
+    if updates:
+        from sqlalchemy import bindparam
+        conn.execute(update(t.entities).where(t.entities.c.id == bindparam("b_id")).values(
+            type=bindparam("type"), hamlet_id=bindparam("hamlet_id"), parent_id=bindparam("parent_id"),
+            commune=bindparam("commune"), version=bindparam("version"), body=bindparam("body")),
+            [{**r, "b_id": r["id"]} for r in updates])
+
+
+def _write_totals(conn: Connection, state: _Batch, deltas: Counter[tuple[str, str, str]]) -> None:
+    rows = [{"hamlet_id": h, "day": d, "metric": m, "commune": state.commune_of(h) or "", "n": n}
+            for (h, d, m), n in deltas.items() if n]
+    if not rows:
+        return
+    insert = (sqlite.insert if conn.dialect.name == "sqlite" else postgresql.insert)(t.totals)
+    conn.execute(insert.on_conflict_do_update(
+        index_elements=["hamlet_id", "day", "metric"],
+        set_={"n": t.totals.c.n + insert.excluded.n}), rows)
+
+
+def _entity(row: Any) -> Entity:
+    return Entity.from_json(row.id, row.type, row.hamlet_id, row.parent_id, json.loads(row.body))
+
+
+def _chunks(items: list[Any], size: int = CHUNK) -> Iterable[list[Any]]:
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
+
+
+# ---- pull -----------------------------------------------------------------------
+
+def pull(conn: Connection, scope: Scope, after: int, limit: int) -> tuple[list[tuple[int, str]], bool]:
+    """Applied events after a cursor, in cursor order, within the scope: (cursor, body)."""
+    query = select(t.events.c.cursor, t.events.c.body).where(
+        t.events.c.cursor > after, t.events.c.status == "applied")
+    if scope.hamlets is not None or scope.communes is not None:
+        conditions = []
+        if scope.hamlets:
+            conditions.append(t.events.c.hamlet_id.in_(sorted(scope.hamlets)))
+        if scope.communes:
+            conditions.append(t.events.c.commune.in_(sorted(scope.communes)))
+        if not conditions:
+            return [], False
+        from sqlalchemy import or_
+        query = query.where(or_(*conditions))
+    rows = conn.execute(query.order_by(t.events.c.cursor).limit(limit + 1)).tuples().all()
+    return rows[:limit], len(rows) > limit
+
+
+# ---- receipt --------------------------------------------------------------------
+
+def receipt(conn: Connection, device: Device) -> dict[str, Any]:
+    acked = conn.execute(select(t.devices.c.acked_seq).where(t.devices.c.id == device.id)).scalar_one()
+    counts = dict(conn.execute(select(t.events.c.kind, func.count()).where(
+        t.events.c.device_id == device.id, t.events.c.seq <= acked).group_by(t.events.c.kind)).tuples().all())
+    bodies = conn.execute(select(t.events.c.body).where(
+        t.events.c.device_id == device.id, t.events.c.seq <= acked).order_by(t.events.c.seq)).scalars()
+    return {"acked_seq": acked, "counts": counts, "digest": ev.digest(bodies)}

@@ -1,0 +1,114 @@
+"""The server's tables (SQLAlchemy Core). Alembic migrations own the real schema;
+tests check that the migrations produce exactly this.
+
+JSON is kept as text the server writes itself: one spelling on SQLite and
+PostgreSQL, and an event's stored body is byte-for-byte its canonical form.
+"""
+from __future__ import annotations
+
+from sqlalchemy import (BigInteger, Column, Index, Integer, MetaData, String, Table, Text,
+                        UniqueConstraint)
+
+metadata = MetaData()
+
+teams = Table(
+    "teams", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("commune", String(5), nullable=False),
+)
+
+team_hamlets = Table(
+    "team_hamlets", metadata,
+    Column("team_id", String(64), primary_key=True),
+    Column("hamlet_id", String(36), primary_key=True),
+)
+
+devices = Table(
+    "devices", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("role", String(16), nullable=False),
+    Column("team_id", String(64)),
+    Column("commune", String(5)),
+    Column("hamlets", Text, nullable=False, default="[]"),  # JSON list of hamlet ids
+    Column("enrolled_at", String(32), nullable=False),
+    Column("revoked_at", String(32)),
+    Column("acked_seq", BigInteger, nullable=False, default=0),
+    Column("last_push_at", String(32)),
+    Column("last_pull_at", String(32)),
+)
+
+enrolments = Table(
+    "enrolments", metadata,
+    Column("code_hash", String(64), primary_key=True),
+    Column("role", String(16), nullable=False),
+    Column("team_id", String(64)),
+    Column("commune", String(5)),
+    Column("hamlets", Text, nullable=False, default="[]"),
+    Column("created_at", String(32), nullable=False),
+    Column("expires_at", String(32), nullable=False),
+    Column("used_at", String(32)),
+    Column("device_id", String(64)),
+)
+
+# One row per (device, seq), ever. `cursor` is assigned by the server under its
+# write lock, so cursors commit in order and a puller never skips one.
+events = Table(
+    "events", metadata,
+    Column("cursor", BigInteger, primary_key=True, autoincrement=False),
+    Column("device_id", String(64), nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("kind", String(40), nullable=False),
+    Column("entity", String(36), nullable=False),
+    Column("hamlet_id", String(36)),
+    Column("commune", String(5)),
+    Column("status", String(12), nullable=False),  # applied | quarantined
+    Column("reason", Text),
+    Column("received_at", String(32), nullable=False),
+    Column("body", Text, nullable=False),  # the canonical JSON
+    UniqueConstraint("device_id", "seq", name="uq_events_device_seq"),
+    Index("ix_events_hamlet_cursor", "hamlet_id", "cursor"),
+    Index("ix_events_commune_cursor", "commune", "cursor"),
+)
+
+entities = Table(
+    "entities", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("type", String(16), nullable=False),
+    Column("hamlet_id", String(36)),
+    Column("parent_id", String(36)),
+    Column("commune", String(5)),
+    Column("version", BigInteger),
+    Column("body", Text, nullable=False),  # projection.Entity.to_json()
+    Index("ix_entities_parent", "parent_id"),
+    Index("ix_entities_commune_type", "commune", "type"),
+    Index("ix_entities_hamlet_type", "hamlet_id", "type"),
+)
+
+conflicts = Table(
+    "conflicts", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("entity", String(36), nullable=False),
+    Column("field", String(40), nullable=False),
+    Column("hamlet_id", String(36)),
+    Column("commune", String(5)),
+    Column("earlier", Text, nullable=False),
+    Column("later", Text, nullable=False),
+    Column("opened_cursor", BigInteger, nullable=False),
+    Column("resolved_cursor", BigInteger),
+    Index("ix_conflicts_commune_open", "commune", "resolved_cursor"),
+    Index("ix_conflicts_entity", "entity", "field"),
+)
+
+# Totals are maintained as deltas in the push transaction; `gocua-server recount`
+# proves them against a replay of the log.
+totals = Table(
+    "totals", metadata,
+    Column("hamlet_id", String(36), primary_key=True),
+    Column("day", String(10), primary_key=True),  # "" for state counters
+    Column("metric", String(48), primary_key=True),
+    Column("commune", String(5), nullable=False),
+    Column("n", BigInteger, nullable=False),
+    Index("ix_totals_commune", "commune", "hamlet_id"),
+)

@@ -1,0 +1,107 @@
+"""Reading the maintained totals, and proving them by a replay of the event log."""
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from campaign import projection
+from campaign import totals as rules
+
+from . import schema as t
+from .devices import Scope
+
+
+def hamlets_of(conn: Connection, commune: str, scope: Scope) -> dict[str, str]:
+    """{hamlet id: name} of a commune that the scope may see, by name."""
+    rows = conn.execute(select(t.entities.c.id, t.entities.c.body).where(
+        t.entities.c.commune == commune, t.entities.c.type == "hamlet"))
+    names = {r.id: json.loads(r.body)["data"]["name"] for r in rows if scope.allows(r.id, commune)}
+    return dict(sorted(names.items(), key=lambda kv: kv[1]))
+
+
+def _counters(conn: Connection, hamlet_ids: list[str]) -> list[tuple[str, str, str, int]]:
+    out: list[tuple[str, str, str, int]] = []
+    for i in range(0, len(hamlet_ids), 500):
+        out += conn.execute(select(t.totals.c.hamlet_id, t.totals.c.day, t.totals.c.metric, t.totals.c.n)
+                            .where(t.totals.c.hamlet_id.in_(hamlet_ids[i:i + 500]))).tuples().all()
+    return out
+
+
+def commune_totals(conn: Connection, commune: str, by: str, scope: Scope) -> dict[str, Any]:
+    hamlets = hamlets_of(conn, commune, scope)
+    counters = _counters(conn, list(hamlets))
+    groups: dict[str, Counter[str]] = defaultdict(Counter)
+    names: dict[str, str] = {}
+    everything: Counter[str] = Counter()
+    if by == "hamlet":
+        names = dict(hamlets)
+        for h, _day, metric, n in counters:
+            groups[h][metric] += n
+    elif by == "day":
+        for _h, day, metric, n in counters:
+            if day:
+                groups[day][metric] += n
+        names = {day: day for day in sorted(groups)}
+    elif by == "team":
+        team_of: dict[str, list[str]] = defaultdict(list)
+        for row in conn.execute(select(t.teams.c.id, t.teams.c.name, t.team_hamlets.c.hamlet_id)
+                                .join(t.team_hamlets, t.team_hamlets.c.team_id == t.teams.c.id)
+                                .where(t.teams.c.commune == commune).order_by(t.teams.c.name)):
+            names[row.id] = row.name
+            team_of[row.hamlet_id].append(row.id)
+        for h, _day, metric, n in counters:
+            for team in team_of.get(h, []):
+                groups[team][metric] += n
+    else:
+        raise ValueError(by)
+    for _h, _day, metric, n in counters:
+        everything[metric] += n
+    rows = [rules.row(key, name, groups.get(key, Counter())) for key, name in names.items()]
+    return {"commune": commune, "by": by, "rows": rows, "total": rules.row("", "", everything)}
+
+
+# ---- recount --------------------------------------------------------------------
+
+def replay(conn: Connection) -> dict[str, projection.Entity]:
+    """Every applied event again, in cursor order, from nothing."""
+    state: dict[str, projection.Entity] = {}
+    rows = conn.execute(
+        select(t.events.c.cursor, t.events.c.body).where(t.events.c.status == "applied")
+        .order_by(t.events.c.cursor).execution_options(yield_per=5000))
+    for cursor, body in rows:
+        event = json.loads(body)
+        outcome = projection.apply(event, cursor, state.get)
+        if outcome.moved:
+            household, _old, new = outcome.moved
+            for child in [e for e in state.values() if e.parent_id == household]:
+                child.hamlet_id = new
+        state.update(outcome.changed)
+    return state
+
+
+def recount(conn: Connection) -> list[dict[str, Any]]:
+    """Differences between the maintained totals and a replay: empty when they agree."""
+    expected = rules.recount(replay(conn).values())
+    stored = {(r.hamlet_id, r.day, r.metric): r.n for r in conn.execute(select(t.totals)) if r.n}
+    return [{"hamlet_id": h, "day": d, "metric": m, "stored": stored.get((h, d, m), 0),
+             "recounted": expected.get((h, d, m), 0)}
+            for (h, d, m) in sorted(set(expected) | set(stored))
+            if stored.get((h, d, m), 0) != expected.get((h, d, m), 0)]
+
+
+def rebuild(conn: Connection) -> int:
+    """Replace the maintained totals with the recount; returns rows written."""
+    state = replay(conn)
+    communes = {e.id: e.data["commune"] for e in state.values() if e.type == "hamlet"}
+    expected = rules.recount(state.values())
+    conn.execute(t.totals.delete())
+    rows = [{"hamlet_id": h, "day": d, "metric": m, "commune": communes.get(h, ""), "n": n}
+            for (h, d, m), n in expected.items()]
+    if rows:
+        conn.execute(t.totals.insert(), rows)
+    return len(rows)
+
+

@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from campaign.ids import uuid7
+
+from .support import PostgresDatabases, Server, database_url, hamlet_data
+
+BACKENDS = ["sqlite", "postgresql"]
+
+
+@pytest.fixture(scope="session")
+def pg_databases() -> Iterator[PostgresDatabases]:
+    pg = PostgresDatabases()
+    yield pg
+    pg.drop_all()
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
+           pg_databases: PostgresDatabases) -> Iterator[Server]:
+    """One real server per test module and backend; tests make their own devices and hamlets."""
+    tmp = tmp_path_factory.mktemp(f"server-{request.param}")
+    url = database_url(request.param, tmp, pg_databases)
+    from .support import cli
+    cli(url, "init")
+    srv = Server(url).start()
+    srv.backend = request.param  # type: ignore[attr-defined]
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture()
+def admin(server: Server):  # type: ignore[no-untyped-def]
+    return server.enroll("admin")
+
+
+@pytest.fixture()
+def hamlet(admin) -> str:  # type: ignore[no-untyped-def]
+    """A fresh hamlet of Phường Hải Dương, created by the admin through push."""
+    hamlet_id = uuid7()
+    answer = admin.push([admin.event("hamlet.created", hamlet_id, hamlet_data(f"Tổ {hamlet_id[-6:]}"))])
+    assert answer.status_code == 200 and answer.json()["quarantined"] == [], answer.text
+    return hamlet_id
+
+
+@pytest.fixture()
+def tmp_dir(tmp_path: Path) -> Path:
+    return tmp_path

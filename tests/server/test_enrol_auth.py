@@ -1,0 +1,82 @@
+"""Enrolment codes are one-time and short-lived; tokens are checked on every call."""
+from __future__ import annotations
+
+import time
+
+import httpx
+
+from ..support import cli
+
+
+def _enrol(server, code):  # type: ignore[no-untyped-def]
+    return httpx.post(server.url + "/api/v1/enroll", json={"code": code})
+
+
+def test_code_enrols_once(server):
+    code = server.code("officer", commune="10525")
+    first = _enrol(server, code)
+    assert first.status_code == 200
+    body = first.json()
+    assert body["role"] == "officer" and body["scope"]["commune"] == "10525"
+    assert len(body["token"]) >= 40
+    again = _enrol(server, code)
+    assert again.status_code == 410 and again.json()["error"] == "used_code"
+
+
+def test_code_is_forgiving_about_case_and_dashes(server):
+    code = server.code("admin")
+    assert _enrol(server, code.lower().replace("-", " ")).status_code == 200
+
+
+def test_expired_and_unknown_codes(server):
+    expired = server.code("admin", hours=0.0001)
+    time.sleep(1.2)
+    answer = _enrol(server, expired)
+    assert answer.status_code == 410 and answer.json()["error"] == "expired_code"
+    unknown = _enrol(server, "AAAA-BBBB-CCCC")
+    assert unknown.status_code == 400 and unknown.json()["error"] == "unknown_code"
+    empty = _enrol(server, "")
+    assert empty.status_code == 400 and empty.json()["error"] == "bad_request"
+
+
+def test_missing_unknown_and_revoked_tokens(server):
+    device = server.enroll("admin")
+    assert device.get("/api/v1/sync/receipt").status_code == 200
+    bare = httpx.get(server.url + "/api/v1/sync/receipt")
+    assert bare.status_code == 401 and bare.json()["error"] == "unauthenticated"
+    wrong = httpx.get(server.url + "/api/v1/sync/receipt", headers={"Authorization": "Bearer nope"})
+    assert wrong.status_code == 401 and wrong.json()["error"] == "unknown_token"
+    assert cli(server.db_url, "revoke", device.id).returncode == 0
+    revoked = device.get("/api/v1/sync/receipt")
+    assert revoked.status_code == 403 and revoked.json()["error"] == "revoked"
+    assert device.push([]).json()["error"] == "revoked"
+    assert cli(server.db_url, "revoke", device.id, check=False).returncode == 2
+
+
+def test_enrol_command_checks_scope(server):
+    result = cli(server.db_url, "enroll", "--role", "officer", "--json", check=False)
+    assert result.returncode == 2 and "--commune" in result.stderr
+    result = cli(server.db_url, "enroll", "--role", "leader", "--team", "nope", "--json", check=False)
+    assert result.returncode == 2 and "team" in result.stderr
+
+
+def test_tokens_are_stored_hashed(server):
+    device = server.enroll("admin")
+    from sqlalchemy import select
+    from sync_server.store import schema as t
+    from sync_server.store.db import make_engine
+    engine = make_engine(server.db_url)
+    with engine.connect() as conn:
+        hashes = conn.execute(select(t.devices.c.token_hash)).scalars().all()
+        codes = conn.execute(select(t.enrolments.c.code_hash)).scalars().all()
+    engine.dispose()
+    assert device.token not in hashes
+    assert all(len(h) == 64 for h in hashes + codes)
+
+
+def test_healthz_and_openapi(server):
+    assert httpx.get(server.url + "/healthz").json() == {"ok": True}
+    spec = httpx.get(server.url + "/openapi.json").json()
+    for path in ("/api/v1/enroll", "/api/v1/sync/push", "/api/v1/sync/pull", "/api/v1/sync/receipt",
+                 "/api/v1/totals", "/api/v1/conflicts", "/healthz"):
+        assert path in spec["paths"], path

@@ -1,0 +1,182 @@
+"""Helpers the tests share: a real server process, databases, events."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from campaign.ids import uuid7
+
+ROOT = Path(__file__).resolve().parent.parent
+PG_ADMIN_URL = os.environ.get("GOCUA_TEST_PG", "postgresql://127.0.0.1:5432/test")
+VN = timezone(timedelta(hours=7))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def cli(db_url: str, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "DATABASE_URL": db_url}
+    return subprocess.run([sys.executable, "-m", "sync_server.cli", *args], env=env, cwd=ROOT,
+                          capture_output=True, text=True, check=check, timeout=120)
+
+
+class PostgresDatabases:
+    """One throwaway database per test run: created here, dropped after."""
+
+    def __init__(self) -> None:
+        self.created: list[str] = []
+
+    def create(self) -> str:
+        import psycopg
+        name = f"gocua_test_{uuid.uuid4().hex[:12]}"
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        self.created.append(name)
+        return f"postgresql+psycopg://127.0.0.1:5432/{name}"
+
+    def drop_all(self) -> None:
+        import psycopg
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+            for name in self.created:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        self.created.clear()
+
+
+def database_url(backend: str, tmp: Path, pg: PostgresDatabases) -> str:
+    if backend == "sqlite":
+        return f"sqlite:///{tmp / 'server.db'}"
+    return pg.create()
+
+
+@dataclass
+class Server:
+    """A real `gocua-server serve` on 127.0.0.1, which a test may kill and restart."""
+    db_url: str
+    port: int = field(default_factory=free_port)
+    workers: int = 1
+    proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> Server:
+        env = {**os.environ, "DATABASE_URL": self.db_url, "GOCUA_PUBLIC_URL": self.url}
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "sync_server.cli", "serve", "--port", str(self.port),
+             "--workers", str(self.workers)],
+            env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            start_new_session=True)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited: {self.proc.stderr.read().decode()[-2000:]}")
+            try:
+                if httpx.get(self.url + "/healthz", timeout=1).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        raise RuntimeError("server did not start in 30 s")
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown handlers, no flush, as in a power cut."""
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(10)
+        self.proc = None
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        self.proc = None
+
+    def enroll(self, role: str, *, team: str | None = None, commune: str | None = None,
+               hamlets: tuple[str, ...] = ()) -> Device:
+        code = self.code(role, team=team, commune=commune, hamlets=hamlets)
+        answer = httpx.post(self.url + "/api/v1/enroll", json={"code": code}, timeout=10)
+        answer.raise_for_status()
+        body = answer.json()
+        return Device(self, body["device_id"], body["token"], body["role"])
+
+    def code(self, role: str, *, team: str | None = None, commune: str | None = None,
+             hamlets: tuple[str, ...] = (), hours: float | None = None) -> str:
+        args = ["enroll", "--role", role, "--json"]
+        if team:
+            args += ["--team", team]
+        if commune:
+            args += ["--commune", commune]
+        for h in hamlets:
+            args += ["--hamlet", h]
+        if hours is not None:
+            args += ["--hours", str(hours)]
+        return json.loads(cli(self.db_url, *args).stdout)["code"]
+
+
+@dataclass
+class Device:
+    """A bare device: builds events by hand and speaks the wire contract directly."""
+    server: Server
+    id: str
+    token: str
+    role: str
+    seq: int = 0
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+    def event(self, kind: str, entity: str, data: dict[str, Any], base: int | None = None,
+              at: str | None = None) -> dict[str, Any]:
+        self.seq += 1
+        return {"id": uuid7(), "device_id": self.id, "seq": self.seq, "kind": kind, "entity": entity,
+                "base": base, "at": at or datetime.now(VN).replace(microsecond=0).isoformat(),
+                "data": data, "schema": 1}
+
+    def push(self, events: list[dict[str, Any]], **kw: Any) -> httpx.Response:
+        return httpx.post(self.server.url + "/api/v1/sync/push", json={"schema": 1, "events": events},
+                          headers=self.headers, timeout=30, **kw)
+
+    def get(self, path: str, **params: Any) -> httpx.Response:
+        return httpx.get(self.server.url + path, params=params, headers=self.headers, timeout=30)
+
+    def pull_all(self, after: int = 0, limit: int = 500) -> list[dict[str, Any]]:
+        out = []
+        while True:
+            page = self.get("/api/v1/sync/pull", after=after, limit=limit).json()
+            out += page["events"]
+            after = page["next"]
+            if not page["more"]:
+                return out
+
+
+def hamlet_data(name: str = "Tổ dân phố 1", commune: str = "10525") -> dict[str, Any]:
+    return {"commune": commune, "name": name, "kind": "to_dan_pho", "valid_from": "2025-07-01", "valid_to": None}
+
+
+def household_data(hamlet_id: str, address: str = "Số 12, ngõ 5, phố Lê Lợi", consent: str = "given") -> dict[str, Any]:
+    return {"hamlet_id": hamlet_id, "address": address, "consent": consent}
+
+
+def person_data(household_id: str, label: str = "Nguyễn Văn An", birth_year: int | None = 1980,
+                card: str = "cccd_chip", vneid: str = "l1_pending", presence: str = "home") -> dict[str, Any]:
+    return {"household_id": household_id, "label": label, "birth_year": birth_year, "presence": presence,
+            "card": card, "vneid": vneid}
