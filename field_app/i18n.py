@@ -1,0 +1,158 @@
+"""The app's own strings, Vietnamese first, English second.
+
+    from field_app.i18n import t
+    t("nav.home")                      # "Trang chủ" (or "Home" when English is on)
+    t("home.pending_sync", count=3)    # placeholders are str.format fields
+    t("nav.home", lang="en")           # a given language, whatever is current
+
+Strings live in assets/i18n/<lang>.json as flat {"dotted.key": "text"} maps;
+both files must have the same keys (tests/ui/test_i18n.py checks it). A key
+missing from the current language falls back to Vietnamese, then to the key
+itself, so a missing string shows up as "nav.home" rather than crashing.
+
+The current language belongs to a *session*: in web mode several people use
+one server process, each in their own language. `set_language()` and
+`get_language()` act on the Flet page bound to the running handler
+(`ft.context.page`, which Flet sets for `main` and every event handler) and,
+outside any page (tests, scripts, the CLI), on a process-wide default.
+
+Labels of the domain vocabularies (card status, VNeID level, …) come from
+`campaign.vocabulary`; `vocab_label()` shows one in the current language.
+"""
+from __future__ import annotations
+
+import json
+import string
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Optional
+
+__all__ = [
+    "DEFAULT_LANGUAGE",
+    "LANGUAGES",
+    "I18N_DIR",
+    "format_number",
+    "get_language",
+    "keys",
+    "set_language",
+    "strings",
+    "t",
+    "vocab_label",
+]
+
+#: Languages the app ships, in the order offered to people.
+LANGUAGES: tuple[str, ...] = ("vi", "en")
+DEFAULT_LANGUAGE = "vi"
+
+#: Where the translation files live (the repo's assets/i18n).
+I18N_DIR = Path(__file__).resolve().parent.parent / "assets" / "i18n"
+
+# Key in the Flet session store holding that session's language.
+_SESSION_KEY = "gocua.language"
+
+_process_language = DEFAULT_LANGUAGE
+
+
+@lru_cache(maxsize=None)
+def strings(lang: str) -> dict[str, str]:
+    """The whole {key: text} table of one language (cached, read-only use)."""
+    if lang not in LANGUAGES:
+        raise ValueError(f"unknown language {lang!r}; expected one of {LANGUAGES}")
+    path = I18N_DIR / f"{lang}.json"
+    with path.open(encoding="utf-8") as f:
+        data = json.load(f)
+    if not isinstance(data, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in data.items()
+    ):
+        raise ValueError(f"{path} must be a flat JSON object of strings")
+    return data
+
+
+def keys(lang: str = DEFAULT_LANGUAGE) -> frozenset[str]:
+    """All keys of one language's table."""
+    return frozenset(strings(lang))
+
+
+def _current_page() -> Any:
+    """The Flet page bound to the running handler, or None outside any app."""
+    try:
+        import flet as ft
+
+        return ft.context.page
+    except (ImportError, RuntimeError):
+        return None
+
+
+def _session_store(page: Any) -> Any:
+    try:
+        return page.session.store
+    except (AttributeError, RuntimeError):
+        return None
+
+
+def get_language(page: Any = None) -> str:
+    """The current language: the page's (or the running handler's page's), else
+    the process default."""
+    page = page if page is not None else _current_page()
+    store = _session_store(page) if page is not None else None
+    if store is not None:
+        lang = store.get(_SESSION_KEY)
+        if lang in LANGUAGES:
+            return lang
+    return _process_language
+
+
+def set_language(lang: str, page: Any = None) -> None:
+    """Set the language of `page` (default: the running handler's page) or, with
+    no page anywhere, the process default. Rebuilding the screens is the
+    caller's job (the shell's `AppShell.set_language` does both)."""
+    global _process_language
+    if lang not in LANGUAGES:
+        raise ValueError(f"unknown language {lang!r}; expected one of {LANGUAGES}")
+    page = page if page is not None else _current_page()
+    store = _session_store(page) if page is not None else None
+    if store is not None:
+        store.set(_SESSION_KEY, lang)
+    else:
+        _process_language = lang
+
+
+class _KeepMissing(dict):
+    """format_map helper: an unknown placeholder stays as "{name}"."""
+
+    def __missing__(self, name: str) -> str:
+        return "{" + name + "}"
+
+
+def t(key: str, /, *, lang: Optional[str] = None, **fmt: Any) -> str:
+    """Translate `key` into `lang` (default: the current language) and fill
+    its `{placeholders}` from `fmt`. Falls back to Vietnamese, then to `key`.
+
+    A placeholder missing from `fmt` is left as "{name}" instead of raising:
+    a half-filled label is better than a crashed screen in the field. (The
+    i18n test checks that both languages use the same placeholders.)
+    """
+    lang = lang or get_language()
+    text = strings(lang).get(key)
+    if text is None and lang != DEFAULT_LANGUAGE:
+        text = strings(DEFAULT_LANGUAGE).get(key)
+    if text is None:
+        return key
+    if not fmt:
+        return text
+    return string.Formatter().vformat(text, (), _KeepMissing(fmt))
+
+
+def vocab_label(vocab: Any, code: str, *, lang: Optional[str] = None) -> str:
+    """Label of a domain code from `campaign.vocabulary` in the current
+    language, e.g. `vocab_label(CARD, "cccd_chip")` → "CCCD gắn chip"."""
+    return vocab.label(code, lang or get_language())
+
+
+def format_number(n: float, *, lang: Optional[str] = None, decimals: int = 0) -> str:
+    """A number as people write it: "12.345" in Vietnamese, "12,345" in English."""
+    lang = lang or get_language()
+    s = f"{n:,.{decimals}f}"
+    if lang == "vi":
+        s = s.replace(",", "\0").replace(".", ",").replace("\0", ".")
+    return s

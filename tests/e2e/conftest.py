@@ -1,0 +1,241 @@
+"""End-to-end fixtures: the real web app in headless Chromium.
+
+    def test_x(open_app):
+        app = open_app(390, 844)          # loaded, semantics on
+        app.tab("Cài đặt").click()
+        app.screenshot("settings-390x844")
+
+- `web_app` (session): `python -m field_app.main --web` (= `gocua-app --web`)
+  on 127.0.0.1 and a free port, with its own data dir; killed (process
+  group) at the end. Its output is in `web_app.log_path`.
+- `browser` (session): Playwright's Chromium driving the Debian package at
+  /usr/bin/chromium (Playwright's own browser download is not reachable
+  here). `.ci/run` installs it (`apt-get install -y chromium`); a missing
+  browser fails the run, it is not skipped.
+- `open_app(width, height)`: a fresh browser context at that viewport, the
+  app loaded, Flutter's semantics tree switched on; returns a `FlutterPage`.
+  Every request is recorded: anything not for the app's own server fails
+  the test unless the browser itself refused it (the app's CSP).
+
+Screenshots go to screenshots/ at the repo root (git-ignored).
+"""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterator
+from urllib.parse import urlparse
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+SCREENSHOTS = REPO / "screenshots"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+STARTUP_TIMEOUT = 60  # s, server answering HTTP
+FLUTTER_TIMEOUT = 60_000  # ms, engine booted and first frame drawn
+
+# Flutter web takes a few seconds to boot and connect; give Playwright's
+# auto-waiting assertions room on a busy CI machine.
+EXPECT_TIMEOUT = 20_000  # ms
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _expect_timeout() -> None:
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=EXPECT_TIMEOUT)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class WebApp:
+    url: str
+    process: subprocess.Popen
+    log_path: Path
+
+    def log(self) -> str:
+        return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+
+@pytest.fixture(scope="session")
+def web_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebApp]:
+    """`gocua-app --web` on 127.0.0.1:<free port>, until the session ends."""
+    tmp = tmp_path_factory.mktemp("web-app")
+    port = free_port()
+    log_path = tmp / "server.log"
+    env = {**os.environ, "FLET_WEB_NO_CDN": "1", "PYTHONUNBUFFERED": "1"}
+    cmd = [
+        sys.executable, "-m", "field_app.main", "--web",
+        "--host", "127.0.0.1", "--port", str(port), "--data", str(tmp / "data"),
+    ]  # fmt: skip
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(
+            cmd, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    app = WebApp(f"http://127.0.0.1:{port}/", proc, log_path)
+    try:
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"gocua-app --web exited with {proc.returncode}:\n{app.log()}")
+            try:
+                with urllib.request.urlopen(app.url, timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"gocua-app --web did not answer in {STARTUP_TIMEOUT}s:\n{app.log()}")
+            time.sleep(0.25)
+        yield app
+    finally:
+        _stop(proc)
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is not None:
+        return
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=10)
+    except (ProcessLookupError, subprocess.TimeoutExpired):
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(
+            f"{CHROMIUM} is missing: install it with `apt-get install -y chromium` "
+            "(.ci/run does this before the tests)"
+        )
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+@dataclass
+class FlutterPage:
+    """A Playwright page showing the Flet app, with Flutter-specific helpers."""
+
+    page: Any  # playwright.sync_api.Page
+    base_url: str
+    requests: list[str] = field(default_factory=list)
+    csp_blocked: list[str] = field(default_factory=list)
+    egress: list[str] = field(default_factory=list)  # left the browser for another host
+
+    def is_local(self, url: str) -> bool:
+        u = urlparse(url)
+        return u.scheme in ("blob", "data") or u.netloc == urlparse(self.base_url).netloc
+
+    def wait_ready(self) -> None:
+        """The Flutter engine is up (its semantics placeholder exists)."""
+        self.page.wait_for_selector(
+            "flt-semantics-placeholder", state="attached", timeout=FLUTTER_TIMEOUT
+        )
+
+    def settle(self, seconds: float = 1.0) -> None:
+        """Let the client finish loading (fonts, images) and paint: the
+        semantics tree is ready before the first frame with the bundled font
+        is on screen, so screenshot only after this."""
+        self.page.wait_for_load_state("networkidle")
+        time.sleep(seconds)
+
+    def enable_semantics(self) -> None:
+        """Switch on Flutter's accessibility tree. Its 'Enable accessibility'
+        placeholder sits off-screen (-1 px), so a normal click would fail the
+        visibility checks: dispatch the click from JavaScript instead."""
+        self.page.evaluate(
+            "() => { const p = document.querySelector('flt-semantics-placeholder');"
+            " if (p) p.click(); }"
+        )
+        self.page.wait_for_selector("flt-semantics", state="attached", timeout=FLUTTER_TIMEOUT)
+
+    def by_role(self, role: str, name: str, **kwargs: Any) -> Any:
+        """A Playwright locator in the semantics tree (exact accessible name)."""
+        return self.page.get_by_role(role, name=name, exact=True, **kwargs)
+
+    def tab(self, name: str) -> Any:
+        """A navigation bar destination."""
+        return self.by_role("tab", name)
+
+    def text(self, text: str) -> Any:
+        """A semantics node whose text is exactly `text`."""
+        return self.page.locator("flt-semantics").get_by_text(text, exact=True)
+
+    def screenshot(self, name: str) -> Path:
+        SCREENSHOTS.mkdir(exist_ok=True)
+        path = SCREENSHOTS / f"{name}.png"
+        self.page.screenshot(path=str(path))
+        return path
+
+    def resize(self, width: int, height: int) -> None:
+        self.page.set_viewport_size({"width": width, "height": height})
+
+
+@pytest.fixture
+def open_app(browser: Any, web_app: WebApp) -> Iterator[Callable[..., FlutterPage]]:
+    """`open_app(width, height, route="/")` → a loaded app with semantics on."""
+    contexts: list[Any] = []
+
+    def open_(width: int = 390, height: int = 844, route: str = "/") -> FlutterPage:
+        context = browser.new_context(viewport={"width": width, "height": height}, locale="vi-VN")
+        contexts.append(context)
+        page = context.new_page()
+        fp = FlutterPage(page, web_app.url)
+
+        def on_request(request: Any) -> None:
+            fp.requests.append(request.url)
+
+        def on_failed(request: Any) -> None:
+            if not fp.is_local(request.url) and request.failure == "csp":
+                fp.csp_blocked.append(request.url)
+
+        def guard(route_: Any) -> None:
+            # only reached by requests the browser actually tries to send
+            if fp.is_local(route_.request.url):
+                route_.continue_()
+            else:
+                fp.egress.append(route_.request.url)
+                route_.abort()
+
+        page.on("request", on_request)
+        page.on("requestfailed", on_failed)
+        context.route("**/*", guard)
+        page.goto(web_app.url.rstrip("/") + route)
+        fp.wait_ready()
+        fp.enable_semantics()
+        return fp
+
+    yield open_
+    for context in contexts:
+        context.close()

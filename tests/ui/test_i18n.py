@@ -1,0 +1,86 @@
+"""Translations: both languages complete and consistent."""
+from __future__ import annotations
+
+import json
+import string
+import unicodedata
+
+import pytest
+
+from field_app import i18n
+from field_app.i18n import I18N_DIR, LANGUAGES, t
+
+
+def load(lang: str) -> dict[str, str]:
+    return json.loads((I18N_DIR / f"{lang}.json").read_text(encoding="utf-8"))
+
+
+def placeholders(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+
+def test_both_languages_have_the_same_keys() -> None:
+    vi, en = load("vi"), load("en")
+    assert sorted(set(vi) - set(en)) == [], "missing in en.json"
+    assert sorted(set(en) - set(vi)) == [], "missing in vi.json"
+
+
+def test_same_placeholders_in_both_languages() -> None:
+    vi, en = load("vi"), load("en")
+    for key in vi:
+        assert placeholders(vi[key]) == placeholders(en[key]), key
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_strings_are_nfc_and_not_empty(lang: str) -> None:
+    for key, text in load(lang).items():
+        assert text.strip(), f"{lang}:{key} is empty"
+        assert unicodedata.normalize("NFC", text) == text, f"{lang}:{key} is not NFC"
+
+
+def test_vietnamese_is_the_default() -> None:
+    assert i18n.DEFAULT_LANGUAGE == "vi"
+    assert LANGUAGES[0] == "vi"
+    assert t("nav.home") == "Trang chủ"
+    assert t("app.name") == "Gõ Cửa"
+
+
+def test_lookup_language_and_placeholders() -> None:
+    assert t("nav.households", lang="en") == "Households"
+    assert t("home.pending_sync", count=3) == "Chờ đồng bộ: 3"
+    assert t("home.pending_sync", lang="en", count=3) == "Waiting to sync: 3"
+    # a missing placeholder stays visible instead of crashing the screen
+    assert t("home.pending_sync") == "Chờ đồng bộ: {count}"
+
+
+def test_process_language_setting() -> None:
+    i18n.set_language("en")
+    assert i18n.get_language() == "en"
+    assert t("nav.settings") == "Settings"
+    i18n.set_language("vi")
+    assert t("nav.settings") == "Cài đặt"
+    with pytest.raises(ValueError):
+        i18n.set_language("fr")
+
+
+def test_fallback_to_vietnamese_then_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    en_only_missing = dict(i18n.strings("en"))
+    del en_only_missing["nav.review"]
+    monkeypatch.setattr(i18n, "strings", lambda lang: en_only_missing if lang == "en" else load(lang))
+    assert t("nav.review", lang="en") == "Duyệt"
+    assert t("no.such.key", lang="en") == "no.such.key"
+
+
+def test_vocabulary_labels_come_from_campaign() -> None:
+    class Vocab:
+        def label(self, code: str, lang: str = "vi") -> str:
+            return {"vi": "CCCD gắn chip", "en": "Chip CCCD"}[lang]
+
+    assert i18n.vocab_label(Vocab(), "cccd_chip") == "CCCD gắn chip"
+    assert i18n.vocab_label(Vocab(), "cccd_chip", lang="en") == "Chip CCCD"
+
+
+def test_numbers_are_written_the_local_way() -> None:
+    assert i18n.format_number(12345) == "12.345"
+    assert i18n.format_number(12345, lang="en") == "12,345"
+    assert i18n.format_number(1234.5, decimals=1) == "1.234,5"
