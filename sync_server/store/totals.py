@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter, defaultdict
 from typing import Any
 
@@ -9,6 +10,7 @@ from sqlalchemy import Connection, select
 
 from campaign import projection
 from campaign import totals as rules
+from campaign.text import fold
 
 from . import schema as t
 from .devices import Scope
@@ -19,14 +21,19 @@ def hamlets_of(conn: Connection, commune: str, scope: Scope) -> dict[str, str]:
     rows = conn.execute(select(t.entities.c.id, t.entities.c.body).where(
         t.entities.c.commune == commune, t.entities.c.type == "hamlet"))
     names = {r.id: json.loads(r.body)["data"]["name"] for r in rows if scope.allows(r.id, commune)}
-    return dict(sorted(names.items(), key=lambda kv: kv[1]))
+    return dict(sorted(names.items(), key=lambda kv: natural_key(kv[1])))
+
+
+def natural_key(name: str) -> tuple[Any, ...]:
+    """"Tổ dân phố 2" before "Tổ dân phố 10"."""
+    return tuple(int(part) if part.isdigit() else fold(part) for part in re.split(r"(\d+)", name))
 
 
 def _counters(conn: Connection, hamlet_ids: list[str]) -> list[tuple[str, str, str, int]]:
     out: list[tuple[str, str, str, int]] = []
     for i in range(0, len(hamlet_ids), 500):
         out += conn.execute(select(t.totals.c.hamlet_id, t.totals.c.day, t.totals.c.metric, t.totals.c.n)
-                            .where(t.totals.c.hamlet_id.in_(hamlet_ids[i:i + 500]))).tuples().all()
+                            .where(t.totals.c.hamlet_id.in_(hamlet_ids[i:i + 500]))).all()
     return out
 
 
