@@ -1,0 +1,701 @@
+"""The sync client against a small fake of the wire contract, used only to inject
+faults the real server cannot produce on cue: a request dropped before the server
+commits, an answer lost after it commits, 5xx, a 409 gap, a 409 content clash,
+revocation, slowness. The integration tests against the real uvicorn server live
+elsewhere (the lead's).
+
+Nothing here sleeps for real except the one threaded BackgroundSync test (tiny delays).
+"""
+from __future__ import annotations
+
+import gzip
+import json
+import threading
+import time
+from collections import Counter
+from datetime import datetime, timedelta, timezone
+from urllib.parse import parse_qs
+
+import httpx
+import pytest
+
+from campaign.events import MAX_BATCH, canonical, digest
+from campaign.ids import uuid7
+from field_app.store import Store
+from field_app.sync import (BackgroundSync, BadAnswer, NotAllSent, NotEnrolled, Offline, Rejected, Revoked,
+                            SeqConflict, ServerBusy, SyncClient, SyncError, SyncReport)
+
+VN = timezone(timedelta(hours=7))
+URL = "http://gocua.test"
+COMMUNE = "10525"
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = datetime(2026, 3, 2, 8, 0, tzinfo=VN)
+
+    def __call__(self) -> datetime:
+        self.now += timedelta(seconds=30)
+        return self.now
+
+
+class FakeServer:
+    """The wire contract in miniature (push, pull, receipt), with faults on cue.
+
+    faults: a list of (path, fault) consumed in order by the first request to that path:
+    "drop_before" (connection error, nothing committed), "drop_after" (committed, answer
+    lost), "timeout", "500", "503", "html" (a captive portal), "413", "slow".
+    """
+
+    def __init__(self, device_id: str = "dev-a", token: str = "tok-a") -> None:
+        self.device_id, self.token = device_id, token
+        self.held: dict[int, str] = {}  # this device's seq -> canonical
+        self.log: list[dict] = []  # every stored, applied event, with its cursor
+        self.quarantine: dict[int, str] = {}  # seqs to refuse, and why
+        self.faults: list[tuple[str, str]] = []
+        self.requests: list[httpx.Request] = []
+        self.revoked = False
+        self.slow = 0.0
+        self.cursor = 0  # never reused, even after a restore
+
+    def _store(self, event: dict) -> None:
+        self.cursor += 1
+        self.log.append({**event, "cursor": self.cursor})
+
+    @property
+    def acked(self) -> int:
+        return len(self.held)
+
+    def client(self) -> httpx.Client:
+        return httpx.Client(transport=httpx.MockTransport(self.handle))
+
+    def add_foreign(self, events: list[dict]) -> None:
+        for e in events:
+            self._store(e)
+
+    def forget_after(self, seq: int) -> None:
+        """A restore from an older backup: the server lost this device's events after seq."""
+        lost = {s for s in self.held if s > seq}
+        for s in lost:
+            del self.held[s]
+        self.log = [e for e in self.log if not (e["device_id"] == self.device_id and e["seq"] in lost)]
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        path = request.url.path
+        fault = None
+        for i, (where, what) in enumerate(self.faults):
+            if path.endswith(where):
+                fault = self.faults.pop(i)[1]
+                break
+        if fault == "drop_before":
+            raise httpx.ConnectError("connection refused", request=request)
+        if fault == "timeout":
+            raise httpx.ReadTimeout("timed out", request=request)
+        if fault == "429":
+            return httpx.Response(429, json={"error": "rate_limited", "detail": "wait 12 s", "retry_after": 12})
+        if fault in ("500", "503"):
+            return httpx.Response(int(fault), json={"error": "internal", "detail": "database is restarting"},
+                                  headers={"Retry-After": "7"} if fault == "503" else {})
+        if fault == "html":
+            return httpx.Response(200, text="<html>Wi-Fi login</html>", headers={"Content-Type": "text/html"})
+        if fault == "slow":
+            time.sleep(self.slow)
+        if request.headers.get("Authorization") != f"Bearer {self.token}":
+            return httpx.Response(401, json={"error": "unauthorized", "detail": "unknown token"})
+        if self.revoked:
+            return httpx.Response(403, json={"error": "revoked", "detail": "revoked by the commune admin"})
+        if path == "/api/v1/sync/push":
+            if fault == "413":
+                return httpx.Response(413, json={"error": "too_large", "detail": "more than 5 MB"})
+            response = self.push(request)
+        elif path == "/api/v1/sync/pull":
+            query = parse_qs(request.url.query.decode())
+            response = self.pull(int(query["after"][0]), int(query["limit"][0]))
+        elif path == "/api/v1/sync/receipt":
+            response = self.receipt()
+        else:
+            response = httpx.Response(404, json={"error": "not_found", "detail": path})
+        if fault == "drop_after":
+            raise httpx.ReadError("connection reset after the server committed", request=request)
+        return response
+
+    def push(self, request: httpx.Request) -> httpx.Response:
+        raw = request.content
+        if request.headers.get("Content-Encoding") == "gzip":
+            raw = gzip.decompress(raw)
+        body = json.loads(raw)
+        if body.get("schema") != 1:
+            return httpx.Response(400, json={"error": "unknown_schema", "detail": "schema 1 only"})
+        if len(body["events"]) > MAX_BATCH:
+            return httpx.Response(413, json={"error": "too_many", "detail": "500 events at most"})
+        if any(e["device_id"] != self.device_id for e in body["events"]):
+            return httpx.Response(403, json={"error": "wrong_device", "detail": "not this token's device"})
+        quarantined = []
+        for event in body["events"]:
+            seq, text = event["seq"], canonical(event)
+            if seq in self.held:
+                if self.held[seq] != text:
+                    return httpx.Response(409, json={"error": "seq_reused", "acked_seq": self.acked,
+                                                     "quarantined": quarantined,
+                                                     "detail": f"seq {seq} is held with different content"})
+                continue
+            if seq != self.acked + 1:
+                return httpx.Response(409, json={"error": "gap", "detail": f"expected seq {self.acked + 1}",
+                                                 "acked_seq": self.acked, "expected_seq": self.acked + 1,
+                                                 "quarantined": quarantined})
+            self.held[seq] = text
+            if seq in self.quarantine:
+                quarantined.append({"seq": seq, "reason": self.quarantine[seq]})
+            else:
+                self._store(json.loads(text))
+        return httpx.Response(200, json={"acked_seq": self.acked, "quarantined": quarantined})
+
+    def pull(self, after: int, limit: int) -> httpx.Response:
+        later = [e for e in self.log if e["cursor"] > after]
+        page = later[:limit]
+        return httpx.Response(200, json={"events": page, "next": page[-1]["cursor"] if page else after,
+                                         "more": len(later) > limit})
+
+    def receipt(self) -> httpx.Response:
+        texts = [self.held[s] for s in sorted(self.held)]
+        counts = Counter(json.loads(t)["kind"] for t in texts)
+        return httpx.Response(200, json={"acked_seq": self.acked, "counts": dict(counts), "digest": digest(texts)})
+
+    def pushes(self) -> list[list[dict]]:
+        out = []
+        for r in self.requests:
+            if r.url.path.endswith("/push"):
+                out.append(json.loads(gzip.decompress(r.content))["events"])
+        return out
+
+    def seqs_stored(self) -> list[int]:
+        return [e["seq"] for e in self.log if e["device_id"] == self.device_id]
+
+
+def enrolled(tmp_path, name: str = "a", device: str = "dev-a", token: str = "tok-a") -> Store:
+    s = Store(tmp_path / name, clock=Clock())
+    s.enrol(URL, device, token, "volunteer", {"hamlets": []})
+    return s
+
+
+def work(s: Store, households: int = 3) -> list[str]:
+    hamlet = s.add_hamlet(COMMUNE, "Tổ dân phố 1", "to_dan_pho", "2025-07-01")
+    out = []
+    for n in range(households):
+        h = s.add_household(hamlet, f"Số {n + 1} Nguyễn Văn A", "given")
+        s.add_person(h, "Trần Thị Lan", 1970 + n % 40)
+        out.append(h)
+    return out
+
+
+@pytest.fixture
+def server():
+    return FakeServer()
+
+
+@pytest.fixture
+def store(tmp_path):
+    s = enrolled(tmp_path)
+    yield s
+    s.close()
+
+
+def assert_exactly_once(server: FakeServer, s: Store) -> None:
+    made = [e["seq"] for e in json_rows(s)]
+    assert sorted(server.held) == made  # every event held ...
+    stored = server.seqs_stored()
+    assert len(stored) == len(set(stored))  # ... once
+    assert s.pending() == []
+
+
+def json_rows(s: Store) -> list[dict]:
+    return [json.loads(b) for (b,) in s.db.execute("SELECT body FROM outbox ORDER BY seq")]
+
+
+# ---- push: batches, gzip, acknowledgement ----------------------------------------------------
+
+def test_1201_events_go_in_three_gzip_batches_of_at_most_500(store, server):
+    hamlet = store.add_hamlet(COMMUNE, "Thôn Lớn")
+    with store.db.atomic():
+        for n in range(1200):
+            store.add_household(hamlet, f"Số {n}")
+    progress = []
+    report = SyncClient(store, server.client()).sync_once(progress=progress.append)
+    pushes = [r for r in server.requests if r.url.path.endswith("/push")]
+    assert [len(batch) for batch in server.pushes()] == [500, 500, 201]
+    for r in pushes:
+        assert r.headers["Content-Encoding"] == "gzip"
+        assert r.headers["Authorization"] == "Bearer tok-a"
+        assert len(r.content) < len(gzip.decompress(r.content)) / 4  # it really is compressed
+        assert json.loads(gzip.decompress(r.content))["schema"] == 1
+    assert [e["seq"] for batch in server.pushes() for e in batch] == list(range(1, 1202))
+    assert [canonical(e) for batch in server.pushes() for e in batch] == \
+        [b for (b,) in store.db.execute("SELECT body FROM outbox ORDER BY seq")]
+    assert (report.pushed, report.acked_seq, report.batches) == (1201, 1201, 3)
+    assert report.pulled == 1201 and report.cursor == 1201  # own events come back with cursors
+    assert store.acked_seq == 1201 and store.pending() == []
+    assert progress == sorted(progress) and progress[-1] == 1.0 and len(progress) >= 4
+    assert store.last_sync_ok is not None and store.last_error is None
+    assert_exactly_once(server, store)
+
+
+def test_nothing_pending_means_no_push(store, server):
+    report = SyncClient(store, server.client()).sync_once()
+    assert [r.url.path for r in server.requests] == ["/api/v1/sync/pull"]
+    assert report == SyncReport(cursor=0, pages=1)
+
+
+def test_quarantined_events_are_reported_acknowledged_and_leave_the_state(store, server):
+    households = work(store, 2)
+    server.quarantine[4] = "hamlet not in your scope"  # the second household's creation
+    report = SyncClient(store, server.client()).sync_once()
+    assert report.quarantined == [{"seq": 4, "reason": "hamlet not in your scope"}]
+    assert report.acked_seq == 5 and store.pending() == []
+    assert [(q["seq"], q["kind"], q["reason"]) for q in store.quarantined()] == \
+        [(4, "household.created", "hamlet not in your scope")]
+    assert store.household(households[1]) is None and store.household(households[0]) is not None
+    assert [p["kind"] for p in store.problems()] == ["person.added"]  # its person had nowhere to live
+    assert store.counts()["quarantined"] == 1
+
+
+# ---- failures at every point lose nothing and duplicate nothing ------------------------------
+
+def test_request_dropped_before_the_server_commits(store, server):
+    work(store)
+    server.faults = [("/push", "drop_before")]
+    client = SyncClient(store, server.client())
+    with pytest.raises(Offline) as caught:
+        client.sync_once()
+    assert caught.value.retryable
+    assert server.held == {} and store.acked_seq == 0 and len(store.pending()) == 7
+    assert "no connection" in store.last_error and store.last_sync_ok is None
+    client.sync_once()
+    assert_exactly_once(server, store)
+    assert store.last_error is None
+
+
+def test_answer_lost_after_the_server_commits(store, server):
+    work(store)
+    server.faults = [("/push", "drop_after")]
+    client = SyncClient(store, server.client())
+    with pytest.raises(Offline):
+        client.sync_once()
+    assert server.acked == 7 and store.acked_seq == 0  # held there, not known here
+    report = client.sync_once()  # the resend is answered as already held
+    assert report.acked_seq == 7 and report.pushed == 7
+    assert [len(b) for b in server.pushes()] == [7, 7]
+    assert_exactly_once(server, store)
+
+
+def test_a_timeout_is_offline_and_retryable(store, server):
+    work(store, 1)
+    server.faults = [("/push", "timeout")]
+    with pytest.raises(Offline, match="in time"):
+        SyncClient(store, server.client()).sync_once()
+    SyncClient(store, server.client()).sync_once()
+    assert_exactly_once(server, store)
+
+
+def test_app_killed_between_push_and_acknowledge(tmp_path, server, monkeypatch):
+    store = enrolled(tmp_path)
+    work(store)
+
+    def killed(self, *args, **kwargs):
+        raise KeyboardInterrupt("app killed")  # not an error the client handles: the process dies
+
+    monkeypatch.setattr(Store, "acknowledge", killed)
+    with pytest.raises(KeyboardInterrupt):
+        SyncClient(store, server.client()).sync_once()
+    monkeypatch.undo()
+    store.close()
+    assert server.acked == 7
+    reopened = Store(tmp_path / "a")  # the app starts again
+    assert reopened.acked_seq == 0 and len(reopened.pending()) == 7
+    SyncClient(reopened, server.client()).sync_once()
+    assert_exactly_once(server, reopened)
+    assert reopened.state() == enrolled_state(server, tmp_path)
+
+
+def enrolled_state(server: FakeServer, tmp_path) -> dict:
+    """A fresh device that only pulls: what the server's events project to."""
+    other = enrolled(tmp_path, "fresh", "dev-fresh", "tok-a")
+    SyncClient(other, server.client()).sync_once()
+    return other.state()
+
+
+def test_5xx_in_the_middle_keeps_the_batches_already_acknowledged(store, server):
+    hamlet = store.add_hamlet(COMMUNE, "Thôn Lớn")
+    with store.db.atomic():
+        for n in range(700):
+            store.add_household(hamlet, f"Số {n}")
+    server.faults = [("/push", "ok"), ("/push", "500")]  # the first batch goes, the second meets a 500
+    client = SyncClient(store, server.client())
+    with pytest.raises(ServerBusy) as caught:
+        client.sync_once()
+    assert caught.value.retryable and caught.value.status == 500
+    assert store.acked_seq == 500 and len(store.pending(limit=1000)) == 201
+    client.sync_once()
+    assert [len(b) for b in server.pushes()] == [500, 201, 201]  # resumed at 501, not from zero
+    assert_exactly_once(server, store)
+
+
+@pytest.mark.parametrize("fault, wait", [("503", 7), ("429", 12)])
+def test_busy_answers_say_how_long_to_wait(store, server, fault, wait):
+    work(store, 1)
+    server.faults = [("/push", fault)]
+    with pytest.raises(ServerBusy) as caught:
+        SyncClient(store, server.client()).sync_once()
+    assert caught.value.retry_after == wait and caught.value.retryable
+
+
+def test_409_gap_resends_what_the_server_lost(store, server):
+    work(store)  # seq 1..7
+    client = SyncClient(store, server.client())
+    client.sync_once()
+    server.forget_after(3)  # the server was restored from an older backup
+    household = store.households()[0]["id"]
+    store.update_household(household, address="Số 1A")  # seq 8
+    report = client.sync_once()
+    pushes = server.pushes()
+    assert [e["seq"] for e in pushes[1]] == [8]  # refused: 409, expected 4
+    assert [e["seq"] for e in pushes[2]] == [4, 5, 6, 7, 8]
+    assert report.acked_seq == 8 and store.acked_seq == 8
+    assert sorted(server.held) == list(range(1, 9))
+    assert client.check_receipt().agree
+
+
+def test_a_server_that_keeps_answering_gap_is_given_up_on(store, server):
+    work(store, 1)
+
+    def always_gap(request):
+        server.requests.append(request)
+        return httpx.Response(409, json={"error": "gap", "detail": "expected 1", "acked_seq": 0,
+                                         "expected_seq": 1})
+
+    client = SyncClient(store, httpx.Client(transport=httpx.MockTransport(always_gap)))
+    with pytest.raises(BadAnswer, match="keeps asking"):
+        client.sync_once()
+    assert len(server.requests) == 4 and len(store.pending()) == 3
+
+
+def test_409_gap_storing_part_of_a_batch(store, server):
+    work(store)
+    client = SyncClient(store, server.client())
+    client.sync_once()
+    server.forget_after(5)
+    store.update_household(store.households()[0]["id"], consent="declined")  # seq 8, 9
+    client.sync_once()
+    assert sorted(server.held) == list(range(1, 10))
+    assert_exactly_once(server, store)
+
+
+def test_409_different_content_is_reported_not_retried(store, server):
+    work(store, 1)  # seq 1..3
+    first = json_rows(store)[0]
+    server.held[1] = canonical(first)
+    server.held[2] = '{"other":"content"}'
+    client = SyncClient(store, server.client())
+    with pytest.raises(SeqConflict) as caught:
+        client.sync_once()
+    assert not caught.value.retryable and caught.value.code == "seq_reused"
+    assert len(server.pushes()) == 1
+    assert "different content" in store.last_error
+    assert store.acked_seq == 0 and len(store.pending()) == 3  # nothing taken as held, nothing given up
+
+
+def test_a_server_ahead_of_the_device_is_reported_when_seqs_clash(store, server):
+    """A phone restored from an old backup: the server holds seqs this device no longer has."""
+    work(store, 1)  # seq 1..3
+    for event in json_rows(store):
+        server.held[event["seq"]] = canonical(event)
+    for seq in range(4, 10):
+        server.held[seq] = json.dumps({"seq": seq, "kind": "person.added"})
+    client = SyncClient(store, server.client())
+    client.sync_once()
+    assert store.acked_seq == 3  # never more than it made
+    store.add_household(store.hamlets()[0]["id"], "Số 50")  # seq 4 again, different content
+    with pytest.raises(SeqConflict):
+        client.sync_once()
+    assert len(store.pending()) == 1  # kept, shown, not dropped
+
+
+@pytest.mark.parametrize("fault, error", [
+    ("revoked", Revoked), ("token", NotEnrolled), ("html", BadAnswer), ("413", Rejected),
+])
+def test_errors_are_classified(store, server, fault, error):
+    work(store, 1)
+    if fault == "revoked":
+        server.revoked = True
+    elif fault == "token":
+        server.token = "another"
+    elif fault == "html":
+        server.faults = [("/push", "html")]
+    elif fault == "413":
+        server.faults = [("/push", "413")] * 20
+    with pytest.raises(error) as caught:
+        SyncClient(store, server.client()).sync_once()
+    assert store.last_error == str(caught.value)
+    assert caught.value.retryable == (fault == "html")
+
+
+def test_a_4xx_shows_the_servers_detail(store, server):
+    work(store, 1)
+    store.db.execute("UPDATE meta SET value = '\"dev-z\"' WHERE key = 'device_id'")
+    server.device_id = "dev-y"
+    with pytest.raises(Rejected) as caught:
+        SyncClient(store, server.client()).sync_once()
+    assert caught.value.status == 403 and caught.value.code == "wrong_device"
+    assert "not this token's device" in str(caught.value)
+
+
+def test_413_halves_the_batch(store, server):
+    work(store, 4)  # 9 events
+    server.faults = [("/push", "413")]
+    SyncClient(store, server.client()).sync_once()
+    assert [len(b) for b in server.pushes()] == [9, 4, 4, 1]
+    assert_exactly_once(server, store)
+
+
+def test_not_enrolled_device_does_not_call_the_server(tmp_path, server):
+    s = Store(tmp_path / "new")
+    with pytest.raises(NotEnrolled):
+        SyncClient(s, server.client()).sync_once()
+    assert server.requests == []
+
+
+# ---- pull: page by page, resumable, idempotent ------------------------------------------------
+
+def foreign_events(n: int, device: str = "dev-b") -> list[dict]:
+    hamlet = uuid7()
+    events = [{"id": uuid7(), "device_id": device, "seq": 1, "kind": "hamlet.created", "entity": hamlet,
+               "base": None, "at": "2026-03-01T08:00:00+07:00", "schema": 1,
+               "data": {"commune": COMMUNE, "name": "Thôn Bắc", "kind": "thon", "valid_from": "2025-07-01",
+                        "valid_to": None}}]
+    for seq in range(2, n + 1):
+        events.append({"id": uuid7(), "device_id": device, "seq": seq, "kind": "household.created",
+                       "entity": uuid7(), "base": None, "at": "2026-03-01T09:00:00+07:00", "schema": 1,
+                       "data": {"hamlet_id": hamlet, "address": f"Số {seq}", "consent": "unknown"}})
+    return events
+
+
+def test_pull_goes_page_by_page_and_resumes_where_it_broke(store, server):
+    server.add_foreign(foreign_events(1200))
+    server.faults = [("/pull", "ok"), ("/pull", "drop_before")]
+    client = SyncClient(store, server.client())
+    with pytest.raises(Offline):
+        client.sync_once()
+    assert store.pull_cursor == 500 and len(store.households()) == 499
+    report = client.sync_once()
+    afters = [parse_qs(r.url.query.decode())["after"][0] for r in server.requests if r.url.path.endswith("/pull")]
+    assert afters == ["0", "500", "500", "1000"]
+    assert report.pulled == 700 and report.pages == 2 and store.pull_cursor == 1200
+    assert len(store.households()) == 1199
+
+
+def test_a_pull_page_lost_after_sending_is_applied_once(store, server):
+    server.add_foreign(foreign_events(30))
+    server.faults = [("/pull", "drop_after")]
+    client = SyncClient(store, server.client(), page_size=10)
+    with pytest.raises(Offline):
+        client.sync_once()
+    client.sync_once()
+    assert store.pull_cursor == 30 and len(store.households()) == 29
+    assert store.db.execute("SELECT count(*) FROM inbox").fetchone()[0] == 30
+
+
+def test_own_events_come_back_and_leave_the_pending_layer(store, server):
+    work(store, 1)
+    SyncClient(store, server.client()).sync_once()
+    rows = list(store.db.execute("SELECT status, pulled FROM outbox"))
+    assert rows == [("acked", 1)] * 3
+    assert store.problems() == []
+
+
+# ---- receipt -------------------------------------------------------------------------------
+
+def test_receipt_agrees_after_sync_and_says_what_differs(store, server):
+    work(store)
+    server.quarantine[2] = "refused"
+    client = SyncClient(store, server.client())
+    client.sync_once()
+    check = client.check_receipt()
+    assert check.agree and check.differences == []
+    assert check.local == {"acked_seq": 7, "counts": {"hamlet.created": 1, "household.created": 3,
+                                                       "person.added": 3},
+                           "digest": digest(canonical(e) for e in json_rows(store))}
+    server.forget_after(6)
+    check = client.check_receipt()
+    assert not check.agree
+    assert check.differences[0] == "acked_seq: device 7, server 6"
+    assert "counts[person.added]: device 3, server 2" in check.differences
+    assert check.differences[-1].startswith("digest")
+
+
+# ---- sign-out --------------------------------------------------------------------------------
+
+def test_sign_out_sends_first_then_purges(store, server):
+    work(store, 1)
+    SyncClient(store, server.client()).sign_out()
+    assert sorted(server.held) == [1, 2, 3]
+    assert not store.signed_in and store.households() == []
+
+
+def test_sign_out_refuses_while_anything_is_left(store, server, monkeypatch):
+    work(store, 1)
+    client = SyncClient(store, server.client())
+    monkeypatch.setattr(client, "push", lambda: SyncReport())  # "sent", yet 3 remain
+    with pytest.raises(NotAllSent, match="3 events"):
+        client.sign_out()
+    assert store.signed_in
+
+
+def test_sign_out_refuses_while_events_cannot_be_sent(store, server):
+    work(store, 1)
+    server.faults = [("/push", "drop_before")]
+    with pytest.raises(Offline):
+        SyncClient(store, server.client()).sign_out()
+    assert store.signed_in and len(store.pending()) == 3
+    server.revoked = True
+    client = SyncClient(store, server.client())
+    with pytest.raises(Revoked):
+        client.sign_out()
+    client.sign_out(force=True)  # the volunteer was told these 3 changes are lost
+    assert not store.signed_in
+
+
+def test_a_revoked_device_pushes_nothing_more(store, server):
+    work(store, 1)
+    server.revoked = True
+    with pytest.raises(Revoked, match="revoked"):
+        SyncClient(store, server.client()).sync_once()
+    assert server.held == {}
+
+
+# ---- BackgroundSync ----------------------------------------------------------------------------
+
+class FlakyClient:
+    """A SyncClient stand-in that fails with the given errors, then succeeds."""
+
+    def __init__(self, errors: list[BaseException]) -> None:
+        self.errors = list(errors)
+        self.calls = 0
+
+    def sync_once(self, progress=None):
+        self.calls += 1
+        if progress:
+            progress(0.5)
+        if self.errors:
+            raise self.errors.pop(0)
+        return SyncReport(pushed=1)
+
+
+def test_backoff_doubles_with_jitter_up_to_the_cap():
+    bg = BackgroundSync(FlakyClient([]), min_delay=1, max_delay=300, rng=lambda: 1.0)
+    assert [bg.backoff(n) for n in range(1, 12)] == [1, 2, 4, 8, 16, 32, 64, 128, 256, 300, 300]
+    low = BackgroundSync(FlakyClient([]), min_delay=1, max_delay=300, rng=lambda: 0.0)
+    assert [low.backoff(n) for n in (1, 5, 20)] == [0.5, 8, 150]
+    assert low.backoff(10_000) == 150  # no overflow however long it has been failing
+
+
+def test_every_failure_is_retried_with_backoff_and_a_success_resets_it():
+    errors = [Offline("no network"), ServerBusy("503", retry_after=40), RuntimeError("a bug"),
+              Revoked("revoked")]
+    client = FlakyClient(errors)
+    seen = []
+    bg = BackgroundSync(client, min_delay=1, max_delay=300, interval=60, on_change=seen.append, rng=lambda: 1.0)
+    delays = [bg.run_once() for _ in range(5)]
+    assert delays == [1, 40, 4, 300, 60]  # backoff, Retry-After, backoff, needs a person, then the interval
+    assert [s.error_kind for s in seen if s.state == "error"] == ["Offline", "ServerBusy", "RuntimeError",
+                                                                  "Revoked"]
+    assert seen[-1].state == "idle" and seen[-1].failures == 0 and seen[-1].report == SyncReport(pushed=1)
+    assert {s.state for s in seen} == {"syncing", "error", "idle"}
+    assert any(s.progress == 0.5 for s in seen)
+
+
+def test_the_loop_waits_the_backoff_between_attempts():
+    client = FlakyClient([Offline("x")] * 4)
+    waits = []
+
+    def fake_wait(seconds):  # a fake clock: record, stop after a while, never sleep
+        waits.append(seconds)
+        if len(waits) == 6:
+            bg.stop()
+
+    bg = BackgroundSync(client, min_delay=2, max_delay=10, interval=60, rng=lambda: 1.0, wait=fake_wait)
+    bg._run()  # the thread's loop, run here
+    assert waits == [2, 4, 8, 10, 60, 60]
+    assert client.calls == 6
+
+
+def test_a_broken_on_change_callback_does_not_stop_sync():
+    def broken(status):
+        raise ValueError("screen gone")
+
+    bg = BackgroundSync(FlakyClient([]), on_change=broken)
+    assert bg.run_once() == bg.interval and bg.status.state == "idle"
+
+
+def test_background_thread_recovers_and_never_blocks_the_caller(store, server):
+    work(store, 2)
+    server.faults = [("/push", "drop_before"), ("/push", "500"), ("/push", "timeout")]
+    done = threading.Event()
+    states = []
+
+    def on_change(status):
+        states.append(status.state)
+        if status.state == "idle" and status.report is not None:
+            done.set()
+
+    bg = BackgroundSync(SyncClient(store, server.client()), min_delay=0.01, max_delay=0.05, interval=30,
+                        on_change=on_change)
+    started = time.monotonic()
+    bg.start()
+    assert done.wait(5), states
+    assert time.monotonic() - started < 2
+    assert states.count("error") == 3
+    assert_exactly_once(server, store)
+    # on demand while idle for 30 s: trigger() returns at once and a slow sync runs behind it
+    done.clear()
+    store.add_household(store.hamlets()[0]["id"], "Số 99")
+    server.slow = 0.3
+    server.faults = [("/push", "slow")]
+    t0 = time.monotonic()
+    bg.trigger()
+    assert time.monotonic() - t0 < 0.05
+    assert done.wait(5)
+    assert_exactly_once(server, store)
+    bg.stop()
+    assert not bg.running
+
+
+def test_trigger_starts_the_thread_if_needed(store, server):
+    bg = BackgroundSync(SyncClient(store, server.client()), interval=30)
+    seen = threading.Event()
+    bg.on_change = lambda s: s.state == "idle" and s.report is not None and seen.set()
+    bg.trigger()
+    assert seen.wait(5)
+    bg.stop()
+
+
+def test_two_syncs_at_once_are_serialised(store, server):
+    work(store, 3)
+    client = SyncClient(store, server.client())
+    server.slow = 0.05
+    server.faults = [("/push", "slow")]
+    errors = []
+
+    def run():
+        try:
+            client.sync_once()
+        except SyncError as exc:  # pragma: no cover
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert len(server.pushes()) == 1
+    assert_exactly_once(server, store)
