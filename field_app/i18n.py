@@ -5,7 +5,7 @@
     t("home.pending_sync", count=3)    # placeholders are str.format fields
     t("nav.home", lang="en")           # a given language, whatever is current
 
-Strings live in assets/i18n/<lang>.json as flat {"dotted.key": "text"} maps;
+Strings live in assets/i18n/<lang>/*.json (one file per area of the app) as flat {"dotted.key": "text"} maps;
 both files must have the same keys (tests/ui/test_i18n.py checks it). A key
 missing from the current language falls back to Vietnamese, then to the key
 itself, so a missing string shows up as "nav.home" rather than crashing.
@@ -58,14 +58,24 @@ def strings(lang: str) -> dict[str, str]:
     """The whole {key: text} table of one language (cached, read-only use)."""
     if lang not in LANGUAGES:
         raise ValueError(f"unknown language {lang!r}; expected one of {LANGUAGES}")
-    path = I18N_DIR / f"{lang}.json"
-    with path.open(encoding="utf-8") as f:
-        data = json.load(f)
-    if not isinstance(data, dict) or not all(
-        isinstance(k, str) and isinstance(v, str) for k, v in data.items()
-    ):
-        raise ValueError(f"{path} must be a flat JSON object of strings")
-    return data
+    merged: dict[str, str] = {}
+    for path in files(lang):
+        with path.open(encoding="utf-8") as f:
+            data = json.load(f)
+        if not isinstance(data, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in data.items()
+        ):
+            raise ValueError(f"{path} must be a flat JSON object of strings")
+        clash = sorted(set(data) & set(merged))
+        if clash:
+            raise ValueError(f"{path} repeats keys of another file: {', '.join(clash)}")
+        merged.update(data)
+    return merged
+
+
+def files(lang: str) -> list[Path]:
+    """A language is a folder of files, one per area of the app, so areas do not collide."""
+    return sorted((I18N_DIR / lang).glob("*.json"))
 
 
 def keys(lang: str = DEFAULT_LANGUAGE) -> frozenset[str]:

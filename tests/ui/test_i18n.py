@@ -12,7 +12,12 @@ from field_app.i18n import I18N_DIR, LANGUAGES, t
 
 
 def load(lang: str) -> dict[str, str]:
-    return json.loads((I18N_DIR / f"{lang}.json").read_text(encoding="utf-8"))
+    return dict(i18n.strings(lang))
+
+
+def test_each_area_has_the_same_files_in_both_languages() -> None:
+    assert [p.name for p in i18n.files("vi")] == [p.name for p in i18n.files("en")]
+    assert i18n.files("vi"), "no translation files found"
 
 
 def placeholders(text: str) -> set[str]:
@@ -64,9 +69,10 @@ def test_process_language_setting() -> None:
 
 
 def test_fallback_to_vietnamese_then_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    vi = dict(i18n.strings("vi"))
     en_only_missing = dict(i18n.strings("en"))
     del en_only_missing["nav.review"]
-    monkeypatch.setattr(i18n, "strings", lambda lang: en_only_missing if lang == "en" else load(lang))
+    monkeypatch.setattr(i18n, "strings", lambda lang: en_only_missing if lang == "en" else vi)
     assert t("nav.review", lang="en") == "Duyệt"
     assert t("no.such.key", lang="en") == "no.such.key"
 
