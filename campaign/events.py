@@ -30,7 +30,7 @@ MAX_NOTE = 280
 MAX_HAMLET_NAME = 80
 MIN_BIRTH_YEAR = 1900
 MAX_BIRTH_YEAR = 2100
-GENERIC_LABEL = re.compile(r"^Người \d{1,3}$")
+GENERIC_LABEL = re.compile(r"^Người [0-9]{1,3}\Z")  # not "Người 1\n", not other scripts' digits
 
 
 class InvalidEvent(ValueError):
@@ -55,7 +55,7 @@ def _text(max_len: int, allow_empty: bool = False) -> Check:
             raise InvalidEvent("empty", f"{name} must not be empty")
         if len(value) > max_len:
             raise InvalidEvent("too_long", f"{name} is longer than {max_len} characters")
-        if any(ord(ch) < 32 and ch not in "\n\t" for ch in value):
+        if any((ord(ch) < 32 or 0x7F <= ord(ch) <= 0x9F) and ch not in "\n\t" for ch in value):
             raise InvalidEvent("bad_text", f"{name} contains control characters")
     return check
 
@@ -110,10 +110,10 @@ def _iso_date(nullable: bool) -> Check:
         if not isinstance(value, str):
             raise InvalidEvent("bad_type", f"{name} must be a date YYYY-MM-DD")
         try:
-            date.fromisoformat(value)
+            parsed = date.fromisoformat(value)
         except ValueError:
             raise InvalidEvent("bad_date", f"{name} must be a date YYYY-MM-DD") from None
-        if len(value) != 10:
+        if parsed.isoformat() != value:  # 3.11 also parses week dates such as 2025-W27-2
             raise InvalidEvent("bad_date", f"{name} must be a date YYYY-MM-DD")
     return check
 
@@ -214,7 +214,7 @@ def check_event(event: dict[str, Any]) -> None:
     extra = sorted(set(event) - set(ENVELOPE))
     if extra:
         raise InvalidEvent("unknown_field", f"event has no field {', '.join(extra)}")
-    if event["schema"] != SCHEMA or isinstance(event["schema"], bool):
+    if type(event["schema"]) is not int or event["schema"] != SCHEMA:  # not True, not 1.0
         raise InvalidEvent("unknown_schema", f"event schema {event['schema']!r} is not known here (this side knows {SCHEMA})")
     _uuid("id", event["id"])
     _uuid("entity", event["entity"])

@@ -27,4 +27,4 @@ def uuid7() -> str:
 
 def is_uuid(value: object) -> bool:
     """Canonical lowercase hyphenated form only, so one id has one spelling."""
-    return isinstance(value, str) and _UUID_RE.match(value) is not None
+    return isinstance(value, str) and _UUID_RE.fullmatch(value) is not None

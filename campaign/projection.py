@@ -239,7 +239,8 @@ def _count_visit(household: Entity, visit_id: str, at: str, outcome: str) -> Non
     h = household.data
     h["visits"] += 1
     when = parse_at(at)
-    if h["first_visit_at"] is None or when < parse_at(h["first_visit_at"]):
+    # The same instant may be spelled in two offsets: the spelling breaks the tie.
+    if h["first_visit_at"] is None or (when, at) < (parse_at(h["first_visit_at"]), h["first_visit_at"]):
         h["first_visit_at"] = at
     if h["last_visit_at"] is None or (when, visit_id) > (parse_at(h["last_visit_at"]), h["last_visit_id"]):
         h["last_visit_at"], h["last_outcome"], h["last_visit_id"] = at, outcome, visit_id
@@ -275,6 +276,8 @@ def _conflict_resolved(event, version, current, lookup) -> Outcome:
     if current.type == "person" and name == "label":
         _check_label(value, _require(lookup, entity.parent_id, "household", "household_id"))
     _update_fields(entity, event, version, {name: value}, detect=False)
+    if current.type == "hamlet" and entity.data.get("valid_to") and entity.data["valid_to"] < entity.data["valid_from"]:
+        raise InvalidEvent("bad_date", "valid_to is before valid_from")
     if current.type == "person":
         _check_age_rules(entity, event["at"])
     return Outcome(entity.hamlet_id, {entity.id: entity}, resolved=[(entity.id, name)])

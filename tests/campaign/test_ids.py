@@ -1,0 +1,60 @@
+"""Entity and event ids: UUIDv7 in one spelling."""
+import time
+import uuid
+
+import pytest
+
+from campaign.ids import is_uuid, uuid7
+
+
+def test_uuid7_is_a_canonical_lowercase_uuid():
+    value = uuid7()
+    assert is_uuid(value)
+    assert value == str(uuid.UUID(value))
+    assert [len(part) for part in value.split("-")] == [8, 4, 4, 4, 12]
+
+
+def test_uuid7_has_version_7_and_the_rfc_variant():
+    for _ in range(100):
+        parsed = uuid.UUID(uuid7())
+        assert parsed.version == 7
+        assert parsed.variant == uuid.RFC_4122
+
+
+def test_uuid7_carries_the_time_in_milliseconds():
+    before = time.time_ns() // 1_000_000
+    value = uuid.UUID(uuid7())
+    after = time.time_ns() // 1_000_000
+    assert before <= value.int >> 80 <= after
+
+
+def test_uuid7_sorts_by_time_across_milliseconds():
+    ids = []
+    for _ in range(5):
+        ids.append(uuid7())
+        time.sleep(0.002)
+    assert ids == sorted(ids)
+
+
+def test_uuid7_is_unique():
+    assert len({uuid7() for _ in range(10_000)}) == 10_000
+
+
+@pytest.mark.parametrize("value", [
+    "0190F3A2-7C4E-7B1D-9F00-1234567890AB",  # upper case
+    "{0190f3a2-7c4e-7b1d-9f00-1234567890ab}",  # braces
+    "0190f3a27c4e7b1d9f001234567890ab",  # no hyphens
+    "urn:uuid:0190f3a2-7c4e-7b1d-9f00-1234567890ab",
+    " 0190f3a2-7c4e-7b1d-9f00-1234567890ab",
+    "0190f3a2-7c4e-7b1d-9f00-1234567890ab\n",  # a trailing newline is a second spelling
+    "0190f3a2-7c4e-7b1d-9f00-1234567890a",
+    "",
+])
+def test_is_uuid_accepts_one_spelling_only(value):
+    assert not is_uuid(value)
+
+
+@pytest.mark.parametrize("value", [None, 42, b"0190f3a2-7c4e-7b1d-9f00-1234567890ab",
+                                   uuid.UUID("0190f3a2-7c4e-7b1d-9f00-1234567890ab"), ["x"]])
+def test_is_uuid_rejects_non_strings(value):
+    assert not is_uuid(value)

@@ -1,0 +1,67 @@
+"""Vietnamese text: stored NFC, searched on a folded key."""
+import unicodedata
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from campaign.text import fold, is_nfc, nfc, normalize_tree
+
+
+def nfd(text: str) -> str:
+    return unicodedata.normalize("NFD", text)
+
+
+def test_fold_lets_plain_letters_find_a_vietnamese_name():
+    assert fold("Nguyễn Văn A") == "nguyen van a"
+    assert fold("nguyen van a") in fold("Hộ ông Nguyễn Văn A, tổ 3")
+
+
+def test_fold_matches_both_tone_mark_placements():
+    # "Hoà" (old style, mark on a) and "Hòa" (new style, mark on o) are the same name.
+    assert fold("Hoà") == fold("Hòa") == "hoa"
+    assert fold("Thuỷ") == fold("Thủy")
+
+
+def test_fold_is_the_same_for_nfc_and_nfd_input():
+    for name in ("Hoà", "Hòa", "Nguyễn Thị Ánh Tuyết", "Đặng Ngọc Ưng"):
+        assert nfc(name) != nfd(name)
+        assert fold(nfc(name)) == fold(nfd(name))
+
+
+def test_fold_turns_d_with_stroke_into_d():
+    # đ is a letter of its own, not d plus a mark: NFD alone leaves it.
+    assert fold("Đặng Đình Đức") == "dang dinh duc"
+    assert fold("đường") == "duong"
+
+
+def test_fold_lowercases_and_collapses_whitespace():
+    assert fold("  LÊ   Thị\tHỒNG \n") == "le thi hong"
+    assert fold("") == ""
+
+
+def test_nfc_composes_decomposed_text():
+    decomposed = nfd("Nguyễn")
+    assert len(decomposed) > len("Nguyễn")
+    assert nfc(decomposed) == "Nguyễn"
+    assert is_nfc(nfc(decomposed)) and not is_nfc(decomposed)
+
+
+def test_normalize_tree_nfcs_every_string_in_nested_data_keys_too():
+    tree = {nfd("tên"): [nfd("Hoà"), {"ghi chú": nfd("Ở nhà")}], "n": 3, "ok": True, "none": None}
+    assert normalize_tree(tree) == {"tên": ["Hoà", {"ghi chú": "Ở nhà"}], "n": 3, "ok": True, "none": None}
+
+
+def test_normalize_tree_leaves_non_text_alone():
+    assert normalize_tree(1980) == 1980
+    assert normalize_tree(None) is None
+    assert normalize_tree([1, 2.5, False]) == [1, 2.5, False]
+
+
+@given(st.text())
+def test_fold_is_idempotent(text):
+    assert fold(fold(text)) == fold(text)
+
+
+@given(st.text())
+def test_fold_does_not_care_about_normal_form(text):
+    assert fold(nfc(text)) == fold(nfd(text))
