@@ -136,6 +136,13 @@ def _check_age_rules(person: Entity, at: str) -> None:
         raise InvalidEvent("out_of_range", "birth_year is in the future")
 
 
+def _same(a: Any, b: Any) -> bool:
+    """Lists on the wire are sets (no duplicates, order carries nothing)."""
+    if isinstance(a, list) and isinstance(b, list):
+        return sorted(map(str, a)) == sorted(map(str, b))
+    return a == b
+
+
 def _update_fields(entity: Entity, event: dict[str, Any], version: int | None,
                    changes: dict[str, Any], detect: bool) -> list[Conflict]:
     conflicts = []
@@ -143,7 +150,7 @@ def _update_fields(entity: Entity, event: dict[str, Any], version: int | None,
     for name, value in changes.items():
         seen = entity.meta.get(name)
         if detect and seen is not None and seen[0] is not None and seen[1] != event["device_id"] \
-                and (base is None or seen[0] > base) and entity.data.get(name) != value:
+                and (base is None or seen[0] > base) and not _same(entity.data.get(name), value):
             conflicts.append(Conflict(
                 entity.id, name,
                 earlier={"value": entity.data.get(name), "version": seen[0], "device_id": seen[1], "event": seen[2]},

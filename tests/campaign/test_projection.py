@@ -525,3 +525,16 @@ def test_apply_never_changes_the_entities_it_looked_up(world):
             assert all(changed is not world.entities.get(i) for i, changed in outcome.changed.items())
         assert world.entities == before, e["kind"]
     assert results == ["applied", "rejected"] * 6 + ["applied", "applied", "rejected"]
+
+
+def test_the_same_blockers_in_another_order_are_no_conflict():
+    from campaign import projection
+    from campaign.ids import uuid7
+    person = projection.Entity(uuid7(), "person", None, None, {"blockers": ["no_otp", "no_nfc"]},
+                               version=5, meta={"blockers": [5, "dev-a", uuid7()]})
+    event = {"id": uuid7(), "device_id": "dev-b", "seq": 1, "kind": "person.updated", "entity": person.id,
+             "base": 1, "at": "2026-11-28T09:00:00+07:00", "data": {"blockers": ["no_nfc", "no_otp"]}, "schema": 1}
+    conflicts = projection._update_fields(person.copy(), event, 6, event["data"], detect=True)
+    assert conflicts == []
+    event["data"] = {"blockers": ["no_nfc"]}
+    assert len(projection._update_fields(person.copy(), event, 6, event["data"], detect=True)) == 1
