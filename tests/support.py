@@ -180,3 +180,12 @@ def person_data(household_id: str, label: str = "Nguyễn Văn An", birth_year: 
                 card: str = "cccd_chip", vneid: str = "l1_pending", presence: str = "home") -> dict[str, Any]:
     return {"household_id": household_id, "label": label, "birth_year": birth_year, "presence": presence,
             "card": card, "vneid": vneid}
+
+
+def new_store(path: Path | str, clock: Any = None) -> Any:
+    """A device store opened as the desktop app opens it: the data key in a 0600 key
+    file next to the database (gocua.db → gocua.key), so reopening the path works."""
+    from field_app.keys import FileKeyProvider
+    from field_app.store import Store
+
+    return Store(path, clock, key=FileKeyProvider(Store.file_for(path).with_suffix(".key")))

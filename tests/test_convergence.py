@@ -36,7 +36,7 @@ from sync_server.store import schema as t
 from sync_server.store import totals as server_totals
 from sync_server.store.db import make_engine, read_transaction, write_transaction
 
-from .support import hamlet_data
+from .support import hamlet_data, new_store
 
 FAULTS = ["ok", "ok", "ok", "drop_before", "drop_after", "duplicate", "delay", "replay_late", "crash"]
 
@@ -119,7 +119,7 @@ class World:
         with write_transaction(self.engine) as conn:
             code, _ = devices.create_enrolment(conn, role, team_id="t1")
         answer = self.http.post("/api/v1/enroll", json={"code": code}).json()
-        store = Store(path)
+        store = new_store(path)
         store.enrol("http://testserver", answer["device_id"], answer["token"], answer["role"], answer["scope"])
         return store
 

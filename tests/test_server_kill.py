@@ -12,12 +12,11 @@ import time
 
 from sqlalchemy import select
 
-from field_app.store import Store
 from field_app.sync import SyncClient, SyncError
 from sync_server.store import schema as t
 from sync_server.store.db import make_engine
 
-from .support import cli
+from .support import cli, new_store
 
 EVENTS = 600
 KILLS = 4
@@ -25,7 +24,7 @@ KILLS = 4
 
 def test_device_survives_a_server_killed_mid_push(server, admin, hamlet, tmp_path):
     code = server.code("volunteer", hamlets=(hamlet,))
-    store = Store(tmp_path / "device")
+    store = new_store(tmp_path / "device")
     import httpx
     answer = httpx.post(server.url + "/api/v1/enroll", json={"code": code}).json()
     store.enrol(server.url, answer["device_id"], answer["token"], answer["role"], answer["scope"])

@@ -22,10 +22,12 @@ from campaign.events import InvalidEvent, canonical, check_event, digest, generi
 from campaign.ids import uuid7
 from campaign.projection import Entity, apply
 from field_app import store as store_module
+from field_app.crypto import Cipher
 from field_app.store import Store, StoreError, follow_up
 
 VN = timezone(timedelta(hours=7))
 COMMUNE = "10525"  # Phường Hải Dương
+KEY = Cipher.new_key()  # the data key of every store here (tests/test_store_encryption.py tests the keys)
 
 
 class Clock:
@@ -40,7 +42,7 @@ class Clock:
 
 
 def open_store(path: Path, device: str = "dev-a", clock: Clock | None = None) -> Store:
-    s = Store(path, clock=clock or Clock())
+    s = Store(path, clock=clock or Clock(), key=KEY)
     s.enrol("http://127.0.0.1:8000", device, "token-" + device, "volunteer", {"hamlets": []})
     return s
 
@@ -53,8 +55,7 @@ def store(tmp_path):
 
 
 def outbox(s: Store) -> list[dict]:
-    return [dict(zip(("seq", "kind", "status", "body"), r))
-            for r in s.db.execute("SELECT seq, kind, status, body FROM outbox ORDER BY seq")]
+    return [{k: r[k] for k in ("seq", "kind", "status", "body")} for r in s.outbox_rows()]
 
 
 def entity_count(s: Store) -> int:
@@ -142,8 +143,7 @@ def replay_in_order(events: list[tuple[int | None, dict]]) -> dict:
 def expected_device_state(server: RefServer, s: Store) -> dict:
     """Server events the device has pulled, in cursor order, then its own unseen, unquarantined ones by seq."""
     seen = {(e["device_id"], e["seq"]) for c, e in server.log if c <= s.pull_cursor}
-    mine = [(None, json.loads(body)) for (body,) in s.db.execute(
-        "SELECT body FROM outbox WHERE status != 'quarantined' ORDER BY seq")]
+    mine = [(None, json.loads(r["body"])) for r in s.outbox_rows() if r["status"] != "quarantined"]
     mine = [(v, e) for v, e in mine if (e["device_id"], e["seq"]) not in seen]
     return replay_in_order([(c, e) for c, e in server.log if c <= s.pull_cursor] + mine)
 
@@ -232,7 +232,7 @@ def test_nfd_input_is_stored_nfc(store):
     person = store.add_person(household, unicodedata.normalize("NFD", "Nguyễn Thị Huệ"), 1970)
     assert store.household(household)["address"] == unicodedata.normalize("NFC", "Đường Nguyễn Trãi")
     assert store.person(person)["label"] == unicodedata.normalize("NFC", "Nguyễn Thị Huệ")
-    for (body,) in store.db.execute("SELECT body FROM outbox UNION ALL SELECT body FROM entities"):
+    for body in [r["body"] for r in store.outbox_rows()] + [store.state_digest()]:
         assert unicodedata.is_normalized("NFC", body)
 
 
@@ -537,9 +537,9 @@ def test_state_digest_is_deterministic_and_shared_by_devices(tmp_path):
 # ---- file, identity, migrations, purge --------------------------------------------------
 
 def test_path_is_a_directory_or_a_file(tmp_path, monkeypatch):
-    assert Store(tmp_path / "dir").path == tmp_path / "dir" / "gocua.db"
-    assert Store(tmp_path / "x" / "phone.db").path == tmp_path / "x" / "phone.db"
-    s = Store(tmp_path / "wal")
+    assert Store(tmp_path / "dir", key=KEY).path == tmp_path / "dir" / "gocua.db"
+    assert Store(tmp_path / "x" / "phone.db", key=KEY).path == tmp_path / "x" / "phone.db"
+    s = Store(tmp_path / "wal", key=KEY)
     assert s.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     monkeypatch.delenv("FLET_APP_STORAGE_DATA", raising=False)
     assert Store.default_dir(tmp_path) == tmp_path
@@ -549,7 +549,7 @@ def test_path_is_a_directory_or_a_file(tmp_path, monkeypatch):
 
 
 def test_identity_and_enrolment(tmp_path):
-    s = Store(tmp_path)
+    s = Store(tmp_path, key=KEY)
     assert not s.signed_in
     with pytest.raises(store_module.NotSignedIn):
         s.add_hamlet(COMMUNE, "Thôn A")
@@ -566,39 +566,41 @@ def test_migrations_run_in_order_once(tmp_path, monkeypatch):
     s = open_store(tmp_path)
     hamlet, household = seed(s)
     s.close()
-    assert sqlite3.connect(tmp_path / "gocua.db").execute("PRAGMA user_version").fetchone()[0] == 1
+    current = len(store_module.MIGRATIONS)
+    assert sqlite3.connect(tmp_path / "gocua.db").execute("PRAGMA user_version").fetchone()[0] == current
     calls = []
 
-    def v2(db):
+    def next_step(db, cipher):
         calls.append(1)
         db.execute("ALTER TABLE entities ADD COLUMN pinned INTEGER NOT NULL DEFAULT 0")
 
-    monkeypatch.setattr(store_module, "MIGRATIONS", [*store_module.MIGRATIONS, v2])
-    s = Store(tmp_path)
-    assert s.schema_version == 2
-    assert s.db.execute("PRAGMA user_version").fetchone()[0] == 2
+    monkeypatch.setattr(store_module, "MIGRATIONS", [*store_module.MIGRATIONS, next_step])
+    s = Store(tmp_path, key=KEY)
+    assert s.schema_version == current + 1
+    assert s.db.execute("PRAGMA user_version").fetchone()[0] == current + 1
     assert "pinned" in s.db["entities"].columns_dict
     assert s.household(household)["address"].startswith("Số 12")
     s.close()
-    Store(tmp_path).close()
+    Store(tmp_path, key=KEY).close()
     assert calls == [1]
     monkeypatch.undo()
     with pytest.raises(StoreError, match="newer"):
-        Store(tmp_path)  # an older app must not open a newer file
+        Store(tmp_path, key=KEY)  # an older app must not open a newer file
 
 
 def test_a_failed_migration_leaves_the_file_at_the_old_version(tmp_path, monkeypatch):
     open_store(tmp_path).close()
+    current = len(store_module.MIGRATIONS)
 
-    def broken(db):
+    def broken(db, cipher):
         db.execute("CREATE TABLE extra (x)")
         raise RuntimeError("half way")
 
     monkeypatch.setattr(store_module, "MIGRATIONS", [*store_module.MIGRATIONS, broken])
     with pytest.raises(RuntimeError):
-        Store(tmp_path)
+        Store(tmp_path, key=KEY)
     conn = sqlite3.connect(tmp_path / "gocua.db")
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == current
     assert conn.execute("SELECT count(*) FROM sqlite_master WHERE name = 'extra'").fetchone()[0] == 0
 
 

@@ -25,6 +25,8 @@ from field_app.store import Store
 from field_app.sync import (BackgroundSync, BadAnswer, NotAllSent, NotEnrolled, Offline, Rejected, Revoked,
                             SeqConflict, ServerBusy, SyncClient, SyncError, SyncReport)
 
+from .support import new_store
+
 VN = timezone(timedelta(hours=7))
 URL = "http://gocua.test"
 COMMUNE = "10525"
@@ -174,7 +176,7 @@ class FakeServer:
 
 
 def enrolled(tmp_path, name: str = "a", device: str = "dev-a", token: str = "tok-a") -> Store:
-    s = Store(tmp_path / name, clock=Clock())
+    s = new_store(tmp_path / name, clock=Clock())
     s.enrol(URL, device, token, "volunteer", {"hamlets": []})
     return s
 
@@ -210,7 +212,7 @@ def assert_exactly_once(server: FakeServer, s: Store) -> None:
 
 
 def json_rows(s: Store) -> list[dict]:
-    return [json.loads(b) for (b,) in s.db.execute("SELECT body FROM outbox ORDER BY seq")]
+    return [json.loads(r["body"]) for r in s.outbox_rows()]
 
 
 # ---- push: batches, gzip, acknowledgement ----------------------------------------------------
@@ -231,7 +233,7 @@ def test_1201_events_go_in_three_gzip_batches_of_at_most_500(store, server):
         assert json.loads(gzip.decompress(r.content))["schema"] == 1
     assert [e["seq"] for batch in server.pushes() for e in batch] == list(range(1, 1202))
     assert [canonical(e) for batch in server.pushes() for e in batch] == \
-        [b for (b,) in store.db.execute("SELECT body FROM outbox ORDER BY seq")]
+        [r["body"] for r in store.outbox_rows()]
     assert (report.pushed, report.acked_seq, report.batches) == (1201, 1201, 3)
     assert report.pulled == 1201 and report.cursor == 1201  # own events come back with cursors
     assert store.acked_seq == 1201 and store.pending() == []
@@ -310,7 +312,7 @@ def test_app_killed_between_push_and_acknowledge(tmp_path, server, monkeypatch):
     monkeypatch.undo()
     store.close()
     assert server.acked == 7
-    reopened = Store(tmp_path / "a")  # the app starts again
+    reopened = new_store(tmp_path / "a")  # the app starts again
     assert reopened.acked_seq == 0 and len(reopened.pending()) == 7
     SyncClient(reopened, server.client()).sync_once()
     assert_exactly_once(server, reopened)
@@ -458,7 +460,7 @@ def test_413_halves_the_batch(store, server):
 
 
 def test_not_enrolled_device_does_not_call_the_server(tmp_path, server):
-    s = Store(tmp_path / "new")
+    s = new_store(tmp_path / "new")
     with pytest.raises(NotEnrolled):
         SyncClient(s, server.client()).sync_once()
     assert server.requests == []
