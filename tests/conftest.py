@@ -25,12 +25,13 @@ def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     """One real server per test module and backend; tests make their own devices and hamlets."""
     tmp = tmp_path_factory.mktemp(f"server-{request.param}")
     url = database_url(request.param, tmp, pg_databases)
-    from .support import cli
-    cli(url, "init")
-    srv = Server(url).start()
+    from sync_server.store import migrate
+    srv = Server(url)
+    migrate.upgrade(srv.engine)  # what `gocua-server init` does, without a process start
+    srv.start()
     srv.backend = request.param  # type: ignore[attr-defined]
     yield srv
-    srv.stop()
+    srv.close()
 
 
 @pytest.fixture()

@@ -23,6 +23,11 @@ PG_ADMIN_URL = os.environ.get("GOCUA_TEST_PG", "postgresql://127.0.0.1:5432/test
 VN = timezone(timedelta(hours=7))
 
 
+# One client for the whole run: httpx.get() builds a client (and loads the CA
+# bundle) per call, ~45 ms each, which the suite would pay thousands of times.
+HTTP = httpx.Client(timeout=30)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -70,6 +75,7 @@ class Server:
     port: int = field(default_factory=free_port)
     workers: int = 1
     proc: subprocess.Popen[bytes] | None = None
+    _engine: Any = None
 
     @property
     def url(self) -> str:
@@ -87,7 +93,7 @@ class Server:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"server exited: {self.proc.stderr.read().decode()[-2000:]}")
             try:
-                if httpx.get(self.url + "/healthz", timeout=1).status_code == 200:
+                if HTTP.get(self.url + "/healthz", timeout=1).status_code == 200:
                     return self
             except httpx.HTTPError:
                 time.sleep(0.1)
@@ -112,23 +118,35 @@ class Server:
     def enroll(self, role: str, *, team: str | None = None, commune: str | None = None,
                hamlets: tuple[str, ...] = ()) -> Device:
         code = self.code(role, team=team, commune=commune, hamlets=hamlets)
-        answer = httpx.post(self.url + "/api/v1/enroll", json={"code": code}, timeout=10)
+        answer = HTTP.post(self.url + "/api/v1/enroll", json={"code": code}, timeout=10)
         answer.raise_for_status()
         body = answer.json()
         return Device(self, body["device_id"], body["token"], body["role"])
 
     def code(self, role: str, *, team: str | None = None, commune: str | None = None,
              hamlets: tuple[str, ...] = (), hours: float | None = None) -> str:
-        args = ["enroll", "--role", role, "--json"]
-        if team:
-            args += ["--team", team]
-        if commune:
-            args += ["--commune", commune]
-        for h in hamlets:
-            args += ["--hamlet", h]
-        if hours is not None:
-            args += ["--hours", str(hours)]
-        return json.loads(cli(self.db_url, *args).stdout)["code"]
+        """A fresh enrolment code, made in-process through the same store function
+        `gocua-server enroll` calls (tests/server/test_enrol_auth.py drives the CLI itself):
+        a CLI subprocess per device cost about a second each."""
+        from sync_server.store import devices
+        from sync_server.store.db import write_transaction
+        with write_transaction(self.engine) as conn:
+            code, _ = devices.create_enrolment(conn, role, team, commune, list(hamlets),
+                                               **({"ttl_hours": hours} if hours is not None else {}))
+        return code
+
+    @property
+    def engine(self):  # type: ignore[no-untyped-def]
+        if self._engine is None:
+            from sync_server.store.db import make_engine
+            self._engine = make_engine(self.db_url)
+        return self._engine
+
+    def close(self) -> None:
+        self.stop()
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine = None
 
 
 @dataclass
@@ -152,11 +170,11 @@ class Device:
                 "data": data, "schema": 1}
 
     def push(self, events: list[dict[str, Any]], **kw: Any) -> httpx.Response:
-        return httpx.post(self.server.url + "/api/v1/sync/push", json={"schema": 1, "events": events},
+        return HTTP.post(self.server.url + "/api/v1/sync/push", json={"schema": 1, "events": events},
                           headers=self.headers, timeout=30, **kw)
 
     def get(self, path: str, **params: Any) -> httpx.Response:
-        return httpx.get(self.server.url + path, params=params, headers=self.headers, timeout=30)
+        return HTTP.get(self.server.url + path, params=params, headers=self.headers, timeout=30)
 
     def pull_all(self, after: int = 0, limit: int = 500) -> list[dict[str, Any]]:
         out = []

@@ -80,3 +80,14 @@ def test_healthz_and_openapi(server):
     for path in ("/api/v1/enroll", "/api/v1/sync/push", "/api/v1/sync/pull", "/api/v1/sync/receipt",
                  "/api/v1/totals", "/api/v1/conflicts", "/healthz"):
         assert path in spec["paths"], path
+
+
+def test_enroll_command_prints_a_code_that_enrols(server):
+    import json
+    printed = json.loads(cli(server.db_url, "enroll", "--role", "officer", "--commune", "10525", "--json").stdout)
+    assert set(printed) == {"code", "url", "expires_at"}
+    assert printed["url"].startswith("gocua://enrol?") and "code=" + printed["code"] in printed["url"]
+    answer = _enrol(server, printed["code"])
+    assert answer.status_code == 200 and answer.json()["role"] == "officer"
+    text = cli(server.db_url, "enroll", "--role", "admin").stdout
+    assert "code:" in text and ("▀" in text or "█" in text)  # the QR code drawn in the terminal
