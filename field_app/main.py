@@ -1,6 +1,6 @@
 """Gõ Cửa field app: the command line and the app shell.
 
-    gocua-app [--web] [--host H] [--port P] [--data DIR] [--server URL]
+    gocua-app [--web] [--host H] [--port P] [--data DIR] [--server URL] [--enrol CODE]
 
 `build_app(page, ...)` turns a Flet page into the app (tests call it on the
 harness's page); `main()` is the console entry point.
@@ -15,14 +15,26 @@ obvious flow — route → builder → controls — that the UI harness drives
 without a browser, and still give the system Back button and browser history.
 
 Screens plug in through `AppShell.screens` (tab bodies, keyed by route) and
-`AppShell.register_detail` (pushed views such as "/households/:id").
+`AppShell.register_detail` (pushed views such as "/households/:id"); a
+detail route under another one ("/households/:id/people/:pid") is stacked on
+its parent, so Back walks up. The volunteer screens register themselves in
+`field_app.views.register`.
+
+Data: one `field_app.app_state.Device` per data dir (store + background
+sync), shared by every session of the process. Until the device is enrolled
+the shell shows only the enrol screen. Sync status reaches the screens from
+the sync thread through `page.run_task` (see `AppShell._status_from_thread`).
 """
 from __future__ import annotations
 
 import argparse
+import asyncio
+import logging
 import os
 import re
+import shutil
 import sys
+import tempfile
 from dataclasses import dataclass
 from importlib.util import find_spec
 from pathlib import Path
@@ -31,12 +43,16 @@ from typing import Any, Callable, Optional, Sequence, Union
 import flet as ft
 
 from field_app import i18n, theme
+from field_app.app_state import Device, VisitDraft, acquire_device, release_device
 from field_app.i18n import t
+from field_app.screen import Screen
+from field_app.sync import SyncStatus
 
 __all__ = [
     "ASSETS_DIR",
     "AppShell",
     "ROLES",
+    "Screen",
     "TABS",
     "Tab",
     "WIDE_BREAKPOINT",
@@ -48,6 +64,8 @@ __all__ = [
     "parse_args",
 ]
 
+log = logging.getLogger(__name__)
+
 #: The repo's assets/ (fonts, translations), served as the Flet assets dir.
 ASSETS_DIR = Path(__file__).resolve().parent.parent / "assets"
 
@@ -56,6 +74,8 @@ ROLES = ("volunteer", "leader", "officer", "admin")
 #: At or above this page width the shell shows a side NavigationRail
 #: (laptops at the commune station); below it, a bottom NavigationBar.
 WIDE_BREAKPOINT = 600
+
+ENROL_ROUTE = "/enrol"
 
 
 @dataclass(frozen=True)
@@ -103,12 +123,17 @@ TABS: tuple[Tab, ...] = (
     Tab("/settings", "nav.settings", ft.Icons.SETTINGS_OUTLINED, ft.Icons.SETTINGS, _ALL),
 )
 
-ScreenBuilder = Callable[["AppShell"], list[ft.Control]]
-"""Builds the body of a tab: `builder(shell) -> [controls]`."""
+
+ScreenBuilder = Callable[["AppShell"], Union[list[ft.Control], Screen]]
+"""Builds the body of a tab: `builder(shell) -> [controls] | Screen`."""
 
 DetailBuilder = Callable[["AppShell", dict[str, str]], ft.View]
 """Builds a pushed view: `builder(shell, params) -> ft.View` (with an AppBar,
 so the user gets a Back arrow). `params` holds the route's `:name` segments."""
+
+LiveCallback = Callable[[SyncStatus, bool], None]
+"""`callback(status, data_changed)`: a screen's reaction to the background
+sync, run on the session's loop. `data_changed`: a sync just brought events."""
 
 
 def _compile_route(pattern: str) -> re.Pattern[str]:
@@ -119,11 +144,13 @@ def _compile_route(pattern: str) -> re.Pattern[str]:
 
 
 class AppShell:
-    """The app around the screens: title, theme, language, navigation.
+    """The app around the screens: title, theme, language, navigation, data.
 
     One per Flet session (page). Screens get it as their first argument and
-    use `shell.page`, `shell.go(route)`, `shell.data_dir`, `shell.server_url`,
-    `shell.role`, and `shell.render()` after changing something shell-wide.
+    use `shell.page`, `shell.go(route)`, `shell.store`, `shell.device`,
+    `shell.role`, `shell.changed()` after recording, `shell.snack(text)`,
+    `shell.live(callback)` for sync updates, and `shell.render()` after
+    changing something shell-wide.
     """
 
     def __init__(
@@ -132,14 +159,18 @@ class AppShell:
         *,
         data_dir: Optional[Path] = None,
         server_url: Optional[str] = None,
-        role: str = "volunteer",
+        role: Optional[str] = None,
+        device: Optional[Device] = None,
     ):
-        if role not in ROLES:
+        if role is not None and role not in ROLES:
             raise ValueError(f"unknown role {role!r}")
         self.page = page
         self.data_dir = data_dir
         self.server_url = server_url
-        self.role = role
+        self.device = device
+        #: an explicit role (tests, previews) shows that role's tabs even
+        #: before enrolment; otherwise the enrolled device's role decides
+        self.forced_role = role
         self.screens: dict[str, ScreenBuilder] = {
             "/": _home_placeholder,
             "/households": _coming_soon,
@@ -148,10 +179,44 @@ class AppShell:
             "/totals": _totals_placeholder,
             "/settings": _settings_placeholder,
         }
+        self.enrol_screen: Optional[Callable[[AppShell], ft.View]] = None
         self._details: list[tuple[re.Pattern[str], DetailBuilder]] = []
         self._wide: Optional[bool] = None
+        #: per household, the help chosen before an outcome is tapped
+        self.drafts: dict[str, VisitDraft] = {}
+        #: screen state that survives a re-render (hamlet, search, filter …)
+        self.ui: dict[str, Any] = {}
+        self._live: list[LiveCallback] = []
+        self._badges: list[ft.IconButton] = []
+        self._going_to: Optional[str] = None  # where go() is taking us (snacks belong there)
+        self._last_report: Any = None
+        self._closed = False
 
     # -- public API -------------------------------------------------------
+
+    @property
+    def store(self) -> Any:
+        """The device's `field_app.store.Store` (None without a data dir)."""
+        return self.device.store if self.device is not None else None
+
+    @property
+    def role(self) -> str:
+        if self.forced_role is not None:
+            return self.forced_role
+        role = self.store.role if self.store is not None else None
+        return role if role in ROLES else "volunteer"
+
+    @role.setter
+    def role(self, role: str) -> None:
+        self.forced_role = role
+
+    @property
+    def signed_in(self) -> bool:
+        return self.store is not None and self.store.signed_in
+
+    @property
+    def needs_enrolment(self) -> bool:
+        return self.forced_role is None and not self.signed_in
 
     @property
     def tabs(self) -> list[Tab]:
@@ -166,18 +231,23 @@ class AppShell:
     def go(self, route: str) -> None:
         """Navigate (safe from sync handlers): the client pushes the route onto
         its history, then `on_route_change` renders it."""
+        self._going_to = route
         if route == self.page.route:
             self.render()
         else:
             self.page.navigate(route)
 
     def register_detail(self, pattern: str, builder: DetailBuilder) -> None:
-        """Route a pattern like "/households/:id" to a pushed view builder."""
-        self._details.append((_compile_route(pattern), builder))
+        """Route a pattern like "/households/:id" to a pushed view builder.
+        A later registration wins over an earlier one that matches the same
+        path (register "/households/:id" before "/households/new")."""
+        self._details.insert(0, (_compile_route(pattern), builder))
 
     def set_language(self, lang: str) -> None:
-        """Switch this session's language and redraw everything."""
+        """Switch this session's language (remembered on the device) and redraw."""
         i18n.set_language(lang, self.page)
+        if self.store is not None:
+            self.store.set_setting("language", lang)
         self.page.title = t("app.name")
         _apply_locale(self.page, lang)
         self.render()
@@ -185,13 +255,103 @@ class AppShell:
     def set_role(self, role: str) -> None:
         if role not in ROLES:
             raise ValueError(f"unknown role {role!r}")
-        self.role = role
+        self.forced_role = role
         self.render()
 
     def render(self) -> None:
         """Rebuild `page.views` for the current route and send the update."""
-        self.page.views[:] = self._views_for(self.page.route or "/")
+        self._live = []
+        self._badges = []
+        route = self.page.route or "/"
+        if self._going_to == route:
+            self._going_to = None
+        for dialog in list(self.page._dialogs.controls):
+            # a message about another screen goes when that screen does
+            # (Flet removes it from the page when the client reports it dismissed)
+            if isinstance(dialog, ft.SnackBar) and dialog.open and dialog.data not in (route, self._going_to):
+                dialog.open = False
+        self.page.views[:] = self._views_for(route)
         self.page.update()
+
+    def live(self, callback: LiveCallback) -> None:
+        """Call `callback(status, data_changed)` on each background sync change
+        while the current screen is shown (cleared by the next render)."""
+        self._live.append(callback)
+
+    def changed(self) -> None:
+        """A screen recorded something: sync it when the network allows."""
+        if self.device is not None:
+            self.device.changed()
+
+    def draft(self, household_id: str) -> VisitDraft:
+        return self.drafts.setdefault(household_id, VisitDraft())
+
+    def snack(self, text: str, *, error: bool = False) -> None:
+        """A short message at the bottom of the screen. It belongs to the
+        screen it is about (the one `go()` is opening, else the current one)
+        and closes when the person moves to another."""
+        bar = ft.SnackBar(
+            ft.Row(
+                [
+                    ft.Icon(
+                        ft.Icons.REPORT_PROBLEM if error else ft.Icons.CHECK_CIRCLE,
+                        color=theme.COLORS.on_primary,
+                    ),
+                    ft.Text(text, color=theme.COLORS.on_primary, size=15, expand=True),
+                ],
+                spacing=10,
+            ),
+            bgcolor=theme.STATUSES["problem"].strong if error else theme.COLORS.on_surface,
+            behavior=ft.SnackBarBehavior.FLOATING,
+            duration=ft.Duration(milliseconds=3000),
+            # with a screen reader on, Flutter keeps snack bars until closed
+            show_close_icon=True,
+            close_icon_color=theme.COLORS.on_primary,
+            data=self._going_to or self.page.route,
+        )
+        self.page.show_dialog(bar)
+
+    async def blocking(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """Run a blocking call (network, sign-out) off the session's loop."""
+        return await asyncio.to_thread(fn, *args, **kwargs)
+
+    def sync_button(self) -> ft.Control:
+        """The AppBar's sync status: its icon shape tells the state (done,
+        waiting, syncing, failed), a badge the number of unsent events; a tap
+        opens the sync screen."""
+        button = ft.IconButton(
+            ft.Icons.SYNC,
+            tooltip=t("nav.sync"),
+            key="appbar.sync",
+            on_click=lambda e: self.go("/sync"),
+            width=theme.TOUCH_TARGET,
+            height=theme.TOUCH_TARGET,
+        )
+        self._badges.append(button)
+        self._paint_badge(button, self.device.status if self.device is not None else None)
+        # room for the badge, which sits over the icon's top-right corner
+        return ft.Container(button, padding=ft.Padding.only(right=10, top=4))
+
+    def _paint_badge(self, button: ft.IconButton, status: Optional[SyncStatus]) -> None:
+        pending = self.store.pending_count() if self.signed_in else 0
+        state = status.state if status is not None else "idle"
+        if state == "syncing":
+            button.icon = ft.Icons.SYNC
+        elif state == "error":
+            button.icon = ft.Icons.CLOUD_OFF
+        elif pending:
+            button.icon = ft.Icons.CLOUD_UPLOAD_OUTLINED
+        else:
+            button.icon = ft.Icons.CLOUD_DONE_OUTLINED
+        button.badge = (
+            ft.Badge(
+                label=str(pending) if pending < 1000 else "999+",
+                bgcolor=theme.STATUSES["revisit"].strong,
+                text_color=theme.COLORS.on_primary,
+            )
+            if pending
+            else None
+        )
 
     # -- views ------------------------------------------------------------
 
@@ -199,6 +359,10 @@ class AppShell:
         path = route.split("?", 1)[0] or "/"
         if path != "/":
             path = path.rstrip("/")
+        if self.needs_enrolment:
+            return [self._enrol_view()]
+        if path == ENROL_ROUTE:
+            path = "/"
         tabs = self.tabs
         tab_routes = [tab.route for tab in tabs]
         if path in tab_routes:
@@ -207,36 +371,96 @@ class AppShell:
         base = "/" + path.strip("/").split("/", 1)[0]
         base = base if base in tab_routes else "/"
         stack = [self._tab_view(base)]
+        # detail routes whose own parents are details too are stacked on them
+        segments = path.strip("/").split("/")
+        for n in range(2, len(segments)):
+            parent = "/" + "/".join(segments[:n])
+            view = self._match_detail(parent)
+            if view is not None:
+                stack.append(view)
         top = self._detail_view(path)
         if top is not None:
             stack.append(top)
         return stack
 
-    def _detail_view(self, path: str) -> Optional[ft.View]:
+    def _enrol_view(self) -> ft.View:
+        if self.enrol_screen is not None:
+            return self.enrol_screen(self)
+        return ft.View(route=ENROL_ROUTE, controls=[_message(ft.Icons.LOCK, t("screen.coming_soon"))])
+
+    def _match_detail(self, path: str) -> Optional[ft.View]:
         for pattern, builder in self._details:
             m = pattern.match(path)
             if m:
                 return builder(self, m.groupdict())
+        return None
+
+    def _detail_view(self, path: str) -> Optional[ft.View]:
+        view = self._match_detail(path)
+        if view is not None:
+            return view
         # a tab route this role has no tab for (e.g. a leader's "/sync"):
         # the same screen, pushed with a Back arrow
         if path in self.screens:
             tab = next((tb for tb in TABS if tb.route == path), None)
             title = tab.label if tab else t("app.name")
-            return self.pushed_view(path, title, self.screens[path](self))
+            built = self.screens[path](self)
+            screen = built if isinstance(built, Screen) else Screen(list(built))
+            return self.pushed_view(
+                path,
+                title,
+                screen.controls,
+                scroll=screen.scroll,
+                bottom=screen.bottom,
+                fab=screen.fab,
+                actions=screen.actions,
+            )
         return self.pushed_view(
             path,
             t("app.name"),
             [_message(ft.Icons.ERROR_OUTLINE, t("screen.not_found", route=path))],
         )
 
-    def pushed_view(self, route: str, title: str, controls: list[ft.Control]) -> ft.View:
-        """A view pushed over a tab: AppBar with Back arrow, no navigation bar."""
+    def pushed_view(
+        self,
+        route: str,
+        title: str,
+        controls: list[ft.Control],
+        *,
+        scroll: bool = True,
+        bottom: Optional[ft.Control] = None,
+        fab: Optional[ft.FloatingActionButton] = None,
+        actions: Optional[list[ft.Control]] = None,
+    ) -> ft.View:
+        """A view pushed over a tab: AppBar with Back arrow, no navigation bar.
+        `bottom` stays pinned under the (scrolling) body."""
+        appbar_actions = list(actions or [])
+        if self.signed_in and route != "/sync":
+            appbar_actions.append(self.sync_button())
+        body: list[ft.Control] = controls
+        padding = ft.Padding.all(16)
+        if bottom is not None:
+            body = [
+                ft.Column(
+                    controls,
+                    expand=True,
+                    scroll=ft.ScrollMode.AUTO if scroll else None,
+                    spacing=12,
+                ),
+                bottom,
+            ]
+            scroll = False
         return ft.View(
             route=route,
-            appbar=ft.AppBar(title=ft.Text(title)),
-            controls=controls,
-            scroll=ft.ScrollMode.AUTO,
-            padding=ft.Padding.all(16),
+            appbar=ft.AppBar(
+                title=ft.Text(title, max_lines=1, overflow=ft.TextOverflow.ELLIPSIS),
+                actions=appbar_actions or None,
+            ),
+            controls=body,
+            scroll=ft.ScrollMode.AUTO if scroll else None,
+            floating_action_button=fab,
+            padding=padding,
+            spacing=12,
         )
 
     def _tab_view(self, route: str) -> ft.View:
@@ -244,9 +468,13 @@ class AppShell:
         index = next(i for i, tab in enumerate(tabs) if tab.route == route)
         tab = tabs[index]
         title = t("app.name") if route == "/" else tab.label
-        body = self.screens.get(route, _coming_soon)(self)
-        actions = []
-        if "/sync" not in [tb.route for tb in tabs]:
+        built = self.screens.get(route, _coming_soon)(self)
+        screen = built if isinstance(built, Screen) else Screen(list(built))
+        body = screen.controls
+        actions = list(screen.actions)
+        if self.signed_in and route != "/sync":
+            actions.append(self.sync_button())
+        elif "/sync" not in [tb.route for tb in tabs]:
             actions.append(
                 ft.IconButton(
                     ft.Icons.SYNC,
@@ -255,6 +483,17 @@ class AppShell:
                 )
             )
         appbar = ft.AppBar(title=ft.Text(title), actions=actions or None)
+        if screen.bottom is not None:
+            body = [
+                ft.Column(
+                    body,
+                    expand=True,
+                    spacing=16,
+                    scroll=ft.ScrollMode.AUTO if screen.scroll else None,
+                ),
+                screen.bottom,
+            ]
+        scrolls = screen.scroll and screen.bottom is None
         self._wide = self.wide
         if self._wide:
             rail = ft.NavigationRail(
@@ -269,11 +508,17 @@ class AppShell:
                 ],
                 on_change=self._on_nav_change,
             )
-            content = ft.Column(body, expand=True, scroll=ft.ScrollMode.AUTO, spacing=16)
+            content = ft.Column(
+                body,
+                expand=True,
+                scroll=ft.ScrollMode.AUTO if scrolls else None,
+                spacing=16,
+            )
             return ft.View(
                 route=route,
                 appbar=appbar,
                 padding=ft.Padding.all(0),
+                floating_action_button=screen.fab,
                 controls=[
                     ft.Row(
                         [
@@ -308,11 +553,51 @@ class AppShell:
             route=route,
             appbar=appbar,
             navigation_bar=nav,
+            floating_action_button=screen.fab,
             controls=body,
-            scroll=ft.ScrollMode.AUTO,
+            scroll=ft.ScrollMode.AUTO if scrolls else None,
             spacing=16,
             padding=ft.Padding.all(16),
         )
+
+    # -- sync status, from the sync thread ----------------------------------
+
+    def _status_from_thread(self, status: SyncStatus) -> None:
+        """BackgroundSync's on_change (any thread): hop onto the session's loop.
+        `page.run_task` is Flet 1.0's thread-safe way in
+        (`asyncio.run_coroutine_threadsafe` on the session's loop)."""
+        if self._closed:
+            return
+        try:
+            self.page.run_task(self._apply_status, status)
+        except Exception:  # the session is gone: nothing to show it on
+            log.debug("sync status not delivered", exc_info=True)
+
+    async def _apply_status(self, status: SyncStatus) -> None:
+        if self._closed:
+            return
+        data_changed = False
+        if status.state == "idle" and status.report is not None and status.report is not self._last_report:
+            self._last_report = status.report
+            data_changed = bool(status.report.pulled or status.report.quarantined)
+        if self.needs_enrolment:
+            # signed out (or revoked and purged) from another session of this device
+            if self.page.views and self.page.views[-1].route != ENROL_ROUTE:
+                self.render()
+            return
+        if not self.signed_in:  # a forced role without an enrolment: nothing to show
+            return
+        for button in list(self._badges):
+            self._paint_badge(button, status)
+        for callback in list(self._live):
+            try:
+                callback(status, data_changed)
+            except Exception:
+                log.exception("screen failed to show the sync status")
+        try:
+            self.page.update()
+        except Exception:
+            log.debug("page update after sync failed", exc_info=True)
 
     # -- events -----------------------------------------------------------
 
@@ -334,6 +619,19 @@ class AppShell:
         if self._wide is not None and self.wide != self._wide:
             self.render()
 
+    def close(self) -> None:
+        """The session ended: stop listening; the last session releases the device."""
+        if self._closed:
+            return
+        self._closed = True
+        if self.device is not None:
+            self.device.unsubscribe(self._status_from_thread)
+            if getattr(self, "_owns_device", False):
+                release_device(self.device)
+        tmp = getattr(self, "_tmp_dir", None)
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
+
 
 def build_app(
     page: ft.Page,
@@ -341,16 +639,54 @@ def build_app(
     data_dir: Union[str, Path, None] = None,
     server_url: Optional[str] = None,
     language: Optional[str] = None,
-    role: str = "volunteer",
+    role: Optional[str] = None,
+    device: Optional[Device] = None,
+    own_device: bool = False,
+    key: Any = None,
+    http: Any = None,
+    sync_interval: float = 60.0,
+    autosync: bool = True,
 ) -> AppShell:
     """Make `page` the Gõ Cửa app: title, bundled font, theme, language,
-    navigation, and the view for the current route. Returns the shell."""
+    navigation, the device's data, and the view for the current route.
+    Returns the shell.
+
+    data_dir: the device's data dir (one `Device` per dir and process); None
+        makes a throwaway one (tests, previews), deleted with the session.
+    server_url: pre-fills the enrol screen (a scanned link overrides it).
+    role: force a role's tabs even before enrolment (tests, previews); by
+        default the enrolled device's role, and the enrol screen until then.
+    device: use this Device instead of acquiring the process's one for
+        data_dir; `own_device=True` releases it when the session ends (main()
+        acquires it off the event loop, because a phone's keystore answers
+        through the session).
+    key: the store's data key or `field_app.keys` provider; default: the key
+        file next to the database (desktop, web mode, tests).
+    http: an `httpx.Client` for enrolment and sync (tests hand in FastAPI's
+        TestClient); sync_interval, autosync: BackgroundSync's settings.
+    """
+    tmp_dir = None
+    owns = device is None or own_device
+    if device is None:
+        if data_dir is None:
+            tmp_dir = tempfile.mkdtemp(prefix="gocua-session-")
+            data_dir = tmp_dir
+        device = acquire_device(
+            Path(data_dir), key=key, http=http, sync_interval=sync_interval, autosync=autosync
+        )
     shell = AppShell(
         page,
-        data_dir=Path(data_dir) if data_dir is not None else None,
+        data_dir=Path(data_dir) if data_dir is not None else device.data_dir,
         server_url=server_url,
         role=role,
+        device=device,
     )
+    shell._owns_device = owns  # type: ignore[attr-defined]
+    shell._tmp_dir = tmp_dir  # type: ignore[attr-defined]
+    if language is None:
+        remembered = device.store.setting("language")
+        if remembered in i18n.LANGUAGES:
+            language = remembered
     if language is not None:
         i18n.set_language(language, page)
     elif i18n.get_language(page) not in i18n.LANGUAGES:
@@ -362,7 +698,13 @@ def build_app(
     page.on_route_change = shell._on_route_change
     page.on_view_pop = shell._on_view_pop
     page.on_resize = shell._on_resize
+    page.on_close = lambda e: shell.close()
     page.data = shell  # reachable from any control: e.control.page.data
+
+    from field_app import views
+
+    views.register(shell)
+    device.subscribe(shell._status_from_thread)
     shell.render()
     return shell
 
@@ -376,7 +718,7 @@ def _apply_locale(page: ft.Page, lang: str) -> None:
 
 
 # ---------------------------------------------------------------------------
-# Placeholder screens (replaced by field_app/views/* as they land)
+# Placeholder screens (for routes no view module has claimed yet)
 # ---------------------------------------------------------------------------
 
 
@@ -398,25 +740,6 @@ def _home_placeholder(shell: AppShell) -> list[ft.Control]:
     return [
         ft.Text(t("home.greeting"), theme_style=ft.TextThemeStyle.HEADLINE_SMALL),
         ft.Text(t("app.tagline"), theme_style=ft.TextThemeStyle.BODY_LARGE),
-        ft.Row(
-            [theme.status_chip(key) for key in theme.STATUSES],
-            wrap=True,
-            spacing=8,
-            run_spacing=8,
-        ),
-        ft.Container(
-            content=ft.Column(
-                [
-                    _message(ft.Icons.LOCK_OUTLINE, t("privacy.never_otp")),
-                    _message(ft.Icons.VERIFIED_USER_OUTLINED, t("privacy.fake_apps")),
-                ],
-                spacing=12,
-            ),
-            bgcolor=theme.COLORS.surface_container,
-            border_radius=ft.BorderRadius.all(theme.RADIUS),
-            padding=ft.Padding.all(16),
-        ),
-        _message(ft.Icons.CONSTRUCTION, t("screen.coming_soon")),
     ]
 
 
@@ -428,32 +751,8 @@ def _totals_placeholder(shell: AppShell) -> list[ft.Control]:
 
 
 def _settings_placeholder(shell: AppShell) -> list[ft.Control]:
-    def on_language(e: ft.ControlEvent) -> None:
-        shell.set_language(e.control.value)
+    return _coming_soon(shell)
 
-    current = i18n.get_language(shell.page)
-    return [
-        ft.Text(t("settings.language"), theme_style=ft.TextThemeStyle.TITLE_MEDIUM),
-        ft.Text(t("settings.language_hint"), theme_style=ft.TextThemeStyle.BODY_MEDIUM),
-        ft.RadioGroup(
-            key="settings.language",
-            value=current,
-            on_change=on_language,
-            content=ft.Column(
-                [
-                    # a 48 px row per choice: web/desktop shrink the radio's
-                    # own tap target to 40 px
-                    ft.Container(
-                        ft.Radio(value=lang, label=t(f"language.{lang}")),
-                        height=theme.TOUCH_TARGET,
-                        alignment=ft.Alignment.CENTER_LEFT,
-                    )
-                    for lang in i18n.LANGUAGES
-                ],
-                spacing=4,
-            ),
-        ),
-    ]
 
 
 # ---------------------------------------------------------------------------
@@ -484,8 +783,63 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     p.add_argument("--host", default="127.0.0.1", help="web mode: address to bind (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=8550, help="web mode: port (default 8550)")
     p.add_argument("--data", metavar="DIR", help="local data directory (default: per-user app data)")
-    p.add_argument("--server", metavar="URL", help="sync server base URL, e.g. http://192.168.1.10:8000")
+    p.add_argument(
+        "--server",
+        metavar="URL",
+        help="sync server base URL, e.g. http://192.168.1.10:8000 (pre-fills the enrol screen)",
+    )
+    p.add_argument(
+        "--enrol",
+        metavar="CODE",
+        help="enrol the data dir with this one-time code at --server before starting, unless "
+        "it is already enrolled and its server still knows it (the demo uses this)",
+    )
     return p.parse_args(argv)
+
+
+def enrol_at_start(data_dir: Path, server_url: Optional[str], code: str, *, wait: float = 30.0) -> str:
+    """`--enrol CODE`: make the data dir an enrolled device before serving.
+
+    Returns "kept" when it is already enrolled and the server still knows it,
+    "enrolled" after spending the code. An identity the server no longer knows
+    (a new demo database) is purged first — its unsent events could never be
+    delivered anyway — and the count of any lost events is printed. The server
+    may still be starting: an unreachable one is retried for `wait` seconds."""
+    import time
+
+    from field_app.app_state import EnrolFailed, default_key, enrol
+    from field_app.store import Store
+    from field_app.sync import NotEnrolled, SyncClient, SyncError
+
+    if not server_url:
+        raise SystemExit("gocua-app: --enrol needs --server URL")
+    store = Store(data_dir, key=default_key(data_dir))  # --enrol is for desktop and web mode
+    try:
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                if store.signed_in:
+                    client = SyncClient(store, timeout=10)
+                    try:
+                        client.check_receipt()
+                        return "kept"
+                    except NotEnrolled:
+                        lost = store.pending_count()
+                        if lost:
+                            print(f"gocua-app: the server no longer knows this device; "
+                                  f"{lost} unsent events are dropped", file=sys.stderr)
+                        store.purge_personal()
+                    finally:
+                        client.close()
+                enrol(store, server_url, code)
+                return "enrolled"
+            except (EnrolFailed, SyncError) as exc:
+                offline = getattr(exc, "kind", None) == "offline" or getattr(exc, "retryable", False)
+                if not offline or time.monotonic() > deadline:
+                    raise SystemExit(f"gocua-app: enrolment failed: {exc}") from exc
+                time.sleep(0.5)
+    finally:
+        store.close()
 
 
 def _desktop_client_available() -> bool:
@@ -552,14 +906,51 @@ def serve_web(app: Callable[[ft.Page], Any], *, host: str, port: int) -> None:
     uvicorn.run(asgi, host=host, port=port, log_level="warning", ws="auto")
 
 
+def _show_locked(page: ft.Page, exc: Exception) -> None:
+    """The data cannot be opened (keystore error, wrong key): say so; never guess."""
+    lang = i18n.get_language(page)
+    theme.apply(page)
+    page.title = t("app.name", lang=lang)
+    page.add(
+        ft.SafeArea(
+            ft.Column(
+                [
+                    ft.Icon(ft.Icons.LOCK, size=48, color=theme.STATUSES["problem"].strong),
+                    ft.Text(t("app.locked", lang=lang), theme_style=ft.TextThemeStyle.TITLE_LARGE),
+                    ft.Text(str(exc), theme_style=ft.TextThemeStyle.BODY_MEDIUM),
+                ],
+                spacing=12,
+            ),
+            minimum_padding=16,
+        )
+    )
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Console entry point `gocua-app`."""
-    args = parse_args(argv)
-    data_dir = Path(args.data) if args.data else default_data_dir()
-    data_dir.mkdir(parents=True, exist_ok=True)
+    from field_app.store import Store
 
-    def app(page: ft.Page) -> None:
-        build_app(page, data_dir=data_dir, server_url=args.server)
+    args = parse_args(argv)
+    # FLET_APP_STORAGE_DATA (a phone's app-private storage) wins, then --data
+    data_dir = Store.default_dir(args.data or default_data_dir())
+    data_dir.mkdir(parents=True, exist_ok=True)
+    if args.enrol:
+        print(f"gocua-app: {enrol_at_start(data_dir, args.server, args.enrol)} ({data_dir})", flush=True)
+
+    async def app(page: ft.Page) -> None:
+        # The store opens in a worker thread: on a phone its key comes from the
+        # platform keystore, which answers through this session's event loop.
+        from field_app import keys
+        from field_app.store import StoreError
+
+        try:
+            device = await asyncio.to_thread(
+                acquire_device, data_dir, key=keys.provider_for(page, data_dir)
+            )
+        except (StoreError, keys.KeyUnavailable) as exc:
+            _show_locked(page, exc)
+            return
+        build_app(page, device=device, own_device=True, server_url=args.server)
 
     web = args.web
     if not web and not _desktop_client_available():

@@ -1,0 +1,45 @@
+"""The app's screens. `register(shell)` plugs the volunteer screens into an
+AppShell; the leaders' screens (views/leader*.py) are wired in beside them.
+
+| route | screen | module |
+| --- | --- | --- |
+| (not enrolled) | enrol | `enrol.py` |
+| `/` | home | `home.py` |
+| `/households` | household list | `households.py` |
+| `/households/new` | add a household | `add.py` |
+| `/households/:id` | one household, the visit | `household.py` |
+| `/households/:hid/people/new` | add a person | `add.py` |
+| `/households/:hid/people/:pid` | one person | `person.py` |
+| `/sync` | sync status, quarantine, receipt | `sync.py` |
+| `/settings` | language, VNeID QR, scam warning, sign-out | `settings.py` |
+"""
+from __future__ import annotations
+
+from typing import Any
+
+
+def register(shell: Any) -> None:
+    from .add import add_household_view, add_person_view
+    from .enrol import enrol_view
+    from .home import home_screen
+    from .household import household_view
+    from .households import households_screen
+    from .person import person_view
+    from .settings import settings_screen
+    from .sync import sync_screen
+
+    shell.enrol_screen = enrol_view
+    shell.screens.update({
+        "/": home_screen,
+        "/households": households_screen,
+        "/sync": sync_screen,
+        "/settings": settings_screen,
+    })
+    # later registrations win: the specific "new" routes after the ":id" ones
+    shell.register_detail("/households/:id", household_view)
+    shell.register_detail("/households/:hid/people/:pid", person_view)
+    shell.register_detail("/households/new", add_household_view)
+    shell.register_detail("/households/:hid/people/new", add_person_view)
+    if getattr(shell, "store", None) is not None:  # the leaders' screens read the device's store
+        from .leader import register as register_leader
+        register_leader(shell)

@@ -26,40 +26,35 @@ def assert_offline_clean(app) -> None:
 
 
 def test_shell_in_chromium(open_app) -> None:
+    """A fresh install (the fixture's data dir is not enrolled) opens on the
+    enrol screen: no tabs until the device is enrolled
+    (tests/e2e/test_volunteer_e2e.py goes on from there)."""
     app = open_app(390, 844)
-    home = app.tab("Trang chủ")
-    expect(home).to_be_visible()
-    expect(home).to_have_attribute("aria-selected", "true")
     expect(app.by_role("heading", "Gõ Cửa")).to_be_visible()
-    expect(app.text("Hỗ trợ định danh điện tử tận nhà")).to_be_visible()
+    expect(app.text("Đăng ký máy này")).to_be_visible()
+    expect(app.page.get_by_role("textbox", name="Mã hoặc đường dẫn đăng ký")).to_be_visible()
+    expect(app.by_role("button", "Đăng ký")).to_be_visible()
+    assert app.page.get_by_role("tab").count() == 0
     app.settle()
-    app.screenshot("shell-home-390x844")
+    app.screenshot("shell-enrol-390x844")
 
-    app.tab("Cài đặt").click()
+    app.by_role("button", "English").click()
     app.settle()
-    expect(app.tab("Cài đặt")).to_have_attribute("aria-selected", "true")
-    expect(app.by_role("heading", "Cài đặt")).to_be_visible()
-    assert app.page.url.endswith("/settings")
-    app.screenshot("shell-settings-390x844")
-
-    app.by_role("radio", "English").click()
-    app.settle()
-    expect(app.tab("Settings")).to_be_visible()
-    expect(app.by_role("heading", "Settings")).to_be_visible()
-    app.screenshot("shell-settings-en-390x844")
+    expect(app.text("Enrol this phone")).to_be_visible()
+    expect(app.by_role("button", "Enrol")).to_be_visible()
+    app.screenshot("shell-enrol-en-390x844")
+    # the choice is remembered on the device (one device per app process):
+    # back to Vietnamese for whoever opens the app next
+    app.by_role("button", "Tiếng Việt").click()
+    expect(app.text("Đăng ký máy này")).to_be_visible()
 
     assert_offline_clean(app)
 
 
 def test_shell_on_a_small_phone(open_app) -> None:
     app = open_app(360, 640)
-    expect(app.tab("Trang chủ")).to_be_visible()
-    for name in ("Hộ dân", "Đồng bộ", "Cài đặt"):
-        expect(app.tab(name)).to_be_visible()
-    app.tab("Hộ dân").click()
+    expect(app.text("Đăng ký máy này")).to_be_visible()
+    expect(app.by_role("button", "Đăng ký")).to_be_visible()
     app.settle()
-    expect(app.by_role("heading", "Hộ dân")).to_be_visible()
-    app.tab("Trang chủ").click()
-    app.settle()
-    app.screenshot("shell-home-360x640")
+    app.screenshot("shell-enrol-360x640")
     assert_offline_clean(app)

@@ -9,6 +9,16 @@ from field_app import i18n
 from field_app.main import ASSETS_DIR, AppShell, build_app
 
 from .harness import AppHarness
+from .volunteer import enrolled_dir
+
+import pytest
+
+
+@pytest.fixture
+def app_data_dir(tmp_path: Path) -> Path:
+    """The shell tests run on an enrolled device (an unenrolled one shows only
+    the enrol screen: tests/ui/test_volunteer_enrol.py)."""
+    return enrolled_dir(tmp_path)
 
 VI_VOLUNTEER_TABS = ["Trang chủ", "Hộ dân", "Đồng bộ", "Cài đặt"]
 EN_VOLUNTEER_TABS = ["Home", "Households", "Sync", "Settings"]
@@ -19,7 +29,7 @@ def nav_labels(h: AppHarness) -> list[str]:
 
 
 def appbar_title(h: AppHarness) -> str:
-    return h.get(ft.AppBar).text
+    return h.get(ft.AppBar)["title"].text
 
 
 def test_title_theme_and_font_reach_the_client(app: AppHarness) -> None:
@@ -42,10 +52,10 @@ def test_home_shows_vietnamese_navigation(app: AppHarness) -> None:
     assert bar["selected_index"] == 0
     assert bar.get("label_behavior") == "alwaysShow"
     assert app.exists(ft.Text, text="Xin chào!")
-    # statuses are never colour alone: each chip has an icon and words
-    for label in ("Đã xong", "Chưa làm", "Cần quay lại", "Có vướng mắc"):
-        chip_text = app.get(ft.Text, text=label)
-        assert any(c.type == "Icon" for c in chip_text.parent.children())
+    # statuses are never colour alone: each home tile has an icon and words
+    for label in ("Thăm hôm nay", "Hộ chưa thăm", "Cần quay lại", "Cần theo dõi"):
+        tile = app.get(ft.Text, text=label).parent
+        assert any(c.type == "Icon" for c in tile.descendants())
 
 
 def test_leader_gets_review_and_totals_and_a_sync_action(make_harness, tmp_path: Path) -> None:
@@ -94,8 +104,9 @@ def test_switching_to_english_relabels_everything(app: AppHarness) -> None:
 def test_language_is_per_session(make_harness, tmp_path: Path) -> None:
     """Web mode serves many people from one process: one person's English
     must not switch anyone else's screen."""
-    first = make_harness(lambda page: build_app(page, data_dir=tmp_path))
-    second = make_harness(lambda page: build_app(page, data_dir=tmp_path))
+    data = enrolled_dir(tmp_path)
+    first = make_harness(lambda page: build_app(page, data_dir=data, autosync=False))
+    second = make_harness(lambda page: build_app(page, data_dir=data, autosync=False))
     first.click(first.get(ft.NavigationBarDestination, text="Cài đặt"))
     first.click(first.get(ft.Radio, text="English"))
     assert nav_labels(first) == EN_VOLUNTEER_TABS
@@ -105,13 +116,13 @@ def test_language_is_per_session(make_harness, tmp_path: Path) -> None:
 
 
 def test_build_app_language_argument(make_harness, tmp_path: Path) -> None:
-    h = make_harness(lambda page: build_app(page, data_dir=tmp_path, language="en"))
+    h = make_harness(lambda page: build_app(page, data_dir=enrolled_dir(tmp_path), language="en"))
     assert nav_labels(h) == EN_VOLUNTEER_TABS
     assert h.root["locale_configuration"]["current_locale"]["language_code"] == "en"
 
 
 def test_deep_link_to_unknown_route_shows_not_found_over_home(make_harness, tmp_path) -> None:
-    h = make_harness(lambda page: build_app(page, data_dir=tmp_path), route="/nowhere")
+    h = make_harness(lambda page: build_app(page, data_dir=enrolled_dir(tmp_path)), route="/nowhere")
     assert len(h.views) == 2
     assert h.exists(ft.Text, text="Không tìm thấy trang /nowhere.")
     h.back()

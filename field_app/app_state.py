@@ -1,0 +1,411 @@
+"""The app's controller: one device (store + sync) per data dir, enrolment,
+the visit being recorded, and the small rules the screens share.
+
+No Flet here: screens (field_app/views) call these and draw the results.
+
+- `Device` is one data dir: its `Store`, its `SyncClient` and the
+  `BackgroundSync` thread. Every Flet session of the process that uses the same
+  data dir shares one `Device` (`acquire_device` / `release_device`), so two
+  browser tabs never race each other on the same outbox.
+- `enrol(store, server_url, code)` spends a code at `POST /api/v1/enroll` and
+  keeps the answer in the store. `parse_enrolment(text)` reads a typed code or
+  a `gocua://enrol?server=URL&code=CODE` link.
+- `VisitDraft` is what the volunteer has chosen in a household before tapping
+  an outcome: the help given per person. `record_outcome` writes it as
+  `person.updated` events (the VNeID status the help implies) and one
+  `visit.recorded`.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Callable, Iterable, Optional
+from urllib.parse import parse_qs, urlparse
+
+import httpx
+
+from campaign.events import InvalidEvent, parse_at
+
+from .keys import KEY_FILE, FileKeyProvider, KeyProvider
+from .store import Store, StoreError
+from .sync import BackgroundSync, SyncClient, SyncError, SyncStatus
+
+log = logging.getLogger(__name__)
+
+ENROLL = "/api/v1/enroll"
+ENROL_TIMEOUT = 15.0  # s: a volunteer waits on this screen
+
+# ---------------------------------------------------------------------------
+# Enrolment
+# ---------------------------------------------------------------------------
+
+
+class EnrolFailed(Exception):
+    """Enrolment did not work. `kind` picks the sentence the screen shows:
+    no_code, bad_server, unknown_code, used_code, expired_code, offline,
+    rejected (any other refusal; `detail` has the server's words), other_device
+    (this data dir still holds another enrolment's unsent events)."""
+
+    def __init__(self, kind: str, detail: str = "") -> None:
+        super().__init__(f"{kind}: {detail}" if detail else kind)
+        self.kind = kind
+        self.detail = detail
+
+
+@dataclass(frozen=True)
+class EnrolInput:
+    code: str
+    server: Optional[str]  # from a link; None when only a code was typed
+
+
+def parse_enrolment(text: str) -> EnrolInput:
+    """A typed code ("ABCD-EFGH-JKMN", any case, spaces ignored) or the QR's
+    link `gocua://enrol?server=URL&code=CODE` (also with http(s)://…/enrol)."""
+    text = (text or "").strip()
+    if "://" in text or text.lower().startswith("gocua:"):
+        parsed = urlparse(text)
+        query = parse_qs(parsed.query)
+        code = (query.get("code") or [""])[0].strip()
+        server = (query.get("server") or [None])[0]
+        return EnrolInput(_clean_code(code), server.strip().rstrip("/") if server else None)
+    return EnrolInput(_clean_code(text), None)
+
+
+def _clean_code(code: str) -> str:
+    return "".join(code.split()).upper()
+
+
+def clean_server_url(url: str) -> str:
+    """`http(s)://host[:port][/path]` without a trailing slash; raises
+    EnrolFailed("bad_server") for anything else."""
+    url = (url or "").strip().rstrip("/")
+    if url and "://" not in url:
+        url = "http://" + url
+    parsed = urlparse(url)
+    if parsed.scheme not in ("http", "https") or not parsed.hostname or any(ch.isspace() for ch in url):
+        raise EnrolFailed("bad_server", url)
+    try:
+        parsed.port  # noqa: B018  (raises on a bad port)
+    except ValueError:
+        raise EnrolFailed("bad_server", url) from None
+    return url
+
+
+def enrol(store: Store, server_url: str, code: str, http: Optional[httpx.Client] = None,
+          timeout: float = ENROL_TIMEOUT) -> dict[str, Any]:
+    """Spend `code` at the server and keep the identity in `store`. Blocking
+    (call it off the UI loop). Returns the server's answer."""
+    if not code:
+        raise EnrolFailed("no_code")
+    server_url = clean_server_url(server_url)
+    own = http is None
+    client = http or httpx.Client(timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)))
+    try:
+        try:
+            response = client.post(server_url + ENROLL, json={"code": code})
+        except httpx.HTTPError as exc:
+            raise EnrolFailed("offline", f"{type(exc).__name__}: {exc}") from exc
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if response.status_code >= 400:
+            error = body.get("error") if isinstance(body, dict) else None
+            detail = body.get("detail") if isinstance(body, dict) else response.text[:200]
+            if error in ("unknown_code", "used_code", "expired_code"):
+                raise EnrolFailed(error, str(detail or ""))
+            if response.status_code == 422:  # the code's shape (too long …)
+                raise EnrolFailed("unknown_code", str(detail or ""))
+            raise EnrolFailed("rejected", f"{response.status_code} {error or ''} {detail or ''}".strip())
+        if not isinstance(body, dict) or not all(isinstance(body.get(k), str)
+                                                 for k in ("device_id", "token", "role")):
+            raise EnrolFailed("rejected", "the answer is not the Gõ Cửa server's")
+    finally:
+        if own:
+            client.close()
+    try:
+        store.enrol(server_url, body["device_id"], body["token"], body["role"], body.get("scope"))
+    except StoreError as exc:
+        raise EnrolFailed("other_device", str(exc)) from exc
+    return body
+
+
+# ---------------------------------------------------------------------------
+# The device: one per data dir, shared by the sessions of this process
+# ---------------------------------------------------------------------------
+
+Listener = Callable[[SyncStatus], None]
+
+
+class Device:
+    """A data dir's store and its background sync. Thread-safe: the store has
+    its own lock; listeners are called from the sync thread."""
+
+    def __init__(self, data_dir: Path, *, key: Optional[KeyProvider | bytes] = None,
+                 http: Optional[httpx.Client] = None, sync_interval: float = 60.0,
+                 autosync: bool = True) -> None:
+        self.data_dir = Path(data_dir)
+        # the data key: the phone's keystore (main() passes keys.provider_for), else a key file here
+        self.store = Store(self.data_dir, key=key if key is not None else default_key(self.data_dir))
+        self.http = http
+        self.sync_interval = sync_interval
+        self.autosync = autosync
+        self.client: Optional[SyncClient] = None
+        self.background: Optional[BackgroundSync] = None
+        self.status: SyncStatus = SyncStatus("idle", 0.0, None, None, None, 0, None)
+        self._listeners: list[Listener] = []
+        self._lock = threading.Lock()
+        self.users = 0  # sessions holding it (see acquire_device)
+        if self.store.signed_in:
+            self.start_sync()
+
+    # -- sync ---------------------------------------------------------------
+
+    def start_sync(self) -> None:
+        """Create the client and (with autosync) start the background thread."""
+        with self._lock:
+            if self.client is None:
+                self.client = SyncClient(self.store, client=self.http)
+            if self.background is None:
+                self.background = BackgroundSync(self.client, interval=self.sync_interval,
+                                                 on_change=self._on_status)
+            if self.autosync:
+                self.background.start()
+
+    def stop_sync(self) -> None:
+        with self._lock:
+            background, self.background = self.background, None
+            client, self.client = self.client, None
+        if background is not None:
+            background.stop()
+        if client is not None:
+            client.close()
+
+    def sync_now(self) -> None:
+        """Sync at once in the background (never blocks)."""
+        if not self.store.signed_in:
+            return
+        if self.background is None:
+            self.start_sync()
+        assert self.background is not None
+        self.background.trigger()
+
+    def changed(self) -> None:
+        """Something was recorded: send it when the network allows."""
+        if self.store.signed_in and self.autosync:
+            self.sync_now()
+
+    @property
+    def syncing(self) -> bool:
+        return self.status.state == "syncing"
+
+    def subscribe(self, listener: Listener) -> None:
+        with self._lock:
+            self._listeners.append(listener)
+
+    def unsubscribe(self, listener: Listener) -> None:
+        with self._lock:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
+
+    def _on_status(self, status: SyncStatus) -> None:
+        self.status = status
+        with self._lock:
+            listeners = list(self._listeners)
+        for listener in listeners:
+            try:
+                listener(status)
+            except Exception:  # one broken session must not stop the others
+                log.exception("sync listener failed")
+
+    # -- enrolment and sign-out (blocking: call off the UI loop) --------------
+
+    def enrol(self, server_url: str, code: str) -> dict[str, Any]:
+        answer = enrol(self.store, server_url, code, self.http)
+        self.start_sync()
+        return answer
+
+    def check_receipt(self) -> Any:
+        client = self.client or SyncClient(self.store, client=self.http)
+        return client.check_receipt()
+
+    def sign_out(self, force: bool = False) -> None:
+        """Send what is pending, then purge (SyncClient.sign_out). Raises the
+        push's SyncError (or NotAllSent) unless `force`. The background sync is
+        stopped first so that it cannot race the purge; it restarts if the
+        sign-out is refused."""
+        background = self.background
+        if background is not None:
+            background.stop()
+        client = self.client or SyncClient(self.store, client=self.http)
+        try:
+            client.sign_out(force=force)
+        except SyncError:
+            if self.autosync and background is not None:
+                background.start()
+            raise
+        self.stop_sync()
+        self.status = SyncStatus("idle", 0.0, None, None, None, 0, None)
+        for listener in list(self._listeners):
+            try:
+                listener(self.status)
+            except Exception:
+                log.exception("sync listener failed")
+
+    def close(self) -> None:
+        self.stop_sync()
+        self.store.close()
+
+
+def default_key(data_dir: Path) -> FileKeyProvider:
+    """Desktop, web mode and tests: the key file next to the database (field_app/keys.py)."""
+    return FileKeyProvider(Path(data_dir) / KEY_FILE)
+
+
+_devices: dict[Path, Device] = {}
+_devices_lock = threading.Lock()
+
+
+def acquire_device(data_dir: Path, **options: Any) -> Device:
+    """The process's Device for `data_dir` (made on first use); pair with
+    `release_device`. Options apply when it is made."""
+    key = Path(data_dir).resolve()
+    with _devices_lock:
+        device = _devices.get(key)
+        if device is None:
+            device = _devices[key] = Device(key, **options)
+        device.users += 1
+        return device
+
+
+def release_device(device: Device) -> None:
+    """A session is done with it; the last one stops the sync and closes the store."""
+    with _devices_lock:
+        device.users -= 1
+        if device.users > 0:
+            return
+        if _devices.get(device.data_dir) is device:
+            del _devices[device.data_dir]
+    device.close()
+
+
+# ---------------------------------------------------------------------------
+# Recording a visit
+# ---------------------------------------------------------------------------
+
+#: Help offered as one-tap chips on each person of the household screen.
+QUICK_ACTIONS = ("activation_help", "l1_help", "installed_app")
+
+NOT_YET_REGISTERED = frozenset({"unknown", "no_app"})
+
+
+def implied_vneid(action: str, current: Optional[str]) -> Optional[str]:
+    """The VNeID status that help given on the spot leaves a person in, or
+    None when it changes nothing. Activation help activates the account they
+    have (level 2 if it was a level-2 one, else level 1); level-1 help leaves
+    a registration waiting for approval."""
+    current = current or "unknown"
+    if action == "activation_help":
+        if current in ("l1_active", "l2_active"):
+            return None
+        return "l2_active" if current in ("l2_pending", "l2_approved") else "l1_active"
+    if action == "l1_help" and current in NOT_YET_REGISTERED:
+        return "l1_pending"
+    return None
+
+
+@dataclass
+class VisitDraft:
+    """Help chosen in one household, per person, until an outcome is tapped."""
+
+    help: dict[str, list[str]] = field(default_factory=dict)  # person id -> actions, in tap order
+
+    def actions_of(self, person_id: str) -> list[str]:
+        return list(self.help.get(person_id, []))
+
+    def toggle(self, person_id: str, action: str) -> bool:
+        """Add or remove one; returns whether it is now chosen."""
+        chosen = self.help.setdefault(person_id, [])
+        if action in chosen:
+            chosen.remove(action)
+            return False
+        chosen.append(action)
+        return True
+
+    def set_actions(self, person_id: str, actions: Iterable[str]) -> None:
+        self.help[person_id] = list(dict.fromkeys(actions))
+
+    @property
+    def empty(self) -> bool:
+        return not any(self.help.values())
+
+    def actions(self) -> list[str]:
+        out: list[str] = []
+        for chosen in self.help.values():
+            out += [a for a in chosen if a not in out]
+        return out
+
+    def people(self) -> list[str]:
+        return [pid for pid, chosen in self.help.items() if chosen]
+
+
+def record_outcome(store: Store, household_id: str, outcome: str, draft: Optional[VisitDraft],
+                   note: str = "") -> str:
+    """Write the visit: for `met` (and `refused`) the help in the draft — first
+    each helped person's implied VNeID status (`person.updated`), then the
+    `visit.recorded` with the actions and the people helped. `not_home` and
+    `moved` carry no help (the server would quarantine it). Returns the visit id.
+    """
+    draft = draft or VisitDraft()
+    with_help = outcome == "met"
+    people = {p["id"]: p for p in store.people(household_id)}
+    helped = [pid for pid in draft.people() if pid in people] if with_help else []
+    if with_help:
+        for pid in helped:
+            vneid = people[pid].get("vneid")
+            for action in draft.actions_of(pid):
+                vneid = implied_vneid(action, vneid) or vneid
+            if vneid != people[pid].get("vneid"):
+                store.update_person(pid, vneid=vneid)
+    actions = [a for a in draft.actions() if any(a in draft.actions_of(p) for p in helped)] if with_help else []
+    return store.record_visit(household_id, outcome, actions=actions, people_helped=helped, note=note)
+
+
+# ---------------------------------------------------------------------------
+# Small shared rules
+# ---------------------------------------------------------------------------
+
+
+def household_status(row: dict[str, Any]) -> str:
+    """One status per household for lists: returned, revisit, follow_up,
+    not_visited or visited (most urgent first)."""
+    if row.get("returned"):
+        return "returned"
+    if row.get("last_outcome") == "not_home":
+        return "revisit"
+    if row.get("follow_up"):
+        return "follow_up"
+    if not row.get("visits"):
+        return "not_visited"
+    return "visited"
+
+
+def age_of(birth_year: Any, now: Optional[datetime] = None) -> Optional[int]:
+    if not isinstance(birth_year, int) or isinstance(birth_year, bool):
+        return None
+    now = now or datetime.now().astimezone()
+    return max(0, now.year - birth_year)
+
+
+def seconds_since(iso: Optional[str], now: Optional[datetime] = None) -> Optional[float]:
+    if not iso:
+        return None
+    try:
+        then = parse_at(iso)
+    except (ValueError, TypeError, InvalidEvent):
+        return None
+    now = now or datetime.now().astimezone()
+    return max(0.0, (now - then).total_seconds())

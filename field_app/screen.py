@@ -1,0 +1,29 @@
+"""`Screen`: what a screen builder may return besides a plain list of controls.
+
+Its own module, not field_app/main.py: `python -m field_app.main` runs main as
+`__main__`, so a class defined there and imported by the views as
+`field_app.main.Screen` would be a second, different class.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Optional
+
+import flet as ft
+
+
+@dataclass
+class Screen:
+    """The body of a tab (or a pushed route) with what goes around it.
+
+    scroll=False: the body scrolls itself (a `ListView(expand=True)`), so the
+    view must not wrap it in a scrolling column. `bottom` is pinned under the
+    body (e.g. the visit outcome buttons); `fab` is the view's floating button;
+    `actions` go into the AppBar before the sync button.
+    """
+
+    controls: list[ft.Control]
+    scroll: bool = True
+    bottom: Optional[ft.Control] = None
+    fab: Optional[ft.FloatingActionButton] = None
+    actions: list[ft.Control] = field(default_factory=list)

@@ -1,0 +1,173 @@
+"""Add a household (address, hamlet, consent) and add a person (label
+optional → "Người n", birth year on a numeric keyboard or an age-band
+shortcut, presence, card, VNeID)."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import flet as ft
+
+from campaign import vocabulary as v
+from campaign.events import MAX_ADDRESS, MAX_LABEL, MIN_BIRTH_YEAR, MAX_BIRTH_YEAR, InvalidEvent
+from field_app import theme
+from field_app.i18n import t
+
+from .common import C, chip, choice_group, full_width, heading, note, reason_text
+from .person import parse_birth_year
+
+#: age-band shortcuts: (label key, age used for the estimated birth year)
+AGE_BANDS = (
+    ("add.band.under_6", 3),
+    ("add.band.6_13", 10),
+    ("add.band.14_17", 16),
+    ("add.band.18_59", 35),
+    ("add.band.60_plus", 68),
+)
+
+
+def add_household_view(shell: Any, params: dict[str, str]) -> ft.View:
+    route = "/households/new"
+    store = shell.store
+    hamlets = store.hamlets()
+    if not hamlets:
+        return shell.pushed_view(route, t("add.household_title"),
+                                 [note(ft.Icons.HOURGLASS_EMPTY, t("add.no_hamlet"))])
+    chosen = {"hamlet": shell.ui.get("households.hamlet"), "consent": "unknown"}
+    if chosen["hamlet"] not in {h["id"] for h in hamlets}:
+        chosen["hamlet"] = hamlets[0]["id"]
+
+    address = ft.TextField(label=t("add.address"), hint_text=t("add.address_hint"), max_length=MAX_ADDRESS, counter="",
+                           key="add.address", autofocus=True, text_size=17)
+
+    def set_hamlet(e: ft.ControlEvent) -> None:
+        chosen["hamlet"] = e.control.value
+
+    def save(e: ft.ControlEvent) -> None:
+        text = " ".join((address.value or "").split())
+        if not text:
+            address.error = t("add.address_missing")
+            shell.page.update()
+            return
+        try:
+            hid = store.add_household(chosen["hamlet"], text, consent=chosen["consent"])
+        except InvalidEvent as bad:
+            shell.snack(reason_text(bad.code), error=True)
+            return
+        shell.changed()
+        shell.go(f"/households/{hid}")
+        shell.snack(t("add.household_saved"))
+
+    controls: list[ft.Control] = [full_width(address)]
+    if len(hamlets) > 1:
+        controls.append(full_width(ft.Dropdown(
+            label=t("households.hamlet"),
+            value=chosen["hamlet"],
+            options=[ft.DropdownOption(key=h["id"], text=h["name"]) for h in hamlets],
+            on_select=set_hamlet,
+            key="add.hamlet",
+        )))
+    else:
+        controls.append(note(ft.Icons.HOLIDAY_VILLAGE_OUTLINED, hamlets[0]["name"]))
+    controls += [
+        heading(t("add.consent")),
+        choice_group(v.CONSENT, v.CONSENT.codes, "unknown", lambda c: chosen.__setitem__("consent", c),
+                     key_prefix="add.consent"),
+        note(ft.Icons.LOCK_OUTLINE, t("add.privacy")),
+    ]
+    bottom = ft.Container(
+        theme.big_button(t("common.save"), icon=ft.Icons.SAVE_OUTLINED, on_click=save, key="add.save"),
+        padding=ft.Padding.only(top=8),
+    )
+    return shell.pushed_view(route, t("add.household_title"), controls, bottom=bottom)
+
+
+def add_person_view(shell: Any, params: dict[str, str]) -> ft.View:
+    hid = params["hid"]
+    route = f"/households/{hid}/people/new"
+    store = shell.store
+    household = store.household(hid)
+    if household is None:
+        return shell.pushed_view(route, t("add.person_title"),
+                                 [note(ft.Icons.ERROR_OUTLINE, t("household.not_found"))])
+    declined = household["consent"] == "declined"
+    next_label = f"Người {len(store.people(hid)) + 1}"
+    values: dict[str, Any] = {"presence": "home", "card": "unknown", "vneid": "unknown"}
+    year_now = datetime.now().astimezone().year
+
+    label = ft.TextField(
+        label=t("add.label"),
+        hint_text=t("add.label_hint", label=next_label),
+        max_length=MAX_LABEL,
+        counter="",  # no "0/80" under the field
+        disabled=declined,
+        helper=t("person.label_declined") if declined else None,
+        key="add.label",
+        text_size=17,
+    )
+    year = ft.TextField(
+        label=t("person.birth_year"),
+        hint_text=t("add.year_hint"),
+        keyboard_type=ft.KeyboardType.NUMBER,
+        input_filter=ft.NumbersOnlyInputFilter(),
+        max_length=4,
+        counter="",
+        key="add.birth_year",
+        width=180,
+    )
+    band_chips: list[ft.Chip] = []
+
+    def band(age: int):
+        def handler(e: ft.ControlEvent) -> None:
+            for c in band_chips:
+                c.selected = c is e.control
+            year.value = str(year_now - age)
+            year.error = None
+        return handler
+
+    band_chips += [chip(t(key), selected=False, on_select=band(age), key=f"add.{key.split('.', 1)[1]}")
+                   for key, age in AGE_BANDS]
+
+    def save(e: ft.ControlEvent, again: bool = False) -> None:
+        ok, birth_year = parse_birth_year(year.value or "")
+        if not ok:
+            year.error = t("person.birth_year_invalid", low=MIN_BIRTH_YEAR, high=MAX_BIRTH_YEAR)
+            shell.page.update()
+            return
+        text = None if declined else (" ".join((label.value or "").split()) or None)
+        try:
+            pid = store.add_person(hid, text, birth_year=birth_year, presence=values["presence"],
+                                   card=values["card"], vneid=values["vneid"])
+        except InvalidEvent as bad:
+            shell.snack(reason_text(bad.code), error=True)
+            return
+        shell.changed()
+        saved = store.person(pid)
+        shell.go(route if again else f"/households/{hid}")
+        shell.snack(t("add.person_saved", label=saved["label"] if saved else ""))
+
+    controls: list[ft.Control] = [
+        full_width(label),
+        ft.Row([year]),
+        ft.Text(t("add.bands"), size=14, color=C.on_surface_variant),
+        ft.Row(band_chips, wrap=True, spacing=8, run_spacing=6),
+        heading(t("person.presence")),
+        choice_group(v.PRESENCE, v.PRESENCE.codes, "home", lambda c: values.__setitem__("presence", c),
+                     key_prefix="add.presence"),
+        heading(t("person.card")),
+        choice_group(v.CARD, v.CARD.codes, "unknown", lambda c: values.__setitem__("card", c),
+                     key_prefix="add.card"),
+        heading(t("person.vneid")),
+        choice_group(v.VNEID, v.VNEID.codes, "unknown", lambda c: values.__setitem__("vneid", c),
+                     key_prefix="add.vneid"),
+    ]
+    bottom = ft.Container(
+        ft.Row([
+            ft.OutlinedButton(t("add.save_and_next"), icon=ft.Icons.PERSON_ADD_ALT, key="add.save_next",
+                              on_click=lambda e: save(e, again=True), height=theme.BIG_BUTTON_HEIGHT, expand=1),
+            ft.FilledButton(t("common.save"), icon=ft.Icons.SAVE_OUTLINED, key="add.save_person",
+                            on_click=save, height=theme.BIG_BUTTON_HEIGHT, expand=1),
+        ], spacing=8),
+        padding=ft.Padding.only(top=8),
+    )
+    return shell.pushed_view(route, t("add.person_title"), controls, bottom=bottom)

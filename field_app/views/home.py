@@ -1,0 +1,149 @@
+"""Home: today's work and what is left, at a glance; the sync state always shown.
+
+Figures come from `Store.counts()` (all the device's hamlets); each tile opens
+the household list with the matching filter.
+"""
+from __future__ import annotations
+
+from typing import Any, Optional
+
+import flet as ft
+
+from field_app import theme
+from field_app.i18n import t
+from field_app.sync import SyncStatus
+
+from .common import C, card, heading, note, number, relative_time
+
+# tile: (count key, label key, status style, icon, household filter)
+TILES = (
+    ("today", "home.tile.today", "done", ft.Icons.TODAY, None),
+    ("left", "home.tile.left", "todo", ft.Icons.RADIO_BUTTON_UNCHECKED, "not_visited"),
+    ("revisit", "home.tile.revisit", "revisit", ft.Icons.EVENT_REPEAT, "revisit"),
+    ("follow_up", "home.tile.follow_up", "problem", ft.Icons.REPORT_PROBLEM, "follow_up"),
+)
+
+
+def _tile(shell: Any, key: str, label: str, style: str, icon: Any, value: int,
+          filter_: Optional[str]) -> ft.Container:
+    s = theme.STATUSES[style]
+    return ft.Container(
+        content=ft.Column(
+            [
+                ft.Row([ft.Icon(icon, color=s.strong, size=22),
+                        ft.Text(number(value), size=28, font_family=theme.FONT_SEMIBOLD,
+                                key=f"home.{key}")],
+                       spacing=8),
+                ft.Text(label, size=14.5, font_family=theme.FONT_MEDIUM, color=C.on_surface),
+            ],
+            spacing=2,
+            tight=True,
+        ),
+        bgcolor=s.container,
+        border=ft.Border.all(1.2, s.strong),
+        border_radius=ft.BorderRadius.all(theme.RADIUS),
+        padding=ft.Padding.symmetric(horizontal=14, vertical=10),
+        expand=1,
+        on_click=(lambda e: shell.go(f"/households?filter={filter_}")) if filter_ else
+        (lambda e: shell.go("/households")),
+        ink=True,
+        key=f"home.tile.{key}",
+    )
+
+
+def home_screen(shell: Any) -> list[ft.Control]:
+    store = shell.store
+    counts = store.counts()
+    hamlets = store.hamlets()
+
+    tiles = [_tile(shell, key, t(label), style, icon, counts[key], f)
+             for key, label, style, icon, f in TILES]
+    grid = ft.Column(
+        [ft.Row(tiles[0:2], spacing=10), ft.Row(tiles[2:4], spacing=10)],
+        spacing=10,
+    )
+
+    pending = ft.Text("", theme_style=ft.TextThemeStyle.BODY_LARGE, key="home.pending")
+    last = ft.Text("", theme_style=ft.TextThemeStyle.BODY_LARGE, key="home.last_sync")
+    state_icon = ft.Icon(ft.Icons.CLOUD_DONE_OUTLINED, color=C.primary, size=26)
+    progress = ft.ProgressBar(visible=False, key="home.progress")
+
+    def paint(status: Optional[SyncStatus]) -> None:
+        n = store.pending_count()
+        pending.value = t("home.pending_sync", count=number(n))
+        last.value = t("home.last_sync", when=relative_time(store.last_sync_ok))
+        syncing = status is not None and status.state == "syncing"
+        failing = status is not None and status.state == "error"
+        state_icon.icon = ft.Icons.SYNC if syncing else ft.Icons.CLOUD_OFF if failing else \
+            ft.Icons.CLOUD_UPLOAD_OUTLINED if n else ft.Icons.CLOUD_DONE_OUTLINED
+        progress.visible = syncing
+        progress.value = status.progress if syncing and status.progress else None
+
+    paint(shell.device.status)
+
+    quarantined = counts["quarantined"]
+    sync_card = card(
+        [
+            ft.Row([state_icon, ft.Column([pending, last], spacing=0, expand=True)], spacing=12),
+            progress,
+            *(
+                [ft.Container(
+                    note(ft.Icons.REPORT_PROBLEM, t("home.quarantined", count=number(quarantined)),
+                         color=theme.STATUSES["problem"].strong, key="home.quarantined"),
+                    on_click=lambda e: shell.go("/sync"),
+                    ink=True,
+                    padding=ft.Padding.symmetric(vertical=8),
+                )]
+                if quarantined
+                else []
+            ),
+            theme.big_button(t("home.open_sync"), icon=ft.Icons.SYNC, filled=False,
+                             on_click=lambda e: shell.go("/sync"), key="home.open_sync"),
+        ],
+        key="home.sync",
+    )
+
+    def on_sync(status: SyncStatus, data_changed: bool) -> None:
+        if data_changed:
+            shell.render()
+            return
+        paint(status)
+
+    shell.live(on_sync)
+
+    controls: list[ft.Control] = []
+    role_line = t(f"role.{shell.role}")
+    if hamlets:
+        names = ", ".join(h["name"] for h in hamlets[:3]) + ("…" if len(hamlets) > 3 else "")
+        role_line = f"{role_line} · {names}"
+    controls += [
+        ft.Text(t("home.greeting"), theme_style=ft.TextThemeStyle.HEADLINE_SMALL),
+        ft.Text(role_line, theme_style=ft.TextThemeStyle.BODY_MEDIUM, color=C.on_surface_variant,
+                key="home.role"),
+    ]
+    if not hamlets and counts["households"] == 0:
+        controls.append(note(ft.Icons.HOURGLASS_EMPTY, t("home.no_data"), key="home.no_data"))
+    controls += [
+        heading(t("home.today_and_left", visited=number(counts["visited"]),
+                  households=number(counts["households"]))),
+        grid,
+    ]
+    if counts["returned"]:
+        controls.append(ft.Container(
+            note(ft.Icons.UNDO, t("home.returned", count=number(counts["returned"])),
+                 color=theme.STATUSES["problem"].strong, key="home.returned"),
+            on_click=lambda e: shell.go("/households?filter=returned"),
+            ink=True,
+            padding=ft.Padding.symmetric(vertical=10),
+        ))
+    controls += [
+        theme.big_button(t("home.open_list"), icon=ft.Icons.HOLIDAY_VILLAGE,
+                         on_click=lambda e: shell.go("/households"), key="home.open_list"),
+        sync_card,
+        card(
+            [note(ft.Icons.LOCK_OUTLINE, t("privacy.never_otp")),
+             note(ft.Icons.VERIFIED_USER_OUTLINED, t("privacy.fake_apps"))],
+            bgcolor=C.surface_container,
+        ),
+    ]
+    return controls

@@ -1,0 +1,191 @@
+"""The household list of a hamlet: folded search as you type, filter chips,
+one clear status per row (icon + words).
+
+Reads `Store.households(hamlet_id, search, filter)` (the search is folded in
+the store: "nguyen van" finds "Nguyễn Văn …", "hoà" finds "Hòa"). Rows go into
+a `ListView` that Flutter builds lazily as it scrolls; a long list is sent
+`PAGE` rows at a time ("Xem thêm") so that typing stays quick on a phone.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any, Optional
+from urllib.parse import parse_qs, urlparse
+
+import flet as ft
+
+from campaign.text import fold
+from field_app import theme
+from field_app.app_state import household_status
+from field_app.i18n import t
+from field_app.screen import Screen
+from field_app.store import FILTERS
+
+from .common import C, chip, household_pill, number
+
+PAGE = 100
+
+FILTER_KEYS = {
+    "not_visited": ("households.filter.not_visited", "left"),
+    "revisit": ("households.filter.revisit", "revisit"),
+    "follow_up": ("households.filter.follow_up", "follow_up"),
+    "returned": ("households.filter.returned", "returned"),
+}
+
+ALL_HAMLETS = "*"
+
+
+def natural_key(address: str) -> list[Any]:
+    """"Số 2" before "Số 10": numbers compare as numbers (on the folded text)."""
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", fold(address))]
+
+
+def _row(shell: Any, h: dict[str, Any]) -> ft.Control:
+    status = household_status(h)
+    people = t("households.people", count=h["people"])
+    return ft.ListTile(
+        key=f"household.{h['id']}",
+        title=ft.Text(h["address"], max_lines=2, overflow=ft.TextOverflow.ELLIPSIS,
+                      font_family=theme.FONT_MEDIUM, size=16.5),
+        subtitle=ft.Row([household_pill(status), ft.Text(people, size=14.5, color=C.on_surface_variant)],
+                        spacing=8, wrap=True, run_spacing=4),
+        trailing=ft.Icon(ft.Icons.CHEVRON_RIGHT, color=C.on_surface_variant),
+        on_click=lambda e, hid=h["id"]: shell.go(f"/households/{hid}"),
+        content_padding=ft.Padding.symmetric(horizontal=4, vertical=4),
+        min_height=theme.TOUCH_TARGET + 16,
+    )
+
+
+def households_screen(shell: Any) -> Screen:
+    store = shell.store
+    ui = shell.ui
+    query = parse_qs(urlparse(shell.page.route or "").query)
+    if "filter" in query and query["filter"][0] in FILTERS:
+        ui["households.filter"] = query["filter"][0]
+    hamlets = store.hamlets()
+    if ui.get("households.hamlet") not in {h["id"] for h in hamlets} | {ALL_HAMLETS}:
+        ui["households.hamlet"] = hamlets[0]["id"] if len(hamlets) == 1 else ALL_HAMLETS
+    state = {"shown": PAGE}
+
+    def hamlet_id() -> Optional[str]:
+        value = ui.get("households.hamlet")
+        return None if value in (None, ALL_HAMLETS) else value
+
+    list_view = ft.ListView(expand=True, spacing=0, key="households.list", build_controls_on_demand=True)
+    summary = ft.Text("", theme_style=ft.TextThemeStyle.BODY_MEDIUM, color=C.on_surface_variant,
+                      key="households.summary")
+    chips: dict[str, ft.Chip] = {}
+
+    def fill(reset_paging: bool = True) -> None:
+        if reset_paging:
+            state["shown"] = PAGE
+        rows = store.households(hamlet_id(), search=ui.get("households.search", ""),
+                                filter=ui.get("households.filter"))
+        rows.sort(key=lambda r: natural_key(r["address"]))
+        counts = store.counts(hamlet_id())
+        for f, ch in chips.items():
+            label_key, count_key = FILTER_KEYS[f]
+            ch.label = ft.Text(t(label_key, count=number(counts[count_key])), size=15)
+            ch.selected = ui.get("households.filter") == f
+        shown = rows[: state["shown"]]
+        items: list[ft.Control] = list(header)
+        for h in shown:
+            items.append(_row(shell, h))
+            items.append(ft.Divider(height=1))
+        if len(rows) > len(shown):
+            items.append(ft.Container(
+                ft.OutlinedButton(t("households.more", count=number(len(rows) - len(shown))),
+                                  icon=ft.Icons.EXPAND_MORE, on_click=more, key="households.more",
+                                  height=theme.TOUCH_TARGET),
+                padding=ft.Padding.symmetric(vertical=12),
+                alignment=ft.Alignment.CENTER,
+            ))
+        if not rows:
+            items.append(ft.Container(
+                ft.Row([ft.Icon(ft.Icons.SEARCH_OFF, color=C.on_surface_variant),
+                        ft.Text(t("households.none"), theme_style=ft.TextThemeStyle.BODY_LARGE, expand=True)]),
+                padding=ft.Padding.symmetric(vertical=16),
+                key="households.none",
+            ))
+        list_view.controls = items
+        summary.value = t("households.summary", count=number(len(rows)), total=number(counts["households"]))
+
+    def more(e: ft.ControlEvent) -> None:
+        state["shown"] += PAGE
+        fill(reset_paging=False)
+
+    def on_search(e: ft.ControlEvent) -> None:
+        ui["households.search"] = search.value or ""
+        fill()
+
+    def clear_search(e: ft.ControlEvent) -> None:
+        search.value = ""
+        ui["households.search"] = ""
+        fill()
+
+    def on_filter(f: str):
+        def handler(e: ft.ControlEvent) -> None:
+            ui["households.filter"] = None if ui.get("households.filter") == f else f
+            fill()
+        return handler
+
+    def on_hamlet(e: ft.ControlEvent) -> None:
+        ui["households.hamlet"] = picker.value or ALL_HAMLETS
+        fill()
+
+    search = ft.TextField(
+        value=ui.get("households.search", ""),
+        hint_text=t("households.search_hint"),
+        prefix_icon=ft.Icons.SEARCH,
+        suffix_icon=ft.IconButton(ft.Icons.CLOSE, tooltip=t("households.clear_search"), on_click=clear_search,
+                                  key="households.clear"),
+        on_change=on_search,
+        key="households.search",
+        text_size=16,
+        dense=True,
+        autocorrect=False,
+        expand=True,
+    )
+    for f in FILTERS:
+        chips[f] = chip("", selected=False, on_select=on_filter(f), key=f"households.filter.{f}")
+
+    header: list[ft.Control] = []
+    picker = None
+    if len(hamlets) > 1:
+        picker = ft.Dropdown(
+            key="households.hamlet",
+            label=t("households.hamlet"),
+            value=ui["households.hamlet"],
+            options=[ft.DropdownOption(key=ALL_HAMLETS, text=t("households.all_hamlets"))]
+            + [ft.DropdownOption(key=h["id"], text=t("households.hamlet_option", name=h["name"],
+                                                     count=number(h["households"])))
+               for h in hamlets],
+            on_select=on_hamlet,
+            expand=True,
+        )
+        header.append(ft.Container(ft.Row([picker]), padding=ft.Padding.only(top=6)))
+    elif hamlets:
+        header.append(ft.Text(hamlets[0]["name"], theme_style=ft.TextThemeStyle.TITLE_MEDIUM,
+                              key="households.hamlet_name"))
+    header += [
+        ft.Container(ft.Row([search]), padding=ft.Padding.only(top=10)),
+        ft.Container(ft.Row(list(chips.values()), wrap=True, spacing=8, run_spacing=6),
+                     padding=ft.Padding.only(top=10)),
+        ft.Container(summary, padding=ft.Padding.only(top=8, bottom=4)),
+    ]
+    fill()
+
+    def on_sync(status: Any, data_changed: bool) -> None:
+        if data_changed:
+            fill(reset_paging=False)
+
+    shell.live(on_sync)
+    fab = ft.FloatingActionButton(
+        icon=ft.Icons.ADD_HOME_OUTLINED,
+        content=t("households.add"),
+        on_click=lambda e: shell.go("/households/new"),
+        key="households.add",
+        tooltip=t("households.add"),
+    )
+    # the filters scroll away with the list: on a 640 px phone the rows need the room
+    return Screen([list_view], scroll=False, fab=fab)

@@ -1,0 +1,151 @@
+"""One person: presence, card, VNeID, blockers and the help given, each a tap
+on a chip. "Lưu" records one `person.updated` with what changed; the help
+joins the household's visit draft (recorded with the outcome on the
+household screen). Choosing help that changes the VNeID status (activation,
+level-1 registration) moves the VNeID chip too, so what is saved is visible.
+"""
+from __future__ import annotations
+
+from typing import Any, Optional
+
+import flet as ft
+
+from campaign import vocabulary as v
+from campaign.events import MAX_BIRTH_YEAR, MAX_LABEL, MIN_BIRTH_YEAR, InvalidEvent
+from field_app import theme
+from field_app.app_state import age_of, implied_vneid
+from field_app.i18n import t
+
+from .common import C, age_text, choice_group, filter_group, full_width, heading, note, pill, reason_text
+
+L2 = ("l2_pending", "l2_approved", "l2_active")
+
+
+def parse_birth_year(text: str) -> tuple[bool, Optional[int]]:
+    """(valid, year): empty is a valid "unknown"."""
+    text = (text or "").strip()
+    if not text:
+        return True, None
+    if not text.isdigit():
+        return False, None
+    year = int(text)
+    return MIN_BIRTH_YEAR <= year <= MAX_BIRTH_YEAR, year
+
+
+def person_view(shell: Any, params: dict[str, str]) -> ft.View:
+    hid, pid = params["hid"], params["pid"]
+    route = f"/households/{hid}/people/{pid}"
+    store = shell.store
+    person = store.person(pid)
+    household = store.household(hid)
+    if person is None or household is None:
+        return shell.pushed_view(route, t("person.title"), [note(ft.Icons.ERROR_OUTLINE, t("person.not_found"))])
+    draft = shell.draft(hid)
+    declined = household["consent"] == "declined"
+    edits: dict[str, Any] = {
+        "presence": person.get("presence") or "home",
+        "card": person.get("card") or "unknown",
+        "vneid": person.get("vneid") or "unknown",
+        "blockers": list(person.get("blockers") or []),
+    }
+    help_chosen = draft.actions_of(pid)
+    age = age_of(person.get("birth_year"))
+
+    def set_field(name: str):
+        def handler(code: Any) -> None:
+            edits[name] = code
+        return handler
+
+    vneid_box = ft.Column(spacing=0)
+
+    def paint_vneid() -> None:
+        vneid_box.controls = [choice_group(v.VNEID, v.VNEID.codes, edits["vneid"], set_field("vneid"),
+                                           key_prefix="person.vneid",
+                                           disabled=L2 if age is not None and age < v.VNEID_L2_MIN_AGE else ())]
+
+    def on_help(actions: list[str]) -> None:
+        added = [a for a in actions if a not in help_chosen]
+        help_chosen[:] = actions
+        for action in added:
+            implied = implied_vneid(action, edits["vneid"])
+            if implied:
+                edits["vneid"] = implied
+                paint_vneid()
+
+    paint_vneid()
+    label_field = ft.TextField(
+        label=t("person.label"),
+        value=person["label"],
+        max_length=MAX_LABEL,
+        counter="",  # no "0/80" under the field
+        disabled=declined,
+        helper=t("person.label_declined") if declined else None,
+        key="person.label",
+    )
+    year_field = ft.TextField(
+        label=t("person.birth_year"),
+        value=str(person["birth_year"]) if person.get("birth_year") is not None else "",
+        keyboard_type=ft.KeyboardType.NUMBER,
+        input_filter=ft.NumbersOnlyInputFilter(),
+        max_length=4,
+        counter="",
+        key="person.birth_year",
+        width=180,
+    )
+
+    def save(e: ft.ControlEvent) -> None:
+        ok, year = parse_birth_year(year_field.value or "")
+        if not ok:
+            year_field.error = t("person.birth_year_invalid", low=MIN_BIRTH_YEAR, high=MAX_BIRTH_YEAR)
+            shell.page.update()
+            return
+        changes = dict(edits)
+        if year != person.get("birth_year"):
+            changes["birth_year"] = year
+        label = (label_field.value or "").strip()
+        if not declined and label and label != person["label"]:
+            changes["label"] = label
+        try:
+            store.update_person(pid, **changes)
+        except InvalidEvent as bad:
+            shell.snack(reason_text(bad.code), error=True)
+            return
+        draft.set_actions(pid, help_chosen)
+        shell.changed()
+        shell.go(f"/households/{hid}")
+        shell.snack(t("person.saved", label=label or person["label"]))
+
+    header: list[ft.Control] = [
+        ft.Text(person["label"], theme_style=ft.TextThemeStyle.TITLE_LARGE, key="person.name"),
+        ft.Text(age_text(person.get("birth_year")), theme_style=ft.TextThemeStyle.BODY_MEDIUM,
+                color=C.on_surface_variant),
+    ]
+    needs = person.get("follow_up") or []
+    if needs:
+        header.append(ft.Row([pill("problem", t(f"follow_up.{r}"), small=True) for r in needs],
+                             wrap=True, spacing=6, run_spacing=6))
+    controls: list[ft.Control] = [
+        *header,
+        heading(t("person.help")),
+        ft.Text(t("person.help_hint"), size=14, color=C.on_surface_variant),
+        filter_group(v.ACTIONS, v.ACTIONS.codes, help_chosen, on_help, key_prefix="person.help"),
+        heading(t("person.vneid")),
+        vneid_box,
+        heading(t("person.card")),
+        choice_group(v.CARD, v.CARD.codes, edits["card"], set_field("card"), key_prefix="person.card"),
+        heading(t("person.blockers")),
+        filter_group(v.BLOCKERS, v.BLOCKERS.codes, edits["blockers"], set_field("blockers"),
+                     key_prefix="person.blockers"),
+        heading(t("person.presence")),
+        choice_group(v.PRESENCE, v.PRESENCE.codes, edits["presence"], set_field("presence"),
+                     key_prefix="person.presence"),
+        heading(t("person.identity")),
+        full_width(label_field),
+        year_field,
+        note(ft.Icons.LOCK_OUTLINE, t("privacy.never_otp")),
+    ]
+    bottom = ft.Container(
+        theme.big_button(t("common.save"), icon=ft.Icons.SAVE_OUTLINED, on_click=save, key="person.save"),
+        padding=ft.Padding.only(top=8),
+    )
+    return shell.pushed_view(route, person["label"], controls, bottom=bottom)

@@ -1,0 +1,179 @@
+"""Settings: language, the official VNeID install link as a QR code for
+citizens, the scam warning, and sign-out (send everything, then purge; if that
+is impossible, say how many events would be lost and ask again)."""
+from __future__ import annotations
+
+from typing import Any
+
+import flet as ft
+
+from field_app import i18n, theme
+from field_app.i18n import t
+from field_app.sync import SyncError
+
+from .common import C, card, heading, note, number
+from .qr import VNEID_LINKS, qr_png
+from .sync import ERROR_KINDS
+
+
+def settings_screen(shell: Any) -> list[ft.Control]:
+    store = shell.store
+    device = shell.device
+
+    # -- language ------------------------------------------------------------------
+    def on_language(e: ft.ControlEvent) -> None:
+        shell.set_language(e.control.value)
+
+    language = ft.RadioGroup(
+        key="settings.language",
+        value=i18n.get_language(shell.page),
+        on_change=on_language,
+        content=ft.Column(
+            [
+                # a 48 px row per choice: web/desktop shrink the radio's own tap target to 40 px
+                ft.Container(ft.Radio(value=lang, label=t(f"language.{lang}")), height=theme.TOUCH_TARGET,
+                             alignment=ft.Alignment.CENTER_LEFT)
+                for lang in i18n.LANGUAGES
+            ],
+            spacing=4,
+        ),
+    )
+
+    # -- VNeID install QR ------------------------------------------------------------
+    store_key = shell.ui.get("settings.vneid_store", "google_play")
+    image = ft.Image(src=qr_png(VNEID_LINKS[store_key]), width=232, height=232, key="settings.vneid_qr",
+                     semantics_label=t("settings.vneid_qr_label"), filter_quality=ft.FilterQuality.NONE)
+    link = ft.Text(VNEID_LINKS[store_key], size=13.5, selectable=True, key="settings.vneid_link",
+                   color=C.on_surface_variant, text_align=ft.TextAlign.CENTER)
+    store_chips: dict[str, ft.Chip] = {}
+
+    def pick_store(key: str):
+        def handler(e: ft.ControlEvent) -> None:
+            shell.ui["settings.vneid_store"] = key
+            for k, c in store_chips.items():
+                c.selected = k == key
+            image.src = qr_png(VNEID_LINKS[key])
+            link.value = VNEID_LINKS[key]
+        return handler
+
+    for key in VNEID_LINKS:
+        store_chips[key] = ft.Chip(
+            label=ft.Text(t(f"settings.store.{key}"), size=15),
+            leading=ft.Icon(ft.Icons.ANDROID if key == "google_play" else ft.Icons.PHONE_IPHONE, size=20),
+            selected=key == store_key,
+            on_select=pick_store(key),
+            key=f"settings.store.{key}",
+            show_checkmark=False,
+            selected_color=C.primary_container,
+            border_side=ft.BorderSide(1.2, C.outline),
+        )
+    vneid = card(
+        [
+            heading(t("settings.vneid_title")),
+            ft.Text(t("settings.vneid_hint"), theme_style=ft.TextThemeStyle.BODY_MEDIUM),
+            ft.Row(list(store_chips.values()), wrap=True, spacing=8),
+            ft.Container(
+                ft.Column([ft.Container(image, bgcolor="#FFFFFF", padding=ft.Padding.all(4)), link],
+                          horizontal_alignment=ft.CrossAxisAlignment.CENTER, spacing=6, tight=True),
+                alignment=ft.Alignment.CENTER,
+            ),
+        ],
+        key="settings.vneid",
+    )
+
+    # -- scam warning -------------------------------------------------------------------
+    s = theme.STATUSES["problem"]
+    warning = card(
+        [
+            ft.Row([ft.Icon(ft.Icons.GPP_MAYBE_OUTLINED, color=s.strong),
+                    heading(t("settings.scam_title"))], spacing=8),
+            note(ft.Icons.LOCK_OUTLINE, t("settings.scam.otp"), color=s.strong),
+            note(ft.Icons.VERIFIED_USER_OUTLINED, t("settings.scam.stores"), color=s.strong),
+            note(ft.Icons.LOCAL_POLICE_OUTLINED, t("settings.scam.police"), color=s.strong),
+        ],
+        bgcolor=s.container,
+        border=s.strong,
+        key="settings.scam",
+    )
+
+    # -- this device and sign-out -------------------------------------------------------------
+    sign_out_button = theme.big_button(t("settings.sign_out"), icon=ft.Icons.LOGOUT, filled=False,
+                                       key="settings.sign_out")
+    busy = ft.ProgressBar(visible=False, key="settings.sign_out_progress")
+
+    def close_dialog(e: ft.ControlEvent) -> None:
+        shell.page.pop_dialog()
+
+    async def run_sign_out(force: bool) -> None:
+        sign_out_button.disabled = True
+        busy.visible = True
+        shell.page.update()
+        try:
+            await shell.blocking(device.sign_out, force)
+        except SyncError as exc:
+            sign_out_button.disabled = False
+            busy.visible = False
+            shell.page.update()
+            left = store.pending_count()
+            kind = type(exc).__name__
+            reason = t(f"sync.error.{kind if kind in ERROR_KINDS else 'other'}", detail=str(exc))
+            if not left:  # nothing would be lost: say why it failed and stop there
+                shell.snack(reason, error=True)
+                return
+            shell.page.show_dialog(ft.AlertDialog(
+                modal=True,
+                icon=ft.Icon(ft.Icons.REPORT_PROBLEM, color=s.strong),
+                title=ft.Text(t("settings.unsent_title", count=number(left))),
+                content=ft.Text(t("settings.unsent_body", count=number(left), reason=reason),
+                                key="settings.unsent_body"),
+                actions=[
+                    ft.TextButton(t("settings.unsent_stay"), on_click=close_dialog, key="settings.unsent_stay"),
+                    ft.FilledButton(t("settings.unsent_discard", count=number(left)), key="settings.unsent_discard",
+                                    on_click=discard, style=ft.ButtonStyle(bgcolor=s.strong, color="#FFFFFF")),
+                ],
+            ))
+            return
+        shell.drafts.clear()
+        shell.ui.clear()
+        shell.go("/")
+        shell.snack(t("settings.signed_out"))
+
+    async def confirmed(e: ft.ControlEvent) -> None:
+        shell.page.pop_dialog()
+        await run_sign_out(False)
+
+    async def discard(e: ft.ControlEvent) -> None:
+        shell.page.pop_dialog()
+        await run_sign_out(True)
+
+    def ask(e: ft.ControlEvent) -> None:
+        n = store.pending_count()
+        shell.page.show_dialog(ft.AlertDialog(
+            modal=True,
+            title=ft.Text(t("settings.sign_out_title")),
+            content=ft.Text(t("settings.sign_out_body", count=number(n))),
+            actions=[
+                ft.TextButton(t("common.cancel"), on_click=close_dialog, key="settings.sign_out_cancel"),
+                ft.FilledButton(t("settings.sign_out_confirm"), on_click=confirmed, key="settings.sign_out_confirm"),
+            ],
+        ))
+
+    sign_out_button.on_click = ask
+    about = card(
+        [
+            heading(t("settings.device")),
+            note(ft.Icons.BADGE_OUTLINED, t("settings.role", role=t(f"role.{shell.role}"))),
+            note(ft.Icons.DNS_OUTLINED, t("settings.server", url=store.server_url or "—")),
+            note(ft.Icons.PHONE_ANDROID, t("settings.device_id", id=(store.device_id or "—")[:8])),
+            note(ft.Icons.STORAGE_OUTLINED, t("settings.data_here")),
+            *([busy, sign_out_button] if shell.signed_in else []),
+        ],
+    )
+    return [
+        heading(t("settings.language")),
+        ft.Text(t("settings.language_hint"), theme_style=ft.TextThemeStyle.BODY_MEDIUM),
+        language,
+        vneid,
+        warning,
+        about,
+    ]

@@ -1,0 +1,191 @@
+"""Sync: what is waiting, when it last worked, a progress bar while it runs,
+"Đồng bộ ngay", what the server quarantined and why, and the receipt check
+("Máy chủ đã nhận đủ N sự kiện của bạn").
+
+Everything here reads the store and `Device.status` (the BackgroundSync's
+last `SyncStatus`); the screen repaints in place when the sync thread reports.
+"""
+from __future__ import annotations
+
+from typing import Any, Optional
+
+import flet as ft
+
+from field_app import theme
+from field_app.i18n import t
+from field_app.sync import SyncStatus
+
+from .common import C, card, heading, kind_label, note, number, reason_text, relative_time
+
+ERROR_KINDS = ("Offline", "ServerBusy", "BadAnswer", "NotEnrolled", "Revoked", "Rejected", "SeqConflict")
+
+
+def error_sentence(status: SyncStatus) -> str:
+    kind = status.error_kind if status.error_kind in ERROR_KINDS else "other"
+    return t(f"sync.error.{kind}", detail=status.error or "")
+
+
+def receipt_lines(check: Any) -> list[str]:
+    """The receipt check's differences, in words."""
+    lines = []
+    local, server = check.local, check.server
+    if server.get("acked_seq") != local["acked_seq"]:
+        lines.append(t("sync.receipt.acked", device=local["acked_seq"], server=server.get("acked_seq")))
+    server_counts = server.get("counts") if isinstance(server.get("counts"), dict) else {}
+    for kind in sorted(set(server_counts) | set(local["counts"])):
+        mine, theirs = local["counts"].get(kind, 0), server_counts.get(kind, 0)
+        if mine != theirs:
+            lines.append(t("sync.receipt.count", kind=kind_label(kind), device=mine, server=theirs))
+    if server.get("digest") != local["digest"] and not lines:
+        lines.append(t("sync.receipt.digest"))
+    return lines
+
+
+def sync_screen(shell: Any) -> list[ft.Control]:
+    store = shell.store
+    device = shell.device
+
+    state_icon = ft.Icon(ft.Icons.CLOUD_DONE_OUTLINED, size=30, color=C.primary)
+    state_text = ft.Text("", theme_style=ft.TextThemeStyle.TITLE_MEDIUM, key="sync.state", expand=True)
+    progress = ft.ProgressBar(visible=False, key="sync.progress", bar_height=8)
+    pending = ft.Text("", theme_style=ft.TextThemeStyle.BODY_LARGE, key="sync.pending")
+    last = ft.Text("", theme_style=ft.TextThemeStyle.BODY_LARGE, key="sync.last")
+    error = ft.Text("", theme_style=ft.TextThemeStyle.BODY_MEDIUM, key="sync.error", visible=False,
+                    color=theme.STATUSES["problem"].on_container, expand=True)
+    error_box = ft.Container(
+        ft.Row([ft.Icon(ft.Icons.CLOUD_OFF, color=theme.STATUSES["problem"].strong), error],
+               spacing=10, vertical_alignment=ft.CrossAxisAlignment.START),
+        bgcolor=theme.STATUSES["problem"].container,
+        border_radius=ft.BorderRadius.all(theme.RADIUS),
+        padding=ft.Padding.all(12),
+        visible=False,
+    )
+    button = theme.big_button(t("sync.now"), icon=ft.Icons.SYNC, key="sync.now")
+
+    def paint(status: Optional[SyncStatus]) -> None:
+        n = store.pending_count()
+        pending.value = t("sync.pending", count=number(n))
+        last.value = t("sync.last_ok", when=relative_time(store.last_sync_ok))
+        syncing = status is not None and status.state == "syncing"
+        failed = status is not None and status.state == "error"
+        progress.visible = syncing
+        progress.value = (status.progress or None) if syncing else None
+        button.disabled = syncing
+        if syncing:
+            state_icon.icon, state_text.value = ft.Icons.SYNC, t("sync.state.syncing")
+            state_icon.color = C.primary
+        elif failed:
+            state_icon.icon, state_text.value = ft.Icons.CLOUD_OFF, t("sync.state.failed")
+            state_icon.color = theme.STATUSES["problem"].strong
+        elif n:
+            state_icon.icon, state_text.value = ft.Icons.CLOUD_UPLOAD_OUTLINED, t("sync.state.waiting",
+                                                                                 count=number(n))
+            state_icon.color = theme.STATUSES["revisit"].strong
+        elif store.last_sync_ok:
+            state_icon.icon, state_text.value = ft.Icons.CLOUD_DONE_OUTLINED, t("sync.state.done")
+            state_icon.color = theme.STATUSES["done"].strong
+        else:
+            state_icon.icon, state_text.value = ft.Icons.CLOUD_QUEUE, t("sync.state.never")
+            state_icon.color = C.on_surface_variant
+        if failed:
+            text = error_sentence(status)
+            if status.next_in:
+                text += " " + t("sync.next_try", seconds=int(round(status.next_in)))
+            error.value = text
+        error.visible = error_box.visible = failed
+
+    def sync_now(e: ft.ControlEvent) -> None:
+        device.sync_now()
+        paint(SyncStatus("syncing", 0.0, None, None, None, 0, None))
+
+    button.on_click = sync_now
+    paint(device.status)
+
+    # -- receipt -----------------------------------------------------------------
+    receipt_icon = ft.Icon(ft.Icons.FACT_CHECK_OUTLINED, color=C.on_surface_variant, visible=False)
+    receipt_text = ft.Text("", theme_style=ft.TextThemeStyle.BODY_LARGE, key="sync.receipt", expand=True)
+    receipt_details = ft.Column(spacing=2, key="sync.receipt_details")
+    receipt_busy = ft.ProgressRing(width=22, height=22, visible=False)
+
+    async def check(e: ft.ControlEvent) -> None:
+        receipt_busy.visible = True
+        receipt_text.value = t("sync.receipt.checking")
+        receipt_details.controls = []
+        shell.page.update()
+        try:
+            result = await shell.blocking(device.check_receipt)
+        except Exception as exc:  # SyncError and friends: say why, in words
+            kind = type(exc).__name__
+            receipt_icon.icon, receipt_icon.color = ft.Icons.CLOUD_OFF, theme.STATUSES["problem"].strong
+            receipt_text.value = t(f"sync.error.{kind if kind in ERROR_KINDS else 'other'}", detail=str(exc))
+        else:
+            n = store.pending_count()
+            if result.agree:
+                receipt_icon.icon, receipt_icon.color = ft.Icons.VERIFIED, theme.STATUSES["done"].strong
+                receipt_text.value = t("sync.receipt.agree", count=number(result.local["acked_seq"]))
+                if n:
+                    receipt_text.value += " " + t("sync.receipt.still_pending", count=number(n))
+            else:
+                receipt_icon.icon, receipt_icon.color = ft.Icons.REPORT_PROBLEM, theme.STATUSES["problem"].strong
+                receipt_text.value = t("sync.receipt.differ")
+                receipt_details.controls = [ft.Text("• " + line, size=14.5) for line in receipt_lines(result)]
+        receipt_icon.visible = True
+        receipt_busy.visible = False
+        shell.page.update()
+
+    receipt = card(
+        [
+            heading(t("sync.receipt.title")),
+            ft.Text(t("sync.receipt.hint"), size=14, color=C.on_surface_variant),
+            ft.Row([receipt_icon, receipt_busy, receipt_text], spacing=10,
+                   vertical_alignment=ft.CrossAxisAlignment.START),
+            receipt_details,
+            theme.big_button(t("sync.receipt.check"), icon=ft.Icons.FACT_CHECK_OUTLINED, filled=False,
+                             on_click=check, key="sync.check"),
+        ],
+    )
+
+    # -- quarantined ---------------------------------------------------------------
+    quarantined = store.quarantined()
+    quarantine: list[ft.Control] = []
+    if quarantined:
+        s = theme.STATUSES["problem"]
+        quarantine.append(heading(t("sync.quarantined_title", count=number(len(quarantined)))))
+        quarantine.append(ft.Text(t("sync.quarantined_hint"), size=14, color=C.on_surface_variant))
+        for q in quarantined:
+            quarantine.append(card(
+                [
+                    ft.Row([ft.Icon(ft.Icons.REPORT_PROBLEM, color=s.strong),
+                            ft.Text(t("sync.quarantined_item", kind=kind_label(q["kind"]), seq=q["seq"],
+                                      when=relative_time(q.get("at"))),
+                                    font_family=theme.FONT_MEDIUM, size=15, expand=True)], spacing=8),
+                    ft.Text(reason_text(q.get("reason")), size=15, key=f"sync.quarantined.{q['seq']}"),
+                ],
+                bgcolor=s.container, border=s.strong, padding=12, spacing=4,
+            ))
+
+    def on_sync(status: SyncStatus, data_changed: bool) -> None:
+        if data_changed and status.report is not None and status.report.quarantined:
+            shell.render()
+            return
+        paint(status)
+
+    shell.live(on_sync)
+
+    return [
+        card(
+            [
+                ft.Row([state_icon, state_text], spacing=12),
+                progress,
+                pending,
+                last,
+                error_box,
+            ],
+            key="sync.status",
+        ),
+        button,
+        *quarantine,
+        receipt,
+        note(ft.Icons.DNS_OUTLINED, t("sync.server", url=store.server_url or "—",
+                                       device=(store.device_id or "—")[:8])),
+    ]

@@ -1,0 +1,131 @@
+"""Home figures and the household list (search, filters, paging, hamlets)."""
+from __future__ import annotations
+
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import flet as ft
+
+
+from .volunteer import device_store, WARD, Taps, add_household, enrolled_dir, open_app, shell_of
+
+PEOPLE = [{"label": "Nguyễn Văn An", "birth_year": 1960, "card": "cccd_chip", "vneid": "no_app"}]
+
+
+def three_households(data: Path) -> dict[str, str]:
+    """One met today, one nobody home, one not visited that needs a card."""
+    met, _ = add_household(data, "Số 1, phố Hoà Bình", PEOPLE, consent="given")
+    away, _ = add_household(data, "Số 2, phố Hoà Bình", PEOPLE, consent="given")
+    new, _ = add_household(data, "Số 3, phố Hòa Bình", [{"label": "Lê Văn Tám", "birth_year": 1990, "card": "none"}])
+    with device_store(data) as store:
+        store.record_visit(met, "met", ["explained"])
+        store.record_visit(away, "not_home")
+    return {"met": met, "away": away, "new": new}
+
+
+def test_home_shows_todays_work_and_what_is_left(make_harness, tmp_path: Path) -> None:
+    data = enrolled_dir(tmp_path)
+    three_households(data)
+    with device_store(data) as store:
+        pending = store.pending_count()
+        store.record_sync_success((datetime.now().astimezone() - timedelta(minutes=5)).isoformat(timespec="seconds"))
+    h = open_app(make_harness, data, width=360, height=640)
+    assert h.get(key="home.today")["value"] == "2"
+    assert h.get(key="home.left")["value"] == "1"
+    assert h.get(key="home.revisit")["value"] == "1"
+    assert h.get(key="home.follow_up")["value"] == "1"  # Lê Văn Tám has no card
+    assert h.get(key="home.pending")["value"] == f"Chờ đồng bộ: {pending}"
+    assert h.get(key="home.last_sync")["value"] == "Đồng bộ lần cuối: 5 phút trước"
+    assert not h.exists(key="home.quarantined")
+    # the app bar shows the unsent count on every screen
+    assert h.get(key="appbar.sync")["badge"]["label"] == str(pending)
+
+    # a tile opens the list with its filter on
+    h.click(h.get(key="home.tile.revisit"))
+    assert h.route == "/households?filter=revisit"
+    assert h.get(key="households.filter.revisit")["selected"] is True
+    assert [c.text for c in h.find(ft.ListTile)][0].startswith("Số 2, phố Hoà Bình")
+    assert len(h.find(ft.ListTile)) == 1
+
+
+def test_quarantined_events_are_counted_with_a_link_to_sync(make_harness, tmp_path: Path) -> None:
+    data = enrolled_dir(tmp_path)
+    with device_store(data) as store:
+        store.acknowledge(store.last_seq, [{"seq": 1, "reason": "forbidden: only an admin creates hamlets"}])
+    h = open_app(make_harness, data)
+    assert h.get(key="home.quarantined")["value"] == "1 sự kiện bị máy chủ giữ lại: xem lý do"
+    h.click(h.get(key="home.quarantined").parent.parent)
+    assert h.route == "/sync"
+
+
+def test_search_as_you_type_on_the_folded_key(make_harness, tmp_path: Path) -> None:
+    data = enrolled_dir(tmp_path)
+    with device_store(data) as store, store.db.atomic():
+        hamlet = store.hamlets()[0]["id"]
+        for i in range(400):
+            hid = store.add_household(hamlet, f"Số {i + 1}, ngõ {i % 17}, phố Lê Lợi")
+            store.add_person(hid, f"Nguyễn Văn Số{i}" if i % 10 == 0 else f"Trần Thị Số{i}", 1970)
+            store.add_person(hid, None, 2001)
+    h = open_app(make_harness, data, width=360, height=640)
+    started = time.perf_counter()
+    h.click(h.get(ft.NavigationBarDestination, text="Hộ dân"))
+    opened = time.perf_counter() - started
+    assert h.get(key="households.summary")["value"] == "400 trên 400 hộ"
+    assert len(h.find(ft.ListTile)) == 100, "sent a page at a time"
+    started = time.perf_counter()
+    h.change(h.get(key="households.search"), "nguyen van")
+    typed = time.perf_counter() - started
+    assert h.get(key="households.summary")["value"] == "40 trên 400 hộ"
+    h.change(h.get(key="households.search"), "NGUYỄN văn số10")
+    rows = h.find(ft.ListTile)
+    assert [r["title"].text for r in rows] == ["Số 11, ngõ 10, phố Lê Lợi", "Số 101, ngõ 15, phố Lê Lợi"]  # "Số 11" before "Số 101"
+    assert "2 người" in rows[0].text and "Chưa thăm" in rows[0].text
+    h.click(h.get(key="households.clear"))
+    assert h.get(key="households.summary")["value"] == "400 trên 400 hộ"
+    h.click(h.get(key="households.more"))
+    assert len(h.find(ft.ListTile)) == 200
+    print(f"400 households: list {opened * 1000:.0f} ms, a keystroke {typed * 1000:.0f} ms")
+    assert opened < 3 and typed < 3
+
+
+def test_filter_chips_and_row_status_in_words(make_harness, tmp_path: Path) -> None:
+    data = enrolled_dir(tmp_path)
+    ids = three_households(data)
+    with device_store(data) as store:  # a leader returned the met visit
+        visit = store.visits(ids["met"])[0]["id"]
+        store.decide_review(visit, "returned", "Thiếu năm sinh của bà")
+    h = open_app(make_harness, data)
+    h.click(h.get(ft.NavigationBarDestination, text="Hộ dân"))
+    tap = Taps(h)
+    status = {r["title"].text: r["subtitle"].text for r in h.find(ft.ListTile)}
+    assert status == {"Số 1, phố Hoà Bình": "Bị trả lại 1 người", "Số 2, phố Hoà Bình": "Cần quay lại 1 người",
+                      "Số 3, phố Hòa Bình": "Cần theo dõi 1 người"}
+    for f, label, expected in (("not_visited", "Chưa thăm (1)", "Số 3"), ("revisit", "Cần quay lại (1)", "Số 2"),
+                               ("follow_up", "Cần theo dõi (1)", "Số 3"), ("returned", "Bị trả lại (1)", "Số 1")):
+        chip = h.get(key=f"households.filter.{f}")
+        assert chip["label"].text == label
+        tap(chip)
+        assert [r["title"].text.split(",")[0] for r in h.find(ft.ListTile)] == [expected]
+        tap(h.get(key=f"households.filter.{f}"))  # again: the filter is off
+        assert len(h.find(ft.ListTile)) == 3
+    # each status row has an icon shape as well as the words
+    pill = h.get(ft.Text, text="Cần quay lại").parent
+    assert any(c.type == "Icon" for c in pill.children())
+
+
+def test_hamlet_picker_when_there_are_several(make_harness, tmp_path: Path) -> None:
+    data = enrolled_dir(tmp_path)
+    with device_store(data) as store:
+        other = store.add_hamlet(WARD, "Tổ dân phố 9", "to_dan_pho")
+    add_household(data, "Số 1, phố Hoà Bình")
+    add_household(data, "Số 5, phố Trần Phú", hamlet_id=other)
+    h = open_app(make_harness, data)
+    h.click(h.get(ft.NavigationBarDestination, text="Hộ dân"))
+    picker = h.get(key="households.hamlet")
+    assert [o["text"] for o in picker["options"]] == ["Tất cả", "Tổ dân phố 3 (1 hộ)", "Tổ dân phố 9 (1 hộ)"]
+    assert len(h.find(ft.ListTile)) == 2
+    h.update_props(picker, {"value": other})
+    h.event(picker, "select", other)
+    assert [r["title"].text for r in h.find(ft.ListTile)] == ["Số 5, phố Trần Phú"]
+    assert shell_of(h).ui["households.hamlet"] == other

@@ -1,0 +1,202 @@
+"""What the volunteer-screen UI tests share: an enrolled device store with a
+hamlet and households, a real in-process sync server (FastAPI's TestClient
+handed to the app as its HTTP client), and a tap counter.
+
+    def test_x(make_harness, tmp_path):
+        store_dir = enrolled_dir(tmp_path)                 # offline device
+        h = open_app(make_harness, store_dir, width=360, height=640)
+        tap = Taps(h); tap(h.get(key="outcome.met")); assert tap.count == 1
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any, Callable, Iterator, Optional
+
+import pytest
+
+from campaign.ids import uuid7
+from field_app.app_state import default_key
+from field_app.main import build_app
+from field_app.store import Store
+
+from .harness import AppHarness, ClientControl
+
+VN = timezone(timedelta(hours=7))
+WARD = "10525"  # Phường Hải Dương
+NOWHERE = "http://127.0.0.1:9"  # nothing listens: the device is offline
+
+
+def device_store(path: Path) -> Store:
+    """The app's store for a data dir, opened the way the app opens it on a
+    desktop or in web mode (the data key in gocua.key beside the database)."""
+    return Store(path, key=default_key(path))
+
+
+def enrolled_dir(root: Path, *, hamlet: str = "Tổ dân phố 3", server: str = NOWHERE) -> Path:
+    """A data dir enrolled as a volunteer of a server that is not there, with
+    one hamlet (made on the device: these tests never reach a server)."""
+    path = root / "device"
+    with device_store(path) as store:
+        store.enrol(server, "device-1", "token-1", "volunteer", {"hamlets": []})
+        store.add_hamlet(WARD, hamlet, "to_dan_pho")
+    return path
+
+
+def hamlet_of(path: Path) -> str:
+    with device_store(path) as store:
+        return store.hamlets()[0]["id"]
+
+
+def add_household(path: Path, address: str, people: list[dict[str, Any]] = (), consent: str = "unknown",
+                  hamlet_id: Optional[str] = None) -> tuple[str, list[str]]:
+    with device_store(path) as store:
+        hid = store.add_household(hamlet_id or store.hamlets()[0]["id"], address, consent=consent)
+        pids = [store.add_person(hid, **p) for p in people]
+    return hid, pids
+
+
+def open_app(make_harness: Callable[..., AppHarness], path: Path, **kw: Any) -> AppHarness:
+    options = {k: kw.pop(k) for k in ("http", "autosync", "sync_interval", "server_url", "language") if k in kw}
+    options.setdefault("autosync", False)
+    return make_harness(lambda page: build_app(page, data_dir=path, **options), **kw)
+
+
+def shell_of(h: AppHarness) -> Any:
+    return h.page.data
+
+
+def wait_for(h: AppHarness, condition: Callable[[], Any], timeout: float = 10.0) -> Any:
+    """Let the loop (and threads feeding it) run until `condition()` is truthy."""
+    deadline = time.monotonic() + timeout
+    while True:
+        h.settle(0.5)
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting; the screen is:\n{h.dump()}")
+        time.sleep(0.05)
+
+
+class Taps:
+    """Taps as a person makes them, counted. A Chip with on_select is toggled
+    the way the Flutter client does it (selected prop, then "select")."""
+
+    def __init__(self, h: AppHarness) -> None:
+        self.h = h
+        self.count = 0
+
+    def __call__(self, target: ClientControl) -> None:
+        self.count += 1
+        if target.type == "Chip" and target.props.get("on_select") is True:
+            if target.disabled:
+                raise AssertionError(f"{target!r} is disabled")
+            now = not bool(target.props.get("selected", False))
+            self.h.update_props(target, {"selected": now})
+            self.h.event(target, "select", now)
+        else:
+            self.h.click(target)
+
+
+# ---------------------------------------------------------------------------
+# A real server, in process
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class Pusher:
+    """A device that speaks the wire contract by hand (an admin making hamlets)."""
+
+    client: Any
+    device_id: str
+    token: str
+    seq: int = 0
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+    def push(self, *events: tuple[str, str, dict[str, Any]]) -> dict[str, Any]:
+        body = []
+        for kind, entity, data in events:
+            self.seq += 1
+            body.append({"id": uuid7(), "device_id": self.device_id, "seq": self.seq, "kind": kind,
+                         "entity": entity, "base": None,
+                         "at": datetime.now(VN).replace(microsecond=0).isoformat(), "data": data, "schema": 1})
+        answer = self.client.post("/api/v1/sync/push", json={"schema": 1, "events": body}, headers=self.headers)
+        assert answer.status_code == 200 and answer.json()["quarantined"] == [], answer.text
+        return answer.json()
+
+    def get(self, path: str, **params: Any) -> Any:
+        answer = self.client.get(path, params=params, headers=self.headers)
+        assert answer.status_code == 200, answer.text
+        return answer.json()
+
+
+@dataclass
+class InProcessServer:
+    engine: Any
+    client: Any  # starlette TestClient: an httpx.Client into the app
+    url: str = "http://testserver"
+    admin: Optional[Pusher] = None
+    made: list[str] = field(default_factory=list)
+
+    def code(self, role: str = "volunteer", *, hamlets: tuple[str, ...] = (), team: Optional[str] = None,
+             commune: Optional[str] = None, hours: float = 72) -> str:
+        from sync_server.store import devices
+        from sync_server.store.db import write_transaction
+        with write_transaction(self.engine) as conn:
+            code, _ = devices.create_enrolment(conn, role, team, commune, list(hamlets) or None, ttl_hours=hours)
+        return code
+
+    def enrol(self, role: str = "admin", **kw: Any) -> Pusher:
+        answer = self.client.post("/api/v1/enroll", json={"code": self.code(role, **kw)}).json()
+        return Pusher(self.client, answer["device_id"], answer["token"])
+
+    def hamlet(self, name: str = "Tổ dân phố 7") -> str:
+        self.admin = self.admin or self.enrol("admin")
+        hid = uuid7()
+        self.admin.push(("hamlet.created", hid, {"commune": WARD, "name": name, "kind": "to_dan_pho",
+                                                 "valid_from": "2025-07-01", "valid_to": None}))
+        return hid
+
+    def household(self, hamlet_id: str, address: str, labels: tuple[str, ...] = (),
+                  consent: str = "unknown") -> tuple[str, list[str]]:
+        assert self.admin is not None
+        hid = uuid7()
+        events = [("household.created", hid, {"hamlet_id": hamlet_id, "address": address, "consent": consent})]
+        pids = []
+        for label in labels:
+            pid = uuid7()
+            pids.append(pid)
+            events.append(("person.added", pid, {"household_id": hid, "label": label, "birth_year": 1980,
+                                                 "presence": "home", "card": "cccd_chip", "vneid": "no_app"}))
+        self.admin.push(*events)
+        return hid, pids
+
+    def totals(self) -> dict[str, Any]:
+        assert self.admin is not None
+        return self.admin.get("/api/v1/totals", commune=WARD, by="hamlet")
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[InProcessServer]:
+    """The real sync server (SQLite) in this process, reached through TestClient."""
+    from fastapi.testclient import TestClient
+
+    from sync_server.app import create_app
+    from sync_server.config import Settings
+    from sync_server.store import migrate
+    from sync_server.store.db import make_engine
+
+    url = f"sqlite:///{tmp_path / 'server.db'}"
+    engine = make_engine(url)
+    migrate.upgrade(engine)
+    client = TestClient(create_app(Settings(database_url=url, public_url="http://testserver"), engine),
+                        base_url="http://testserver")
+    yield InProcessServer(engine, client)
+    client.close()
+    engine.dispose()
