@@ -738,11 +738,13 @@ class _Generator:
         rng = self.rng
         household = visit.household
         step = clock + 60
-        if visit.consent is not None:
-            self.emit(volunteer, self._at(day, step), "household.updated", household.id, {"consent": visit.consent})
+        # as the app does: a declining household's people lose their names first
         for person, label in visit.relabel:
             step += rng.randint(10, 25)
             self.emit(volunteer, self._at(day, step), "person.updated", person.id, {"label": label})
+        if visit.consent is not None:
+            step += rng.randint(5, 15)
+            self.emit(volunteer, self._at(day, step), "household.updated", household.id, {"consent": visit.consent})
         step = max(step, clock + 150)
         for person, changes in visit.updates:
             step += rng.randint(20, 40)
@@ -859,6 +861,9 @@ def seed(engine: Engine, households_per_hamlet: int | None = None, rng_seed: int
 
     with write_transaction(engine) as conn:
         codes = spare_codes(conn)
+    with write_transaction(engine) as conn:  # the campaign settings of both communes
+        from .store.campaigns import demo_campaigns
+        demo_campaigns(conn, gen.first_day)
     return DemoSummary(
         hamlets=sum(len(h) for h in gen.hamlets.values()),
         households=sum(len(h) for h in gen.households.values()),
@@ -944,14 +949,83 @@ def summarise(engine: Engine) -> DemoSummary:
 
 # ---- the command ----------------------------------------------------------------
 
-def start_companions(summary: DemoSummary, settings: Settings) -> None:
-    """What runs beside the API for the demo. For now: the codes to enrol the field app with.
+#: The demo's field app: web mode, its own data dir under the working dir.
+DEMO_APP_DIR = "gocua-demo-app"
+DEMO_APP_PORT = 8550  # GOCUA_DEMO_APP_PORT overrides; 0 starts no app
+SERVER_WAIT = 60.0  # s for the API to answer before the app is started
 
-    The field-app work fills this in (start `gocua-app --web` pointed at the server)."""
+
+def start_companions(summary: DemoSummary, settings: Settings) -> None:
+    """What runs beside the API for the demo: the enrolment codes, and one
+    field app (`gocua-app --web`) already enrolled as a volunteer of the demo
+    team, on port 8550, that dies with the demo.
+
+    The API starts after this returns, so a thread waits for `/healthz`, then
+    launches the app with `--enrol CODE`: the app spends the spare volunteer
+    code at the real `POST /api/v1/enroll` before it serves (or keeps its
+    enrolment from an earlier run if the server still knows it). The server
+    never imports the app: the app is a separate process. Its data dir is
+    `gocua-demo-app/` in the working directory."""
+    import threading
+
     from .cli import enrolment_url
     print("enrolment codes for the field app (one-time, 30 days):")
     for label, code in summary.codes.items():
         print(f"  {label:<20} {code}   {enrolment_url(settings.public_url, code)}")
+    port = int(os.environ.get("GOCUA_DEMO_APP_PORT", DEMO_APP_PORT))
+    code = summary.codes.get(f"volunteer {DEMO_TEAM}")
+    if not port or not code:
+        return
+    data = os.path.abspath(DEMO_APP_DIR)
+    print(f"field app (volunteer of {DEMO_TEAM}): http://127.0.0.1:{port}/  (data in {data}; starts when the API is up)")
+    threading.Thread(target=_launch_app, args=(settings.public_url, code, data, port),
+                     name="gocua-demo-app", daemon=True).start()
+
+
+def _launch_app(server_url: str, code: str, data: str, port: int) -> None:
+    import atexit
+    import subprocess
+    import urllib.request
+
+    deadline = time.monotonic() + SERVER_WAIT
+    while True:
+        try:
+            with urllib.request.urlopen(server_url.rstrip("/") + "/healthz", timeout=2) as answer:
+                if answer.status == 200:
+                    break
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            print(f"the field app was not started: the API at {server_url} did not answer", file=sys.stderr)
+            return
+        time.sleep(0.25)
+    command = [sys.executable, "-m", "field_app.main", "--web", "--host", "127.0.0.1", "--port", str(port),
+               "--data", data, "--server", server_url, "--enrol", code]
+    app = subprocess.Popen(command, preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None)
+
+    def stop() -> None:
+        if app.poll() is None:
+            app.terminate()
+            try:
+                app.wait(5)
+            except subprocess.TimeoutExpired:
+                app.kill()
+
+    atexit.register(stop)
+    # Stay alive as long as the app: Linux delivers PDEATHSIG when the *thread*
+    # that started the child ends, not only when the process does.
+    app.wait()
+
+
+def _die_with_parent() -> None:
+    """In the app's process before exec (Linux): SIGTERM when the demo dies, even by SIGKILL."""
+    import ctypes
+    import signal
+    PR_SET_PDEATHSIG = 1
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except OSError:
+        pass
 
 
 def main(args: argparse.Namespace, settings: Settings) -> int:

@@ -112,3 +112,54 @@ totals = Table(
     Column("n", BigInteger, nullable=False),
     Index("ix_totals_commune", "commune", "hamlet_id"),
 )
+
+# ---- campaigns, audit, imports (migration 0002) ------------------------------------
+
+# One campaign per commune: its target, its dates, and how long personal data is kept.
+campaigns = Table(
+    "campaigns", metadata,
+    Column("commune", String(5), primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("target_kind", String(8), nullable=False),  # people | percent (of people with e-ID active)
+    Column("target_value", Integer, nullable=False),  # a number of people, or a whole percent 1-100
+    Column("start", String(10), nullable=False),  # ISO dates, Vietnam's calendar
+    Column("deadline", String(10), nullable=False),
+    Column("ends", String(10)),
+    Column("retention_days", Integer, nullable=False),
+    Column("updated_at", String(32), nullable=False),
+)
+
+# Who saw or moved what: every export, every view of a personal-data list, every
+# import and settings change. `detail` never holds personal data.
+audit = Table(
+    "audit", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", String(32), nullable=False),
+    Column("device_id", String(64)),  # null: the server's command line
+    Column("role", String(16), nullable=False),
+    Column("action", String(48), nullable=False),
+    Column("commune", String(5)),
+    Column("scope", Text, nullable=False),  # JSON {"commune", "hamlets": [ids] | null}
+    Column("detail", Text, nullable=False),  # JSON
+    Index("ix_audit_commune_id", "commune", "id"),
+)
+
+# Imports of a target list: the check's report and the write's progress.
+imports = Table(
+    "imports", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("commune", String(5), nullable=False),
+    Column("device_id", String(64)),  # who asked (null: the command line)
+    Column("import_device_id", String(64)),  # the server-side device whose events these are
+    Column("dry_run", Integer, nullable=False),
+    Column("status", String(12), nullable=False),  # checked | refused | running | done | failed
+    Column("rows_total", Integer, nullable=False),
+    Column("rows_done", Integer, nullable=False),
+    Column("households", Integer, nullable=False),
+    Column("people", Integer, nullable=False),
+    Column("skipped", Integer, nullable=False),
+    Column("errors", Text, nullable=False),  # JSON list of {"row", "code", "detail"}
+    Column("created_at", String(32), nullable=False),
+    Column("finished_at", String(32)),
+    Index("ix_imports_commune", "commune", "created_at"),
+)

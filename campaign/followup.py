@@ -1,0 +1,93 @@
+"""Who still needs the team: one definition for the phone's lists and the server's.
+
+Pure (stdlib only): the field app filters its households with it and the server
+builds the officers' follow-up lists and the export's "Cần theo dõi" sheet from
+it, so a person is on the same list everywhere.
+
+A person's needs (only people living here: at home, away for work or study,
+abroad; moved and deceased people need nothing):
+- card_capture: 14 or older, or age unknown, with no valid card: card `none`
+  or the old 9-digit `cmnd_only`. A card status `unknown` is not a need yet:
+  it is a question for the next visit.
+- l2: 6 or older (or age unknown), no active account and none on its way at
+  level 2 (not `l1_active`, `l2_active`, `l2_pending`, `l2_approved`,
+  `not_eligible`), and a blocker that stops level-1 self-registration on a
+  phone (SELF_SERVICE_BLOCKERS): refer for level 2 at the police.
+- activation: an account approved but not activated (`l1_approved`,
+  `l2_approved`): a short visit to activate it.
+- home_capture: a card capture or level-2 registration (card_capture or l2
+  above) for someone who cannot go to the police: blocker `cannot_travel`, or
+  a visit that booked a home capture (`booked_home_capture`) listed them among
+  the people helped.
+
+A household needs a revisit when its latest visit found nobody home
+(`last_outcome == "not_home"`), as the totals' `revisit` counter counts.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from . import vocabulary as v
+
+FOLLOW_UP = ("card_capture", "l2", "activation")  # follow_up()'s codes, in display order
+NEEDS = FOLLOW_UP + ("home_capture",)  # needs()'s codes, in display order
+NEEDS_CARD = frozenset({"none", "cmnd_only"})
+# Blockers that stop level-1 self-registration on a phone: level 2 at the police is the way.
+SELF_SERVICE_BLOCKERS = frozenset({"no_smartphone", "sim_not_own", "number_taken", "no_otp", "old_device",
+                                   "no_nfc", "data_mismatch"})
+NOT_L2_CANDIDATE = v.ACTIVE_VNEID | {"l2_pending", "l2_approved", "not_eligible"}
+APPROVED_NOT_ACTIVE = frozenset({"l1_approved", "l2_approved"})
+HOME_CAPTURE_ACTION = "booked_home_capture"
+
+LABELS: dict[str, tuple[str, str]] = {  # need -> (vi, en)
+    "card_capture": ("Thu nhận thẻ căn cước", "Card capture"),
+    "l2": ("Đăng ký định danh mức 2", "Level-2 registration"),
+    "activation": ("Hỗ trợ kích hoạt", "Activation help"),
+    "home_capture": ("Thu nhận tại nhà", "Home capture visit"),
+    "revisit": ("Đến lại (không có nhà)", "Revisit (nobody home)"),
+}
+
+
+def label(need: str, lang: str = "vi") -> str:
+    vi, en = LABELS[need]
+    return en if lang == "en" else vi
+
+
+def follow_up(person: dict[str, Any], year: int) -> list[str]:
+    """What someone living here still needs from the team in a second contact:
+    card_capture, l2, activation (see the module docstring). `year` is this year."""
+    if person.get("presence") not in v.LIVING_HERE:
+        return []
+    birth_year = person.get("birth_year")
+    age = None if birth_year is None else year - birth_year
+    out = []
+    if person.get("card") in NEEDS_CARD and (age is None or age >= v.CARD_COMPULSORY_AGE):
+        out.append("card_capture")
+    if (person.get("vneid") not in NOT_L2_CANDIDATE and (age is None or age >= v.VNEID_L2_MIN_AGE)
+            and SELF_SERVICE_BLOCKERS.intersection(person.get("blockers") or [])):
+        out.append("l2")
+    if person.get("vneid") in APPROVED_NOT_ACTIVE:
+        out.append("activation")
+    return out
+
+
+def needs(person: dict[str, Any], year: int, booked_home_capture: bool = False) -> list[str]:
+    """follow_up() plus home_capture. `booked_home_capture`: a visit with the action
+    booked_home_capture listed this person among the people helped."""
+    out = follow_up(person, year)
+    if (("card_capture" in out or "l2" in out)
+            and (booked_home_capture or "cannot_travel" in (person.get("blockers") or []))):
+        out.append("home_capture")
+    return out
+
+
+def needs_revisit(household: dict[str, Any]) -> bool:
+    """The latest visit found nobody home."""
+    return household.get("last_outcome") == "not_home"
+
+
+def booked_people(visit: dict[str, Any]) -> list[str]:
+    """The people a visit booked a home capture for (its data as projected)."""
+    if HOME_CAPTURE_ACTION in (visit.get("actions") or []):
+        return list(visit.get("people_helped") or [])
+    return []
