@@ -4,15 +4,39 @@ Writes that assign cursors are serialised: SQLite by BEGIN IMMEDIATE (one
 writer at a time, readers go on in WAL), PostgreSQL by a transaction-scoped
 advisory lock. Serial cursor assignment is what lets a puller trust that no
 event will ever appear behind a cursor it has already passed.
+
+The lock is taken at a write transaction's first statement, not when it opens,
+so that work needing no database (a push's validation) runs while another
+request holds it; everything the transaction reads or writes still happens
+under the lock.
+
+SQLite: a transaction says BEGIN at its first statement, IMMEDIATE for a write
+transaction and for one whose first statement writes (a pull noting when the
+device last pulled), DEFERRED otherwise. Before BEGIN IMMEDIATE a writer queues
+on a file lock beside the database (`…-writer.lock`, POSIX only), so that it
+wakes the moment the writer before it is done, instead of polling in SQLite's
+busy handler with sleeps of up to 100 ms.
 """
 from __future__ import annotations
 
+import os
 from contextlib import contextmanager
-from typing import Iterator
+from typing import Any, Iterator
 
-from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event
+
+try:  # POSIX: a blocking file lock; elsewhere SQLite's busy handler does the waiting alone
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
 
 WRITE_LOCK_KEY = 0x6F63_7561  # "ocua": the one advisory lock the server takes
+
+# Keys in the DBAPI connection's info dict.
+_BEGIN = "gocua_begin"  # a transaction opened, its BEGIN not said yet: "write" | "read"
+_FILE_LOCK = "gocua_file_lock"  # the descriptor holding the writer file lock
+_MANAGED = "gocua_managed"  # inside write_transaction/read_transaction: released after COMMIT
+_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLAC")
 
 
 def make_engine(url: str) -> Engine:
@@ -21,10 +45,14 @@ def make_engine(url: str) -> Engine:
                                pool_size=8, max_overflow=16)
         _tune_sqlite(engine)
         return engine
-    return create_engine(url, pool_size=8, max_overflow=8, pool_pre_ping=True)
+    engine = create_engine(url, pool_size=8, max_overflow=8, pool_pre_ping=True)
+    _tune_postgres(engine)
+    return engine
 
 
 def _tune_sqlite(engine: Engine) -> None:
+    lock_path = _lock_path(engine) if fcntl is not None else None
+
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_conn, _record):  # type: ignore[no-untyped-def]
         dbapi_conn.isolation_level = None  # we issue BEGIN ourselves, below
@@ -36,8 +64,70 @@ def _tune_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def on_begin(conn):  # type: ignore[no-untyped-def]
-        mode = "IMMEDIATE" if conn.get_execution_options().get("write_lock") else "DEFERRED"
-        conn.exec_driver_sql(f"BEGIN {mode}")
+        conn.info[_BEGIN] = "write" if conn.get_execution_options().get("write_lock") else "read"
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def begin_now(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        mode = conn.info.pop(_BEGIN, None)
+        if mode is None:
+            return
+        if mode == "write" or statement.lstrip()[:6].upper() in _WRITES:
+            if lock_path is not None:
+                conn.info[_FILE_LOCK] = _file_lock(lock_path)
+            cursor.execute("BEGIN IMMEDIATE")
+        else:
+            cursor.execute("BEGIN DEFERRED")
+
+    @event.listens_for(engine, "commit")
+    @event.listens_for(engine, "rollback")
+    def on_end(conn):  # type: ignore[no-untyped-def]
+        if not conn.info.get(_MANAGED):  # a transaction of someone else's making: release now
+            _release(conn.info)
+
+    @event.listens_for(engine, "checkin")
+    def on_checkin(_dbapi_conn, record):  # type: ignore[no-untyped-def]
+        _release(record.info)
+
+
+def _tune_postgres(engine: Engine) -> None:
+    @event.listens_for(engine, "begin")
+    def on_begin(conn):  # type: ignore[no-untyped-def]
+        if conn.get_execution_options().get("write_lock"):
+            conn.info[_BEGIN] = "write"
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def lock_now(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        if conn.info.pop(_BEGIN, None) == "write":
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK_KEY,))
+
+    @event.listens_for(engine, "commit")
+    @event.listens_for(engine, "rollback")
+    def on_end(conn):  # type: ignore[no-untyped-def]
+        conn.info.pop(_BEGIN, None)
+
+
+def _lock_path(engine: Engine) -> str | None:
+    database = engine.url.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return os.path.abspath(database) + "-writer.lock"
+
+
+def _file_lock(path: str) -> int:
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)  # blocks (without the GIL) until the writer before us is done
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def _release(info: dict[str, Any]) -> None:
+    info.pop(_BEGIN, None)
+    fd = info.pop(_FILE_LOCK, None)
+    if fd is not None:
+        os.close(fd)  # closing the descriptor releases the flock
 
 
 def is_sqlite(conn: Connection | Engine) -> bool:
@@ -45,18 +135,26 @@ def is_sqlite(conn: Connection | Engine) -> bool:
 
 
 @contextmanager
-def write_transaction(engine: Engine) -> Iterator[Connection]:
-    """A transaction holding the server-wide write lock until it ends."""
-    with engine.connect() as conn:
-        conn = conn.execution_options(write_lock=True)
+def _managed(conn: Connection) -> Iterator[Connection]:
+    conn.info[_MANAGED] = True
+    try:
         with conn.begin():
-            if not is_sqlite(conn):
-                conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": WRITE_LOCK_KEY})
             yield conn
+    finally:  # after COMMIT or ROLLBACK: the next writer starts as this one is done
+        _release(conn.info)
+        conn.info.pop(_MANAGED, None)
+
+
+@contextmanager
+def write_transaction(engine: Engine) -> Iterator[Connection]:
+    """A transaction holding the server-wide write lock from its first statement until it ends."""
+    with engine.connect() as conn:
+        with _managed(conn.execution_options(write_lock=True)) as held:
+            yield held
 
 
 @contextmanager
 def read_transaction(engine: Engine) -> Iterator[Connection]:
     with engine.connect() as conn:
-        with conn.begin():
-            yield conn
+        with _managed(conn) as held:
+            yield held

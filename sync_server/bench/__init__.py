@@ -1,0 +1,222 @@
+"""`gocua-server bench`: province-scale figures for SQLite and PostgreSQL.
+
+Every figure comes from real server processes (`gocua-server serve`) on
+127.0.0.1, started and stopped here. The province (≈ 1.9 M people, 530 k
+households, 64 communes) is generated once into benchmarks/data/ (git-ignored)
+and bulk-loaded; a sample is first proved equal to what the push path stores.
+Results go to benchmarks/results.json; BENCHMARKS.md explains them.
+"""
+from __future__ import annotations
+
+import json
+import os
+import platform
+import sqlite3
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from . import dataset as d
+from . import measures as m
+from .load import Backend, Dataset, PostgresBackend, SqliteBackend, bulk_load, processes
+from .server import ServerProcess
+from .verify import verify_sample
+
+DEFAULT_PG = "postgresql://127.0.0.1:5432/postgres"
+
+# key: (label, unit, target, "max" | "min" | None)
+TARGETS: dict[str, tuple[str, str, float | None, str | None]] = {
+    "ingest_events_per_s": ("push through HTTP (best of 1 and 2 workers)", "events/s", None, None),
+    "ingest_w1_events_per_s": ("  with 1 worker", "events/s", None, None),
+    "ingest_w2_events_per_s": ("  with 2 workers", "events/s", None, None),
+    "raw_rows_per_s": ("raw insert of the same rows", "rows/s", None, None),
+    "ingest_ratio": ("ingest / raw", "×", None, "min"),  # target per backend, below
+    "pull_10k_s": ("pull catch-up of 10,000 events", "s", None, None),
+    "commune_totals_p50_ms": ("one commune's totals, p50", "ms", None, None),
+    "commune_totals_p95_ms": ("one commune's totals, p95", "ms", 5.0, "max"),
+    "province_breakdown_ms": ("province by commune", "ms", 200.0, "max"),
+    "bytes_per_event": ("gzip bytes per event on the wire", "B", 70.0, "max"),
+    "week_offline_requests": ("a week offline: requests (push + pull)", "", 3, "max"),
+    "week_offline_push_requests": ("  of which push", "", 3, "max"),
+    "week_offline_sync_s": ("a week offline over 1 Mbit/s, 300 ms", "s", 3.0, "max_open"),
+    "week_offline_push_s": ("  the push alone", "s", 3.0, "max_open"),
+    "devices_1000_errors": ("1,000 devices: errors", "", 0, "zero"),
+    "devices_1000_p50_ms": ("1,000 devices: p50", "ms", None, None),
+    "devices_1000_p99_ms": ("1,000 devices: p99", "ms", 2000.0, "max_open"),
+    "rss_mb": ("server RSS, largest process", "MB", 500.0, "max_open"),
+    "load_average_at_start": ("machine load average (1 min) at start", "", None, None),
+}
+RATIO_TARGET = {"sqlite": 0.25, "postgresql": 0.2}
+
+
+def main(args: Any) -> int:
+    quick = bool(args.quick)
+    out_dir = Path(args.out).resolve()
+    data_root = out_dir / "data"
+    data_root.mkdir(parents=True, exist_ok=True)
+    workdir = data_root / ("run-quick" if quick else "run")
+    workdir.mkdir(parents=True, exist_ok=True)
+    scale = d.QUICK if quick else d.FULL
+    sizes = m.QUICK_SIZES if quick else m.FULL_SIZES
+    backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
+    log = _logger()
+    started = time.perf_counter()
+
+    dataset = Dataset(data_root, scale)
+    if not dataset.ready:
+        log(f"generating the {scale.name} data set into {dataset.dir} (once; kept for later runs)")
+    seconds = dataset.build(1 if quick else processes(), log=log)
+    meta = dataset.meta()
+    log(f"data set: {meta['people']:,} people, {meta['households']:,} households, {meta['events']:,} events, "
+        f"{len(meta['communes'])} communes" + (f" (generated in {seconds:.0f} s)" if seconds else ""))
+    results: dict[str, Any] = {
+        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "quick": quick,
+        "machine": machine(),
+        "data_set": {k: meta[k] for k in ("events", "entities", "totals", "households", "people")}
+        | {"communes": len(meta["communes"]), "hamlets": sum(len(c["hamlets"]) for c in meta["communes"]),
+           "province": d.PROVINCE},
+        "sizes": sizes.__dict__,
+    }
+    wire = m.bytes_per_event(meta, log)
+    for name in backends:
+        backend: Backend = SqliteBackend(workdir) if name == "sqlite" else PostgresBackend(
+            args.pg_url or os.environ.get("GOCUA_BENCH_PG") or DEFAULT_PG)
+        log(f"== {name}")
+        try:
+            results[name] = run_backend(backend, dataset, meta, sizes, wire, log, workdir, quick)
+        finally:
+            backend.drop_all()
+    results["seconds"] = round(time.perf_counter() - started, 1)
+    out = out_dir / "results.json"
+    out.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+    print()
+    print(table(results, backends))
+    print(f"\nwritten {out} in {results['seconds']:.0f} s")
+    return 0
+
+
+def run_backend(backend: Backend, dataset: Dataset, meta: dict[str, Any], sizes: m.Sizes, wire: dict[str, Any],
+                log: Any, workdir: Path, quick: bool = False) -> dict[str, Any]:
+    r: dict[str, Any] = {"load_average_at_start": round(os.getloadavg()[0], 2)}
+    sample = verify_sample(backend)
+    log(f"  bulk rows = push-path rows on a sample ({sample['events']:,} events); recount agrees")
+    r["verified_sample_events"] = sample["events"]
+
+    w1 = m.ingest(backend, 1, sizes, log)
+    raw = m.raw_insert(backend, w1["url"], w1["cursor0"], log)
+    backend.drop(w1["url"])
+    w2 = m.ingest(backend, 2, sizes, log)
+    backend.drop(w2["url"])
+    best = max(w1["events_per_s"], w2["events_per_s"])
+    r.update(ingest_events_per_s=round(best), ingest_w1_events_per_s=round(w1["events_per_s"]),
+             ingest_w2_events_per_s=round(w2["events_per_s"]), ingest_events=w1["events"],
+             ingest_devices=w1["devices"], raw_rows_per_s=round(raw["rows_per_s"]), raw_method=raw["method"],
+             ingest_w1_events_per_server_cpu_s=round(w1["events_per_cpu_s"] or 0),
+             ingest_w2_events_per_server_cpu_s=round(w2["events_per_cpu_s"] or 0),
+             ingest_ratio=round(best / raw["rows_per_s"], 3), ingest_ratio_target=RATIO_TARGET[backend.name])
+
+    url = backend.new_url("province")
+    started = time.perf_counter()
+    counts = bulk_load(url, (rows for _c, rows in dataset.rows()), dataset.device_rows())
+    r["province_load_s"] = round(time.perf_counter() - started, 1)
+    log(f"  province loaded in {r['province_load_s']:.0f} s: " + ", ".join(f"{v:,} {k}" for k, v in counts.items()))
+
+    from ..store.db import make_engine
+    engine = make_engine(url)
+    try:
+        with ServerProcess(url, workers=1 if quick else 2) as server:
+            pull = m.pull_catch_up(server, engine, meta, sizes, log)
+            totals = m.commune_totals(server, engine, meta, sizes, log)
+            province = m.province_breakdown(engine, sizes, log)
+            week = m.week_offline(server, engine, meta, sizes, log, workdir)
+            many = m.many_devices(server, engine, meta, sizes, log)
+    finally:
+        engine.dispose()
+        backend.drop(url)
+    r.update(pull_10k_s=round(pull["seconds"], 3), pull_events=pull["events"], pull_requests=pull["requests"],
+             commune_totals_p50_ms=round(totals["p50_ms"], 2), commune_totals_p95_ms=round(totals["p95_ms"], 2),
+             commune_totals_by_day_p95_ms=round(totals["by_day_p95_ms"], 2),
+             province_breakdown_ms=round(province["p50_ms"], 1), province_breakdown_p95_ms=round(province["p95_ms"], 1),
+             bytes_per_event=round(wire["gzip"], 1), json_bytes_per_event=round(wire["json"], 1),
+             week_offline_sync_s=round(week["seconds"], 2), week_offline_events=week["events"],
+             week_offline_requests=week["requests"], week_offline_push_requests=week["push_requests"],
+             week_offline_pull_requests=week["pull_requests"], week_offline_client=week["client"],
+             week_offline_bytes_up=week["bytes_up"], week_offline_bytes_down=week["bytes_down"],
+             devices_1000_errors=many["errors"], devices_1000_p50_ms=round(many["p50_ms"], 1),
+             devices_1000_p99_ms=round(many["p99_ms"], 1), devices_count=many["devices"],
+             devices_in_flight=many["in_flight"], devices_wall_s=round(many["wall_s"], 2),
+             rss_mb=round(many["rss_mb_max"], 1), rss_processes=many["processes"],
+             read_server_workers=1 if quick else 2,
+             devices_server_cpu_ms_per_device=round(many["server_cpu_ms_per_device"], 2),
+             week_offline_push_s=round(week["push_seconds"], 2) if week.get("push_seconds") else None,
+             load_average_at_end=round(os.getloadavg()[0], 2))
+    if many["error_sample"]:
+        r["devices_error_sample"] = many["error_sample"]
+    return r
+
+
+def verdict(key: str, value: Any, backend: str) -> str:
+    label, _unit, target, kind = TARGETS[key]
+    if key == "ingest_ratio":
+        target, kind = RATIO_TARGET[backend], "min"
+    if target is None or value is None:
+        return ""
+    ok = {"max": value <= target, "max_open": value < target, "min": value >= target,
+          "zero": value == target}[kind or "max"]
+    return "ok" if ok else "MISS"
+
+
+def table(results: dict[str, Any], backends: list[str]) -> str:
+    header = ["measure", "target"] + backends
+    lines = [header]
+    for key, (label, unit, target, kind) in TARGETS.items():
+        if key == "ingest_ratio":
+            goal = " / ".join(f"≥ {RATIO_TARGET[b]}" for b in backends)
+        elif target is None:
+            goal = ""
+        else:
+            sign = {"max": "≤", "max_open": "<", "min": "≥", "zero": "="}[kind or "max"]
+            goal = f"{sign} {target:g} {unit}".rstrip()
+        cells = []
+        for b in backends:
+            value = results.get(b, {}).get(key)
+            if value is None:
+                cells.append("-")
+                continue
+            text = f"{value:,.0f}" if isinstance(value, (int, float)) and abs(value) >= 100 else f"{value:g}"
+            mark = verdict(key, value, b)
+            cells.append(f"{text} {unit}".rstrip() + (f" ({mark})" if mark else ""))
+        lines.append([label, goal] + cells)
+    widths = [max(len(str(row[i])) for row in lines) for i in range(len(header))]
+    out = []
+    for n, row in enumerate(lines):
+        out.append("| " + " | ".join(str(c).ljust(w) for c, w in zip(row, widths)) + " |")
+        if n == 0:
+            out.append("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    return "\n".join(out)
+
+
+def machine() -> dict[str, Any]:
+    cpu = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+        mem_kb = next(int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines()
+                      if line.startswith("MemTotal"))
+    except (OSError, StopIteration):
+        mem_kb = 0
+    return {"nproc": os.cpu_count(), "memory_gib": round(mem_kb / 2**20, 1), "cpu": cpu,
+            "python": platform.python_version(), "sqlite": sqlite3.sqlite_version, "kernel": platform.release(),
+            "load_average": [round(x, 2) for x in os.getloadavg()]}
+
+
+def _logger() -> Any:
+    t0 = time.perf_counter()
+
+    def log(text: str) -> None:
+        print(f"[{time.perf_counter() - t0:6.1f}s] {text}", flush=True)
+    return log

@@ -1,0 +1,212 @@
+"""Real `gocua-server serve` processes on 127.0.0.1, their memory, and enrolled devices."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import Engine
+
+from ..store import devices
+from ..store.db import write_transaction
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class ServerProcess:
+    """`python -m sync_server.cli serve` in its own process group; stop() ends all of it."""
+    db_url: str
+    workers: int = 1
+    port: int = field(default_factory=free_port)
+    proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 60) -> ServerProcess:
+        env = {**os.environ, "DATABASE_URL": self.db_url, "GOCUA_PUBLIC_URL": self.url}
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "sync_server.cli", "serve", "--host", "127.0.0.1", "--port", str(self.port),
+             "--workers", str(self.workers)],
+            env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                err = self.proc.stderr.read().decode(errors="replace") if self.proc.stderr else ""
+                raise RuntimeError(f"server exited: {err[-2000:]}")
+            try:
+                if httpx.get(self.url + "/healthz", timeout=1).status_code == 200:
+                    if self.workers > 1:
+                        self._wait_workers(deadline)
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"server did not start in {timeout} s")
+
+    def _wait_workers(self, deadline: float) -> None:
+        while time.monotonic() < deadline and len(self.pids()) < self.workers + 1:
+            time.sleep(0.1)
+        time.sleep(0.5)  # both workers listening
+
+    def stop(self) -> None:
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGTERM)
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(10)
+            except ProcessLookupError:
+                pass
+        if self.proc.stderr:
+            self.proc.stderr.close()
+        self.proc = None
+
+    def __enter__(self) -> ServerProcess:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def pids(self) -> list[int]:
+        """The serving process and its worker processes (uvicorn --workers forks children)."""
+        if self.proc is None:
+            return []
+        out, todo = [], [self.proc.pid]
+        while todo:
+            pid = todo.pop()
+            out.append(pid)
+            todo += _children(pid)
+        return out
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU time of the server's processes so far (/proc/PID/stat)."""
+        return sum(cpu_seconds(pid) for pid in self.pids())
+
+    def rss_mb(self) -> dict[int, float]:
+        return {pid: rss for pid in self.pids() if (rss := rss_mb(pid)) is not None}
+
+
+def _children(pid: int) -> list[int]:
+    kids: list[int] = []
+    try:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/children") as f:
+                kids += [int(x) for x in f.read().split()]
+    except OSError:
+        pass
+    return kids
+
+
+def cpu_seconds(pid: int) -> float:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+def rss_mb(pid: int) -> float | None:
+    """VmRSS of a process, from /proc/PID/status."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        return None
+    return None
+
+
+class RssSampler:
+    """Samples the peak resident size of every process of some servers, in a thread."""
+
+    def __init__(self, servers: list[ServerProcess], every: float = 0.1) -> None:
+        self.servers = servers
+        self.every = every
+        self.peak: dict[int, float] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            for server in self.servers:
+                for pid, rss in server.rss_mb().items():
+                    self.peak[pid] = max(self.peak.get(pid, 0.0), rss)
+            self._stop.wait(self.every)
+
+    def __enter__(self) -> RssSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(5)
+
+    @property
+    def max_mb(self) -> float:
+        return max(self.peak.values(), default=0.0)
+
+
+# ---- devices -----------------------------------------------------------------------------
+
+@dataclass
+class Device:
+    id: str
+    token: str
+    role: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+def make_codes(engine: Engine, role: str, n: int, *, commune: str | None = None,
+               hamlets: list[list[str]] | None = None) -> list[str]:
+    """n one-time enrolment codes, written as `gocua-server enroll` would write them."""
+    codes = []
+    with write_transaction(engine) as conn:
+        for i in range(n):
+            code, _ = devices.create_enrolment(conn, role, None, commune, hamlets[i] if hamlets else None,
+                                               ttl_hours=24)
+            codes.append(code)
+    return codes
+
+
+def enrol(client: httpx.Client, url: str, code: str) -> Device:
+    answer = client.post(url + "/api/v1/enroll", json={"code": code}, timeout=30)
+    answer.raise_for_status()
+    body = answer.json()
+    return Device(body["device_id"], body["token"], body["role"])
+
+
+def enrol_many(engine: Engine, url: str, role: str, n: int, **kw: Any) -> list[Device]:
+    codes = make_codes(engine, role, n, **kw)
+    with httpx.Client() as client:
+        return [enrol(client, url, code) for code in codes]
+
+
+def dumps(value: Any) -> bytes:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")

@@ -1,0 +1,42 @@
+"""`gocua-server bench --quick` runs end to end and writes every figure the issue asks for."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+from ..support import ROOT
+
+KEYS = ("ingest_events_per_s", "ingest_ratio", "pull_10k_s", "commune_totals_p95_ms", "province_breakdown_ms",
+        "bytes_per_event", "week_offline_sync_s", "devices_1000_errors", "devices_1000_p99_ms")
+
+
+def test_quick_bench_on_sqlite_writes_every_key(tmp_path):
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run([sys.executable, "-m", "sync_server.cli", "bench", "--quick", "--backend", "sqlite"],
+                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
+    results = json.loads((tmp_path / "benchmarks" / "results.json").read_text())
+    figures = results["sqlite"]
+    for key in KEYS:
+        assert isinstance(figures[key], (int, float)), key
+    assert figures["devices_1000_errors"] == 0
+    assert figures["ingest_events_per_s"] > 0 and 0 < figures["ingest_ratio"] < 1
+    assert results["machine"]["nproc"] >= 1 and results["date"]
+    assert "| measure" in done.stdout  # the table
+    assert _processes_using(tmp_path) == []  # every server the bench started is gone
+
+
+def _processes_using(path) -> list[int]:
+    """Processes whose environment names the path (the bench's servers get DATABASE_URL under it)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/environ", "rb") as f:
+                    if str(path).encode() in f.read():
+                        found.append(int(entry))
+            except OSError:
+                pass
+    return found
