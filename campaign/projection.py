@@ -63,6 +63,7 @@ class Outcome:
 
 
 Lookup = Callable[[str], "Entity | None"]
+Children = Callable[[str], "list[Entity]"]  # a household id -> its people and visits, as they stand
 
 
 def needs(event: dict[str, Any]) -> set[str]:
@@ -77,11 +78,14 @@ def needs(event: dict[str, Any]) -> set[str]:
     return ids
 
 
-def apply(event: dict[str, Any], version: int | None, lookup: Lookup) -> Outcome:
+def apply(event: dict[str, Any], version: int | None, lookup: Lookup,
+          children: Children | None = None) -> Outcome:
     """Apply one validated event; raise InvalidEvent when the state forbids it.
 
     `version` is the event's server cursor, or None for a device's pending event.
     Entities returned are copies: the caller's state is untouched on rejection.
+    `children`, when given (the server), also checks that a household recorded as
+    declined has no named people left.
     """
     kind = event["kind"]
     current = lookup(event["entity"])
@@ -94,7 +98,10 @@ def apply(event: dict[str, Any], version: int | None, lookup: Lookup) -> Outcome
         expected = KINDS[kind].entity_type
         if expected and current.type != expected:
             raise InvalidEvent("wrong_entity", f"{kind} applies to a {expected}, not a {current.type}")
-    return _APPLY[kind](event, version, current, lookup)
+    outcome = _APPLY[kind](event, version, current, lookup)
+    if children is not None:
+        _check_declined_unnamed(event, children)
+    return outcome
 
 
 # ---- helpers --------------------------------------------------------------------
@@ -123,6 +130,25 @@ def _check_label(label: str, household: Entity) -> None:
     if household.data.get("consent") == "declined" and not GENERIC_LABEL.match(label):
         raise InvalidEvent("consent_declined",
                            "this household declined: its people are counted as 'Người 1', 'Người 2' …, never named")
+
+
+def _check_declined_unnamed(event: dict[str, Any], children: Children) -> None:
+    """A household recorded as declined keeps no names: its people are renamed "Người N" first,
+    in this push or before (the device does: field_app/store.py _anonymise)."""
+    data = event["data"]
+    if event["kind"] == "household.updated":
+        declines = data.get("consent") == "declined"
+    elif event["kind"] == "conflict.resolved":
+        declines = data.get("field") == "consent" and data.get("value") == "declined"
+    else:
+        return
+    if not declines:
+        return
+    named = [p for p in children(event["entity"])
+             if p.type == "person" and not GENERIC_LABEL.match(str(p.data.get("label", "")))]
+    if named:
+        raise InvalidEvent("consent_declined", f"this household declined but {len(named)} of its people still "
+                           "carry names: rename them 'Người 1', 'Người 2' … before recording the refusal")
 
 
 def _check_age_rules(person: Entity, at: str) -> None:

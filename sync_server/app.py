@@ -6,7 +6,10 @@ from fastapi.middleware.gzip import GZipMiddleware
 from sqlalchemy import Engine
 
 from . import errors
-from .api import enroll, reports, sync
+from .api import enroll, reports, sync, team
+from .api import audit, campaigns, exports, followup, imports
+from . import security
+from .api import tokens
 from .config import Settings
 from .store.db import make_engine
 
@@ -22,9 +25,17 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(enroll.router)
     app.include_router(sync.router)
     app.include_router(reports.router)
+    app.include_router(team.router)
+    app.include_router(campaigns.router)
+    app.include_router(followup.router)
+    app.include_router(exports.router)
+    app.include_router(imports.router)
+    app.include_router(audit.router)
+    app.include_router(tokens.router)
 
     @app.get("/healthz")
     def healthz() -> dict[str, bool]:
         return {"ok": True}
 
+    security.install(app)  # headers, CORS, body and rate limits, log redaction: after every route
     return app

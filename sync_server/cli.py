@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from typing import Any
 from urllib.parse import urlencode
 
 from .config import Settings
@@ -41,6 +42,14 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--host", default="127.0.0.1")
     demo.add_argument("--port", type=int, default=8000)
     demo.add_argument("--households", type=int, default=None, help="per hamlet (smaller = faster)")
+    bench = sub.add_parser("bench", help="province-scale benchmarks: writes benchmarks/results.json")
+    bench.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
+    bench.add_argument("--quick", action="store_true", help="small sizes: about a minute")
+    bench.add_argument("--out", default="benchmarks", help="where results.json and data/ go")
+    bench.add_argument("--pg-url", help="PostgreSQL to create (and drop) the bench's databases in "
+                       "(default $GOCUA_BENCH_PG or postgresql://127.0.0.1:5432/postgres)")
+    _add_report_commands(sub)
+    _add_purge_command(sub)
     args = parser.parse_args(argv)
     settings = Settings.from_env()
     return COMMANDS[args.command](args, settings)
@@ -130,8 +139,224 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     return demo.main(args, settings)
 
 
-COMMANDS = {"init": cmd_init, "serve": cmd_serve, "enroll": cmd_enroll, "revoke": cmd_revoke,
+def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
+    from . import bench
+    return bench.main(args)
+
+
+# ---- campaign, export, import (docs/reports.md) -----------------------------------
+
+def _add_report_commands(sub: Any) -> None:
+    campaign = sub.add_parser("campaign", help="set (or show) a commune's campaign settings")
+    campaign.add_argument("--commune", required=True)
+    campaign.add_argument("--name", help="the campaign's name; without it, print the settings")
+    target = campaign.add_mutually_exclusive_group()
+    target.add_argument("--target-percent", type=int, help="percent of people with e-ID active (1-100)")
+    target.add_argument("--target-people", type=int, help="a number of people with e-ID active")
+    campaign.add_argument("--start", help="YYYY-MM-DD")
+    campaign.add_argument("--deadline", help="YYYY-MM-DD")
+    campaign.add_argument("--ends", help="YYYY-MM-DD: the campaign's end (personal data purged after retention)")
+    campaign.add_argument("--retention-days", type=int, default=90)
+    export = sub.add_parser("export", help="export totals (xlsx or csv) or a follow-up list (csv)")
+    export.add_argument("--commune", required=True)
+    export.add_argument("--out", required=True, help="FILE.xlsx (workbook) or FILE.csv")
+    export.add_argument("--list", choices=["card_capture", "level2", "activation", "home_capture", "revisit"],
+                        help="with a .csv: this follow-up list instead of the totals")
+    imp = sub.add_parser("import", help="import a target list of households and people (xlsx or csv)")
+    imp.add_argument("--commune", required=True)
+    imp.add_argument("file")
+    imp.add_argument("--dry-run", action="store_true", help="check every row, import nothing")
+
+
+def cmd_campaign(args: argparse.Namespace, settings: Settings) -> int:
+    from campaign.areas import is_commune_code
+
+    from .store import audit, campaigns
+    if not is_commune_code(args.commune):
+        print(f"error: {args.commune} is not an official commune code", file=sys.stderr)
+        return 2
+    engine = _engine(settings)
+    if args.name is None:
+        with read_transaction(engine) as conn:
+            found = campaigns.get(conn, args.commune)
+        if found is None:
+            print(f"error: commune {args.commune} has no campaign settings", file=sys.stderr)
+            return 1
+        print(json.dumps(found, ensure_ascii=False))
+        return 0
+    kind, value = (("percent", args.target_percent) if args.target_percent is not None
+                   else ("people", args.target_people))
+    body = {"name": args.name, "target_kind": kind, "target_value": value, "start": args.start,
+            "deadline": args.deadline, "ends": args.ends, "retention_days": args.retention_days}
+    with write_transaction(engine) as conn:
+        try:
+            saved = campaigns.put(conn, args.commune, body)
+        except campaigns.CampaignError as bad:
+            print(f"error: {bad.detail}", file=sys.stderr)
+            return 2
+        audit.record(conn, device_id=None, role=audit.CLI_ROLE, action="campaign.update", commune=args.commune,
+                     detail={f: saved[f] for f in campaigns.FIELDS})
+    print(json.dumps(saved, ensure_ascii=False))
+    return 0
+
+
+def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
+    from datetime import datetime
+    from pathlib import Path
+
+    from campaign.areas import is_commune_code
+    from campaign.totals import VIETNAM
+
+    from .store import audit, exports, followup
+    from .store.devices import Scope
+    out = Path(args.out)
+    if not is_commune_code(args.commune):
+        print(f"error: {args.commune} is not an official commune code", file=sys.stderr)
+        return 2
+    if out.suffix.lower() not in (".xlsx", ".csv") or (args.list and out.suffix.lower() != ".csv"):
+        print("error: --out must end in .xlsx or .csv (a follow-up --list: .csv)", file=sys.stderr)
+        return 2
+    engine = _engine(settings)
+    everything = Scope(hamlets=None)
+    year = datetime.now(VIETNAM).year
+    with read_transaction(engine) as conn:
+        if out.suffix.lower() == ".xlsx":
+            with out.open("wb") as f:
+                made = exports.write_workbook(conn, args.commune, everything, f, device_id=None,
+                                              role=audit.CLI_ROLE, year=year)
+            action, detail = "export.totals.xlsx", {"format": "xlsx", **made}
+        elif args.list:
+            rows = (row for _where, row in followup.rows(conn, args.commune, everything, args.list, year))
+            with out.open("w", encoding="utf-8", newline="") as f:
+                f.writelines(exports.followup_csv(args.list, rows))
+            action, detail = "followup.download", {"list": args.list, "format": "csv"}
+        else:
+            totals = store_totals.commune_totals(conn, args.commune, "hamlet", everything)
+            with out.open("w", encoding="utf-8", newline="") as f:
+                f.writelines(exports.totals_csv(totals))
+            action, detail = "export.totals.csv", {"format": "csv", "hamlets": len(totals["rows"])}
+    with audit.own_transaction(engine) as conn:
+        audit.record(conn, device_id=None, role=audit.CLI_ROLE, action=action, commune=args.commune, detail=detail)
+    print(f"wrote {out}")
+    return 0
+
+
+def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
+    from pathlib import Path
+
+    from campaign.areas import is_commune_code
+    from campaign.ids import uuid7
+
+    from .store import audit, imports
+    if not is_commune_code(args.commune):
+        print(f"error: {args.commune} is not an official commune code", file=sys.stderr)
+        return 2
+    path = Path(args.file)
+    if path.stat().st_size > imports.MAX_BYTES:
+        print(f"error: a list is at most {imports.MAX_BYTES // 2**20} MB", file=sys.stderr)
+        return 2
+    data = path.read_bytes()
+    try:
+        parsed = imports.read(data)
+    except imports.FileError as bad:
+        print(f"error: {bad.detail}", file=sys.stderr)
+        return 2
+    engine = _engine(settings)
+    with read_transaction(engine) as conn:
+        plan = imports.check(parsed, imports.load_world(conn, args.commune))
+    for kind, problems in (("warning", plan.warnings), ("error", plan.errors)):
+        for p in problems:
+            where = f"row {p['row']}" if p["row"] is not None else "file"
+            column = f" ({p['column']})" if p.get("column") else ""
+            print(f"{kind}: {where}{column}: {p['code']}: {p['detail']}", file=sys.stderr)
+    report = plan.report()
+    summary = (f"{report['rows']:,} rows: {report['households']:,} new households, {report['people']:,} people "
+               f"({report['existing_households']:,} households already held gain people; "
+               f"{report['skipped']:,} people already held skipped)")
+    import_id = uuid7()
+    detail = {"dry_run": args.dry_run, "format": parsed.format, "bytes": len(data), "rows": plan.rows,
+              "households": plan.new_households, "people": plan.people, "skipped": len(plan.skipped),
+              "errors": len(plan.errors)}
+    status = "checked" if args.dry_run else ("refused" if plan.errors else "running")
+    with write_transaction(engine) as conn:
+        imports.record(conn, plan, import_id=import_id, device_id=None, dry_run=args.dry_run, status=status)
+        if status != "running":
+            audit.record(conn, device_id=None, role=audit.CLI_ROLE, action="import.check", commune=args.commune,
+                         detail={**detail, "import_id": import_id})
+    if status != "running":
+        rows_bad = len({p["row"] for p in plan.errors})
+        print(f"{'checked' if args.dry_run else 'refused'}: {summary}; {rows_bad} rows with errors"
+              + ("" if args.dry_run or not plan.errors else ": nothing imported"))
+        return 1 if plan.errors else 0
+
+    def bar(done: int, total: int) -> None:
+        width = 30
+        filled = width * done // total if total else width
+        print(f"\r[{'#' * filled}{'.' * (width - filled)}] {done:,}/{total:,} rows", end="", file=sys.stderr,
+              flush=True)
+
+    state = imports.run(engine, plan, import_id=import_id, device_id=None, role=audit.CLI_ROLE,
+                        detail={"format": parsed.format, "bytes": len(data)}, progress=bar)
+    print(file=sys.stderr)
+    if state["status"] != "done":
+        for p in state["errors"]:
+            print(f"error: row {p['row']}: {p['code']}: {p['detail']}", file=sys.stderr)
+        print(f"failed: nothing imported (import {import_id})")
+        return 1
+    print(f"imported: {summary} (import {import_id}, device {state['import_device_id']})")
+    return 0
+
+
+REPORT_COMMANDS = {"campaign": cmd_campaign, "export": cmd_export, "import": cmd_import}
+
+
+COMMANDS = {"bench": cmd_bench, "init": cmd_init, "serve": cmd_serve, "enroll": cmd_enroll, "revoke": cmd_revoke,
             "team": cmd_team, "recount": cmd_recount, "demo": cmd_demo}
+
+COMMANDS.update(REPORT_COMMANDS)
+
+
+# ---- retention purge (SECURITY.md, "Retention") --------------------------------------
+
+def _add_purge_command(sub: Any) -> None:
+    purge = sub.add_parser("purge", help="remove personal fields of campaigns past their retention; "
+                                         "totals are kept")
+    purge.add_argument("--commune", help="only this commune (its campaign must be due)")
+    purge.add_argument("--dry-run", action="store_true", help="say what would change, change nothing")
+
+
+def cmd_purge(args: argparse.Namespace, settings: Settings) -> int:
+    from .store import purge
+    engine = _engine(settings)
+    with read_transaction(engine) as conn:
+        if args.commune:
+            campaign = purge.campaign_of(conn, args.commune)
+            if campaign is None or campaign["purge_after"] is None:
+                print(f"error: commune {args.commune} has no campaign with an end date", file=sys.stderr)
+                return 2
+            if campaign not in purge.due(conn):
+                print(f"not due: {args.commune}'s personal data is kept until {campaign['purge_after']}")
+                return 1
+            campaigns = [campaign]
+        else:
+            campaigns = purge.due(conn)
+    changed = False
+    for campaign in campaigns:
+        with write_transaction(engine) as conn:
+            report = purge.purge(conn, campaign, dry_run=args.dry_run)
+        counts = {k: report[k] for k in ("entities", "events", "quarantined", "conflicts", "imports")}
+        changed = changed or any(counts.values()) or bool(report["devices"])
+        print(("would purge" if args.dry_run else "purged") + f" {campaign['commune']} (ended {campaign['ends']}, "
+              f"kept {campaign['retention_days']} days): " + ", ".join(f"{n} {k}" for k, n in counts.items())
+              + f", {len(report['devices'])} devices retired")
+    if not campaigns:
+        print("nothing is due")
+    if changed and not args.dry_run:
+        purge.compact(engine)
+    return 0
+
+
+COMMANDS["purge"] = cmd_purge
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -75,7 +75,7 @@ class AuditAnswer(BaseModel):
 def audit_log(request: Request,
               commune: str | None = Query(None, pattern=COMMUNE_PATTERN,
                                           description="officers: their commune (required); admins: optional"),
-              after: int = Query(0, ge=0, description="the `next` of the page before"),
+              after: int = Query(0, ge=0, le=2**63 - 1, description="the `next` of the page before"),
               limit: int = Query(100, ge=1, le=1000),
               who: Caller = Depends(require_role(*MANAGERS))) -> AuditAnswer:
     """Who exported, viewed, imported or changed what, oldest first. Details hold no personal data."""

@@ -1,8 +1,9 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
+from ..auth import client_address, limits_of, optional_token
 from ..errors import ApiError, responses
 from ..store import devices
 from ..store.db import write_transaction
@@ -21,13 +22,23 @@ class EnrolAnswer(BaseModel):
     scope: dict
 
 
-@router.post("/api/v1/enroll", response_model=EnrolAnswer, responses=responses(400, 410))
-def enroll(body: EnrolRequest, request: Request) -> EnrolAnswer:
-    """Spend a one-time enrolment code: the answer holds the device's token, shown only once."""
+@router.post("/api/v1/enroll", response_model=EnrolAnswer, responses=responses(400, 410, 429))
+def enroll(body: EnrolRequest, request: Request,
+           previous_token: str | None = Depends(optional_token)) -> EnrolAnswer:
+    """Spend a one-time enrolment code: the answer holds the device's token, shown only once.
+
+    A phone enrolling again sends its old token as `Authorization: Bearer OLD`: the old device
+    record is revoked in the same transaction (an unknown or revoked old token changes nothing).
+    Failed attempts (unknown, used or expired codes) are limited per client address: 429."""
+    limits, address = limits_of(request), client_address(request)
+    if limits is not None:
+        limits.enrol_failures.check(address)
     with write_transaction(request.app.state.engine) as conn:
         try:
-            device, token = devices.enrol(conn, body.code)
+            device, token = devices.enrol(conn, body.code, previous_token=previous_token)
         except devices.EnrolError as bad:
+            if limits is not None:
+                limits.enrol_failures.spend(address)
             status = 400 if bad.code == "unknown_code" else 410
             raise ApiError(status, bad.code, bad.detail) from None
     return EnrolAnswer(device_id=device.id, token=token, role=device.role, scope=device.scope())

@@ -138,7 +138,8 @@ def _parse_batch(raw: bytes, encoding: str, device_id: str) -> list[dict[str, An
 
 
 @router.get("/api/v1/sync/pull", response_model=PullAnswer, responses=responses(400, 401, 403))
-def pull(request: Request, after: int = Query(0, ge=0), limit: int = Query(PULL_DEFAULT_LIMIT, ge=1, le=PULL_MAX_LIMIT),
+def pull(request: Request, after: int = Query(0, ge=0, le=2**63 - 1),  # a cursor is a 64-bit integer
+         limit: int = Query(PULL_DEFAULT_LIMIT, ge=1, le=PULL_MAX_LIMIT),
          who: Caller = Depends(caller)) -> Response:
     """Events after a cursor, in the device's scope, page by page; `next` is where to resume."""
     with read_transaction(request.app.state.engine) as conn:

@@ -99,8 +99,14 @@ def create_enrolment(conn: Connection, role: str, team_id: str | None = None,
     return format_code(code), expires_at
 
 
-def enrol(conn: Connection, code: str) -> tuple[Device, str]:
-    """Spend a code: a new device and its token (shown once, stored hashed)."""
+def enrol(conn: Connection, code: str, previous_token: str | None = None) -> tuple[Device, str]:
+    """Spend a code: a new device and its token (shown once, stored hashed).
+
+    Re-enrolment: a phone that presents the token it held (`previous_token`, the
+    Authorization header of POST /enroll) gets a new device and the old record is
+    revoked in the same transaction, so a copy of the old token stops working.
+    An unknown or revoked previous token changes nothing: enrolling never fails
+    because of it (a revoked phone is the usual one to re-enrol)."""
     row = conn.execute(select(t.enrolments).where(
         t.enrolments.c.code_hash == hash_secret(normalise_code(code)))).first()
     if row is None:
@@ -119,7 +125,23 @@ def enrol(conn: Connection, code: str) -> tuple[Device, str]:
     conn.execute(t.devices.insert().values(
         id=device_id, token_hash=hash_secret(token), role=row.role, team_id=row.team_id,
         commune=row.commune, hamlets=row.hamlets, enrolled_at=clock.now_iso(), acked_seq=0))
+    if previous_token:
+        previous = by_token(conn, previous_token)
+        if previous is not None and previous.id != device_id:
+            revoke(conn, previous.id)
     return _device(conn, device_id), token
+
+
+def rotate(conn: Connection, device_id: str, token: str) -> str | None:
+    """A new token for a device, in place of `token`, which stops working at once.
+
+    The update is conditional on the old hash: of two rotations racing with the same
+    token only one wins; the other gets None (its token is no longer known)."""
+    new = secrets.token_urlsafe(32)
+    done = conn.execute(update(t.devices).where(
+        t.devices.c.id == device_id, t.devices.c.token_hash == hash_secret(token),
+        t.devices.c.revoked_at.is_(None)).values(token_hash=hash_secret(new)))
+    return new if done.rowcount == 1 else None
 
 
 def by_token(conn: Connection, token: str) -> Device | None:
