@@ -32,6 +32,7 @@ from typing import Any, Callable, Iterable, Iterator, Sequence
 
 import sqlite_utils
 
+from campaign.followup import FOLLOW_UP, follow_up  # noqa: F401  (re-exported for the screens)
 from campaign import vocabulary as v
 from campaign.events import (ENVELOPE, KINDS, SCHEMA, InvalidEvent, canonical, check_event, digest,
                              generic_label, normalize, parse_at)
@@ -241,41 +242,7 @@ def migrate(db: sqlite_utils.Database, cipher: Cipher) -> int:
     return len(steps)
 
 
-# ---- follow-up: one definition, used by the lists and the docs -------------------
-
-FOLLOW_UP = ("card_capture", "l2", "activation")
-NEEDS_CARD = frozenset({"none", "cmnd_only"})
-# Blockers that stop level-1 self-registration on a phone: level 2 at the police is the way.
-SELF_SERVICE_BLOCKERS = frozenset({"no_smartphone", "sim_not_own", "number_taken", "no_otp", "old_device",
-                                   "no_nfc", "data_mismatch"})
-NOT_L2_CANDIDATE = v.ACTIVE_VNEID | {"l2_pending", "l2_approved", "not_eligible"}
-APPROVED_NOT_ACTIVE = frozenset({"l1_approved", "l2_approved"})
-
-
-def follow_up(person: dict[str, Any], year: int) -> list[str]:
-    """What someone living here still needs from the team in a second contact.
-
-    - card_capture: 14 or older (or age unknown) with no valid card (none, old CMND only):
-      a card capture at the police or booked at home.
-    - l2: 6 or older (or age unknown), no active account and none on its way at level 2,
-      and a blocker that stops level-1 self-registration on a phone: refer for level 2.
-    - activation: an account approved but not activated (level 1 or 2).
-    Moved and deceased people need nothing.
-    """
-    if person.get("presence") not in v.LIVING_HERE:
-        return []
-    birth_year = person.get("birth_year")
-    age = None if birth_year is None else year - birth_year
-    out = []
-    if person.get("card") in NEEDS_CARD and (age is None or age >= v.CARD_COMPULSORY_AGE):
-        out.append("card_capture")
-    if (person.get("vneid") not in NOT_L2_CANDIDATE and (age is None or age >= v.VNEID_L2_MIN_AGE)
-            and SELF_SERVICE_BLOCKERS.intersection(person.get("blockers") or [])):
-        out.append("l2")
-    if person.get("vneid") in APPROVED_NOT_ACTIVE:
-        out.append("activation")
-    return out
-
+# ---- follow-up: one definition (campaign/followup.py), shared with the server's lists
 
 FILTERS = ("not_visited", "revisit", "follow_up", "returned")
 
