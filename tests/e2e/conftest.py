@@ -77,9 +77,9 @@ class WebApp:
         return self.log_path.read_text(encoding="utf-8", errors="replace")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def web_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebApp]:
-    """`gocua-app --web` on 127.0.0.1:<free port>, until the session ends."""
+    """`gocua-app --web` on 127.0.0.1:<free port>, until the e2e tests end."""
     tmp = tmp_path_factory.mktemp("web-app")
     port = free_port()
     log_path = tmp / "server.log"
@@ -126,7 +126,10 @@ def _stop(proc: subprocess.Popen) -> None:
         proc.wait(timeout=10)
 
 
-@pytest.fixture(scope="session")
+# Package scope, not session: Playwright's sync API keeps an asyncio loop marked
+# as running on the main thread while it is open, which would stop every later
+# test that runs its own loop (the UI harness).
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Any]:
     if not Path(CHROMIUM).exists():
         pytest.fail(
