@@ -1050,7 +1050,7 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
         host = "127.0.0.1" if args.host in ("0.0.0.0", "::", "") else args.host
         settings = replace(settings, public_url=f"http://{host}:{args.port}")
     start_companions(summary, settings)
-    print(f"API at http://{args.host}:{args.port} (OpenAPI: /docs); Ctrl+C stops it")
+    print(f"API at http://{args.host}:{args.port} (OpenAPI: /openapi.json); Ctrl+C stops it")
     sys.stdout.flush()
     import uvicorn
 
