@@ -8,20 +8,35 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 import time
 import uuid
 
 _UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 
+_lock = threading.Lock()
+_last = [0, 0]  # (milliseconds, 12-bit counter) of the last id made here
+
+
 def uuid7() -> str:
-    millis = time.time_ns() // 1_000_000
-    rand = int.from_bytes(os.urandom(10), "big")
+    """Monotonic within this process (RFC 9562, method 1: a counter in rand_a), so
+    things made one after another in the same millisecond also sort in that order."""
+    with _lock:
+        millis = time.time_ns() // 1_000_000
+        if millis <= _last[0]:  # same millisecond, or the clock stepped back
+            millis, counter = _last[0], _last[1] + 1
+            if counter > 0xFFF:  # 4,096 ids in one millisecond: borrow the next one
+                millis, counter = millis + 1, 0
+        else:
+            counter = int.from_bytes(os.urandom(2), "big") & 0x7FF  # leave room to count up
+        _last[0], _last[1] = millis, counter
+    rand_b = int.from_bytes(os.urandom(8), "big") & ((1 << 62) - 1)
     value = (millis & ((1 << 48) - 1)) << 80
     value |= 0x7 << 76  # version
-    value |= (rand >> 68) << 64 & (0xFFF << 64)  # rand_a, 12 bits
+    value |= counter << 64  # rand_a
     value |= 0b10 << 62  # variant
-    value |= rand & ((1 << 62) - 1)  # rand_b
+    value |= rand_b
     return str(uuid.UUID(int=value))
 
 

@@ -218,7 +218,7 @@ def pull_catch_up(server: ServerProcess, engine: Any, meta: dict[str, Any], size
     commune = meta["communes"][len(meta["communes"]) // 2]
     with read_transaction(engine) as conn:
         per_hamlet = dict(conn.execute(select(t.events.c.hamlet_id, func.count()).where(
-            t.events.c.commune == commune["code"]).group_by(t.events.c.hamlet_id)).tuples().all())
+            t.events.c.commune == commune["code"]).group_by(t.events.c.hamlet_id)).all())
     hamlets, held = [], 0
     for hamlet in commune["hamlets"]:
         if held >= sizes.pull_events:

@@ -360,7 +360,7 @@ def _page(conn: Connection, query: Any, limit: int) -> tuple[list[tuple[int, str
 def receipt(conn: Connection, device: Device) -> dict[str, Any]:
     acked = conn.execute(select(t.devices.c.acked_seq).where(t.devices.c.id == device.id)).scalar_one()
     counts = dict(conn.execute(select(t.events.c.kind, func.count()).where(
-        t.events.c.device_id == device.id, t.events.c.seq <= acked).group_by(t.events.c.kind)).tuples().all())
+        t.events.c.device_id == device.id, t.events.c.seq <= acked).group_by(t.events.c.kind)).all())
     bodies = conn.execute(select(t.events.c.body).where(
         t.events.c.device_id == device.id, t.events.c.seq <= acked).order_by(t.events.c.seq)).scalars()
     return {"acked_seq": acked, "counts": counts, "digest": ev.digest(bodies)}

@@ -58,3 +58,9 @@ def test_is_uuid_accepts_one_spelling_only(value):
                                    uuid.UUID("0190f3a2-7c4e-7b1d-9f00-1234567890ab"), ["x"]])
 def test_is_uuid_rejects_non_strings(value):
     assert not is_uuid(value)
+
+
+def test_ids_made_one_after_another_sort_in_that_order():
+    from campaign.ids import uuid7
+    ids = [uuid7() for _ in range(20_000)]  # many share a millisecond
+    assert ids == sorted(ids) and len(set(ids)) == len(ids)
