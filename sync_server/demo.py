@@ -949,37 +949,44 @@ def summarise(engine: Engine) -> DemoSummary:
 
 # ---- the command ----------------------------------------------------------------
 
-#: The demo's field app: web mode, its own data dir under the working dir.
-DEMO_APP_DIR = "gocua-demo-app"
-DEMO_APP_PORT = 8550  # GOCUA_DEMO_APP_PORT overrides; 0 starts no app
-SERVER_WAIT = 60.0  # s for the API to answer before the app is started
+#: The demo's field apps (web mode), each its own process and data dir under the working dir:
+#: (who, enrolment code label, data dir, port offset from GOCUA_DEMO_APP_PORT).
+DEMO_APPS = (
+    ("volunteer of " + DEMO_TEAM, f"volunteer {DEMO_TEAM}", "gocua-demo-app", 0),
+    ("officer of " + WARD + ": the dashboard", f"officer {WARD}", "gocua-demo-officer", 1),
+)
+DEMO_APP_PORT = 8550  # GOCUA_DEMO_APP_PORT overrides (the officer's app: the next port); 0 starts none
+SERVER_WAIT = 60.0  # s for the API to answer before the apps are started
 
 
 def start_companions(summary: DemoSummary, settings: Settings) -> None:
-    """What runs beside the API for the demo: the enrolment codes, and one
-    field app (`gocua-app --web`) already enrolled as a volunteer of the demo
-    team, on port 8550, that dies with the demo.
+    """What runs beside the API for the demo: the enrolment codes, and two field
+    apps (`gocua-app --web`), each already enrolled, that die with the demo: a
+    volunteer of the demo team on port 8550 and the ward's police officer (the
+    dashboard) on 8551.
 
-    The API starts after this returns, so a thread waits for `/healthz`, then
-    launches the app with `--enrol CODE`: the app spends the spare volunteer
-    code at the real `POST /api/v1/enroll` before it serves (or keeps its
-    enrolment from an earlier run if the server still knows it). The server
-    never imports the app: the app is a separate process. Its data dir is
-    `gocua-demo-app/` in the working directory."""
+    The API starts after this returns, so a thread per app waits for `/healthz`,
+    then launches it with `--enrol CODE`: the app spends its spare code at the real
+    `POST /api/v1/enroll` before it serves (or keeps its enrolment from an earlier
+    run if the server still knows it). The server never imports the app: each app
+    is a separate process, with its data dir in the working directory."""
     import threading
 
     from .cli import enrolment_url
     print("enrolment codes for the field app (one-time, 30 days):")
     for label, code in summary.codes.items():
         print(f"  {label:<20} {code}   {enrolment_url(settings.public_url, code)}")
-    port = int(os.environ.get("GOCUA_DEMO_APP_PORT", DEMO_APP_PORT))
-    code = summary.codes.get(f"volunteer {DEMO_TEAM}")
-    if not port or not code:
+    base = int(os.environ.get("GOCUA_DEMO_APP_PORT", DEMO_APP_PORT))
+    if not base:
         return
-    data = os.path.abspath(DEMO_APP_DIR)
-    print(f"field app (volunteer of {DEMO_TEAM}): http://127.0.0.1:{port}/  (data in {data}; starts when the API is up)")
-    threading.Thread(target=_launch_app, args=(settings.public_url, code, data, port),
-                     name="gocua-demo-app", daemon=True).start()
+    for who, label, folder, offset in DEMO_APPS:
+        code = summary.codes.get(label)
+        if not code:
+            continue
+        port, data = base + offset, os.path.abspath(folder)
+        print(f"field app ({who}): http://127.0.0.1:{port}/  (data in {data}; starts when the API is up)")
+        threading.Thread(target=_launch_app, args=(settings.public_url, code, data, port),
+                         name=f"gocua-demo-app-{port}", daemon=True).start()
 
 
 def _launch_app(server_url: str, code: str, data: str, port: int) -> None:
@@ -996,7 +1003,8 @@ def _launch_app(server_url: str, code: str, data: str, port: int) -> None:
         except OSError:
             pass
         if time.monotonic() > deadline:
-            print(f"the field app was not started: the API at {server_url} did not answer", file=sys.stderr)
+            print(f"the field app on port {port} was not started: the API at {server_url} did not answer",
+                  file=sys.stderr)
             return
         time.sleep(0.25)
     command = [sys.executable, "-m", "field_app.main", "--web", "--host", "127.0.0.1", "--port", str(port),

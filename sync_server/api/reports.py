@@ -1,4 +1,4 @@
-"""GET /totals and GET /conflicts."""
+"""GET /totals, GET /communes and GET /conflicts."""
 from __future__ import annotations
 
 import json
@@ -38,6 +38,23 @@ def totals(request: Request, commune: str = COMMUNE,
     check_commune(who, commune)
     with read_transaction(request.app.state.engine) as conn:
         return TotalsAnswer(**store_totals.commune_totals(conn, commune, by, who.scope))
+
+
+class CommunesAnswer(BaseModel):
+    communes: list[dict[str, Any]]
+
+
+@router.get("/api/v1/communes", response_model=CommunesAnswer, responses=responses(401, 403))
+def communes(request: Request,
+             who: Caller = Depends(require_role("leader", "officer", "admin"))) -> CommunesAnswer:
+    """The communes this caller may report on, with headline totals: an officer's or leader's
+    own commune (a leader: counted over the team's hamlets); for an admin every commune with
+    hamlets, counters or a campaign. The dashboard's commune picker."""
+    commune = None if who.device.role == "admin" else who.device.commune
+    if commune is None and who.device.role != "admin":
+        return CommunesAnswer(communes=[])
+    with read_transaction(request.app.state.engine) as conn:
+        return CommunesAnswer(communes=store_totals.communes_overview(conn, who.scope, commune))
 
 
 class ConflictAnswer(BaseModel):

@@ -6,9 +6,9 @@ import re
 from collections import Counter, defaultdict
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, func, select, union
 
-from campaign import projection
+from campaign import areas, projection
 from campaign import totals as rules
 from campaign.text import fold
 
@@ -74,9 +74,6 @@ def province_totals(conn: Connection, province: str) -> dict[str, Any]:
     """A province's counters by commune: one GROUP BY over the `commune` column of the
     maintained totals (no join, no entity read). For admins; rows only for communes
     with data, in code order."""
-    from sqlalchemy import func
-
-    from campaign import areas
     codes = [c.code for c in areas.communes_of(province)]
     groups: dict[str, Counter[str]] = defaultdict(Counter)
     everything: Counter[str] = Counter()
@@ -87,6 +84,35 @@ def province_totals(conn: Connection, province: str) -> dict[str, Any]:
         everything[metric] += int(n)
     rows = [rules.row(code, areas.commune(code).full_name, groups[code]) for code in codes if code in groups]
     return {"province": province, "by": "commune", "rows": rows, "total": rules.row("", "", everything)}
+
+
+def communes_overview(conn: Connection, scope: Scope, commune: str | None) -> list[dict[str, Any]]:
+    """The communes a caller may report on, each with its headline totals, in code order.
+
+    `commune` is the caller's own commune (officers, leaders): that one only, counted
+    within the scope (a leader: the team's hamlets). None (admins): every commune that
+    has hamlets, counters or a campaign, summed by one GROUP BY over the totals."""
+    if commune is not None:
+        found = {commune: commune_totals(conn, commune, "hamlet", scope)["total"]} \
+            if areas.is_commune_code(commune) else {}
+    else:
+        known = union(select(t.totals.c.commune), select(t.campaigns.c.commune),
+                      select(t.entities.c.commune).where(t.entities.c.type == "hamlet"))
+        counts: dict[str, Counter[str]] = defaultdict(Counter)
+        for code, metric, n in conn.execute(select(t.totals.c.commune, t.totals.c.metric, func.sum(t.totals.c.n))
+                                            .group_by(t.totals.c.commune, t.totals.c.metric)):
+            counts[code][metric] += int(n)
+        found = {code: rules.row("", "", counts[code]) for (code,) in conn.execute(known)
+                 if code and areas.is_commune_code(code)}
+    campaigns = dict(conn.execute(select(t.campaigns.c.commune, t.campaigns.c.name)).all())
+    out = []
+    for code in sorted(found):
+        place, total = areas.commune(code), found[code]
+        out.append({"code": code, "name": place.full_name, "province": place.province,
+                    "campaign": campaigns.get(code), "households": total["households"],
+                    "visited": total["visited"], "people": total["people"],
+                    "total": {**total, "key": code, "name": place.full_name}})
+    return out
 
 
 # ---- recount --------------------------------------------------------------------

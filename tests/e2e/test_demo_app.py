@@ -1,10 +1,12 @@
-"""`gocua-server demo` starts one field app, enrolled as a volunteer of the
-demo team, prints its address, and takes it down when it stops."""
+"""`gocua-server demo` starts two field apps, one enrolled as a volunteer of the
+demo team and one as the ward's officer (the dashboard), prints their addresses,
+and takes them down when it stops."""
 from __future__ import annotations
 
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -46,8 +48,21 @@ def _alive(pid: int) -> bool:
         return False
 
 
-def test_the_demo_starts_an_enrolled_app_that_dies_with_it(tmp_path: Path) -> None:
-    api, web = free_port(), free_port()
+def _two_free_ports() -> int:
+    """A free port whose next port is free too (the officer's app takes it)."""
+    for _ in range(50):
+        port = free_port()
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port + 1))
+            except OSError:
+                continue
+        return port
+    raise AssertionError("no two adjacent free ports")
+
+
+def test_the_demo_starts_enrolled_apps_that_die_with_it(tmp_path: Path) -> None:
+    api, web = free_port(), _two_free_ports()
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'demo.db'}", "GOCUA_DEMO_APP_PORT": str(web),
            "PYTHONUNBUFFERED": "1", "FLET_WEB_NO_CDN": "1"}
     env.pop("GOCUA_PUBLIC_URL", None)
@@ -58,21 +73,27 @@ def test_the_demo_starts_an_enrolled_app_that_dies_with_it(tmp_path: Path) -> No
                                 stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         _wait_http(f"http://127.0.0.1:{web}/", demo)
+        _wait_http(f"http://127.0.0.1:{web + 1}/", demo)
         text = log.read_text()
         assert f"field app (volunteer of 10525-t1): http://127.0.0.1:{web}/" in text
-        assert "gocua-app: enrolled" in text
-        app_pid = int(subprocess.run(["pgrep", "-f", f"field_app.main --web .*--port {web}"],
-                                     capture_output=True, text=True).stdout.split()[0])
-        data = tmp_path / "gocua-demo-app"
-        with Store(data, key=default_key(data)) as store:
-            assert store.signed_in and store.role == "volunteer"
-            assert store.server_url == f"http://127.0.0.1:{api}"
+        assert f"field app (officer of 10525: the dashboard): http://127.0.0.1:{web + 1}/" in text
+        assert text.count("gocua-app: enrolled") == 2
+        app_pids = []
+        for port in (web, web + 1):
+            app_pids += [int(pid) for pid in subprocess.run(
+                ["pgrep", "-f", f"field_app.main --web .*--port {port}"], capture_output=True, text=True).stdout.split()]
+        assert len(app_pids) == 2, app_pids
+        for folder, role in (("gocua-demo-app", "volunteer"), ("gocua-demo-officer", "officer")):
+            data = tmp_path / folder
+            with Store(data, key=default_key(data)) as store:
+                assert store.signed_in and store.role == role
+                assert store.server_url == f"http://127.0.0.1:{api}"
         os.kill(demo.pid, signal.SIGINT)  # Ctrl+C, to the demo alone
         demo.wait(20)
         deadline = time.monotonic() + 10
-        while _alive(app_pid) and time.monotonic() < deadline:
+        while any(_alive(pid) for pid in app_pids) and time.monotonic() < deadline:
             time.sleep(0.1)
-        assert not _alive(app_pid), "the field app outlived the demo"
+        assert not any(_alive(pid) for pid in app_pids), "a field app outlived the demo"
     finally:
         try:
             os.killpg(demo.pid, signal.SIGKILL)

@@ -116,6 +116,7 @@ MATRIX: dict[tuple[str, str], tuple[Build, dict[str, Any]]] = {
     ("GET", "/api/v1/sync/receipt"): (lambda m, r: Request("GET", "/api/v1/sync/receipt"), authed(A, A, A, A, A)),
     ("GET", "/api/v1/totals"): (lambda m, r: Request("GET", "/api/v1/totals", {"commune": WARD, "by": "hamlet"}),
                                 authed(S, S, A, 403, A)),
+    ("GET", "/api/v1/communes"): (lambda m, r: Request("GET", "/api/v1/communes"), authed(403, S, S, S, A)),
     ("GET", "/api/v1/conflicts"): (lambda m, r: Request("GET", "/api/v1/conflicts", {"commune": WARD}),
                                    authed(403, A, A, 403, A)),
     ("GET", "/api/v1/team/devices"): (lambda m, r: Request("GET", "/api/v1/team/devices"), REVIEWERS_SCOPED),
@@ -182,11 +183,20 @@ def _scoped_followup(m: Matrix, role: str, body: Any) -> None:
     assert body["rows"] and all(row["hamlet_id"] == m.world.hamlet_a for row in body["rows"]), body["rows"][:2]
 
 
+def _scoped_communes(m: Matrix, role: str, body: Any) -> None:
+    codes = [c["code"] for c in body["communes"]]
+    assert codes == ([RURAL] if role == "officer_other" else [WARD]), codes
+    if role == "leader":  # counted over the team's hamlet only
+        team = _send(m, "leader", Request("GET", "/api/v1/totals", {"commune": WARD}))
+        assert body["communes"][0]["total"]["households"] == team.json()["total"]["households"]
+
+
 SCOPED: dict[tuple[str, str], Callable[[Matrix, str, Any], None]] = {
     ("GET", "/api/v1/sync/pull"): _scoped_pull,
     ("GET", "/api/v1/totals"): _scoped_totals,
     ("GET", "/api/v1/team/devices"): _scoped_devices,
     ("GET", "/api/v1/followup"): _scoped_followup,
+    ("GET", "/api/v1/communes"): _scoped_communes,
 }
 
 

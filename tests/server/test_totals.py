@@ -67,3 +67,20 @@ def test_totals_check_the_commune(server, admin):
     assert officer.get("/api/v1/totals", commune="10813").status_code == 200
     assert officer.get("/api/v1/totals", commune="99999").json()["error"] == "unknown_commune"
     assert officer.get("/api/v1/totals", commune="10813", by="week").status_code == 400
+
+
+def test_communes_overview_sums_what_totals_report(server, admin):
+    """GET /api/v1/communes (the dashboard's commune picker) agrees with GET /api/v1/totals
+    for every commune it lists, and lists a commune as soon as it has a hamlet."""
+    hamlet = uuid7()
+    admin.push([admin.event("hamlet.created", hamlet, hamlet_data("Thôn tổng quan", commune="10813"))])
+    listed = {c["code"]: c for c in admin.get("/api/v1/communes").json()["communes"]}
+    assert "10813" in listed and listed["10813"]["name"].endswith("Thanh Hà")
+    for code, entry in listed.items():
+        total = admin.get("/api/v1/totals", commune=code).json()["total"]
+        assert (entry["households"], entry["visited"], entry["people"]) == \
+            (total["households"], total["visited"], total["people"]), code
+        assert entry["total"]["eid_active"] == total["eid_active"] and entry["total"]["card"] == total["card"]
+    officer = server.enroll("officer", commune="10813")
+    mine = officer.get("/api/v1/communes").json()["communes"]
+    assert [c["code"] for c in mine] == ["10813"] and mine[0]["total"]["households"] == listed["10813"]["households"]
