@@ -191,6 +191,17 @@ UPDATABLE: dict[str, dict[str, Check]] = {
     "person": KINDS["person.updated"].fields,
 }
 
+# Fields the projection derives from other events and keeps on an entity: no event may
+# set them (a kind that listed one would let a phone write what the log must decide).
+# They are refused like any field outside a kind's list (`unknown_field`), and
+# conflict.resolved cannot name them (`bad_field`: they are not in UPDATABLE).
+DERIVED: dict[str, tuple[str, ...]] = {
+    "household": ("visits", "first_visit_at", "last_visit_at", "last_outcome", "last_visit_id"),
+    "person": ("vneid_active_at",),
+}
+assert not any(set(names) & set(spec.fields) for names in DERIVED.values() for spec in KINDS.values())
+assert not any(set(DERIVED.get(type_, ())) & set(fields) for type_, fields in UPDATABLE.items())
+
 
 # ---- the envelope ---------------------------------------------------------------
 

@@ -8,6 +8,10 @@ Field-level conflicts (after ODK Entities): an update of a field that another
 device changed at a version the updater had not seen (its `base` is older) is
 applied in arrival order and *also* reported as a Conflict for a leader to
 settle. Updates of different fields merge silently.
+
+Derived fields (events.DERIVED) are kept by this module alone, never sent: a
+household's visit aggregates, and a person's `vneid_active_at`, when the team
+recorded their VNeID as active (the day the totals count an activation on).
 """
 from __future__ import annotations
 
@@ -20,6 +24,7 @@ from . import vocabulary as v
 from .events import GENERIC_LABEL, KINDS, UPDATABLE, InvalidEvent, parse_at
 
 CREATES = frozenset({"hamlet.created", "household.created", "person.added", "visit.recorded"})
+VNEID_ACTIVE_AT = "vneid_active_at"  # derived (events.DERIVED): see activation_time()
 
 
 @dataclass
@@ -233,7 +238,8 @@ def _person_added(event, version, current, lookup) -> Outcome:
     data = event["data"]
     household = _require(lookup, data["household_id"], "household", "household_id")
     _check_label(data["label"], household)
-    person = Entity(event["entity"], "person", household.hamlet_id, household.id, {**data, "blockers": []})
+    person = Entity(event["entity"], "person", household.hamlet_id, household.id, {
+        **data, "blockers": [], VNEID_ACTIVE_AT: activation_time(data["vneid"], None, event["at"])})
     _check_age_rules(person, event["at"])
     _stamp(person, event, version, list(data))
     return Outcome(household.hamlet_id, {person.id: person})
@@ -244,6 +250,8 @@ def _person_updated(event, version, current, lookup) -> Outcome:
     if "label" in event["data"]:
         _check_label(event["data"]["label"], _require(lookup, person.parent_id, "household", "household_id"))
     conflicts = _update_fields(person, event, version, event["data"], detect=True)
+    if "vneid" in event["data"]:
+        _record_activation(person, event["at"])
     _check_age_rules(person, event["at"])
     return Outcome(person.hamlet_id, {person.id: person}, conflicts)
 
@@ -279,6 +287,30 @@ def _count_visit(household: Entity, visit_id: str, at: str, outcome: str) -> Non
         h["last_visit_at"], h["last_outcome"], h["last_visit_id"] = at, outcome, visit_id
 
 
+def activation_time(vneid: Any, current: str | None, at: str) -> str | None:
+    """A person's `vneid_active_at` after an event recorded (at `at`) their VNeID status as `vneid`.
+
+    `current` is the value before: None when they were not active (or the body predates the
+    field: an old device row, which then gets this event's time, the best known). Active
+    (vocabulary.ACTIVE_VNEID) → the time the team recorded it; still active (l1_active →
+    l2_active, or the same status recorded again) → the earlier of the two recordings, so two
+    phones that both record an activation offline give the same time whatever order they sync
+    in; not active → None. Instants are compared, the spelling breaking a tie, as a household's
+    first visit: one instant in two offsets gives one answer in either order.
+    store/migrations 0003 walks the log with this same function.
+    """
+    if vneid not in v.ACTIVE_VNEID:
+        return None
+    if current is None or (parse_at(at), at) < (parse_at(current), current):
+        return at
+    return current
+
+
+def _record_activation(person: Entity, at: str) -> None:
+    """After an event that set the person's vneid: derived, so not stamped in meta (no conflicts)."""
+    person.data[VNEID_ACTIVE_AT] = activation_time(person.data.get("vneid"), person.data.get(VNEID_ACTIVE_AT), at)
+
+
 def _review_decided(event, version, current, lookup) -> Outcome:
     data = event["data"]
     if data["decision"] == "returned" and not data["comment"].strip():
@@ -312,6 +344,8 @@ def _conflict_resolved(event, version, current, lookup) -> Outcome:
     if current.type == "hamlet" and entity.data.get("valid_to") and entity.data["valid_to"] < entity.data["valid_from"]:
         raise InvalidEvent("bad_date", "valid_to is before valid_from")
     if current.type == "person":
+        if name == "vneid":
+            _record_activation(entity, event["at"])
         _check_age_rules(entity, event["at"])
     return Outcome(entity.hamlet_id, {entity.id: entity}, resolved=[(entity.id, name)])
 

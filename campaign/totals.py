@@ -14,6 +14,10 @@ What counts (recorded by the team; the police hold the official figures):
 - people: people living here (at home, away for work or study, abroad); moved
   and deceased people stay in the data but leave the counts. card:/vneid:/
   blocker: split those people by status.
+- activated: people living here with e-ID active, counted on the day the team
+  recorded the activation (the person's derived `vneid_active_at`): a day's
+  count is the people who became active that day, and over all days it sums
+  to the active people (row()'s `eid_active`). The pace forecast reads it.
 - visits, outcome:, action: (one per visit that gave it), helped: people helped.
 """
 from __future__ import annotations
@@ -24,7 +28,7 @@ from typing import Any, Iterable
 
 from . import vocabulary as v
 from .events import parse_at
-from .projection import Entity
+from .projection import VNEID_ACTIVE_AT, Entity
 
 VIETNAM = timezone(timedelta(hours=7))
 NO_DAY = ""  # counters that describe state, not a day's work
@@ -74,6 +78,12 @@ def _person(data: dict[str, Any]) -> Counter[Key]:
     })
     for blocker in data.get("blockers", []):
         out[(NO_DAY, f"blocker:{blocker}")] += 1
+    if data["vneid"] in v.ACTIVE_VNEID:
+        # The projection sets the time whenever the status is active. A body written before
+        # the field existed (an old device row; the server's migration 0003 fills every stored
+        # one) still counts, on no day, so that the sum over days stays eid_active.
+        active_at = data.get(VNEID_ACTIVE_AT)
+        out[(local_day(active_at) if active_at else NO_DAY, "activated")] += 1
     return out
 
 
@@ -108,9 +118,12 @@ _PREFIX = {"card": "card", "vneid": "vneid", "actions": "action", "blockers": "b
 
 
 def row(key: str, name: str, counts: Counter[str] | dict[str, int]) -> dict[str, Any]:
-    """One row of GET /api/v1/totals from {metric: n}; every code appears, zeros included."""
+    """One row of GET /api/v1/totals from {metric: n}; every code appears, zeros included.
+
+    `activated` (added to the wire row; consumers read rows by key): a by=day row's people
+    who became e-ID active that day; any other row sums its days, so it equals `eid_active`."""
     out: dict[str, Any] = {"key": key, "name": name}
-    for metric in ("households", "visited", "revisit", "people", "visits", "helped"):
+    for metric in ("households", "visited", "revisit", "people", "visits", "helped", "activated"):
         out[metric] = counts.get(metric, 0)
     for group, vocab in GROUPS.items():
         out[group] = {code: counts.get(f"{_PREFIX[group]}:{code}", 0) for code in vocab.codes}

@@ -406,6 +406,46 @@ def test_a_hamlet_closed_later_does_not_undo_households_the_server_accepted(stor
         store.add_household(hamlet, "Số 10", "given")
 
 
+def test_people_stored_by_an_older_app_without_derived_fields_keep_working(tmp_path):
+    """An app updated in the field opens rows an older version wrote: a person without
+    `vneid_active_at` (campaign/projection.py derives it; older apps did not). Every read the
+    screens make, every edit and a sync work on them; the field comes back as soon as the
+    household is rebuilt from the log (here: by the pull after the next sync)."""
+    server = RefServer()
+    s = open_store(tmp_path / "a")
+    hamlet, household = seed(s)
+    active = s.add_person(household, "Lê Thị Mai", 1980, card="cccd_chip", vneid="l1_active")
+    waiting = s.add_person(household, "Lê Văn Nam", 1975, card="none", vneid="l1_approved")
+    server.sync(s)
+    added_at = s.person(active)["vneid_active_at"]
+    assert added_at is not None and s.person(waiting)["vneid_active_at"] is None
+    for person in (active, waiting):  # as the older app stored them
+        entity = s._load(person)
+        del entity.data["vneid_active_at"]
+        s._put(entity)
+    assert "vneid_active_at" not in s.person(active)
+
+    assert {p["id"] for p in s.people(household)} == {active, waiting}
+    assert s.person(waiting)["follow_up"] == ["card_capture", "activation"]
+    assert [h["id"] for h in s.households(hamlet, search="mai")] == [household]
+    assert [h["id"] for h in s.households(hamlet, filter="follow_up")] == [household]
+    assert s.household(household)["people_here"] == 2
+    assert s.counts(hamlet)["follow_up"] == 1 and s.hamlets()[0]["households"] == 1
+    s.state_digest()
+
+    s.update_person(active, card="can_cuoc")  # another field: the old row stays as it was
+    assert "vneid_active_at" not in s.person(active)
+    s.update_person(waiting, vneid="l1_active")  # an activation on an old row is timed
+    assert s.person(waiting)["vneid_active_at"] is not None
+    s.record_visit(household, "met", ["activation_help"], [waiting])
+    server.sync(s)
+    assert s.problems() == [] and s.pending() == []
+    assert s.state() == server.dump()  # rebuilt from the log: the field is on every person again
+    assert s.person(active)["vneid_active_at"] == added_at
+    s.recompute_all()  # the repair an app update may run changes nothing more
+    assert s.state() == server.dump()
+
+
 def test_pulled_events_from_a_newer_app_are_kept_and_skipped(store):
     hamlet, household = seed(store)
     store.apply_pulled([{"id": uuid7(), "device_id": "dev-new", "seq": 1, "kind": "household.photographed",

@@ -27,7 +27,7 @@ from ..store.db import make_engine
 from ..store.devices import hash_secret
 from . import dataset as d
 
-DATASET_VERSION = 1
+DATASET_VERSION = 2  # 2: person bodies carry vneid_active_at, totals the activated counter (0003)
 RECEIVED_AT = "2026-04-20T12:00:00+00:00"
 DEVICE_COLUMNS = ("id", "token_hash", "role", "team_id", "commune", "hamlets", "enrolled_at", "revoked_at",
                   "acked_seq", "last_push_at", "last_pull_at")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, Mapping
 
 from sqlalchemy import Connection, select, update
 
@@ -27,6 +27,7 @@ MAX_RETENTION_DAYS = 3650
 MAX_NAME = 120
 MAX_PEOPLE_TARGET = 10_000_000
 PACE_WINDOW_DAYS = 7
+PACE_METRICS = ("activated", "visited", "helped")  # by-day counters the forecast averages
 FIELDS = ("name", "target_kind", "target_value", "start", "deadline", "ends", "retention_days")
 
 
@@ -173,7 +174,8 @@ def progress(conn: Connection, commune: str, scope: Scope, today: date | None = 
         cumulative += visited
         out["days"].append({"day": day.isoformat(), "visited": visited, "visited_total": cumulative,
                             "visits": row["visits"] if row else 0, "helped": row["helped"] if row else 0,
-                            "activation_help": row["actions"]["activation_help"] if row else 0})
+                            "activation_help": row["actions"]["activation_help"] if row else 0,
+                            "activated": row["activated"] if row else 0})
         day += timedelta(days=1)
     if settings is None:
         return out
@@ -192,22 +194,24 @@ def progress(conn: Connection, commune: str, scope: Scope, today: date | None = 
         today=today, start=date.fromisoformat(settings["start"]), deadline=date.fromisoformat(settings["deadline"]),
         households=total["households"], visited=total["visited"], people=people,
         eid_active=total["eid_active"], target_people=target_people,
-        daily={d: (r["helped"], r["visited"]) for d, r in daily.items()})
+        daily={d: {m: r[m] for m in PACE_METRICS} for d, r in daily.items()})
     return out
 
 
 def forecast(*, today: date, start: date, deadline: date, households: int, visited: int, people: int,
-             eid_active: int, target_people: int, daily: dict[str, tuple[int, int]],
+             eid_active: int, target_people: int, daily: Mapping[str, Mapping[str, int]],
              window: int = PACE_WINDOW_DAYS) -> dict[str, Any]:
     """"At this pace X % by DEADLINE; Y people a day needed."
 
     - pace: the daily average, over the last `window` full days before today (from
       the start if it began later; today's own work if it began today), of people
-      helped (`helped`: people listed in visits) and of households visited for the
-      first time (`visited`). Days with no work count as zero.
-    - people helped a day stand in for e-IDs activated a day: the counters have no
-      day for an activation, and not every person helped ends up active, so the
-      e-ID forecast is an upper bound. The visiting forecast is exact arithmetic.
+      who became e-ID active (`activated`: the day the team recorded each activation),
+      of households visited for the first time (`visited`) and of people helped
+      (`helped`, people listed in visits: shown, not projected). `daily` is
+      {day: {metric: n}}; days with no work count as zero.
+    - e-ID at the deadline: the active now plus the activation pace over the days left,
+      at most everyone; the visiting forecast likewise. Both are exact arithmetic on
+      the recorded pace (rounded to whole people).
     - days left count today and the deadline; after the deadline, none.
     - needed a day: the people still short of the target over the days left.
     """
@@ -216,18 +220,20 @@ def forecast(*, today: date, start: date, deadline: date, households: int, visit
     if first > last and start <= today:
         first = last = today
     days = [first + timedelta(days=i) for i in range((last - first).days + 1)] if first <= last else []
-    helped = sum(daily.get(d.isoformat(), (0, 0))[0] for d in days)
-    newly_visited = sum(daily.get(d.isoformat(), (0, 0))[1] for d in days)
-    helped_a_day = helped / len(days) if days else 0.0
-    visited_a_day = newly_visited / len(days) if days else 0.0
+
+    def a_day(metric: str) -> float:
+        return sum(daily.get(d.isoformat(), {}).get(metric, 0) for d in days) / len(days) if days else 0.0
+
+    activated_a_day, visited_a_day, helped_a_day = (a_day(m) for m in PACE_METRICS)
     days_left = (deadline - today).days + 1 if deadline >= today else 0
-    eid_at_deadline = min(people, eid_active + round(helped_a_day * days_left))
+    eid_at_deadline = min(people, eid_active + round(activated_a_day * days_left))
     visited_at_deadline = min(households, visited + round(visited_a_day * days_left))
     short = max(0, target_people - eid_active)
     needed = math.ceil(short / days_left) if days_left else None
     share = round(eid_at_deadline / people, 4) if people else 0.0
     out = {
-        "window_days": len(days), "helped_a_day": round(helped_a_day, 1), "visited_a_day": round(visited_a_day, 1),
+        "window_days": len(days), "activated_a_day": round(activated_a_day, 1),
+        "helped_a_day": round(helped_a_day, 1), "visited_a_day": round(visited_a_day, 1),
         "days_left": days_left, "eid_active_at_deadline": eid_at_deadline, "share_at_deadline": share,
         "visited_at_deadline": visited_at_deadline,
         "visited_share_at_deadline": round(visited_at_deadline / households, 4) if households else 0.0,

@@ -135,9 +135,9 @@ class World:
         outcome = self.apply(self.admin.event("household.created", data=household_data(hamlet_id, **over)))
         return next(iter(outcome.changed))
 
-    def person(self, household_id: str | None = None, **over: Any) -> str:
+    def person(self, household_id: str | None = None, *, at: str = AT, **over: Any) -> str:
         household_id = household_id or self.household()
-        outcome = self.apply(self.admin.event("person.added", data=person_data(household_id, **over)))
+        outcome = self.apply(self.admin.event("person.added", data=person_data(household_id, **over), at=at))
         return next(iter(outcome.changed))
 
     def visit(self, household_id: str, *, at: str = AT, device: Device | None = None, **over: Any) -> str:

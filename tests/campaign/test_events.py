@@ -81,6 +81,27 @@ def test_update_kinds_cannot_change_what_is_fixed_at_creation():
     assert code_of(event("person.updated", data={"household_id": uuid7()})) == "unknown_field"
 
 
+@pytest.mark.parametrize("kind,data", [
+    ("person.updated", {"vneid_active_at": "2026-11-20T09:00:00+07:00"}),
+    ("person.updated", {"vneid": "l1_active", "vneid_active_at": "2026-11-20T09:00:00+07:00"}),
+    ("person.updated", {"vneid": "no_app", "vneid_active_at": None}),
+    ("person.added", {**person_data(uuid7(), vneid="l1_active"), "vneid_active_at": "2026-11-20T09:00:00+07:00"}),
+    ("household.updated", {"first_visit_at": "2026-11-20T09:00:00+07:00"}),
+    ("household.updated", {"visits": 0}),
+])
+def test_a_derived_field_cannot_be_set_by_an_event(kind, data):
+    # When a person became e-ID active (and a household's visit aggregates) follow from
+    # other events: a phone that sent one would rewrite the totals' day of an activation.
+    assert code_of(event(kind, data=data)) == "unknown_field"
+
+
+def test_no_kind_lists_a_derived_field():
+    derived = {name for names in ev.DERIVED.values() for name in names}
+    assert "vneid_active_at" in derived
+    assert not any(derived & set(spec.fields) for spec in KINDS.values())
+    assert not any(derived & set(fields) for fields in ev.UPDATABLE.values())
+
+
 @pytest.mark.parametrize("data", [None, [], "household", 3])
 def test_data_must_be_an_object(data):
     e = example("household.updated")

@@ -359,6 +359,119 @@ def test_two_first_visits_at_the_same_instant_agree_whatever_the_order(world):
     assert household_after(world, household, [a, b]) == household_after(world, household, [b, a])
 
 
+# ---- when a person's e-ID became active (the derived vneid_active_at) -----------------
+
+def active_at(world: World, person: str) -> str | None:
+    return world[person].data["vneid_active_at"]
+
+
+def test_a_person_added_already_active_is_active_from_when_the_team_recorded_it(world):
+    assert active_at(world, world.person(vneid="l1_active")) == AT
+    assert active_at(world, world.person(vneid="l2_active")) == AT
+    for status in ("unknown", "no_app", "l1_pending", "l1_approved", "l2_pending", "l2_approved", "not_eligible"):
+        assert active_at(world, world.person(vneid=status)) is None, status
+
+
+def test_the_activation_time_is_set_on_entering_kept_while_active_and_cleared_on_leaving(world):
+    person = world.person(vneid="l1_approved")
+    world.apply(event("person.updated", person, {"label": "Bà Hoa", "card": "can_cuoc"},
+                      at="2026-11-28T08:00:00+07:00"))
+    assert active_at(world, person) is None  # other fields leave it alone
+    world.apply(event("person.updated", person, {"vneid": "l1_active"}, at="2026-11-28T10:00:00+07:00"))
+    assert active_at(world, person) == "2026-11-28T10:00:00+07:00"
+    world.apply(event("person.updated", person, {"vneid": "l2_active"}, at="2026-12-05T10:00:00+07:00"))
+    world.apply(event("person.updated", person, {"presence": "abroad"}, at="2026-12-06T10:00:00+07:00"))
+    assert active_at(world, person) == "2026-11-28T10:00:00+07:00"  # still active since the 28th
+    world.apply(event("person.updated", person, {"vneid": "l2_pending"}, at="2026-12-07T10:00:00+07:00"))
+    assert active_at(world, person) is None
+    world.apply(event("person.updated", person, {"vneid": "l2_active"}, at="2026-12-09T10:00:00+07:00"))
+    assert active_at(world, person) == "2026-12-09T10:00:00+07:00"  # active again: from the new recording
+
+
+def test_an_earlier_recording_of_the_same_activation_moves_it_earlier(world, phone_a, phone_b):
+    # Two phones record the activation offline; the one recorded earlier syncs later.
+    person = world.person(vneid="no_app")
+    world.apply(phone_b.event("person.updated", person, {"vneid": "l1_active"}, at="2026-11-30T10:00:00+07:00"))
+    world.apply(phone_a.event("person.updated", person, {"vneid": "l1_active"}, at="2026-11-28T10:00:00+07:00"))
+    assert active_at(world, person) == "2026-11-28T10:00:00+07:00"
+    world.apply(phone_b.event("person.updated", person, {"vneid": "l2_active"}, at="2026-12-01T10:00:00+07:00"))
+    assert active_at(world, person) == "2026-11-28T10:00:00+07:00"
+
+
+def test_conflict_resolved_sets_and_clears_the_activation_time(world):
+    person = world.person(vneid="l1_approved")
+    leader = Device("leader-1")
+    world.apply(leader.event("conflict.resolved", person, {"field": "vneid", "value": "l1_active"},
+                             at="2026-11-29T15:00:00+07:00"))
+    assert active_at(world, person) == "2026-11-29T15:00:00+07:00"
+    world.apply(leader.event("conflict.resolved", person, {"field": "card", "value": "none"}))
+    assert active_at(world, person) == "2026-11-29T15:00:00+07:00"
+    world.apply(leader.event("conflict.resolved", person, {"field": "vneid", "value": "l1_approved"}))
+    assert active_at(world, person) is None
+
+
+def test_a_pending_activation_is_timed_like_a_server_one(world, phone_a):
+    person = world.person(vneid="l1_pending")
+    world.apply(phone_a.event("person.updated", person, {"vneid": "l1_active"}, at="2026-11-28T10:00:00+07:00"),
+                pending=True)
+    assert active_at(world, person) == "2026-11-28T10:00:00+07:00"
+
+
+def test_the_activation_time_is_derived_so_never_a_conflict(world, phone_a, phone_b):
+    person = world.person(vneid="no_app")
+    base = world[person].version
+    world.apply(phone_a.event("person.updated", person, {"vneid": "l1_active"}, base=base,
+                              at="2026-11-28T10:00:00+07:00"))
+    outcome = world.apply(phone_b.event("person.updated", person, {"vneid": "l2_active"}, base=base,
+                                        at="2026-11-27T10:00:00+07:00"))
+    assert [c.field for c in outcome.conflicts] == ["vneid"]
+    assert "vneid_active_at" not in world[person].meta
+
+
+def test_a_person_stored_before_the_field_existed_still_applies():
+    """An old device row: a person body without vneid_active_at (field_app/store.py keeps
+    entity bodies; they are rebuilt from the log only when their household is touched)."""
+    world = World()
+    person = world.person(vneid="l1_active")
+    old = world[person].copy()
+    del old.data["vneid_active_at"]
+    world.entities[person] = old
+    world.apply(event("person.updated", person, {"card": "none"}))
+    assert "vneid_active_at" not in world[person].data  # nothing to say: left as it was
+    world.apply(event("person.updated", person, {"vneid": "l2_active"}, at="2026-11-29T10:00:00+07:00"))
+    assert active_at(world, person) == "2026-11-29T10:00:00+07:00"  # the best time known
+
+
+def spelled_recordings():
+    return st.lists(st.tuples(st.sampled_from(INSTANTS), st.sampled_from(OFFSETS), st.booleans(),
+                              st.sampled_from(["l1_active", "l2_active"]), st.sampled_from(["phone-a", "phone-b"])),
+                    min_size=1, max_size=5)
+
+
+@settings(max_examples=200)
+@given(st.sampled_from(["no_app", "l1_pending", "l1_approved", "l1_active"]), spelled_recordings(), st.data())
+def test_the_activation_time_does_not_depend_on_the_order_recordings_arrive_in(start, recordings, data):
+    # Recordings of an activation (any level, any offset, any phone) in any arrival order give
+    # one time: the earliest instant, the same instant spelled twice settled by the spelling.
+    world = World()
+    person = world.person(vneid=start, at="2026-11-26T08:00:00+07:00")
+    events = [event("person.updated", person, {"vneid": code}, device_id=device, at=spell(instant, offset, zulu))
+              for instant, offset, zulu, code, device in recordings]
+    shuffled = data.draw(st.permutations(events))
+
+    def after(order: list[dict]) -> str:
+        state = dict(world.entities)
+        for version, e in enumerate(order, start=world.cursor + 1):
+            state.update(apply(e, version, state.get).changed)
+        return state[person].data["vneid_active_at"]
+
+    got = after(shuffled)
+    assert got == after(events)
+    earliest = min([e["at"] for e in events] + (["2026-11-26T08:00:00+07:00"] if start == "l1_active" else []),
+                   key=lambda at: (datetime.fromisoformat(at), at))
+    assert got == earliest
+
+
 # ---- conflicts -----------------------------------------------------------------------
 
 @pytest.fixture()
@@ -444,6 +557,7 @@ def test_conflict_resolved_sets_the_value_and_reports_it_settled(world, househol
     ("blockers", ["no_otp", "no_otp"], "duplicate"),
     ("household_id", "0190f3a2-7c4e-7b1d-9f00-1234567890ab", "bad_field"),
     ("phone", "0912345678", "bad_field"),
+    ("vneid_active_at", "2026-11-20T09:00:00+07:00", "bad_field"),  # derived: no event sets it
 ])
 def test_conflict_resolved_checks_the_value_against_its_field(world, field, value, code):
     person = world.person()

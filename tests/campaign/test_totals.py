@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from campaign import vocabulary as v
 from campaign.events import InvalidEvent
+from campaign.projection import Entity
 from campaign.totals import NO_DAY, contribution, coverage, delta, local_day, recount, row
 
 from .conftest import Device, World, event, household_data, person_data, visit_data
@@ -80,6 +81,53 @@ def test_a_review_does_not_change_the_counts(world):
     assert delta(before, world[visit]) == Counter()
 
 
+# ---- activations: one per person with e-ID active, on the day it was recorded --------
+
+def activated(counts: Counter) -> dict[str, int]:
+    return {day: n for (day, metric), n in counts.items() if metric == "activated" and n}
+
+
+def test_an_active_person_counts_as_activated_on_the_vietnamese_day_it_was_recorded(world):
+    person = world.person(vneid="l1_pending")
+    assert activated(contribution(world[person])) == {}
+    world.apply(event("person.updated", person, {"vneid": "l1_active"}, at="2026-11-29T20:00:00Z"))
+    assert activated(contribution(world[person])) == {"2026-11-30": 1}  # 03:00 on the 30th in Vietnam
+    assert activated(contribution(world[world.person(vneid="l2_active")])) == {DAY: 1}  # added active
+
+
+def test_an_activation_is_added_on_entering_and_taken_back_on_leaving(world):
+    person = world.person(vneid="l1_approved")
+    before = world[person]
+    world.apply(event("person.updated", person, {"vneid": "l1_active"}, at="2026-11-28T10:00:00+07:00"))
+    assert delta(before, world[person]) == Counter({
+        (NO_DAY, "vneid:l1_approved"): -1, (NO_DAY, "vneid:l1_active"): 1, ("2026-11-28", "activated"): 1})
+    before = world[person]
+    world.apply(event("person.updated", person, {"vneid": "l2_active"}, at="2026-11-30T10:00:00+07:00"))
+    assert delta(before, world[person]) == Counter({(NO_DAY, "vneid:l1_active"): -1, (NO_DAY, "vneid:l2_active"): 1})
+    before = world[person]
+    world.apply(event("person.updated", person, {"vneid": "l2_pending"}, at="2026-12-01T10:00:00+07:00"))
+    assert delta(before, world[person]) == Counter({
+        (NO_DAY, "vneid:l2_active"): -1, (NO_DAY, "vneid:l2_pending"): 1, ("2026-11-28", "activated"): -1})
+
+
+@pytest.mark.parametrize("presence", ["moved", "deceased"])
+def test_people_who_left_are_not_counted_as_activated(world, presence):
+    person = world.person(vneid="l1_active")
+    before = world[person]
+    world.apply(event("person.updated", person, {"presence": presence}))
+    assert activated(contribution(world[person])) == {}
+    assert delta(before, world[person])[(DAY, "activated")] == -1
+
+
+def test_a_body_without_the_activation_time_counts_on_no_day():
+    # A person as stored before the field existed: counted (the sum over days stays
+    # eid_active), on no day; never a crash.
+    old = Entity("p", "person", "h", "hh", {"household_id": "hh", "label": "Người 1", "birth_year": None,
+                                            "presence": "home", "card": "none", "vneid": "l1_active",
+                                            "blockers": []})
+    assert activated(contribution(old)) == {NO_DAY: 1}
+
+
 # ---- delta ------------------------------------------------------------------------
 
 def test_delta_moves_a_person_from_one_status_to_another(world):
@@ -96,7 +144,7 @@ def test_delta_keeps_negative_counts(world):
     world.apply(event("person.updated", person, {"presence": "deceased"}))
     assert delta(before, world[person]) == Counter({
         (NO_DAY, "people"): -1, (NO_DAY, "presence:home"): -1, (NO_DAY, "presence:deceased"): 1,
-        (NO_DAY, "card:none"): -1, (NO_DAY, "vneid:l1_active"): -1})
+        (NO_DAY, "card:none"): -1, (NO_DAY, "vneid:l1_active"): -1, (DAY, "activated"): -1})
 
 
 def test_delta_of_a_new_entity_is_its_contribution_and_of_a_gone_one_its_negative(world):
@@ -124,6 +172,7 @@ def test_recount_sums_every_contribution_by_hamlet_day_and_metric(world):
         (east, "2026-11-28", "visited"): 1,
         (east, NO_DAY, "people"): 1, (east, NO_DAY, "presence:home"): 1, (east, NO_DAY, "presence:deceased"): 1,
         (east, NO_DAY, "card:cccd_chip"): 1, (east, NO_DAY, "vneid:l2_active"): 1,
+        (east, DAY, "activated"): 1,  # added already active, at AT
         (east, "2026-11-28", "visits"): 1, (east, "2026-11-28", "outcome:met"): 1,
         (east, "2026-11-28", "action:explained"): 1, (east, "2026-11-28", "helped"): 1,
         (west, NO_DAY, "households"): 1, (west, NO_DAY, "consent:unknown"): 1,
@@ -155,6 +204,14 @@ def test_a_row_lists_every_code_with_zeros():
     assert out["actions"] == {code: 0 for code in v.ACTIONS.codes}
     assert out["blockers"] == {code: 0 for code in v.BLOCKERS.codes}
     assert (out["chip_card"], out["eid_active"]) == (0, 0)
+
+
+def test_a_row_carries_the_people_activated():
+    assert row("", "", {})["activated"] == 0
+    day = row("2026-11-28", "2026-11-28", {"activated": 3, "visits": 5})
+    assert (day["activated"], day["eid_active"]) == (3, 0)  # a day row: that day's activations
+    whole = row("h1", "Tổ 1", {"activated": 10, "vneid:l1_active": 4, "vneid:l2_active": 6})
+    assert whole["activated"] == whole["eid_active"] == 10  # summed over days: everyone active
 
 
 def test_a_row_has_the_fields_of_the_wire_contract():
@@ -284,9 +341,24 @@ def draw_event(data, world: World, devices: list[Device]) -> dict:
     if kind == "assignment.set":
         return device.event(kind, pick(households).id, {"device_id": pick([None, "phone-a", "phone-b"])}, at=at)
     target = pick(households + people)
-    field, value = ("consent", pick(v.CONSENT.codes)) if target.type == "household" else \
-        ("presence", pick(v.PRESENCE.codes))
+    if target.type == "household":
+        field, value = "consent", pick(v.CONSENT.codes)
+    else:
+        field = pick(["presence", "vneid"])
+        value = pick(v.PRESENCE.codes) if field == "presence" else pick(["l1_pending", "l1_active", "l2_active"])
     return device.event("conflict.resolved", target.id, {"field": field, "value": value}, at=at)
+
+
+def assert_activations_sum_to_eid_active(counts: dict[tuple[str, str, str], int]) -> None:
+    """Per hamlet: the activated counters over every day = the people with e-ID active, and each
+    has a real day (the projection always times an activation)."""
+    hamlets = {hamlet for hamlet, _day, _metric in counts}
+    for hamlet in hamlets:
+        days = {d: n for (h, d, m), n in counts.items() if h == hamlet and m == "activated"}
+        active = sum(n for (h, _d, m), n in counts.items()
+                     if h == hamlet and m in ("vneid:l1_active", "vneid:l2_active"))
+        assert sum(days.values()) == active
+        assert NO_DAY not in days and all(n > 0 for n in days.values())
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -304,3 +376,4 @@ def test_totals_kept_by_delta_always_equal_a_recount(data):
             continue  # quarantined: the state and the totals stay as they were
         label_case(e["kind"] + (" (move)" if outcome.moved else "") + (" (conflict)" if outcome.conflicts else ""))
         assert world.running_totals() == recount(world.entities.values())
+        assert_activations_sum_to_eid_active(world.running_totals())

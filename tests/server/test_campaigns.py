@@ -9,7 +9,10 @@ import pytest
 from campaign.totals import VIETNAM
 from sync_server.store.campaigns import forecast
 
-from .reporting import RURAL, WARD, audit_rows, build_world, ok, put, run_cli
+from campaign.ids import uuid7
+
+from ..support import hamlet_data, household_data, person_data
+from .reporting import RURAL, WARD, audit_rows, build_world, enroll, ok, put, run_cli
 
 TODAY = datetime.now(VIETNAM).date()
 SETTINGS = {"name": "Chiến dịch 90 ngày", "target_kind": "percent", "target_value": 50,
@@ -76,10 +79,78 @@ def test_progress_counts_and_forecast(world):
     assert f["text_vi"].startswith("Với tốc độ này, đạt ") and "cần 1 người mỗi ngày" in f["text_vi"]
     assert progress["days"][0]["day"] == SETTINGS["start"] and progress["days"][-1]["day"] == progress["today"]
     assert progress["days"][-1]["visited_total"] == progress["visited"] == 2
+    assert sum(d["activated"] for d in progress["days"]) == progress["eid_active"]  # Khoa, recorded today
     leader = ok(world.leader.get("/api/v1/progress", commune=WARD))
     assert leader["whole_commune"] is False and leader["households"] == 2 and leader["people"] == 6
     assert world.volunteer.get("/api/v1/progress", commune=WARD).status_code == 403
     assert world.other_officer.get("/api/v1/progress", commune=WARD).status_code == 403
+
+
+def test_activations_by_day_drive_the_forecast(world):
+    """An activation recorded on day D shows in days[D].activated, and the forecast moves by the
+    activations of the last 7 full days, as computed by hand below."""
+    commune = "10003"  # Xã Tây Phương, Hà Nội: a commune of this test alone
+    admin, hamlet = world.admin, uuid7()
+    assert ok(admin.push([admin.event("hamlet.created", hamlet, hamlet_data("Thôn Tốc Độ", commune=commune))]))[
+        "quarantined"] == []
+    officer = enroll(world.server, "officer", commune=commune)
+    v = enroll(world.server, "volunteer", hamlets=(hamlet,))
+    ok(put(officer, f"/api/v1/campaigns/{commune}", json=SETTINGS))  # started 10 days ago, 50 %
+
+    def at(days_ago: int, clock: str = "10:00:00+07:00") -> str:
+        return f"{TODAY - timedelta(days=days_ago)}T{clock}"
+
+    h1, h2 = uuid7(), uuid7()
+    people = [uuid7() for _ in range(20)]
+    events = [v.event("household.created", h1, household_data(hamlet, "Số 1"), at=at(9)),
+              v.event("household.created", h2, household_data(hamlet, "Số 2"), at=at(9))]
+    events += [v.event("person.added", p, person_data(h1 if i < 12 else h2, f"Người {i}", 1980, "cccd_chip",
+                                                      "l1_active" if i == 0 else "no_app"), at=at(9))
+               for i, p in enumerate(people)]
+    events += [
+        # day -3: two activations; day -1: one, recorded at 20:00 UTC the evening before
+        v.event("person.updated", people[1], {"vneid": "l1_active"}, at=at(3)),
+        v.event("person.updated", people[2], {"vneid": "l1_active"}, at=at(3)),
+        v.event("person.updated", people[3], {"vneid": "l2_active"}, at=f"{TODAY - timedelta(days=2)}T20:00:00Z"),
+        # today: not a full day, not in the pace
+        v.event("person.updated", people[4], {"vneid": "l1_active"}, at=at(0, "00:00:01+07:00")),
+        # day -5 active, day -4 back to pending: no activation left on day -5
+        v.event("person.updated", people[5], {"vneid": "l1_active"}, at=at(5)),
+        v.event("person.updated", people[5], {"vneid": "l1_pending"}, at=at(4)),
+        # activated on day -3, then moved away: not a person living here, not counted
+        v.event("person.updated", people[6], {"vneid": "l1_active"}, at=at(3)),
+        v.event("person.updated", people[6], {"presence": "moved"}, at=at(2)),
+        # four people helped on day -2, none activated: help is not an activation
+        v.event("visit.recorded", uuid7(), {"household_id": h1, "outcome": "met", "actions": ["activation_help"],
+                                            "people_helped": people[7:11], "note": ""}, at=at(2)),
+    ]
+    assert ok(v.push(events))["quarantined"] == []
+
+    progress = ok(officer.get("/api/v1/progress", commune=commune))
+    days = {d["day"]: d for d in progress["days"]}
+    assert {d: r["activated"] for d, r in days.items() if r["activated"]} == {
+        str(TODAY - timedelta(days=9)): 1, str(TODAY - timedelta(days=3)): 2,
+        str(TODAY - timedelta(days=1)): 1, str(TODAY): 1}
+    assert days[str(TODAY - timedelta(days=2))]["helped"] == 4
+    assert (progress["people"], progress["eid_active"]) == (19, 5)  # 20 less the one who moved
+    assert sum(d["activated"] for d in progress["days"]) == progress["eid_active"]
+    by_day = ok(officer.get("/api/v1/totals", commune=commune, by="day"))
+    assert {r["key"]: r["activated"] for r in by_day["rows"] if r["activated"]} == \
+        {d: r["activated"] for d, r in days.items() if r["activated"]}
+    assert by_day["total"]["activated"] == by_day["total"]["eid_active"] == 5
+
+    # by hand: the window is days -7 … -1 (the campaign began 10 days ago), 3 activations in
+    # it: 3/7 a day; 20 days left (today and the deadline included) → 5 + round(60/7 = 8.57)
+    # = 14 of 19 people by the deadline; the target is ceil(19 × 50 %) = 10, 5 short: 1 a day.
+    f = progress["forecast"]
+    assert (f["window_days"], f["activated_a_day"], f["days_left"]) == (7, 0.4, 20)
+    assert f["helped_a_day"] == 0.6  # shown, not projected: 4 helped over 7 days
+    assert (f["eid_active_at_deadline"], f["share_at_deadline"]) == (14, 0.7368)
+    assert progress["target"]["people"] == 10
+    assert (f["short_of_target"], f["needed_a_day"], f["on_track"]) == (5, 1, True)
+    assert f["text_en"].startswith(f"At this pace 73.7 % by {SETTINGS['deadline']}; 1 people a day needed")
+    assert f["text_vi"].startswith("Với tốc độ này, đạt 73,7 % vào ")
+    assert run_cli(world.server, "recount").returncode == 0
 
 
 def test_the_command_line_sets_a_campaign(world):
@@ -101,11 +172,18 @@ def _forecast(**kw):  # type: ignore[no-untyped-def]
     return forecast(**{**base, **kw})
 
 
+def day(activated: int, visited: int, helped: int = 0) -> dict[str, int]:
+    return {"activated": activated, "visited": visited, "helped": helped}
+
+
 def test_the_pace_is_the_average_of_the_last_seven_full_days():
-    daily = {f"2026-03-{d:02d}": (10, 5) for d in range(1, 10)}  # 10 people helped, 5 first visits a day
-    daily["2026-03-10"] = (99, 99)  # today is not finished: not in the pace
+    # 10 people activated, 5 first visits and 40 people helped a day: the e-ID forecast
+    # follows the activations, not the people helped
+    daily = {f"2026-03-{d:02d}": day(10, 5, 40) for d in range(1, 10)}
+    daily["2026-03-10"] = day(99, 99, 99)  # today is not finished: not in the pace
     f = _forecast(daily=daily)
-    assert (f["window_days"], f["helped_a_day"], f["visited_a_day"], f["days_left"]) == (7, 10.0, 5.0, 10)
+    assert (f["window_days"], f["activated_a_day"], f["visited_a_day"], f["days_left"]) == (7, 10.0, 5.0, 10)
+    assert f["helped_a_day"] == 40.0
     assert f["eid_active_at_deadline"] == 200 and f["share_at_deadline"] == 0.5
     assert f["visited_at_deadline"] == 90 and f["days_to_visit_all"] == 12
     assert f["short_of_target"] == 260 and f["needed_a_day"] == 26 and f["on_track"] is False
@@ -115,11 +193,11 @@ def test_the_pace_is_the_average_of_the_last_seven_full_days():
 
 
 def test_the_forecast_at_the_edges():
-    assert _forecast(start=date(2026, 3, 8), daily={"2026-03-08": (7, 1)})["window_days"] == 2  # two days old
-    assert _forecast(start=date(2026, 3, 10), daily={"2026-03-10": (4, 1)})["helped_a_day"] == 4.0  # day one
+    assert _forecast(start=date(2026, 3, 8), daily={"2026-03-08": day(7, 1)})["window_days"] == 2  # two days old
+    assert _forecast(start=date(2026, 3, 10), daily={"2026-03-10": day(4, 1)})["activated_a_day"] == 4.0  # day one
     late = _forecast(today=date(2026, 3, 25))
     assert late["days_left"] == 0 and late["needed_a_day"] is None and "quá hạn" in late["text_vi"]
     done = _forecast(eid_active=380)
     assert done["short_of_target"] == 0 and done["on_track"] is True and done["text_vi"].startswith("Đã đạt")
-    capped = _forecast(daily={f"2026-03-{d:02d}": (500, 50) for d in range(1, 10)})
+    capped = _forecast(daily={f"2026-03-{d:02d}": day(500, 50) for d in range(1, 10)})
     assert capped["eid_active_at_deadline"] == 400 and capped["visited_at_deadline"] == 100

@@ -1,17 +1,26 @@
-"""The Alembic migrations make exactly the tables schema.py describes, on SQLite and PostgreSQL."""
+"""The Alembic migrations make exactly the tables schema.py describes, on SQLite and PostgreSQL,
+and bring stored data in line with the code of their revision."""
 from __future__ import annotations
+
+import json
+from typing import Any
 
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import delete, inspect, select, update
 
-from sync_server.store import migrate
-from sync_server.store.db import make_engine
+from campaign.ids import uuid7
+from sync_server.store import devices, migrate
+from sync_server.store import events as log
+from sync_server.store import schema as t
+from sync_server.store import totals as server_totals
+from sync_server.store.db import make_engine, read_transaction, write_transaction
+from sync_server.store.devices import Scope
 from sync_server.store.schema import metadata
 
-from ..support import database_url
+from ..support import cli, database_url, hamlet_data, household_data, person_data
 
 BACKENDS = ["sqlite", "postgresql"]
 
@@ -27,5 +36,126 @@ def test_migrations_match_the_schema_and_go_down_again(backend, tmp_path, pg_dat
         assert "audit" not in inspect(engine).get_table_names()
         migrate.upgrade(engine)
         assert {"campaigns", "audit", "imports"} <= set(inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
+
+
+# ---- 0003: people's vneid_active_at and the day-keyed `activated` counters ---------------
+
+def _history(device_id: str) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    """A log made at 0002 with every way a person's VNeID moves, and the ids it names."""
+    seq = 0
+    ids = {name: uuid7() for name in ("a", "b", "h1", "h2", "p1", "p2", "p3", "p4", "p5", "p6", "p7")}
+
+    def e(kind: str, entity: str, data: dict[str, Any], at: str) -> dict[str, Any]:
+        nonlocal seq
+        seq += 1
+        return {"id": uuid7(), "device_id": device_id, "seq": seq, "kind": kind, "entity": entity, "base": None,
+                "at": at, "data": data, "schema": 1}
+
+    def day(d: int, clock: str = "09:00:00+07:00") -> str:
+        return f"2026-11-{d:02d}T{clock}"
+
+    i = ids
+    events = [
+        e("hamlet.created", i["a"], hamlet_data("Tổ dân phố 1"), day(19)),
+        e("hamlet.created", i["b"], hamlet_data("Tổ dân phố 2"), day(19)),
+        e("household.created", i["h1"], household_data(i["a"]), day(20)),
+        e("household.created", i["h2"], household_data(i["a"], "Số 2"), day(20)),
+        # added already active, at 20:00 UTC: the 21st in Vietnam
+        e("person.added", i["p1"], person_data(i["h1"], "An", vneid="l1_active"), "2026-11-20T20:00:00Z"),
+        # active on the 22nd, level 2 on the 25th: still active since the 22nd
+        e("person.added", i["p2"], person_data(i["h1"], "Bình", vneid="no_app"), day(20)),
+        e("person.updated", i["p2"], {"vneid": "l1_active"}, day(22)),
+        e("person.updated", i["p2"], {"vneid": "l2_active", "blockers": []}, day(25)),
+        # active on the 23rd, back to pending on the 24th: none
+        e("person.added", i["p3"], person_data(i["h1"], "Cường", vneid="l1_approved"), day(20)),
+        e("person.updated", i["p3"], {"vneid": "l1_active"}, day(23)),
+        e("person.updated", i["p3"], {"vneid": "l1_pending"}, day(24)),
+        # settled by a leader on the 24th
+        e("person.added", i["p4"], person_data(i["h1"], "Dung", vneid="l2_approved"), day(20)),
+        e("conflict.resolved", i["p4"], {"field": "vneid", "value": "l2_active"}, day(24)),
+        e("conflict.resolved", i["h1"], {"field": "consent", "value": "given"}, day(24)),
+        # active, then moved away: timed, not counted
+        e("person.added", i["p5"], person_data(i["h1"], "Giang", vneid="l1_active"), day(21)),
+        e("person.updated", i["p5"], {"presence": "moved"}, day(26)),
+        # active in a household that then moves to hamlet b: counted there
+        e("person.added", i["p6"], person_data(i["h2"], "Hà", vneid="l1_active"), day(23)),
+        e("household.updated", i["h2"], {"hamlet_id": i["b"]}, day(26)),
+        # recorded active on the 27th, and (a phone syncing late) on the 25th: the 25th
+        e("person.added", i["p7"], person_data(i["h1"], "Khoa", vneid="no_app"), day(20)),
+        e("person.updated", i["p7"], {"vneid": "l1_active"}, day(27)),
+        e("person.updated", i["p7"], {"vneid": "l1_active"}, day(25)),
+        e("visit.recorded", uuid7(), {"household_id": i["h1"], "outcome": "met", "actions": ["activation_help"],
+                                      "people_helped": [i["p2"], i["p3"]], "note": ""}, day(22)),
+        # a phone may not write the derived field: quarantined, never applied
+        e("person.updated", i["p3"], {"vneid_active_at": day(1)}, day(27)),
+    ]
+    return events, ids
+
+
+def _as_0002_left_it(engine) -> None:  # type: ignore[no-untyped-def]
+    """What 0002's code stored: person bodies without the field, no `activated` counter."""
+    with write_transaction(engine) as conn:
+        for row in conn.execute(select(t.entities.c.id, t.entities.c.body).where(t.entities.c.type == "person")).all():
+            body = json.loads(row.body)
+            del body["data"]["vneid_active_at"]
+            conn.execute(update(t.entities).where(t.entities.c.id == row.id).values(
+                body=json.dumps(body, ensure_ascii=False, separators=(",", ":"))))
+        conn.execute(delete(t.totals).where(t.totals.c.metric == "activated"))
+
+
+def _people(engine) -> dict[str, dict[str, Any]]:  # type: ignore[no-untyped-def]
+    with read_transaction(engine) as conn:
+        return {r.id: json.loads(r.body)["data"]
+                for r in conn.execute(select(t.entities.c.id, t.entities.c.body).where(t.entities.c.type == "person"))}
+
+
+def _activated(engine) -> dict[tuple[str, str], int]:  # type: ignore[no-untyped-def]
+    with read_transaction(engine) as conn:
+        return {(r.hamlet_id, r.day): r.n
+                for r in conn.execute(select(t.totals).where(t.totals.c.metric == "activated"))}
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_0003_times_every_activation_and_recount_then_agrees(backend, tmp_path, pg_databases):
+    url = database_url(backend, tmp_path, pg_databases)
+    engine = make_engine(url)
+    try:
+        migrate.upgrade(engine, "0002")
+        with write_transaction(engine) as conn:
+            code, _ = devices.create_enrolment(conn, "admin")
+            admin, _token = devices.enrol(conn, code)
+        events, i = _history(admin.id)
+        with write_transaction(engine) as conn:
+            pushed = log.push(conn, admin, Scope(hamlets=None), events)
+        assert [q["reason"].split(":")[0] for q in pushed.quarantined] == ["unknown_field"]
+        _as_0002_left_it(engine)
+        with read_transaction(engine) as conn:
+            assert {d["metric"] for d in server_totals.recount(conn)} == {"activated"}  # the gap 0003 closes
+
+        migrate.upgrade(engine)
+        assert migrate.current(engine) == "0003"
+        with read_transaction(engine) as conn:
+            assert server_totals.recount(conn) == []
+            replayed = {e.id: e.data for e in server_totals.replay(conn).values() if e.type == "person"}
+        people = _people(engine)
+        assert people == replayed  # every body as the projection of this version makes it, nothing else changed
+        assert {p: people[i[p]]["vneid_active_at"] for p in ("p1", "p2", "p3", "p4", "p5", "p6", "p7")} == {
+            "p1": "2026-11-20T20:00:00Z", "p2": "2026-11-22T09:00:00+07:00", "p3": None,
+            "p4": "2026-11-24T09:00:00+07:00", "p5": "2026-11-21T09:00:00+07:00",
+            "p6": "2026-11-23T09:00:00+07:00", "p7": "2026-11-25T09:00:00+07:00"}
+        assert _activated(engine) == {(i["a"], "2026-11-21"): 1, (i["a"], "2026-11-22"): 1,
+                                      (i["a"], "2026-11-24"): 1, (i["a"], "2026-11-25"): 1,
+                                      (i["b"], "2026-11-23"): 1}
+        assert cli(url, "recount").returncode == 0  # what an operator runs after the upgrade
+
+        command.downgrade(migrate.alembic_config(engine), "0002")
+        assert _activated(engine) == {}
+        assert not any("vneid_active_at" in data for data in _people(engine).values())
+        migrate.upgrade(engine)
+        with read_transaction(engine) as conn:
+            assert server_totals.recount(conn) == []
+        assert _people(engine) == people
     finally:
         engine.dispose()
