@@ -31,7 +31,8 @@ from campaign.events import InvalidEvent, parse_at
 
 from .keys import KEY_FILE, FileKeyProvider, KeyProvider
 from .store import Store, StoreError
-from .sync import BackgroundSync, SyncClient, SyncError, SyncStatus
+from .sync import (BackgroundSync, Purged, PurgeNotice, SyncClient, SyncError, SyncStatus, clear_purge_notice,
+                   forget_purged, purge_notice, set_purge_handler)
 
 log = logging.getLogger(__name__)
 
@@ -130,6 +131,7 @@ def enrol(store: Store, server_url: str, code: str, http: Optional[httpx.Client]
         store.enrol(server_url, body["device_id"], body["token"], body["role"], body.get("scope"))
     except StoreError as exc:
         raise EnrolFailed("other_device", str(exc)) from exc
+    clear_purge_notice(store)  # new work: the last campaign's notice has been read
     return body
 
 
@@ -158,7 +160,10 @@ class Device:
         self.status: SyncStatus = SyncStatus("idle", 0.0, None, None, None, 0, None)
         self._listeners: list[Listener] = []
         self._lock = threading.Lock()
+        self._purge_lock = threading.Lock()  # the sync thread and a screen's call may be told at once
         self.users = 0  # sessions holding it (see acquire_device)
+        # every request on this store that is told `410 purged` comes here (SyncClient._request)
+        set_purge_handler(self.store, self._purged)
         if self.store.signed_in:
             self.start_sync()
 
@@ -211,6 +216,31 @@ class Device:
             if listener in self._listeners:
                 self._listeners.remove(listener)
 
+    # -- the retention purge (SECURITY.md, "Retention") -------------------------
+
+    @property
+    def purge_notice(self) -> Optional[PurgeNotice]:
+        """Set after a `410 purged` until the next enrolment: what the screens tell the person."""
+        return purge_notice(self.store)
+
+    def _purged(self, purged: Purged) -> PurgeNotice:
+        """A request (the background sync, a receipt, a leader's or admin's call) was told the campaign
+        is purged: stop syncing for good, delete the personal data at once without asking (the
+        retention period is the law's, not the volunteer's choice), and tell every session, so every
+        open tab leaves its screen for the notice. Runs on the thread of the request."""
+        with self._purge_lock:
+            if not self.store.signed_in:  # another path got there first
+                notice = purge_notice(self.store)
+                if notice is not None:
+                    return notice
+            background = self.background
+            if background is not None:
+                background.stop()  # from the sync thread itself this only marks it stopping
+            notice = forget_purged(self.store, purged)
+            self.stop_sync()
+        self._on_status(SyncStatus("idle", 0.0, None, None, None, 0, None))
+        return notice
+
     def _on_status(self, status: SyncStatus) -> None:
         self.status = status
         with self._lock:
@@ -225,6 +255,7 @@ class Device:
 
     def enrol(self, server_url: str, code: str) -> dict[str, Any]:
         answer = enrol(self.store, server_url, code, self.http)
+        self.status = SyncStatus("idle", 0.0, None, None, None, 0, None)  # not the last identity's
         self.start_sync()
         return answer
 
@@ -243,9 +274,9 @@ class Device:
         client = self.client or SyncClient(self.store, client=self.http)
         try:
             client.sign_out(force=force)
-        except SyncError:
-            if self.autosync and background is not None:
-                background.start()
+        except SyncError as exc:
+            if self.autosync and background is not None and not isinstance(exc, Purged):
+                background.start()  # (purged: _purged has deleted everything and stopped the sync)
             raise
         self.stop_sync()
         self.status = SyncStatus("idle", 0.0, None, None, None, 0, None)
@@ -256,6 +287,7 @@ class Device:
                 log.exception("sync listener failed")
 
     def close(self) -> None:
+        set_purge_handler(self.store, None)
         self.stop_sync()
         self.store.close()
 
@@ -361,17 +393,18 @@ def record_outcome(store: Store, household_id: str, outcome: str, draft: Optiona
     """
     draft = draft or VisitDraft()
     with_help = outcome == "met"
-    people = {p["id"]: p for p in store.people(household_id)}
-    helped = [pid for pid in draft.people() if pid in people] if with_help else []
-    if with_help:
+    # one transaction: a crash never leaves a status changed by a visit that was not recorded
+    with store.transaction():
+        people = {p["id"]: p for p in store.people(household_id)}
+        helped = [pid for pid in draft.people() if pid in people] if with_help else []
         for pid in helped:
             vneid = people[pid].get("vneid")
             for action in draft.actions_of(pid):
                 vneid = implied_vneid(action, vneid) or vneid
             if vneid != people[pid].get("vneid"):
                 store.update_person(pid, vneid=vneid)
-    actions = [a for a in draft.actions() if any(a in draft.actions_of(p) for p in helped)] if with_help else []
-    return store.record_visit(household_id, outcome, actions=actions, people_helped=helped, note=note)
+        actions = [a for a in draft.actions() if any(a in draft.actions_of(p) for p in helped)] if with_help else []
+        return store.record_visit(household_id, outcome, actions=actions, people_helped=helped, note=note)
 
 
 # ---------------------------------------------------------------------------

@@ -95,9 +95,18 @@ class Tab:
 
 _ALL = frozenset(ROLES)
 
-#: Material 3 wants 3-5 tabs; each role sees at most five.
+#: Material 3 wants 3-5 tabs; each role sees at most five. A role's first tab is
+#: where it lands ("/" opens it): officers and admins watch the campaign rather
+#: than record visits, so the dashboard comes first for them and they have no Home.
 TABS: tuple[Tab, ...] = (
-    Tab("/", "nav.home", ft.Icons.HOME_OUTLINED, ft.Icons.HOME, _ALL),
+    Tab(
+        "/totals",
+        "nav.totals",
+        ft.Icons.BAR_CHART_OUTLINED,
+        ft.Icons.BAR_CHART,
+        frozenset({"officer", "admin"}),
+    ),
+    Tab("/", "nav.home", ft.Icons.HOME_OUTLINED, ft.Icons.HOME, frozenset({"volunteer", "leader"})),
     Tab(
         "/households",
         "nav.households",
@@ -118,7 +127,7 @@ TABS: tuple[Tab, ...] = (
         "nav.totals",
         ft.Icons.BAR_CHART_OUTLINED,
         ft.Icons.BAR_CHART,
-        frozenset({"leader", "officer", "admin"}),
+        frozenset({"leader"}),
     ),
     Tab("/settings", "nav.settings", ft.Icons.SETTINGS_OUTLINED, ft.Icons.SETTINGS, _ALL),
 )
@@ -176,7 +185,7 @@ class AppShell:
             "/households": _coming_soon,
             "/sync": _coming_soon,
             "/review": _coming_soon,
-            "/totals": _totals_placeholder,
+            "/totals": _coming_soon,
             "/settings": _settings_placeholder,
         }
         self.enrol_screen: Optional[Callable[[AppShell], ft.View]] = None
@@ -191,6 +200,8 @@ class AppShell:
         self._going_to: Optional[str] = None  # where go() is taking us (snacks belong there)
         self._last_report: Any = None
         self._closed = False
+        #: the app lock (field_app/views/lock.py `LockGuard`), set by build_app
+        self.lock: Any = None
 
     # -- public API -------------------------------------------------------
 
@@ -260,6 +271,8 @@ class AppShell:
 
     def render(self) -> None:
         """Rebuild `page.views` for the current route and send the update."""
+        if self.lock is not None and self.lock.intercept():
+            return  # the lock screen (or the required PIN setup) covers the app instead
         self._live = []
         self._badges = []
         route = self.page.route or "/"
@@ -290,6 +303,8 @@ class AppShell:
         """A short message at the bottom of the screen. It belongs to the
         screen it is about (the one `go()` is opening, else the current one)
         and closes when the person moves to another."""
+        if self.lock is not None and self.lock.locked:
+            return  # a late answer of a hidden screen: it may name a person; nothing shows over the lock
         bar = ft.SnackBar(
             ft.Row(
                 [
@@ -365,11 +380,13 @@ class AppShell:
             path = "/"
         tabs = self.tabs
         tab_routes = [tab.route for tab in tabs]
+        if path == "/":  # the landing screen: the role's first tab
+            path = tab_routes[0]
         if path in tab_routes:
             return [self._tab_view(path)]
-        # the tab this route lives under (its first path segment), else home
+        # the tab this route lives under (its first path segment), else the landing tab
         base = "/" + path.strip("/").split("/", 1)[0]
-        base = base if base in tab_routes else "/"
+        base = base if base in tab_routes else tab_routes[0]
         stack = [self._tab_view(base)]
         # detail routes whose own parents are details too are stacked on them
         segments = path.strip("/").split("/")
@@ -646,6 +663,7 @@ def build_app(
     http: Any = None,
     sync_interval: float = 60.0,
     autosync: bool = True,
+    lock_clock: Any = None,
 ) -> AppShell:
     """Make `page` the Gõ Cửa app: title, bundled font, theme, language,
     navigation, the device's data, and the view for the current route.
@@ -664,6 +682,7 @@ def build_app(
         file next to the database (desktop, web mode, tests).
     http: an `httpx.Client` for enrolment and sync (tests hand in FastAPI's
         TestClient); sync_interval, autosync: BackgroundSync's settings.
+    lock_clock: the app lock's clock (`field_app.lock.ManualClock` in tests).
     """
     tmp_dir = None
     owns = device is None or own_device
@@ -704,6 +723,9 @@ def build_app(
     from field_app import views
 
     views.register(shell)
+    from field_app.views.lock import install as install_lock  # the PIN lock (SECURITY.md "App lock")
+
+    install_lock(shell, clock=lock_clock)
     device.subscribe(shell._status_from_thread)
     shell.render()
     return shell
@@ -740,13 +762,6 @@ def _home_placeholder(shell: AppShell) -> list[ft.Control]:
     return [
         ft.Text(t("home.greeting"), theme_style=ft.TextThemeStyle.HEADLINE_SMALL),
         ft.Text(t("app.tagline"), theme_style=ft.TextThemeStyle.BODY_LARGE),
-    ]
-
-
-def _totals_placeholder(shell: AppShell) -> list[ft.Control]:
-    return [
-        _message(ft.Icons.INFO_OUTLINE, t("totals.recorded_by_team")),
-        *_coming_soon(shell),
     ]
 
 
@@ -809,7 +824,7 @@ def enrol_at_start(data_dir: Path, server_url: Optional[str], code: str, *, wait
 
     from field_app.app_state import EnrolFailed, default_key, enrol
     from field_app.store import Store
-    from field_app.sync import NotEnrolled, SyncClient, SyncError
+    from field_app.sync import NotEnrolled, Purged, SyncClient, SyncError
 
     if not server_url:
         raise SystemExit("gocua-app: --enrol needs --server URL")
@@ -829,6 +844,8 @@ def enrol_at_start(data_dir: Path, server_url: Optional[str], code: str, *, wait
                             print(f"gocua-app: the server no longer knows this device; "
                                   f"{lost} unsent events are dropped", file=sys.stderr)
                         store.purge_personal()
+                    except Purged as exc:  # the campaign's retention is over: the client already purged
+                        print(f"gocua-app: {exc}", file=sys.stderr)
                     finally:
                         client.close()
                 enrol(store, server_url, code)

@@ -1,28 +1,65 @@
-"""The leader's online-only calls: open conflicts, the team's devices, quarantined events.
+"""The online-only calls of the leader's screens and the dashboard.
 
     api = ServerApi(store)            # the device's server and Bearer token
     api.conflicts("10525")            # [{"id", "entity", "type", "field", "values": [earlier, later], ...}]
     api.team_devices()                # [{"device_id", "role", "last_push_at", "quarantined", ...}]
     api.quarantined(device_id)        # [{"seq", "kind", "reason", "received_at"}]
+    api.audit("10525", before=None)   # newest first: {"entries": [{"id", "at", "role", "action", ...}], "next", "more"}
+    api.progress("10525")             # households, visited, eid_active, target, forecast, days
+    api.totals("10525", by="team")    # {"rows": [...], "total": {...}}
+    api.communes()                    # [{"code", "name", "province", "households", "visited"}]
+    api.followup("10525", "level2")   # one page: {"rows", "next", "more"}
+    api.followup_counts("10525")      # {"card_capture": 12, "level2": 3, ...}
+    api.totals_xlsx("10525")          # Download(data, filename, content_type); also totals_csv, followup_csv
+    api.import_file("10525", data, dry_run=True)     # the check's report (every bad row)
+    api.import_state(import_id)       # a running import: status, rows_done of rows_total
 
 Requests and failures go through the sync client's one HTTP path, so every
 answer maps to the same errors as a sync (`Offline`, `ServerBusy`,
-`NotEnrolled`, `Revoked`, `Rejected`, `BadAnswer`: see docs/device.md).
+`NotEnrolled`, `Revoked`, `Purged` (the device's data already deleted), `Rejected`,
+`BadAnswer`: see docs/device.md).
 These calls block: screens run them off the event loop.
 """
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
 from .store import Store
-from .sync import BadAnswer, SyncClient
+from .sync import BadAnswer, Rejected, SyncClient
 
 CONFLICTS = "/api/v1/conflicts"
 TEAM_DEVICES = "/api/v1/team/devices"
 TEAM_QUARANTINED = "/api/v1/team/quarantined"
+PROGRESS = "/api/v1/progress"
+TOTALS = "/api/v1/totals"
+COMMUNES = "/api/v1/communes"
+FOLLOWUP = "/api/v1/followup"
+TOTALS_XLSX = "/api/v1/exports/totals.xlsx"
+TOTALS_CSV = "/api/v1/exports/totals.csv"
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+IMPORTS = "/api/v1/imports"
+IMPORT_TIMEOUT = 180.0  # s: checking a 10 MB list takes the server a while; a person watches a spinner
+FOLLOWUP_PAGE = 100  # the server's default page
 DEFAULT_TIMEOUT = 15.0  # a person is waiting for the answer
+
+
+@dataclass(frozen=True)
+class Download:
+    """A file the server sent: its bytes, the name it suggested, its type."""
+    data: bytes
+    filename: str
+    content_type: str
+
+
+def _filename(disposition: str) -> str | None:
+    """The file name in a Content-Disposition header, without any path a server could slip in."""
+    match = re.search(r'filename="?([^";]+)"?', disposition)
+    name = match.group(1).strip().replace("\\", "/").rsplit("/", 1)[-1] if match else ""
+    return name or None
 
 
 class ServerApi:
@@ -52,3 +89,121 @@ class ServerApi:
     def quarantined(self, device_id: str) -> list[dict[str, Any]]:
         """A member device's quarantined events: seq, kind, reason, received_at."""
         return self._list(TEAM_QUARANTINED, "quarantined", device_id=device_id)
+
+    def audit(self, commune: str | None = None, *, action: str | None = None, before: int | None = None,
+              limit: int = 50) -> dict[str, Any]:
+        """One page of the audit log, newest first (officers: their commune, required; admins: any or all):
+        {"entries": [{"id", "at", "device_id", "role", "action", "commune", "scope", "detail"}], "next", "more"}.
+        The next page: `before=answer["next"]`. `action` is one action or a family ("export").
+        A server too old to page newest first ignores `order`: that is `Rejected` ("old_server"),
+        not a silently oldest-first list."""
+        params: dict[str, Any] = {"order": "newest", "limit": limit}
+        for name, value in (("commune", commune), ("action", action), ("before", before)):
+            if value is not None:
+                params[name] = value
+        body = self._http._json(self._http._request("GET", "/api/v1/audit", params=params))
+        entries, more, after = body.get("entries"), body.get("more"), body.get("next")
+        if not isinstance(entries, list) or not all(isinstance(e, dict) and isinstance(e.get("id"), int)
+                                                    for e in entries) \
+                or not isinstance(more, bool) or isinstance(after, bool) or not isinstance(after, int):
+            raise BadAnswer("the server's audit answer has no entries/next/more")
+        if body.get("order") != "newest":
+            raise Rejected("this server cannot list its audit log newest first: update the server",
+                           code="old_server", status=200)
+        return {"entries": entries, "next": after, "more": more}
+
+    # ---- the dashboard (officers, leaders, admins) --------------------------------------
+
+    def _object(self, path: str, **params: Any) -> dict[str, Any]:
+        return self._http._json(self._http._request("GET", path, params=params))
+
+    def progress(self, commune: str) -> dict[str, Any]:
+        """GET /progress: households visited, e-IDs active, the target, the days, the pace forecast."""
+        answer = self._object(PROGRESS, commune=commune)
+        if not isinstance(answer.get("days"), list):
+            raise BadAnswer("the server's progress answer has no list of days")
+        return answer
+
+    def totals(self, commune: str, by: str = "hamlet") -> dict[str, Any]:
+        """GET /totals by hamlet, team or day: {"rows": [...], "total": {...}}."""
+        answer = self._object(TOTALS, commune=commune, by=by)
+        rows = answer.get("rows")
+        if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+            raise BadAnswer("the server's totals answer has no list 'rows'")
+        return answer
+
+    def communes(self) -> list[dict[str, Any]]:
+        """GET /communes: the communes this caller may pick (code, name, province, households, visited)."""
+        return self._list(COMMUNES, "communes")
+
+    def followup(self, commune: str, list_name: str, after: str | None = None,
+                 limit: int = FOLLOWUP_PAGE) -> dict[str, Any]:
+        """One page of a follow-up list: {"rows", "next", "more"} (the server audits the view)."""
+        params: dict[str, Any] = {"commune": commune, "list": list_name, "limit": limit}
+        if after:
+            params["after"] = after
+        answer = self._object(FOLLOWUP, **params)
+        if not isinstance(answer.get("rows"), list):
+            raise BadAnswer("the server's follow-up answer has no list 'rows'")
+        return answer
+
+    def followup_counts(self, commune: str) -> dict[str, int]:
+        """GET /followup/counts: each list's length in this caller's scope (no personal data)."""
+        counts = self._object(FOLLOWUP + "/counts", commune=commune).get("counts")
+        if not isinstance(counts, dict) or not all(isinstance(n, int) for n in counts.values()):
+            raise BadAnswer("the server's follow-up counts are not numbers")
+        return counts
+
+    def followup_csv(self, commune: str, list_name: str) -> Download:
+        """A whole follow-up list as the server's CSV (audited as a download)."""
+        return self._download(FOLLOWUP, "text/csv", f"gocua-{list_name}-{commune}.csv",
+                              commune=commune, list=list_name, format="csv")
+
+    def totals_xlsx(self, commune: str) -> Download:
+        """The totals workbook (sheets: totals by hamlet with charts, follow-up, information)."""
+        return self._download(TOTALS_XLSX, XLSX_TYPE, f"gocua-tong-hop-{commune}.xlsx", commune=commune)
+
+    def totals_csv(self, commune: str) -> Download:
+        """The totals by hamlet as CSV."""
+        return self._download(TOTALS_CSV, "text/csv", f"gocua-tong-hop-{commune}.csv", commune=commune)
+
+    def _download(self, path: str, content_type: str, fallback_name: str, **params: Any) -> Download:
+        """A file through the sync client's HTTP path (the Bearer token is needed, so a browser
+        link could not fetch it). A 200 that is not that file (a captive portal's page) is BadAnswer."""
+        response = self._http._request("GET", path, params=params, headers={"Accept": content_type})
+        got = response.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+        data = response.content
+        if got != content_type or (content_type == XLSX_TYPE and not data.startswith(b"PK")):
+            raise BadAnswer(f"the server sent {got or 'something'} instead of {content_type}")
+        return Download(data, _filename(response.headers.get("content-disposition", "")) or fallback_name,
+                        content_type)
+
+    # ---- the target list (officers, admins) -------------------------------------------
+
+    def import_template(self, commune: str) -> Download:
+        """The import template workbook, listing the commune's hamlets."""
+        return self._download(IMPORTS + "/template.xlsx", XLSX_TYPE, "gocua-mau-nhap-danh-sach.xlsx",
+                              commune=commune)
+
+    def import_file(self, commune: str, data: bytes, *, dry_run: bool) -> dict[str, Any]:
+        """POST the list as it is (the server reads xlsx or CSV from the bytes). The answer is the
+        report: `status` "checked" (a dry run), "running" (accepted: follow it with import_state)
+        or "refused" (a bad row: nothing imported; the report lists every bad row)."""
+        kind = XLSX_TYPE if data.startswith(b"PK") else "text/csv"
+        response = self._http._request("POST", IMPORTS, allow=(422,), timeout=IMPORT_TIMEOUT,
+                                       params={"commune": commune, "dry_run": "true" if dry_run else "false"},
+                                       content=data, headers={"Content-Type": kind})
+        report = self._http._json(response)
+        if response.status_code == 422 and report.get("error") != "bad_rows":
+            raise Rejected(f"the server refused the list: {report.get('detail') or report.get('error')}",
+                           code=str(report.get("error") or "http_422"), status=422)
+        if not isinstance(report.get("errors"), list) or not isinstance(report.get("status"), str):
+            raise BadAnswer("the server's import answer has no report")
+        return report
+
+    def import_state(self, import_id: str) -> dict[str, Any]:
+        """A running import: {"status": running|done|failed, "rows_done", "rows_total", ...}."""
+        answer = self._object(f"{IMPORTS}/{import_id}")
+        if not isinstance(answer.get("status"), str):
+            raise BadAnswer("the server's import state has no status")
+        return answer

@@ -19,6 +19,7 @@ connection, and every public method holds one re-entrant lock.
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import logging
@@ -617,6 +618,12 @@ class Store:
 
     # ---- the screens' writes ---------------------------------------------------------
 
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Several writes as one: all of them or none (a visit and the statuses it changed)."""
+        with self._lock, self.db.atomic():
+            yield
+
     @_locked
     def add_hamlet(self, commune: str, name: str, kind: str = "thon", valid_from: str | None = None,
                    valid_to: str | None = None) -> str:
@@ -1102,8 +1109,9 @@ class Store:
         (see follow_up()), returned (the last visit was returned by the leader).
 
         The folded keys are encrypted: the hamlet's households' and people's keys are
-        decrypted and matched here (about 1 µs a key: a hamlet of 2,000 households and
-        6,000 people is searched in a few milliseconds; see docs/device.md)."""
+        decrypted (cached by ciphertext) and matched here. The whole call also decrypts and
+        parses each household it returns: `python -m field_app.bench` measures it (tens to
+        hundreds of milliseconds for 500 households here; BENCHMARKS.md, "Device")."""
         if filter is not None and filter not in FILTERS:
             raise ValueError(f"filter must be one of {', '.join(FILTERS)}")
         where, params = "WHERE type = 'household'", []

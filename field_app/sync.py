@@ -7,6 +7,8 @@ what was acknowledged or applied, and try again later from there.
   and a resent batch is answered as already held.
 - pull: page by page; each page and the cursor after it are one transaction
   (Store.apply_pulled), so a broken pull resumes at the last page applied.
+The one exception is `410 purged` (the campaign's retention period is over): every
+request path deletes the device's personal data at once (`handle_purged`) and stops.
 See docs/device.md for the error table and the retry policy.
 """
 from __future__ import annotations
@@ -17,6 +19,7 @@ import logging
 import math
 import random
 import threading
+import weakref
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Callable
@@ -87,6 +90,27 @@ class SeqConflict(Rejected):
 
 class NotAllSent(SyncError):
     """Sign-out refused: events are still waiting to be sent."""
+
+
+class Purged(SyncError):
+    """410 "purged": the campaign's retention period is over; the server removed its personal data and
+    retired this device. Never retried and never followed by a push (the server refuses this identity for
+    good): the device deletes its own personal data at once (`handle_purged`, SECURITY.md "Retention").
+    `notice` is set once that is done."""
+
+    def __init__(self, message: str, *, commune: str | None = None, purged_at: str | None = None,
+                 **kw: Any) -> None:
+        super().__init__(message, **kw)
+        self.commune = commune
+        self.purged_at = purged_at
+        self.notice: PurgeNotice | None = None
+
+    def __str__(self) -> str:
+        text = super().__str__()
+        if self.notice is not None:
+            text += (f"; this device deleted its personal data at {self.notice.deleted_at}"
+                     f" ({self.notice.dropped} unsent events dropped)")
+        return text
 
 
 @dataclass
@@ -162,10 +186,34 @@ class SyncClient:
             raise NotEnrolled(f"the server does not know this device: {detail}", code=error, status=status)
         if status == 403 and error == "revoked":
             raise Revoked(f"this device was revoked: {detail}", code=error, status=status)
+        if status == 410 and error == "purged":
+            purged = self._purged_answer(response, detail)
+            # Here, not in the callers: whichever call is told (a sync, a receipt, a leader's or an
+            # admin's screen), the data goes at once and nothing more is sent (SECURITY.md, "Retention").
+            try:
+                purged.notice = handle_purged(self.store, purged)
+            except Exception:  # the identity stays if the purge failed: the next request is told again
+                log.exception("deleting the personal data of a purged campaign failed")
+            raise purged
         if status == 429 or status >= 500:
             raise ServerBusy(f"the server is unavailable ({status}): {detail}", code=error, status=status,
                              retry_after=retry_after)
         raise Rejected(f"the server refused the request ({status} {error}): {detail}", code=error, status=status)
+
+    @staticmethod
+    def _purged_answer(response: httpx.Response, detail: str) -> Purged:
+        try:
+            body = response.json()
+        except ValueError:
+            body = {}
+        body = body if isinstance(body, dict) else {}
+        commune, purged_at = body.get("commune"), body.get("purged_at")
+        commune = commune if isinstance(commune, str) and commune else None
+        purged_at = purged_at if isinstance(purged_at, str) and purged_at else None
+        return Purged(f"the campaign{' in commune ' + commune if commune else ''} is over and its retention "
+                      f"period has passed: the server purged its personal data"
+                      f"{' at ' + purged_at if purged_at else ''} ({detail})",
+                      code="purged", status=410, commune=commune, purged_at=purged_at)
 
     @staticmethod
     def _error_of(response: httpx.Response) -> tuple[str, str]:
@@ -217,6 +265,8 @@ class SyncClient:
                     raise NotEnrolled("this device is not enrolled")
                 self._push(report, progress)
                 self._pull(report)
+            except Purged:
+                raise  # the store was just emptied: nothing of this run is worth keeping in it
             except SyncError as exc:
                 self.store.record_sync_error(str(exc))
                 raise
@@ -329,9 +379,12 @@ class SyncClient:
 
     def sign_out(self, force: bool = False) -> None:
         """Send what is pending, then purge personal data. Refuses while events remain unsent, unless forced
-        (a revoked device cannot send: the app asks the volunteer before forcing)."""
+        (a revoked device cannot send: the app asks the volunteer before forcing). A purged campaign's device
+        raises Purged, its data already deleted by the request that was told."""
         try:
             self.push()
+        except Purged:
+            raise
         except SyncError:
             if not force:
                 raise
@@ -339,6 +392,84 @@ class SyncClient:
         if left and not force:
             raise NotAllSent(f"{left} events are not sent yet")
         self.store.purge_personal()
+
+
+# ---- the retention purge, on the device ----------------------------------------------------
+
+NOTICE_SETTING = "purge_notice"  # a setting: it survives the purge it reports
+
+
+@dataclass(frozen=True)
+class PurgeNotice:
+    """What the app tells the person after a `410 purged`, even after a restart. Nothing personal: a
+    commune code, two times and a count, so it is kept in clear beside the settings."""
+    commune: str | None  # the campaign's commune (5-digit code), as the server said
+    purged_at: str | None  # when the server purged it (ISO 8601)
+    deleted_at: str  # when this device deleted its own copy (its clock, ISO 8601)
+    dropped: int  # events made here that can never be delivered: deleted with the rest
+
+    def to_json(self) -> dict[str, Any]:
+        return {"commune": self.commune, "purged_at": self.purged_at, "deleted_at": self.deleted_at,
+                "dropped": self.dropped}
+
+    @classmethod
+    def from_json(cls, value: Any) -> PurgeNotice | None:
+        """None for anything that is not a notice (a setting written by a newer or broken app)."""
+        if not isinstance(value, dict) or not isinstance(value.get("deleted_at"), str):
+            return None
+        dropped = value.get("dropped")
+        texts = {k: value.get(k) if isinstance(value.get(k), str) else None for k in ("commune", "purged_at")}
+        return cls(texts["commune"], texts["purged_at"], value["deleted_at"],
+                   dropped if isinstance(dropped, int) and not isinstance(dropped, bool) and dropped > 0 else 0)
+
+
+def purge_notice(store: Store) -> PurgeNotice | None:
+    """The notice of the last purge, until the next enrolment clears it."""
+    return PurgeNotice.from_json(store.setting(NOTICE_SETTING))
+
+
+def clear_purge_notice(store: Store) -> None:
+    store.set_setting(NOTICE_SETTING, None)
+
+
+def forget_purged(store: Store, purged: Purged) -> PurgeNotice:
+    """The device's side of the retention purge (SECURITY.md, "Retention"): count what can never be
+    sent, keep the notice, then `Store.purge_personal()` (events, state, identity, VACUUM, the key).
+    No push first: the server refuses this identity, and the campaign is closed anyway.
+
+    The notice is written before the purge so that a purge interrupted half-way still has one; the
+    identity then survives too and the next request, told again, finishes the job."""
+    notice = PurgeNotice(purged.commune, purged.purged_at,
+                         datetime.now().astimezone().isoformat(timespec="seconds"), store.pending_count())
+    store.set_setting(NOTICE_SETTING, notice.to_json())
+    store.purge_personal()
+    return notice
+
+
+PurgeHandler = Callable[[Purged], PurgeNotice]
+
+# A store's owner (app_state.Device) takes the purge over to stop its sync and tell its screens.
+# Keyed weakly by the store; an owner's bound method keeps its store alive, so the owner removes
+# its handler when it closes (Device.close).
+_purge_handlers: weakref.WeakKeyDictionary[Store, PurgeHandler] = weakref.WeakKeyDictionary()
+_purge_handlers_lock = threading.Lock()
+
+
+def set_purge_handler(store: Store, handler: PurgeHandler | None) -> None:
+    """`handler(purged)` deletes the store's data when a request is told `410 purged` (instead of
+    `forget_purged`); None removes it."""
+    with _purge_handlers_lock:
+        if handler is None:
+            _purge_handlers.pop(store, None)
+        else:
+            _purge_handlers[store] = handler
+
+
+def handle_purged(store: Store, purged: Purged) -> PurgeNotice:
+    """Called by SyncClient on `410 purged`: the store's owner if it has one, else `forget_purged`."""
+    with _purge_handlers_lock:
+        handler = _purge_handlers.get(store)
+    return handler(purged) if handler is not None else forget_purged(store, purged)
 
 
 # ---- background -------------------------------------------------------------------------
@@ -357,7 +488,8 @@ class SyncStatus:
 class BackgroundSync:
     """A daemon thread that syncs now, every `interval` seconds after a success, and
     after any failure with exponential backoff and jitter (min_delay * 2^(n-1), capped
-    at max_delay, times 0.5..1). trigger() syncs at once; nothing here blocks the caller."""
+    at max_delay, times 0.5..1). trigger() syncs at once; nothing here blocks the caller.
+    `Purged` ends it for good: nothing is left to sync under that identity."""
 
     def __init__(self, client: SyncClient, min_delay: float = 1.0, max_delay: float = 300.0,
                  interval: float = 60.0, on_change: Callable[[SyncStatus], None] | None = None, *,
@@ -373,6 +505,7 @@ class BackgroundSync:
         self._wait = wait or self._wake.wait
         self._thread: threading.Thread | None = None
         self.status = SyncStatus("idle", 0.0, None, None, None, 0, None)
+        self.purged = False  # told `410 purged`: stopped for good, start() does nothing
 
     def backoff(self, failures: int) -> float:
         if failures <= 0:
@@ -381,6 +514,8 @@ class BackgroundSync:
         return base * (0.5 + 0.5 * self._rng())
 
     def start(self) -> BackgroundSync:
+        if self.purged:  # that identity is gone: a new enrolment makes a new BackgroundSync
+            return self
         if self._thread is None or not self._thread.is_alive():
             self._stopping.clear()
             self._thread = threading.Thread(target=self._run, name="gocua-sync", daemon=True)
@@ -417,6 +552,12 @@ class BackgroundSync:
         self._publish(state="syncing", progress=0.0, next_in=None)
         try:
             report = self.client.sync_once(progress=lambda p: self._publish(progress=p))
+        except Purged as exc:  # the campaign is over: nothing left to sync, ever (SECURITY.md "Retention")
+            self.purged = True
+            self._stopping.set()
+            self._publish(state="error", progress=0.0, error=str(exc), error_kind="Purged",
+                          failures=self.status.failures + 1, next_in=None)
+            return 0.0
         except Exception as exc:  # every failure is retried: waiting may be all it takes
             failures = self.status.failures + 1
             delay = self.backoff(failures)

@@ -202,6 +202,32 @@ def test_a_failure_inside_the_transaction_leaves_neither_event_nor_state(store, 
     assert [r["seq"] for r in outbox(store)] == [1, 2, 3]  # no gap where the failures were
 
 
+def test_a_visit_and_the_statuses_it_changes_are_one_transaction(store, monkeypatch):
+    """record_outcome writes each helped person's new VNeID status, then the visit: a failure at
+    the visit must not leave the statuses changed (as if helped by a visit that never was)."""
+    from field_app.app_state import VisitDraft, record_outcome
+
+    hamlet, household = seed(store)
+    person = store.add_person(household, "Lê Thị Hoa", 1990, "home", "cccd_chip", "l1_approved")
+    before = (outbox(store), store.state_digest())
+    draft = VisitDraft()
+    draft.toggle(person, "activation_help")
+    real = Store.record_visit
+
+    def failing_visit(self, *args, **kwargs):
+        raise RuntimeError("the phone died here")
+
+    monkeypatch.setattr(Store, "record_visit", failing_visit)
+    with pytest.raises(RuntimeError):
+        record_outcome(store, household, "met", draft)
+    assert (outbox(store), store.state_digest()) == before
+    assert store.person(person)["vneid"] == "l1_approved"
+    monkeypatch.setattr(Store, "record_visit", real)
+    record_outcome(store, household, "met", draft)
+    assert [r["kind"] for r in outbox(store)][-2:] == ["person.updated", "visit.recorded"]
+    assert store.person(person)["vneid"] == "l1_active"
+
+
 @pytest.mark.parametrize("call", [
     lambda s, h, hh: s.add_household(h, "Số 1", "maybe"),  # unknown consent code
     lambda s, h, hh: s.add_household(h, "x" * 121, "given"),  # too long

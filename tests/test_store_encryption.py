@@ -592,32 +592,49 @@ def test_the_real_secure_storage_service_is_configured_to_report_not_wipe():
     assert service.ios_options.accessibility.value == "unlocked_this_device"
 
 
-# ---- search speed on a big hamlet -------------------------------------------------------------
+# ---- search on a big hamlet -------------------------------------------------------------------
+# How fast it is, is measured by `python -m field_app.bench` (BENCHMARKS.md), not here: a
+# timed assertion fails on a loaded CI machine and says nothing about a phone.
 
-def test_search_of_2000_households_stays_under_50_ms(tmp_path, key):
-    """The folded keys are encrypted, so search decrypts the hamlet's keys (from a covering index)."""
+def test_search_of_a_2000_household_hamlet_finds_every_match_in_address_order(tmp_path, key):
+    """The folded keys are encrypted, so search decrypts the hamlet's keys (from a covering index)
+    and matches in Python: checked here against a brute-force match over the clear text."""
     import random
 
     s = Store(tmp_path, key=key)
     s.enrol("http://127.0.0.1:8000", "dev-a", TOKEN, "volunteer", {})
     hamlet = s.add_hamlet(COMMUNE, "Thôn Đông")
+    other = s.add_hamlet(COMMUNE, "Thôn Đoài")
     rng = random.Random(1)
     names = (["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Vũ", "Đặng", "Bùi"], ["Văn", "Thị", "Đức", "Minh", "Thu"],
              ["An", "Bình", "Cường", "Dũng", "Hoa", "Lan", "Mai", "Nam", "Hòa", "Tâm"])
+    texts: dict[str, tuple[str, list[str]]] = {}  # household id -> (address, labels), the clear truth
     with s.db.atomic():
         for i in range(2000):
-            household = s.add_household(hamlet, f"Số {i}, ngõ {i % 37}, phố Lê Lợi")
-            for _ in range(3):
-                s.add_person(household, " ".join(rng.choice(part) for part in names), 1960 + rng.randrange(60))
+            address = f"Số {i}, ngõ {i % 37}, phố Lê Lợi"
+            household = s.add_household(hamlet, address)
+            labels = [" ".join(rng.choice(part) for part in names) for _ in range(3)]
+            for label in labels:
+                s.add_person(household, label, 1960 + rng.randrange(60))
+            texts[household] = (address, labels)
+        elsewhere = s.add_household(other, "Số 12, ngõ 5, phố Lê Lợi")  # matches, but in another hamlet
+        s.add_person(elsewhere, "Nguyễn Văn An", 1970)
+
+    def expected(query: str) -> list[str]:
+        words = fold(query).split()
+        found = [h for h, (address, labels) in texts.items()
+                 if all(any(w in fold(t) for t in (address, *labels)) for w in words)]
+        return sorted(found, key=lambda h: (fold(texts[h][0]), h))  # by folded address, then id
+
     for query, at_least in (("nguyen van an", 100), ("so 12 ngo 5", 1), ("khong co ai", 0)):
-        s.households(hamlet, search=query)
-        best = min(timed(lambda: s.households(hamlet, search=query)) for _ in range(7))
-        assert best < 0.050, f"households(search={query!r}) took {best * 1000:.1f} ms"
-        assert len(s.households(hamlet, search=query)) >= at_least
+        want = expected(query)
+        assert len(want) >= at_least  # the data really exercises many, few and no matches
+        got = s.households(hamlet, search=query)
+        assert [r["id"] for r in got] == want, query
+        assert all(r["hamlet_id"] == hamlet and r["people"] == 3 for r in got)
+        # again (the decrypted keys now come from the cache), and typed with marks and capitals
+        assert [r["id"] for r in s.households(hamlet, search=query)] == want
+    assert [r["id"] for r in s.households(hamlet, search="NGUYỄN Văn  Ăn")] == expected("nguyen van an")
+    assert "Số 12, ngõ 12, phố Lê Lợi" in [r["address"] for r in s.households(hamlet, search="so 12 ngo 12")]
+    assert elsewhere in [r["id"] for r in s.households(None, search="so 12 ngo 5")]  # all hamlets
     s.close()
-
-
-def timed(fn) -> float:
-    started = time.process_time()
-    fn()
-    return time.process_time() - started

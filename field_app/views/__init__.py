@@ -11,7 +11,10 @@ AppShell; the leaders' screens (views/leader*.py) are wired in beside them.
 | `/households/:hid/people/new` | add a person | `add.py` |
 | `/households/:hid/people/:pid` | one person | `person.py` |
 | `/sync` | sync status, quarantine, receipt | `sync.py` |
-| `/settings` | language, VNeID QR, scam warning, sign-out | `settings.py` |
+| `/settings` | language, VNeID QR, scam warning, sign-out, app lock | `settings.py` |
+| `/settings/pin/:mode`, `/lock` | set / change / remove the PIN; the lock screen (`install`, from build_app) | `lock.py` |
+| `/settings/audit`, `/audit` | the audit log (admins, officers; online) | `audit.py` |
+| `/totals`, `/totals/followup/:list`, `/totals/team` | the dashboard (leaders, officers, admins) | `dashboard.py` |
 """
 from __future__ import annotations
 
@@ -40,6 +43,10 @@ def register(shell: Any) -> None:
     shell.register_detail("/households/:hid/people/:pid", person_view)
     shell.register_detail("/households/new", add_household_view)
     shell.register_detail("/households/:hid/people/new", add_person_view)
+    from .audit import register as register_audit  # /audit, /settings/audit: admins and officers, online
+    register_audit(shell)
     if getattr(shell, "store", None) is not None:  # the leaders' screens read the device's store
         from .leader import register as register_leader
         register_leader(shell)
+        from .dashboard import register as register_dashboard  # /totals and its lists (docs/dashboard.md)
+        register_dashboard(shell)

@@ -88,6 +88,15 @@ def number(n: int) -> str:
     return format_number(n)
 
 
+def on_screen(control: ft.Control, page: ft.Page) -> bool:
+    """Still shown: the person may have left the screen while the server answered, and an
+    answer must not be drawn into a view that is gone."""
+    node: Any = control
+    while node is not None and not isinstance(node, ft.View):
+        node = node.parent
+    return node is not None and any(view is node for view in page.views)
+
+
 # ---------------------------------------------------------------------------
 # Statuses: icon shape + words + colour, never colour alone
 # ---------------------------------------------------------------------------

@@ -4,19 +4,32 @@ The link `gocua://enrol?server=URL&code=CODE` fills both fields. There is no
 camera scanner: Flet 1.0.5 has no QR-scanning control without downloading an
 extension package (see docs/phone.md); the phone's camera app reads the QR
 code and its link is pasted here.
+
+After a `410 purged` (the campaign's retention period is over: SECURITY.md,
+"Retention") the device has deleted its data and is no longer enrolled, so
+every session comes here. While the store keeps the purge notice, this screen
+first says what happened (the commune, when, how many unsent changes went with
+it); "Đăng ký cho đợt mới" then shows the form, under a one-line reminder. The
+notice stays (a restart shows it again) until the next enrolment clears it.
 """
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime, timezone
+from typing import Any, Optional
 from urllib.parse import parse_qs, urlparse
 
 import flet as ft
 
+from campaign import areas
+from campaign.totals import VIETNAM
 from field_app import i18n, theme
 from field_app.app_state import EnrolFailed, parse_enrolment
 from field_app.i18n import t
+from field_app.sync import PurgeNotice, purge_notice
 
-from .common import C, card, full_width, heading, note
+from .common import C, card, full_width, heading, note, number
+
+NOTICE_READ = "enrol.purge_notice_read"  # shell.ui: this session has moved on to the form
 
 ERRORS = ("no_code", "bad_server", "unknown_code", "used_code", "expired_code", "offline", "rejected",
           "other_device")
@@ -29,8 +42,92 @@ def _from_route(route: str) -> tuple[str, str]:
     return (query.get("code") or [""])[0], (query.get("server") or [""])[0]
 
 
+def when_text(iso: Optional[str]) -> str:
+    """"08:15 ngày 02/03/2026" in Vietnam's time (the campaign's), or "—"."""
+    try:
+        moment = datetime.fromisoformat((iso or "").replace("Z", "+00:00"))
+    except ValueError:
+        return "—"
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    moment = moment.astimezone(VIETNAM)
+    return t("purge.when", time=moment.strftime("%H:%M"), date=moment.strftime("%d/%m/%Y"))
+
+
+def commune_name(code: Optional[str]) -> Optional[str]:
+    """"Phường Hải Dương" for 10525; the code itself if the list does not know it."""
+    if not code:
+        return None
+    return areas.commune(code).full_name if areas.is_commune_code(code) else code
+
+
+def notice_lines(notice: PurgeNotice) -> list[str]:
+    """The notice in words: what ended, when the data went, what was dropped."""
+    commune = commune_name(notice.commune)
+    when = when_text(notice.deleted_at)
+    lines = [t("purge.body", commune=commune, when=when) if commune else t("purge.body_no_commune", when=when)]
+    lines.append(t("purge.dropped", count=number(notice.dropped)) if notice.dropped else t("purge.nothing_dropped"))
+    if notice.purged_at:
+        lines.append(t("purge.server_at", when=when_text(notice.purged_at)))
+    return lines
+
+
+def _language_button(shell: Any, key: str) -> ft.TextButton:
+    other = "en" if i18n.get_language(shell.page) == "vi" else "vi"
+    return ft.TextButton(t(f"language.{other}"), icon=ft.Icons.TRANSLATE, key=key,
+                         on_click=lambda e: shell.set_language(other))
+
+
+def purged_view(shell: Any, notice: PurgeNotice) -> ft.View:
+    """The message first: the campaign is over and this device's personal data is gone."""
+    s = theme.STATUSES["problem"]
+    lines = notice_lines(notice)
+
+    def go_on(e: ft.ControlEvent) -> None:
+        shell.ui[NOTICE_READ] = True
+        shell.render()
+
+    message = ft.Column(
+        expand=True,
+        scroll=ft.ScrollMode.AUTO,
+        spacing=16,
+        controls=[
+            ft.Row([ft.Icon(ft.Icons.EVENT_BUSY, size=32, color=s.strong),
+                    ft.Text(t("purge.title"), theme_style=ft.TextThemeStyle.HEADLINE_SMALL, expand=True,
+                            key="purge.title")],
+                   spacing=12),
+            card(
+                [
+                    ft.Row([ft.Icon(ft.Icons.DELETE_SWEEP_OUTLINED, color=s.strong),
+                            ft.Text(lines[0], theme_style=ft.TextThemeStyle.BODY_LARGE, expand=True,
+                                    key="purge.body")],
+                           spacing=10, vertical_alignment=ft.CrossAxisAlignment.START),
+                    note(ft.Icons.CLOUD_OFF if notice.dropped else ft.Icons.CLOUD_DONE_OUTLINED, lines[1],
+                         key="purge.dropped", color=s.strong if notice.dropped else None),
+                    *[note(ft.Icons.DNS_OUTLINED, line, key="purge.server_at") for line in lines[2:]],
+                ],
+                bgcolor=s.container, border=s.strong, key="purge.notice",
+            ),
+            note(ft.Icons.GAVEL_OUTLINED, t("purge.why")),
+            note(ft.Icons.QR_CODE_2, t("purge.new_work")),
+        ],
+    )
+    return ft.View(
+        route="/enrol",
+        appbar=ft.AppBar(title=ft.Text(t("app.name")), actions=[_language_button(shell, "purge.language")]),
+        padding=ft.Padding.all(16),
+        spacing=12,
+        # the way on stays in sight under the message, however small the screen
+        controls=[message, theme.big_button(t("purge.continue"), icon=ft.Icons.LOGIN, on_click=go_on,
+                                            key="purge.continue")],
+    )
+
+
 def enrol_view(shell: Any) -> ft.View:
     store = shell.store
+    notice = purge_notice(store) if store is not None else None
+    if notice is not None and not shell.ui.get(NOTICE_READ):
+        return purged_view(shell, notice)
     linked_code, linked_server = _from_route(shell.page.route)
     server_default = linked_server or shell.ui.get("enrol.server") \
         or (store.server_url if store is not None else None) or shell.server_url or ""
@@ -85,6 +182,7 @@ def enrol_view(shell: Any) -> ft.View:
             shell.page.update()
             return
         shell.ui.pop("enrol.server", None)
+        shell.ui.pop(NOTICE_READ, None)
         role = answer.get("role", "volunteer")
         shell.go("/")
         shell.snack(t("enrol.done", role=t(f"role.{role}") if f"role.{role}" in i18n.keys() else role))
@@ -115,13 +213,14 @@ def enrol_view(shell: Any) -> ft.View:
     )
     button = theme.big_button(t("enrol.submit"), icon=ft.Icons.LOGIN, on_click=submit, key="enrol.submit")
 
-    other = "en" if i18n.get_language(shell.page) == "vi" else "vi"
-    language = ft.TextButton(
-        t(f"language.{other}"),
-        icon=ft.Icons.TRANSLATE,
-        on_click=lambda e: shell.set_language(other),
-        key="enrol.language",
-    )
+    language = _language_button(shell, "enrol.language")
+    reminder: list[ft.Control] = []
+    if notice is not None:  # the form after the message: one line, so nobody wonders where the data went
+        commune = commune_name(notice.commune)
+        when = when_text(notice.deleted_at)
+        reminder.append(note(ft.Icons.DELETE_SWEEP_OUTLINED,
+                             t("purge.reminder", commune=commune, when=when) if commune
+                             else t("purge.reminder_no_commune", when=when), key="enrol.purge_reminder"))
     return ft.View(
         route="/enrol",
         appbar=ft.AppBar(title=ft.Text(t("app.name")), actions=[language]),
@@ -129,6 +228,7 @@ def enrol_view(shell: Any) -> ft.View:
         padding=ft.Padding.all(16),
         spacing=16,
         controls=[
+            *reminder,
             ft.Text(t("enrol.title"), theme_style=ft.TextThemeStyle.HEADLINE_SMALL),
             ft.Text(t("enrol.intro"), theme_style=ft.TextThemeStyle.BODY_LARGE),
             full_width(code_field),

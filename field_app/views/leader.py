@@ -40,6 +40,8 @@ from field_app.server_api import ServerApi
 from field_app.store import Store, StoreError
 from field_app.sync import SyncError
 
+from .common import on_screen
+
 if TYPE_CHECKING:  # the shell imports the views, not the other way round
     from field_app.main import AppShell
 
@@ -157,14 +159,6 @@ def _message(icon: Any, text: str) -> ft.Row:
                   vertical_alignment=ft.CrossAxisAlignment.START)
 
 
-def _on_screen(control: ft.Control, page: ft.Page) -> bool:
-    """Still shown (the person may have left the screen while the server answered)."""
-    node: Any = control
-    while node is not None and not isinstance(node, ft.View):
-        node = node.parent
-    return node is not None and any(view is node for view in page.views)
-
-
 class _Remote:
     """A panel filled from the server: "loading", then the answer, or a plain sentence
     saying why not (offline first of all) and a Retry button."""
@@ -189,7 +183,7 @@ class _Remote:
         except Exception as exc:  # a bug must not leave the screen on "loading" for ever
             log.exception("leader screen: loading %s failed", self.key)
             controls = self._failed(exc)
-        if _on_screen(self.column, self.page):
+        if on_screen(self.column, self.page):
             self.column.controls = controls
             self.column.update()
 

@@ -1,6 +1,11 @@
 """Settings: language, the official VNeID install link as a QR code for
-citizens, the scam warning, and sign-out (send everything, then purge; if that
-is impossible, say how many events would be lost and ask again)."""
+citizens, the scam warning, the app lock (PIN, timeout, lock now), and
+sign-out (send everything, then purge; if that is impossible, say how many
+events would be lost and ask again).
+
+The PIN forms themselves are pushed views (/settings/pin/set|change|remove,
+field_app/views/lock.py), so that the phone's keyboard never hides a field of
+a dialog on a 360×640 screen."""
 from __future__ import annotations
 
 from typing import Any
@@ -9,9 +14,11 @@ import flet as ft
 
 from field_app import i18n, theme
 from field_app.i18n import t
+from field_app.lock import TIMEOUT_CHOICES
 from field_app.sync import SyncError
 
-from .common import C, card, heading, note, number
+from .audit import settings_tile as audit_tile
+from .common import C, card, chip, heading, note, number
 from .qr import VNEID_LINKS, qr_png
 from .sync import ERROR_KINDS
 
@@ -169,11 +176,75 @@ def settings_screen(shell: Any) -> list[ft.Control]:
             *([busy, sign_out_button] if shell.signed_in else []),
         ],
     )
+    lock = lock_card(shell)
     return [
         heading(t("settings.language")),
         ft.Text(t("settings.language_hint"), theme_style=ft.TextThemeStyle.BODY_MEDIUM),
         language,
         vneid,
         warning,
+        *audit_tile(shell),  # admins and officers: the audit log (views/audit.py)
         about,
+        # last, beside "this device": the sign-out above stays where volunteers learnt it is
+        *([lock] if lock is not None else []),
     ]
+
+
+def lock_card(shell: Any) -> ft.Control | None:
+    """The app lock: whether a PIN is set, set / change / remove it, how long
+    without use before the app locks, and lock now."""
+    guard = getattr(shell, "lock", None)
+    if guard is None or not shell.signed_in:
+        return None
+    pin = guard.pin
+    has_pin = pin.has_pin
+    problem = theme.STATUSES["problem"]
+    rows: list[ft.Control] = [
+        ft.Row([ft.Icon(ft.Icons.LOCK if has_pin else ft.Icons.LOCK_OPEN, color=C.primary if has_pin else problem.strong),
+                heading(t("lock.settings.title"))], spacing=8),
+    ]
+    if has_pin:
+        rows.append(note(ft.Icons.CHECK_CIRCLE, t("lock.settings.on", minutes=pin.timeout_minutes),
+                         key="settings.lock.state", color=theme.STATUSES["done"].strong))
+    else:
+        rows.append(note(ft.Icons.REPORT_PROBLEM, t("lock.settings.off"), key="settings.lock.state",
+                         color=problem.strong))
+    if pin.role_requires_pin:
+        rows.append(note(ft.Icons.BADGE_OUTLINED, t("lock.settings.required", role=t(f"role.{shell.role}"))))
+    if not has_pin:
+        rows.append(theme.big_button(t("lock.settings.set"), icon=ft.Icons.PIN_OUTLINED, key="settings.lock.set",
+                                     on_click=lambda e: shell.go("/settings/pin/set")))
+    else:
+        # how long without a tap before the app locks: a choice of a few values, one tap each
+        chips: dict[int, ft.Chip] = {}
+
+        def choose(minutes: int):
+            def handler(e: ft.ControlEvent) -> None:
+                pin.set_timeout(minutes)
+                guard.idle.timeout = minutes * 60.0
+                for m, c in chips.items():
+                    c.selected = m == minutes
+                state.value = t("lock.settings.on", minutes=minutes)
+                shell.page.update()
+            return handler
+
+        for minutes in TIMEOUT_CHOICES:
+            chips[minutes] = chip(t("lock.settings.minutes", n=minutes), selected=minutes == pin.timeout_minutes,
+                                  on_select=choose(minutes), key=f"settings.lock.timeout.{minutes}")
+            chips[minutes].show_checkmark = False
+        state = rows[1].controls[1]
+        buttons = [ft.OutlinedButton(t("lock.settings.change"), icon=ft.Icons.PASSWORD, key="settings.lock.change",
+                                     height=theme.TOUCH_TARGET, on_click=lambda e: shell.go("/settings/pin/change"))]
+        if not pin.role_requires_pin:
+            buttons.append(ft.OutlinedButton(t("lock.settings.remove"), icon=ft.Icons.LOCK_OPEN,
+                                             key="settings.lock.remove", height=theme.TOUCH_TARGET,
+                                             on_click=lambda e: shell.go("/settings/pin/remove")))
+        rows += [
+            ft.Text(t("lock.settings.timeout"), theme_style=ft.TextThemeStyle.BODY_MEDIUM),
+            ft.Row(list(chips.values()), wrap=True, spacing=8, run_spacing=8, key="settings.lock.timeout"),
+            ft.Row(buttons, wrap=True, spacing=8, run_spacing=8),
+            theme.big_button(t("lock.settings.lock_now"), icon=ft.Icons.LOCK, key="settings.lock.now",
+                             on_click=lambda e: guard.lock_now()),
+        ]
+    rows.append(note(ft.Icons.HELP_OUTLINE, t("lock.settings.forgot")))
+    return card(rows, key="settings.lock")

@@ -17,7 +17,8 @@ from field_app.sync import SyncStatus
 
 from .common import C, card, heading, kind_label, note, number, reason_text, relative_time
 
-ERROR_KINDS = ("Offline", "ServerBusy", "BadAnswer", "NotEnrolled", "Revoked", "Rejected", "SeqConflict")
+ERROR_KINDS = ("Offline", "ServerBusy", "BadAnswer", "NotEnrolled", "Revoked", "Purged", "Rejected",
+               "SeqConflict")
 
 
 def error_sentence(status: SyncStatus) -> str:

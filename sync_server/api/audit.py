@@ -7,7 +7,7 @@ another commune gets 403.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel
@@ -25,6 +25,7 @@ router = APIRouter()
 READERS = ("leader", "officer", "admin")
 MANAGERS = ("officer", "admin")
 COMMUNE_PATTERN = r"^\d{5}$"
+ACTION_PATTERN = r"^[a-z][a-z_]*(\.[a-z][a-z_]*)*$"
 
 
 def checked_commune(who: Caller, commune: str) -> None:
@@ -69,6 +70,7 @@ class AuditAnswer(BaseModel):
     entries: list[AuditEntry]
     next: int
     more: bool
+    order: Literal["oldest", "newest"] = "oldest"  # echoed: a client can tell a server that ignores ?order
 
 
 @router.get("/api/v1/audit", response_model=AuditAnswer, responses=responses(400, 401, 403))
@@ -77,13 +79,25 @@ def audit_log(request: Request,
                                           description="officers: their commune (required); admins: optional"),
               after: int = Query(0, ge=0, le=2**63 - 1, description="the `next` of the page before"),
               limit: int = Query(100, ge=1, le=1000),
+              order: Literal["oldest", "newest"] = Query("oldest", description="`newest`: newest first, "
+                                                         "paged with `before`"),
+              before: int | None = Query(None, ge=1, le=2**63 - 1,
+                                         description="only rows before this id: the `next` of the page before, "
+                                                     "newest first"),
+              action: str | None = Query(None, max_length=64, pattern=ACTION_PATTERN,
+                                         description="one action, or a family: `export` is every `export.*`"),
               who: Caller = Depends(require_role(*MANAGERS))) -> AuditAnswer:
-    """Who exported, viewed, imported or changed what, oldest first. Details hold no personal data."""
+    """Who exported, viewed, imported or changed what, oldest first (or newest first). Details hold no
+    personal data. `next` is the last row's id on the page: the next page's `after` (oldest first)
+    or `before` (newest first)."""
     if commune is None:
         if who.device.role != "admin":
             raise ApiError(400, "missing_commune", "give ?commune=CODE: officers read their commune's log")
     else:
         checked_commune(who, commune)
     with read_transaction(request.app.state.engine) as conn:
-        rows, more = store_audit.entries(conn, commune, after, limit)
-    return AuditAnswer(entries=[AuditEntry(**r) for r in rows], next=rows[-1]["id"] if rows else after, more=more)
+        rows, more = store_audit.entries(conn, commune, after, limit, before=before,
+                                         newest_first=order == "newest", action=action)
+    empty = after if order == "oldest" else (before or 0)
+    return AuditAnswer(entries=[AuditEntry(**r) for r in rows], next=rows[-1]["id"] if rows else empty, more=more,
+                       order=order)

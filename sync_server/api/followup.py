@@ -29,6 +29,22 @@ router = APIRouter()
 ListName = Literal["card_capture", "level2", "activation", "home_capture", "revisit"]
 
 
+class FollowupCounts(BaseModel):
+    commune: str
+    counts: dict[str, int]
+
+
+@router.get("/api/v1/followup/counts", response_model=FollowupCounts, responses=responses(400, 401, 403))
+def followup_counts(request: Request, commune: str = Query(..., pattern=COMMUNE_PATTERN),
+                    who: Caller = Depends(require_role(*READERS))) -> FollowupCounts:
+    """How many rows each follow-up list has, in the caller's scope (the dashboard's tiles).
+    Counts only: no personal data, so not an audited view."""
+    checked_commune(who, commune)
+    with read_transaction(request.app.state.engine) as conn:
+        found = store.counts(conn, commune, who.scope, datetime.now(VIETNAM).year)
+    return FollowupCounts(commune=commune, counts=found)
+
+
 class FollowupPage(BaseModel):
     commune: str
     list: str

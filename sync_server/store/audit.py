@@ -13,7 +13,7 @@ import json
 from contextlib import contextmanager
 from typing import Any, Iterator
 
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine, or_, select
 
 from .. import clock
 from . import schema as t
@@ -52,12 +52,20 @@ def own_transaction(engine: Engine) -> Iterator[Connection]:
             yield conn
 
 
-def entries(conn: Connection, commune: str | None, after: int, limit: int) -> tuple[list[dict[str, Any]], bool]:
-    """Rows after an id, oldest first; commune None: every commune (admins)."""
+def entries(conn: Connection, commune: str | None, after: int, limit: int, *, before: int | None = None,
+            newest_first: bool = False, action: str | None = None) -> tuple[list[dict[str, Any]], bool]:
+    """Rows with after < id (< before), oldest first (or newest first: the app's audit screen reads the
+    latest page without walking the whole log); commune None: every commune (admins). `action` is one
+    action or a family: "export" matches "export" and every "export.*"."""
     query = select(t.audit).where(t.audit.c.id > after)
+    if before is not None:
+        query = query.where(t.audit.c.id < before)
     if commune is not None:
         query = query.where(t.audit.c.commune == commune)
-    rows = conn.execute(query.order_by(t.audit.c.id).limit(limit + 1)).all()
+    if action is not None:
+        query = query.where(or_(t.audit.c.action == action, t.audit.c.action.startswith(action + ".", autoescape=True)))
+    order = t.audit.c.id.desc() if newest_first else t.audit.c.id
+    rows = conn.execute(query.order_by(order).limit(limit + 1)).all()
     out = [{"id": r.id, "at": r.at, "device_id": r.device_id, "role": r.role, "action": r.action,
             "commune": r.commune, "scope": json.loads(r.scope), "detail": json.loads(r.detail)}
            for r in rows[:limit]]

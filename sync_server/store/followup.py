@@ -150,6 +150,20 @@ def page(conn: Connection, commune: str, scope: Scope, list_name: str, year: int
     return {"rows": out, "next": last.text() if last else after, "more": more}
 
 
+def counts(conn: Connection, commune: str, scope: Scope, year: int) -> dict[str, int]:
+    """How long each list is, from one pass over the commune's people and households (the
+    lists' own rules; no row leaves the server, so nothing personal is shown)."""
+    out = dict.fromkeys(LISTS, 0)
+    wire = {need: name for name, need in LISTS.items()}
+    for hamlet_id, name in hamlets_of(conn, commune, scope).items():
+        for _where, row in _people_in(conn, hamlet_id, name, year, None, None):
+            for need in row["needs"]:
+                if need in wire:
+                    out[wire[need]] += 1
+        out["revisit"] += sum(1 for _ in _revisits_in(conn, hamlet_id, name, None))
+    return out
+
+
 def everything(conn: Connection, commune: str, scope: Scope, year: int) -> Iterator[dict[str, Any]]:
     """The export's sheet: per hamlet, everyone with a need, then the households to revisit."""
     for hamlet_id, name in hamlets_of(conn, commune, scope).items():

@@ -52,6 +52,18 @@ def test_each_list_holds_exactly_the_people_its_rule_names(world):
     assert revisit["visits"] == 2 and revisit["needs"] == ["revisit"] and "label" not in revisit
 
 
+def test_counts_are_the_lists_lengths_and_are_not_audited(world):
+    """GET /followup/counts (the dashboard's tiles) equals each list's length, in the caller's scope."""
+    before = len(audit_rows(world.server))
+    for who in (world.officer, world.leader):
+        counts = ok(who.get("/api/v1/followup/counts", commune=WARD))["counts"]
+        assert counts == {name: len(_all(who, name)) for name in EXPECTED}, who.role
+    assert ok(world.officer.get("/api/v1/followup/counts", commune=WARD))["counts"] == \
+        {name: len(rows) for name, rows in EXPECTED.items()}
+    views = [r.action for r in audit_rows(world.server)[before:] if r.action != "followup.view"]
+    assert views == []  # the counts carry no personal data: only the list views above are audited
+
+
 def test_pages_of_one_walk_the_same_list_in_the_same_order(world):
     for list_name in ("card_capture", "activation"):
         assert _all(world.officer, list_name, limit=1) == _all(world.officer, list_name)

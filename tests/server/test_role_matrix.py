@@ -130,6 +130,8 @@ MATRIX: dict[tuple[str, str], tuple[Build, dict[str, Any]]] = {
     ("GET", "/api/v1/followup"): (
         lambda m, r: Request("GET", "/api/v1/followup", {"commune": WARD, "list": "card_capture"}),
         authed(403, S, A, 403, A)),
+    ("GET", "/api/v1/followup/counts"): (
+        lambda m, r: Request("GET", "/api/v1/followup/counts", {"commune": WARD}), authed(403, S, A, 403, A)),
     ("GET", "/api/v1/exports/totals.xlsx"): (
         lambda m, r: Request("GET", "/api/v1/exports/totals.xlsx", {"commune": WARD}), READERS),
     ("GET", "/api/v1/exports/totals.csv"): (
@@ -191,12 +193,20 @@ def _scoped_communes(m: Matrix, role: str, body: Any) -> None:
         assert body["communes"][0]["total"]["households"] == team.json()["total"]["households"]
 
 
+def _scoped_counts(m: Matrix, role: str, body: Any) -> None:
+    """A leader's counts are the team hamlet's lists, no more."""
+    for name, n in body["counts"].items():
+        page = _send(m, role, Request("GET", "/api/v1/followup", {"commune": WARD, "list": name, "limit": 1000}))
+        assert n == len(page.json()["rows"]), name
+
+
 SCOPED: dict[tuple[str, str], Callable[[Matrix, str, Any], None]] = {
     ("GET", "/api/v1/sync/pull"): _scoped_pull,
     ("GET", "/api/v1/totals"): _scoped_totals,
     ("GET", "/api/v1/team/devices"): _scoped_devices,
     ("GET", "/api/v1/followup"): _scoped_followup,
     ("GET", "/api/v1/communes"): _scoped_communes,
+    ("GET", "/api/v1/followup/counts"): _scoped_counts,
 }
 
 

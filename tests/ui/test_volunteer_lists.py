@@ -1,7 +1,6 @@
 """Home figures and the household list (search, filters, paging, hamlets)."""
 from __future__ import annotations
 
-import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -60,6 +59,8 @@ def test_quarantined_events_are_counted_with_a_link_to_sync(make_harness, tmp_pa
 
 
 def test_search_as_you_type_on_the_folded_key(make_harness, tmp_path: Path) -> None:
+    # How fast the list and a keystroke are is measured by `python -m field_app.bench`
+    # (BENCHMARKS.md), not timed here: a timed test fails on a loaded CI machine.
     data = enrolled_dir(tmp_path)
     with device_store(data) as store, store.db.atomic():
         hamlet = store.hamlets()[0]["id"]
@@ -68,25 +69,34 @@ def test_search_as_you_type_on_the_folded_key(make_harness, tmp_path: Path) -> N
             store.add_person(hid, f"Nguyễn Văn Số{i}" if i % 10 == 0 else f"Trần Thị Số{i}", 1970)
             store.add_person(hid, None, 2001)
     h = open_app(make_harness, data, width=360, height=640)
-    started = time.perf_counter()
     h.click(h.get(ft.NavigationBarDestination, text="Hộ dân"))
-    opened = time.perf_counter() - started
     assert h.get(key="households.summary")["value"] == "400 trên 400 hộ"
-    assert len(h.find(ft.ListTile)) == 100, "sent a page at a time"
-    started = time.perf_counter()
+    rows = h.find(ft.ListTile)
+    assert len(rows) == 100, "sent a page at a time"
+    # "Số 2" before "Số 10": numbers sort as numbers
+    assert [r["title"].text for r in rows[:3]] == ["Số 1, ngõ 0, phố Lê Lợi", "Số 2, ngõ 1, phố Lê Lợi",
+                                                   "Số 3, ngõ 2, phố Lê Lợi"]
+    assert rows[99]["title"].text == "Số 100, ngõ 14, phố Lê Lợi"
     h.change(h.get(key="households.search"), "nguyen van")
-    typed = time.perf_counter() - started
     assert h.get(key="households.summary")["value"] == "40 trên 400 hộ"
+    found = [r["title"].text for r in h.find(ft.ListTile)]
+    assert found == [f"Số {i + 1}, ngõ {i % 17}, phố Lê Lợi" for i in range(0, 400, 10)]  # every Nguyễn Văn, in order
+    assert not h.exists(key="households.more")
     h.change(h.get(key="households.search"), "NGUYỄN văn số10")
     rows = h.find(ft.ListTile)
     assert [r["title"].text for r in rows] == ["Số 11, ngõ 10, phố Lê Lợi", "Số 101, ngõ 15, phố Lê Lợi"]  # "Số 11" before "Số 101"
     assert "2 người" in rows[0].text and "Chưa thăm" in rows[0].text
+    h.change(h.get(key="households.search"), "khong co ai")
+    assert h.get(key="households.summary")["value"] == "0 trên 400 hộ"
+    assert not h.find(ft.ListTile) and h.exists(key="households.none")
     h.click(h.get(key="households.clear"))
     assert h.get(key="households.summary")["value"] == "400 trên 400 hộ"
-    h.click(h.get(key="households.more"))
-    assert len(h.find(ft.ListTile)) == 200
-    print(f"400 households: list {opened * 1000:.0f} ms, a keystroke {typed * 1000:.0f} ms")
-    assert opened < 3 and typed < 3
+    assert len(h.find(ft.ListTile)) == 100, "a new search starts again at the first page"
+    for shown in (200, 300, 400):
+        h.click(h.get(key="households.more"))
+        assert len(h.find(ft.ListTile)) == shown
+    assert not h.exists(key="households.more")
+    assert h.find(ft.ListTile)[-1]["title"].text == "Số 400, ngõ 8, phố Lê Lợi"
 
 
 def test_filter_chips_and_row_status_in_words(make_harness, tmp_path: Path) -> None:
