@@ -803,9 +803,17 @@ class Store:
                           key=lambda item: item[0])
         working: dict[str, Entity | None] = {entity_id: None for entity_id in family | context}
         outside: dict[str, Entity | None] = {}
+        # A household that moved here from a hamlet outside this device's comes with its history
+        # (docs/sync.md, "Households that move"), which names hamlets this device never held.
+        # The server applied those events already: for them, such a hamlet is taken as open.
+        named = {event.get("entity") for _, _, _, event in context_rows}
+        unheld = {h for h in context if h not in named and self._load(h) is None}
+        from_server = [False]
 
         def lookup(entity_id: str) -> Entity | None:
             if entity_id in working:
+                if working[entity_id] is None and entity_id in unheld and from_server[0]:
+                    return Entity(entity_id, "hamlet", entity_id, None, {"valid_to": None})
                 return working[entity_id]
             if entity_id not in outside:
                 outside[entity_id] = self._load(entity_id)
@@ -814,6 +822,7 @@ class Store:
         problems: dict[tuple[str, int], str | None] = {}
         for _, source, key, event, own in timeline:
             version = key if source == "inbox" else None
+            from_server[0] = source == "inbox"
             try:
                 if event.get("kind") not in KINDS or event.get("schema") != SCHEMA:
                     raise InvalidEvent("unknown_kind", f"{event.get('kind')!r} (schema {event.get('schema')!r}) "
@@ -878,9 +887,11 @@ class Store:
             acked = min(int(acked_seq), self.last_seq)
             reasons = {int(q["seq"]): str(q.get("reason") or "") for q in quarantined}
             touched: set[str] = set()
+            settled: set[str] = set()  # what the acknowledged events were about
             for seq, status, entity, related in self.db.execute(
                     "SELECT seq, status, entity, related FROM outbox WHERE seq > ? AND seq <= ?",
                     [previous, acked]).fetchall():
+                settled.add(related or entity)
                 if seq in reasons:
                     if status != "quarantined":
                         touched.add(related or entity)
@@ -901,6 +912,8 @@ class Store:
                 self._set("acked_seq", acked)
             if touched:
                 self._recompute(touched)
+            if settled:  # a household kept after it moved away only for these events can go now
+                self._drop_moved_away(settled | touched)
 
     @_locked
     def resend_from(self, expected_seq: int) -> None:
@@ -918,6 +931,7 @@ class Store:
             me = self._get("device_id")
             page: dict[str, str] = {}
             touched: set[str] = set()
+            moves: set[str] = set()  # households a household.updated of this page may have moved
             for raw in events:
                 if not isinstance(raw, dict) or isinstance(raw.get("cursor"), bool) \
                         or not isinstance(raw.get("cursor"), int) or not isinstance(raw.get("entity"), str) \
@@ -937,10 +951,44 @@ class Store:
                     self.db.execute("UPDATE outbox SET pulled = 1 WHERE seq = ? AND id = ?",
                                     [event["seq"], event["id"]])
                 touched.add(related or event["entity"])
+                if event["kind"] == "household.updated" and isinstance(event.get("data"), dict) \
+                        and "hamlet_id" in event["data"]:
+                    moves.add(event["entity"])
             if int(next_cursor) > self.pull_cursor:
                 self._set("pull_cursor", int(next_cursor))
             if touched:
                 self._recompute(touched)
+            if moves:
+                self._drop_moved_away(moves)
+
+    def _drop_moved_away(self, candidates: Iterable[str]) -> None:
+        """Forget the households among `candidates` that now stand in a hamlet this device does not
+        hold, with their people, visits and the server's events about them (docs/device.md,
+        "Households that move away"): they are another team's work now, and data minimisation says
+        this phone should not keep them. A household with events of this device not yet
+        acknowledged is kept until they are (acknowledge() calls this again): they must reach the
+        server first, and the state shows them until then. The outbox keeps this device's own
+        events (the receipt is their digest); they stop being replayed on top of the state."""
+        acked = self.acked_seq
+        for household_id in sorted(set(candidates)):
+            row = self.db.execute("SELECT hamlet_id FROM entities WHERE id = ? AND type = 'household'",
+                                  [household_id]).fetchone()
+            if row is None or self.db.execute("SELECT 1 FROM entities WHERE id = ? AND type = 'hamlet'",
+                                              [row[0]]).fetchone() is not None:
+                continue  # unknown here, or in one of this device's hamlets
+            ids = [household_id] + [r[0] for r in self.db.execute(
+                "SELECT id FROM entities WHERE parent_id = ?", [household_id])]
+            marks = _marks(ids)
+            if self.db.execute(f"SELECT 1 FROM outbox WHERE seq > ? AND (entity IN ({marks}) OR related = ?) LIMIT 1",
+                               [acked, *ids, household_id]).fetchone() is not None:
+                continue  # pending: kept until acknowledged
+            self.db.execute(f"UPDATE outbox SET pulled = 1 WHERE pulled = 0 AND (entity IN ({marks}) OR related = ?)",
+                            [*ids, household_id])
+            self.db.execute(f"DELETE FROM inbox WHERE entity IN ({marks}) OR related = ?", [*ids, household_id])
+            self.db.execute(f"DELETE FROM entities WHERE id IN ({marks})", ids)
+            gone = set(ids)
+            for key in [k for k in self._search_cache if k[0] in gone]:
+                del self._search_cache[key]
 
     @_locked
     def local_receipt(self) -> dict[str, Any]:
@@ -1107,6 +1155,7 @@ class Store:
         """Households by address. search: every folded word appears in the address or a
         person's label. filter: not_visited, revisit (last outcome not_home), follow_up
         (see follow_up()), returned (the last visit was returned by the leader).
+        hamlet_id None: every hamlet this device holds.
 
         The folded keys are encrypted: the hamlet's households' and people's keys are
         decrypted (cached by ciphertext) and matched here. The whole call also decrypts and
@@ -1118,6 +1167,8 @@ class Store:
         if hamlet_id is not None:
             where += " AND hamlet_id = ?"
             params.append(hamlet_id)
+        else:  # all of this device's hamlets: not a household kept after it moved away (_drop_moved_away)
+            where += " AND hamlet_id IN (SELECT id FROM entities WHERE type = 'hamlet')"
         keys = {id: key for id, _, key in self._search_keys(where, params)}
         words = fold(search).split()
         if words:

@@ -72,6 +72,23 @@ events = Table(
     Index("ix_events_commune_cursor", "commune", "cursor"),
 )
 
+# A household moved between hamlets (household.updated with a new hamlet_id) is filed
+# under its new hamlet in `events`; this row files the same event under the hamlet (and
+# commune) it left too, so that the old hamlet's devices pull the move and drop it.
+# Written in the push transaction with the event (same cursor); pull walks it per scope
+# key beside the events' own walk. `household_id` finds a household's former hamlets,
+# whose events make up the history the new hamlet's devices are sent with the move.
+event_moves = Table(
+    "event_moves", metadata,
+    Column("cursor", BigInteger, primary_key=True, autoincrement=False),  # the move event's
+    Column("hamlet_id", String(36), nullable=False),  # the hamlet it left
+    Column("commune", String(5)),  # that hamlet's commune
+    Column("household_id", String(36), nullable=False),
+    Index("ix_event_moves_hamlet_cursor", "hamlet_id", "cursor"),
+    Index("ix_event_moves_commune_cursor", "commune", "cursor"),
+    Index("ix_event_moves_household", "household_id", "cursor"),
+)
+
 entities = Table(
     "entities", metadata,
     Column("id", String(36), primary_key=True),

@@ -122,7 +122,9 @@ def test_0003_times_every_activation_and_recount_then_agrees(backend, tmp_path, 
     url = database_url(backend, tmp_path, pg_databases)
     engine = make_engine(url)
     try:
-        migrate.upgrade(engine, "0002")
+        # Pushed by today's code (which files moves in 0004's event_moves), then taken back to 0002:
+        # 0004 down, and the data as 0002's code stored it (0003 changed no table).
+        migrate.upgrade(engine)
         with write_transaction(engine) as conn:
             code, _ = devices.create_enrolment(conn, "admin")
             admin, _token = devices.enrol(conn, code)
@@ -130,12 +132,14 @@ def test_0003_times_every_activation_and_recount_then_agrees(backend, tmp_path, 
         with write_transaction(engine) as conn:
             pushed = log.push(conn, admin, Scope(hamlets=None), events)
         assert [q["reason"].split(":")[0] for q in pushed.quarantined] == ["unknown_field"]
+        command.downgrade(migrate.alembic_config(engine), "0003")
         _as_0002_left_it(engine)
+        command.stamp(migrate.alembic_config(engine), "0002")
         with read_transaction(engine) as conn:
             assert {d["metric"] for d in server_totals.recount(conn)} == {"activated"}  # the gap 0003 closes
 
         migrate.upgrade(engine)
-        assert migrate.current(engine) == "0003"
+        assert migrate.current(engine) == "0004"
         with read_transaction(engine) as conn:
             assert server_totals.recount(conn) == []
             replayed = {e.id: e.data for e in server_totals.replay(conn).values() if e.type == "person"}
@@ -157,5 +161,64 @@ def test_0003_times_every_activation_and_recount_then_agrees(backend, tmp_path, 
         with read_transaction(engine) as conn:
             assert server_totals.recount(conn) == []
         assert _people(engine) == people
+    finally:
+        engine.dispose()
+
+
+# ---- 0004: moves between hamlets filed under the hamlet left (event_moves) ----------------
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_0004_files_the_moves_already_stored_under_the_hamlet_they_left(backend, tmp_path, pg_databases):
+    engine = make_engine(database_url(backend, tmp_path, pg_databases))
+    try:
+        migrate.upgrade(engine)
+        with write_transaction(engine) as conn:
+            code, _ = devices.create_enrolment(conn, "admin")
+            admin, _token = devices.enrol(conn, code)
+        a, b, c, h1, h2, p1 = (uuid7() for _ in range(6))
+        seq = 0
+
+        def e(kind: str, entity: str, data: dict[str, Any]) -> dict[str, Any]:
+            nonlocal seq
+            seq += 1
+            return {"id": uuid7(), "device_id": admin.id, "seq": seq, "kind": kind, "entity": entity,
+                    "base": None, "at": "2026-11-20T09:00:00+07:00", "data": data, "schema": 1}
+
+        history = [
+            e("hamlet.created", a, hamlet_data("Tổ A")),
+            e("hamlet.created", b, hamlet_data("Tổ B")),
+            e("hamlet.created", c, hamlet_data("Thôn C", "10813")),
+            e("household.created", h1, household_data(a)),
+            e("person.added", p1, person_data(h1, "An")),
+            e("household.updated", h1, {"hamlet_id": a, "address": "Số 1"}),  # its own hamlet: no move
+            e("household.updated", h1, {"hamlet_id": b}),  # A -> B
+            e("household.created", h2, household_data(a, "Số 2")),
+            e("household.updated", h2, {"hamlet_id": c}),  # A -> C, another commune
+            e("household.updated", h2, {"hamlet_id": a}),  # and back
+            e("household.updated", h1, {"hamlet_id": uuid7()}),  # an unknown hamlet: quarantined, no move
+        ]
+        with write_transaction(engine) as conn:
+            pushed = log.push(conn, admin, Scope(hamlets=None), history)
+        assert len(pushed.quarantined) == 1
+        with read_transaction(engine) as conn:
+            written = conn.execute(select(t.event_moves).order_by(t.event_moves.c.cursor)).all()
+        assert [(m.hamlet_id, m.commune, m.household_id) for m in written] == [
+            (a, "10525", h1), (a, "10525", h2), (c, "10813", h2)]
+
+        command.downgrade(migrate.alembic_config(engine), "0003")  # a database as 0003 left it
+        assert "event_moves" not in inspect(engine).get_table_names()
+        migrate.upgrade(engine)
+        assert migrate.current(engine) == "0004"
+        with read_transaction(engine) as conn:
+            assert conn.execute(select(t.event_moves).order_by(t.event_moves.c.cursor)).all() == written
+            # the old hamlet's device, which had not pulled that far, gets the move now
+            old_hamlet = [(cursor, json.loads(body)) for cursor, body in log.pull(conn, Scope(hamlets=frozenset({a})), 0, 500)[0]]
+            new_hamlet = [json.loads(body) for _, body in log.pull(conn, Scope(hamlets=frozenset({b})), 0, 500)[0]]
+            other_commune = [json.loads(body) for _, body in log.pull(
+                conn, Scope(hamlets=frozenset(), communes=frozenset({"10525"})), written[1].cursor, 500)[0]]
+        assert [event["id"] for _, event in old_hamlet].count(history[6]["id"]) == 1
+        assert [event["id"] for event in new_hamlet] == [history[1]["id"]] + [x["id"] for x in history[3:7]]
+        # past the move to C, the commune's officer gets h2 back whole (its devices dropped it)
+        assert [event["id"] for event in other_commune] == [x["id"] for x in history[7:10]]
     finally:
         engine.dispose()
