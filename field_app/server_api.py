@@ -13,6 +13,7 @@
     api.totals_xlsx("10525")          # Download(data, filename, content_type); also totals_csv, followup_csv
     api.import_file("10525", data, dry_run=True)     # the check's report (every bad row)
     api.import_state(import_id)       # a running import: status, rows_done of rows_total
+    api.campaign("10525")             # the settings, or None; api.put_campaign("10525", {...})
 
 Requests and failures go through the sync client's one HTTP path, so every
 answer maps to the same errors as a sync (`Offline`, `ServerBusy`,
@@ -41,6 +42,7 @@ FOLLOWUP = "/api/v1/followup"
 TOTALS_XLSX = "/api/v1/exports/totals.xlsx"
 TOTALS_CSV = "/api/v1/exports/totals.csv"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CAMPAIGNS = "/api/v1/campaigns"
 IMPORTS = "/api/v1/imports"
 IMPORT_TIMEOUT = 180.0  # s: checking a 10 MB list takes the server a while; a person watches a spinner
 FOLLOWUP_PAGE = 100  # the server's default page
@@ -177,6 +179,23 @@ class ServerApi:
             raise BadAnswer(f"the server sent {got or 'something'} instead of {content_type}")
         return Download(data, _filename(response.headers.get("content-disposition", "")) or fallback_name,
                         content_type)
+
+    # ---- the campaign's settings ---------------------------------------------------------
+
+    def campaign(self, commune: str) -> dict[str, Any] | None:
+        """GET /campaigns/{commune}: name, target, dates, retention; None when none is set yet."""
+        response = self._http._request("GET", f"{CAMPAIGNS}/{commune}", allow=(404,))
+        if response.status_code == 404:
+            return None
+        answer = self._http._json(response)
+        if not isinstance(answer.get("target_kind"), str) or not isinstance(answer.get("start"), str):
+            raise BadAnswer("the server's campaign answer has no target or start")
+        return answer
+
+    def put_campaign(self, commune: str, settings: dict[str, Any]) -> dict[str, Any]:
+        """PUT /campaigns/{commune}: the server validates (`Rejected` with its code: bad_date,
+        bad_target …) and audits the change."""
+        return self._http._json(self._http._request("PUT", f"{CAMPAIGNS}/{commune}", json=settings))
 
     # ---- the target list (officers, admins) -------------------------------------------
 

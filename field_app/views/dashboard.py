@@ -59,6 +59,7 @@ ROUTE = "/totals"
 FOLLOWUP = ROUTE + "/followup"
 TEAM = ROUTE + "/team"
 IMPORT_ROUTE = ROUTE + "/import"  # views/imports.py: the target list
+CAMPAIGN_ROUTE = ROUTE + "/campaign"  # views/campaign_settings.py: target, dates, retention
 COMMUNE_KEY = "dashboard.commune"  # shell.ui: the admin's chosen commune
 SNAPSHOT_KEY = "dashboard.snapshot"  # shell.ui: the last answers, so a re-render does not refetch
 
@@ -91,8 +92,10 @@ def register(shell: "AppShell", *, store: Optional[Store] = None, api: Optional[
     shell.register_detail(FOLLOWUP + "/:list", screens.followup)
     shell.register_detail(TEAM, screens.team)
     shell.register_detail(TEAM + "/:device_id", screens.quarantined)
-    from .imports import register as register_imports  # it builds on these screens
+    from .campaign_settings import register as register_campaign  # they build on these screens
+    from .imports import register as register_imports
     register_imports(shell, screens)
+    register_campaign(shell, screens)
     return screens
 
 
@@ -469,8 +472,11 @@ class DashboardScreens:
 
     def _target(self, progress: dict[str, Any]) -> ft.Control:
         target, forecast, campaign = progress.get("target"), progress.get("forecast"), progress.get("campaign")
+        edit = [ft.OutlinedButton(t("campaign.edit"), icon=ft.Icons.EDIT_CALENDAR, height=theme.TOUCH_TARGET,
+                                  key="dashboard:campaign", on_click=lambda e: self.shell.go(CAMPAIGN_ROUTE))] \
+            if self.role in COMMUNE_ROLES else []
         if not target or not forecast or not campaign:
-            return _panel([_note(ft.Icons.FLAG_OUTLINED, t("dashboard.no_campaign"))], key="dashboard:target",
+            return _panel([_note(ft.Icons.FLAG_OUTLINED, t("dashboard.no_campaign")), *edit], key="dashboard:target",
                           title=t("dashboard.target.title"), col=HALF)
         goal, eid = int(target.get("people") or 0), int(progress.get("eid_active") or 0)
         if target.get("kind") == "percent":
@@ -489,7 +495,7 @@ class DashboardScreens:
             _text(self.forecast_sentence(forecast, target), ft.TextThemeStyle.BODY_LARGE, key="dashboard:forecast"),
         ]
         lines += [_muted(line) for line in self._pace_lines(progress, forecast)]
-        return _panel(lines, key="dashboard:target", title=t("dashboard.target.title"), col=HALF)
+        return _panel(lines + edit, key="dashboard:target", title=t("dashboard.target.title"), col=HALF)
 
     @staticmethod
     def _pace_chip(forecast: dict[str, Any]) -> ft.Control:

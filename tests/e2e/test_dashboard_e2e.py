@@ -8,8 +8,8 @@ server (uvicorn, SQLite).
 4. The officer imports a target list through the browser's own file dialog: the
    dry run's report, then the import, then the dashboard counts the new household.
 
-Screenshots: screenshots/dashboard-1280x800.png, dashboard-390x844.png and
-import-390x844.png.
+Screenshots: screenshots/dashboard-1280x800.png, dashboard-390x844.png,
+import-390x844.png and campaign-390x844.png / campaign-360x640.png.
 """
 from __future__ import annotations
 
@@ -120,4 +120,14 @@ def test_the_officers_dashboard_shows_a_new_visit_after_refresh(browser, world) 
     app.page.get_by_role("button", name="Về trang tổng hợp", exact=True).click()
     app.page.get_by_role("button", name="Làm mới", exact=True).last.click()
     expect(app.text("33,3 % của 3 hộ · 0 hộ cần quay lại")).to_be_visible()
+
+    # the campaign's settings, as the server holds them
+    app.page.get_by_role("button", name="Đặt mục tiêu, thời hạn", exact=True).click()
+    expect(app.page.get_by_role("textbox", name="Tên chiến dịch")).to_be_visible()
+    expect(app.page.get_by_role("button", name="Lưu", exact=True)).to_be_visible()
+    app.page.mouse.move(2, 2)
+    for width, height in ((390, 844), (360, 640)):
+        app.resize(width, height)
+        app.settle(1.0)
+        app.screenshot(f"campaign-{width}x{height}")
     assert app.egress == [], app.egress
