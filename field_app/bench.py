@@ -8,8 +8,8 @@ few days of work, and measures the steps a volunteer waits for:
 - opening the store (reading the data key, checking it, the schema),
 - the households screen's first page of a hamlet, and of all hamlets,
 - search as you type on the folded key (queries matching many, some, one, none),
-  and a keystroke as the households screen makes it today,
-- recording a visit (its events in one transaction; and as separate commits),
+  and a keystroke as the households screen makes it,
+- recording a visit (its events in one transaction, as record_outcome writes it),
 - reading a push batch of 500 pending events,
 - applying a pulled page of 500 events, as a sync does.
 
