@@ -200,6 +200,7 @@ class AppShell:
         self._going_to: Optional[str] = None  # where go() is taking us (snacks belong there)
         self._last_report: Any = None
         self._closed = False
+        self._showing_app = False  # the last render showed the app, not the enrol screen
         #: the app lock (field_app/views/lock.py `LockGuard`), set by build_app
         self.lock: Any = None
 
@@ -278,10 +279,16 @@ class AppShell:
         route = self.page.route or "/"
         if self._going_to == route:
             self._going_to = None
+        # the app gave way to the enrol screen (a purge, a sign-out in another tab): its dialogs
+        # go with it, or a dialog about a household could stay over the enrol screen
+        leaving_app = self.needs_enrolment and self._showing_app
+        self._showing_app = not self.needs_enrolment
         for dialog in list(self.page._dialogs.controls):
             # a message about another screen goes when that screen does
             # (Flet removes it from the page when the client reports it dismissed)
-            if isinstance(dialog, ft.SnackBar) and dialog.open and dialog.data not in (route, self._going_to):
+            if not dialog.open:
+                continue
+            if leaving_app or (isinstance(dialog, ft.SnackBar) and dialog.data not in (route, self._going_to)):
                 dialog.open = False
         self.page.views[:] = self._views_for(route)
         self.page.update()

@@ -52,8 +52,9 @@ def test_the_message_then_the_enrol_form_in_every_tab(server, make_harness, tmp_
     # a second tab of the same web-mode process, on a small phone
     other = open_app(make_harness, phone, http=server.client, width=360, height=640)
     assert shell_of(other).device is shell_of(h).device
-    other.click(other.get(ft.NavigationBarDestination, text="Hộ dân"))
-    assert other.route == "/households"
+    other.click(other.get(ft.NavigationBarDestination, text="Cài đặt"))
+    other.click(other.get(key="settings.sign_out"))  # a dialog open when the purge arrives
+    assert other.get(key="settings.sign_out_confirm").visible
 
     end_and_purge(server)
     shell_of(h).store.update_person(ba, vneid="l1_active")  # made after the purge: it can never be delivered
@@ -72,6 +73,7 @@ def test_the_message_then_the_enrol_form_in_every_tab(server, make_harness, tmp_
     # the other tab, on another screen, was told as well
     wait_for(other, lambda: other.exists(key="purge.title"))
     assert not other.exists(ft.NavigationBar)
+    assert not other.exists(key="settings.sign_out_confirm")  # the app's dialog went with the app
     check(other, "the purge notice at 360x640")
     store = shell_of(h).store
     assert not store.signed_in and store.household(hid) is None and purge_notice(store).dropped == 1
