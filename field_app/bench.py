@@ -39,7 +39,6 @@ import json
 import os
 import platform
 import random
-import re
 import sqlite3
 import statistics
 import sys
@@ -375,20 +374,14 @@ def raw_copy(clear: Clear, path: Path) -> sqlite3.Connection:
 
 # ---- what the households screen does ---------------------------------------------------------
 
-def natural_key(address: str) -> list[Any]:
-    """field_app/views/households.py natural_key ("Số 2" before "Số 10"), here so that the bench
-    does not import the screens (and flet) to sort the rows the same way."""
-    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", fold(address))]
-
-
 def screen_fill(store: Store, hamlet: str | None, search: str = "", counts: bool = True) -> list[dict[str, Any]]:
-    """What households_screen's fill() asks of the store: the matching rows (sorted by
-    natural_key, a page shown), and on opening (not on a keystroke) counts() for the chips."""
-    rows = store.households(hamlet, search=search)
-    rows.sort(key=lambda r: natural_key(r["address"]))
+    """What households_screen's fill() asks of the store: the first page of the matching rows
+    (households_page, in the screen's natural_key order), and on opening (not on a keystroke)
+    counts() for the chips."""
+    rows, _ = store.households_page(hamlet, search=search, limit=PAGE)
     if counts:
         store.counts(hamlet)
-    return rows[:PAGE]
+    return rows
 
 
 RAW_PAGE = ("SELECT h.id, h.body, (SELECT count(*) FROM entities p WHERE p.parent_id = h.id AND p.type = 'person') "
@@ -555,7 +548,7 @@ def _measure_all(b: dict[str, Any], clear: Clear, raw: sqlite3.Connection, root:
     for name, scope, runs in (("list_page", hamlet, RUNS["list"]), ("list_page_all", None, RUNS["list_all"])):
         label = ("households screen, first page of a hamlet" if scope else
                  "households screen, first page of all hamlets")
-        t = Timings(label, "households(hamlet) + counts(hamlet), sorted, first 100 rows (the screen's fill())",
+        t = Timings(label, "households_page(hamlet, limit=100) + counts(hamlet) (the screen's fill())",
                     "first 100 households by folded address with people counts + household/visited counts")
         for _ in range(runs + 1):
             ours, rows = timed(lambda: screen_fill(store, scope))
@@ -569,19 +562,20 @@ def _measure_all(b: dict[str, Any], clear: Clear, raw: sqlite3.Connection, root:
     queries = {"search_many": "nguyen", "search_name": "tran thi hoa", "search_one": _one_address(raw, hamlet, mine),
                "search_none": "khong co ai"}
     for name, query in queries.items():
-        t = Timings(f"search {query!r}", "households(hamlet, search=q): sealed keys of the hamlet decrypted "
-                    "(cached), matched, matches opened", "LIKE per folded word over a clear column, matches' bodies")
+        t = Timings(f"search {query!r}", "households_page(hamlet, search=q, limit=100): sealed keys of the "
+                    "hamlet decrypted (cached), matched, ordered, the first 100 matches opened",
+                    "LIKE per folded word over a clear column, matches' bodies")
         for _ in range(RUNS["search"] + 1):
-            ours, rows = timed(lambda: store.households(hamlet, search=query))
+            ours, (rows, found) = timed(lambda: store.households_page(hamlet, search=query, limit=PAGE))
             theirs, raw_rows = timed(lambda: raw_search(raw, hamlet, query))
             t.add(ours, theirs)
-        if len(rows) != len(raw_rows):  # the raw query must answer the same question
-            raise AssertionError(f"search {query!r}: the store found {len(rows)}, the raw query {len(raw_rows)}")
-        t.extra.update(query=query, matches=len(rows))
+        if found != len(raw_rows):  # the raw query must answer the same question
+            raise AssertionError(f"search {query!r}: the store found {found}, the raw query {len(raw_rows)}")
+        t.extra.update(query=query, matches=found)
         out[name] = t.summary()
         log(_line(name, out[name]))
-    t = Timings("a keystroke as the screen makes it", "screen fill(): households(hamlet, search='nguyen v'), "
-                "sorted, first 100 (the chips' counts are kept until the data changes)", "the same search's LIKE")
+    t = Timings("a keystroke as the screen makes it", "screen fill(): households_page(hamlet, search='nguyen v', "
+                "limit=100) (the chips' counts are kept until the data changes)", "the same search's LIKE")
     for _ in range(RUNS["keystroke"] + 1):
         ours, rows = timed(lambda: screen_fill(store, hamlet, "nguyen v", counts=False))
         theirs, _ = timed(lambda: raw_search(raw, hamlet, "nguyen v"))

@@ -24,12 +24,13 @@ import functools
 import json
 import logging
 import os
+import re
 import sqlite3
 import threading
 from collections import Counter
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Sequence
+from typing import Any, Callable, Iterable, Iterator, NamedTuple, Sequence
 
 import sqlite_utils
 
@@ -53,6 +54,7 @@ SETTING = "setting:"  # meta keys that survive a purge: language, theme …
 KEPT_ON_PURGE = ("server_url",)
 CHUNK = 200  # ids per IN (...) query
 SEARCH_CACHE = 50_000  # decrypted search keys kept in memory (about 100 bytes each)
+SUMMARY_CACHE = 50_000  # households' list summaries and visits' days kept in memory (see _summaries)
 # meta values that are encrypted: a credential, and free text that may quote the server.
 # The rest of meta (device id, role, scope = hamlet ids, seqs, cursors, times, settings)
 # names nobody; settings and server_url must also outlive the key, which a purge destroys.
@@ -250,6 +252,32 @@ FILTERS = ("not_visited", "revisit", "follow_up", "returned")
 
 # ---- helpers ----------------------------------------------------------------------
 
+def address_order(folded: str) -> list[Any]:
+    """The households screen's order of a folded address: digit runs compare as numbers
+    ("so 2" before "so 10"). re.split with a group alternates text and digit runs, so two
+    keys always compare str with str and int with int."""
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", folded)]
+
+
+class Summary(NamedTuple):
+    """What the list's filters and counts need from a household, without its address or names."""
+    visits: Any  # the body's `visits` as stored: 0 is "not visited" for the filter, falsy for the counts
+    last_outcome: Any
+    follow_up: bool  # someone living here needs follow_up() this year
+    returned: bool  # the latest visit was returned by the leader
+
+
+def _passes(summary: Summary, filter: str) -> bool:
+    """households()' filters, on a summary: the same tests it makes on the rows."""
+    if filter == "not_visited":
+        return summary.visits == 0
+    if filter == "revisit":
+        return summary.last_outcome == "not_home"
+    if filter == "follow_up":
+        return summary.follow_up
+    return summary.returned
+
+
 def _locked(method: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(method)
     def wrapper(self: Store, *args: Any, **kwargs: Any) -> Any:
@@ -305,6 +333,11 @@ class Store:
         # rewrite seals with a new nonce, so a changed row (by this connection or another
         # process) misses and is decrypted again; a ciphertext moved to another row misses too.
         self._search_cache: dict[tuple[str, bytes], str] = {}
+        # household id → ((year, its sealed key, its people's and visits' (id, sealed key)), Summary),
+        # and (visit id, sealed key) → its local day: valid for as long as those ciphertexts are,
+        # which is the same argument as the search cache's (see _summaries).
+        self._summary_cache: dict[str, tuple[tuple[Any, ...], Summary]] = {}
+        self._day_cache: dict[tuple[str, bytes], str | None] = {}
         conn = sqlite3.connect(str(self.path), check_same_thread=False, timeout=10)
         self.db = sqlite_utils.Database(conn)
         try:
@@ -1066,9 +1099,15 @@ class Store:
             except KeyUnavailable as exc:
                 raise StoreLocked(f"the personal data is deleted, but the data key could not be: {exc}") from exc
             self._cipher = Cipher(self._load_key(self._provider))
-        self._search_cache.clear()
+        self._forget_decrypted()
         with self.db.atomic():
             self._write_key_check()
+
+    def _forget_decrypted(self) -> None:
+        """Drop what the caches hold decrypted (after a purge nothing of it may stay, even in memory)."""
+        self._search_cache.clear()
+        self._summary_cache.clear()
+        self._day_cache.clear()
 
     def _write_key_check(self) -> None:
         self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
@@ -1094,8 +1133,9 @@ class Store:
                 out[e.id] = e
         return out
 
-    def _search_keys(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[str, str | None, str]]:
-        """(id, parent_id, folded search key) of the entities selected: only the small sealed keys are opened."""
+    def _search_rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[str, str | None, bytes, str]]:
+        """(id, parent_id, sealed search key, folded search key) of the entities selected: only the
+        small sealed keys are read (the entities_search index covers them) and opened, from the cache."""
         cache = self._search_cache
         out = []
         for id, parent, search in self.db.execute(f"SELECT id, parent_id, search FROM entities {sql}",
@@ -1106,8 +1146,12 @@ class Store:
                 if len(cache) >= SEARCH_CACHE:
                     cache.clear()
                 cache[(id, search)] = key
-            out.append((id, parent, key))
+            out.append((id, parent, search, key))
         return out
+
+    def _search_keys(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[str, str | None, str]]:
+        """(id, parent_id, folded search key) of the entities selected: only the small sealed keys are opened."""
+        return [(id, parent, key) for id, parent, _, key in self._search_rows(sql, params)]
 
     @staticmethod
     def _plain(entity: Entity) -> dict[str, Any]:
@@ -1149,41 +1193,51 @@ class Store:
                          "follow_up": needs, "returned": h.data.get("last_visit_id") in returned})
         return rows
 
+    @staticmethod
+    def _check_filter(filter: str | None) -> None:
+        if filter is not None and filter not in FILTERS:
+            raise ValueError(f"filter must be one of {', '.join(FILTERS)}")
+
+    @staticmethod
+    def _in_hamlet(type: str, hamlet_id: str | None) -> tuple[str, list[Any]]:
+        """WHERE for one type in a hamlet, or in every hamlet this device holds (hamlet_id None)."""
+        if hamlet_id is not None:
+            return f"WHERE type = '{type}' AND hamlet_id = ?", [hamlet_id]
+        # not a household kept after it moved away (_drop_moved_away)
+        return f"WHERE type = '{type}' AND hamlet_id IN (SELECT id FROM entities WHERE type = 'hamlet')", []
+
+    def _matching(self, hamlet_id: str | None, search: str) -> dict[str, tuple[bytes, str]]:
+        """The households whose address or a person's label holds every folded word of `search`:
+        id → (sealed search key, folded address). Only the cached search keys are opened."""
+        found = {id: (sealed, key) for id, _, sealed, key in self._search_rows(*self._in_hamlet("household", hamlet_id))}
+        words = fold(search).split()
+        if not words:
+            return found
+        texts: dict[str, list[str]] = {id: [key] for id, (_, key) in found.items()}
+        people_sql, people_params = "WHERE type = 'person'", []
+        if hamlet_id is not None:  # people carry their household's hamlet (projection, _carry, _replay)
+            people_sql += " AND hamlet_id = ?"
+            people_params.append(hamlet_id)
+        for _, parent, key in self._search_keys(people_sql, people_params):
+            if parent in texts:
+                texts[parent].append(key)
+        # A word has no whitespace, so it is in one of the texts iff it is in them joined by "\n".
+        joined = {id: "\n".join(parts) for id, parts in texts.items()}
+        return {id: value for id, value in found.items() if all(word in joined[id] for word in words)}
+
     @_locked
     def households(self, hamlet_id: str | None = None, search: str = "",
                    filter: str | None = None) -> list[dict[str, Any]]:
-        """Households by address. search: every folded word appears in the address or a
+        """Households by folded address. search: every folded word appears in the address or a
         person's label. filter: not_visited, revisit (last outcome not_home), follow_up
         (see follow_up()), returned (the last visit was returned by the leader).
         hamlet_id None: every hamlet this device holds.
 
         The folded keys are encrypted: the hamlet's households' and people's keys are
         decrypted (cached by ciphertext) and matched here. The whole call also decrypts and
-        parses each household it returns: `python -m field_app.bench` measures it (tens to
-        hundreds of milliseconds for 500 households here; BENCHMARKS.md, "Device")."""
-        if filter is not None and filter not in FILTERS:
-            raise ValueError(f"filter must be one of {', '.join(FILTERS)}")
-        where, params = "WHERE type = 'household'", []
-        if hamlet_id is not None:
-            where += " AND hamlet_id = ?"
-            params.append(hamlet_id)
-        else:  # all of this device's hamlets: not a household kept after it moved away (_drop_moved_away)
-            where += " AND hamlet_id IN (SELECT id FROM entities WHERE type = 'hamlet')"
-        keys = {id: key for id, _, key in self._search_keys(where, params)}
-        words = fold(search).split()
-        if words:
-            texts: dict[str, list[str]] = {id: [key] for id, key in keys.items()}
-            people_sql = "WHERE type = 'person'"
-            people_params: list[Any] = []
-            if hamlet_id is not None:  # people carry their household's hamlet (projection, _carry, _replay)
-                people_sql += " AND hamlet_id = ?"
-                people_params.append(hamlet_id)
-            for _, parent, key in self._search_keys(people_sql, people_params):
-                if parent in texts:
-                    texts[parent].append(key)
-            # A word has no whitespace, so it is in one of the texts iff it is in them joined by "\n".
-            joined = {id: "\n".join(parts) for id, parts in texts.items()}
-            keys = {id: key for id, key in keys.items() if all(word in joined[id] for word in words)}
+        parses each household it returns: a screen wants households_page() instead."""
+        self._check_filter(filter)
+        keys = {id: key for id, (_, key) in self._matching(hamlet_id, search).items()}
         order = sorted(keys, key=lambda id: (keys[id], id))
         loaded = self._by_ids(order)
         households = [loaded[id] for id in order if id in loaded]
@@ -1197,6 +1251,92 @@ class Store:
         elif filter == "returned":
             rows = [r for r in rows if r["returned"]]
         return rows
+
+    @_locked
+    def households_page(self, hamlet_id: str | None = None, search: str = "", filter: str | None = None,
+                        offset: int = 0, limit: int = 100) -> tuple[list[dict[str, Any]], int]:
+        """One page of the households screen: (rows offset … offset+limit, how many match in all).
+
+        The same rows as households(hamlet_id, search, filter) sorted by address_order of the
+        folded address (the screen's "Số 2" before "Số 10"; ties as households() orders them),
+        but only the page's households, people and latest visits are decrypted and parsed:
+        the order and the total come from the cached search keys, a filter from the cached
+        summaries (_summaries)."""
+        self._check_filter(filter)
+        if offset < 0 or limit < 0:
+            raise ValueError("offset and limit must be 0 or more")
+        found = self._matching(hamlet_id, search)
+        order = sorted(found, key=lambda id: (address_order(found[id][1]), found[id][1], id))
+        if filter is not None:
+            summaries = self._summaries({id: sealed for id, (sealed, _) in found.items()}, hamlet_id)
+            order = [id for id in order if _passes(summaries[id], filter)]
+        page = order[offset:offset + limit]
+        loaded = self._by_ids(page)
+        return self._household_rows([loaded[id] for id in page if id in loaded]), len(order)
+
+    def _children(self, hamlet_id: str | None) -> dict[str, list[tuple[str, bytes]]]:
+        """household id → its people's and visits' (id, sealed search key), from the covering index."""
+        out: dict[str, list[tuple[str, bytes]]] = {}
+        sql, params = "WHERE type IN ('person', 'visit')", []
+        if hamlet_id is not None:  # people and visits carry their household's hamlet (_carry, _replay)
+            sql += " AND hamlet_id = ?"
+            params.append(hamlet_id)
+        for parent, id, sealed in self.db.execute(f"SELECT parent_id, id, search FROM entities {sql}", params):
+            out.setdefault(parent, []).append((id, sealed))
+        return out
+
+    def _summaries(self, households: dict[str, bytes], hamlet_id: str | None) -> dict[str, Summary]:
+        """id → Summary for the households given (id → sealed search key), from memory when nothing
+        they depend on changed.
+
+        Every write of an entity (_put: record, recompute on pull, anonymise …) seals its
+        search key again with a fresh nonce, and a deletion removes it, so the household's
+        sealed key plus its people's and visits' (id, sealed key) tell whether its body,
+        people or visits changed, with no body read; follow_up() depends on the year too.
+        A household whose latest visit is not among its visits is never kept (nothing
+        would tell when that visit changes)."""
+        year = self._year()
+        children = self._children(hamlet_id)
+        out: dict[str, Summary] = {}
+        stale: dict[str, tuple[Any, ...]] = {}
+        for id, sealed in households.items():
+            mark = (year, sealed, tuple(sorted(children.get(id, ()))))
+            cached = self._summary_cache.get(id)
+            if cached is not None and cached[0] == mark:
+                out[id] = cached[1]
+            else:
+                stale[id] = mark
+        if stale:
+            loaded = self._by_ids(list(stale))
+            for row in self._household_rows([loaded[id] for id in stale if id in loaded]):
+                out[row["id"]] = summary = Summary(row.get("visits"), row.get("last_outcome"),
+                                                   bool(row["follow_up"]), row["returned"])
+                last = row.get("last_visit_id")
+                if last is None or any(child == last for child, _ in stale[row["id"]][2]):
+                    if len(self._summary_cache) >= SUMMARY_CACHE:
+                        self._summary_cache.clear()
+                    self._summary_cache[row["id"]] = (stale[row["id"]], summary)
+        return out
+
+    def _visit_days(self, hamlet_id: str | None) -> list[str | None]:
+        """The local day of each visit (of a hamlet, or all), opened only when its sealed key changed."""
+        sql, params = "WHERE type = 'visit'", []
+        if hamlet_id is not None:
+            sql += " AND hamlet_id = ?"
+            params.append(hamlet_id)
+        rows = self.db.execute(f"SELECT id, search FROM entities {sql}", params).fetchall()
+        cache = self._day_cache
+        missing = [id for id, sealed in rows if (id, sealed) not in cache]
+        if missing:
+            if len(cache) + len(missing) >= SUMMARY_CACHE:
+                cache.clear()
+                missing = [id for id, _ in rows]
+            loaded = self._by_ids(missing)
+            for id, sealed in rows:
+                if id in loaded:
+                    at = loaded[id].data.get("at")
+                    cache[(id, sealed)] = local_day(at) if at else None
+        return [cache.get((id, sealed)) for id, sealed in rows]
 
     @_locked
     def household(self, id: str) -> dict[str, Any] | None:
@@ -1251,23 +1391,22 @@ class Store:
 
     @_locked
     def counts(self, hamlet_id: str | None = None) -> dict[str, int]:
-        """The home screen: households, visited, left, revisits due, follow-up, today's visits, pending events."""
-        rows = self.households(hamlet_id)
+        """The home screen: households, visited, left, revisits due, follow-up, today's visits, pending events.
+
+        From the cached summaries and visit days: only what changed since the last call is opened."""
+        where, params = self._in_hamlet("household", hamlet_id)
+        sealed = dict(self.db.execute(f"SELECT id, search FROM entities {where}", params).fetchall())
+        summaries = list(self._summaries(sealed, hamlet_id).values())
         today = self._clock().astimezone(VIETNAM).date().isoformat()
-        sql, params = "WHERE type = 'visit'", []
-        if hamlet_id is not None:
-            sql += " AND hamlet_id = ?"
-            params.append(hamlet_id)
-        visit_days = [visit.data.get("at") for visit in self._entities(sql, params)]
-        visited = sum(1 for r in rows if r["visits"])
+        visited = sum(1 for s in summaries if s.visits)
         return {
-            "households": len(rows),
+            "households": len(summaries),
             "visited": visited,
-            "left": len(rows) - visited,
-            "revisit": sum(1 for r in rows if r["last_outcome"] == "not_home"),
-            "follow_up": sum(1 for r in rows if r["follow_up"]),
-            "returned": sum(1 for r in rows if r["returned"]),
-            "today": sum(1 for at in visit_days if at and local_day(at) == today),
+            "left": len(summaries) - visited,
+            "revisit": sum(1 for s in summaries if s.last_outcome == "not_home"),
+            "follow_up": sum(1 for s in summaries if s.follow_up),
+            "returned": sum(1 for s in summaries if s.returned),
+            "today": sum(1 for day in self._visit_days(hamlet_id) if day == today),
             "pending": self.pending_count(),
             "quarantined": int(self.db.execute(
                 "SELECT count(*) FROM outbox WHERE status = 'quarantined'").fetchone()[0]),

@@ -1,14 +1,15 @@
 """The household list of a hamlet: folded search as you type, filter chips,
 one clear status per row (icon + words).
 
-Reads `Store.households(hamlet_id, search, filter)` (the search is folded in
-the store: "nguyen van" finds "Nguyễn Văn …", "hoà" finds "Hòa"). Rows go into
-a `ListView` that Flutter builds lazily as it scrolls; a long list is sent
-`PAGE` rows at a time ("Xem thêm") so that typing stays quick on a phone.
+Reads `Store.households_page(hamlet_id, search, filter, offset, limit)` (the
+search is folded in the store: "nguyen van" finds "Nguyễn Văn …", "hoà" finds
+"Hòa"), already in the screen's order (`natural_key`). Rows go into a
+`ListView` that Flutter builds lazily as it scrolls; a long list is read and
+sent `PAGE` rows at a time ("Xem thêm"): the store opens only the rows shown,
+so opening the screen and typing stay quick on a phone.
 """
 from __future__ import annotations
 
-import re
 from typing import Any, Optional
 from urllib.parse import parse_qs, urlparse
 
@@ -19,7 +20,7 @@ from field_app import theme
 from field_app.app_state import household_status
 from field_app.i18n import t
 from field_app.screen import Screen
-from field_app.store import FILTERS
+from field_app.store import FILTERS, address_order
 
 from .common import C, chip, household_pill, number
 
@@ -36,8 +37,9 @@ ALL_HAMLETS = "*"
 
 
 def natural_key(address: str) -> list[Any]:
-    """"Số 2" before "Số 10": numbers compare as numbers (on the folded text)."""
-    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", fold(address))]
+    """"Số 2" before "Số 10": numbers compare as numbers (on the folded text). The store pages
+    in this order (`households_page`), on the folded keys it already holds."""
+    return address_order(fold(address))
 
 
 def _row(shell: Any, h: dict[str, Any]) -> ft.Control:
@@ -65,7 +67,7 @@ def households_screen(shell: Any) -> Screen:
     hamlets = store.hamlets()
     if ui.get("households.hamlet") not in {h["id"] for h in hamlets} | {ALL_HAMLETS}:
         ui["households.hamlet"] = hamlets[0]["id"] if len(hamlets) == 1 else ALL_HAMLETS
-    state = {"shown": PAGE}
+    state: dict[str, Any] = {"shown": PAGE, "rows": [], "total": 0}
 
     def hamlet_id() -> Optional[str]:
         value = ui.get("households.hamlet")
@@ -81,13 +83,21 @@ def households_screen(shell: Any) -> Screen:
     def fill(reset_paging: bool = True, data_changed: bool = False) -> None:
         if reset_paging:
             state["shown"] = PAGE
-        rows = store.households(hamlet_id(), search=ui.get("households.search", ""),
-                                filter=ui.get("households.filter"))
-        rows.sort(key=lambda r: natural_key(r["address"]))
-        # the counts read the whole hamlet again: not on every keystroke (field_app/bench.py measured
-        # a keystroke at 130 ms with them, a third of that without), only when the data or hamlet change
+        # the rows shown so far again (after a sync they may have changed), not the whole hamlet
+        state["rows"], state["total"] = page(0, state["shown"])
+        # the counts read the whole hamlet's summaries: not on every keystroke, only when the data
+        # or the hamlet change (field_app/bench.py measured a keystroke at 130 ms with them)
         if data_changed:
             counted.clear()
+        render()
+
+    def page(offset: int, limit: int) -> tuple[list[dict[str, Any]], int]:
+        return store.households_page(hamlet_id(), search=ui.get("households.search", ""),
+                                     filter=ui.get("households.filter"), offset=offset, limit=limit)
+
+    def render() -> None:
+        rows: list[dict[str, Any]] = state["rows"]
+        total: int = state["total"]
         if hamlet_id() not in counted:
             counted[hamlet_id()] = store.counts(hamlet_id())
         counts = counted[hamlet_id()]
@@ -95,20 +105,19 @@ def households_screen(shell: Any) -> Screen:
             label_key, count_key = FILTER_KEYS[f]
             ch.label = ft.Text(t(label_key, count=number(counts[count_key])), size=15)
             ch.selected = ui.get("households.filter") == f
-        shown = rows[: state["shown"]]
         items: list[ft.Control] = list(header)
-        for h in shown:
+        for h in rows:
             items.append(_row(shell, h))
             items.append(ft.Divider(height=1))
-        if len(rows) > len(shown):
+        if total > len(rows):
             items.append(ft.Container(
-                ft.OutlinedButton(t("households.more", count=number(len(rows) - len(shown))),
+                ft.OutlinedButton(t("households.more", count=number(total - len(rows))),
                                   icon=ft.Icons.EXPAND_MORE, on_click=more, key="households.more",
                                   height=theme.TOUCH_TARGET),
                 padding=ft.Padding.symmetric(vertical=12),
                 alignment=ft.Alignment.CENTER,
             ))
-        if not rows:
+        if not total:
             items.append(ft.Container(
                 ft.Row([ft.Icon(ft.Icons.SEARCH_OFF, color=C.on_surface_variant),
                         ft.Text(t("households.none"), theme_style=ft.TextThemeStyle.BODY_LARGE, expand=True)]),
@@ -116,11 +125,14 @@ def households_screen(shell: Any) -> Screen:
                 key="households.none",
             ))
         list_view.controls = items
-        summary.value = t("households.summary", count=number(len(rows)), total=number(counts["households"]))
+        summary.value = t("households.summary", count=number(total), total=number(counts["households"]))
 
     def more(e: ft.ControlEvent) -> None:
+        # only the next page is read; a change of the data meanwhile refills from the top (on_sync)
+        rows, state["total"] = page(len(state["rows"]), PAGE)
+        state["rows"] = state["rows"] + rows
         state["shown"] += PAGE
-        fill(reset_paging=False)
+        render()
 
     def on_search(e: ft.ControlEvent) -> None:
         ui["households.search"] = search.value or ""
