@@ -74,6 +74,7 @@ LIST_ICONS = {"card_capture": ft.Icons.BADGE_OUTLINED, "level2": ft.Icons.LOCAL_
 #: issue gives leaders reading and reviewing, officers exports and follow-up.
 COMMUNE_ROLES = frozenset({"officer", "admin"})
 HALF = {"xs": 12, "lg": 6}  # a ResponsiveRow column: the whole width on a phone, half on a laptop
+DAYS_SHOWN = 14  # the by-day table: the last two weeks (the chart shows the whole campaign)
 PAGE_SIZE = 100  # follow-up rows a page (the server's default; it allows up to 1000)
 VNEID_GRID = (("l1", ("l1_pending", "l1_approved", "l1_active")), ("l2", ("l2_pending", "l2_approved", "l2_active")))
 
@@ -418,7 +419,7 @@ class DashboardScreens:
         if snapshot.teams is not None:
             sections.append(self._table(snapshot.teams, t("dashboard.by_team"), t("dashboard.col.team"),
                                         "dashboard:teams"))
-        sections.append(self._sync(snapshot))
+        sections += [self._by_day(progress), self._sync(snapshot)]
         self.body.controls = sections
 
     # headline ------------------------------------------------------------------------------
@@ -624,6 +625,31 @@ class DashboardScreens:
         totals = answer.get("total") if answer.get("by") == "hamlet" else None
         body = self._data_table(rows, totals, name_header, key) if self.shell.wide else self._row_cards(rows, key)
         return _panel([_muted(t("dashboard.table.count", n=format_number(len(rows)))), body], key=key, title=title)
+
+    def _by_day(self, progress: dict[str, Any]) -> ft.Control:
+        """The work of each day, newest first (the last DAYS_SHOWN): what the by-day counters
+        hold (first visits, visits, people helped, e-IDs activated). State counters (cards,
+        statuses) have no day, so they are by hamlet and team only."""
+        days = [d for d in reversed(progress.get("days") or []) if isinstance(d, dict)][:DAYS_SHOWN]
+        title = t("dashboard.by_day")
+        if not days:
+            return _panel([_note(ft.Icons.TABLE_ROWS, t("dashboard.table.empty"))], key="dashboard:days", title=title)
+        names = ("visited", "visits", "helped", "activated")
+        if self.shell.wide:
+            table = ft.DataTable(
+                columns=[ft.DataColumn(ft.Text(t("dashboard.col.day"), font_family=theme.FONT_SEMIBOLD))]
+                + [ft.DataColumn(ft.Text(t(f"dashboard.day.{n}"), font_family=theme.FONT_SEMIBOLD), numeric=True)
+                   for n in names],
+                rows=[ft.DataRow(cells=[ft.DataCell(ft.Text(day_text(d.get("day"))))]
+                                 + [ft.DataCell(ft.Text(format_number(int(d.get(n) or 0)))) for n in names])
+                      for d in days],
+                column_spacing=28, heading_row_height=48, data_row_min_height=40, key="dashboard:days:table")
+            body: ft.Control = ft.Row([table], scroll=ft.ScrollMode.AUTO)
+        else:
+            body = ft.Column([_text(t("dashboard.day.line", day=day_text(d.get("day")),
+                                      **{n: format_number(int(d.get(n) or 0)) for n in names}),
+                                    key=f"dashboard:day:{d.get('day')}") for d in days], spacing=6)
+        return _panel([_muted(t("dashboard.day.explain", n=len(days))), body], key="dashboard:days", title=title)
 
     @staticmethod
     def _figures(row: dict[str, Any]) -> dict[str, int]:

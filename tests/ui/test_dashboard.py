@@ -255,6 +255,13 @@ def test_an_officer_lands_on_the_dashboard_with_the_servers_figures(world, make_
         unit = "hộ" if name == "revisit" else "người"
         assert f"{n} {unit}" in h.get(key=f"dashboard:followup:{name}").text, name
     assert "Cập nhật vừa xong" in text_of(h, "dashboard:updated")
+    # the work of each day, newest first, from the by-day counters
+    for day in progress["days"][-2:]:
+        y, m, d = day["day"].split("-")
+        assert text_of(h, f"dashboard:day:{day['day']}") == (
+            f"{d}/{m}/{y}: {day['visited']} hộ thăm lần đầu · {day['visits']} lượt đến hộ · "
+            f"{day['helped']} người được hỗ trợ · {day['activated']} kích hoạt")
+    assert sum(d["visits"] for d in progress["days"]) == total["visits"]
 
 
 @on_sqlite
