@@ -278,6 +278,24 @@ def _passes(summary: Summary, filter: str) -> bool:
     return summary.returned
 
 
+class _Meta:
+    """A read-only Store attribute kept in `meta` (identity, sync bookkeeping), read under the
+    store's lock: `device_id = _Meta("device_id")`, `acked_seq = _Meta("acked_seq", int, 0)`."""
+
+    def __init__(self, key: str, convert: Callable[[Any], Any] | None = None, default: Any = None) -> None:
+        self.key, self.convert, self.default = key, convert, default
+
+    def __get__(self, store: Any, owner: type | None = None) -> Any:
+        if store is None:
+            return self
+        with store._lock:
+            value = store._get(self.key, self.default)
+        return self.convert(value) if self.convert is not None else value
+
+    def __set__(self, store: Any, value: Any) -> None:  # read-only, as a property would be
+        raise AttributeError(f"{self.key} is written by the Store's own methods")
+
+
 def _locked(method: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(method)
     def wrapper(self: Store, *args: Any, **kwargs: Any) -> Any:
@@ -485,30 +503,11 @@ class Store:
                                ("token", token), ("role", role), ("scope", scope)):
                 self._set(key, value)
 
-    @property
-    def server_url(self) -> str | None:
-        with self._lock:
-            return self._get("server_url")
-
-    @property
-    def device_id(self) -> str | None:
-        with self._lock:
-            return self._get("device_id")
-
-    @property
-    def token(self) -> str | None:
-        with self._lock:
-            return self._get("token")
-
-    @property
-    def role(self) -> str | None:
-        with self._lock:
-            return self._get("role")
-
-    @property
-    def scope(self) -> Any:
-        with self._lock:
-            return self._get("scope")
+    server_url = _Meta("server_url")
+    device_id = _Meta("device_id")
+    token = _Meta("token")
+    role = _Meta("role")
+    scope = _Meta("scope")
 
     @property
     def signed_in(self) -> bool:
@@ -517,35 +516,17 @@ class Store:
 
     # ---- sync bookkeeping ---------------------------------------------------------
 
-    @property
-    def pull_cursor(self) -> int:
-        with self._lock:
-            return int(self._get("pull_cursor", 0))
-
-    @property
-    def acked_seq(self) -> int:
-        with self._lock:
-            return int(self._get("acked_seq", 0))
+    pull_cursor = _Meta("pull_cursor", int, 0)
+    acked_seq = _Meta("acked_seq", int, 0)
 
     @property
     def last_seq(self) -> int:
         with self._lock:
             return int(self.db.execute("SELECT coalesce(max(seq), 0) FROM outbox").fetchone()[0])
 
-    @property
-    def last_sync_ok(self) -> str | None:
-        with self._lock:
-            return self._get("last_sync_ok")
-
-    @property
-    def last_error(self) -> str | None:
-        with self._lock:
-            return self._get("last_error")
-
-    @property
-    def last_error_at(self) -> str | None:
-        with self._lock:
-            return self._get("last_error_at")
+    last_sync_ok = _Meta("last_sync_ok")
+    last_error = _Meta("last_error")
+    last_error_at = _Meta("last_error_at")
 
     @_locked
     def record_sync_success(self, at: str | None = None) -> None:

@@ -204,31 +204,21 @@ def test_with_nothing_pending_the_pull_is_told_and_nothing_is_pushed(ward: Ward,
 
 
 @on_sqlite
-def test_a_receipt_check_is_told_too(ward: Ward, tmp_path: Path) -> None:
+@pytest.mark.parametrize("call, request_made", [
+    (SyncClient.check_receipt, ("GET", "/api/v1/sync/receipt")),  # no push to "save" the pending ones
+    (SyncClient.sign_out, ("POST", "/api/v1/sync/push")),  # its push is told, and nothing follows
+], ids=["receipt check", "sign-out"])
+def test_a_receipt_check_or_a_sign_out_is_told_too(ward: Ward, tmp_path: Path, call, request_made) -> None:
     store = ward.store(tmp_path / "phone")
     record_work(store, ward.hamlet)
     ward.purge()
     requests = Requests()
     client = SyncClient(store, client=requests.client())
     with pytest.raises(Purged):
-        client.check_receipt()
+        call(client)
     client.close()
-    assert requests.seen == [("GET", "/api/v1/sync/receipt")]  # no push to "save" the pending ones
+    assert requests.seen == [request_made]
     assert purge_notice(store).dropped == 2
-    assert_purged(store, tmp_path / "phone")
-
-
-@on_sqlite
-def test_sign_out_of_a_purged_device_sends_nothing(ward: Ward, tmp_path: Path) -> None:
-    store = ward.store(tmp_path / "phone")
-    record_work(store, ward.hamlet)
-    ward.purge()
-    requests = Requests()
-    client = SyncClient(store, client=requests.client())
-    with pytest.raises(Purged):
-        client.sign_out()
-    client.close()
-    assert requests.seen == [("POST", "/api/v1/sync/push")]
     assert_purged(store, tmp_path / "phone")
 
 

@@ -9,12 +9,12 @@ from typing import Any
 import flet as ft
 
 from campaign import vocabulary as v
-from campaign.events import MAX_ADDRESS, MAX_LABEL, MIN_BIRTH_YEAR, MAX_BIRTH_YEAR, InvalidEvent
+from campaign.events import MAX_ADDRESS, MAX_LABEL, MIN_BIRTH_YEAR, MAX_BIRTH_YEAR, InvalidEvent, generic_label
 from field_app import theme
 from field_app.i18n import t
 
 from .common import C, chip, choice_group, full_width, heading, note, reason_text
-from .person import parse_birth_year
+from .person import birth_year_field, parse_birth_year
 
 #: age-band shortcuts: (label key, age used for the estimated birth year)
 AGE_BANDS = (
@@ -91,7 +91,7 @@ def add_person_view(shell: Any, params: dict[str, str]) -> ft.View:
         return shell.pushed_view(route, t("add.person_title"),
                                  [note(ft.Icons.ERROR_OUTLINE, t("household.not_found"))])
     declined = household["consent"] == "declined"
-    next_label = f"Người {len(store.people(hid)) + 1}"
+    next_label = generic_label(len(store.people(hid)) + 1)
     values: dict[str, Any] = {"presence": "home", "card": "unknown", "vneid": "unknown"}
     year_now = datetime.now().astimezone().year
 
@@ -105,16 +105,7 @@ def add_person_view(shell: Any, params: dict[str, str]) -> ft.View:
         key="add.label",
         text_size=17,
     )
-    year = ft.TextField(
-        label=t("person.birth_year"),
-        hint_text=t("add.year_hint"),
-        keyboard_type=ft.KeyboardType.NUMBER,
-        input_filter=ft.NumbersOnlyInputFilter(),
-        max_length=4,
-        counter="",
-        key="add.birth_year",
-        width=180,
-    )
+    year = birth_year_field(None, key="add.birth_year", hint=t("add.year_hint"))
     band_chips: list[ft.Chip] = []
 
     def band(age: int):

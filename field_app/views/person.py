@@ -21,6 +21,21 @@ from .common import C, age_text, choice_group, filter_group, full_width, heading
 L2 = ("l2_pending", "l2_approved", "l2_active")
 
 
+def birth_year_field(value: Optional[int], *, key: str, hint: Optional[str] = None) -> ft.TextField:
+    """Four digits on the number keyboard (adding a person and editing one)."""
+    return ft.TextField(
+        label=t("person.birth_year"),
+        value=str(value) if value is not None else "",
+        hint_text=hint,
+        keyboard_type=ft.KeyboardType.NUMBER,
+        input_filter=ft.NumbersOnlyInputFilter(),
+        max_length=4,
+        counter="",
+        key=key,
+        width=180,
+    )
+
+
 def parse_birth_year(text: str) -> tuple[bool, Optional[int]]:
     """(valid, year): empty is a valid "unknown"."""
     text = (text or "").strip()
@@ -82,16 +97,7 @@ def person_view(shell: Any, params: dict[str, str]) -> ft.View:
         helper=t("person.label_declined") if declined else None,
         key="person.label",
     )
-    year_field = ft.TextField(
-        label=t("person.birth_year"),
-        value=str(person["birth_year"]) if person.get("birth_year") is not None else "",
-        keyboard_type=ft.KeyboardType.NUMBER,
-        input_filter=ft.NumbersOnlyInputFilter(),
-        max_length=4,
-        counter="",
-        key="person.birth_year",
-        width=180,
-    )
+    year_field = birth_year_field(person.get("birth_year"), key="person.birth_year")
 
     def save(e: ft.ControlEvent) -> None:
         ok, year = parse_birth_year(year_field.value or "")

@@ -71,7 +71,7 @@ def test_a_saved_target_moves_the_dashboard_and_is_audited(world, make_harness) 
 @on_sqlite
 def test_a_leader_cannot_change_the_target(world, make_harness, tmp_path) -> None:
     from .test_dashboard import enrolled
-    leader = enrolled(world.server, world.engine, tmp_path / "leader", "leader", team_id=world.team)
+    leader = enrolled(world.server, tmp_path / "leader", "leader", team=world.team)
     h = open_app(make_harness, leader, route="/totals")
     loaded(h)
     assert not h.exists(key="dashboard:campaign")

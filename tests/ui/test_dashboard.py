@@ -21,7 +21,7 @@ import openpyxl
 import pytest
 
 from campaign.ids import uuid7
-from field_app.app_state import default_key
+from field_app.app_state import default_key, enrol
 from field_app.main import build_app
 from field_app.server_api import ServerApi
 from field_app.store import Store
@@ -43,25 +43,12 @@ DAY = timedelta(days=1)
 # ---- the world ------------------------------------------------------------------------------
 
 
-def enrolment(server: Server, engine: Any, role: str, **scope: Any) -> dict[str, Any]:
-    with write_transaction(engine) as conn:
-        code, _ = devices.create_enrolment(conn, role, **scope)
-    answer = httpx.post(server.url + "/api/v1/enroll", json={"code": code}, timeout=10)
-    assert answer.status_code == 200, answer.text
-    return answer.json()
-
-
-def enrolled(server: Server, engine: Any, path: Path, role: str, **scope: Any) -> Path:
-    """A data dir enrolled on the real server, as the app opens it."""
-    answer = enrolment(server, engine, role, **scope)
+def enrolled(server: Server, path: Path, role: str, **scope: Any) -> Path:
+    """A data dir enrolled on the real server the way the app does it (`app_state.enrol` spends a
+    code made in-process, as `gocua-server enroll` would)."""
     with Store(path, key=default_key(path)) as store:
-        store.enrol(server.url, answer["device_id"], answer["token"], answer["role"], answer["scope"])
+        enrol(store, server.url, server.code(role, **scope))
     return path
-
-
-def bare(server: Server, engine: Any, role: str, **scope: Any) -> Device:
-    answer = enrolment(server, engine, role, **scope)
-    return Device(server, answer["device_id"], answer["token"], answer["role"])
 
 
 class World:
@@ -70,7 +57,7 @@ class World:
 
     def __init__(self, server: Server, engine: Any, tmp: Path) -> None:
         self.server, self.engine, self.tmp = server, engine, tmp
-        self.admin = bare(server, engine, "admin")
+        self.admin = server.enroll("admin")
         self.a, self.b, self.c = uuid7(), uuid7(), uuid7()
         today = datetime.now(VN).replace(microsecond=0)
         yesterday = (today - DAY).isoformat()
@@ -117,7 +104,7 @@ class World:
         answer = httpx.put(f"{server.url}/api/v1/campaigns/{WARD}", json=settings, headers=self.admin.headers,
                            timeout=10)
         assert answer.status_code == 200, answer.text
-        self.officer_dir = enrolled(server, engine, tmp / "officer", "officer", commune=WARD)
+        self.officer_dir = enrolled(server, tmp / "officer", "officer", commune=WARD)
         self.officer = self.device_of(self.officer_dir)
 
     def device_of(self, path: Path) -> Device:
@@ -270,7 +257,7 @@ def test_a_visit_a_volunteer_syncs_shows_after_refresh(world, make_harness, tmp_
     loaded(h)
     before = world.totals(world.officer)["total"]
     assert shows_visited(h, before)
-    path = enrolled(world.server, world.engine, tmp_path / "volunteer", "volunteer", team_id=world.team)
+    path = enrolled(world.server, tmp_path / "volunteer", "volunteer", team=world.team)
     with Store(path, key=default_key(path)) as volunteer:
         client = SyncClient(volunteer)
         client.sync_once()  # the team's households arrive
@@ -294,7 +281,7 @@ def test_a_visit_a_volunteer_syncs_shows_after_refresh(world, make_harness, tmp_
 
 @on_sqlite
 def test_an_admin_picks_a_commune(world, make_harness, tmp_path) -> None:
-    path = enrolled(world.server, world.engine, tmp_path / "admin", "admin")
+    path = enrolled(world.server, tmp_path / "admin", "admin")
     admin = world.device_of(path)
     h = open_app(make_harness, path, width=1280, height=800)
     assert [d["label"] for d in h.find(ft.NavigationRailDestination)] == ["Tổng hợp", "Cài đặt"]
@@ -462,7 +449,7 @@ def test_an_officer_never_sees_another_commune(world, make_harness) -> None:
 
 @on_sqlite
 def test_a_leader_sees_the_teams_figures_without_follow_up_lists(world, make_harness, tmp_path) -> None:
-    path = enrolled(world.server, world.engine, tmp_path / "leader", "leader", team_id=world.team)
+    path = enrolled(world.server, tmp_path / "leader", "leader", team=world.team)
     h = open_app(make_harness, path)
     assert nav(h)[0] == "Trang chủ"  # a leader lands on Home
     h.click(h.get(ft.NavigationBarDestination, text="Tổng hợp"))
