@@ -77,39 +77,47 @@ class WebApp:
         return self.log_path.read_text(encoding="utf-8", errors="replace")
 
 
+def start_web_app(tmp: Path, data: Path, *args: str) -> WebApp:
+    """`gocua-app --web --data DATA ARGS…` on 127.0.0.1:<free port>, its output in tmp/app-PORT.log.
+    It boots in the background: `wait_up(app)` before opening it."""
+    port = free_port()
+    log_path = tmp / f"app-{port}.log"
+    env = {**os.environ, "FLET_WEB_NO_CDN": "1", "PYTHONUNBUFFERED": "1"}
+    cmd = [sys.executable, "-m", "field_app.main", "--web", "--host", "127.0.0.1", "--port", str(port),
+           "--data", str(data), *args]
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+    return WebApp(f"http://127.0.0.1:{port}/", proc, log_path)
+
+
+def wait_up(app: WebApp) -> None:
+    """Until the app answers HTTP (fails the test with its log if it exits or never does)."""
+    deadline = time.monotonic() + STARTUP_TIMEOUT
+    while True:
+        if app.process.poll() is not None:
+            pytest.fail(f"gocua-app --web exited with {app.process.returncode}:\n{app.log()}")
+        try:
+            with urllib.request.urlopen(app.url, timeout=2) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            pytest.fail(f"gocua-app --web did not answer in {STARTUP_TIMEOUT}s:\n{app.log()}")
+        time.sleep(0.25)
+
+
 @pytest.fixture(scope="package")
 def web_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebApp]:
     """`gocua-app --web` on 127.0.0.1:<free port>, until the e2e tests end."""
     tmp = tmp_path_factory.mktemp("web-app")
-    port = free_port()
-    log_path = tmp / "server.log"
-    env = {**os.environ, "FLET_WEB_NO_CDN": "1", "PYTHONUNBUFFERED": "1"}
-    cmd = [
-        sys.executable, "-m", "field_app.main", "--web",
-        "--host", "127.0.0.1", "--port", str(port), "--data", str(tmp / "data"),
-    ]  # fmt: skip
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen(
-            cmd, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-        )
-    app = WebApp(f"http://127.0.0.1:{port}/", proc, log_path)
+    app = start_web_app(tmp, tmp / "data")
     try:
-        deadline = time.monotonic() + STARTUP_TIMEOUT
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"gocua-app --web exited with {proc.returncode}:\n{app.log()}")
-            try:
-                with urllib.request.urlopen(app.url, timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"gocua-app --web did not answer in {STARTUP_TIMEOUT}s:\n{app.log()}")
-            time.sleep(0.25)
+        wait_up(app)
         yield app
     finally:
-        _stop(proc)
+        _stop(app.process)
 
 
 def _stop(proc: subprocess.Popen) -> None:
@@ -205,40 +213,46 @@ class FlutterPage:
         self.page.set_viewport_size({"width": width, "height": height})
 
 
+def open_page(browser: Any, app_url: str, width: int = 390, height: int = 844, route: str = "/") -> FlutterPage:
+    """A fresh browser context at that viewport, the app loaded, semantics on. Every request is
+    recorded; one for another host is refused and kept in `egress`."""
+    context = browser.new_context(viewport={"width": width, "height": height}, locale="vi-VN")
+    page = context.new_page()
+    fp = FlutterPage(page, app_url)
+
+    def on_request(request: Any) -> None:
+        fp.requests.append(request.url)
+
+    def on_failed(request: Any) -> None:
+        if not fp.is_local(request.url) and request.failure == "csp":
+            fp.csp_blocked.append(request.url)
+
+    def guard(route_: Any) -> None:
+        # only reached by requests the browser actually tries to send
+        if fp.is_local(route_.request.url):
+            route_.continue_()
+        else:
+            fp.egress.append(route_.request.url)
+            route_.abort()
+
+    page.on("request", on_request)
+    page.on("requestfailed", on_failed)
+    context.route("**/*", guard)
+    page.goto(app_url.rstrip("/") + route)
+    fp.wait_ready()
+    fp.enable_semantics()
+    return fp
+
+
 @pytest.fixture
 def open_app(browser: Any, web_app: WebApp) -> Iterator[Callable[..., FlutterPage]]:
     """`open_app(width, height, route="/")` → a loaded app with semantics on."""
-    contexts: list[Any] = []
+    pages: list[FlutterPage] = []
 
     def open_(width: int = 390, height: int = 844, route: str = "/") -> FlutterPage:
-        context = browser.new_context(viewport={"width": width, "height": height}, locale="vi-VN")
-        contexts.append(context)
-        page = context.new_page()
-        fp = FlutterPage(page, web_app.url)
-
-        def on_request(request: Any) -> None:
-            fp.requests.append(request.url)
-
-        def on_failed(request: Any) -> None:
-            if not fp.is_local(request.url) and request.failure == "csp":
-                fp.csp_blocked.append(request.url)
-
-        def guard(route_: Any) -> None:
-            # only reached by requests the browser actually tries to send
-            if fp.is_local(route_.request.url):
-                route_.continue_()
-            else:
-                fp.egress.append(route_.request.url)
-                route_.abort()
-
-        page.on("request", on_request)
-        page.on("requestfailed", on_failed)
-        context.route("**/*", guard)
-        page.goto(web_app.url.rstrip("/") + route)
-        fp.wait_ready()
-        fp.enable_semantics()
-        return fp
+        pages.append(open_page(browser, web_app.url, width, height, route))
+        return pages[-1]
 
     yield open_
-    for context in contexts:
-        context.close()
+    for fp in pages:
+        fp.page.context.close()

@@ -13,9 +13,6 @@ import-390x844.png and campaign-390x844.png / campaign-360x640.png.
 """
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Iterator
@@ -26,8 +23,7 @@ from playwright.sync_api import expect
 from campaign.ids import uuid7
 from tests.support import HTTP, VN, Server, cli, hamlet_data, household_data, person_data
 
-from .conftest import REPO, WebApp, _stop, free_port
-from .test_volunteer_e2e import _wait_up, open_page
+from .conftest import _stop, open_page, start_web_app, wait_up
 
 pytestmark = pytest.mark.e2e
 
@@ -56,8 +52,10 @@ def world(tmp_path: Path) -> Iterator[dict[str, Any]]:
             "name": "Chiến dịch định danh điện tử", "target_kind": "percent", "target_value": 90,
             "start": (today - timedelta(days=7)).isoformat(), "deadline": (today + timedelta(days=30)).isoformat()})
         assert answer.status_code == 200, answer.text
-        app = _start_officer_app(tmp_path, server.url, server.code("officer", commune=WARD))
-        _wait_up(app)
+        # what the demo starts for the officer: `gocua-app --web --server URL --enrol CODE`
+        app = start_web_app(tmp_path, tmp_path / "officer", "--server", server.url,
+                            "--enrol", server.code("officer", commune=WARD))
+        wait_up(app)
         volunteer = server.enroll("volunteer", hamlets=(hamlet,))
         yield {"server": server, "admin": admin, "volunteer": volunteer, "first": first, "app": app}
     finally:
@@ -66,21 +64,8 @@ def world(tmp_path: Path) -> Iterator[dict[str, Any]]:
         server.stop()
 
 
-def _start_officer_app(tmp: Path, server_url: str, code: str) -> WebApp:
-    """`gocua-app --web --data DIR --server URL --enrol CODE`: what the demo starts for the officer."""
-    port = free_port()
-    log_path = tmp / "officer-app.log"
-    env = {**os.environ, "FLET_WEB_NO_CDN": "1", "PYTHONUNBUFFERED": "1"}
-    cmd = [sys.executable, "-m", "field_app.main", "--web", "--host", "127.0.0.1", "--port", str(port),
-           "--data", str(tmp / "officer"), "--server", server_url, "--enrol", code]
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                start_new_session=True)
-    return WebApp(f"http://127.0.0.1:{port}/", proc, log_path)
-
-
 def test_the_officers_dashboard_shows_a_new_visit_after_refresh(browser, world) -> None:
-    app = open_page(browser, world["app"], 1280, 800)
+    app = open_page(browser, world["app"].url, 1280, 800)
     expect(app.by_role("heading", "Tổng hợp")).to_be_visible()  # the landing screen
     expect(app.text("0,0 % của 2 hộ · 0 hộ cần quay lại")).to_be_visible()
     expect(app.text("Số liệu do tổ ghi nhận; số liệu chính thức do công an nắm giữ.")).to_be_visible()

@@ -13,12 +13,8 @@ Every screen is photographed at 390×844 and 360×640 into screenshots/.
 """
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -28,7 +24,7 @@ from playwright.sync_api import expect
 from campaign.ids import uuid7
 from tests.support import Server, cli, hamlet_data, household_data, person_data
 
-from .conftest import REPO, STARTUP_TIMEOUT, FlutterPage, WebApp, _stop, free_port
+from .conftest import FlutterPage, _stop, open_page, start_web_app, wait_up
 
 pytestmark = pytest.mark.e2e
 
@@ -37,41 +33,14 @@ AN, HOA = "Nguyễn Văn An", "Trần Thị Hoà"
 SIZES = ((390, 844), (360, 640))
 
 
-def _start_app(tmp: Path, server_url: str) -> WebApp:
-    """`gocua-app --web --data DIR --server URL`: a fresh, unenrolled install
-    (started before the server: it needs the address only to pre-fill it)."""
-    port = free_port()
-    log_path = tmp / "app.log"
-    env = {**os.environ, "FLET_WEB_NO_CDN": "1", "PYTHONUNBUFFERED": "1"}
-    cmd = [sys.executable, "-m", "field_app.main", "--web", "--host", "127.0.0.1", "--port", str(port),
-           "--data", str(tmp / "phone"), "--server", server_url]
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                start_new_session=True)
-    return WebApp(f"http://127.0.0.1:{port}/", proc, log_path)
-
-
-def _wait_up(app: WebApp) -> None:
-    deadline = time.monotonic() + STARTUP_TIMEOUT
-    while True:
-        assert app.process.poll() is None, app.log()
-        try:
-            with urllib.request.urlopen(app.url, timeout=2) as r:
-                if r.status == 200:
-                    return
-        except OSError:
-            pass
-        assert time.monotonic() < deadline, app.log()
-        time.sleep(0.2)
-
-
 @pytest.fixture
 def world(tmp_path: Path) -> Iterator[dict[str, Any]]:
     """A server with one hamlet and one household of two people (consent not
     asked yet: the list came from the police's target list), and the app."""
     db_url = f"sqlite:///{tmp_path / 'server.db'}"
     server = Server(db_url)
-    app = _start_app(tmp_path, server.url)  # boots while the server is prepared
+    # a fresh, unenrolled install; it boots while the server is prepared (the address only pre-fills the form)
+    app = start_web_app(tmp_path, tmp_path / "phone", "--server", server.url)
     try:
         cli(db_url, "init")
         server.start()
@@ -86,31 +55,12 @@ def world(tmp_path: Path) -> Iterator[dict[str, Any]]:
         ])
         assert answer.status_code == 200 and answer.json()["quarantined"] == [], answer.text
         code = server.code("volunteer", hamlets=(hamlet,))
-        _wait_up(app)
+        wait_up(app)
         yield {"server": server, "admin": admin, "code": code, "an": an, "hoa": hoa, "household": household,
                "app": app}
     finally:
         _stop(app.process)
         server.stop()
-
-
-def open_page(browser: Any, app: WebApp, width: int, height: int) -> FlutterPage:
-    context = browser.new_context(viewport={"width": width, "height": height}, locale="vi-VN")
-    page = context.new_page()
-    fp = FlutterPage(page, app.url)
-
-    def guard(route: Any) -> None:
-        if fp.is_local(route.request.url):
-            route.continue_()
-        else:
-            fp.egress.append(route.request.url)
-            route.abort()
-
-    context.route("**/*", guard)
-    page.goto(app.url)
-    fp.wait_ready()
-    fp.enable_semantics()
-    return fp
 
 
 def shoot(app: FlutterPage, name: str, sizes: tuple[tuple[int, int], ...] = SIZES) -> None:
@@ -130,7 +80,7 @@ def button(app: FlutterPage, name: str) -> Any:
 def test_a_visit_recorded_offline_reaches_the_server(browser, world) -> None:
     started = time.monotonic()
     server: Server = world["server"]
-    app = open_page(browser, world["app"], *SIZES[0])
+    app = open_page(browser, world["app"].url, *SIZES[0])
 
     # -- enrol with a typed code -------------------------------------------------------
     expect(app.text("Đăng ký máy này")).to_be_visible()
