@@ -1,7 +1,6 @@
 """Helpers the tests share: a real server process, databases, events."""
 from __future__ import annotations
 
-import json
 import os
 import signal
 import socket
@@ -149,6 +148,14 @@ class Server:
             self._engine = None
 
 
+def wire_event(device_id: str, seq: int, kind: str, entity: str, data: dict[str, Any],
+               base: int | None = None, at: str | None = None) -> dict[str, Any]:
+    """An event as a device sends it (the wire contract, built by hand)."""
+    return {"id": uuid7(), "device_id": device_id, "seq": seq, "kind": kind, "entity": entity,
+            "base": base, "at": at or datetime.now(VN).replace(microsecond=0).isoformat(),
+            "data": data, "schema": 1}
+
+
 @dataclass
 class Device:
     """A bare device: builds events by hand and speaks the wire contract directly."""
@@ -165,9 +172,7 @@ class Device:
     def event(self, kind: str, entity: str, data: dict[str, Any], base: int | None = None,
               at: str | None = None) -> dict[str, Any]:
         self.seq += 1
-        return {"id": uuid7(), "device_id": self.id, "seq": self.seq, "kind": kind, "entity": entity,
-                "base": base, "at": at or datetime.now(VN).replace(microsecond=0).isoformat(),
-                "data": data, "schema": 1}
+        return wire_event(self.id, self.seq, kind, entity, data, base, at)
 
     def push(self, events: list[dict[str, Any]], **kw: Any) -> httpx.Response:
         return HTTP.post(self.server.url + "/api/v1/sync/push", json={"schema": 1, "events": events},

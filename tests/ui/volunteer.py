@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterator, Optional
 
@@ -22,6 +22,7 @@ from field_app.app_state import default_key
 from field_app.main import build_app
 from field_app.store import Store
 
+from ..support import wire_event
 from .harness import AppHarness, ClientControl
 
 VN = timezone(timedelta(hours=7))
@@ -123,9 +124,7 @@ class Pusher:
         body = []
         for kind, entity, data in events:
             self.seq += 1
-            body.append({"id": uuid7(), "device_id": self.device_id, "seq": self.seq, "kind": kind,
-                         "entity": entity, "base": None,
-                         "at": datetime.now(VN).replace(microsecond=0).isoformat(), "data": data, "schema": 1})
+            body.append(wire_event(self.device_id, self.seq, kind, entity, data))
         answer = self.client.post("/api/v1/sync/push", json={"schema": 1, "events": body}, headers=self.headers)
         assert answer.status_code == 200 and answer.json()["quarantined"] == [], answer.text
         return answer.json()
