@@ -10,13 +10,14 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from . import vocabulary as v
 from .ids import is_uuid
-from .text import is_nfc, normalize_tree
+from .text import has_control_characters, is_nfc, nfc, normalize_tree
 
 PROTOCOL = 1  # the request-level "schema"
 SCHEMA = 1  # an event's data schema
@@ -42,11 +43,11 @@ class InvalidEvent(ValueError):
 
 # ---- field checks: each returns nothing or raises InvalidEvent ----------------
 
-Check = Callable[[str, Any], None]
+Check = Callable[[str, object], None]  # a field name and its value, as it came
 
 
 def _text(max_len: int, allow_empty: bool = False) -> Check:
-    def check(name: str, value: Any) -> None:
+    def check(name: str, value: object) -> None:
         if not isinstance(value, str):
             raise InvalidEvent("bad_type", f"{name} must be text")
         if not is_nfc(value):
@@ -55,20 +56,20 @@ def _text(max_len: int, allow_empty: bool = False) -> Check:
             raise InvalidEvent("empty", f"{name} must not be empty")
         if len(value) > max_len:
             raise InvalidEvent("too_long", f"{name} is longer than {max_len} characters")
-        if any((ord(ch) < 32 or 0x7F <= ord(ch) <= 0x9F) and ch not in "\n\t" for ch in value):
+        if has_control_characters(value):
             raise InvalidEvent("bad_text", f"{name} contains control characters")
     return check
 
 
 def _code(vocab: v.Vocabulary) -> Check:
-    def check(name: str, value: Any) -> None:
+    def check(name: str, value: object) -> None:
         if not isinstance(value, str) or value not in vocab:
             raise InvalidEvent("bad_code", f"{name} must be one of {', '.join(vocab.codes)}; got {value!r}")
     return check
 
 
 def _codes(vocab: v.Vocabulary) -> Check:
-    def check(name: str, value: Any) -> None:
+    def check(name: str, value: object) -> None:
         if not isinstance(value, list):
             raise InvalidEvent("bad_type", f"{name} must be a list")
         for item in value:
@@ -78,12 +79,12 @@ def _codes(vocab: v.Vocabulary) -> Check:
     return check
 
 
-def _uuid(name: str, value: Any) -> None:
+def _uuid(name: str, value: object) -> None:
     if not is_uuid(value):
         raise InvalidEvent("bad_id", f"{name} must be a lowercase UUID")
 
 
-def _uuids(name: str, value: Any) -> None:
+def _uuids(name: str, value: object) -> None:
     if not isinstance(value, list):
         raise InvalidEvent("bad_type", f"{name} must be a list")
     for item in value:
@@ -94,7 +95,7 @@ def _uuids(name: str, value: Any) -> None:
         raise InvalidEvent("too_long", f"{name} lists more than 50 people")
 
 
-def _birth_year(name: str, value: Any) -> None:
+def _birth_year(name: str, value: object) -> None:
     if value is None:
         return
     if isinstance(value, bool) or not isinstance(value, int):
@@ -104,7 +105,7 @@ def _birth_year(name: str, value: Any) -> None:
 
 
 def _iso_date(nullable: bool) -> Check:
-    def check(name: str, value: Any) -> None:
+    def check(name: str, value: object) -> None:
         if value is None and nullable:
             return
         if not isinstance(value, str):
@@ -118,20 +119,20 @@ def _iso_date(nullable: bool) -> Check:
     return check
 
 
-def _commune(name: str, value: Any) -> None:
+def _commune(name: str, value: object) -> None:
     from .areas import is_commune_code  # the list is large: load it only when needed
     if not isinstance(value, str) or not is_commune_code(value):
         raise InvalidEvent("unknown_commune", f"{name} must be an official 5-digit commune code; got {value!r}")
 
 
-def _device_ref(name: str, value: Any) -> None:
+def _device_ref(name: str, value: object) -> None:
     if value is None:
         return
     if not isinstance(value, str) or not value or len(value) > MAX_DEVICE_ID:
         raise InvalidEvent("bad_type", f"{name} must be a device id or null")
 
 
-def _any_json(name: str, value: Any) -> None:
+def _any_json(name: str, value: object) -> None:
     """conflict.resolved carries a value checked against its field in projection."""
 
 
@@ -145,7 +146,7 @@ class KindSpec:
     fields: dict[str, Check]
     creates: bool  # every field required, the entity must be new
 
-    def check_data(self, data: Any) -> None:
+    def check_data(self, data: object) -> None:
         if not isinstance(data, dict):
             raise InvalidEvent("bad_type", "data must be an object")
         unknown = sorted(set(data) - set(self.fields))
@@ -205,7 +206,7 @@ assert not any(set(DERIVED.get(type_, ())) & set(fields) for type_, fields in UP
 
 # ---- the envelope ---------------------------------------------------------------
 
-def check_envelope_keys(event: Any) -> None:
+def check_envelope_keys(event: object) -> None:
     """What the server needs before it can even quarantine: an object with device and seq."""
     if not isinstance(event, dict):
         raise InvalidEvent("bad_type", "each event must be an object")
@@ -241,7 +242,7 @@ def check_event(event: dict[str, Any]) -> None:
     spec.check_data(event["data"])
 
 
-def parse_at(value: Any) -> datetime:
+def parse_at(value: object) -> datetime:
     if not isinstance(value, str):
         raise InvalidEvent("bad_time", "at must be an ISO 8601 time with its offset")
     try:
@@ -255,7 +256,7 @@ def parse_at(value: Any) -> datetime:
 
 def normalize(event: dict[str, Any]) -> dict[str, Any]:
     """NFC every text in the event: done before it is compared or stored."""
-    return normalize_tree(event)  # type: ignore[return-value]
+    return {nfc(key): normalize_tree(value) for key, value in event.items()}
 
 
 def canonical(event: dict[str, Any]) -> str:

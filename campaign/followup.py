@@ -30,7 +30,7 @@ from typing import Any
 from . import vocabulary as v
 
 FOLLOW_UP = ("card_capture", "l2", "activation")  # follow_up()'s codes, in display order
-NEEDS = FOLLOW_UP + ("home_capture",)  # needs()'s codes, in display order
+NEEDS = (*FOLLOW_UP, "home_capture")  # needs()'s codes, in display order
 NEEDS_CARD = frozenset({"none", "cmnd_only"})
 # Blockers that stop level-1 self-registration on a phone: level 2 at the police is the way.
 SELF_SERVICE_BLOCKERS = frozenset({"no_smartphone", "sim_not_own", "number_taken", "no_otp", "old_device",

@@ -16,9 +16,10 @@ recorded their VNeID as active (the day the totals count an activation on).
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Callable
+from typing import Any
 
 from . import vocabulary as v
 from .events import GENERIC_LABEL, KINDS, UPDATABLE, InvalidEvent, parse_at
@@ -67,6 +68,7 @@ class Outcome:
     moved: tuple[str, str | None, str] | None = None  # (household, old hamlet, new hamlet)
 
 
+Event = dict[str, Any]  # a validated event (events.check_event), as on the wire
 Lookup = Callable[[str], "Entity | None"]
 Children = Callable[[str], "list[Entity]"]  # a household id -> its people and visits, as they stand
 
@@ -90,7 +92,10 @@ def apply(event: dict[str, Any], version: int | None, lookup: Lookup,
     `version` is the event's server cursor, or None for a device's pending event.
     Entities returned are copies: the caller's state is untouched on rejection.
     `children`, when given (the server), also checks that a household recorded as
-    declined has no named people left.
+    declined has no named people left, and carries a moved household's people and
+    visits: a copy of each, as it stands, with the new `hamlet_id`, is in
+    `changed` next to the household (`moved` still names the move). A caller that
+    applies without `children` carries them itself.
     """
     kind = event["kind"]
     current = lookup(event["entity"])
@@ -106,6 +111,8 @@ def apply(event: dict[str, Any], version: int | None, lookup: Lookup,
     outcome = _APPLY[kind](event, version, current, lookup)
     if children is not None:
         _check_declined_unnamed(event, children)
+        if outcome.moved is not None:
+            _carry_children(outcome, children)
     return outcome
 
 
@@ -118,8 +125,8 @@ def _stamp(entity: Entity, event: dict[str, Any], version: int | None, fields: l
         entity.version = version
 
 
-def _require(lookup: Lookup, entity_id: str, type_: str, what: str) -> Entity:
-    found = lookup(entity_id)
+def _require(lookup: Lookup, entity_id: str | None, type_: str, what: str) -> Entity:
+    found = lookup(entity_id) if entity_id is not None else None
     if found is None or found.type != type_:
         raise InvalidEvent("unknown_" + type_, f"{what} {entity_id} is not a known {type_}")
     return found
@@ -156,6 +163,16 @@ def _check_declined_unnamed(event: dict[str, Any], children: Children) -> None:
                            "carry names: rename them 'Người 1', 'Người 2' … before recording the refusal")
 
 
+def _carry_children(outcome: Outcome, children: Children) -> None:
+    """A household's people and visits live in its hamlet: they move with it."""
+    assert outcome.moved is not None
+    household_id, _old, new_hamlet = outcome.moved
+    for child in children(household_id):
+        carried = child.copy()
+        carried.hamlet_id = new_hamlet
+        outcome.changed[child.id] = carried
+
+
 def _check_age_rules(person: Entity, at: str) -> None:
     year = person.data.get("birth_year")
     if year is None:
@@ -167,7 +184,7 @@ def _check_age_rules(person: Entity, at: str) -> None:
         raise InvalidEvent("out_of_range", "birth_year is in the future")
 
 
-def _same(a: Any, b: Any) -> bool:
+def _same(a: object, b: object) -> bool:
     """Lists on the wire are sets (no duplicates, order carries nothing)."""
     if isinstance(a, list) and isinstance(b, list):
         return sorted(map(str, a)) == sorted(map(str, b))
@@ -193,7 +210,7 @@ def _update_fields(entity: Entity, event: dict[str, Any], version: int | None,
 
 # ---- one function per kind ------------------------------------------------------
 
-def _hamlet_created(event, version, current, lookup) -> Outcome:
+def _hamlet_created(event: Event, version: int | None, current: None, lookup: Lookup) -> Outcome:
     data = event["data"]
     if data["valid_to"] is not None and data["valid_to"] < data["valid_from"]:
         raise InvalidEvent("bad_date", "valid_to is before valid_from")
@@ -202,7 +219,7 @@ def _hamlet_created(event, version, current, lookup) -> Outcome:
     return Outcome(hamlet.id, {hamlet.id: hamlet})
 
 
-def _hamlet_updated(event, version, current, lookup) -> Outcome:
+def _hamlet_updated(event: Event, version: int | None, current: Entity, lookup: Lookup) -> Outcome:
     hamlet = current.copy()
     conflicts = _update_fields(hamlet, event, version, event["data"], detect=True)
     if hamlet.data.get("valid_to") and hamlet.data["valid_to"] < hamlet.data["valid_from"]:
@@ -210,7 +227,7 @@ def _hamlet_updated(event, version, current, lookup) -> Outcome:
     return Outcome(hamlet.id, {hamlet.id: hamlet}, conflicts)
 
 
-def _household_created(event, version, current, lookup) -> Outcome:
+def _household_created(event: Event, version: int | None, current: None, lookup: Lookup) -> Outcome:
     data = event["data"]
     hamlet = _require(lookup, data["hamlet_id"], "hamlet", "hamlet_id")
     _check_hamlet_open(hamlet, event["at"])
@@ -221,7 +238,7 @@ def _household_created(event, version, current, lookup) -> Outcome:
     return Outcome(hamlet.id, {household.id: household})
 
 
-def _household_updated(event, version, current, lookup) -> Outcome:
+def _household_updated(event: Event, version: int | None, current: Entity, lookup: Lookup) -> Outcome:
     household = current.copy()
     moved = None
     new_hamlet = event["data"].get("hamlet_id")
@@ -234,7 +251,7 @@ def _household_updated(event, version, current, lookup) -> Outcome:
     return Outcome(household.hamlet_id, {household.id: household}, conflicts, moved=moved)
 
 
-def _person_added(event, version, current, lookup) -> Outcome:
+def _person_added(event: Event, version: int | None, current: None, lookup: Lookup) -> Outcome:
     data = event["data"]
     household = _require(lookup, data["household_id"], "household", "household_id")
     _check_label(data["label"], household)
@@ -245,7 +262,7 @@ def _person_added(event, version, current, lookup) -> Outcome:
     return Outcome(household.hamlet_id, {person.id: person})
 
 
-def _person_updated(event, version, current, lookup) -> Outcome:
+def _person_updated(event: Event, version: int | None, current: Entity, lookup: Lookup) -> Outcome:
     person = current.copy()
     if "label" in event["data"]:
         _check_label(event["data"]["label"], _require(lookup, person.parent_id, "household", "household_id"))
@@ -256,7 +273,7 @@ def _person_updated(event, version, current, lookup) -> Outcome:
     return Outcome(person.hamlet_id, {person.id: person}, conflicts)
 
 
-def _visit_recorded(event, version, current, lookup) -> Outcome:
+def _visit_recorded(event: Event, version: int | None, current: None, lookup: Lookup) -> Outcome:
     data = event["data"]
     household = _require(lookup, data["household_id"], "household", "household_id").copy()
     if data["outcome"] in ("not_home", "moved") and (data["people_helped"] or data["actions"]):
@@ -287,7 +304,7 @@ def _count_visit(household: Entity, visit_id: str, at: str, outcome: str) -> Non
         h["last_visit_at"], h["last_outcome"], h["last_visit_id"] = at, outcome, visit_id
 
 
-def activation_time(vneid: Any, current: str | None, at: str) -> str | None:
+def activation_time(vneid: object, current: str | None, at: str) -> str | None:
     """A person's `vneid_active_at` after an event recorded (at `at`) their VNeID status as `vneid`.
 
     `current` is the value before: None when they were not active (or the body predates the
@@ -311,7 +328,7 @@ def _record_activation(person: Entity, at: str) -> None:
     person.data[VNEID_ACTIVE_AT] = activation_time(person.data.get("vneid"), person.data.get(VNEID_ACTIVE_AT), at)
 
 
-def _review_decided(event, version, current, lookup) -> Outcome:
+def _review_decided(event: Event, version: int | None, current: Entity, lookup: Lookup) -> Outcome:
     data = event["data"]
     if data["decision"] == "returned" and not data["comment"].strip():
         raise InvalidEvent("empty", "a returned visit needs a comment for the volunteer")
@@ -322,14 +339,14 @@ def _review_decided(event, version, current, lookup) -> Outcome:
     return Outcome(visit.hamlet_id, {visit.id: visit})
 
 
-def _assignment_set(event, version, current, lookup) -> Outcome:
+def _assignment_set(event: Event, version: int | None, current: Entity, lookup: Lookup) -> Outcome:
     household = current.copy()
     household.data["assigned_to"] = event["data"]["device_id"]
     _stamp(household, event, version, ["assigned_to"])
     return Outcome(household.hamlet_id, {household.id: household})
 
 
-def _conflict_resolved(event, version, current, lookup) -> Outcome:
+def _conflict_resolved(event: Event, version: int | None, current: Entity, lookup: Lookup) -> Outcome:
     name, value = event["data"]["field"], event["data"]["value"]
     fields = UPDATABLE.get(current.type, {})
     if name not in fields:

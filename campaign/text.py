@@ -1,4 +1,4 @@
-"""Vietnamese text: stored NFC, searched on a folded key.
+"""Vietnamese text: stored NFC, searched on a folded key; the checks every stored text passes.
 
 Folding makes "nguyen van a" find "Nguyễn Văn A" and "Hoà" match "Hòa": both
 tone-mark placements decompose to the same base letters once the marks go.
@@ -24,6 +24,18 @@ def fold(text: str) -> str:
     decomposed = unicodedata.normalize("NFD", text.translate(_NON_DECOMPOSING))
     bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return " ".join(bare.casefold().split())
+
+
+def is_control_character(ch: str) -> bool:
+    """C0 controls except newline and tab, DEL, and C1 controls (U+0080–U+009F): characters
+    that no name, address or note needs, and that spoil a display, a file or a terminal."""
+    code = ord(ch)
+    return (code < 0x20 and ch not in "\n\t") or 0x7F <= code <= 0x9F
+
+
+def has_control_characters(text: str) -> bool:
+    """Whether the text holds a character that events refuse (`is_control_character`)."""
+    return any(is_control_character(ch) for ch in text)
 
 
 def normalize_tree(value: object) -> object:

@@ -23,21 +23,18 @@ What counts (recorded by the team; the police hold the official figures):
 from __future__ import annotations
 
 from collections import Counter
-from datetime import timedelta, timezone
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from . import vocabulary as v
-from .events import parse_at
+from .followup import needs_revisit
 from .projection import VNEID_ACTIVE_AT, Entity
+from .time import VIETNAM as VIETNAM  # kept for callers being moved to campaign.time (issue #10)
+from .time import local_day
 
-VIETNAM = timezone(timedelta(hours=7))
 NO_DAY = ""  # counters that describe state, not a day's work
 
 Key = tuple[str, str]  # (day, metric)
-
-
-def local_day(at: str) -> str:
-    return parse_at(at).astimezone(VIETNAM).date().isoformat()
 
 
 def contribution(entity: Entity | None) -> Counter[Key]:
@@ -62,7 +59,7 @@ def _household(data: dict[str, Any]) -> Counter[Key]:
     out: Counter[Key] = Counter({(NO_DAY, "households"): 1, (NO_DAY, f"consent:{data['consent']}"): 1})
     if data["first_visit_at"]:
         out[(local_day(data["first_visit_at"]), "visited")] += 1
-    if data["last_outcome"] == "not_home":
+    if needs_revisit(data):
         out[(NO_DAY, "revisit")] += 1
     return out
 

@@ -95,18 +95,10 @@ class World:
         """Validate and apply; a server event gets the next cursor as its version."""
         ev.check_event(event)
         version = None if pending else self.cursor + 1
-        outcome = apply(event, version, self.entities.get)
+        outcome = apply(event, version, self.entities.get, self.children)
         if not pending:
             self.cursor = version  # type: ignore[assignment]
-        changed = dict(outcome.changed)
-        if outcome.moved:  # a household's people and visits follow it to its new hamlet
-            household_id, _old, new_hamlet = outcome.moved
-            for child in self.entities.values():
-                if child.parent_id == household_id:
-                    moved = changed.get(child.id, child).copy()
-                    moved.hamlet_id = new_hamlet
-                    changed[child.id] = moved
-        for entity_id, after in changed.items():
+        for entity_id, after in outcome.changed.items():
             before = self.entities.get(entity_id)
             if before is not None and before.hamlet_id != after.hamlet_id:
                 self._add(before.hamlet_id, totals.delta(before, None))
@@ -115,6 +107,10 @@ class World:
                 self._add(after.hamlet_id, totals.delta(before, after))
             self.entities[entity_id] = after
         return outcome
+
+    def children(self, household_id: str) -> list[Entity]:
+        """A household's people and visits: the projection carries them when it moves."""
+        return [e for e in self.entities.values() if e.parent_id == household_id]
 
     def _add(self, hamlet_id: str | None, counts: Counter[tuple[str, str]]) -> None:
         for (day, metric), n in counts.items():

@@ -1,10 +1,12 @@
 """Vietnamese text: stored NFC, searched on a folded key."""
 import unicodedata
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from campaign.text import fold, is_nfc, nfc, normalize_tree
+from campaign.events import KINDS, InvalidEvent
+from campaign.text import fold, has_control_characters, is_control_character, is_nfc, nfc, normalize_tree
 
 
 def nfd(text: str) -> str:
@@ -65,3 +67,31 @@ def test_fold_is_idempotent(text):
 @given(st.text())
 def test_fold_does_not_care_about_normal_form(text):
     assert fold(nfc(text)) == fold(nfd(text))
+
+
+# ---- the text checks events apply, exported for the server's import ------------------
+
+@pytest.mark.parametrize("code", [c for c in (*range(0x00, 0x20), 0x7F, *range(0x80, 0xA0)) if chr(c) not in "\n\t"])
+def test_c0_but_newline_and_tab_del_and_c1_are_control_characters(code):
+    assert is_control_character(chr(code))
+    assert has_control_characters(f"Số 12{chr(code)} ngõ 5")
+
+
+def test_a_newline_and_a_tab_are_allowed_in_text():
+    assert not has_control_characters("Hẹn chiều mai\tquay lại\nđến nhà bà Hoà")
+
+
+@pytest.mark.parametrize("text", ["Nguyễn Văn An", "Số 12, ngõ 5/3, phố Lê Lợi", "\u00a0Hòa\u00a0", "", "Đặng ☎ 0912"])
+def test_vietnamese_text_has_no_control_characters(text):
+    assert not has_control_characters(text)
+
+
+@pytest.mark.parametrize("code", range(0x00, 0x180))
+def test_events_refuse_exactly_the_control_characters(code):
+    check = KINDS["visit.recorded"].fields["note"]
+    try:
+        check("note", f"gọi lại{chr(code)}")
+    except InvalidEvent as refused:
+        assert refused.code == "bad_text" and is_control_character(chr(code))
+    else:
+        assert not is_control_character(chr(code))

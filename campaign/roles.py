@@ -1,0 +1,123 @@
+"""Roles and capabilities: who reads what, who manages what, which kinds a role may write.
+
+One table for the server's authorisation and the app's menus. A capability
+answers "may this role do this at all"; where it applies (which commune, which
+hamlets) is the caller's scope and stays with the caller: a device's scope
+(sync_server's `scope_of`, `check_commune`) narrows what a capability opens.
+
+The roles (labels in vocabulary.ROLES): a volunteer records visits in their
+hamlets; a leader also leads a team (reviews, assigns, settles conflicts) and
+reads its reports; an officer (commune police) watches and manages a commune; an
+admin does everything, in every commune.
+
+Capabilities (a StrEnum: each is also its wire-friendly name), where enforced:
+
+- READ_TOTALS: totals by hamlet, team or day (GET /api/v1/totals: any enrolled
+  device, within its scope).
+- READ_REPORTS: progress and the campaign, communes, conflicts, follow-up counts
+  and lists (GET /api/v1/progress, /campaigns/{commune}, /communes, /conflicts,
+  /followup*: `require_role`, the server's READERS).
+- EXPORT: the commune's xlsx/csv exports (GET /api/v1/exports/*: READERS).
+- COMMUNE_DASHBOARD: the app's whole-commune dashboard: the teams' table, the
+  follow-up lists and their downloads, the campaign's edit button
+  (field_app/views/dashboard.py COMMUNE_ROLES). The server lets leaders read the
+  same answers over their team's hamlets (READ_REPORTS); the app shows them to
+  commune roles only.
+- READ_AUDIT: the audit log (GET /api/v1/audit: MANAGERS; the app's Settings tile,
+  field_app/views/audit.py).
+- EDIT_CAMPAIGN: a commune's campaign settings (PUT /api/v1/campaigns/{commune}: MANAGERS;
+  field_app/views/campaign_settings.py EDITORS).
+- IMPORT: target-list imports (POST /api/v1/imports, GET /api/v1/imports/*: MANAGERS;
+  field_app/views/imports.py).
+- TEAM_STATUS: the team's devices and their quarantined events
+  (GET /api/v1/team/*: REVIEWERS).
+- PIN_REQUIRED: the app demands a PIN lock (field_app/lock.py REQUIRED_ROLES).
+- ANY_COMMUNE: any commune, and no commune at all (every commune): the server's
+  `check_commune`, /communes listing every commune, the audit log without a
+  commune; the app's commune picker (dashboard, audit).
+- CREATE_HAMLET: the role part of hamlet.created (see `may_write`).
+- WRITE_LEADER_KINDS: the kinds in LEADER_KINDS (see `may_write`).
+
+`may_write(role, kind)` answers the role part of the server's authorisation of
+a pushed event (sync_server/store/events.py `_authorise`): hamlet.created for an
+admin, or a leader *in their own commune* (that part is scope: the caller checks
+it); LEADER_KINDS for leaders and admins; every other kind for every role,
+within the device's hamlets (scope again, the caller's).
+
+A role outside ROLES can do nothing.
+"""
+from __future__ import annotations
+
+from enum import StrEnum
+
+from . import vocabulary as v
+from .events import KINDS
+
+ROLES: tuple[str, ...] = ("volunteer", "leader", "officer", "admin")
+assert v.ROLES.codes == ROLES, "the roles and their labels (vocabulary.ROLES) must agree"
+
+# Kinds that lead a team: reviewing visits, assigning households, settling conflicts, renaming
+# or closing hamlets.
+LEADER_KINDS = frozenset({"review.decided", "assignment.set", "conflict.resolved", "hamlet.updated"})
+assert set(KINDS) >= LEADER_KINDS
+
+
+class Capability(StrEnum):
+    READ_TOTALS = "read_totals"
+    READ_REPORTS = "read_reports"
+    EXPORT = "export"
+    COMMUNE_DASHBOARD = "commune_dashboard"
+    READ_AUDIT = "read_audit"
+    EDIT_CAMPAIGN = "edit_campaign"
+    IMPORT = "import"
+    TEAM_STATUS = "team_status"
+    PIN_REQUIRED = "pin_required"
+    ANY_COMMUNE = "any_commune"
+    CREATE_HAMLET = "create_hamlet"
+    WRITE_LEADER_KINDS = "write_leader_kinds"
+
+
+_EVERYONE = frozenset(ROLES)
+_TEAM_AND_COMMUNE = frozenset({"leader", "officer", "admin"})  # the server's READERS and REVIEWERS
+_COMMUNE = frozenset({"officer", "admin"})  # the server's MANAGERS
+_LEADERS = frozenset({"leader", "admin"})
+
+_GRANTS: dict[Capability, frozenset[str]] = {
+    Capability.READ_TOTALS: _EVERYONE,
+    Capability.READ_REPORTS: _TEAM_AND_COMMUNE,
+    Capability.EXPORT: _TEAM_AND_COMMUNE,
+    Capability.COMMUNE_DASHBOARD: _COMMUNE,
+    Capability.READ_AUDIT: _COMMUNE,
+    Capability.EDIT_CAMPAIGN: _COMMUNE,
+    Capability.IMPORT: _COMMUNE,
+    Capability.TEAM_STATUS: _TEAM_AND_COMMUNE,
+    Capability.PIN_REQUIRED: _TEAM_AND_COMMUNE,
+    Capability.ANY_COMMUNE: frozenset({"admin"}),
+    Capability.CREATE_HAMLET: _LEADERS,
+    Capability.WRITE_LEADER_KINDS: _LEADERS,
+}
+assert set(_GRANTS) == set(Capability)
+
+
+def can(role: str | None, capability: Capability) -> bool:
+    """Whether this role has the capability (anywhere its scope reaches)."""
+    return role in _GRANTS[capability]
+
+
+def roles_with(capability: Capability) -> frozenset[str]:
+    """Every role with the capability: for `require_role`-style checks and for menus
+    (in ROLES order: `tuple(r for r in ROLES if r in roles_with(c))`)."""
+    return _GRANTS[capability]
+
+
+def may_write(role: str | None, kind: str) -> bool:
+    """Whether this role may write events of this kind: the role part only. A leader's
+    hamlet.created must also be in their own commune, and every event within the
+    device's scope; the caller checks both."""
+    if role not in _EVERYONE or kind not in KINDS:
+        return False
+    if kind == "hamlet.created":
+        return can(role, Capability.CREATE_HAMLET)
+    if kind in LEADER_KINDS:
+        return can(role, Capability.WRITE_LEADER_KINDS)
+    return True
