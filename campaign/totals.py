@@ -29,8 +29,10 @@ from typing import Any
 from . import vocabulary as v
 from .followup import needs_revisit
 from .projection import VNEID_ACTIVE_AT, Entity
-from .time import VIETNAM as VIETNAM  # kept for callers being moved to campaign.time (issue #10)
-from .time import local_day
+
+# Re-exported for callers being moved to campaign.time (issue #10); a later cleanup removes them.
+from .time import VIETNAM as VIETNAM
+from .time import local_day as local_day
 
 NO_DAY = ""  # counters that describe state, not a day's work
 
