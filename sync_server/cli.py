@@ -135,13 +135,13 @@ def cmd_recount(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
-    from . import demo
+    from devtools import demo  # a tool outside the runtime: imported by this command only
     return demo.main(args, settings)
 
 
 def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
-    from . import bench
-    return bench.main(args)
+    from devtools.bench import server  # a tool outside the runtime: imported by this command only
+    return server.main(args, settings)
 
 
 # ---- campaign, export, import (docs/reports.md) -----------------------------------

@@ -593,7 +593,7 @@ def test_the_real_secure_storage_service_is_configured_to_report_not_wipe():
 
 
 # ---- search on a big hamlet -------------------------------------------------------------------
-# How fast it is, is measured by `python -m field_app.bench` (BENCHMARKS.md), not here: a
+# How fast it is, is measured by `python -m devtools.bench.device` (BENCHMARKS.md), not here: a
 # timed assertion fails on a loaded CI machine and says nothing about a phone.
 
 def test_search_of_a_2000_household_hamlet_finds_every_match_in_address_order(tmp_path, key):

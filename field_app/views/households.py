@@ -86,7 +86,7 @@ def households_screen(shell: Any) -> Screen:
         # the rows shown so far again (after a sync they may have changed), not the whole hamlet
         state["rows"], state["total"] = page(0, state["shown"])
         # the counts read the whole hamlet's summaries: not on every keystroke, only when the data
-        # or the hamlet change (field_app/bench.py measured a keystroke at 130 ms with them)
+        # or the hamlet change (devtools/bench/device measured a keystroke at 130 ms with them)
         if data_changed:
             counted.clear()
         render()

@@ -130,15 +130,6 @@ def put(conn: Connection, commune: str, body: dict[str, Any]) -> dict[str, Any]:
     return answer
 
 
-def demo_campaigns(conn: Connection, first_day: date) -> None:
-    """The demo's two communes: started `first_day`, a 90-day drive to 90 % / 85 % of people."""
-    for commune, name, percent in (("10525", "Chiến dịch định danh điện tử, Phường Hải Dương", 90),
-                                   ("10813", "Chiến dịch định danh điện tử, Xã Thanh Hà", 85)):
-        put(conn, commune, {"name": name, "target_kind": "percent", "target_value": percent,
-                            "start": first_day, "deadline": first_day + timedelta(days=89),
-                            "ends": first_day + timedelta(days=119), "retention_days": DEFAULT_RETENTION_DAYS})
-
-
 # ---- progress -------------------------------------------------------------------
 
 def _whole_commune(scope: Scope, commune: str) -> bool:

@@ -59,7 +59,7 @@ def test_quarantined_events_are_counted_with_a_link_to_sync(make_harness, tmp_pa
 
 
 def test_search_as_you_type_on_the_folded_key(make_harness, tmp_path: Path) -> None:
-    # How fast the list and a keystroke are is measured by `python -m field_app.bench`
+    # How fast the list and a keystroke are is measured by `python -m devtools.bench.device`
     # (BENCHMARKS.md), not timed here: a timed test fails on a loaded CI machine.
     data = enrolled_dir(tmp_path)
     with device_store(data) as store, store.db.atomic():

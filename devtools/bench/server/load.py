@@ -16,19 +16,25 @@ import secrets
 import shutil
 import time
 import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, TypeVar
 
 from sqlalchemy.engine import make_url
 
-from ..store import migrate
-from ..store.db import make_engine
-from ..store.devices import hash_secret
+from sync_server.store import migrate
+from sync_server.store.db import make_engine
+from sync_server.store.devices import hash_secret
+
+from ..common import Log
 from . import dataset as d
 
-DATASET_VERSION = 2  # 2: person bodies carry vneid_active_at, totals the activated counter (0003)
+# 2: person bodies carry vneid_active_at, totals the activated counter (0003);
+# 3: the people and visits of the shared model (devtools/population.py, devtools/doorstep.py)
+DATASET_VERSION = 3
 RECEIVED_AT = "2026-04-20T12:00:00+00:00"
+T = TypeVar("T")
 DEVICE_COLUMNS = ("id", "token_hash", "role", "team_id", "commune", "hamlets", "enrolled_at", "revoked_at",
                   "acked_seq", "last_push_at", "last_pull_at")
 
@@ -146,12 +152,13 @@ class Dataset:
         return (self.dir / "meta.json").exists()
 
     def meta(self) -> dict[str, Any]:
-        return json.loads((self.dir / "meta.json").read_text())
+        meta: dict[str, Any] = json.loads((self.dir / "meta.json").read_text())
+        return meta
 
     def communes(self) -> list[CommuneMeta]:
         return [CommuneMeta(**c) for c in self.meta()["communes"]]
 
-    def build(self, processes: int = 2, log: Any = print) -> float:
+    def build(self, processes: int = 2, log: Log = print) -> float:
         """Generate (if not on disk yet); returns the seconds spent."""
         if self.ready:
             return 0.0
@@ -160,11 +167,12 @@ class Dataset:
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir(parents=True)
         indexes = list(range(self.scale.communes))
-        if processes > 1:
-            pool = multiprocessing.get_context("spawn").Pool(processes)
-            starmap = pool.starmap
-        else:  # small: not worth starting processes
-            pool, starmap = None, lambda f, args: [f(*a) for a in args]  # type: ignore[assignment]
+        pool = multiprocessing.get_context("spawn").Pool(processes) if processes > 1 else None
+
+        def starmap(f: Callable[..., T], args: list[tuple[Any, ...]]) -> list[T]:
+            if pool is None:  # small: not worth starting processes
+                return [f(*a) for a in args]
+            return pool.starmap(f, args)
         try:
             counts = starmap(_count, [(self.scale, i, self.admin_id, self.seed) for i in indexes])
             cursor0 = [sum(counts[:i]) for i in indexes]
@@ -193,7 +201,7 @@ class Dataset:
         meta = self.meta()
         out = [_device_row(self.admin_id, "admin", [], meta["scale"]["hamlets_per_commune"] * len(meta["communes"]))]
         for c in meta["communes"]:
-            for hamlet, (volunteer, acked) in zip(c["hamlets"], c["acked"].items()):
+            for hamlet, (volunteer, acked) in zip(c["hamlets"], c["acked"].items(), strict=True):
                 out.append(_device_row(volunteer, "volunteer", [hamlet], acked))
         return out
 
@@ -228,7 +236,7 @@ BULK_TABLES = ("events", "entities", "totals")
 
 
 def bulk_load(url: str, batches: Iterator[d.Rows], device_rows: list[tuple[Any, ...]],
-              log: Any = None) -> dict[str, int]:
+              log: Log | None = None) -> dict[str, int]:
     """Fill a migrated, empty database: what a province's pushes would have left in it."""
     migrated(url)
     if url.startswith("sqlite"):
@@ -236,7 +244,7 @@ def bulk_load(url: str, batches: Iterator[d.Rows], device_rows: list[tuple[Any, 
     return _bulk_postgres(dbapi_url(url), batches, device_rows, log)
 
 
-def _bulk_sqlite(path: str, batches: Iterator[d.Rows], device_rows: list[tuple[Any, ...]], log: Any) -> dict[str, int]:
+def _bulk_sqlite(path: str, batches: Iterator[d.Rows], device_rows: list[tuple[Any, ...]], log: Log | None) -> dict[str, int]:
     import sqlite3
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("PRAGMA journal_mode=OFF")  # a bulk load into a new file: written once, not twice
@@ -265,7 +273,7 @@ def _bulk_sqlite(path: str, batches: Iterator[d.Rows], device_rows: list[tuple[A
     return counts
 
 
-def _bulk_postgres(url: str, batches: Iterator[d.Rows], device_rows: list[tuple[Any, ...]], log: Any) -> dict[str, int]:
+def _bulk_postgres(url: str, batches: Iterator[d.Rows], device_rows: list[tuple[Any, ...]], log: Log | None) -> dict[str, int]:
     import psycopg
     counts = dict.fromkeys(BULK_TABLES, 0)
     columns = {"events": d.EVENT_COLUMNS, "entities": d.ENTITY_COLUMNS, "totals": d.TOTAL_COLUMNS}
@@ -313,8 +321,8 @@ def insert_device_rows(url: str, device_rows: list[tuple[Any, ...]]) -> None:
         conn.close()
         return
     import psycopg
-    with psycopg.connect(dbapi_url(url)) as conn:
-        conn.cursor().executemany(f"INSERT INTO devices ({','.join(DEVICE_COLUMNS)}) VALUES "
+    with psycopg.connect(dbapi_url(url)) as pg:
+        pg.cursor().executemany(f"INSERT INTO devices ({','.join(DEVICE_COLUMNS)}) VALUES "
                                   f"({','.join(['%s'] * len(DEVICE_COLUMNS))})", device_rows)
 
 

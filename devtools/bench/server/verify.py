@@ -14,12 +14,12 @@ from typing import Any
 from sqlalchemy import select
 
 from campaign import events as ev
+from sync_server.store import devices
+from sync_server.store import events as log
+from sync_server.store import schema as t
+from sync_server.store import totals as store_totals
+from sync_server.store.db import make_engine, read_transaction, write_transaction
 
-from ..store import devices
-from ..store import events as log
-from ..store import schema as t
-from ..store import totals as store_totals
-from ..store.db import make_engine, read_transaction, write_transaction
 from . import dataset as d
 from .load import (
     RECEIVED_AT,
@@ -41,14 +41,14 @@ def verify_sample(backend: Backend, seed: int = 7) -> dict[str, Any]:
     for event in commune.events:
         acked[event["device_id"]] = event["seq"]
     device_rows = [_device_row(admin_id, "admin", [], acked[admin_id])] + [
-        _device_row(v, "volunteer", [h], acked[v]) for h, v in zip(commune.hamlets, commune.volunteers)]
+        _device_row(v, "volunteer", [h], acked[v]) for h, v in zip(commune.hamlets, commune.volunteers, strict=True)]
 
     bulk_url = backend.new_url("verify_bulk")
     pushed_url = backend.new_url("verify_push")
     try:
         bulk_load(bulk_url, iter([rows]), device_rows)
         migrated(pushed_url)
-        insert_device_rows(pushed_url, [r[:8] + (0,) + r[9:] for r in device_rows])
+        insert_device_rows(pushed_url, [(*r[:8], 0, *r[9:]) for r in device_rows])
         _push_all(pushed_url, commune.events)
         bulk, pushed = _tables(bulk_url), _tables(pushed_url)
         for name in ("events", "entities", "totals", "devices"):

@@ -1,26 +1,27 @@
-"""Names for the demo campaign: people, streets, hamlets, notes, review comments.
+"""Names for the synthetic population: people, streets, hamlets, notes, review comments.
 
-Invented data for a demonstration, shaped like the Red River delta (Hải Dương,
-now part of Thành phố Hải Phòng): common family names in their rough shares,
-generation-typical middle and given names, the ward's streets and the rural
-commune's villages. Every string is NFC (normalised at import, to be sure).
+Invented data, shaped like the Red River delta (Hải Dương, now part of Thành
+phố Hải Phòng): common family names in their rough shares, generation-typical
+middle and given names, a ward's streets and a rural commune's villages. The
+demo and both benchmarks draw from these tables (devtools/population.py). Every
+string is NFC (normalised at import, to be sure).
 """
 from __future__ import annotations
 
 import unicodedata
 
 
-def _nfc(items):  # type: ignore[no-untyped-def]
-    if isinstance(items, dict):
-        return {_nfc(k): v for k, v in items.items()}
-    if isinstance(items, (list, tuple)):
-        return tuple(unicodedata.normalize("NFC", s) for s in items)
-    return unicodedata.normalize("NFC", items)
+def _nfc(items: list[str]) -> tuple[str, ...]:
+    return tuple(unicodedata.normalize("NFC", s) for s in items)
+
+
+def _nfc_weights(weights: dict[str, float]) -> dict[str, float]:
+    return {unicodedata.normalize("NFC", k): v for k, v in weights.items()}
 
 
 # Family name -> weight (per cent of the population, roughly; northern spellings:
 # Hoàng rather than Huỳnh, Vũ rather than Võ, but both occur).
-FAMILY_NAMES: dict[str, float] = _nfc({
+FAMILY_NAMES: dict[str, float] = _nfc_weights({
     "Nguyễn": 36.0, "Trần": 10.5, "Lê": 8.5, "Phạm": 7.5, "Hoàng": 4.5, "Huỳnh": 0.4,
     "Phan": 3.0, "Vũ": 4.5, "Võ": 0.4, "Đặng": 2.2, "Bùi": 2.6, "Đỗ": 2.0, "Hồ": 0.9,
     "Ngô": 1.4, "Dương": 1.1, "Lý": 0.5, "Đinh": 1.2, "Mạc": 0.8, "Đoàn": 1.0, "Trịnh": 0.9,

@@ -8,19 +8,24 @@ Results go to benchmarks/results.json; BENCHMARKS.md explains them.
 """
 from __future__ import annotations
 
+import argparse
 import json
 import os
-import platform
-import sqlite3
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from sync_server.config import Settings
+from sync_server.store.db import make_engine
+
+from ..common import Log, logger
+from ..common import machine as machine_info
 from . import dataset as d
+from . import devices
 from . import measures as m
 from .load import Backend, Dataset, PostgresBackend, SqliteBackend, bulk_load, processes
-from .server import ServerProcess
+from .process import ServerProcess
 from .verify import verify_sample
 
 DEFAULT_PG = "postgresql://127.0.0.1:5432/postgres"
@@ -50,7 +55,7 @@ TARGETS: dict[str, tuple[str, str, float | None, str | None]] = {
 RATIO_TARGET = {"sqlite": 0.25, "postgresql": 0.2}
 
 
-def main(args: Any) -> int:
+def main(args: argparse.Namespace, settings: Settings) -> int:
     quick = bool(args.quick)
     out_dir = Path(args.out).resolve()
     data_root = out_dir / "data"
@@ -60,7 +65,7 @@ def main(args: Any) -> int:
     scale = d.QUICK if quick else d.FULL
     sizes = m.QUICK_SIZES if quick else m.FULL_SIZES
     backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
-    log = _logger()
+    log = logger()
     started = time.perf_counter()
 
     dataset = Dataset(data_root, scale)
@@ -71,7 +76,7 @@ def main(args: Any) -> int:
     log(f"data set: {meta['people']:,} people, {meta['households']:,} households, {meta['events']:,} events, "
         f"{len(meta['communes'])} communes" + (f" (generated in {seconds:.0f} s)" if seconds else ""))
     results: dict[str, Any] = {
-        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "quick": quick,
         "machine": machine(),
         "data_set": {k: meta[k] for k in ("events", "entities", "totals", "households", "people")}
@@ -82,7 +87,7 @@ def main(args: Any) -> int:
     wire = m.bytes_per_event(meta, log)
     for name in backends:
         backend: Backend = SqliteBackend(workdir) if name == "sqlite" else PostgresBackend(
-            args.pg_url or os.environ.get("GOCUA_BENCH_PG") or DEFAULT_PG)
+            args.pg_url or settings.bench_pg_url or DEFAULT_PG)
         log(f"== {name}")
         try:
             results[name] = run_backend(backend, dataset, meta, sizes, wire, log, workdir, quick)
@@ -98,7 +103,7 @@ def main(args: Any) -> int:
 
 
 def run_backend(backend: Backend, dataset: Dataset, meta: dict[str, Any], sizes: m.Sizes, wire: dict[str, Any],
-                log: Any, workdir: Path, quick: bool = False) -> dict[str, Any]:
+                log: Log, workdir: Path, quick: bool = False) -> dict[str, Any]:
     r: dict[str, Any] = {"load_average_at_start": round(os.getloadavg()[0], 2)}
     sample = verify_sample(backend)
     log(f"  bulk rows = push-path rows on a sample ({sample['events']:,} events); recount agrees")
@@ -123,15 +128,14 @@ def run_backend(backend: Backend, dataset: Dataset, meta: dict[str, Any], sizes:
     r["province_load_s"] = round(time.perf_counter() - started, 1)
     log(f"  province loaded in {r['province_load_s']:.0f} s: " + ", ".join(f"{v:,} {k}" for k, v in counts.items()))
 
-    from ..store.db import make_engine
     engine = make_engine(url)
     try:
         with ServerProcess(url, workers=1 if quick else 2) as server:
             pull = m.pull_catch_up(server, engine, meta, sizes, log)
             totals = m.commune_totals(server, engine, meta, sizes, log)
             province = m.province_breakdown(engine, sizes, log)
-            week = m.week_offline(server, engine, meta, sizes, log, workdir)
-            many = m.many_devices(server, engine, meta, sizes, log)
+            week = devices.week_offline(server, engine, meta, sizes, log, workdir)
+            many = devices.many_devices(server, engine, meta, sizes, log)
     finally:
         engine.dispose()
         backend.drop(url)
@@ -158,7 +162,7 @@ def run_backend(backend: Backend, dataset: Dataset, meta: dict[str, Any], sizes:
 
 
 def verdict(key: str, value: Any, backend: str) -> str:
-    label, _unit, target, kind = TARGETS[key]
+    _label, _unit, target, kind = TARGETS[key]
     if key == "ingest_ratio":
         target, kind = RATIO_TARGET[backend], "min"
     if target is None or value is None:
@@ -169,7 +173,7 @@ def verdict(key: str, value: Any, backend: str) -> str:
 
 
 def table(results: dict[str, Any], backends: list[str]) -> str:
-    header = ["measure", "target"] + backends
+    header = ["measure", "target", *backends]
     lines = [header]
     for key, (label, unit, target, kind) in TARGETS.items():
         if key == "ingest_ratio":
@@ -188,35 +192,15 @@ def table(results: dict[str, Any], backends: list[str]) -> str:
             text = f"{value:,.0f}" if isinstance(value, (int, float)) and abs(value) >= 100 else f"{value:g}"
             mark = verdict(key, value, b)
             cells.append(f"{text} {unit}".rstrip() + (f" ({mark})" if mark else ""))
-        lines.append([label, goal] + cells)
+        lines.append([label, goal, *cells])
     widths = [max(len(str(row[i])) for row in lines) for i in range(len(header))]
     out = []
     for n, row in enumerate(lines):
-        out.append("| " + " | ".join(str(c).ljust(w) for c, w in zip(row, widths)) + " |")
+        out.append("| " + " | ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)) + " |")
         if n == 0:
             out.append("|" + "|".join("-" * (w + 2) for w in widths) + "|")
     return "\n".join(out)
 
 
 def machine() -> dict[str, Any]:
-    cpu = ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-        mem_kb = next(int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines()
-                      if line.startswith("MemTotal"))
-    except (OSError, StopIteration):
-        mem_kb = 0
-    return {"nproc": os.cpu_count(), "memory_gib": round(mem_kb / 2**20, 1), "cpu": cpu,
-            "python": platform.python_version(), "sqlite": sqlite3.sqlite_version, "kernel": platform.release(),
-            "load_average": [round(x, 2) for x in os.getloadavg()]}
-
-
-def _logger() -> Any:
-    t0 = time.perf_counter()
-
-    def log(text: str) -> None:
-        print(f"[{time.perf_counter() - t0:6.1f}s] {text}", flush=True)
-    return log
+    return machine_info() | {"load_average": [round(x, 2) for x in os.getloadavg()]}

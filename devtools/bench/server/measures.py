@@ -1,44 +1,38 @@
-"""The measurements, each against a real server process on 127.0.0.1."""
+"""The measurements of writes and reads, each against a real server process on 127.0.0.1.
+
+The devices' side (a week offline over a slow link, many devices at once) is devices.py.
+"""
 from __future__ import annotations
 
-import asyncio
 import gzip
 import json
-import os
 import random
 import statistics
-import tempfile
 import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import httpx
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select
 
+from campaign import areas
 from campaign import events as ev
+from campaign.totals import VIETNAM
+from sync_server.store import schema as t
+from sync_server.store import totals as store_totals
+from sync_server.store.db import make_engine, read_transaction
 
-from ..store import schema as t
-from ..store import totals as store_totals
-from ..store.db import make_engine, read_transaction
+from ...ids import uuid4_of
+from ..common import Log, percentile
 from . import dataset as d
-from .link import SlowLink
 from .load import Backend, dbapi_url, migrated, sqlite_path
-from .server import (
-    Device,
-    RssSampler,
-    ServerProcess,
-    dumps,
-    enrol_many,
-    make_codes,
-)
+from .process import Device, ServerProcess, dumps, enrol_many
 
 PUSH = "/api/v1/sync/push"
 PULL = "/api/v1/sync/pull"
 GZIP_HEADERS = {"Content-Encoding": "gzip", "Content-Type": "application/json"}
-Log = Callable[[str], None]
 
 
 @dataclass(frozen=True)
@@ -60,39 +54,35 @@ QUICK_SIZES = Sizes(ingest_devices=4, ingest_events_per_device=1_500, pull_event
                     province_runs=5, week_events=200, devices=60, devices_in_flight=30, device_batch=10)
 
 
-def percentile(values: list[float], p: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    k = (len(ordered) - 1) * p / 100
-    lo, hi = int(k), min(int(k) + 1, len(ordered) - 1)
-    return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
-
-
 def gz_body(events: list[dict[str, Any]]) -> bytes:
     """A push body as the device sends it: canonical events, compact JSON, gzip level 6."""
     return gzip.compress(dumps({"schema": ev.PROTOCOL, "events": [json.loads(d.canonical(e)) for e in events]}), 6)
 
 
-def _chunks(items: list[Any], size: int) -> list[list[Any]]:
+def chunks(items: list[Any], size: int) -> list[list[Any]]:
     return [items[i:i + size] for i in range(0, len(items), size)]
 
 
-def device_events(device_id: str, hamlet_id: str, n: int, rng: random.Random, seq0: int = 0) -> list[dict[str, Any]]:
+def device_events(device_id: str, hamlet: d.Hamlet, n: int, rng: random.Random, seq0: int = 0) -> list[dict[str, Any]]:
     """A volunteer's next n events in one hamlet: households, people, visits, follow-ups."""
     log = d.DeviceLog(device_id, seq0)
     first = d.CAMPAIGN_START + timedelta(days=rng.randrange(30))
     while len(log.events) < n:
-        d.household_work(log, rng, hamlet_id, max(1, n // 6), first)
+        d.household_work(log, rng, hamlet, max(1, n // 6), first)
     return log.events[:n]
 
 
+def known_hamlet(hamlet_id: str) -> d.Hamlet:
+    """A hamlet of the loaded province: meta.json keeps its id only, and a ward's addresses need no name."""
+    return d.Hamlet(hamlet_id, "", urban=True)
+
+
 def create_hamlets(client: httpx.Client, url: str, admin: Device, commune: str, n: int,
-                   rng: random.Random, seq0: int = 0) -> tuple[list[str], int]:
+                   rng: random.Random, seq0: int = 0) -> tuple[list[d.Hamlet], int]:
     log = d.DeviceLog(admin.id, seq0)
-    now = datetime.now(d.VN).replace(microsecond=0)
-    hamlets = [d.hamlet_created(log, rng, commune, 900 + i, now) for i in range(n)]
-    for chunk in _chunks(log.events, d.BATCH):
+    now = datetime.now(VIETNAM).replace(microsecond=0)
+    hamlets = d.hamlets_created(log, rng, areas.commune(commune), n, now)
+    for chunk in chunks(log.events, d.BATCH):
         answer = client.post(url + PUSH, content=gz_body(chunk), headers={**admin.headers, **GZIP_HEADERS})
         if answer.status_code != 200 or answer.json()["quarantined"]:
             raise RuntimeError(f"hamlets refused: {answer.status_code} {answer.text[:300]}")
@@ -113,13 +103,13 @@ def ingest(backend: Backend, workers: int, sizes: Sizes, log: Log) -> dict[str, 
             admin = enrol_many(engine, server.url, "admin", 1)[0]
             hamlets, _ = create_hamlets(client, server.url, admin, commune, sizes.ingest_devices, rng)
             volunteers = enrol_many(engine, server.url, "volunteer", sizes.ingest_devices,
-                                    hamlets=[[h] for h in hamlets])
+                                    hamlets=[[h.id] for h in hamlets])
             with read_transaction(engine) as conn:
                 cursor0 = conn.execute(select(func.max(t.events.c.cursor))).scalar_one()
             plans = []
-            for volunteer, hamlet in zip(volunteers, hamlets):
+            for volunteer, hamlet in zip(volunteers, hamlets, strict=True):
                 events = device_events(volunteer.id, hamlet, sizes.ingest_events_per_device, rng)
-                plans.append((volunteer, [gz_body(c) for c in _chunks(events, d.BATCH)], events[-1]["seq"]))
+                plans.append((volunteer, [gz_body(c) for c in chunks(events, d.BATCH)], events[-1]["seq"]))
             total = sum(p[2] for p in plans)
             errors: list[str] = []
 
@@ -180,13 +170,13 @@ def raw_insert(backend: Backend, source_url: str, after: int, log: Log) -> dict[
             method = "executemany"
         else:
             import psycopg
-            with psycopg.connect(dbapi_url(url)) as conn:
+            with psycopg.connect(dbapi_url(url)) as pg:
                 started = time.perf_counter()
                 names = ", ".join(_q(c) for c in d.EVENT_COLUMNS)
-                with conn.cursor().copy(f"COPY events ({names}) FROM STDIN") as copy:
+                with pg.cursor().copy(f"COPY events ({names}) FROM STDIN") as copy:
                     for row in rows:
                         copy.write_row(row)
-                conn.commit()
+                pg.commit()
                 seconds = time.perf_counter() - started
             method = "COPY"
         log(f"  raw {method}: {len(rows):,} rows in {seconds:.2f} s = {len(rows) / seconds:,.0f}/s")
@@ -212,12 +202,12 @@ def _read_event_rows(url: str, after: int) -> list[tuple[Any, ...]]:
 
 # ---- reads on the province ------------------------------------------------------------------
 
-def pull_catch_up(server: ServerProcess, engine: Any, meta: dict[str, Any], sizes: Sizes, log: Log) -> dict[str, Any]:
+def pull_catch_up(server: ServerProcess, engine: Engine, meta: dict[str, Any], sizes: Sizes, log: Log) -> dict[str, Any]:
     """A team's volunteer, back after a long time, pulls its hamlets' events page by page (500 a page,
     as the field app asks) until it has `pull_events` of them."""
     commune = meta["communes"][len(meta["communes"]) // 2]
     with read_transaction(engine) as conn:
-        per_hamlet = dict(conn.execute(select(t.events.c.hamlet_id, func.count()).where(
+        per_hamlet: dict[str, int] = dict(conn.execute(select(t.events.c.hamlet_id, func.count()).where(
             t.events.c.commune == commune["code"]).group_by(t.events.c.hamlet_id)).all())
     hamlets, held = [], 0
     for hamlet in commune["hamlets"]:
@@ -245,7 +235,7 @@ def pull_catch_up(server: ServerProcess, engine: Any, meta: dict[str, Any], size
     return {"events": got, "seconds": seconds, "requests": requests, "hamlets": len(hamlets)}
 
 
-def commune_totals(server: ServerProcess, engine: Any, meta: dict[str, Any], sizes: Sizes, log: Log) -> dict[str, Any]:
+def commune_totals(server: ServerProcess, engine: Engine, meta: dict[str, Any], sizes: Sizes, log: Log) -> dict[str, Any]:
     """An officer's GET /api/v1/totals?commune=…&by=hamlet, one request after another."""
     code = meta["communes"][0]["code"]
     officer = enrol_many(engine, server.url, "officer", 1, commune=code)[0]
@@ -272,7 +262,7 @@ def commune_totals(server: ServerProcess, engine: Any, meta: dict[str, Any], siz
     return out
 
 
-def province_breakdown(engine: Any, sizes: Sizes, log: Log) -> dict[str, Any]:
+def province_breakdown(engine: Engine, sizes: Sizes, log: Log) -> dict[str, Any]:
     """store.totals.province_totals: the province's counters grouped by commune, in the server's code."""
     timings = []
     for _ in range(sizes.province_runs + 2):
@@ -294,171 +284,11 @@ def bytes_per_event(meta: dict[str, Any], log: Log) -> dict[str, Any]:
     rng = random.Random("bytes")
     sizes, plain = [], []
     for i in range(4):
-        events = device_events(str(d.uuid4_of(rng)), meta["communes"][0]["hamlets"][i], d.BATCH, rng, seq0=400 * i)
+        hamlet = known_hamlet(meta["communes"][0]["hamlets"][i])
+        events = device_events(uuid4_of(rng), hamlet, d.BATCH, rng, seq0=400 * i)
         body = dumps({"schema": ev.PROTOCOL, "events": [json.loads(d.canonical(e)) for e in events]})
         sizes.append(len(gzip.compress(body, 6)) / len(events))
         plain.append(len(body) / len(events))
     out = {"gzip": statistics.mean(sizes), "json": statistics.mean(plain)}
     log(f"  wire: {out['json']:.0f} B/event as JSON, {out['gzip']:.1f} B/event gzip")
     return out
-
-
-# ---- a week offline over a slow link --------------------------------------------------------
-
-def week_offline(server: ServerProcess, engine: Any, meta: dict[str, Any], sizes: Sizes, log: Log,
-                 workdir: Path) -> dict[str, Any]:
-    """A volunteer records a week of work offline, then syncs once through a 1 Mbit/s, 300 ms link."""
-    rng = random.Random("week")
-    with httpx.Client(timeout=60) as client:
-        admin = enrol_many(engine, server.url, "admin", 1)[0]
-        hamlets, _ = create_hamlets(client, server.url, admin, meta["communes"][0]["code"], 1, rng)
-        code = make_codes(engine, "volunteer", 1, hamlets=[hamlets])[0]
-        answer = client.post(server.url + "/api/v1/enroll", json={"code": code}).json()
-    events = device_events(answer["device_id"], hamlets[0], sizes.week_events, rng)
-    try:
-        from field_app.store import Store
-        from field_app.sync import SyncClient
-    except ImportError:
-        return _week_offline_raw(server, answer, events, log)
-    with tempfile.TemporaryDirectory(dir=workdir) as tmp:
-        try:
-            store = Store(Path(tmp) / "phone.db", key=os.urandom(32))  # the phone's data key
-        except TypeError:  # a store without encryption at rest
-            store = Store(Path(tmp) / "phone.db")
-        try:
-            store.enrol(server.url, answer["device_id"], answer["token"], answer["role"], answer["scope"])
-            SyncClient(store).sync_once()  # synced before going offline
-            for event in events:  # a week of visits, recorded offline through the app's store
-                store.record(event["kind"], event["entity"], event["data"])
-            pending = store.pending_count()
-            counts: dict[str, int] = {"push": 0, "pull": 0, "other": 0}
-            pushed_at: list[float] = []
-
-            def count(request: httpx.Request) -> None:
-                path = request.url.path
-                counts["push" if path == PUSH else "pull" if path == PULL else "other"] += 1
-
-            def answered(response: httpx.Response) -> None:
-                if response.request.url.path == PUSH:
-                    pushed_at.append(time.perf_counter())
-
-            hooks = {"request": [count], "response": [answered]}
-            with SlowLink(server.port) as link, httpx.Client(event_hooks=hooks) as http:
-                store.enrol(link.url, answer["device_id"], answer["token"], answer["role"], answer["scope"])
-                sync = SyncClient(store, client=http)
-                started = time.perf_counter()
-                report = sync.sync_once()
-                seconds = time.perf_counter() - started
-                up, down = link.up.bytes, link.down.bytes
-                used = dict(counts)
-                agrees = sync.check_receipt().agree  # not timed: the device proves the server has it all
-            if store.pending_count() != 0 or report.pushed != pending or not agrees:
-                raise RuntimeError(f"week offline: {store.pending_count()} still pending, receipt agrees: {agrees}")
-        finally:
-            store.close()
-    out = {"seconds": seconds, "push_seconds": pushed_at[-1] - started if pushed_at else None, "events": pending,
-           "requests": sum(used.values()),
-           "push_requests": used["push"], "pull_requests": used["pull"], "pulled": report.pulled,
-           "bytes_up": up, "bytes_down": down, "client": "field_app.sync.SyncClient", "receipt_agrees": agrees}
-    log(f"  week offline ({pending:,} events) over 1 Mbit/s, 300 ms: {seconds:.2f} s "
-        f"(the push alone {out['push_seconds']:.2f} s), "
-        f"{used['push']} push + {used['pull']} pull requests, {up / 1024:.0f} KiB up, {down / 1024:.0f} KiB down")
-    return out
-
-
-def _week_offline_raw(server: ServerProcess, answer: dict[str, Any], events: list[dict[str, Any]],
-                      log: Log) -> dict[str, Any]:
-    headers = {"Authorization": f"Bearer {answer['token']}"}
-    counts = {"push": 0, "pull": 0}
-    with SlowLink(server.port) as link, httpx.Client(timeout=60) as http:
-        started = time.perf_counter()
-        for chunk in _chunks(events, d.BATCH):
-            http.post(link.url + PUSH, content=gz_body(chunk), headers={**headers, **GZIP_HEADERS}).raise_for_status()
-            counts["push"] += 1
-        after, pulled = 0, 0
-        while True:
-            page = http.get(link.url + PULL, params={"after": after, "limit": 500}, headers=headers).json()
-            counts["pull"] += 1
-            pulled += len(page["events"])
-            after = page["next"]
-            if not page["more"]:
-                break
-        seconds = time.perf_counter() - started
-        up, down = link.up.bytes, link.down.bytes
-    log(f"  week offline (raw httpx): {seconds:.2f} s")
-    return {"seconds": seconds, "events": len(events), "requests": counts["push"] + counts["pull"],
-            "push_requests": counts["push"], "pull_requests": counts["pull"], "pulled": pulled,
-            "bytes_up": up, "bytes_down": down, "client": "httpx"}
-
-
-# ---- many devices at once ----------------------------------------------------------------
-
-def many_devices(server: ServerProcess, engine: Any, meta: dict[str, Any], sizes: Sizes, log: Log) -> dict[str, Any]:
-    """`devices` volunteers, each enrolled, push a small batch and pull what is new in their hamlet;
-    at most `devices_in_flight` at a time. Latency is one device's push + pull, from its start."""
-    hamlets = [h for c in meta["communes"] for h in c["hamlets"]]
-    n = sizes.devices
-    codes = make_codes(engine, "volunteer", n, hamlets=[[hamlets[i % len(hamlets)]] for i in range(n)])
-    enrolled = asyncio.run(_enrol_all(server.url, codes, cap=50))
-    rng = random.Random("devices")
-    bodies = [gz_body(device_events(dev.id, hamlets[i % len(hamlets)], sizes.device_batch, rng))
-              for i, dev in enumerate(enrolled)]
-    with read_transaction(engine) as conn:
-        cursor0 = conn.execute(select(func.max(t.events.c.cursor))).scalar_one()
-    with RssSampler([server]) as rss:
-        cpu0 = server.cpu_seconds()
-        started = time.perf_counter()
-        results = asyncio.run(_sync_all(server.url, enrolled, bodies, cursor0, sizes.devices_in_flight))
-        wall = time.perf_counter() - started
-        cpu = server.cpu_seconds() - cpu0
-    latencies = [r[0] * 1000 for r in results if r[1] is None]
-    errors = [r[1] for r in results if r[1] is not None]
-    out = {"devices": n, "in_flight": sizes.devices_in_flight, "errors": len(errors), "error_sample": errors[:3],
-           "p50_ms": percentile(latencies, 50), "p99_ms": percentile(latencies, 99),
-           "max_ms": max(latencies, default=0),
-           "wall_s": wall, "rss_mb_max": rss.max_mb, "rss_mb": {str(k): round(v, 1) for k, v in rss.peak.items()},
-           "processes": len(rss.peak), "server_cpu_ms_per_device": cpu * 1000 / n}
-    log(f"  {n:,} devices ({sizes.devices_in_flight} in flight): {len(errors)} errors, p50 {out['p50_ms']:.0f} ms, "
-        f"p99 {out['p99_ms']:.0f} ms, {wall:.1f} s in all, server CPU {cpu * 1000 / n:.1f} ms a device; "
-        f"server RSS max {rss.max_mb:.0f} MB per process" + (f"; errors: {errors[:3]}" if errors else ""))
-    return out
-
-
-async def _enrol_all(url: str, codes: list[str], cap: int) -> list[Device]:
-    sem = asyncio.Semaphore(cap)
-    async with httpx.AsyncClient(timeout=60, limits=httpx.Limits(max_connections=cap)) as client:
-        async def one(code: str) -> Device:
-            async with sem:
-                answer = await client.post(url + "/api/v1/enroll", json={"code": code})
-                answer.raise_for_status()
-                body = answer.json()
-                return Device(body["device_id"], body["token"], body["role"])
-        return list(await asyncio.gather(*(one(c) for c in codes)))
-
-
-async def _sync_all(url: str, devices: list[Device], bodies: list[bytes], cursor0: int,
-                    cap: int) -> list[tuple[float, str | None]]:
-    sem = asyncio.Semaphore(cap)
-    limits = httpx.Limits(max_connections=cap, max_keepalive_connections=cap)
-    async with httpx.AsyncClient(timeout=60, limits=limits) as client:
-        async def one(device: Device, body: bytes) -> tuple[float, str | None]:
-            async with sem:
-                started = time.perf_counter()
-                try:
-                    answer = await client.post(url + PUSH, content=body, headers={**device.headers, **GZIP_HEADERS})
-                    if answer.status_code != 200:
-                        return time.perf_counter() - started, f"push {answer.status_code} {answer.text[:120]}"
-                    after = cursor0
-                    while True:
-                        answer = await client.get(url + PULL, params={"after": after, "limit": 500},
-                                                  headers=device.headers)
-                        if answer.status_code != 200:
-                            return time.perf_counter() - started, f"pull {answer.status_code} {answer.text[:120]}"
-                        page = answer.json()
-                        after = page["next"]
-                        if not page["more"]:
-                            break
-                except httpx.HTTPError as exc:
-                    return time.perf_counter() - started, f"{type(exc).__name__}: {exc}"
-                return time.perf_counter() - started, None
-        return list(await asyncio.gather(*(one(dv, b) for dv, b in zip(devices, bodies))))

@@ -10,6 +10,7 @@ real 3G link of that size, not a model of its bad days.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 import threading
 import time
@@ -82,11 +83,9 @@ class SlowLink:
         except (OSError, asyncio.CancelledError):
             client_w.close()
             return
-        try:
+        with contextlib.suppress(asyncio.CancelledError):  # the link is being taken down
             await asyncio.gather(self._pump(client_r, server_w, self.up), self._pump(server_r, client_w, self.down),
                                  return_exceptions=True)
-        except asyncio.CancelledError:  # the link is being taken down
-            pass
         for w in (client_w, server_w):
             w.close()
 
@@ -112,7 +111,5 @@ class SlowLink:
             pass
         finally:
             await queue.put(None)
-            try:
+            with contextlib.suppress(ConnectionError, OSError):
                 await sender
-            except (ConnectionError, OSError):
-                pass

@@ -16,10 +16,10 @@ from typing import Any
 import httpx
 from sqlalchemy import Engine
 
-from ..store import devices
-from ..store.db import write_transaction
+from sync_server.store import devices
+from sync_server.store.db import write_transaction
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]  # where devtools/ and sync_server/ are
 
 
 def free_port() -> int:

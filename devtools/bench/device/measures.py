@@ -1,0 +1,277 @@
+"""The device bench's measures: each step a volunteer waits for, ours against the raw limit.
+
+Ours and raw alternate run by run, so a change in the machine's load falls on
+both alike. The first run of each is a warm-up, reported apart as `first`.
+"""
+from __future__ import annotations
+
+import itertools
+import random
+import sqlite3
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from functools import partial
+from pathlib import Path
+from typing import Any, TypeVar
+
+from field_app.keys import FileKeyProvider
+from field_app.store import Store
+
+from ..common import Log, percentile
+from .phone import SYNC_PAGE, Home, Phone, teammate_page
+from .raw import PAGE, Clear, connect, one_address, raw_page, raw_search, words_of
+
+# Runs per measure (after one warm-up run, reported as `first`). The writes
+# grow the store a little with every run; the reads do not change it.
+RUNS = {"open": 20, "list": 15, "list_all": 5, "search": 20, "keystroke": 15, "record": 30,
+        "pending": 20, "apply": 7}
+
+T = TypeVar("T")
+
+
+@dataclass
+class Timings:
+    """One measure: our runs and the raw runs, in seconds; the first (warm-up) run kept apart."""
+
+    label: str
+    what: str
+    raw_what: str
+    ours: list[float] = field(default_factory=list)
+    raw: list[float] = field(default_factory=list)
+    first: float | None = None
+    raw_first: float | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def add(self, ours: float, raw: float) -> None:
+        if self.first is None:
+            self.first, self.raw_first = ours, raw
+        else:
+            self.ours.append(ours)
+            self.raw.append(raw)
+
+    def summary(self) -> dict[str, Any]:
+        median, raw_median = statistics.median(self.ours), statistics.median(self.raw)
+        return {"label": self.label, "what": self.what, "raw_what": self.raw_what, "runs": len(self.ours),
+                "median_ms": _ms(median), "p95_ms": _ms(percentile(self.ours, 95)), "first_ms": _ms(self.first),
+                "raw_median_ms": _ms(raw_median), "raw_p95_ms": _ms(percentile(self.raw, 95)),
+                "raw_first_ms": _ms(self.raw_first),
+                # raw / ours: 1.0 is as fast as SQLite itself on the same rows
+                "ratio": round(raw_median / median, 4) if median > 0 else None, **self.extra}
+
+
+def _ms(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds * 1000, 3)
+
+
+def timed(fn: Callable[[], T]) -> tuple[float, T]:
+    started = time.perf_counter()
+    result = fn()
+    return time.perf_counter() - started, result
+
+
+def screen_fill(store: Store, hamlet: str | None, search: str = "", counts: bool = True) -> list[dict[str, Any]]:
+    """What households_screen's fill() asks of the store: the first page of the matching rows
+    (households_page, in the screen's natural_key order), and on opening (not on a keystroke)
+    counts() for the chips."""
+    rows: list[dict[str, Any]] = store.households_page(hamlet, search=search, limit=PAGE)[0]
+    if counts:
+        store.counts(hamlet)
+    return rows
+
+
+class Measures:
+    """Every measure on one built phone and its raw copy, in the order results.json lists them."""
+
+    def __init__(self, phone: Phone, clear: Clear, raw: sqlite3.Connection, root: Path, rng: random.Random,
+                 log: Log) -> None:
+        self.phone, self.store, self.clear, self.raw = phone, phone.store, clear, raw
+        self.root, self.rng, self.log = root, rng, log
+        # the largest hamlet (they are equal by construction; the first when tied)
+        per_hamlet = {h: sum(1 for home in phone.homes if home.hamlet_id == h) for h in phone.hamlets}
+        self.hamlet = max(phone.hamlets, key=lambda h: per_hamlet[h])
+        self.mine = [home for home in phone.homes if home.hamlet_id == self.hamlet]
+        self.out: dict[str, Any] = {}
+
+    def sizes(self) -> dict[str, Any]:
+        homes, store = self.phone.homes, self.store
+        return {"households": len(homes), "hamlets": len(self.phone.hamlets), "households_in_hamlet": len(self.mine),
+                "people": sum(len(h.people) for h in homes), "visited": len(self.phone.visited),
+                "outbox_events": store.last_seq, "pending_events": store.pending_count(),
+                "inbox_events": self.raw.execute("SELECT count(*) FROM inbox").fetchone()[0],
+                "entities": self.raw.execute("SELECT count(*) FROM entities").fetchone()[0],
+                "store_bytes": _file_bytes(store.path)}
+
+    def all(self) -> dict[str, Any]:
+        self.open()
+        self.lists()
+        self.searches()
+        self.pending()
+        self.record_visit()
+        self.apply_pulled()
+        return self.out
+
+    def _keep(self, name: str, t: Timings) -> None:
+        self.out[name] = m = t.summary()
+        self.log(f"  {name}: median {m['median_ms']:.2f} ms, p95 {m['p95_ms']:.2f} ms, "
+                 f"raw {m['raw_median_ms']:.3f} ms, raw/ours {m['ratio']:.3f}")
+
+    # -- opening the store: the key file read, the key check decrypted, the schema checked
+    def open(self) -> None:
+        t = Timings("open the store", "Store(dir, key=FileKeyProvider) + device_id (key file read, key check "
+                    "decrypted, pragmas, schema version)", "sqlite3.connect + the same pragmas + user_version + "
+                    "a meta row")
+        raw_file = self.root / "raw.db"
+        for _ in range(RUNS["open"] + 1):
+            ours, opened = timed(partial(_open, self.store.path.parent, self.phone.provider))
+            opened.close()
+            theirs, conn = timed(partial(_raw_open, raw_file))
+            conn.close()
+            t.add(ours, theirs)
+        self._keep("open", t)
+
+    # -- the households screen's first page, one hamlet and all of them
+    def lists(self) -> None:
+        for name, scope, runs in (("list_page", self.hamlet, RUNS["list"]),
+                                  ("list_page_all", None, RUNS["list_all"])):
+            label = ("households screen, first page of a hamlet" if scope else
+                     "households screen, first page of all hamlets")
+            t = Timings(label, "households_page(hamlet, limit=100) + counts(hamlet) (the screen's fill())",
+                        "first 100 households by folded address with people counts + household/visited counts")
+            for _ in range(runs + 1):
+                ours, rows = timed(partial(screen_fill, self.store, scope))
+                theirs, raw_rows = timed(partial(raw_page, self.raw, scope))
+                t.add(ours, theirs)
+            t.extra.update(rows=len(rows), raw_rows=len(raw_rows))
+            self._keep(name, t)
+
+    # -- search as you type on the folded key
+    def searches(self) -> None:
+        hamlet = self.hamlet
+        queries = {"search_many": "nguyen", "search_name": "tran thi hoa",
+                   "search_one": one_address(self.raw, hamlet, [home.address for home in self.mine]),
+                   "search_none": "khong co ai"}
+        for name, query in queries.items():
+            t = Timings(f"search {query!r}", "households_page(hamlet, search=q, limit=100): sealed keys of the "
+                        "hamlet decrypted (cached), matched, ordered, the first 100 matches opened",
+                        "LIKE per folded word over a clear column, matches' bodies")
+            for _ in range(RUNS["search"] + 1):
+                ours, (_rows, found) = timed(partial(self.store.households_page, hamlet, search=query, limit=PAGE))
+                theirs, raw_rows = timed(partial(raw_search, self.raw, hamlet, query))
+                t.add(ours, theirs)
+            if found != len(raw_rows):  # the raw query must answer the same question
+                raise AssertionError(f"search {query!r}: the store found {found}, the raw query {len(raw_rows)}")
+            t.extra.update(query=query, matches=found)
+            self._keep(name, t)
+        t = Timings("a keystroke as the screen makes it", "screen fill(): households_page(hamlet, search='nguyen v', "
+                    "limit=100) (the chips' counts are kept until the data changes)", "the same search's LIKE")
+        for _ in range(RUNS["keystroke"] + 1):
+            ours, _ = timed(partial(screen_fill, self.store, hamlet, "nguyen v", counts=False))
+            theirs, _ = timed(partial(raw_search, self.raw, hamlet, "nguyen v"))
+            t.add(ours, theirs)
+        self._keep("keystroke", t)
+
+    # -- pending events for a push batch
+    def pending(self) -> None:
+        t = Timings("pending events for a push batch of 500", "pending(limit=500): rows read, decrypted, parsed",
+                    "SELECT seq, body of the same rows")
+        acked = self.store.acked_seq
+        query = "SELECT seq, body FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?"
+        for _ in range(RUNS["pending"] + 1):
+            ours, batch = timed(partial(self.store.pending, limit=SYNC_PAGE))
+            theirs, _ = timed(lambda: self.raw.execute(query, [acked, SYNC_PAGE]).fetchall())
+            t.add(ours, theirs)
+        t.extra.update(events=len(batch))
+        self._keep("pending_500", t)
+
+    # -- recording a visit: two people's VNeID status and the visit
+    def record_visit(self) -> None:
+        store, clock, homes = self.store, self.phone.clock, self.phone.homes
+        # Households not visited yet first; a small store runs out of them and visits some again.
+        unvisited = [h for h in homes if h.id not in self.phone.visited]
+        self.rng.shuffle(unvisited)
+        targets = itertools.cycle(unvisited + [h for h in homes if h.id in self.phone.visited])
+        adult = clock.now.year - 18
+
+        def next_visit() -> tuple[Home, list[dict[str, Any]]]:
+            for _ in range(len(homes)):
+                home = next(targets)
+                helped = [p for p in store.people(home.id) if p.get("presence") == "home"
+                          and isinstance(p.get("birth_year"), int) and p["birth_year"] <= adult][:2]
+                if len(helped) == 2:
+                    return home, helped
+            raise RuntimeError("no household with two adults at home: use more households")
+
+        def one_transaction(home: Home, helped: list[dict[str, Any]]) -> None:
+            with store.transaction():  # as app_state.record_outcome writes a visit
+                for person in helped:  # a status that differs from the stored one, so an event is written
+                    store.update_person(person["id"], vneid="l1_active" if person.get("vneid") == "l1_pending"
+                                        else "l1_pending")
+                store.record_visit(home.id, "met", actions=["l1_help"], people_helped=[p["id"] for p in helped])
+
+        t = Timings("record a visit (3 events, one transaction)",
+                    "update_person ×2 + record_visit: events validated, projected, sealed, fsynced",
+                    "the same 3 event rows and 4 entity rows (clear) inserted in one transaction")
+        for _ in range(RUNS["record"] + 1):
+            home, helped = next_visit()
+            clock.now += timedelta(minutes=4)
+            before = store.last_seq
+            ours, _ = timed(partial(one_transaction, home, helped))
+            events = self.clear.outbox("WHERE seq > ?", [before])
+            ids = [home.id, *(p["id"] for p in helped), *(e[3] for e in events if e[2] == "visit.recorded")]
+            rows = words_of(self.clear.entities(f"WHERE id IN ({','.join('?' * len(ids))})", ids))
+            theirs, _ = timed(partial(_raw_write, self.raw, events, rows, "outbox"))
+            t.add(ours, theirs)
+        t.extra.update(events=len(events), entity_rows=len(rows))
+        self._keep("record_visit", t)
+
+    # -- applying a pulled page of 500 events
+    def apply_pulled(self) -> None:
+        store, clock = self.store, self.phone.clock
+        t = Timings("apply a pulled page of 500 events", "apply_pulled(page): inbox rows sealed, touched households "
+                    "recomputed from their events, one transaction", "the same 500 inbox rows and the entity rows "
+                    "they change (clear) in one transaction")
+        for _ in range(RUNS["apply"] + 1):
+            clock.now += timedelta(minutes=30)
+            page = teammate_page(store, self.phone.server, self.rng, self.phone.homes, clock.now)
+            first = page[0]["cursor"]
+            ours, _ = timed(partial(store.apply_pulled, page, page[-1]["cursor"]))
+            inbox = self.clear.inbox("WHERE cursor >= ?", [first])
+            changed = sorted({e["entity"] for e in page} | {e["data"]["household_id"] for e in page
+                                                               if e["kind"] == "visit.recorded"})
+            rows = []
+            for start in range(0, len(changed), 200):
+                chunk = changed[start:start + 200]
+                rows += self.clear.entities(f"WHERE id IN ({','.join('?' * len(chunk))})", chunk)
+            theirs, _ = timed(partial(_raw_write, self.raw, inbox, words_of(rows), "inbox"))
+            t.add(ours, theirs)
+        t.extra.update(events=len(page), entity_rows=len(rows))
+        self._keep("apply_pulled_500", t)
+
+
+def _open(data: Path, provider: FileKeyProvider) -> Store:
+    store = Store(data, key=provider)
+    _ = store.device_id  # the first read the app makes (signed in?)
+    return store
+
+
+def _raw_open(path: Path) -> sqlite3.Connection:
+    conn = connect(path)
+    conn.execute("PRAGMA user_version").fetchone()
+    conn.execute("SELECT value FROM meta WHERE key = 'device_id'").fetchone()
+    return conn
+
+
+def _raw_write(conn: sqlite3.Connection, events: list[tuple[Any, ...]], entities: list[tuple[Any, ...]],
+               table: str) -> None:
+    marks = ",".join("?" * (12 if table == "outbox" else 9))
+    conn.execute("BEGIN")
+    conn.executemany(f"INSERT OR REPLACE INTO {table} VALUES ({marks})", events)
+    conn.executemany("INSERT OR REPLACE INTO entities VALUES (?, ?, ?, ?, ?, ?, ?)", entities)
+    conn.execute("COMMIT")
+
+
+def _file_bytes(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.parent.glob(path.name + "*"))
