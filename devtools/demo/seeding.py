@@ -20,7 +20,7 @@ from sqlalchemy import Connection, Engine, func, select
 
 from campaign import areas
 from campaign import events as ev
-from campaign.totals import VIETNAM
+from campaign.time import VIETNAM
 from sync_server.store import campaigns, devices
 from sync_server.store import events as log
 from sync_server.store import schema as t

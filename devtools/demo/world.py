@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple
 
 from campaign import areas
-from campaign.totals import VIETNAM
+from campaign.time import VIETNAM
 from sync_server.store import devices
 
 from ..ids import uuid7_at

@@ -16,7 +16,7 @@ from sqlalchemy import Engine, func, select
 
 from campaign import events as ev
 from campaign import vocabulary as v
-from campaign.totals import VIETNAM
+from campaign.time import VIETNAM
 from devtools import demo
 from sync_server.config import Settings
 from sync_server.store import devices, migrate

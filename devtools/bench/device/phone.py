@@ -18,7 +18,7 @@ from typing import Any
 from campaign import areas
 from campaign.events import SCHEMA, check_event, normalize
 from campaign.ids import uuid7
-from campaign.totals import VIETNAM
+from campaign.time import VIETNAM
 from field_app.keys import KEY_FILE, FileKeyProvider
 from field_app.store import Store
 

@@ -28,7 +28,7 @@ from typing import Any, NamedTuple
 from campaign import areas, projection
 from campaign import events as ev
 from campaign import totals as rules
-from campaign.totals import VIETNAM
+from campaign.time import VIETNAM
 
 from ...doorstep import Doorstep, Visit
 from ...ids import uuid4_of, uuid7_at

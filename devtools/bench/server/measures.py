@@ -19,7 +19,7 @@ from sqlalchemy import Engine, func, select
 
 from campaign import areas
 from campaign import events as ev
-from campaign.totals import VIETNAM
+from campaign.time import VIETNAM
 from sync_server.store import schema as t
 from sync_server.store import totals as store_totals
 from sync_server.store.db import make_engine, read_transaction
