@@ -6,10 +6,7 @@ from fastapi.middleware.gzip import GZipMiddleware
 from sqlalchemy import Engine
 
 from . import errors
-from .api import enroll, reports, sync, team
-from .api import audit, campaigns, exports, followup, imports
-from . import security
-from .api import tokens
+from .api import audit, campaigns, enroll, exports, followup, imports, reports, security, sync, team, tokens
 from .config import Settings
 from .store.db import make_engine
 

@@ -4,12 +4,20 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import asdict
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+from sqlalchemy import Engine
+
+from campaign.areas import is_commune_code
+from campaign.roles import ROLES
+
 from .config import Settings
-from .store import devices, migrate
-from .store import totals as store_totals
+from .services import campaigns, enrolment, exports, followup, import_file, imports, purge, recount, team
+from .services.errors import ServiceError
+from .store import migrate
 from .store.db import make_engine, read_transaction, write_transaction
 
 
@@ -22,7 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=1)
     enrol = sub.add_parser("enroll", help="make a one-time enrolment code")
-    enrol.add_argument("--role", required=True, choices=["volunteer", "leader", "officer", "admin"])
+    enrol.add_argument("--role", required=True, choices=ROLES)
     enrol.add_argument("--team")
     enrol.add_argument("--commune")
     enrol.add_argument("--hamlet", action="append", default=[])
@@ -55,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     return COMMANDS[args.command](args, settings)
 
 
-def _engine(settings: Settings):  # type: ignore[no-untyped-def]
+def _engine(settings: Settings) -> Engine:
     engine = make_engine(settings.database_url)
     migrate.upgrade(engine)
     return engine
@@ -82,13 +90,13 @@ def enrolment_url(public_url: str, code: str) -> str:
 
 def cmd_enroll(args: argparse.Namespace, settings: Settings) -> int:
     engine = _engine(settings)
-    with write_transaction(engine) as conn:
-        try:
-            code, expires_at = devices.create_enrolment(conn, args.role, args.team, args.commune,
-                                                        args.hamlet, ttl_hours=args.hours)
-        except devices.EnrolError as bad:
-            print(f"error: {bad.detail}", file=sys.stderr)
-            return 2
+    try:
+        with write_transaction(engine) as conn:
+            code, expires_at = enrolment.create_enrolment(conn, args.role, args.team, args.commune,
+                                                          args.hamlet, ttl_hours=args.hours)
+    except ServiceError as bad:
+        print(f"error: {bad.detail}", file=sys.stderr)
+        return 2
     url = enrolment_url(settings.public_url, code)
     if args.json:
         print(json.dumps({"code": code, "url": url, "expires_at": expires_at}))
@@ -103,7 +111,7 @@ def cmd_enroll(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_revoke(args: argparse.Namespace, settings: Settings) -> int:
     with write_transaction(_engine(settings)) as conn:
-        if not devices.revoke(conn, args.device_id):
+        if not enrolment.revoke(conn, args.device_id):
             print(f"error: no active device {args.device_id}", file=sys.stderr)
             return 2
     print(f"revoked {args.device_id}")
@@ -112,7 +120,7 @@ def cmd_revoke(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_team(args: argparse.Namespace, settings: Settings) -> int:
     with write_transaction(_engine(settings)) as conn:
-        devices.create_team(conn, args.team_id, args.name, args.commune, args.hamlet)
+        team.create_team(conn, args.team_id, args.name, args.commune, args.hamlet)
     print(f"team {args.team_id} created")
     return 0
 
@@ -121,12 +129,12 @@ def cmd_recount(args: argparse.Namespace, settings: Settings) -> int:
     engine = _engine(settings)
     if args.fix:
         with write_transaction(engine) as conn:
-            print(f"totals rebuilt: {store_totals.rebuild(conn)} counters")
+            print(f"totals rebuilt: {recount.rebuild(conn)} counters")
         return 0
     with read_transaction(engine) as conn:
-        differences = store_totals.recount(conn)
+        differences = recount.recount(conn)
     for d in differences:
-        print(f"{d['hamlet_id']} {d['day'] or '-'} {d['metric']}: stored {d['stored']}, recounted {d['recounted']}")
+        print(f"{d.hamlet_id} {d.day or '-'} {d.metric}: stored {d.stored}, recounted {d.recounted}")
     if differences:
         print(f"{len(differences)} counters differ from the event log", file=sys.stderr)
         return 1
@@ -169,9 +177,6 @@ def _add_report_commands(sub: Any) -> None:
 
 
 def cmd_campaign(args: argparse.Namespace, settings: Settings) -> int:
-    from campaign.areas import is_commune_code
-
-    from .store import audit, campaigns
     if not is_commune_code(args.commune):
         print(f"error: {args.commune} is not an official commune code", file=sys.stderr)
         return 2
@@ -182,33 +187,23 @@ def cmd_campaign(args: argparse.Namespace, settings: Settings) -> int:
         if found is None:
             print(f"error: commune {args.commune} has no campaign settings", file=sys.stderr)
             return 1
-        print(json.dumps(found, ensure_ascii=False))
+        print(json.dumps(asdict(found), ensure_ascii=False))
         return 0
     kind, value = (("percent", args.target_percent) if args.target_percent is not None
                    else ("people", args.target_people))
     body = {"name": args.name, "target_kind": kind, "target_value": value, "start": args.start,
             "deadline": args.deadline, "ends": args.ends, "retention_days": args.retention_days}
-    with write_transaction(engine) as conn:
-        try:
+    try:
+        with write_transaction(engine) as conn:
             saved = campaigns.put(conn, args.commune, body)
-        except campaigns.CampaignError as bad:
-            print(f"error: {bad.detail}", file=sys.stderr)
-            return 2
-        audit.record(conn, device_id=None, role=audit.CLI_ROLE, action="campaign.update", commune=args.commune,
-                     detail={f: saved[f] for f in campaigns.FIELDS})
-    print(json.dumps(saved, ensure_ascii=False))
+    except ServiceError as bad:
+        print(f"error: {bad.detail}", file=sys.stderr)
+        return 2
+    print(json.dumps(asdict(saved), ensure_ascii=False))
     return 0
 
 
 def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
-    from datetime import datetime
-    from pathlib import Path
-
-    from campaign.areas import is_commune_code
-    from campaign.totals import VIETNAM
-
-    from .store import audit, exports, followup
-    from .store.devices import Scope
     out = Path(args.out)
     if not is_commune_code(args.commune):
         print(f"error: {args.commune} is not an official commune code", file=sys.stderr)
@@ -217,74 +212,44 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
         print("error: --out must end in .xlsx or .csv (a follow-up --list: .csv)", file=sys.stderr)
         return 2
     engine = _engine(settings)
-    everything = Scope(hamlets=None)
-    year = datetime.now(VIETNAM).year
-    with read_transaction(engine) as conn:
-        if out.suffix.lower() == ".xlsx":
-            with out.open("wb") as f:
-                made = exports.write_workbook(conn, args.commune, everything, f, device_id=None,
-                                              role=audit.CLI_ROLE, year=year)
-            action, detail = "export.totals.xlsx", {"format": "xlsx", **made}
-        elif args.list:
-            rows = (row for _where, row in followup.rows(conn, args.commune, everything, args.list, year))
-            with out.open("w", encoding="utf-8", newline="") as f:
-                f.writelines(exports.followup_csv(args.list, rows))
-            action, detail = "followup.download", {"list": args.list, "format": "csv"}
-        else:
-            totals = store_totals.commune_totals(conn, args.commune, "hamlet", everything)
-            with out.open("w", encoding="utf-8", newline="") as f:
-                f.writelines(exports.totals_csv(totals))
-            action, detail = "export.totals.csv", {"format": "csv", "hamlets": len(totals["rows"])}
-    with audit.own_transaction(engine) as conn:
-        audit.record(conn, device_id=None, role=audit.CLI_ROLE, action=action, commune=args.commune, detail=detail)
+    if out.suffix.lower() == ".xlsx":
+        with out.open("wb") as f:
+            exports.totals_workbook(engine, None, args.commune, f)
+    else:
+        lines = (followup.download(engine, None, args.commune, args.list) if args.list
+                 else exports.totals_csv(engine, None, args.commune))
+        with out.open("w", encoding="utf-8", newline="") as f:
+            f.writelines(lines)
     print(f"wrote {out}")
     return 0
 
 
 def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
-    from pathlib import Path
-
-    from campaign.areas import is_commune_code
-    from campaign.ids import uuid7
-
-    from .store import audit, imports
     if not is_commune_code(args.commune):
         print(f"error: {args.commune} is not an official commune code", file=sys.stderr)
         return 2
     path = Path(args.file)
-    if path.stat().st_size > imports.MAX_BYTES:
-        print(f"error: a list is at most {imports.MAX_BYTES // 2**20} MB", file=sys.stderr)
-        return 2
-    data = path.read_bytes()
-    try:
-        parsed = imports.read(data)
-    except imports.FileError as bad:
-        print(f"error: {bad.detail}", file=sys.stderr)
+    if path.stat().st_size > import_file.MAX_BYTES:
+        print(f"error: a list is at most {import_file.MAX_BYTES // 2**20} MB", file=sys.stderr)
         return 2
     engine = _engine(settings)
-    with read_transaction(engine) as conn:
-        plan = imports.check(parsed, imports.load_world(conn, args.commune))
+    try:
+        checked = imports.check_file(engine, None, args.commune, path.read_bytes(), dry_run=args.dry_run)
+    except ServiceError as bad:
+        print(f"error: {bad.detail}", file=sys.stderr)
+        return 2
+    plan = checked.plan
     for kind, problems in (("warning", plan.warnings), ("error", plan.errors)):
         for p in problems:
-            where = f"row {p['row']}" if p["row"] is not None else "file"
-            column = f" ({p['column']})" if p.get("column") else ""
-            print(f"{kind}: {where}{column}: {p['code']}: {p['detail']}", file=sys.stderr)
+            where = f"row {p.row}" if p.row is not None else "file"
+            column = f" ({p.column})" if p.column else ""
+            print(f"{kind}: {where}{column}: {p.code}: {p.detail}", file=sys.stderr)
     report = plan.report()
     summary = (f"{report['rows']:,} rows: {report['households']:,} new households, {report['people']:,} people "
                f"({report['existing_households']:,} households already held gain people; "
                f"{report['skipped']:,} people already held skipped)")
-    import_id = uuid7()
-    detail = {"dry_run": args.dry_run, "format": parsed.format, "bytes": len(data), "rows": plan.rows,
-              "households": plan.new_households, "people": plan.people, "skipped": len(plan.skipped),
-              "errors": len(plan.errors)}
-    status = "checked" if args.dry_run else ("refused" if plan.errors else "running")
-    with write_transaction(engine) as conn:
-        imports.record(conn, plan, import_id=import_id, device_id=None, dry_run=args.dry_run, status=status)
-        if status != "running":
-            audit.record(conn, device_id=None, role=audit.CLI_ROLE, action="import.check", commune=args.commune,
-                         detail={**detail, "import_id": import_id})
-    if status != "running":
-        rows_bad = len({p["row"] for p in plan.errors})
+    if checked.status != "running":
+        rows_bad = len({p.row for p in plan.errors})
         print(f"{'checked' if args.dry_run else 'refused'}: {summary}; {rows_bad} rows with errors"
               + ("" if args.dry_run or not plan.errors else ": nothing imported"))
         return 1 if plan.errors else 0
@@ -295,15 +260,14 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
         print(f"\r[{'#' * filled}{'.' * (width - filled)}] {done:,}/{total:,} rows", end="", file=sys.stderr,
               flush=True)
 
-    state = imports.run(engine, plan, import_id=import_id, device_id=None, role=audit.CLI_ROLE,
-                        detail={"format": parsed.format, "bytes": len(data)}, progress=bar)
+    state = imports.run(engine, checked, None, progress=bar)
     print(file=sys.stderr)
-    if state["status"] != "done":
-        for p in state["errors"]:
-            print(f"error: row {p['row']}: {p['code']}: {p['detail']}", file=sys.stderr)
-        print(f"failed: nothing imported (import {import_id})")
+    if state.status != "done":
+        for e in state.errors:
+            print(f"error: row {e['row']}: {e['code']}: {e['detail']}", file=sys.stderr)
+        print(f"failed: nothing imported (import {checked.import_id})")
         return 1
-    print(f"imported: {summary} (import {import_id}, device {state['import_device_id']})")
+    print(f"imported: {summary} (import {checked.import_id}, device {state.import_device_id})")
     return 0
 
 
@@ -326,30 +290,29 @@ def _add_purge_command(sub: Any) -> None:
 
 
 def cmd_purge(args: argparse.Namespace, settings: Settings) -> int:
-    from .store import purge
     engine = _engine(settings)
     with read_transaction(engine) as conn:
         if args.commune:
             campaign = purge.campaign_of(conn, args.commune)
-            if campaign is None or campaign["purge_after"] is None:
+            if campaign is None or campaign.purge_after is None:
                 print(f"error: commune {args.commune} has no campaign with an end date", file=sys.stderr)
                 return 2
             if campaign not in purge.due(conn):
-                print(f"not due: {args.commune}'s personal data is kept until {campaign['purge_after']}")
+                print(f"not due: {args.commune}'s personal data is kept until {campaign.purge_after}")
                 return 1
-            campaigns = [campaign]
+            due = [campaign]
         else:
-            campaigns = purge.due(conn)
+            due = purge.due(conn)
     changed = False
-    for campaign in campaigns:
+    for campaign in due:
         with write_transaction(engine) as conn:
             report = purge.purge(conn, campaign, dry_run=args.dry_run)
-        counts = {k: report[k] for k in ("entities", "events", "quarantined", "conflicts", "imports")}
-        changed = changed or any(counts.values()) or bool(report["devices"])
-        print(("would purge" if args.dry_run else "purged") + f" {campaign['commune']} (ended {campaign['ends']}, "
-              f"kept {campaign['retention_days']} days): " + ", ".join(f"{n} {k}" for k, n in counts.items())
-              + f", {len(report['devices'])} devices retired")
-    if not campaigns:
+        counts = report.counts()
+        changed = changed or any(counts.values()) or bool(report.devices)
+        print(("would purge" if args.dry_run else "purged") + f" {campaign.commune} (ended {campaign.ends}, "
+              f"kept {campaign.retention_days} days): " + ", ".join(f"{n} {k}" for k, n in counts.items())
+              + f", {len(report.devices)} devices retired")
+    if not due:
         print("nothing is due")
     if changed and not args.dry_run:
         purge.compact(engine)

@@ -1,4 +1,9 @@
-"""Every error on the wire is {"error": code, "detail": text} with a 4xx status."""
+"""Every error on the wire is {"error": code, "detail": text} with a 4xx status.
+
+`ApiError` is what the HTTP layer itself refuses (a body too large, bad gzip, a
+rate limit); the services' refusals (services/errors.py) are answered here too,
+each kind with its status (STATUS): the one place a use case's "no" becomes HTTP.
+"""
 from __future__ import annotations
 
 from typing import Any
@@ -7,6 +12,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from .services import errors as service
 
 
 class ApiError(Exception):
@@ -18,6 +25,18 @@ class ApiError(Exception):
         self.extra = extra
 
 
+STATUS: dict[type[service.ServiceError], int] = {
+    service.Invalid: 400, service.Unauthenticated: 401, service.Forbidden: 403, service.NotFound: 404,
+    service.Conflict: 409, service.Gone: 410, service.TooLarge: 413, service.Unsupported: 415,
+    service.Refused: 422,
+}
+
+
+def from_service(refusal: service.ServiceError) -> ApiError:
+    """The answer to a service's refusal."""
+    return ApiError(STATUS[type(refusal)], refusal.code, refusal.detail, **refusal.extra)
+
+
 def error_body(code: str, detail: str, **extra: Any) -> dict[str, Any]:
     return {"error": code, "detail": detail, **extra}
 
@@ -27,6 +46,10 @@ def install(app: FastAPI) -> None:
     async def api_error(_request: Request, exc: ApiError) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
         return JSONResponse(error_body(exc.code, exc.detail, **exc.extra), exc.status, headers=headers)
+
+    @app.exception_handler(service.ServiceError)
+    async def refused(request: Request, exc: service.ServiceError) -> JSONResponse:
+        return await api_error(request, from_service(exc))
 
     @app.exception_handler(RequestValidationError)
     async def bad_request(_request: Request, exc: RequestValidationError) -> JSONResponse:

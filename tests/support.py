@@ -127,10 +127,10 @@ class Server:
         """A fresh enrolment code, made in-process through the same store function
         `gocua-server enroll` calls (tests/server/test_enrol_auth.py drives the CLI itself):
         a CLI subprocess per device cost about a second each."""
-        from sync_server.store import devices
+        from sync_server.services import enrolment
         from sync_server.store.db import write_transaction
         with write_transaction(self.engine) as conn:
-            code, _ = devices.create_enrolment(conn, role, team, commune, list(hamlets),
+            code, _ = enrolment.create_enrolment(conn, role, team, commune, list(hamlets),
                                                **({"ttl_hours": hours} if hours is not None else {}))
         return code
 

@@ -30,10 +30,9 @@ from field_app.store import Store
 from field_app.sync import SyncClient, SyncError
 from sync_server.app import create_app
 from sync_server.config import Settings
-from sync_server.store import devices, migrate
-from sync_server.store import events as log
+from sync_server.services import enrolment, ingest, recount, team
+from sync_server.store import migrate
 from sync_server.store import schema as t
-from sync_server.store import totals as server_totals
 from sync_server.store.db import make_engine, read_transaction, write_transaction
 
 from .support import hamlet_data, new_store
@@ -100,12 +99,12 @@ class World:
         self.crash = {"on": False}
         self.http = TestClient(self.app, raise_server_exceptions=False)
         with write_transaction(self.engine) as conn:
-            devices.create_team(conn, "t1", "Tổ 1", "10525", [])
+            team.create_team(conn, "t1", "Tổ 1", "10525", [])
         admin = self._enrol("admin", root / "admin")
         self.hamlet = admin.add_hamlet("10525", "Tổ dân phố 7", "to_dan_pho", "2025-07-01")
         SyncClient(admin, client=self.http).sync_once()
         with write_transaction(self.engine) as conn:
-            devices.add_team_hamlets(conn, "t1", [self.hamlet])
+            team.add_team_hamlets(conn, "t1", [self.hamlet])
         self.stores = [self._enrol("volunteer", root / f"v{i}") for i in range(n_volunteers)]
         self.stores.append(self._enrol("leader", root / "leader"))
         self.plans: list[list[str]] = [[] for _ in self.stores]
@@ -117,7 +116,7 @@ class World:
 
     def _enrol(self, role: str, path: Path) -> Store:
         with write_transaction(self.engine) as conn:
-            code, _ = devices.create_enrolment(conn, role, team_id="t1")
+            code, _ = enrolment.create_enrolment(conn, role, team_id="t1")
         answer = self.http.post("/api/v1/enroll", json={"code": code}).json()
         store = new_store(path)
         store.enrol("http://testserver", answer["device_id"], answer["token"], answer["role"], answer["scope"])
@@ -157,7 +156,7 @@ class World:
 @pytest.fixture(autouse=True)
 def crashing_push(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
     """Let a World make the next push die after its work, before its commit."""
-    real = log.push
+    real = ingest.push
     flags: list[dict[str, bool]] = []
 
     def push(conn, device, scope, batch):  # type: ignore[no-untyped-def]
@@ -166,7 +165,7 @@ def crashing_push(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-d
             raise ServerCrash("killed before commit")
         return result
 
-    monkeypatch.setattr(log, "push", push)
+    monkeypatch.setattr(ingest, "push", push)
     return flags
 
 
@@ -216,7 +215,7 @@ def assert_converged(world: World) -> None:
         check = SyncClient(store, client=world.http).check_receipt()
         assert check.agree, check.differences
     with read_transaction(world.engine) as conn:
-        assert server_totals.recount(conn) == []
+        assert recount.recount(conn) == []
         for store in world.stores:
             seqs = conn.execute(select(t.events.c.seq).where(t.events.c.device_id == store.device_id)
                                 .order_by(t.events.c.seq)).scalars().all()

@@ -31,9 +31,9 @@ from field_app.server_api import ServerApi
 from field_app.store import Store, WrongKey
 from field_app.sync import (BackgroundSync, Purged, PurgeNotice, SyncClient, SyncStatus, purge_notice,
                             set_purge_handler)
-from sync_server.store import campaigns as store_campaigns
-from sync_server.store import devices as store_devices
-from sync_server.store import purge as store_purge
+from campaign.time import local_date, now
+from sync_server.services import purge as store_purge
+from sync_server.services import team
 from sync_server.store.db import read_transaction, write_transaction
 
 from .support import HTTP, Server, hamlet_data
@@ -63,7 +63,7 @@ class Requests:
 
 def ended_campaign() -> dict[str, Any]:
     """Ended 40 days ago, kept 30: due for the purge."""
-    ends = store_campaigns.vn_today() - timedelta(days=40)
+    ends = local_date(now()) - timedelta(days=40)
     return {"name": "Chiến dịch đã xong", "target_kind": "percent", "target_value": 80,
             "start": (ends - timedelta(days=90)).isoformat(), "deadline": (ends - timedelta(days=10)).isoformat(),
             "ends": ends.isoformat(), "retention_days": 30}
@@ -108,7 +108,7 @@ class Ward:
                           headers=self.admin.headers)
         assert answer.status_code == 200, answer.text
         reports = purge_due(self.server)
-        assert any(r["commune"] == WARD and r["devices"] for r in reports), reports
+        assert any(r.commune == WARD and r.devices for r in reports), reports
 
 
 @pytest.fixture()
@@ -303,7 +303,7 @@ def test_background_sync_on_its_own_stops_at_purged(ward: Ward, tmp_path: Path) 
 def test_a_leaders_online_call_purges_the_device_and_stops_its_sync(ward: Ward, tmp_path: Path) -> None:
     team = f"t-{uuid7()[-8:]}"
     with write_transaction(ward.server.engine) as conn:
-        store_devices.create_team(conn, team, "Tổ 9", WARD, [ward.hamlet])
+        team.create_team(conn, team, "Tổ 9", WARD, [ward.hamlet])
     device = Device(tmp_path / "leader", sync_interval=60)
     device.enrol(ward.server.url, ward.code("leader", team=team))
     wait_until(lambda: device.store.last_sync_ok is not None)

@@ -17,7 +17,8 @@ from field_app.store import Store
 from field_app.sync import SyncClient
 from sync_server.app import create_app
 from sync_server.config import Settings
-from sync_server.store import devices, migrate
+from sync_server.services import enrolment, team
+from sync_server.store import migrate
 from sync_server.store import schema as t
 from sync_server.store.db import make_engine, read_transaction, write_transaction
 
@@ -41,7 +42,7 @@ class Town:
         self.b = admin.add_hamlet(COMMUNE, "Tổ dân phố B", "to_dan_pho", "2025-07-01")
         self.sync(admin)
         with write_transaction(self.engine) as conn:
-            devices.create_team(conn, "t1", "Tổ 1", COMMUNE, [self.a, self.b])
+            team.create_team(conn, "t1", "Tổ 1", COMMUNE, [self.a, self.b])
         self.leader = self.enrol("leader", team="t1")
         self.in_a = self.enrol("volunteer", hamlets=[self.a])
         self.in_b = self.enrol("volunteer", hamlets=[self.b])
@@ -50,7 +51,7 @@ class Town:
 
     def enrol(self, role: str, team: str | None = None, hamlets: list[str] | None = None) -> Store:
         with write_transaction(self.engine) as conn:
-            code, _ = devices.create_enrolment(conn, role, team_id=team, hamlets=hamlets)
+            code, _ = enrolment.create_enrolment(conn, role, team_id=team, hamlets=hamlets)
         answer = self.http.post("/api/v1/enroll", json={"code": code}).json()
         store = new_store(self.root / f"d{len(self.stores)}")
         store.enrol("http://testserver", answer["device_id"], answer["token"], answer["role"], answer["scope"])

@@ -6,17 +6,16 @@ GET  /api/v1/progress?commune=     leader (their hamlets), officer, admin
 """
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..auth import Caller, require_role
-from ..errors import ApiError, responses
-from ..store import audit as store_audit
-from ..store import campaigns as store
-from ..store.db import read_transaction, write_transaction
-from .audit import COMMUNE_PATTERN, MANAGERS, READERS, checked_commune
+from ..errors import responses
+from ..services import campaigns
+from ..services import progress as progressing
+from .deps import CAMPAIGN_EDITORS, COMMUNE_PATTERN, REPORT_READERS, Caller, reading, writing
 
 router = APIRouter()
 
@@ -26,15 +25,16 @@ COMMUNE_PATH = Path(..., pattern=COMMUNE_PATTERN, description="official 5-digit 
 
 class CampaignSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    name: str = Field(min_length=1, max_length=store.MAX_NAME)
+    name: str = Field(min_length=1, max_length=campaigns.MAX_NAME)
     target_kind: Literal["people", "percent"] = Field(description="people: a number of people with e-ID active; "
                                                                   "percent: a whole percent of people")
-    target_value: int = Field(strict=True, ge=1, le=store.MAX_PEOPLE_TARGET)
+    target_value: int = Field(strict=True, ge=1, le=campaigns.MAX_PEOPLE_TARGET)
     start: str = Field(pattern=DATE, json_schema_extra={"format": "date"})
     deadline: str = Field(pattern=DATE, json_schema_extra={"format": "date"})
     ends: str | None = Field(None, pattern=DATE, json_schema_extra={"format": "date"},
                              description="the campaign's end; personal data is purged retention_days after it")
-    retention_days: int = Field(store.DEFAULT_RETENTION_DAYS, strict=True, ge=0, le=store.MAX_RETENTION_DAYS)
+    retention_days: int = Field(campaigns.DEFAULT_RETENTION_DAYS, strict=True, ge=0,
+                                le=campaigns.MAX_RETENTION_DAYS)
 
 
 class CampaignAnswer(BaseModel):
@@ -54,29 +54,18 @@ class CampaignAnswer(BaseModel):
 
 @router.get("/api/v1/campaigns/{commune}", response_model=CampaignAnswer, responses=responses(400, 401, 403, 404))
 def get_campaign(request: Request, commune: str = COMMUNE_PATH,
-                 who: Caller = Depends(require_role(*READERS))) -> CampaignAnswer:
+                 who: Caller = Depends(REPORT_READERS)) -> CampaignAnswer:
     """A commune's campaign: name, target, start, deadline, end, retention of personal data."""
-    checked_commune(who, commune)
-    with read_transaction(request.app.state.engine) as conn:
-        found = store.get(conn, commune)
-    if found is None:
-        raise ApiError(404, "no_campaign", f"commune {commune} has no campaign settings yet")
-    return CampaignAnswer(**found)
+    with reading(request) as conn:
+        return CampaignAnswer(**asdict(campaigns.show(conn, who, commune)))
 
 
 @router.put("/api/v1/campaigns/{commune}", response_model=CampaignAnswer, responses=responses(400, 401, 403))
 def put_campaign(body: CampaignSettings, request: Request, commune: str = COMMUNE_PATH,
-                 who: Caller = Depends(require_role(*MANAGERS))) -> CampaignAnswer:
+                 who: Caller = Depends(CAMPAIGN_EDITORS)) -> CampaignAnswer:
     """Create or replace a commune's campaign settings (audited as campaign.update)."""
-    checked_commune(who, commune)
-    with write_transaction(request.app.state.engine) as conn:
-        try:
-            saved = store.put(conn, commune, body.model_dump())
-        except store.CampaignError as bad:
-            raise ApiError(400, bad.code, bad.detail) from None
-        store_audit.record(conn, device_id=who.device.id, role=who.device.role, action="campaign.update",
-                           commune=commune, detail={f: saved[f] for f in store.FIELDS})
-    return CampaignAnswer(**saved)
+    with writing(request) as conn:
+        return CampaignAnswer(**asdict(campaigns.put(conn, commune, body.model_dump(), who)))
 
 
 class ProgressAnswer(BaseModel):
@@ -100,10 +89,9 @@ class ProgressAnswer(BaseModel):
 
 @router.get("/api/v1/progress", response_model=ProgressAnswer, responses=responses(400, 401, 403))
 def progress(request: Request, commune: str = Query(..., pattern=COMMUNE_PATTERN),
-             who: Caller = Depends(require_role(*READERS))) -> ProgressAnswer:
+             who: Caller = Depends(REPORT_READERS)) -> ProgressAnswer:
     """Households visited of those known, people with e-ID active, against the target, by day,
     with a pace forecast ("at this pace X % by the deadline; Y people a day needed").
     Recorded by the team: the police hold the official figures."""
-    checked_commune(who, commune)
-    with read_transaction(request.app.state.engine) as conn:
-        return ProgressAnswer(**store.progress(conn, commune, who.scope))
+    with reading(request) as conn:
+        return ProgressAnswer(**asdict(progressing.progress(conn, who, commune)))

@@ -1,12 +1,15 @@
+"""POST /api/v1/enroll: spend a one-time code, get the device's token."""
 from __future__ import annotations
+
+from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
-from ..auth import client_address, limits_of, optional_token
-from ..errors import ApiError, responses
-from ..store import devices
-from ..store.db import write_transaction
+from ..errors import responses
+from ..services import enrolment
+from ..services.errors import ServiceError
+from .deps import client_address, limits_of, optional_token, writing
 
 router = APIRouter()
 
@@ -19,7 +22,7 @@ class EnrolAnswer(BaseModel):
     device_id: str
     token: str
     role: str
-    scope: dict
+    scope: dict[str, Any]
 
 
 @router.post("/api/v1/enroll", response_model=EnrolAnswer, responses=responses(400, 410, 429))
@@ -33,12 +36,11 @@ def enroll(body: EnrolRequest, request: Request,
     limits, address = limits_of(request), client_address(request)
     if limits is not None:
         limits.enrol_failures.check(address)
-    with write_transaction(request.app.state.engine) as conn:
-        try:
-            device, token = devices.enrol(conn, body.code, previous_token=previous_token)
-        except devices.EnrolError as bad:
-            if limits is not None:
-                limits.enrol_failures.spend(address)
-            status = 400 if bad.code == "unknown_code" else 410
-            raise ApiError(status, bad.code, bad.detail) from None
+    try:
+        with writing(request) as conn:
+            device, token = enrolment.enrol(conn, body.code, previous_token=previous_token)
+    except ServiceError:
+        if limits is not None:
+            limits.enrol_failures.spend(address)
+        raise
     return EnrolAnswer(device_id=device.id, token=token, role=device.role, scope=device.scope())

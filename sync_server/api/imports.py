@@ -10,6 +10,7 @@ Officers (their commune) and admins; leaders and volunteers get 403.
 from __future__ import annotations
 
 import io
+from dataclasses import asdict
 from typing import Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
@@ -17,17 +18,11 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
-from campaign.ids import uuid7
-
-from ..auth import Caller, require_role
 from ..errors import ApiError, responses
-from ..store import audit as store_audit
-from ..store import imports as store
-from ..store.db import read_transaction, write_transaction
-from ..store.devices import Scope
-from ..store.exports import XLSX_TYPE
-from ..store.totals import hamlets_of
-from .audit import COMMUNE_PATTERN, MANAGERS, checked_commune
+from ..render.xlsx import XLSX_TYPE
+from ..services import access, imports
+from ..services.import_file import MAX_BYTES
+from .deps import COMMUNE_PATTERN, IMPORTERS, Caller, engine_of, reading
 
 router = APIRouter()
 
@@ -66,9 +61,9 @@ class ImportState(BaseModel):
 
 
 async def _read_body(request: Request) -> bytes:
-    limit = store.MAX_BYTES + MULTIPART_SLACK
+    limit = MAX_BYTES + MULTIPART_SLACK
     declared = request.headers.get("content-length")
-    too_big = ApiError(413, "too_large", f"a list is at most {store.MAX_BYTES // 2**20} MB")
+    too_big = ApiError(413, "too_large", f"a list is at most {MAX_BYTES // 2**20} MB")
     if declared and declared.isdigit() and int(declared) > limit:
         raise too_big
     chunks, size = [], 0
@@ -78,6 +73,12 @@ async def _read_body(request: Request) -> bytes:
             raise too_big
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+def _importer(commune: str = Query(..., pattern=COMMUNE_PATTERN), who: Caller = Depends(IMPORTERS)) -> Caller:
+    """A manager of this commune: checked before the body is read."""
+    access.checked_commune(who, commune)
+    return who
 
 
 UPLOAD = {"requestBody": {"required": True, "content": {
@@ -92,74 +93,35 @@ UPLOAD = {"requestBody": {"required": True, "content": {
                                                                          "description": "accepted: running"}})
 async def post_import(request: Request, response: Response, commune: str = Query(..., pattern=COMMUNE_PATTERN),
                       dry_run: bool = Query(True, description="true: check only (the default); false: import"),
-                      who: Caller = Depends(require_role(*MANAGERS))) -> ImportReport:
+                      who: Caller = Depends(_importer)) -> ImportReport:
     """Check (and unless dry_run, import) a list of households and people: .xlsx or .csv, as the
     multipart field `file` or as the raw body. Columns and rules: GET /api/v1/imports/template.xlsx
     and docs/reports.md."""
-    checked_commune(who, commune)
     raw = await _read_body(request)
-    return await run_in_threadpool(_post, request, response, who, commune, dry_run, raw)
-
-
-def _post(request: Request, response: Response, who: Caller, commune: str, dry_run: bool,
-          raw: bytes) -> ImportReport:
-    engine = request.app.state.engine
-    try:
-        data = store.split_upload(raw, request.headers.get("content-type", ""))
-        parsed = store.read(data)
-    except store.FileError as bad:
-        raise ApiError(bad.status, bad.code, bad.detail) from None
-    with read_transaction(engine) as conn:
-        plan = store.check(parsed, store.load_world(conn, commune))
-    import_id = uuid7()
-    report = plan.report()
-    detail = {"dry_run": dry_run, "format": parsed.format, "bytes": len(data), "rows": plan.rows,
-              "households": plan.new_households, "people": plan.people, "skipped": len(plan.skipped),
-              "errors": len(plan.errors)}
-    status = "checked" if dry_run else ("refused" if plan.errors else "running")
-    with write_transaction(engine) as conn:
-        store.record(conn, plan, import_id=import_id, device_id=who.device.id, dry_run=dry_run, status=status)
-        if status != "running":
-            store_audit.record(conn, device_id=who.device.id, role=who.device.role, action="import.check",
-                               commune=commune, detail={**detail, "import_id": import_id})
-    answer = ImportReport(import_id=import_id, status=status, dry_run=dry_run, **report)
-    if status == "refused":
-        refused = ApiError(422, "bad_rows", f"{len({e['row'] for e in plan.errors})} rows have errors: nothing "
-                           "was imported; correct them and send the whole file again")
-        refused.extra = answer.model_dump()  # the report, beside "error" and "detail"
-        raise refused
-    if status == "running":
-        store.start(engine, plan, import_id=import_id, device_id=who.device.id, role=who.device.role,
-                    detail={"format": parsed.format, "bytes": len(data)})
+    checked = await run_in_threadpool(imports.submit, engine_of(request), who, commune, raw,
+                                      request.headers.get("content-type", ""), dry_run=dry_run)
+    if checked.status == "running":
         response.status_code = 202
-    return answer
+    return ImportReport(**checked.report())
 
 
 @router.get("/api/v1/imports/template.xlsx", responses={
     **responses(400, 401, 403), 200: {"content": {XLSX_TYPE: {}}, "description": "the template"}})
 def import_template(request: Request, commune: str | None = Query(None, pattern=COMMUNE_PATTERN,
                                                                   description="list this commune's hamlets in it"),
-                    who: Caller = Depends(require_role(*MANAGERS))) -> Any:
+                    who: Caller = Depends(IMPORTERS)) -> Any:
     """The import template: sheet "Danh sách" (the columns), "Giá trị" (allowed values, the
     commune's hamlets), "Hướng dẫn" (the rules, in Vietnamese)."""
-    hamlets = None
-    if commune is not None:
-        checked_commune(who, commune)
-        with read_transaction(request.app.state.engine) as conn:
-            hamlets = list(hamlets_of(conn, commune, Scope(hamlets=None)).values())
     out = io.BytesIO()
-    store.template(out, hamlets)
+    with reading(request) as conn:
+        imports.template(conn, who, commune, out)
     return StreamingResponse(iter([out.getvalue()]), media_type=XLSX_TYPE, headers={
         "Content-Disposition": 'attachment; filename="gocua-mau-nhap-danh-sach.xlsx"'})
 
 
 @router.get("/api/v1/imports/{import_id}", response_model=ImportState, responses=responses(400, 401, 403, 404))
 def import_state(request: Request, import_id: str = Path(..., max_length=36),
-                 who: Caller = Depends(require_role(*MANAGERS))) -> ImportState:
+                 who: Caller = Depends(IMPORTERS)) -> ImportState:
     """An import's state: status, rows done of rows total, what it created, its errors."""
-    with read_transaction(request.app.state.engine) as conn:
-        found = store.state(conn, import_id)
-    if found is None:
-        raise ApiError(404, "unknown_import", f"no import {import_id}")
-    checked_commune(who, found["commune"])
-    return ImportState(**found)
+    with reading(request) as conn:
+        return ImportState(**asdict(imports.state(conn, who, import_id)))

@@ -1,20 +1,15 @@
 """GET /totals, GET /communes and GET /conflicts."""
 from __future__ import annotations
 
-import json
+from dataclasses import asdict
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel
-from sqlalchemy import select
 
-from campaign.areas import is_commune_code
-
-from ..auth import Caller, caller, check_commune, require_role
-from ..errors import ApiError, responses
-from ..store import schema as t
-from ..store import totals as store_totals
-from ..store.db import read_transaction
+from ..errors import responses
+from ..services import reports
+from .deps import REPORT_READERS, Caller, caller, reading
 
 router = APIRouter()
 
@@ -33,11 +28,8 @@ def totals(request: Request, commune: str = COMMUNE,
            by: Literal["hamlet", "team", "day"] = Query("hamlet"),
            who: Caller = Depends(caller)) -> TotalsAnswer:
     """Counts recorded by the team (the police hold the official figures), by hamlet, team or day."""
-    if not is_commune_code(commune):
-        raise ApiError(400, "unknown_commune", f"{commune} is not an official commune code")
-    check_commune(who, commune)
-    with read_transaction(request.app.state.engine) as conn:
-        return TotalsAnswer(**store_totals.commune_totals(conn, commune, by, who.scope))
+    with reading(request) as conn:
+        return TotalsAnswer(**asdict(reports.totals(conn, who, commune, by)))
 
 
 class CommunesAnswer(BaseModel):
@@ -46,15 +38,12 @@ class CommunesAnswer(BaseModel):
 
 @router.get("/api/v1/communes", response_model=CommunesAnswer, responses=responses(401, 403))
 def communes(request: Request,
-             who: Caller = Depends(require_role("leader", "officer", "admin"))) -> CommunesAnswer:
+             who: Caller = Depends(REPORT_READERS)) -> CommunesAnswer:
     """The communes this caller may report on, with headline totals: an officer's or leader's
     own commune (a leader: counted over the team's hamlets); for an admin every commune with
     hamlets, counters or a campaign. The dashboard's commune picker."""
-    commune = None if who.device.role == "admin" else who.device.commune
-    if commune is None and who.device.role != "admin":
-        return CommunesAnswer(communes=[])
-    with read_transaction(request.app.state.engine) as conn:
-        return CommunesAnswer(communes=store_totals.communes_overview(conn, who.scope, commune))
+    with reading(request) as conn:
+        return CommunesAnswer(communes=[asdict(c) for c in reports.communes(conn, who)])
 
 
 class ConflictAnswer(BaseModel):
@@ -63,15 +52,7 @@ class ConflictAnswer(BaseModel):
 
 @router.get("/api/v1/conflicts", response_model=ConflictAnswer, responses=responses(400, 401, 403))
 def conflicts(request: Request, commune: str = COMMUNE,
-              who: Caller = Depends(require_role("leader", "officer", "admin"))) -> ConflictAnswer:
+              who: Caller = Depends(REPORT_READERS)) -> ConflictAnswer:
     """Open conflicts: the same field changed on two devices, neither having seen the other."""
-    check_commune(who, commune)
-    with read_transaction(request.app.state.engine) as conn:
-        rows = conn.execute(select(t.conflicts, t.entities.c.type).join(
-            t.entities, t.entities.c.id == t.conflicts.c.entity).where(
-            t.conflicts.c.commune == commune, t.conflicts.c.resolved_cursor.is_(None))
-            .order_by(t.conflicts.c.id))
-        out = [{"id": r.id, "entity": r.entity, "type": r.type, "field": r.field, "hamlet_id": r.hamlet_id,
-                "values": [json.loads(r.earlier), json.loads(r.later)], "opened_cursor": r.opened_cursor}
-               for r in rows if who.scope.allows(r.hamlet_id, commune)]
-    return ConflictAnswer(conflicts=out)
+    with reading(request) as conn:
+        return ConflictAnswer(conflicts=[asdict(c) for c in reports.conflicts(conn, who, commune)])

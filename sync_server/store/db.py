@@ -11,17 +11,18 @@ request holds it; everything the transaction reads or writes still happens
 under the lock.
 
 SQLite: a transaction says BEGIN at its first statement, IMMEDIATE for a write
-transaction and for one whose first statement writes (a pull noting when the
-device last pulled), DEFERRED otherwise. Before BEGIN IMMEDIATE a writer queues
-on a file lock beside the database (`…-writer.lock`, POSIX only), so that it
-wakes the moment the writer before it is done, instead of polling in SQLite's
+transaction and for one whose first statement writes (short_write_transaction:
+a pull noting when the device last pulled, an audit row), DEFERRED otherwise.
+Before BEGIN IMMEDIATE a writer queues on a file lock beside the database
+(`…-writer.lock`, POSIX only), so that it wakes the moment the writer before it is done, instead of polling in SQLite's
 busy handler with sleeps of up to 100 ms.
 """
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 
@@ -148,13 +149,20 @@ def _managed(conn: Connection) -> Iterator[Connection]:
 @contextmanager
 def write_transaction(engine: Engine) -> Iterator[Connection]:
     """A transaction holding the server-wide write lock from its first statement until it ends."""
-    with engine.connect() as conn:
-        with _managed(conn.execution_options(write_lock=True)) as held:
-            yield held
+    with engine.connect() as conn, _managed(conn.execution_options(write_lock=True)) as held:
+        yield held
 
 
 @contextmanager
 def read_transaction(engine: Engine) -> Iterator[Connection]:
-    with engine.connect() as conn:
-        with _managed(conn) as held:
-            yield held
+    with engine.connect() as conn, _managed(conn) as held:
+        yield held
+
+
+@contextmanager
+def short_write_transaction(engine: Engine) -> Iterator[Connection]:
+    """A transaction for a write that assigns no cursor (a device's last pull, an audit row).
+    It does not queue for the server-wide lock on PostgreSQL, where a long import may hold it;
+    SQLite has one writer anyway, taken at the first write (BEGIN IMMEDIATE)."""
+    with engine.connect() as conn, _managed(conn) as held:
+        yield held

@@ -6,8 +6,7 @@ PostgreSQL, and an event's stored body is byte-for-byte its canonical form.
 """
 from __future__ import annotations
 
-from sqlalchemy import (BigInteger, Column, Index, Integer, MetaData, String, Table, Text,
-                        UniqueConstraint)
+from sqlalchemy import BigInteger, Column, Index, Integer, MetaData, String, Table, Text, UniqueConstraint
 
 metadata = MetaData()
 

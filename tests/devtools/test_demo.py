@@ -19,10 +19,11 @@ from campaign import vocabulary as v
 from campaign.time import VIETNAM
 from devtools import demo
 from sync_server.config import Settings
-from sync_server.store import devices, migrate
+from sync_server.services import enrolment
+from sync_server.store import migrate
 from sync_server.store import schema as t
 from sync_server.store.db import make_engine, read_transaction, write_transaction
-from sync_server.store.totals import recount
+from sync_server.services.recount import recount
 
 TODAY = date(2026, 5, 20)
 PER_HAMLET = 4
@@ -226,11 +227,11 @@ def test_spare_codes_enrol_real_devices(seeded) -> None:
     engine, summary = seeded
     assert set(summary.codes) >= {"volunteer 10525-t1", "officer 10525", "officer 10813"}
     with write_transaction(engine) as conn:
-        device, _token = devices.enrol(conn, summary.codes["officer 10813"])
+        device, _token = enrolment.enrol(conn, summary.codes["officer 10813"])
         assert (device.role, device.commune) == ("officer", "10813")
-        device, _token = devices.enrol(conn, summary.codes["volunteer 10525-t1"])
+        device, _token = enrolment.enrol(conn, summary.codes["volunteer 10525-t1"])
         assert device.team_id == "10525-t1"
-        scope = devices.scope_of(conn, device)
+        scope = enrolment.scope_of(conn, device)
     assert scope.hamlets == frozenset(summary.hamlets_by_commune["10525"][:5])
 
 

@@ -16,7 +16,7 @@ from sqlalchemy.pool import NullPool
 
 from campaign.ids import uuid7
 from campaign.totals import VIETNAM
-from sync_server.store import devices
+from sync_server.services import enrolment, team
 from sync_server.store import schema as t
 
 from ..support import Device, Server, hamlet_data, household_data, person_data
@@ -47,7 +47,7 @@ def enroll(server: Server, role: str, *, team: str | None = None, commune: str |
            hamlets: tuple[str, ...] = ()) -> Device:
     engine = engine_for(server)
     with engine.begin() as conn:
-        code, _ = devices.create_enrolment(conn, role, team, commune, list(hamlets))
+        code, _ = enrolment.create_enrolment(conn, role, team, commune, list(hamlets))
     answer = http.post(server.url + "/api/v1/enroll", json={"code": code})
     answer.raise_for_status()
     body = answer.json()
@@ -56,7 +56,7 @@ def enroll(server: Server, role: str, *, team: str | None = None, commune: str |
 
 def make_team(server: Server, team_id: str, commune: str, hamlets: list[str]) -> None:
     with engine_for(server).begin() as conn:
-        devices.create_team(conn, team_id, f"Tổ {team_id}", commune, hamlets)
+        team.create_team(conn, team_id, f"Tổ {team_id}", commune, hamlets)
 
 
 def count(server: Server, table: Any, *where: Any) -> int:

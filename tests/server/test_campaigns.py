@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from datetime import date, datetime, timedelta
 
 import pytest
 
 from campaign.totals import VIETNAM
-from sync_server.store.campaigns import forecast
+from sync_server.services.progress import forecast
 
 from campaign.ids import uuid7
 
@@ -169,7 +170,7 @@ def test_the_command_line_sets_a_campaign(world):
 def _forecast(**kw):  # type: ignore[no-untyped-def]
     base = dict(today=date(2026, 3, 10), start=date(2026, 3, 1), deadline=date(2026, 3, 19), households=100,
                 visited=40, people=400, eid_active=100, target_people=360, daily={})
-    return forecast(**{**base, **kw})
+    return asdict(forecast(**{**base, **kw}))
 
 
 def day(activated: int, visited: int, helped: int = 0) -> dict[str, int]:

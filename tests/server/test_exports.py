@@ -8,7 +8,7 @@ import pytest
 from openpyxl import load_workbook
 
 from campaign.ids import uuid7
-from sync_server.store.exports import TOTAL_COLUMNS, value
+from sync_server.render.text import TOTAL_COLUMNS, value
 
 from ..support import household_data
 from .reporting import WARD, audit_rows, build_world, ok, run_cli

@@ -11,7 +11,7 @@ import httpx
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from sync_server.store import imports as store
+from sync_server.services import import_file, import_plan
 from sync_server.store import schema as t
 
 from .reporting import WARD, YEAR, audit_rows, build_world, count, http, ok, run_cli
@@ -94,7 +94,7 @@ def test_spreadsheet_quirks_are_read_as_people_mean_them(world):
     content = xlsx([["Thôn/Tổ", "Địa chỉ", "Họ tên", "Năm sinh", "Thẻ", "VNeID"],
                     [nfd(a.upper()), nfd("Số 5, ngõ Hoà Bình"), nfd("Trần Thị Hoà"), "1985", "CCCD gắn chip",
                      "Mức 2: đã kích hoạt"],
-                    [store.key(a), "Số 5,  ngõ Hòa Bình", "Trần Văn Hùng", " 1990 ", "chưa có", "chưa cài"],
+                    [import_file.key(a), "Số 5,  ngõ Hòa Bình", "Trần Văn Hùng", " 1990 ", "chưa có", "chưa cài"],
                     [a, "Số 5, ngõ Hoà Bình", "", 1975.0, "cmnd_only", "l1_approved"],
                     [a, "Số 6", "Ông Sáu", datetime(1905, 6, 7), "Thẻ căn cước", ""],  # 1985 shown as a date
                     [a, "Số 6", "Bà Sáu", datetime(1960, 3, 12), "", "Level 1: pending"],
@@ -119,15 +119,15 @@ def test_spreadsheet_quirks_are_read_as_people_mean_them(world):
 
 
 def test_csv_in_utf8_with_semicolons_and_in_windows_1258():
-    world = store.World(WARD, {store.key("Tổ dân phố 1"): [store.Hamlet(HAMLET, "Tổ dân phố 1", None)]}, {}, {})
+    world = import_plan.World(WARD, {import_file.key("Tổ dân phố 1"): [import_plan.Hamlet(HAMLET, "Tổ dân phố 1", None)]}, {}, {})
     text = "\ufeffThôn/Tổ;Địa chỉ;Họ tên;Năm sinh;Thẻ;VNeID\r\nTổ dân phố 1;Số 1;An;1980;CCCD gắn chip;\r\n"
-    plan = store.check(store.read(text.encode("utf-8")), world)
+    plan = import_plan.check(import_file.read(text.encode("utf-8")), world)
     assert plan.errors == [] and plan.households[0].people[0].card == "cccd_chip"
     # "Tổ dân phố 1;Số 1;An" as Excel writes it on a Vietnamese Windows: base letters and tone marks apart
     legacy = b"Th\xf4n/T\xf4\xd2,\xd0i\xf2a chi\xd2,Ho\xf2 t\xean\r\nT\xf4\xd2 d\xe2n ph\xf4\xec 1,S\xf4\xec 1,An\r\n"
-    parsed = store.read(legacy)
-    assert parsed.warnings[0]["code"] == "encoding"
-    assert store.check(parsed, world).errors == []
+    parsed = import_file.read(legacy)
+    assert parsed.warnings[0].code == "encoding"
+    assert import_plan.check(parsed, world).errors == []
 
 
 def test_a_good_import_reaches_a_volunteer_and_keeps_the_totals_true(world, tmp_path):
@@ -195,7 +195,7 @@ def test_whole_file_problems_get_a_clear_4xx(world):
             (b"PK\x03\x04 not really a zip", 400, "bad_xlsx")):
         answer = post(world.officer, content, dry_run=True, content_type="text/csv")
         assert answer.status_code == status and answer.json()["error"] == code, answer.text
-    many = ("Thôn/Tổ,Địa chỉ\n" + "Tổ,Số 1\n" * (store.MAX_ROWS + 1)).encode()
+    many = ("Thôn/Tổ,Địa chỉ\n" + "Tổ,Số 1\n" * (import_file.MAX_ROWS + 1)).encode()
     answer = post(world.officer, many, dry_run=True, content_type="text/csv")
     assert answer.status_code == 413 and answer.json()["error"] == "too_many_rows"
 
@@ -212,7 +212,7 @@ def test_import_roles_and_the_template(world):
     assert [c.value for c in wb["Danh sách"][1]] == ["Thôn/Tổ", "Địa chỉ", "Họ tên", "Năm sinh", "Thẻ", "VNeID"]
     assert world.names[world.hamlet_a] in [c.value for c in wb["Giá trị"]["E"]]
     # the template, filled in, is a file the import reads
-    assert store.read(template.content).rows == []
+    assert import_file.read(template.content).rows == []
     assert world.leader.get("/api/v1/imports/template.xlsx").status_code == 403
     import_id = ok(post(world.officer, content, dry_run=True))["import_id"]
     assert world.other_officer.get(f"/api/v1/imports/{import_id}").status_code == 403

@@ -12,10 +12,10 @@ from alembic.migration import MigrationContext
 from sqlalchemy import delete, inspect, select, update
 
 from campaign.ids import uuid7
-from sync_server.store import devices, migrate
-from sync_server.store import events as log
+from sync_server.services import enrolment, ingest, recount
+from sync_server.store import migrate
+from sync_server.store import pull as log
 from sync_server.store import schema as t
-from sync_server.store import totals as server_totals
 from sync_server.store.db import make_engine, read_transaction, write_transaction
 from sync_server.store.devices import Scope
 from sync_server.store.schema import metadata
@@ -126,23 +126,23 @@ def test_0003_times_every_activation_and_recount_then_agrees(backend, tmp_path, 
         # 0004 down, and the data as 0002's code stored it (0003 changed no table).
         migrate.upgrade(engine)
         with write_transaction(engine) as conn:
-            code, _ = devices.create_enrolment(conn, "admin")
-            admin, _token = devices.enrol(conn, code)
+            code, _ = enrolment.create_enrolment(conn, "admin")
+            admin, _token = enrolment.enrol(conn, code)
         events, i = _history(admin.id)
         with write_transaction(engine) as conn:
-            pushed = log.push(conn, admin, Scope(hamlets=None), events)
+            pushed = ingest.push(conn, admin, Scope(hamlets=None), events)
         assert [q["reason"].split(":")[0] for q in pushed.quarantined] == ["unknown_field"]
         command.downgrade(migrate.alembic_config(engine), "0003")
         _as_0002_left_it(engine)
         command.stamp(migrate.alembic_config(engine), "0002")
         with read_transaction(engine) as conn:
-            assert {d["metric"] for d in server_totals.recount(conn)} == {"activated"}  # the gap 0003 closes
+            assert {d.metric for d in recount.recount(conn)} == {"activated"}  # the gap 0003 closes
 
         migrate.upgrade(engine)
         assert migrate.current(engine) == "0004"
         with read_transaction(engine) as conn:
-            assert server_totals.recount(conn) == []
-            replayed = {e.id: e.data for e in server_totals.replay(conn).values() if e.type == "person"}
+            assert recount.recount(conn) == []
+            replayed = {e.id: e.data for e in recount.replay(conn).values() if e.type == "person"}
         people = _people(engine)
         assert people == replayed  # every body as the projection of this version makes it, nothing else changed
         assert {p: people[i[p]]["vneid_active_at"] for p in ("p1", "p2", "p3", "p4", "p5", "p6", "p7")} == {
@@ -159,7 +159,7 @@ def test_0003_times_every_activation_and_recount_then_agrees(backend, tmp_path, 
         assert not any("vneid_active_at" in data for data in _people(engine).values())
         migrate.upgrade(engine)
         with read_transaction(engine) as conn:
-            assert server_totals.recount(conn) == []
+            assert recount.recount(conn) == []
         assert _people(engine) == people
     finally:
         engine.dispose()
@@ -173,8 +173,8 @@ def test_0004_files_the_moves_already_stored_under_the_hamlet_they_left(backend,
     try:
         migrate.upgrade(engine)
         with write_transaction(engine) as conn:
-            code, _ = devices.create_enrolment(conn, "admin")
-            admin, _token = devices.enrol(conn, code)
+            code, _ = enrolment.create_enrolment(conn, "admin")
+            admin, _token = enrolment.enrol(conn, code)
         a, b, c, h1, h2, p1 = (uuid7() for _ in range(6))
         seq = 0
 
@@ -198,7 +198,7 @@ def test_0004_files_the_moves_already_stored_under_the_hamlet_they_left(backend,
             e("household.updated", h1, {"hamlet_id": uuid7()}),  # an unknown hamlet: quarantined, no move
         ]
         with write_transaction(engine) as conn:
-            pushed = log.push(conn, admin, Scope(hamlets=None), history)
+            pushed = ingest.push(conn, admin, Scope(hamlets=None), history)
         assert len(pushed.quarantined) == 1
         with read_transaction(engine) as conn:
             written = conn.execute(select(t.event_moves).order_by(t.event_moves.c.cursor)).all()

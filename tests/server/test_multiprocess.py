@@ -22,7 +22,7 @@ import pytest
 
 from campaign import events as ev
 from campaign.ids import uuid7
-from sync_server.store import devices as store_devices
+from sync_server.services import enrolment
 from sync_server.store.db import make_engine, write_transaction
 
 from ..support import (
@@ -61,7 +61,7 @@ def enrol(url: str, servers: list[Server], role: str, hamlets: tuple[str, ...] =
     engine = make_engine(url)
     try:
         with write_transaction(engine) as conn:
-            code, _ = store_devices.create_enrolment(conn, role, hamlets=list(hamlets))
+            code, _ = enrolment.create_enrolment(conn, role, hamlets=list(hamlets))
     finally:
         engine.dispose()
     server = random.choice(servers)

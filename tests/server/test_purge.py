@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from campaign.events import GENERIC_LABEL, canonical, check_event
 from campaign.ids import uuid7
-from sync_server.store import campaigns as store_campaigns
+from campaign.time import local_date, now
 from sync_server.store import schema as t
 
 from ..support import Device, household_data, person_data
@@ -43,7 +43,7 @@ class Purgeable:
 
 
 def _campaign(days_ago_ended: int, retention: int) -> dict[str, Any]:
-    ends = store_campaigns.vn_today() - timedelta(days=days_ago_ended)
+    ends = local_date(now()) - timedelta(days=days_ago_ended)
     return {"name": "Chiến dịch đã xong", "target_kind": "percent", "target_value": 80,
             "start": (ends - timedelta(days=90)).isoformat(), "deadline": (ends - timedelta(days=10)).isoformat(),
             "ends": ends.isoformat(), "retention_days": retention}

@@ -25,7 +25,7 @@ import pytest
 from campaign.ids import uuid7
 from sync_server.app import create_app
 from sync_server.config import Settings
-from sync_server.store import devices
+from sync_server.services import enrolment
 
 from ..support import Device, household_data
 from .reporting import RURAL, WARD, World, build_world, engine_for, enroll, http
@@ -93,7 +93,7 @@ def _enroll(m: Matrix, role: str) -> Request:
     # With one: an unknown code, 400, so that no caller of the matrix is replaced by re-enrolment.
     if role in ("none", "unknown", "revoked"):
         with engine_for(m.world.server).begin() as conn:
-            code, _ = devices.create_enrolment(conn, "volunteer", hamlets=[m.world.hamlet_a])
+            code, _ = enrolment.create_enrolment(conn, "volunteer", hamlets=[m.world.hamlet_a])
         return Request("POST", "/api/v1/enroll", json={"code": code})
     return Request("POST", "/api/v1/enroll", json={"code": "AAAA-BBBB-CCCC"})
 
@@ -245,7 +245,7 @@ def matrix(server) -> Matrix:  # type: ignore[no-untyped-def]
     world = build_world(server, "rm")
     revoked = enroll(server, "volunteer", hamlets=(world.hamlet_a,))
     with engine_for(server).begin() as conn:
-        devices.revoke(conn, revoked.id)
+        enrolment.revoke(conn, revoked.id)
     unknown = Device(server, str(uuid7()), "not-a-token-this-server-gave", "volunteer")
     callers: dict[str, Device | None] = {
         "none": None, "unknown": unknown, "revoked": revoked, "volunteer": world.volunteer, "leader": world.leader,

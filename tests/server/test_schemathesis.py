@@ -31,6 +31,7 @@ from schemathesis.specs.openapi.checks import (content_type_conformance, ignored
 from campaign.ids import uuid7
 from sync_server.app import create_app
 from sync_server.config import Settings
+from sync_server.services import enrolment
 from sync_server.store import devices
 
 from ..support import Server, cli, hamlet_data
@@ -61,7 +62,7 @@ class Target:
 
     def token(self, role: str) -> str:
         with engine_for(self.server).begin() as conn:
-            code, _ = devices.create_enrolment(conn, role)
+            code, _ = enrolment.create_enrolment(conn, role)
         answer = httpx.post(self.server.url + "/api/v1/enroll", json={"code": code}, timeout=30)
         answer.raise_for_status()
         return answer.json()["token"]

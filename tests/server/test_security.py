@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -16,6 +17,7 @@ import httpx
 import pytest
 
 from campaign.ids import uuid7
+from sync_server.services import enrolment
 from sync_server.store import devices
 
 from ..support import ROOT, Device, cli, free_port, hamlet_data, household_data, person_data
@@ -37,7 +39,7 @@ def from_address(address: str) -> httpx.Client:
 
 def new_code(world: World, role: str = "volunteer") -> str:
     with engine_for(world.server).begin() as conn:
-        code, _ = devices.create_enrolment(conn, role, hamlets=[world.hamlet_a] if role == "volunteer" else None)
+        code, _ = enrolment.create_enrolment(conn, role, hamlets=[world.hamlet_a] if role == "volunteer" else None)
     return code
 
 
@@ -99,7 +101,8 @@ def app_with(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[n
         url = f"sqlite:///{tmp_path / f'app{len(made)}.db'}"
         engine = make_engine(url)
         migrate.upgrade(engine)
-        client = TestClient(create_app(Settings(database_url=url, public_url=public_url), engine))
+        settings = replace(Settings.from_env(), database_url=url, public_url=public_url)  # the environment, read once
+        client = TestClient(create_app(settings, engine))
         made.append((client, engine))
         return client, engine
 
@@ -208,14 +211,14 @@ def test_unknown_tokens_are_limited_per_address_but_known_tokens_never(server, w
 def test_every_authenticated_request_is_limited_per_device(app_with):
     client, engine = app_with(GOCUA_DEVICE_REQUESTS_PER_MINUTE="6")  # bursts of 3
     with engine.begin() as conn:
-        code, _ = devices.create_enrolment(conn, "admin")
+        code, _ = enrolment.create_enrolment(conn, "admin")
     token = client.post("/api/v1/enroll", json={"code": code}).json()["token"]
     headers = {"Authorization": f"Bearer {token}"}
     assert [client.get("/api/v1/sync/receipt", headers=headers).status_code for _ in range(3)] == [200] * 3
     limited = client.get("/api/v1/sync/pull", headers=headers)
     assert limited.status_code == 429 and limited.json()["retry_after"] >= 1
     with engine.begin() as conn:  # another device has its own bucket
-        code, _ = devices.create_enrolment(conn, "admin")
+        code, _ = enrolment.create_enrolment(conn, "admin")
     other = client.post("/api/v1/enroll", json={"code": code}).json()["token"]
     assert client.get("/api/v1/sync/receipt", headers={"Authorization": f"Bearer {other}"}).status_code == 200
 
@@ -274,7 +277,7 @@ def test_a_device_revoked_mid_session_is_refused_on_its_next_request(server, wor
         event = volunteer.event("household.created", uuid7(), household_data(world.hamlet_a))
         assert session.post("/api/v1/sync/push", json={"schema": 1, "events": [event]}).status_code == 200
         with engine_for(server).begin() as conn:
-            assert devices.revoke(conn, volunteer.id)
+            assert enrolment.revoke(conn, volunteer.id)
         late = volunteer.event("household.created", uuid7(), household_data(world.hamlet_a))
         refused = session.post("/api/v1/sync/push", json={"schema": 1, "events": [late]})
         assert refused.status_code == 403 and refused.json()["error"] == "revoked"
@@ -367,7 +370,7 @@ def test_no_personal_data_or_token_reaches_the_logs(chatty_server):
 
     def enrol(role: str, **scope: Any) -> Device:
         with engine.begin() as conn:
-            code, _ = devices.create_enrolment(conn, role, **scope)
+            code, _ = enrolment.create_enrolment(conn, role, **scope)
         secrets.append(code)
         body = httpx.post(url + "/api/v1/enroll", json={"code": code}).json()
         secrets.append(body["token"])
@@ -406,7 +409,7 @@ def test_no_personal_data_or_token_reaches_the_logs(chatty_server):
 
 
 def test_the_log_filter_redacts_tokens_and_personal_fields():
-    from sync_server.security import RedactingFilter
+    from sync_server.api.security import RedactingFilter
     record = logging.LogRecord("sync_server", logging.WARNING, __file__, 1, "push from %s: %s headers=%r", (
         "dev-1", '{"data":{"label":"Phạm Thị Lộc","address":"Số 77","note":"gặp cô Lộc"}}',
         [(b"authorization", b"Bearer abcDEF123_-xyz")]), None)

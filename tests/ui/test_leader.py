@@ -23,7 +23,7 @@ from field_app.store import Store
 from field_app.sync import BackgroundSync, Offline, SyncClient
 from field_app.views import leader
 
-from sync_server.store import devices
+from sync_server.services import enrolment, team
 from sync_server.store.db import make_engine, write_transaction
 
 from ..support import Device, Server, free_port, hamlet_data, household_data
@@ -44,7 +44,7 @@ def engine(server: Server) -> Any:
 
 def enrolment(server: Server, engine: Any, role: str, **scope: Any) -> dict[str, Any]:
     with write_transaction(engine) as conn:
-        code, _ = devices.create_enrolment(conn, role, **scope)
+        code, _ = enrolment.create_enrolment(conn, role, **scope)
     answer = httpx.post(server.url + "/api/v1/enroll", json={"code": code}, timeout=10)
     assert answer.status_code == 200, answer.text
     return answer.json()
@@ -95,7 +95,7 @@ class Team:
         assert answer.json()["quarantined"] == []
         self.id = f"t-{uuid7()[-8:]}"
         with write_transaction(engine) as conn:
-            devices.create_team(conn, self.id, "Tổ 3", "10525", [self.hamlet])
+            team.create_team(conn, self.id, "Tổ 3", "10525", [self.hamlet])
         self.leader = enrol(server, engine, tmp / "leader", "leader", team_id=self.id)
         self.anna = enrol(server, engine, tmp / "anna", "volunteer", team_id=self.id)
         self.binh = enrol(server, engine, tmp / "binh", "volunteer", team_id=self.id)

@@ -14,8 +14,8 @@ from pathlib import Path
 import flet as ft
 
 from field_app.sync import purge_notice
-from sync_server.store import campaigns as store_campaigns
-from sync_server.store import purge as store_purge
+from campaign.time import local_date, now
+from sync_server.services import purge as store_purge
 from sync_server.store.db import read_transaction, write_transaction
 
 from .test_volunteer_layout import check
@@ -24,7 +24,7 @@ from .volunteer import WARD, open_app, server, shell_of, wait_for  # noqa: F401
 
 def end_and_purge(server) -> None:  # type: ignore[no-untyped-def]
     """The campaign ended 40 days ago and kept its data 30: `gocua-server purge` is due."""
-    ends = store_campaigns.vn_today() - timedelta(days=40)
+    ends = local_date(now()) - timedelta(days=40)
     answer = server.client.put(f"/api/v1/campaigns/{WARD}", headers=server.admin.headers, json={
         "name": "Chiến dịch 2026", "target_kind": "percent", "target_value": 80,
         "start": (ends - timedelta(days=90)).isoformat(), "deadline": (ends - timedelta(days=5)).isoformat(),
@@ -33,7 +33,7 @@ def end_and_purge(server) -> None:  # type: ignore[no-untyped-def]
     with read_transaction(server.engine) as conn:
         [campaign] = store_purge.due(conn)
     with write_transaction(server.engine) as conn:
-        assert store_purge.purge(conn, campaign)["devices"]
+        assert store_purge.purge(conn, campaign).devices
     store_purge.compact(server.engine)
 
 

@@ -145,10 +145,10 @@ class InProcessServer:
 
     def code(self, role: str = "volunteer", *, hamlets: tuple[str, ...] = (), team: Optional[str] = None,
              commune: Optional[str] = None, hours: float = 72) -> str:
-        from sync_server.store import devices
+        from sync_server.services import enrolment
         from sync_server.store.db import write_transaction
         with write_transaction(self.engine) as conn:
-            code, _ = devices.create_enrolment(conn, role, team, commune, list(hamlets) or None, ttl_hours=hours)
+            code, _ = enrolment.create_enrolment(conn, role, team, commune, list(hamlets) or None, ttl_hours=hours)
         return code
 
     def enrol(self, role: str = "admin", **kw: Any) -> Pusher:

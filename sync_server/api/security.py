@@ -9,21 +9,21 @@
   anything); `Cache-Control: no-store` on /api/* (tokens, personal lists);
   `Strict-Transport-Security` when the request came over https (uvicorn takes
   the scheme from X-Forwarded-Proto behind a proxy it trusts) or when
-  GOCUA_PUBLIC_URL is https.
+  GOCUA_PUBLIC_URL (settings.public_url) is https.
 - /docs and /redoc (Swagger UI, ReDoc: scripts from a CDN) are served only with
-  GOCUA_DOCS=1, under a CSP that allows that CDN for those two pages alone.
+  GOCUA_DOCS=1 (settings.docs), under a CSP that allows that CDN for those two pages alone.
   /openapi.json is always published.
 - CORS: denied by default. No browser talks to this API: the field app's web
   mode (`gocua-app --web`) calls it from its own Python process (httpx in
   field_app/sync.py and field_app/server_api.py), and the browser only talks to
-  that process. GOCUA_ALLOWED_ORIGINS (comma-separated origins) allows those
+  that process. GOCUA_ALLOWED_ORIGINS (settings.allowed_origins) allows those
   origins; a preflight from any other origin gets 403 `cors_denied`.
 - body limits: 64 KiB for every request body, except the two endpoints that
   stream and limit their own (push: 5 MB on the wire, 20 MB inflated; imports:
   the list's limit). Content-Length is checked first, then the bytes as they
   arrive: 413 `too_large`.
 - rate limits: the app's buckets (ratelimit.Limits, in app.state.limits), used
-  by auth.caller (per device, and unknown tokens per address) and by POST
+  by api/deps.caller (per device, and unknown tokens per address) and by POST
   /enroll (failed codes per address).
 - logs: a filter on the server's log handlers that redacts Bearer tokens and
   the values of personal or secret fields (label, address, note, comment,
@@ -36,15 +36,15 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
-from typing import Any, Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
 
 from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
 
-from .config import Settings
-from .errors import ERROR_SCHEMA
+from ..config import Settings
+from ..errors import ERROR_SCHEMA
 from .ratelimit import Limits
 
 Scope = MutableMapping[str, Any]
@@ -67,28 +67,19 @@ ALLOWED_METHODS = ["GET", "POST", "PUT"]
 ALLOWED_HEADERS = ["Authorization", "Content-Type", "Content-Encoding"]
 
 
-def allowed_origins() -> list[str]:
-    raw = os.environ.get("GOCUA_ALLOWED_ORIGINS", "")
-    return [o.strip().rstrip("/") for o in raw.split(",") if o.strip()]
-
-
-def docs_enabled() -> bool:
-    return os.environ.get("GOCUA_DOCS", "") == "1"
-
-
 def install(app: FastAPI) -> None:
     settings: Settings = app.state.settings
-    app.state.limits = Limits.from_env()
+    app.state.limits = Limits.of(settings.rates)
     docs = _docs_paths(app)
-    if not docs_enabled():
+    if not settings.docs:
         app.router.routes[:] = [r for r in app.router.routes if getattr(r, "path", None) not in docs]
         app.docs_url = app.redoc_url = app.swagger_ui_oauth2_redirect_url = None
         docs = set()
-    origins = allowed_origins()
+    origins = list(settings.allowed_origins)
     if origins:
         app.add_middleware(CORSMiddleware, allow_origins=origins, allow_methods=ALLOWED_METHODS,
                            allow_headers=ALLOWED_HEADERS, allow_credentials=False, max_age=600)
-    app.add_middleware(SecurityMiddleware, origins=origins, docs=docs,  # type: ignore[arg-type]
+    app.add_middleware(SecurityMiddleware, origins=origins, docs=docs,
                        https=settings.public_url.startswith("https://"))
     _document_answers(app)
     install_log_filter()

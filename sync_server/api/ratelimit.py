@@ -28,23 +28,20 @@ uvicorn takes it from X-Forwarded-For (its `--forwarded-allow-ips` defaults to
 
 The device and address rates can be changed per process with
 GOCUA_DEVICE_REQUESTS_PER_MINUTE, GOCUA_ENROL_FAILURES_PER_MINUTE and
-GOCUA_TOKEN_FAILURES_PER_MINUTE (burst = the rate, halved for requests).
+GOCUA_TOKEN_FAILURES_PER_MINUTE (burst = the rate, halved for requests), read
+with the other settings (config.Rates).
 """
 from __future__ import annotations
 
 import math
-import os
 import threading
 import time
 from dataclasses import dataclass
 
-from .config import PUSHES_PER_MINUTE
-from .errors import ApiError
+from ..config import PUSHES_PER_MINUTE, Rates
+from ..errors import ApiError
 
 BURST = 60  # pushes
-DEVICE_REQUESTS_PER_MINUTE = 1200
-ENROL_FAILURES_PER_MINUTE = 10
-TOKEN_FAILURES_PER_MINUTE = 60
 MAX_KEYS = 100_000  # buckets kept per limiter; full buckets are dropped first
 
 
@@ -102,14 +99,6 @@ class Bucket:
             del self._buckets[next(iter(self._buckets))]
 
 
-def _env_rate(name: str, default: int) -> int:
-    try:
-        value = int(os.environ.get(name, default))
-    except ValueError:
-        return default
-    return value if value > 0 else default
-
-
 @dataclass
 class Limits:
     """One app's buckets (app.state.limits); made by security.install."""
@@ -118,10 +107,10 @@ class Limits:
     token_failures: Bucket
 
     @classmethod
-    def from_env(cls) -> Limits:
-        requests = _env_rate("GOCUA_DEVICE_REQUESTS_PER_MINUTE", DEVICE_REQUESTS_PER_MINUTE)
-        enrol = _env_rate("GOCUA_ENROL_FAILURES_PER_MINUTE", ENROL_FAILURES_PER_MINUTE)
-        token = _env_rate("GOCUA_TOKEN_FAILURES_PER_MINUTE", TOKEN_FAILURES_PER_MINUTE)
+    def of(cls, rates: Rates) -> Limits:
+        requests = rates.device_requests_per_minute
+        enrol = rates.enrol_failures_per_minute
+        token = rates.token_failures_per_minute
         return cls(requests=Bucket(requests, max(1, requests // 2), "requests from this device"),
                    enrol_failures=Bucket(enrol, enrol, "failed enrolments from this address"),
                    token_failures=Bucket(token, token, "requests with unknown tokens from this address"))

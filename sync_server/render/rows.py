@@ -1,0 +1,89 @@
+"""The typed rows render/ takes, built by the services: a totals table, the follow-up rows.
+
+The follow-up rows are also what GET /api/v1/followup answers (`wire()`, the field
+names of the wire)."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(frozen=True)
+class TotalsTable:
+    """Totals by hamlet (or team, or day): campaign.totals.row()s, and their total row."""
+    rows: list[dict[str, Any]]
+    total: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class PersonNeed:
+    """A person with a need (the wire's field names)."""
+    hamlet_id: str
+    hamlet: str
+    household_id: str
+    address: str
+    person_id: str
+    label: str
+    birth_year: int | None
+    card: str
+    vneid: str
+    blockers: list[str]
+    needs: list[str]
+
+    def wire(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class HouseholdRevisit:
+    """A household nobody was home at (the wire's field names)."""
+    hamlet_id: str
+    hamlet: str
+    household_id: str
+    address: str
+    visits: int
+    last_visit_at: str | None
+    needs: list[str] = field(default_factory=lambda: ["revisit"])
+
+    def wire(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+FollowupRow = PersonNeed | HouseholdRevisit
+
+
+@dataclass(frozen=True)
+class CampaignTerms:
+    """What the workbook says of a campaign."""
+    name: str
+    target_kind: str  # people | percent
+    target_value: int
+    start: str
+    deadline: str
+    ends: str | None
+
+
+@dataclass(frozen=True)
+class WorkbookAbout:
+    """The workbook's "Thông tin" sheet: what it covers, who made it, when."""
+    commune: str
+    commune_name: str
+    province: str
+    campaign: CampaignTerms | None
+    whole_commune: bool
+    made_at: datetime
+    device_id: str | None  # None: the command line
+    role: str
+
+
+@dataclass(frozen=True)
+class WorkbookMade:
+    """What a workbook holds, as its audit row records it (no personal data)."""
+    hamlets: int
+    followup_people: int
+    followup_households: int
+    followup: dict[str, int]  # need -> rows, those with any
+
+    def detail(self) -> dict[str, Any]:
+        return asdict(self)

@@ -1,0 +1,63 @@
+"""What the workbook and the CSV files share: the totals' columns and the Vietnamese texts."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from campaign import followup as rules
+from campaign import vocabulary as v
+from campaign.events import parse_at
+from campaign.time import VIETNAM
+
+HAMLET_HEADER = "Thôn/Tổ dân phố"
+TOTAL_LABEL = "Tổng cộng"
+OFFICIAL_NOTE = "Số liệu do tổ ghi nhận; số liệu chính thức do Công an nắm giữ"
+
+
+def _columns() -> list[tuple[str, tuple[str, ...]]]:
+    """(header, path into a /api/v1/totals row) for every number of the totals sheet."""
+    cols: list[tuple[str, tuple[str, ...]]] = [("Số hộ", ("households",)), ("Hộ đã đến", ("visited",)), ("Hộ cần đến lại", ("revisit",)),
+            ("Số người", ("people",))]
+    cols += [(f"Thẻ: {v.CARD.label(c)}", ("card", c)) for c in v.CARD.codes]
+    cols += [("Có thẻ gắn chip hoặc thẻ căn cước", ("chip_card",))]
+    cols += [(f"VNeID: {v.VNEID.label(c)}", ("vneid", c)) for c in v.VNEID.codes]
+    cols += [("Đã kích hoạt định danh điện tử", ("eid_active",))]
+    cols += [("Lượt đến", ("visits",)), ("Người được hỗ trợ", ("helped",))]
+    cols += [(f"Hỗ trợ: {v.ACTIONS.label(c)}", ("actions", c)) for c in v.ACTIONS.codes]
+    cols += [(f"Vướng mắc: {v.BLOCKERS.label(c)}", ("blockers", c)) for c in v.BLOCKERS.codes]
+    return cols
+
+
+TOTAL_COLUMNS = _columns()
+
+
+def value(row: dict[str, Any], path: tuple[str, ...]) -> int:
+    out: Any = row
+    for key in path:
+        out = out[key]
+    return int(out)
+
+
+def needs_text(needs: list[str]) -> str:
+    return "; ".join(rules.label(n) for n in needs)
+
+
+def vn_time(at: datetime) -> str:
+    return at.astimezone(VIETNAM).strftime("%d/%m/%Y %H:%M") + " (giờ Việt Nam)"
+
+
+def vn_date(iso: str) -> str:
+    """2026-03-19 -> 19/03/2026."""
+    return f"{iso[8:10]}/{iso[5:7]}/{iso[0:4]}"
+
+
+def last_visit(at: str | None) -> str:
+    if not at:
+        return ""
+    return parse_at(at).astimezone(VIETNAM).strftime("%d/%m/%Y")
+
+
+def made_by_text(device_id: str | None, role: str) -> str:
+    if device_id is None:
+        return "Máy chủ, dòng lệnh (gocua-server export)"
+    return f"{v.ROLES.label(role) if role in v.ROLES else role}, thiết bị {device_id}"

@@ -1,0 +1,294 @@
+"""Ingest: a device's events, exactly once, in order (POST /sync/push; the import writes
+through it too).
+
+A push is one transaction under the write lock: the device's acknowledged seq,
+the events, the projection, the conflicts and the totals move together or not
+at all. The batch is applied in memory against the entities it touches, which
+are read in two queries, then written back in bulk (store/events.py,
+store/entities.py, store/totals.py): per-event queries would cap ingest far below
+what the database can take.
+
+What needs no database (the body's shape, the canonical form, stateless
+validation) is done before the first statement, and the write lock is only taken
+at that first statement (db.write_transaction): another process or thread
+validates its batch while this one writes.
+
+Per event: validate (campaign.events), apply (campaign.projection), authorise
+(`authorise`: campaign.roles for the role's kinds, the scope's hamlets here), count
+(campaign.totals).
+An event refused by any of them is quarantined with its reason; the batch goes on.
+"""
+from __future__ import annotations
+
+import json
+import unicodedata
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection
+
+from campaign import events as ev
+from campaign import projection, totals
+from campaign.projection import Entity
+from campaign.roles import Capability, can, may_write
+
+from ..config import MAX_EVENTS
+from ..store import devices as store_devices
+from ..store import entities as store_entities
+from ..store import events as store
+from ..store import totals as store_totals
+from ..store.devices import Device, Scope
+from ..store.events import ConflictRow, EventRow, MoveRow
+from . import clock
+from .errors import Forbidden, Invalid, TooLarge
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """An event quarantined: its seq and why."""
+    seq: int
+    reason: str
+
+
+@dataclass
+class PushResult:
+    acked_seq: int
+    quarantined: list[Refusal] = field(default_factory=list)
+    error: str | None = None  # "gap" | "seq_reused"
+    expected_seq: int | None = None
+    detail: str = ""
+
+
+# ---- the body, before any database ------------------------------------------------
+
+def validate_body(body: Any, device_id: str) -> list[dict[str, Any]]:
+    """The events of a push body ({"schema": 1, "events": [...]}), NFC-normalised, each an
+    envelope of this device's. Refuses the whole body otherwise: Invalid (its shape, an
+    unknown schema, an event without its envelope), TooLarge (too many events), Forbidden
+    (an event of another device)."""
+    if not isinstance(body, dict) or "events" not in body or "schema" not in body:
+        raise Invalid("bad_request", 'the body must be {"schema": 1, "events": [...]}')
+    if body["schema"] != ev.PROTOCOL or isinstance(body["schema"], bool):
+        raise Invalid("unknown_schema",
+                      f"protocol schema {body['schema']!r} is not known: this server speaks {ev.PROTOCOL}")
+    events = body["events"]
+    if not isinstance(events, list):
+        raise Invalid("bad_request", "events must be a list")
+    if len(events) > MAX_EVENTS:
+        raise TooLarge("too_many", f"at most {MAX_EVENTS} events a push; got {len(events)}")
+    for i, event in enumerate(events):
+        try:
+            ev.check_envelope_keys(event)
+        except ev.InvalidEvent as bad:
+            raise Invalid(bad.code, f"event {i}: {bad.detail}") from None
+        if event["device_id"] != device_id:
+            raise Forbidden("wrong_device", f"event {i} belongs to device {event['device_id']!r}, not this one")
+    return [ev.normalize(event) for event in events]
+
+
+def canonical(event: dict[str, Any]) -> str:
+    """ev.canonical, byte for byte, without walking the event again when it is NFC already
+    (validate_body normalised it): a string whose JSON text is NFC is NFC in every part."""
+    body = json.dumps({key: event[key] for key in ev.ENVELOPE if key in event}, sort_keys=True,
+                      separators=(",", ":"), ensure_ascii=False)
+    if body.isascii() or unicodedata.is_normalized("NFC", body):
+        return body
+    return ev.canonical(event)
+
+
+def _prepare(event: dict[str, Any]) -> tuple[str, ev.InvalidEvent | None]:
+    """The event's canonical body, and why it is invalid (stateless checks), if it is."""
+    try:
+        ev.check_event(event)
+        problem = None
+    except ev.InvalidEvent as bad:
+        problem = bad
+    return canonical(event), problem
+
+
+# ---- the push -----------------------------------------------------------------------
+
+Fresh = tuple[dict[str, Any], str, ev.InvalidEvent | None]  # (event, canonical body, why it is invalid)
+
+
+def push(conn: Connection, device: Device, scope: Scope, batch: list[dict[str, Any]]) -> PushResult:
+    """Store a device's events in order. `batch` is NFC-normalised and every event's
+    device_id is the device's (validate_body). Call inside a write transaction."""
+    prepared = [_prepare(event) for event in batch]  # no database yet: outside the write lock
+    acked = store.lock_device(conn, device.id)
+    held = store.held(conn, device.id, [e["seq"] for e in batch if e["seq"] <= acked])
+    fresh: list[Fresh] = []
+    result = PushResult(acked_seq=acked)
+    for event, (body, problem) in zip(batch, prepared, strict=True):
+        seq = event["seq"]
+        if seq <= acked:
+            stored = held.get(seq)
+            if stored is None or stored.body != body:
+                result.error, result.detail = "seq_reused", (
+                    f"seq {seq} is already held with different content: this device reused a number")
+                break
+            if stored.status == "quarantined":  # the first answer may have been lost: say it again
+                result.quarantined.append(Refusal(seq, stored.reason or ""))
+            continue
+        expected = acked + 1 + len(fresh)
+        if seq != expected:
+            result.error, result.expected_seq = "gap", expected
+            result.detail = f"got seq {seq} but the server expects {expected}"
+            break
+        fresh.append((event, body, problem))
+    if fresh:
+        _apply_batch(conn, device, scope, fresh, result)
+        result.acked_seq = fresh[-1][0]["seq"]
+        store.acknowledge(conn, device.id, result.acked_seq, clock.now_iso())
+    return result
+
+
+class _Batch:
+    """The entities a batch touches, as loaded and as changed."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.loaded: dict[str, Entity | None] = {}
+        self.original: dict[str, Entity | None] = {}
+        self.communes: dict[str, str | None] = {}  # hamlet id -> commune
+
+    def load(self, ids: Iterable[str]) -> None:
+        wanted = [i for i in set(ids) if i not in self.loaded]
+        found = store_entities.load(self.conn, wanted)
+        for i in wanted:
+            self.loaded[i] = found.get(i)
+            self.original.setdefault(i, self.loaded[i])
+        hamlets = {e.hamlet_id for e in self.loaded.values() if e is not None and e.hamlet_id}
+        for hamlet_id in hamlets - set(self.communes):
+            hamlet = self.loaded.get(hamlet_id) or self.get(hamlet_id)
+            self.communes[hamlet_id] = hamlet.data["commune"] if hamlet else None
+
+    def get(self, entity_id: str) -> Entity | None:
+        if entity_id not in self.loaded:
+            self.load([entity_id])
+        return self.loaded[entity_id]
+
+    def children(self, household_id: str) -> list[Entity]:
+        ids = store_entities.child_ids(self.conn, household_id)
+        ids += [e.id for e in self.loaded.values() if e is not None and e.parent_id == household_id]
+        self.load(ids)
+        return [e for i in dict.fromkeys(ids) if (e := self.loaded[i]) is not None]
+
+    def commune_of(self, hamlet_id: str | None) -> str | None:
+        if hamlet_id is None:
+            return None
+        if hamlet_id not in self.communes:
+            hamlet = self.get(hamlet_id)
+            self.communes[hamlet_id] = hamlet.data["commune"] if hamlet and hamlet.type == "hamlet" else None
+        return self.communes[hamlet_id]
+
+
+def _apply_batch(conn: Connection, device: Device, scope: Scope, fresh: list[Fresh], result: PushResult) -> None:
+    state = _Batch(conn)
+    state.load(i for event, _, problem in fresh if problem is None for i in projection.needs(event))
+    cursor = store.last_cursor(conn)
+    now = clock.now_iso()
+    rows: list[EventRow] = []
+    conflict_rows: list[ConflictRow] = []
+    move_rows: list[MoveRow] = []
+    resolved: list[tuple[str, str, int]] = []
+    deltas: Counter[tuple[str, str, str]] = Counter()
+    new_team_hamlets: list[str] = []
+    for event, body, problem in fresh:
+        cursor += 1
+        kind, entity = str(event.get("kind"))[:40], str(event.get("entity"))[:36]
+        try:
+            if problem is not None:
+                raise problem
+            outcome = projection.apply(event, cursor, state.get, state.children)
+            authorise(device, scope, event, outcome, state.commune_of)
+        except ev.InvalidEvent as bad:
+            reason = f"{bad.code}: {bad.detail}"
+            result.quarantined.append(Refusal(event["seq"], reason))
+            rows.append(EventRow(cursor, device.id, event["seq"], kind, entity, None, None, "quarantined", reason,
+                                 now, body))
+            continue
+        commune = state.commune_of(outcome.hamlet_id)
+        if event["kind"] == "hamlet.created":
+            hamlet_id = event["entity"]  # a hamlet is its own
+            state.communes[hamlet_id] = commune = event["data"]["commune"]
+            if device.role == "leader":
+                new_team_hamlets.append(hamlet_id)
+        rows.append(EventRow(cursor, device.id, event["seq"], kind, entity, outcome.hamlet_id, commune, "applied",
+                             None, now, body))
+        if outcome.moved:
+            household_id, old_hamlet, _new = outcome.moved
+            if old_hamlet is not None:
+                # Filed under the new hamlet above; filed under the one it left here, so that
+                # hamlet's devices pull the move too (docs/sync.md, "Households that move").
+                move_rows.append(MoveRow(cursor, old_hamlet, state.commune_of(old_hamlet), household_id))
+        _record_changes(state, outcome, deltas)
+        conflict_rows += [ConflictRow(c.entity, c.field, outcome.hamlet_id, commune,
+                                      json.dumps(c.earlier, ensure_ascii=False),
+                                      json.dumps(c.later, ensure_ascii=False), cursor) for c in outcome.conflicts]
+        resolved += [(entity_id, name, cursor) for entity_id, name in outcome.resolved]
+    store.insert(conn, rows)
+    store.insert_moves(conn, move_rows)
+    _write_entities(conn, state)
+    store_totals.add(conn, [(h, d, m, state.commune_of(h) or "", n) for (h, d, m), n in deltas.items() if n])
+    store.insert_conflicts(conn, conflict_rows)
+    store.resolve_conflicts(conn, resolved)
+    if new_team_hamlets and device.team_id:
+        store_devices.add_team_hamlets(conn, device.team_id, new_team_hamlets)
+
+
+def authorise(device: Device, scope: Scope, event: dict[str, Any], outcome: projection.Outcome,
+              commune_of: Callable[[str | None], str | None]) -> None:
+    """May this device send this event? Quarantined (InvalidEvent "forbidden") if not. The
+    role part is campaign.roles.may_write's (hamlets are created by admins and leaders, the
+    leaders' kinds sent by leaders and admins); the scope part is here: a leader creates
+    hamlets in their own commune only, and anything else stays within the device's hamlets,
+    both where a household was and where it moves to."""
+    kind = event["kind"]
+    role = device.role
+    if kind == "hamlet.created":
+        if may_write(role, kind) and (can(role, Capability.ANY_COMMUNE)
+                                      or event["data"]["commune"] == device.commune):
+            return
+        raise ev.InvalidEvent("forbidden", "only an admin, or a leader in their own commune, creates hamlets")
+    if not may_write(role, kind):
+        raise ev.InvalidEvent("forbidden", f"{kind} is for team leaders")
+    places = [outcome.hamlet_id]
+    if outcome.moved:
+        places.append(outcome.moved[1])
+    for hamlet_id in places:
+        if not scope.allows(hamlet_id, commune_of(hamlet_id)):
+            raise ev.InvalidEvent("forbidden", "this household is outside the hamlets this device works in")
+
+
+def _record_changes(state: _Batch, outcome: projection.Outcome, deltas: Counter[tuple[str, str, str]]) -> None:
+    """The outcome's changes (a moved household's people and visits among them: the projection
+    carries them) into the batch's state, and their totals' deltas."""
+    for entity_id, after in outcome.changed.items():
+        before = state.loaded.get(entity_id)
+        _add_delta(deltas, before, -1)
+        _add_delta(deltas, after, +1)
+        state.loaded[entity_id] = after
+        state.original.setdefault(entity_id, before)
+
+
+def _add_delta(deltas: Counter[tuple[str, str, str]], entity: Entity | None, sign: int) -> None:
+    if entity is None:
+        return
+    for (day, metric), n in totals.contribution(entity).items():
+        deltas[(entity.hamlet_id or "", day, metric)] += sign * n
+
+
+def _write_entities(conn: Connection, state: _Batch) -> None:
+    inserts: list[store_entities.EntityRow] = []
+    updates: list[store_entities.EntityRow] = []
+    for entity_id, original in state.original.items():
+        now = state.loaded[entity_id]
+        if now is None or now is original:
+            continue
+        row = store_entities.row_of(now, state.commune_of(now.hamlet_id))
+        (updates if original is not None else inserts).append(row)
+    store_entities.insert(conn, inserts)
+    store_entities.update(conn, updates)

@@ -1,0 +1,49 @@
+"""Pull and receipt: what a device is sent, and what the server holds of it."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, Engine
+
+from campaign import events as ev
+
+from ..store import devices as store_devices
+from ..store import events as store_events
+from ..store import pull as store
+from ..store.db import read_transaction, short_write_transaction
+from . import clock
+from .enrolment import Caller
+
+
+@dataclass(frozen=True)
+class Page:
+    events: list[tuple[int, str]]  # (cursor, the stored canonical body)
+    next: int  # where the next page resumes
+    more: bool
+
+
+@dataclass(frozen=True)
+class Receipt:
+    acked_seq: int
+    counts: dict[str, int]  # events held, by kind
+    digest: str  # campaign.events.digest of the bodies held, in seq order
+
+
+def pull(engine: Engine, who: Caller, after: int, limit: int) -> Page:
+    """Events after a cursor, in the caller's scope, page by page. A device that is caught up
+    (no more pages) is noted as having pulled (its team leader sees when), in a short write
+    transaction of its own after the read."""
+    with read_transaction(engine) as conn:
+        rows, more = store.pull(conn, who.scope, after, limit)
+    if not more:
+        with short_write_transaction(engine) as conn:
+            store_devices.touch_pull(conn, who.device.id, clock.now_iso())
+    return Page([(cursor, body) for cursor, body in rows], rows[-1][0] if rows else after, more)
+
+
+def receipt(conn: Connection, who: Caller) -> Receipt:
+    """What the server holds of the calling device: its acknowledged seq, counts per kind,
+    and a digest the device compares with its own."""
+    acked = store_events.acked_seq(conn, who.device.id)
+    return Receipt(acked, store_events.kind_counts(conn, who.device.id, acked),
+                   ev.digest(store_events.bodies(conn, who.device.id, acked)))

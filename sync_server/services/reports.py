@@ -1,0 +1,158 @@
+"""Reports on the maintained totals: a commune's totals by hamlet, team or day, the
+communes a caller may report on, a province by commune, and the open conflicts.
+
+Counts recorded by the team; the police hold the official figures. What counts
+is campaign.totals'; the counters are kept by every push (services/ingest.py)
+and proved by a replay (services/recount.py).
+"""
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection
+
+from campaign import areas
+from campaign import totals as rules
+
+from ..render.rows import TotalsTable
+from ..store import campaigns as store_campaigns
+from ..store import events as store_events
+from ..store import totals as store
+from ..store.devices import Scope
+from .access import check_commune, known_commune, visible_hamlets
+from .enrolment import Caller
+
+BY = ("hamlet", "team", "day")
+
+
+@dataclass(frozen=True)
+class Totals:
+    commune: str
+    by: str  # hamlet | team | day
+    rows: list[dict[str, Any]]  # campaign.totals.row(): the wire row
+    total: dict[str, Any]
+
+    def table(self) -> TotalsTable:
+        return TotalsTable(self.rows, self.total)
+
+
+@dataclass(frozen=True)
+class ProvinceTotals:
+    province: str
+    rows: list[dict[str, Any]]  # one per commune with data, in code order
+    total: dict[str, Any]
+    by: str = "commune"
+
+
+@dataclass(frozen=True)
+class CommuneSummary:
+    """A commune in the dashboard's picker, with its headline totals (the wire's field names)."""
+    code: str
+    name: str
+    province: str
+    campaign: str | None  # the campaign's name
+    households: int
+    visited: int
+    people: int
+    total: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class OpenConflict:
+    """The same field changed on two devices, neither having seen the other (the wire's field names)."""
+    id: int
+    entity: str
+    type: str
+    field: str
+    hamlet_id: str | None
+    values: list[Any]  # [earlier, later]
+    opened_cursor: int
+
+
+def commune_totals(conn: Connection, commune: str, by: str, scope: Scope) -> Totals:
+    """A commune's counters within a scope, grouped by hamlet (in natural order), team (by
+    name) or day, with their total."""
+    hamlets = visible_hamlets(conn, commune, scope)
+    counters = store.counters(conn, list(hamlets))
+    groups: dict[str, Counter[str]] = defaultdict(Counter)
+    names: dict[str, str] = {}
+    everything: Counter[str] = Counter()
+    if by == "hamlet":
+        names = dict(hamlets)
+        for c in counters:
+            groups[c.hamlet_id][c.metric] += c.n
+    elif by == "day":
+        for c in counters:
+            if c.day:
+                groups[c.day][c.metric] += c.n
+        names = {day: day for day in sorted(groups)}
+    elif by == "team":
+        team_of: dict[str, list[str]] = defaultdict(list)
+        for team in store.team_hamlets(conn, commune):
+            names[team.team_id] = team.team_name
+            team_of[team.hamlet_id].append(team.team_id)
+        for c in counters:
+            for team_id in team_of.get(c.hamlet_id, []):
+                groups[team_id][c.metric] += c.n
+    else:
+        raise ValueError(by)
+    for c in counters:
+        everything[c.metric] += c.n
+    rows = [rules.row(key, name, groups.get(key, Counter())) for key, name in names.items()]
+    return Totals(commune, by, rows, rules.row("", "", everything))
+
+
+def totals(conn: Connection, who: Caller, commune: str, by: str) -> Totals:
+    """GET /totals: the commune's totals in the caller's scope."""
+    known_commune(commune)
+    check_commune(who, commune)
+    return commune_totals(conn, commune, by, who.scope)
+
+
+def province_totals(conn: Connection, province: str) -> ProvinceTotals:
+    """A province's counters by commune: one GROUP BY over the maintained totals. For admins;
+    rows only for communes with data, in code order."""
+    codes = [c.code for c in areas.communes_of(province)]
+    groups: dict[str, Counter[str]] = defaultdict(Counter)
+    everything: Counter[str] = Counter()
+    for commune, metric, n in store.sums_by_commune(conn, codes):
+        groups[commune][metric] += n
+        everything[metric] += n
+    rows = [rules.row(code, areas.commune(code).full_name, groups[code]) for code in codes if code in groups]
+    return ProvinceTotals(province, rows, rules.row("", "", everything))
+
+
+def communes(conn: Connection, who: Caller) -> list[CommuneSummary]:
+    """The communes the caller may report on, each with its headline totals, in code order:
+    an officer's or leader's own commune (a leader: counted over the team's hamlets); for an
+    admin every commune with hamlets, counters or a campaign (one GROUP BY over the totals)."""
+    if who.device.role != "admin":
+        commune = who.device.commune
+        if commune is None:
+            return []
+        found = {commune: commune_totals(conn, commune, "hamlet", who.scope).total} \
+            if areas.is_commune_code(commune) else {}
+    else:
+        counts: dict[str, Counter[str]] = defaultdict(Counter)
+        for code, metric, n in store.sums_by_commune(conn):
+            counts[code][metric] += n
+        found = {code: rules.row("", "", counts[code]) for code in store.known_communes(conn)
+                 if areas.is_commune_code(code)}
+    names = store_campaigns.names(conn)
+    out = []
+    for code in sorted(found):
+        place, total = areas.commune(code), found[code]
+        out.append(CommuneSummary(code, place.full_name, place.province, names.get(code), total["households"],
+                                  total["visited"], total["people"], {**total, "key": code, "name": place.full_name}))
+    return out
+
+
+def conflicts(conn: Connection, who: Caller, commune: str) -> list[OpenConflict]:
+    """The commune's open conflicts within the caller's scope, oldest first."""
+    check_commune(who, commune)
+    return [OpenConflict(r.id, r.entity, r.type, r.field, r.hamlet_id, [json.loads(r.earlier), json.loads(r.later)],
+                         r.opened_cursor)
+            for r in store_events.open_conflicts(conn, commune) if who.scope.allows(r.hamlet_id, commune)]

@@ -1,0 +1,41 @@
+"""Many rows at once, past SQLAlchemy's per-row parameter handling: a push writes hundreds
+of rows, and per-row statements would cap ingest far below what the database can take."""
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, Table
+
+CHUNK = 500  # ids per IN (...): well under SQLite's variable limit
+
+
+def chunks(items: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
+
+
+def many(conn: Connection, sql: str, values: Sequence[tuple[Any, ...]]) -> None:
+    """executemany at the driver. `sql` is written with ? for SQLite; PostgreSQL's drivers take %s."""
+    if conn.dialect.paramstyle != "qmark":
+        sql = sql.replace("?", "%s")
+    conn.exec_driver_sql(sql, values)
+
+
+def insert(conn: Connection, table: Table, rows: Sequence[tuple[Any, ...]]) -> None:
+    """New rows, each a tuple in the table's column order: COPY on PostgreSQL (psycopg), the
+    driver's executemany on SQLite."""
+    if not rows:
+        return
+    names = [c.name for c in table.c]
+    quoted = ", ".join(f'"{n}"' for n in names)
+    if conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg":
+        with (conn.connection.dbapi_connection.cursor() as cur,  # type: ignore[union-attr]  # psycopg's cursor
+              cur.copy(f'COPY "{table.name}" ({quoted}) FROM STDIN') as copy):
+            for row in rows:
+                copy.write_row(row)
+    elif conn.dialect.name == "sqlite":
+        conn.exec_driver_sql(f'INSERT INTO "{table.name}" ({quoted}) VALUES ({", ".join("?" * len(names))})',
+                             rows)
+    else:
+        conn.execute(table.insert(), [dict(zip(names, row, strict=True)) for row in rows])

@@ -1,0 +1,70 @@
+"""The projected state: one row per hamlet, household, person and visit (projection.Entity)."""
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any, NamedTuple
+
+from sqlalchemy import Connection, Row, select
+
+from campaign.projection import Entity
+
+from . import bulk
+from . import schema as t
+
+
+class EntityRow(NamedTuple):
+    """An entity as written (the table's column order)."""
+    id: str
+    type: str
+    hamlet_id: str | None
+    parent_id: str | None
+    commune: str | None
+    version: int | None
+    body: str
+
+
+def entity(row: Row[Any]) -> Entity:
+    return Entity.from_json(row.id, row.type, row.hamlet_id, row.parent_id, json.loads(row.body))
+
+
+def row_of(entity: Entity, commune: str | None) -> EntityRow:
+    return EntityRow(entity.id, entity.type, entity.hamlet_id, entity.parent_id, commune, entity.version,
+                     json.dumps(entity.to_json(), ensure_ascii=False, separators=(",", ":")))
+
+
+def load(conn: Connection, ids: Iterable[str]) -> dict[str, Entity]:
+    """The entities of these ids that exist."""
+    out: dict[str, Entity] = {}
+    for part in bulk.chunks(list(ids)):
+        for row in conn.execute(select(t.entities).where(t.entities.c.id.in_(part))):
+            out[row.id] = entity(row)
+    return out
+
+
+def child_ids(conn: Connection, household_id: str) -> list[str]:
+    """The ids of a household's people and visits."""
+    return list(conn.execute(select(t.entities.c.id).where(t.entities.c.parent_id == household_id)).scalars())
+
+
+def insert(conn: Connection, rows: Sequence[EntityRow]) -> None:
+    bulk.insert(conn, t.entities, rows)
+
+
+def update(conn: Connection, rows: Sequence[EntityRow]) -> None:
+    if rows:
+        bulk.many(conn, "UPDATE entities SET type = ?, hamlet_id = ?, parent_id = ?, commune = ?, version = ?, "
+                        "body = ? WHERE id = ?",
+                  [(r.type, r.hamlet_id, r.parent_id, r.commune, r.version, r.body, r.id) for r in rows])
+
+
+def hamlet_names(conn: Connection, commune: str) -> dict[str, str]:
+    """{hamlet id: name} of every hamlet of a commune, in no order."""
+    rows = conn.execute(select(t.entities.c.id, t.entities.c.body).where(
+        t.entities.c.commune == commune, t.entities.c.type == "hamlet"))
+    return {r.id: json.loads(r.body)["data"]["name"] for r in rows}
+
+
+def hamlet_ids(conn: Connection, commune: str) -> frozenset[str]:
+    return frozenset(conn.execute(select(t.entities.c.id).where(
+        t.entities.c.type == "hamlet", t.entities.c.commune == commune)).scalars())
