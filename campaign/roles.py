@@ -3,7 +3,8 @@
 One table for the server's authorisation and the app's menus. A capability
 answers "may this role do this at all"; where it applies (which commune, which
 hamlets) is the caller's scope and stays with the caller: a device's scope
-(sync_server's `scope_of`, `check_commune`) narrows what a capability opens.
+(sync_server's services/enrolment.py `scope_of`, services/access.py
+`check_commune`) narrows what a capability opens.
 
 The roles (labels in vocabulary.ROLES): a volunteer records visits in their
 hamlets; a leader also leads a team (reviews, assigns, settles conflicts) and
@@ -16,21 +17,21 @@ Capabilities (a StrEnum: each is also its wire-friendly name), where enforced:
   device, within its scope).
 - READ_REPORTS: progress and the campaign, communes, conflicts, follow-up counts
   and lists (GET /api/v1/progress, /campaigns/{commune}, /communes, /conflicts,
-  /followup*: `require_role`, the server's READERS).
-- EXPORT: the commune's xlsx/csv exports (GET /api/v1/exports/*: READERS).
+  /followup*: sync_server/api/deps.py `require`, REPORT_READERS).
+- EXPORT: the commune's xlsx/csv exports (GET /api/v1/exports/*: EXPORTERS).
 - COMMUNE_DASHBOARD: the app's whole-commune dashboard: the teams' table, the
   follow-up lists and their downloads, the campaign's edit button
   (field_app/views/dashboard.py COMMUNE_ROLES). The server lets leaders read the
   same answers over their team's hamlets (READ_REPORTS); the app shows them to
   commune roles only.
-- READ_AUDIT: the audit log (GET /api/v1/audit: MANAGERS; the app's Settings tile,
+- READ_AUDIT: the audit log (GET /api/v1/audit: AUDIT_READERS; the app's Settings tile,
   field_app/views/audit.py).
-- EDIT_CAMPAIGN: a commune's campaign settings (PUT /api/v1/campaigns/{commune}: MANAGERS;
+- EDIT_CAMPAIGN: a commune's campaign settings (PUT /api/v1/campaigns/{commune}: CAMPAIGN_EDITORS;
   field_app/views/campaign_settings.py EDITORS).
-- IMPORT: target-list imports (POST /api/v1/imports, GET /api/v1/imports/*: MANAGERS;
+- IMPORT: target-list imports (POST /api/v1/imports, GET /api/v1/imports/*: IMPORTERS;
   field_app/views/imports.py).
 - TEAM_STATUS: the team's devices and their quarantined events
-  (GET /api/v1/team/*: REVIEWERS).
+  (GET /api/v1/team/*: TEAM_REVIEWERS).
 - PIN_REQUIRED: the app demands a PIN lock (field_app/lock.py REQUIRED_ROLES).
 - ANY_COMMUNE: any commune, and no commune at all (every commune): the server's
   `check_commune`, /communes listing every commune, the audit log without a
@@ -39,7 +40,7 @@ Capabilities (a StrEnum: each is also its wire-friendly name), where enforced:
 - WRITE_LEADER_KINDS: the kinds in LEADER_KINDS (see `may_write`).
 
 `may_write(role, kind)` answers the role part of the server's authorisation of
-a pushed event (sync_server/store/events.py `_authorise`): hamlet.created for an
+a pushed event (sync_server/services/ingest.py `authorise`): hamlet.created for an
 admin, or a leader *in their own commune* (that part is scope: the caller checks
 it); LEADER_KINDS for leaders and admins; every other kind for every role,
 within the device's hamlets (scope again, the caller's).
@@ -78,8 +79,8 @@ class Capability(StrEnum):
 
 
 _EVERYONE = frozenset(ROLES)
-_TEAM_AND_COMMUNE = frozenset({"leader", "officer", "admin"})  # the server's READERS and REVIEWERS
-_COMMUNE = frozenset({"officer", "admin"})  # the server's MANAGERS
+_TEAM_AND_COMMUNE = frozenset({"leader", "officer", "admin"})  # who reads a team's reports and devices
+_COMMUNE = frozenset({"officer", "admin"})  # who manages a commune
 _LEADERS = frozenset({"leader", "admin"})
 
 _GRANTS: dict[Capability, frozenset[str]] = {

@@ -34,7 +34,9 @@ STATUS: dict[type[service.ServiceError], int] = {
 
 def from_service(refusal: service.ServiceError) -> ApiError:
     """The answer to a service's refusal."""
-    return ApiError(STATUS[type(refusal)], refusal.code, refusal.detail, **refusal.extra)
+    answer = ApiError(STATUS[type(refusal)], refusal.code, refusal.detail)
+    answer.extra = refusal.extra  # set, not passed: a refused import's report has its own "status"
+    return answer
 
 
 def error_body(code: str, detail: str, **extra: Any) -> dict[str, Any]:

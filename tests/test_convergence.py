@@ -30,7 +30,8 @@ from field_app.store import Store
 from field_app.sync import SyncClient, SyncError
 from sync_server.app import create_app
 from sync_server.config import Settings
-from sync_server.services import enrolment, ingest, recount, team
+from sync_server.services import enrolment, ingest, recount
+from sync_server.services import team as teams
 from sync_server.store import migrate
 from sync_server.store import schema as t
 from sync_server.store.db import make_engine, read_transaction, write_transaction
@@ -99,12 +100,12 @@ class World:
         self.crash = {"on": False}
         self.http = TestClient(self.app, raise_server_exceptions=False)
         with write_transaction(self.engine) as conn:
-            team.create_team(conn, "t1", "Tổ 1", "10525", [])
+            teams.create_team(conn, "t1", "Tổ 1", "10525", [])
         admin = self._enrol("admin", root / "admin")
         self.hamlet = admin.add_hamlet("10525", "Tổ dân phố 7", "to_dan_pho", "2025-07-01")
         SyncClient(admin, client=self.http).sync_once()
         with write_transaction(self.engine) as conn:
-            team.add_team_hamlets(conn, "t1", [self.hamlet])
+            teams.add_team_hamlets(conn, "t1", [self.hamlet])
         self.stores = [self._enrol("volunteer", root / f"v{i}") for i in range(n_volunteers)]
         self.stores.append(self._enrol("leader", root / "leader"))
         self.plans: list[list[str]] = [[] for _ in self.stores]

@@ -24,16 +24,15 @@ import httpx
 import pytest
 
 from campaign.ids import uuid7
+from campaign.time import local_date, now
 from field_app.app_state import Device, default_key, enrol
 from field_app.keys import KEY_FILE, FileKeyProvider
 from field_app.main import enrol_at_start
 from field_app.server_api import ServerApi
 from field_app.store import Store, WrongKey
-from field_app.sync import (BackgroundSync, Purged, PurgeNotice, SyncClient, SyncStatus, purge_notice,
-                            set_purge_handler)
-from campaign.time import local_date, now
-from sync_server.services import purge as store_purge
-from sync_server.services import team
+from field_app.sync import BackgroundSync, Purged, PurgeNotice, SyncClient, SyncStatus, purge_notice, set_purge_handler
+from sync_server.services import purge
+from sync_server.services import team as teams
 from sync_server.store.db import read_transaction, write_transaction
 
 from .support import HTTP, Server, hamlet_data
@@ -72,12 +71,12 @@ def ended_campaign() -> dict[str, Any]:
 def purge_due(server: Server) -> list[dict[str, Any]]:
     """What `gocua-server purge` does (sync_server/cli.py cmd_purge), in this process."""
     with read_transaction(server.engine) as conn:
-        due = store_purge.due(conn)
+        due = purge.due(conn)
     reports = []
     for campaign in due:
         with write_transaction(server.engine) as conn:
-            reports.append(store_purge.purge(conn, campaign))
-    store_purge.compact(server.engine)
+            reports.append(purge.purge(conn, campaign))
+    purge.compact(server.engine)
     return reports
 
 
@@ -303,7 +302,7 @@ def test_background_sync_on_its_own_stops_at_purged(ward: Ward, tmp_path: Path) 
 def test_a_leaders_online_call_purges_the_device_and_stops_its_sync(ward: Ward, tmp_path: Path) -> None:
     team = f"t-{uuid7()[-8:]}"
     with write_transaction(ward.server.engine) as conn:
-        team.create_team(conn, team, "Tổ 9", WARD, [ward.hamlet])
+        teams.create_team(conn, team, "Tổ 9", WARD, [ward.hamlet])
     device = Device(tmp_path / "leader", sync_interval=60)
     device.enrol(ward.server.url, ward.code("leader", team=team))
     wait_until(lambda: device.store.last_sync_ok is not None)

@@ -17,7 +17,8 @@ from field_app.store import Store
 from field_app.sync import SyncClient
 from sync_server.app import create_app
 from sync_server.config import Settings
-from sync_server.services import enrolment, team
+from sync_server.services import enrolment
+from sync_server.services import team as teams
 from sync_server.store import migrate
 from sync_server.store import schema as t
 from sync_server.store.db import make_engine, read_transaction, write_transaction
@@ -42,7 +43,7 @@ class Town:
         self.b = admin.add_hamlet(COMMUNE, "Tổ dân phố B", "to_dan_pho", "2025-07-01")
         self.sync(admin)
         with write_transaction(self.engine) as conn:
-            team.create_team(conn, "t1", "Tổ 1", COMMUNE, [self.a, self.b])
+            teams.create_team(conn, "t1", "Tổ 1", COMMUNE, [self.a, self.b])
         self.leader = self.enrol("leader", team="t1")
         self.in_a = self.enrol("volunteer", hamlets=[self.a])
         self.in_b = self.enrol("volunteer", hamlets=[self.b])

@@ -13,9 +13,11 @@ from typing import Any, Literal
 
 from sqlalchemy import Connection, Engine
 
+from campaign.roles import Capability, can
+
 from ..store import audit as store
 from ..store.audit import AuditRow
-from ..store.db import read_transaction
+from ..store.db import read_transaction, short_write_transaction
 from . import clock
 from .access import checked_commune, scope_hamlets
 from .enrolment import Caller
@@ -51,7 +53,9 @@ def log_read(engine: Engine, who: Caller | None, action: str, commune: str, deta
     if hamlets is None and who is not None:
         with read_transaction(engine) as conn:
             hamlets = scope_hamlets(conn, who, commune)
-    with store.own_transaction(engine) as conn:
+    # not the server-wide write lock: an audit row assigns no cursor, so it need not wait
+    # behind a long import on PostgreSQL
+    with short_write_transaction(engine) as conn:
         record(conn, who, action, commune, hamlets=hamlets, detail=detail)
 
 
@@ -61,7 +65,7 @@ def entries(conn: Connection, who: Caller, commune: str | None, *, after: int = 
     """A page of the log, oldest first (or newest first), and whether there is more.
     Officers read their commune's (`commune` required); admins any commune, or every one."""
     if commune is None:
-        if who.device.role != "admin":
+        if not can(who.device.role, Capability.ANY_COMMUNE):
             raise Invalid("missing_commune", "give ?commune=CODE: officers read their commune's log")
     else:
         checked_commune(who, commune)

@@ -16,6 +16,7 @@ from sqlalchemy import Connection
 
 from campaign import areas
 from campaign import totals as rules
+from campaign.roles import Capability, can
 
 from ..render.rows import TotalsTable
 from ..store import campaigns as store_campaigns
@@ -129,7 +130,7 @@ def communes(conn: Connection, who: Caller) -> list[CommuneSummary]:
     """The communes the caller may report on, each with its headline totals, in code order:
     an officer's or leader's own commune (a leader: counted over the team's hamlets); for an
     admin every commune with hamlets, counters or a campaign (one GROUP BY over the totals)."""
-    if who.device.role != "admin":
+    if not can(who.device.role, Capability.ANY_COMMUNE):
         commune = who.device.commune
         if commune is None:
             return []

@@ -2,15 +2,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Engine, or_, select
+from sqlalchemy import Connection, or_, select
 
 from . import schema as t
-from .db import short_write_transaction
 
 
 @dataclass(frozen=True)
@@ -36,15 +33,6 @@ def insert(conn: Connection, *, at: str, device_id: str | None, role: str, actio
     key = result.inserted_primary_key
     assert key is not None
     return int(key[0])
-
-
-@contextmanager
-def own_transaction(engine: Engine) -> Iterator[Connection]:
-    """A short transaction for an audit row that has none to join (a read). Not the
-    server-wide write lock: an audit row assigns no cursor, so it need not wait behind a
-    long import on PostgreSQL. (SQLite has one writer anyway.)"""
-    with short_write_transaction(engine) as conn:
-        yield conn
 
 
 def entries(conn: Connection, commune: str | None, after: int, limit: int, *, before: int | None = None,

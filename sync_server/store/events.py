@@ -7,7 +7,7 @@ executemany (store/bulk.py). The scoped, paged read is store/pull.py.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import NamedTuple
 
 from sqlalchemy import Connection, func, select, update
@@ -127,10 +127,11 @@ def acknowledge(conn: Connection, device_id: str, acked_seq: int, at: str) -> No
         acked_seq=acked_seq, last_push_at=at))
 
 
-def applied(conn: Connection) -> Iterable[tuple[int, str]]:
+def applied(conn: Connection) -> Iterator[tuple[int, str]]:
     """Every applied event, (cursor, body), in cursor order, streamed."""
-    return conn.execute(select(t.events.c.cursor, t.events.c.body).where(t.events.c.status == "applied")
-                        .order_by(t.events.c.cursor).execution_options(yield_per=5000)).tuples()
+    for cursor, body in conn.execute(select(t.events.c.cursor, t.events.c.body).where(t.events.c.status == "applied")
+                                     .order_by(t.events.c.cursor).execution_options(yield_per=5000)):
+        yield cursor, body
 
 
 # ---- receipt --------------------------------------------------------------------

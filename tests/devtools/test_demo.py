@@ -20,10 +20,10 @@ from campaign.time import VIETNAM
 from devtools import demo
 from sync_server.config import Settings
 from sync_server.services import enrolment
+from sync_server.services.recount import recount
 from sync_server.store import migrate
 from sync_server.store import schema as t
 from sync_server.store.db import make_engine, read_transaction, write_transaction
-from sync_server.services.recount import recount
 
 TODAY = date(2026, 5, 20)
 PER_HAMLET = 4

@@ -16,7 +16,8 @@ from sqlalchemy.pool import NullPool
 
 from campaign.ids import uuid7
 from campaign.totals import VIETNAM
-from sync_server.services import enrolment, team
+from sync_server.services import enrolment
+from sync_server.services import team as teams
 from sync_server.store import schema as t
 
 from ..support import Device, Server, hamlet_data, household_data, person_data
@@ -56,7 +57,7 @@ def enroll(server: Server, role: str, *, team: str | None = None, commune: str |
 
 def make_team(server: Server, team_id: str, commune: str, hamlets: list[str]) -> None:
     with engine_for(server).begin() as conn:
-        team.create_team(conn, team_id, f"Tổ {team_id}", commune, hamlets)
+        teams.create_team(conn, team_id, f"Tổ {team_id}", commune, hamlets)
 
 
 def count(server: Server, table: Any, *where: Any) -> int:

@@ -7,10 +7,9 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
+from campaign.ids import uuid7
 from campaign.totals import VIETNAM
 from sync_server.services.progress import forecast
-
-from campaign.ids import uuid7
 
 from ..support import hamlet_data, household_data, person_data
 from .reporting import RURAL, WARD, audit_rows, build_world, enroll, ok, put, run_cli

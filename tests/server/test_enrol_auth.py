@@ -63,6 +63,7 @@ def test_enrol_command_checks_scope(server):
 def test_tokens_are_stored_hashed(server):
     device = server.enroll("admin")
     from sqlalchemy import select
+
     from sync_server.store import schema as t
     from sync_server.store.db import make_engine
     engine = make_engine(server.db_url)

@@ -131,7 +131,7 @@ def test_0003_times_every_activation_and_recount_then_agrees(backend, tmp_path, 
         events, i = _history(admin.id)
         with write_transaction(engine) as conn:
             pushed = ingest.push(conn, admin, Scope(hamlets=None), events)
-        assert [q["reason"].split(":")[0] for q in pushed.quarantined] == ["unknown_field"]
+        assert [q.reason.split(":")[0] for q in pushed.quarantined] == ["unknown_field"]
         command.downgrade(migrate.alembic_config(engine), "0003")
         _as_0002_left_it(engine)
         command.stamp(migrate.alembic_config(engine), "0002")

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from campaign.ids import uuid7
-from sync_server.services import team
+from sync_server.services import team as teams
 from sync_server.store.db import write_transaction
 
 from ..support import hamlet_data, household_data, person_data
@@ -42,7 +42,7 @@ class Village:
         assert answer.json()["quarantined"] == []
         team = f"t-{uuid7()[-8:]}"
         with write_transaction(server.engine) as conn:
-            team.create_team(conn, team, "Tổ 1", "10525", [self.a, self.b])
+            teams.create_team(conn, team, "Tổ 1", "10525", [self.a, self.b])
         self.leader = server.enroll("leader", team=team)
         self.in_a = server.enroll("volunteer", hamlets=(self.a,))
         self.in_b = server.enroll("volunteer", hamlets=(self.b,))

@@ -16,7 +16,8 @@ from campaign.ids import uuid7
 from sync_server.config import Rates, Settings
 from sync_server.render import csv as render_csv
 from sync_server.render.rows import PersonNeed, TotalsTable
-from sync_server.services import access, audit, enrolment, followup, ingest, pull, purge, reports, team
+from sync_server.services import access, audit, enrolment, followup, ingest, pull, purge, reports
+from sync_server.services import team as teams
 from sync_server.services.enrolment import Caller
 from sync_server.services.errors import Forbidden, Gone, Invalid, NotFound, Unauthenticated
 from sync_server.store import schema as t
@@ -147,7 +148,7 @@ def test_a_volunteer_may_not_send_a_leaders_kind_nor_leave_its_hamlets(engine: E
 
 def test_a_leader_creates_hamlets_in_their_own_commune_only_and_its_team_gains_them(engine: Engine) -> None:
     with write_transaction(engine) as conn:
-        team.create_team(conn, "t1", "Tổ 1", WARD, [])
+        teams.create_team(conn, "t1", "Tổ 1", WARD, [])
     leader = sender(engine, "leader", team_id="t1")
     own = str(uuid7())
     assert leader.push("hamlet.created", own, hamlet_data("Tổ mới", WARD)).quarantined == []
@@ -224,8 +225,8 @@ def test_totals_group_by_team_and_by_day(engine: Engine) -> None:
     admin = sender(engine, "admin")
     a, b = hamlet(admin, "Tổ 1"), hamlet(admin, "Tổ 2")
     with write_transaction(engine) as conn:
-        team.create_team(conn, "t1", "Đội Một", WARD, [a])
-        team.create_team(conn, "t2", "Đội Hai", WARD, [a, b])
+        teams.create_team(conn, "t1", "Đội Một", WARD, [a])
+        teams.create_team(conn, "t2", "Đội Hai", WARD, [a, b])
     for hamlet_id in (a, b):
         household = str(uuid7())
         admin.push("household.created", household, household_data(hamlet_id))
@@ -254,11 +255,11 @@ def test_a_team_covers_devices_by_team_commune_or_hamlet() -> None:
     def device(**kw: Any) -> DeviceRow:
         return replace(DeviceRow("d", "volunteer", None, None, (), "", False, 0, None, None), **kw)
 
-    covered = team.Membership(team_id="t1", teams=frozenset({"t1"}), hamlets=frozenset({"h1"}))
+    covered = teams.Membership(team_id="t1", teams=frozenset({"t1"}), hamlets=frozenset({"h1"}))
     assert covered.covers(device(team_id="t1")) and covered.covers(device(hamlets=("h9", "h1")))
     assert not covered.covers(device(team_id="t2", hamlets=("h2",)))
-    assert team.Membership(commune=WARD).covers(device(commune=WARD))
-    assert team.Membership().covers(device())  # an admin's: everyone
+    assert teams.Membership(commune=WARD).covers(device(commune=WARD))
+    assert teams.Membership().covers(device())  # an admin's: everyone
 
 
 def test_a_followup_cursor_is_checked() -> None:

@@ -43,6 +43,7 @@ def test_totals_follow_each_change_and_agree_with_recount(server, admin):
 
 def test_recount_finds_a_tampered_total(server, admin, hamlet):
     from sqlalchemy import update
+
     from sync_server.store import schema as t
     from sync_server.store.db import make_engine
     v = server.enroll("volunteer", hamlets=(hamlet,))

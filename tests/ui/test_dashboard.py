@@ -28,7 +28,7 @@ from field_app.store import Store
 from field_app.sync import Offline, Rejected, SyncClient
 from field_app.views import dashboard
 from field_app.views.dashboard_charts import active_by_day, nice_ticks, short_name
-from sync_server.services import team
+from sync_server.services import team as teams
 from sync_server.store.db import make_engine, write_transaction
 
 from ..support import VN, Device, Server, hamlet_data, household_data, person_data
@@ -97,7 +97,7 @@ class World:
         assert answer.status_code == 200 and answer.json()["quarantined"] == [], answer.text
         self.team = f"t-{uuid7()[-8:]}"
         with write_transaction(engine) as conn:
-            team.create_team(conn, self.team, "Tổ Lê Lợi", WARD, [self.a, self.b])
+            teams.create_team(conn, self.team, "Tổ Lê Lợi", WARD, [self.a, self.b])
         settings = {"name": "Chiến dịch định danh điện tử, Phường Hải Dương", "target_kind": "percent",
                     "target_value": 80, "start": (today - 10 * DAY).date().isoformat(),
                     "deadline": (today + 30 * DAY).date().isoformat()}

@@ -22,8 +22,8 @@ from field_app.server_api import ServerApi
 from field_app.store import Store
 from field_app.sync import BackgroundSync, Offline, SyncClient
 from field_app.views import leader
-
-from sync_server.services import enrolment, team
+from sync_server.services import enrolment
+from sync_server.services import team as teams
 from sync_server.store.db import make_engine, write_transaction
 
 from ..support import Device, Server, free_port, hamlet_data, household_data
@@ -95,7 +95,7 @@ class Team:
         assert answer.json()["quarantined"] == []
         self.id = f"t-{uuid7()[-8:]}"
         with write_transaction(engine) as conn:
-            team.create_team(conn, self.id, "Tổ 3", "10525", [self.hamlet])
+            teams.create_team(conn, self.id, "Tổ 3", "10525", [self.hamlet])
         self.leader = enrol(server, engine, tmp / "leader", "leader", team_id=self.id)
         self.anna = enrol(server, engine, tmp / "anna", "volunteer", team_id=self.id)
         self.binh = enrol(server, engine, tmp / "binh", "volunteer", team_id=self.id)

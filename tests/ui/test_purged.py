@@ -13,9 +13,9 @@ from pathlib import Path
 
 import flet as ft
 
-from field_app.sync import purge_notice
 from campaign.time import local_date, now
-from sync_server.services import purge as store_purge
+from field_app.sync import purge_notice
+from sync_server.services import purge
 from sync_server.store.db import read_transaction, write_transaction
 
 from .test_volunteer_layout import check
@@ -31,10 +31,10 @@ def end_and_purge(server) -> None:  # type: ignore[no-untyped-def]
         "ends": ends.isoformat(), "retention_days": 30})
     assert answer.status_code == 200, answer.text
     with read_transaction(server.engine) as conn:
-        [campaign] = store_purge.due(conn)
+        [campaign] = purge.due(conn)
     with write_transaction(server.engine) as conn:
-        assert store_purge.purge(conn, campaign).devices
-    store_purge.compact(server.engine)
+        assert purge.purge(conn, campaign).devices
+    purge.compact(server.engine)
 
 
 def test_the_message_then_the_enrol_form_in_every_tab(server, make_harness, tmp_path: Path) -> None:  # noqa: F811
