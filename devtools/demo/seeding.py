@@ -21,10 +21,11 @@ from sqlalchemy import Connection, Engine, func, select
 from campaign import areas
 from campaign import events as ev
 from campaign.time import VIETNAM
-from sync_server.store import campaigns, devices
-from sync_server.store import events as log
+from sync_server.services import campaigns, enrolment, ingest
+from sync_server.services import team as teams
 from sync_server.store import schema as t
 from sync_server.store.db import read_transaction, write_transaction
+from sync_server.store.devices import Scope
 
 from .story import Story
 from .world import COMMUNES, DEMO_TEAM, RURAL, WARD, Device
@@ -73,16 +74,16 @@ def seed(engine: Engine, households_per_hamlet: int | None = None, rng_seed: int
         for commune in COMMUNES:
             for team in world.teams[commune]:
                 hamlet_ids = [h.id for h in world.hamlets[commune] if f"{commune}-t{h.team + 1}" == team.id]
-                devices.create_team(conn, team.id, team.name, commune, hamlet_ids)
+                teams.create_team(conn, team.id, team.name, commune, hamlet_ids)
                 for device in (team.leader, *team.volunteers):
                     _enrol(conn, device)
                     for event in device.events:
                         _stamp(event, device)
-    scopes: dict[str, devices.Scope] = {}
+    scopes: dict[str, Scope] = {}
     with read_transaction(engine) as conn:
         for device in world.devices():
             assert device.device is not None
-            scopes[device.key] = devices.scope_of(conn, device.device)
+            scopes[device.key] = enrolment.scope_of(conn, device.device)
 
     total = len(world.admin.events)
     for commune in COMMUNES:
@@ -125,9 +126,9 @@ def seed(engine: Engine, households_per_hamlet: int | None = None, rng_seed: int
 
 
 def _enrol(conn: Connection, device: Device) -> None:
-    code, _expires = devices.create_enrolment(conn, device.role, device.team_id,
+    code, _expires = enrolment.create_enrolment(conn, device.role, device.team_id,
                                               hamlets=device.hamlets if device.role == "volunteer" else None)
-    device.device, _token = devices.enrol(conn, code)
+    device.device, _token = enrolment.enrol(conn, code)
 
 
 def _stamp(event: dict[str, Any], device: Device) -> None:
@@ -136,15 +137,15 @@ def _stamp(event: dict[str, Any], device: Device) -> None:
     ev.check_event(event)  # a bad event here is the generator's fault: fail at once
 
 
-def _push_all(engine: Engine, pushes: Pushes, scopes: dict[str, devices.Scope] | None = None) -> None:
+def _push_all(engine: Engine, pushes: Pushes, scopes: dict[str, Scope] | None = None) -> None:
     """One transaction per sync round: each device pushes its events in batches of ≤ 500."""
     with write_transaction(engine) as conn:
         for device, events in pushes:
             assert device.device is not None
-            scope = scopes[device.key] if scopes else devices.Scope(hamlets=None)
+            scope = scopes[device.key] if scopes else Scope(hamlets=None)
             for i in range(0, len(events), PUSH_BATCH):
                 batch = events[i:i + PUSH_BATCH]
-                result = log.push(conn, device.device, scope, batch)
+                result = ingest.push(conn, device.device, scope, batch)
                 if result.error or result.quarantined or result.acked_seq != batch[-1]["seq"]:
                     raise DemoError(f"{device.key}: the server did not take the demo's events as they are: "
                                     f"error={result.error} {result.detail} quarantined={result.quarantined[:5]}")
@@ -154,7 +155,7 @@ def _campaigns(conn: Connection, first_day: date) -> None:
     """Both communes' campaign settings: started `first_day`, a 90-day drive to 90 % / 85 % of people."""
     for commune, name, percent in ((WARD, "Chiến dịch định danh điện tử, Phường Hải Dương", 90),
                                    (RURAL, "Chiến dịch định danh điện tử, Xã Thanh Hà", 85)):
-        campaigns.put(conn, commune, {
+        campaigns.save(conn, commune, {
             "name": name, "target_kind": "percent", "target_value": percent, "start": first_day,
             "deadline": first_day + timedelta(days=89), "ends": first_day + timedelta(days=119),
             "retention_days": campaigns.DEFAULT_RETENTION_DAYS})
@@ -168,7 +169,7 @@ def spare_codes(conn: Connection) -> dict[str, str]:
             (f"leader {DEMO_TEAM}", "leader", DEMO_TEAM, None),
             (f"officer {WARD}", "officer", None, WARD),
             (f"officer {RURAL}", "officer", None, RURAL)):
-        codes[label], _ = devices.create_enrolment(conn, role, team, commune, ttl_hours=CODE_TTL_HOURS)
+        codes[label], _ = enrolment.create_enrolment(conn, role, team, commune, ttl_hours=CODE_TTL_HOURS)
     return codes
 
 

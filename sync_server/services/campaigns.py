@@ -28,7 +28,7 @@ MAX_RETENTION_DAYS = 3650
 MAX_NAME = 120
 MAX_PEOPLE_TARGET = 10_000_000
 
-__all__ = ["FIELDS", "Campaign", "get", "purge_after", "put", "show", "validate"]
+__all__ = ["FIELDS", "Campaign", "get", "purge_after", "put", "save", "show", "validate"]
 
 
 @dataclass(frozen=True)
@@ -82,12 +82,19 @@ def put(conn: Connection, commune: str, body: dict[str, Any], who: Caller | None
     (`who` None: the command line). Call in a write transaction."""
     if who is not None:
         checked_commune(who, commune)
+    saved = save(conn, commune, body)
+    audit.record(conn, who, "campaign.update", commune, detail=saved.settings())
+    return saved
+
+
+def save(conn: Connection, commune: str, body: dict[str, Any]) -> Campaign:
+    """The settings, validated and stored, without an audit row: for a campaign no one set
+    (the demo's seed). People's changes go through put()."""
     if not areas.is_commune_code(commune):
         raise Invalid("unknown_commune", f"{commune} is not an official commune code")
     store.put(conn, CampaignRow(commune=commune, **validate(body), updated_at=clock.now_iso()))
     saved = get(conn, commune)
     assert saved is not None
-    audit.record(conn, who, "campaign.update", commune, detail=saved.settings())
     return saved
 
 

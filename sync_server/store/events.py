@@ -129,9 +129,9 @@ def acknowledge(conn: Connection, device_id: str, acked_seq: int, at: str) -> No
 
 def applied(conn: Connection) -> Iterator[tuple[int, str]]:
     """Every applied event, (cursor, body), in cursor order, streamed."""
-    for cursor, body in conn.execute(select(t.events.c.cursor, t.events.c.body).where(t.events.c.status == "applied")
-                                     .order_by(t.events.c.cursor).execution_options(yield_per=5000)):
-        yield cursor, body
+    rows = conn.execute(select(t.events.c.cursor, t.events.c.body).where(t.events.c.status == "applied")
+                        .order_by(t.events.c.cursor).execution_options(yield_per=5000))
+    yield from ((cursor, body) for cursor, body in rows)
 
 
 # ---- receipt --------------------------------------------------------------------

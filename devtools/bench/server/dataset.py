@@ -12,7 +12,7 @@ devices' pushes would arrive; communes follow one another.
 `commune_rows` turns a commune's stream into the rows the push path stores
 (events, entities, totals, devices), with the server's own code: the projection
 (campaign.projection.apply) in cursor order, the canonical event form, the
-entity body as store/events.py writes it, and the totals as the recount sums
+entity body as services/ingest.py writes it, and the totals as the recount sums
 them. `verify.py` proves that on a sample, against the real push path.
 """
 from __future__ import annotations

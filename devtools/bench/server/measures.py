@@ -20,8 +20,8 @@ from sqlalchemy import Engine, func, select
 from campaign import areas
 from campaign import events as ev
 from campaign.time import VIETNAM
+from sync_server.services import reports
 from sync_server.store import schema as t
-from sync_server.store import totals as store_totals
 from sync_server.store.db import make_engine, read_transaction
 
 from ...ids import uuid4_of
@@ -263,17 +263,17 @@ def commune_totals(server: ServerProcess, engine: Engine, meta: dict[str, Any], 
 
 
 def province_breakdown(engine: Engine, sizes: Sizes, log: Log) -> dict[str, Any]:
-    """store.totals.province_totals: the province's counters grouped by commune, in the server's code."""
+    """services.reports.province_totals: the province's counters grouped by commune, in the server's code."""
     timings = []
     for _ in range(sizes.province_runs + 2):
         started = time.perf_counter()
         with read_transaction(engine) as conn:
-            answer = store_totals.province_totals(conn, d.PROVINCE)
+            answer = reports.province_totals(conn, d.PROVINCE)
         timings.append((time.perf_counter() - started) * 1000)
     timings = timings[2:]
-    people = answer["total"]["people"]
-    out = {"p50_ms": percentile(timings, 50), "p95_ms": percentile(timings, 95), "communes": len(answer["rows"]),
-           "people": people, "households": answer["total"]["households"]}
+    people = answer.total["people"]
+    out = {"p50_ms": percentile(timings, 50), "p95_ms": percentile(timings, 95), "communes": len(answer.rows),
+           "people": people, "households": answer.total["households"]}
     log(f"  province by commune: p50 {out['p50_ms']:.1f} ms over {out['communes']} communes, "
         f"{people:,} people, {out['households']:,} households")
     return out

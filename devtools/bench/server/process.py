@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 from sqlalchemy import Engine
 
-from sync_server.store import devices
+from sync_server.services import enrolment
 from sync_server.store.db import write_transaction
 
 ROOT = Path(__file__).resolve().parents[3]  # where devtools/ and sync_server/ are
@@ -189,8 +189,8 @@ def make_codes(engine: Engine, role: str, n: int, *, commune: str | None = None,
     codes = []
     with write_transaction(engine) as conn:
         for i in range(n):
-            code, _ = devices.create_enrolment(conn, role, None, commune, hamlets[i] if hamlets else None,
-                                               ttl_hours=24)
+            code, _ = enrolment.create_enrolment(conn, role, None, commune, hamlets[i] if hamlets else None,
+                                                 ttl_hours=24)
             codes.append(code)
     return codes
 

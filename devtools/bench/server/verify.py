@@ -14,10 +14,9 @@ from typing import Any
 from sqlalchemy import select
 
 from campaign import events as ev
+from sync_server.services import enrolment, ingest, recount
 from sync_server.store import devices
-from sync_server.store import events as log
 from sync_server.store import schema as t
-from sync_server.store import totals as store_totals
 from sync_server.store.db import make_engine, read_transaction, write_transaction
 
 from . import dataset as d
@@ -59,7 +58,7 @@ def verify_sample(backend: Backend, seed: int = 7) -> dict[str, Any]:
                                      f"push has {missing}, bulk has {extra}")
         engine = make_engine(bulk_url)
         with read_transaction(engine) as conn:
-            differences = store_totals.recount(conn)
+            differences = recount.recount(conn)
         engine.dispose()
         if differences:
             raise AssertionError(f"recount disagrees with the bulk-loaded totals: {differences[:3]}")
@@ -83,7 +82,7 @@ def _push_all(url: str, events: list[dict[str, Any]]) -> None:
             with write_transaction(engine) as conn:
                 device = devices.get(conn, batch[0]["device_id"])
                 assert device is not None
-                result = log.push(conn, device, devices.scope_of(conn, device), [ev.normalize(e) for e in batch])
+                result = ingest.push(conn, device, enrolment.scope_of(conn, device), [ev.normalize(e) for e in batch])
                 if result.error or result.quarantined:
                     raise AssertionError(f"the push path refused a generated event: {result}")
     finally:
