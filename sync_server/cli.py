@@ -38,13 +38,13 @@ def main(argv: list[str] | None = None) -> int:
     enrol.add_argument("--json", action="store_true")
     revoke = sub.add_parser("revoke", help="revoke a device: refused from its next request")
     revoke.add_argument("device_id")
-    team = sub.add_parser("team", help="create a team covering some hamlets")
-    team.add_argument("team_id")
-    team.add_argument("--name", required=True)
-    team.add_argument("--commune", required=True)
-    team.add_argument("--hamlet", action="append", default=[])
-    recount = sub.add_parser("recount", help="replay the event log and compare the totals")
-    recount.add_argument("--fix", action="store_true", help="replace the totals with the recount")
+    team_cmd = sub.add_parser("team", help="create a team covering some hamlets")
+    team_cmd.add_argument("team_id")
+    team_cmd.add_argument("--name", required=True)
+    team_cmd.add_argument("--commune", required=True)
+    team_cmd.add_argument("--hamlet", action="append", default=[])
+    recount_cmd = sub.add_parser("recount", help="replay the event log and compare the totals")
+    recount_cmd.add_argument("--fix", action="store_true", help="replace the totals with the recount")
     demo = sub.add_parser("demo", help="seed the demo campaign, then serve it and the field app")
     demo.add_argument("--seed-only", action="store_true")
     demo.add_argument("--host", default="127.0.0.1")
@@ -283,10 +283,10 @@ COMMANDS.update(REPORT_COMMANDS)
 # ---- retention purge (SECURITY.md, "Retention") --------------------------------------
 
 def _add_purge_command(sub: Any) -> None:
-    purge = sub.add_parser("purge", help="remove personal fields of campaigns past their retention; "
+    purge_cmd = sub.add_parser("purge", help="remove personal fields of campaigns past their retention; "
                                          "totals are kept")
-    purge.add_argument("--commune", help="only this commune (its campaign must be due)")
-    purge.add_argument("--dry-run", action="store_true", help="say what would change, change nothing")
+    purge_cmd.add_argument("--commune", help="only this commune (its campaign must be due)")
+    purge_cmd.add_argument("--dry-run", action="store_true", help="say what would change, change nothing")
 
 
 def cmd_purge(args: argparse.Namespace, settings: Settings) -> int:

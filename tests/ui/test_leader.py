@@ -22,7 +22,7 @@ from field_app.server_api import ServerApi
 from field_app.store import Store
 from field_app.sync import BackgroundSync, Offline, SyncClient
 from field_app.views import leader
-from sync_server.services import enrolment
+from sync_server.services import enrolment as enrolments
 from sync_server.services import team as teams
 from sync_server.store.db import make_engine, write_transaction
 
@@ -44,7 +44,7 @@ def engine(server: Server) -> Any:
 
 def enrolment(server: Server, engine: Any, role: str, **scope: Any) -> dict[str, Any]:
     with write_transaction(engine) as conn:
-        code, _ = enrolment.create_enrolment(conn, role, **scope)
+        code, _ = enrolments.create_enrolment(conn, role, **scope)
     answer = httpx.post(server.url + "/api/v1/enroll", json={"code": code}, timeout=10)
     assert answer.status_code == 200, answer.text
     return answer.json()
