@@ -30,9 +30,11 @@ import httpx
 from campaign.events import InvalidEvent, parse_at
 
 from .keys import KEY_FILE, FileKeyProvider, KeyProvider
-from .store import Store, StoreError
-from .sync import (BackgroundSync, Purged, PurgeNotice, SyncClient, SyncError, SyncStatus, clear_purge_notice,
-                   forget_purged, purge_notice, set_purge_handler)
+from .net.errors import Purged, PurgeNotice, SyncError
+from .net.server_api import ServerApi
+from .net.sync import BackgroundSync, ReceiptCheck, SyncClient, SyncStatus
+from .signout import clear_purge_notice, forget_purged, purge_notice, sign_out
+from .store import HouseholdRow, Store, StoreError
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +72,8 @@ def parse_enrolment(text: str) -> EnrolInput:
         parsed = urlparse(text)
         query = parse_qs(parsed.query)
         code = (query.get("code") or [""])[0].strip()
-        server = (query.get("server") or [None])[0]
+        servers = query.get("server")
+        server = servers[0] if servers else None
         return EnrolInput(_clean_code(code), server.strip().rstrip("/") if server else None)
     return EnrolInput(_clean_code(text), None)
 
@@ -162,8 +165,6 @@ class Device:
         self._lock = threading.Lock()
         self._purge_lock = threading.Lock()  # the sync thread and a screen's call may be told at once
         self.users = 0  # sessions holding it (see acquire_device)
-        # every request on this store that is told `410 purged` comes here (SyncClient._request)
-        set_purge_handler(self.store, self._purged)
         if self.store.signed_in:
             self.start_sync()
 
@@ -173,7 +174,7 @@ class Device:
         """Create the client and (with autosync) start the background thread."""
         with self._lock:
             if self.client is None:
-                self.client = SyncClient(self.store, client=self.http)
+                self.client = self._client()
             if self.background is None:
                 self.background = BackgroundSync(self.client, interval=self.sync_interval,
                                                  on_change=self._on_status)
@@ -223,11 +224,12 @@ class Device:
         """Set after a `410 purged` until the next enrolment: what the screens tell the person."""
         return purge_notice(self.store)
 
-    def _purged(self, purged: Purged) -> PurgeNotice:
+    def purged(self, purged: Purged) -> PurgeNotice:
         """A request (the background sync, a receipt, a leader's or admin's call) was told the campaign
         is purged: stop syncing for good, delete the personal data at once without asking (the
         retention period is the law's, not the volunteer's choice), and tell every session, so every
-        open tab leaves its screen for the notice. Runs on the thread of the request."""
+        open tab leaves its screen for the notice. Runs on the thread of the request: the `on_purged`
+        of every client this Device makes (`_client`, `server_api`)."""
         with self._purge_lock:
             if not self.store.signed_in:  # another path got there first
                 notice = purge_notice(self.store)
@@ -259,24 +261,32 @@ class Device:
         self.start_sync()
         return answer
 
-    def check_receipt(self) -> Any:
-        client = self.client or SyncClient(self.store, client=self.http)
+    def _client(self) -> SyncClient:
+        return SyncClient(self.store, client=self.http, on_purged=self.purged)
+
+    def server_api(self, client: Optional[httpx.Client] = None) -> ServerApi:
+        """The online calls of the leader's and officer's screens, on this device's identity: a
+        `410 purged` answer to one of them stops the sync and tells every session too."""
+        return ServerApi(self.store, client=client, on_purged=self.purged)
+
+    def check_receipt(self) -> ReceiptCheck:
+        client = self.client or self._client()
         return client.check_receipt()
 
     def sign_out(self, force: bool = False) -> None:
-        """Send what is pending, then purge (SyncClient.sign_out). Raises the
+        """Send what is pending, then purge (field_app/signout.py). Raises the
         push's SyncError (or NotAllSent) unless `force`. The background sync is
         stopped first so that it cannot race the purge; it restarts if the
         sign-out is refused."""
         background = self.background
         if background is not None:
             background.stop()
-        client = self.client or SyncClient(self.store, client=self.http)
+        client = self.client or self._client()
         try:
-            client.sign_out(force=force)
+            sign_out(self.store, client.push, force=force)
         except SyncError as exc:
             if self.autosync and background is not None and not isinstance(exc, Purged):
-                background.start()  # (purged: _purged has deleted everything and stopped the sync)
+                background.start()  # (purged: `purged` has deleted everything and stopped the sync)
             raise
         self.stop_sync()
         self.status = SyncStatus("idle", 0.0, None, None, None, 0, None)
@@ -287,9 +297,16 @@ class Device:
                 log.exception("sync listener failed")
 
     def close(self) -> None:
-        set_purge_handler(self.store, None)
         self.stop_sync()
         self.store.close()
+
+
+def server_api(device: Optional[Device], store: Store, client: Optional[httpx.Client] = None) -> ServerApi:
+    """The online calls on `store`'s identity: through its Device when it has one (a `410 purged`
+    then also stops the sync and tells every session), else on the store alone."""
+    if device is not None and device.store is store:
+        return device.server_api(client)
+    return ServerApi(store, client=client)
 
 
 def default_key(data_dir: Path) -> FileKeyProvider:
@@ -395,13 +412,13 @@ def record_outcome(store: Store, household_id: str, outcome: str, draft: Optiona
     with_help = outcome == "met"
     # one transaction: a crash never leaves a status changed by a visit that was not recorded
     with store.transaction():
-        people = {p["id"]: p for p in store.people(household_id)}
+        people = {p.id: p for p in store.people(household_id)}
         helped = [pid for pid in draft.people() if pid in people] if with_help else []
         for pid in helped:
-            vneid = people[pid].get("vneid")
+            vneid = people[pid].vneid
             for action in draft.actions_of(pid):
                 vneid = implied_vneid(action, vneid) or vneid
-            if vneid != people[pid].get("vneid"):
+            if vneid != people[pid].vneid:
                 store.update_person(pid, vneid=vneid)
         actions = [a for a in draft.actions() if any(a in draft.actions_of(p) for p in helped)] if with_help else []
         return store.record_visit(household_id, outcome, actions=actions, people_helped=helped, note=note)
@@ -412,16 +429,16 @@ def record_outcome(store: Store, household_id: str, outcome: str, draft: Optiona
 # ---------------------------------------------------------------------------
 
 
-def household_status(row: dict[str, Any]) -> str:
+def household_status(row: HouseholdRow) -> str:
     """One status per household for lists: returned, revisit, follow_up,
     not_visited or visited (most urgent first)."""
-    if row.get("returned"):
+    if row.returned:
         return "returned"
-    if row.get("last_outcome") == "not_home":
+    if row.revisit:
         return "revisit"
-    if row.get("follow_up"):
+    if row.follow_up:
         return "follow_up"
-    if not row.get("visits"):
+    if not row.visits:
         return "not_visited"
     return "visited"
 

@@ -45,8 +45,8 @@ import flet as ft
 from field_app import i18n, theme
 from field_app.app_state import Device, VisitDraft, acquire_device, release_device
 from field_app.i18n import t
+from field_app.net.sync import SyncStatus
 from field_app.screen import Screen
-from field_app.sync import SyncStatus
 
 __all__ = [
     "ASSETS_DIR",
@@ -57,7 +57,6 @@ __all__ = [
     "Tab",
     "WIDE_BREAKPOINT",
     "build_app",
-    "default_data_dir",
     "main",
     "serve_web",
     "web_asgi_app",
@@ -782,20 +781,6 @@ def _settings_placeholder(shell: AppShell) -> list[ft.Control]:
 # ---------------------------------------------------------------------------
 
 
-def default_data_dir() -> Path:
-    """Where the local store lives unless --data says otherwise: the app's
-    private storage on a phone (Flet sets FLET_APP_STORAGE_DATA), else the
-    user's data dir (XDG on Linux)."""
-    env = os.environ.get("FLET_APP_STORAGE_DATA")
-    if env:
-        return Path(env)
-    if sys.platform == "win32":
-        return Path(os.environ.get("LOCALAPPDATA", Path.home())) / "GoCua"
-    if sys.platform == "darwin":
-        return Path.home() / "Library" / "Application Support" / "GoCua"
-    return Path(os.environ.get("XDG_DATA_HOME", Path.home() / ".local" / "share")) / "gocua"
-
-
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(
         prog="gocua-app",
@@ -830,8 +815,10 @@ def enrol_at_start(data_dir: Path, server_url: Optional[str], code: str, *, wait
     import time
 
     from field_app.app_state import EnrolFailed, default_key, enrol
+    from field_app.net.errors import NotEnrolled, Purged, SyncError
+    from field_app.net.sync import SyncClient
+    from field_app.signout import sign_out
     from field_app.store import Store
-    from field_app.sync import NotEnrolled, Purged, SyncClient, SyncError
 
     if not server_url:
         raise SystemExit("gocua-app: --enrol needs --server URL")
@@ -850,7 +837,7 @@ def enrol_at_start(data_dir: Path, server_url: Optional[str], code: str, *, wait
                         if lost:
                             print(f"gocua-app: the server no longer knows this device; "
                                   f"{lost} unsent events are dropped", file=sys.stderr)
-                        store.purge_personal()
+                        sign_out(store, None, force=True)  # nothing can be sent: the server refuses it
                     except Purged as exc:  # the campaign's retention is over: the client already purged
                         print(f"gocua-app: {exc}", file=sys.stderr)
                     finally:
@@ -952,11 +939,11 @@ def _show_locked(page: ft.Page, exc: Exception) -> None:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Console entry point `gocua-app`."""
-    from field_app.store import Store
+    from field_app.datadir import data_dir as resolve_data_dir
 
     args = parse_args(argv)
     # FLET_APP_STORAGE_DATA (a phone's app-private storage) wins, then --data
-    data_dir = Store.default_dir(args.data or default_data_dir())
+    data_dir = resolve_data_dir(args.data)
     data_dir.mkdir(parents=True, exist_ok=True)
     if args.enrol:
         print(f"gocua-app: {enrol_at_start(data_dir, args.server, args.enrol)} ({data_dir})", flush=True)

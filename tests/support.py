@@ -209,6 +209,6 @@ def new_store(path: Path | str, clock: Any = None) -> Any:
     """A device store opened as the desktop app opens it: the data key in a 0600 key
     file next to the database (gocua.db → gocua.key), so reopening the path works."""
     from field_app.keys import FileKeyProvider
-    from field_app.store import Store
+    from field_app.store import Store, file_for
 
-    return Store(path, clock, key=FileKeyProvider(Store.file_for(path).with_suffix(".key")))
+    return Store(path, clock, key=FileKeyProvider(file_for(path).with_suffix(".key")))

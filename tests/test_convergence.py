@@ -26,8 +26,9 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from campaign import vocabulary as v
+from field_app.net.errors import SyncError
+from field_app.net.sync import SyncClient
 from field_app.store import Store
-from field_app.sync import SyncClient, SyncError
 from sync_server.app import create_app
 from sync_server.config import Settings
 from sync_server.services import enrolment, ingest, recount
@@ -36,6 +37,7 @@ from sync_server.store import migrate
 from sync_server.store import schema as t
 from sync_server.store.db import make_engine, read_transaction, write_transaction
 
+from .store_support import add_hamlet, household_list, state_of, visit_of
 from .support import hamlet_data, new_store
 
 FAULTS = ["ok", "ok", "ok", "drop_before", "drop_after", "duplicate", "delay", "replay_late", "crash"]
@@ -102,7 +104,7 @@ class World:
         with write_transaction(self.engine) as conn:
             teams.create_team(conn, "t1", "Tổ 1", "10525", [])
         admin = self._enrol("admin", root / "admin")
-        self.hamlet = admin.add_hamlet("10525", "Tổ dân phố 7", "to_dan_pho", "2025-07-01")
+        self.hamlet = add_hamlet(admin, "10525", "Tổ dân phố 7", "to_dan_pho", "2025-07-01")
         SyncClient(admin, client=self.http).sync_once()
         with write_transaction(self.engine) as conn:
             teams.add_team_hamlets(conn, "t1", [self.hamlet])
@@ -172,7 +174,7 @@ def crashing_push(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-d
 
 def _edit(store: Store, hamlet: str, op: str, rng: random.Random) -> None:
     """One offline edit, chosen among what this device can see."""
-    households = [h["id"] for h in store.households(hamlet)]
+    households = [h.id for h in household_list(store, hamlet)]
     people = [p for h in households for p in store.people(h)]
     if op == "household" or not households:
         store.add_household(hamlet, f"Số {rng.randint(1, 300)}, ngõ {rng.randint(1, 50)}",
@@ -186,10 +188,10 @@ def _edit(store: Store, hamlet: str, op: str, rng: random.Random) -> None:
         value: Any = {"card": rng.choice(v.CARD.codes), "presence": rng.choice(v.PRESENCE.codes),
                       "vneid": rng.choice(["no_app", "l1_pending", "l1_active"]),
                       "blockers": sorted(rng.sample(v.BLOCKERS.codes, rng.randint(0, 2)))}[field]
-        store.update_person(person["id"], **{field: value})
+        store.update_person(person.id, **{field: value})
     elif op == "visit":
         household = rng.choice(households)
-        helped = [p["id"] for p in store.people(household)][:rng.randint(0, 2)]
+        helped = [p.id for p in store.people(household)][:rng.randint(0, 2)]
         outcome = "met" if helped else rng.choice(["met", "not_home"])
         store.record_visit(household, outcome, ["activation_help"] if helped else [], helped, "")
     elif op == "consent":
@@ -197,7 +199,7 @@ def _edit(store: Store, hamlet: str, op: str, rng: random.Random) -> None:
     elif op == "review":  # the leader's is applied; a volunteer's is quarantined by the server
         visits = [visit for h in households for visit in store.visits(h)]
         if visits:
-            store.decide_review(rng.choice(visits)["id"], "approved", "")
+            store.decide_review(rng.choice(visits).id, "approved", "")
 
 
 def _apply_edit(world: World, i: int, op: str, rng: random.Random) -> None:
@@ -212,7 +214,7 @@ def assert_converged(world: World) -> None:
     server = world.server_state()
     for store in world.stores:
         assert store.pending_count() == 0
-        assert store.state() == server, f"device {store.device_id} differs from the server"
+        assert state_of(store) == server, f"device {store.device_id} differs from the server"
         check = SyncClient(store, client=world.http).check_receipt()
         assert check.agree, check.differences
     with read_transaction(world.engine) as conn:
@@ -223,7 +225,7 @@ def assert_converged(world: World) -> None:
             assert seqs == list(range(1, store.last_seq + 1)), "an event was lost or duplicated"
             held_back = conn.execute(select(t.events.c.seq).where(
                 t.events.c.device_id == store.device_id, t.events.c.status == "quarantined")).scalars().all()
-            assert sorted(q["seq"] for q in store.quarantined()) == sorted(held_back)
+            assert sorted(q.seq for q in store.quarantined()) == sorted(held_back)
         entities = conn.execute(select(func.count()).select_from(t.entities)).scalar_one()
         created = conn.execute(select(func.count()).select_from(t.events).where(
             t.events.c.status == "applied",
@@ -282,12 +284,12 @@ def test_faults_are_real(crashing_push, tmp_path):
         assert store.pending_count() == 0
         # a volunteer may not review: quarantined, and the device must hear so even
         # when the answer that said it was lost
-        visit = store.record_visit(store.households(world.hamlet)[0]["id"], "not_home")
+        visit = store.record_visit(household_list(store, world.hamlet)[0].id, "not_home")
         store.decide_review(visit, "approved", "")
         world.sync(0, ["drop_after"])
         world.sync(0, [])
-        assert [q["seq"] for q in store.quarantined()] == [store.last_seq]
-        assert store.visit(visit)["review"] is None
+        assert [q.seq for q in store.quarantined()] == [store.last_seq]
+        assert visit_of(store, visit).review is None
         world.heal()
         assert_converged(world)
     finally:

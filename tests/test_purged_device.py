@@ -28,13 +28,16 @@ from campaign.time import local_date, now
 from field_app.app_state import Device, default_key, enrol
 from field_app.keys import KEY_FILE, FileKeyProvider
 from field_app.main import enrol_at_start
-from field_app.server_api import ServerApi
-from field_app.store import Store, WrongKey
-from field_app.sync import BackgroundSync, Purged, PurgeNotice, SyncClient, SyncStatus, purge_notice, set_purge_handler
+from field_app.net.errors import Purged, PurgeNotice
+from field_app.net.server_api import ServerApi
+from field_app.net.sync import BackgroundSync, SyncClient, SyncStatus
+from field_app.signout import purge_notice, sign_out
+from field_app.store import Store, WrongKey, file_for
 from sync_server.services import purge
 from sync_server.services import team as teams
 from sync_server.store.db import read_transaction, write_transaction
 
+from .store_support import household_list
 from .support import HTTP, Server, hamlet_data
 from .test_store_encryption import file_bytes, leaks
 
@@ -134,7 +137,7 @@ def assert_purged(store: Store, path: Path) -> None:
     """Nothing personal left, in the API and in the file's own bytes (and its WAL)."""
     assert not store.signed_in and store.token is None and store.device_id is None
     assert store.pending_count() == 0 and store.hamlets() == []
-    assert leaks(Store.file_for(path), SECRETS) == []
+    assert leaks(file_for(path), SECRETS) == []
 
 
 # ---- the sync path ----------------------------------------------------------------------------
@@ -149,7 +152,7 @@ def test_a_sync_is_told_once_deletes_everything_and_keeps_a_notice(ward: Ward, t
     store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     stolen = tmp_path / "stolen"  # a copy of the file taken before the purge
     stolen.mkdir()
-    (stolen / "gocua.db").write_bytes(Store.file_for(path).read_bytes())
+    (stolen / "gocua.db").write_bytes(file_for(path).read_bytes())
     ward.purge()
     store.add_person(household, LATE_PERSON, 1990)  # made after the purge: can never be delivered
     store.record_visit(household, "not_home")
@@ -167,13 +170,13 @@ def test_a_sync_is_told_once_deletes_everything_and_keeps_a_notice(ward: Ward, t
     assert "2 unsent events dropped" in str(exc)
 
     assert_purged(store, path)
-    assert store.last_error is None  # nothing of the failed run was written into the emptied store
+    assert store.sync.last_error is None  # nothing of the failed run was written into the emptied store
     notice = purge_notice(store)
     assert notice == exc.notice
     assert (notice.commune, notice.purged_at, notice.dropped) == (WARD, exc.purged_at, 2)
     # the key is destroyed: the copy taken before cannot be opened with what the device holds now
     assert (path / KEY_FILE).read_bytes() != old_key
-    assert old_key not in b"".join(file_bytes(Store.file_for(path)).values())
+    assert old_key not in b"".join(file_bytes(file_for(path)).values())
     with pytest.raises(WrongKey):
         Store(stolen, key=FileKeyProvider(path / KEY_FILE))
     # the notice names nobody, and a restart still has it
@@ -205,7 +208,7 @@ def test_with_nothing_pending_the_pull_is_told_and_nothing_is_pushed(ward: Ward,
 @on_sqlite
 @pytest.mark.parametrize("call, request_made", [
     (SyncClient.check_receipt, ("GET", "/api/v1/sync/receipt")),  # no push to "save" the pending ones
-    (SyncClient.sign_out, ("POST", "/api/v1/sync/push")),  # its push is told, and nothing follows
+    (lambda client: sign_out(client.store, client.push), ("POST", "/api/v1/sync/push")),  # told; nothing follows
 ], ids=["receipt check", "sign-out"])
 def test_a_receipt_check_or_a_sign_out_is_told_too(ward: Ward, tmp_path: Path, call, request_made) -> None:
     store = ward.store(tmp_path / "phone")
@@ -253,7 +256,7 @@ def test_the_background_sync_stops_for_good_and_the_device_tells_its_sessions(wa
     assert background is not None and background.running
 
     ward.purge()
-    device.store.add_person(device.store.households()[0]["id"], LATE_PERSON)
+    device.store.add_person(household_list(device.store)[0].id, LATE_PERSON)
     device.sync_now()
     wait_until(lambda: not device.store.signed_in)
     wait_until(lambda: not background.running, timeout=5)
@@ -309,7 +312,7 @@ def test_a_leaders_online_call_purges_the_device_and_stops_its_sync(ward: Ward, 
     sessions: list[SyncStatus] = []
     device.subscribe(sessions.append)
     ward.purge()
-    api = ServerApi(device.store)  # as the leader's screens make it: the device's store, its own client
+    api = device.server_api()  # as the leader's screens make it (app_state.server_api): the device's identity
     with pytest.raises(Purged) as told:
         api.team_devices()
     api.close()
@@ -322,15 +325,18 @@ def test_a_leaders_online_call_purges_the_device_and_stops_its_sync(ward: Ward, 
 
 @on_sqlite
 def test_a_store_without_a_device_is_purged_by_the_client_itself(ward: Ward, tmp_path: Path) -> None:
-    """(A script, `--enrol` at start.) And a handler set and removed leaves the default behind."""
+    """(A script, `--enrol` at start.) A client given an `on_purged` (a Device's) calls that instead."""
     store = ward.store(tmp_path / "phone")
     calls: list[Purged] = []
-    set_purge_handler(store, lambda p: calls.append(p) or PurgeNotice(None, None, "x", 0))
-    set_purge_handler(store, None)
     ward.purge()
+    owned = ServerApi(store, on_purged=lambda p: calls.append(p) or PurgeNotice(None, None, "x", 0))
+    with pytest.raises(Purged) as told:
+        owned.conflicts(WARD)
+    owned.close()
+    assert calls == [told.value] and store.signed_in  # the owner's callback was the one to act
     with pytest.raises(Purged):
         ServerApi(store).conflicts(WARD)
-    assert calls == [] and purge_notice(store) is not None
+    assert purge_notice(store) is not None
     assert_purged(store, tmp_path / "phone")
 
 
@@ -348,7 +354,7 @@ def test_enrol_at_start_purges_and_enrols_again(ward: Ward, tmp_path: Path) -> N
     assert "purged" in err.getvalue() and WARD in err.getvalue()
     with Store(path, key=default_key(path)) as again:
         assert again.signed_in and again.hamlets() == [] and purge_notice(again) is None
-        assert leaks(Store.file_for(path), SECRETS) == []
+        assert leaks(file_for(path), SECRETS) == []
 
 
 def test_the_notice_tolerates_what_it_does_not_know() -> None:

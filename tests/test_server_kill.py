@@ -12,7 +12,8 @@ import time
 
 from sqlalchemy import select
 
-from field_app.sync import SyncClient, SyncError
+from field_app.net.errors import SyncError
+from field_app.net.sync import SyncClient
 from sync_server.store import schema as t
 from sync_server.store.db import make_engine
 

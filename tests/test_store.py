@@ -21,9 +21,14 @@ from hypothesis import strategies as st
 from campaign.events import InvalidEvent, canonical, check_event, digest, generic_label
 from campaign.ids import uuid7
 from campaign.projection import Entity, apply
-from field_app import store as store_module
+from campaign.followup import follow_up
 from field_app.crypto import Cipher
-from field_app.store import Store, StoreError, follow_up
+from field_app.datadir import data_dir
+from field_app.store import Counts, NotSignedIn, QuarantinedEvent, Receipt, Store, StoreError
+from field_app.store import schema as store_schema
+from field_app.store.entities import Entities
+
+from .store_support import add_hamlet, assign, household_list, outbox_rows, problems_of, recompute_all, state_digest, state_of, visit_of
 
 VN = timezone(timedelta(hours=7))
 COMMUNE = "10525"  # Phường Hải Dương
@@ -55,7 +60,7 @@ def store(tmp_path):
 
 
 def outbox(s: Store) -> list[dict]:
-    return [{k: r[k] for k in ("seq", "kind", "status", "body")} for r in s.outbox_rows()]
+    return [{k: r[k] for k in ("seq", "kind", "status", "body")} for r in outbox_rows(s)]
 
 
 def entity_count(s: Store) -> int:
@@ -143,13 +148,13 @@ def replay_in_order(events: list[tuple[int | None, dict]]) -> dict:
 def expected_device_state(server: RefServer, s: Store) -> dict:
     """Server events the device has pulled, in cursor order, then its own unseen, unquarantined ones by seq."""
     seen = {(e["device_id"], e["seq"]) for c, e in server.log if c <= s.pull_cursor}
-    mine = [(None, json.loads(r["body"])) for r in s.outbox_rows() if r["status"] != "quarantined"]
+    mine = [(None, json.loads(r["body"])) for r in outbox_rows(s) if r["status"] != "quarantined"]
     mine = [(v, e) for v, e in mine if (e["device_id"], e["seq"]) not in seen]
     return replay_in_order([(c, e) for c, e in server.log if c <= s.pull_cursor] + mine)
 
 
 def seed(s: Store) -> tuple[str, str]:
-    hamlet = s.add_hamlet(COMMUNE, "Tổ dân phố 3", "to_dan_pho", "2025-07-01")
+    hamlet = add_hamlet(s, COMMUNE, "Tổ dân phố 3", "to_dan_pho", "2025-07-01")
     household = s.add_household(hamlet, "Số 12 ngõ 4 Nguyễn Văn A", "given")
     return hamlet, household
 
@@ -157,13 +162,13 @@ def seed(s: Store) -> tuple[str, str]:
 # ---- one event per write, in the write's transaction ------------------------------
 
 def test_every_write_is_one_event_with_seq_1_2_3(store):
-    hamlet = store.add_hamlet(COMMUNE, "Thôn Đông", "thon", "2025-07-01")
+    hamlet = add_hamlet(store, COMMUNE, "Thôn Đông", "thon", "2025-07-01")
     household = store.add_household(hamlet, "Xóm 1", "unknown")
     person = store.add_person(household, "Lê Thị Hoa", 1990, "home", "none", "no_app")
     store.update_person(person, card="cccd_chip")
     visit = store.record_visit(household, "met", ["explained", "l1_help"], [person], "đã hướng dẫn")
     store.decide_review(visit, "approved")
-    store.assign(household, "dev-b")
+    assign(store, household, "dev-b")
     rows = outbox(store)
     assert [r["seq"] for r in rows] == [1, 2, 3, 4, 5, 6, 7]
     assert [r["kind"] for r in rows] == ["hamlet.created", "household.created", "person.added", "person.updated",
@@ -175,9 +180,9 @@ def test_every_write_is_one_event_with_seq_1_2_3(store):
         assert canonical(event) == row["body"]  # as canonical, byte for byte
         assert event["device_id"] == "dev-a" and event["schema"] == 1
         assert datetime.fromisoformat(event["at"]).utcoffset() == timedelta(hours=7)
-    assert store.person(person)["card"] == "cccd_chip"
-    assert store.visit(visit)["review"] == "approved"
-    assert store.household(household)["assigned_to"] == "dev-b"
+    assert store.person(person).card == "cccd_chip"
+    assert visit_of(store, visit).review == "approved"
+    assert store.household(household).assigned_to == "dev-b"
     assert store.pending(limit=3) == pending[:3]
     # unchanged fields make no event
     assert store.update_person(person, card="cccd_chip") is None
@@ -186,18 +191,18 @@ def test_every_write_is_one_event_with_seq_1_2_3(store):
 
 def test_a_failure_inside_the_transaction_leaves_neither_event_nor_state(store, monkeypatch):
     hamlet, household = seed(store)
-    before = (outbox(store), store.state_digest())
+    before = (outbox(store), state_digest(store))
 
     def boom(self, entity):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(Store, "_put", boom)
+    monkeypatch.setattr(Entities, "put", boom)
     with pytest.raises(RuntimeError):
         store.add_person(household, "Trần Văn Bình", 1985)
     with pytest.raises(RuntimeError):
         store.update_household(household, address="Số 14")
     monkeypatch.undo()
-    assert (outbox(store), store.state_digest()) == before
+    assert (outbox(store), state_digest(store)) == before
     store.add_person(household, "Trần Văn Bình", 1985)
     assert [r["seq"] for r in outbox(store)] == [1, 2, 3]  # no gap where the failures were
 
@@ -209,7 +214,7 @@ def test_a_visit_and_the_statuses_it_changes_are_one_transaction(store, monkeypa
 
     hamlet, household = seed(store)
     person = store.add_person(household, "Lê Thị Hoa", 1990, "home", "cccd_chip", "l1_approved")
-    before = (outbox(store), store.state_digest())
+    before = (outbox(store), state_digest(store))
     draft = VisitDraft()
     draft.toggle(person, "activation_help")
     real = Store.record_visit
@@ -220,12 +225,12 @@ def test_a_visit_and_the_statuses_it_changes_are_one_transaction(store, monkeypa
     monkeypatch.setattr(Store, "record_visit", failing_visit)
     with pytest.raises(RuntimeError):
         record_outcome(store, household, "met", draft)
-    assert (outbox(store), store.state_digest()) == before
-    assert store.person(person)["vneid"] == "l1_approved"
+    assert (outbox(store), state_digest(store)) == before
+    assert store.person(person).vneid == "l1_approved"
     monkeypatch.setattr(Store, "record_visit", real)
     record_outcome(store, household, "met", draft)
     assert [r["kind"] for r in outbox(store)][-2:] == ["person.updated", "visit.recorded"]
-    assert store.person(person)["vneid"] == "l1_active"
+    assert store.person(person).vneid == "l1_active"
 
 
 @pytest.mark.parametrize("call", [
@@ -239,26 +244,26 @@ def test_a_visit_and_the_statuses_it_changes_are_one_transaction(store, monkeypa
     lambda s, h, hh: s.record_visit(hh, "met", [], [uuid7()]),  # not a person here
     lambda s, h, hh: s.update_household(hh, address="  "),
     lambda s, h, hh: s.update_person(uuid7(), card="none"),
-    lambda s, h, hh: s.record("household.updated", hh, {"colour": "blue"}),
-    lambda s, h, hh: s.record("household.exploded", hh, {}),
-    lambda s, h, hh: s.record("household.updated", hh, {"address": {1, 2}}),  # not JSON
-    lambda s, h, hh: s.add_hamlet("99999", "Thôn Ma"),  # not an official commune
+    lambda s, h, hh: s.writer.record("household.updated", hh, {"colour": "blue"}),
+    lambda s, h, hh: s.writer.record("household.exploded", hh, {}),
+    lambda s, h, hh: s.writer.record("household.updated", hh, {"address": {1, 2}}),  # not JSON
+    lambda s, h, hh: add_hamlet(s, "99999", "Thôn Ma"),  # not an official commune
 ])
 def test_bad_input_raises_invalid_event_and_stores_nothing(store, call):
     hamlet, household = seed(store)
-    before = (outbox(store), store.state_digest())
+    before = (outbox(store), state_digest(store))
     with pytest.raises(InvalidEvent):
         call(store, hamlet, household)
-    assert (outbox(store), store.state_digest()) == before
+    assert (outbox(store), state_digest(store)) == before
 
 
 def test_nfd_input_is_stored_nfc(store):
-    hamlet = store.add_hamlet(COMMUNE, unicodedata.normalize("NFD", "Thôn Hoà Bình"))
+    hamlet = add_hamlet(store, COMMUNE, unicodedata.normalize("NFD", "Thôn Hoà Bình"))
     household = store.add_household(hamlet, unicodedata.normalize("NFD", "Đường Nguyễn Trãi"), "given")
     person = store.add_person(household, unicodedata.normalize("NFD", "Nguyễn Thị Huệ"), 1970)
-    assert store.household(household)["address"] == unicodedata.normalize("NFC", "Đường Nguyễn Trãi")
-    assert store.person(person)["label"] == unicodedata.normalize("NFC", "Nguyễn Thị Huệ")
-    for body in [r["body"] for r in store.outbox_rows()] + [store.state_digest()]:
+    assert store.household(household).address == unicodedata.normalize("NFC", "Đường Nguyễn Trãi")
+    assert store.person(person).label == unicodedata.normalize("NFC", "Nguyễn Thị Huệ")
+    for body in [r["body"] for r in outbox_rows(store)] + [state_digest(store)]:
         assert unicodedata.is_normalized("NFC", body)
 
 
@@ -267,18 +272,18 @@ def test_declined_consent_renames_people_first_in_one_transaction(store):
     first = store.add_person(household, "Nguyễn Văn An", 1960)
     second = store.add_person(household, "Nguyễn Thị Bình", 1965)
     store.update_household(household, consent="declined")
-    assert {p["label"] for p in store.people(household)} == {generic_label(1), generic_label(2)}
+    assert {p.label for p in store.people(household)} == {generic_label(1), generic_label(2)}
     kinds = [r["kind"] for r in outbox(store)]
     assert kinds[-3:] == ["person.updated", "person.updated", "household.updated"]
-    assert store.household(household)["consent"] == "declined"
+    assert store.household(household).consent == "declined"
     # names are refused from now on; an unnamed person gets the next number
     with pytest.raises(InvalidEvent):
         store.add_person(household, "Trần Văn Cường", 1990)
     with pytest.raises(InvalidEvent):
         store.update_person(first, label="Nguyễn Văn An")
     third = store.add_person(household)
-    assert store.person(third)["label"] == generic_label(3)
-    assert store.person(second)["birth_year"] == 1965  # counts stay right
+    assert store.person(third).label == generic_label(3)
+    assert store.person(second).birth_year == 1965  # counts stay right
 
 
 def test_settling_consent_to_declined_renames_people_too(store):
@@ -286,9 +291,9 @@ def test_settling_consent_to_declined_renames_people_too(store):
     person = store.add_person(household, "Nguyễn Văn An", 1960)
     store.resolve_conflict(household, "consent", "declined")
     assert [r["kind"] for r in outbox(store)][-2:] == ["person.updated", "conflict.resolved"]
-    assert store.person(person)["label"] == generic_label(1)
+    assert store.person(person).label == generic_label(1)
     store.resolve_conflict(person, "card", "cccd_chip")
-    assert store.person(person)["card"] == "cccd_chip"
+    assert store.person(person).card == "cccd_chip"
     with pytest.raises(InvalidEvent):
         store.resolve_conflict(household, "colour", "blue")
 
@@ -296,23 +301,23 @@ def test_settling_consent_to_declined_renames_people_too(store):
 def test_declined_consent_with_a_bad_change_renames_nobody(store):
     hamlet, household = seed(store)
     store.add_person(household, "Nguyễn Văn An", 1960)
-    before = (outbox(store), store.state_digest())
+    before = (outbox(store), state_digest(store))
     with pytest.raises(InvalidEvent):
         store.update_household(household, consent="declined", address="x" * 200)
-    assert (outbox(store), store.state_digest()) == before
+    assert (outbox(store), state_digest(store)) == before
 
 
 def test_household_move_carries_people_and_visits(store):
     hamlet, household = seed(store)
-    other = store.add_hamlet(COMMUNE, "Tổ dân phố 5", "to_dan_pho", "2025-07-01")
+    other = add_hamlet(store, COMMUNE, "Tổ dân phố 5", "to_dan_pho", "2025-07-01")
     person = store.add_person(household, "An", 1990)
     visit = store.record_visit(household, "met", ["explained"], [person])
     store.update_household(household, hamlet_id=other)
-    assert store.household(household)["hamlet_id"] == other
-    assert store.person(person)["hamlet_id"] == other
-    assert store.visit(visit)["hamlet_id"] == other
-    assert [h["id"] for h in store.households(hamlet_id=other)] == [household]
-    assert store.households(hamlet_id=hamlet) == []
+    assert store.household(household).hamlet_id == other
+    assert store.person(person).hamlet_id == other
+    assert visit_of(store, visit).hamlet_id == other
+    assert [h.id for h in household_list(store, hamlet_id=other)] == [household]
+    assert household_list(store, hamlet_id=hamlet) == []
 
 
 # ---- state = server order + own pending on top -------------------------------------
@@ -328,22 +333,22 @@ def test_recompute_with_server_events_interleaved_equals_server_order(tmp_path):
     a.update_person(person, card="applied_waiting")  # same field as b: a conflict, arrival order wins
     a.record_visit(household, "met", ["booked_home_capture"], [person], "hẹn thứ hai")
     b.update_person(person, card="cccd_chip", vneid="l2_pending")
-    b.assign(household, "dev-a")
+    assign(b, household, "dev-a")
     b.update_household(household, address="Số 12A ngõ 4")
     server.push(b)
     server.pull(a)  # b's events arrive under a's pending ones
-    assert a.state() == expected_device_state(server, a)
-    assert a.person(person)["card"] == "applied_waiting"  # a's own pending change on top
-    assert a.person(person)["vneid"] == "l2_pending"  # b's other field merged
-    assert a.household(household)["assigned_to"] == "dev-a"
-    assert a.household(household)["visits"] == 1
+    assert state_of(a) == expected_device_state(server, a)
+    assert a.person(person).card == "applied_waiting"  # a's own pending change on top
+    assert a.person(person).vneid == "l2_pending"  # b's other field merged
+    assert a.household(household).assigned_to == "dev-a"
+    assert a.household(household).visits == 1
     # the base of a's next change is the server version it now holds
-    assert a.household(household)["version"] == server.state[household].version == len(server.log)
+    assert a.household(household).version == server.state[household].version == len(server.log)
     assert a.update_household(household, address="Số 12B")["base"] == len(server.log)
     server.sync(a)
     server.sync(b)
-    assert a.state() == b.state() == server.dump()
-    assert a.person(person)["card"] == "applied_waiting"  # a arrived last
+    assert state_of(a) == state_of(b) == server.dump()
+    assert a.person(person).card == "applied_waiting"  # a arrived last
     assert a.pending() == [] and b.pending() == []
 
 
@@ -358,17 +363,17 @@ def test_a_pending_event_made_invalid_by_the_server_is_skipped_and_flagged(tmp_p
     b.update_household(household, consent="declined")  # ... while b records a refusal
     server.push(b)
     server.pull(a)
-    assert a.person(person)["label"] == generic_label(1)
-    assert a.household(household)["consent"] == "declined"
-    problems = a.problems()
+    assert a.person(person).label == generic_label(1)
+    assert a.household(household).consent == "declined"
+    problems = problems_of(a)
     assert [(p["source"], p["kind"]) for p in problems] == [("outbox", "person.updated")]
     assert "declined" in problems[0]["problem"]
-    assert a.state() == expected_device_state(server, a)
+    assert state_of(a) == expected_device_state(server, a)
     server.sync(a)  # the server quarantines it; it stays out of the state
-    assert [q["kind"] for q in a.quarantined()] == ["person.updated"]
+    assert [q.kind for q in a.quarantined()] == ["person.updated"]
     server.sync(b)
-    assert a.state() == b.state() == server.dump()
-    assert a.problems() == []
+    assert state_of(a) == state_of(b) == server.dump()
+    assert problems_of(a) == []
 
 
 def test_quarantined_events_leave_the_state(store):
@@ -377,13 +382,13 @@ def test_quarantined_events_leave_the_state(store):
     visit = store.record_visit(household, "met", ["explained"], [person])
     store.acknowledge(4, [{"seq": 3, "reason": "not in your hamlets"}])
     assert store.person(person) is None  # its person.added was refused ...
-    assert store.visit(visit) is None  # ... and so the visit that named it cannot stand
-    assert store.household(household)["visits"] == 0
-    assert store.quarantined() == [{"seq": 3, "kind": "person.added", "reason": "not in your hamlets",
-                                    "at": json.loads(outbox(store)[2]["body"])["at"], "entity": person}]
+    assert visit_of(store, visit) is None  # ... and so the visit that named it cannot stand
+    assert store.household(household).visits == 0
+    assert store.quarantined() == [QuarantinedEvent(seq=3, kind="person.added", reason="not in your hamlets",
+                                                    at=json.loads(outbox(store)[2]["body"])["at"], entity=person)]
     assert store.pending() == [] and store.acked_seq == 4
     assert [r["status"] for r in outbox(store)] == ["acked", "acked", "quarantined", "acked"]
-    assert [p["kind"] for p in store.problems()] == ["visit.recorded"]  # flagged: it names a refused person
+    assert [p["kind"] for p in problems_of(store)] == ["visit.recorded"]  # flagged: it names a refused person
 
 
 def test_apply_pulled_twice_is_idempotent_and_marks_own_events(tmp_path):
@@ -397,13 +402,13 @@ def test_apply_pulled_twice_is_idempotent_and_marks_own_events(tmp_path):
     server.push(b)
     page = [{**e, "cursor": c} for c, e in server.log]
     a.apply_pulled(page, page[-1]["cursor"])
-    first = (a.state_digest(), list(a.db.execute("SELECT * FROM inbox ORDER BY cursor")), a.pull_cursor)
+    first = (state_digest(a), list(a.db.execute("SELECT * FROM inbox ORDER BY cursor")), a.pull_cursor)
     a.apply_pulled(page, page[-1]["cursor"])
     a.apply_pulled(page[:2], page[1]["cursor"])  # an old page again must not move the cursor back
-    assert (a.state_digest(), list(a.db.execute("SELECT * FROM inbox ORDER BY cursor")), a.pull_cursor) == first
+    assert (state_digest(a), list(a.db.execute("SELECT * FROM inbox ORDER BY cursor")), a.pull_cursor) == first
     assert [r[0] for r in a.db.execute("SELECT pulled FROM outbox ORDER BY seq")] == [1, 1, 1]
-    assert a.household(b_household)["address"] == "Số 2"
-    assert a.state() == server.dump()
+    assert a.household(b_household).address == "Số 2"
+    assert state_of(a) == server.dump()
 
 
 def test_a_hamlet_closed_later_does_not_undo_households_the_server_accepted(store):
@@ -423,10 +428,10 @@ def test_a_hamlet_closed_later_does_not_undo_households_the_server_accepted(stor
         ev(3, "hamlet.updated", hamlet, {"valid_to": "2026-03-01"}, "2026-03-10T08:00:00+07:00"),
     ]
     store.apply_pulled(page, 3)
-    assert store.household(household)["address"] == "Số 9"
-    store.recompute_all()
-    assert store.household(household)["address"] == "Số 9"
-    assert store.problems() == []
+    assert store.household(household).address == "Số 9"
+    recompute_all(store)
+    assert store.household(household).address == "Số 9"
+    assert problems_of(store) == []
     # a device's own new household in the closed hamlet is refused on the spot
     with pytest.raises(InvalidEvent):
         store.add_household(hamlet, "Số 10", "given")
@@ -443,33 +448,33 @@ def test_people_stored_by_an_older_app_without_derived_fields_keep_working(tmp_p
     active = s.add_person(household, "Lê Thị Mai", 1980, card="cccd_chip", vneid="l1_active")
     waiting = s.add_person(household, "Lê Văn Nam", 1975, card="none", vneid="l1_approved")
     server.sync(s)
-    added_at = s.person(active)["vneid_active_at"]
-    assert added_at is not None and s.person(waiting)["vneid_active_at"] is None
+    added_at = s.person(active).vneid_active_at
+    assert added_at is not None and s.person(waiting).vneid_active_at is None
     for person in (active, waiting):  # as the older app stored them
-        entity = s._load(person)
+        entity = s.entities.load(person)
         del entity.data["vneid_active_at"]
-        s._put(entity)
-    assert "vneid_active_at" not in s.person(active)
+        s.entities.put(entity)
+    assert "vneid_active_at" not in state_of(s)[active]["data"] and s.person(active).vneid_active_at is None
 
-    assert {p["id"] for p in s.people(household)} == {active, waiting}
-    assert s.person(waiting)["follow_up"] == ["card_capture", "activation"]
-    assert [h["id"] for h in s.households(hamlet, search="mai")] == [household]
-    assert [h["id"] for h in s.households(hamlet, filter="follow_up")] == [household]
-    assert s.household(household)["people_here"] == 2
-    assert s.counts(hamlet)["follow_up"] == 1 and s.hamlets()[0]["households"] == 1
-    s.state_digest()
+    assert {p.id for p in s.people(household)} == {active, waiting}
+    assert s.person(waiting).follow_up == ("card_capture", "activation")
+    assert [h.id for h in household_list(s, hamlet, search="mai")] == [household]
+    assert [h.id for h in household_list(s, hamlet, filter="follow_up")] == [household]
+    assert s.household(household).people_here == 2
+    assert s.counts(hamlet).follow_up == 1 and s.hamlets()[0].households == 1
+    state_digest(s)
 
     s.update_person(active, card="can_cuoc")  # another field: the old row stays as it was
-    assert "vneid_active_at" not in s.person(active)
+    assert "vneid_active_at" not in state_of(s)[active]["data"] and s.person(active).vneid_active_at is None
     s.update_person(waiting, vneid="l1_active")  # an activation on an old row is timed
-    assert s.person(waiting)["vneid_active_at"] is not None
+    assert s.person(waiting).vneid_active_at is not None
     s.record_visit(household, "met", ["activation_help"], [waiting])
     server.sync(s)
-    assert s.problems() == [] and s.pending() == []
-    assert s.state() == server.dump()  # rebuilt from the log: the field is on every person again
-    assert s.person(active)["vneid_active_at"] == added_at
-    s.recompute_all()  # the repair an app update may run changes nothing more
-    assert s.state() == server.dump()
+    assert problems_of(s) == [] and s.pending() == []
+    assert state_of(s) == server.dump()  # rebuilt from the log: the field is on every person again
+    assert s.person(active).vneid_active_at == added_at
+    recompute_all(s)  # the repair an app update may run changes nothing more
+    assert state_of(s) == server.dump()
 
 
 def test_pulled_events_from_a_newer_app_are_kept_and_skipped(store):
@@ -477,8 +482,8 @@ def test_pulled_events_from_a_newer_app_are_kept_and_skipped(store):
     store.apply_pulled([{"id": uuid7(), "device_id": "dev-new", "seq": 1, "kind": "household.photographed",
                          "entity": household, "base": None, "at": "2026-03-02T08:00:00+07:00",
                          "data": {"x": 1}, "schema": 2, "cursor": 1}], 1)
-    assert store.household(household)["address"].startswith("Số 12")
-    assert [p["kind"] for p in store.problems()] == ["household.photographed"]
+    assert store.household(household).address.startswith("Số 12")
+    assert [p["kind"] for p in problems_of(store)] == ["household.photographed"]
 
 
 # ---- the sync side's bookkeeping ---------------------------------------------------------
@@ -487,14 +492,14 @@ def test_local_receipt_digest_equals_campaign_digest(store):
     hamlet, household = seed(store)
     store.add_person(household, "An", 1990)
     store.add_person(household, "Bình", 1991)
-    assert store.local_receipt()["acked_seq"] == 0
+    assert store.local_receipt().acked_seq == 0
     store.acknowledge(3, [{"seq": 3, "reason": "refused"}])
     bodies = [r["body"] for r in outbox(store)]
     events = [json.loads(b) for b in bodies]
     receipt = store.local_receipt()
-    assert receipt == {"acked_seq": 3,
-                       "counts": {"hamlet.created": 1, "household.created": 1, "person.added": 1},
-                       "digest": digest(canonical(e) for e in events[:3])}
+    assert receipt == Receipt(acked_seq=3,
+                              counts={"hamlet.created": 1, "household.created": 1, "person.added": 1},
+                              digest=digest(canonical(e) for e in events[:3]))
     assert [e["seq"] for e in store.pending()] == [4]
 
 
@@ -514,16 +519,16 @@ def test_acknowledge_never_goes_past_what_was_made(store):
     seed(store)
     store.acknowledge(99, [])
     assert store.acked_seq == 2
-    store.add_household(store.hamlets()[0]["id"], "Số 3")
+    store.add_household(store.hamlets()[0].id, "Số 3")
     assert [e["seq"] for e in store.pending()] == [3]
 
 
 def test_sync_status_bookkeeping(store):
-    assert store.last_sync_ok is None and store.last_error is None
+    assert store.last_sync_ok is None and store.sync.last_error is None
     store.record_sync_error("no connection")
-    assert store.last_error == "no connection" and store.last_error_at
+    assert store.sync.last_error == "no connection" and store.sync.last_error_at
     store.record_sync_success("2026-03-02T09:00:00+07:00")
-    assert store.last_sync_ok == "2026-03-02T09:00:00+07:00" and store.last_error is None
+    assert store.last_sync_ok == "2026-03-02T09:00:00+07:00" and store.sync.last_error is None
 
 
 # ---- reads ---------------------------------------------------------------------------
@@ -533,13 +538,13 @@ def test_folded_search_finds_addresses_and_people(store):
     other = store.add_household(hamlet, "Đường Hoà Bình", "given")
     third = store.add_household(hamlet, "Xóm Chùa", "given")
     store.add_person(third, "Nguyễn Văn A", 1950)
-    assert {h["id"] for h in store.households(search="nguyen van a")} == {household, third}
-    assert [h["id"] for h in store.households(search="hòa binh")] == [other]  # Hoà / Hòa
-    assert [h["id"] for h in store.households(search="duong")] == [other]  # đ → d
-    assert [h["id"] for h in store.households(search="  XOM   chua ")] == [third]
-    assert [h["id"] for h in store.households(search="chua nguyen")] == [third]  # words from address and label
-    assert store.households(search="100%") == []
-    assert store.households(search="_") == []
+    assert {h.id for h in household_list(store, search="nguyen van a")} == {household, third}
+    assert [h.id for h in household_list(store, search="hòa binh")] == [other]  # Hoà / Hòa
+    assert [h.id for h in household_list(store, search="duong")] == [other]  # đ → d
+    assert [h.id for h in household_list(store, search="  XOM   chua ")] == [third]
+    assert [h.id for h in household_list(store, search="chua nguyen")] == [third]  # words from address and label
+    assert household_list(store, search="100%") == []
+    assert household_list(store, search="_") == []
 
 
 def test_filters(store):
@@ -555,7 +560,7 @@ def test_filters(store):
     store.add_person(needs, "Người già", 1940, card="cmnd_only")
 
     def ids(f):
-        return {h["id"] for h in store.households(hamlet, filter=f)}
+        return {h.id for h in household_list(store, hamlet, filter=f)}
 
     assert ids("not_visited") == {untouched, needs}
     assert ids("revisit") == {not_home}
@@ -563,12 +568,12 @@ def test_filters(store):
     assert ids("follow_up") == {needs}
     assert ids(None) == {met, not_home, untouched, returned, needs}
     with pytest.raises(ValueError):
-        store.households(filter="everything")
+        household_list(store, filter="everything")
     counts = store.counts()
-    assert counts == {"households": 5, "visited": 3, "left": 2, "revisit": 1, "follow_up": 1, "returned": 1,
-                      "today": 3, "pending": 11, "quarantined": 0}
-    assert [v["id"] for v in store.review_queue()] == [store.visits(met)[0]["id"], store.visits(not_home)[0]["id"]]
-    assert store.hamlets()[0]["households"] == 5 and store.hamlets()[0]["visited"] == 3
+    assert counts == Counts(households=5, visited=3, left=2, revisit=1, follow_up=1, returned=1,
+                           today=3, pending=11, quarantined=0)
+    assert [v.visit.id for v in store.review_queue()] == [store.visits(met)[0].id, store.visits(not_home)[0].id]
+    assert store.hamlets()[0].households == 5 and store.hamlets()[0].visited == 3
 
 
 @pytest.mark.parametrize("person, expected", [
@@ -596,8 +601,8 @@ def test_state_digest_is_deterministic_and_shared_by_devices(tmp_path):
     a.add_person(household, "An", 1990)
     server.sync(a)
     server.sync(b)
-    assert a.state_digest() == b.state_digest()
-    assert json.loads(a.state_digest()) == server.dump()
+    assert state_digest(a) == state_digest(b)
+    assert json.loads(state_digest(a)) == server.dump()
 
 
 # ---- file, identity, migrations, purge --------------------------------------------------
@@ -608,21 +613,22 @@ def test_path_is_a_directory_or_a_file(tmp_path, monkeypatch):
     s = Store(tmp_path / "wal", key=KEY)
     assert s.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     monkeypatch.delenv("FLET_APP_STORAGE_DATA", raising=False)
-    assert Store.default_dir(tmp_path) == tmp_path
-    assert Store.default_dir() == Path.home() / ".local" / "share" / "gocua"
+    monkeypatch.delenv("XDG_DATA_HOME", raising=False)
+    assert data_dir(tmp_path) == tmp_path
+    assert data_dir() == Path.home() / ".local" / "share" / "gocua"
     monkeypatch.setenv("FLET_APP_STORAGE_DATA", str(tmp_path / "app"))
-    assert Store.default_dir(tmp_path) == tmp_path / "app"
+    assert data_dir(tmp_path) == tmp_path / "app"
 
 
 def test_identity_and_enrolment(tmp_path):
     s = Store(tmp_path, key=KEY)
     assert not s.signed_in
-    with pytest.raises(store_module.NotSignedIn):
-        s.add_hamlet(COMMUNE, "Thôn A")
+    with pytest.raises(NotSignedIn):
+        add_hamlet(s, COMMUNE, "Thôn A")
     s.enrol("http://srv:8000/", "dev-a", "tok", "leader", {"team": "t1", "hamlets": ["h"]})
     assert (s.server_url, s.device_id, s.token, s.role, s.scope, s.signed_in) == \
         ("http://srv:8000", "dev-a", "tok", "leader", {"team": "t1", "hamlets": ["h"]}, True)
-    s.add_hamlet(COMMUNE, "Thôn A")
+    add_hamlet(s, COMMUNE, "Thôn A")
     s.enrol("http://srv:8000", "dev-a", "tok2", "leader", {})  # a new token for the same device is fine
     with pytest.raises(StoreError):
         s.enrol("http://srv:8000", "dev-other", "tok3", "leader", {})  # its events would be orphaned
@@ -632,7 +638,7 @@ def test_migrations_run_in_order_once(tmp_path, monkeypatch):
     s = open_store(tmp_path)
     hamlet, household = seed(s)
     s.close()
-    current = len(store_module.MIGRATIONS)
+    current = len(store_schema.MIGRATIONS)
     assert sqlite3.connect(tmp_path / "gocua.db").execute("PRAGMA user_version").fetchone()[0] == current
     calls = []
 
@@ -640,12 +646,12 @@ def test_migrations_run_in_order_once(tmp_path, monkeypatch):
         calls.append(1)
         db.execute("ALTER TABLE entities ADD COLUMN pinned INTEGER NOT NULL DEFAULT 0")
 
-    monkeypatch.setattr(store_module, "MIGRATIONS", [*store_module.MIGRATIONS, next_step])
+    monkeypatch.setattr(store_schema, "MIGRATIONS", [*store_schema.MIGRATIONS, next_step])
     s = Store(tmp_path, key=KEY)
-    assert s.schema_version == current + 1
+    assert s.sealed.schema_version == current + 1
     assert s.db.execute("PRAGMA user_version").fetchone()[0] == current + 1
     assert "pinned" in s.db["entities"].columns_dict
-    assert s.household(household)["address"].startswith("Số 12")
+    assert s.household(household).address.startswith("Số 12")
     s.close()
     Store(tmp_path, key=KEY).close()
     assert calls == [1]
@@ -656,13 +662,13 @@ def test_migrations_run_in_order_once(tmp_path, monkeypatch):
 
 def test_a_failed_migration_leaves_the_file_at_the_old_version(tmp_path, monkeypatch):
     open_store(tmp_path).close()
-    current = len(store_module.MIGRATIONS)
+    current = len(store_schema.MIGRATIONS)
 
     def broken(db, cipher):
         db.execute("CREATE TABLE extra (x)")
         raise RuntimeError("half way")
 
-    monkeypatch.setattr(store_module, "MIGRATIONS", [*store_module.MIGRATIONS, broken])
+    monkeypatch.setattr(store_schema, "MIGRATIONS", [*store_schema.MIGRATIONS, broken])
     with pytest.raises(RuntimeError):
         Store(tmp_path, key=KEY)
     conn = sqlite3.connect(tmp_path / "gocua.db")
@@ -684,7 +690,7 @@ def test_purge_personal_keeps_only_identity_free_meta(store):
         if leftover.exists():  # vacuumed and checkpointed, not just unlinked rows
             assert "Nguyễn Văn A".encode() not in leftover.read_bytes()
     store.enrol("http://127.0.0.1:8000", "dev-new", "t", "volunteer", {})
-    store.add_hamlet(COMMUNE, "Thôn Mới")
+    add_hamlet(store, COMMUNE, "Thôn Mới")
     assert [e["seq"] for e in store.pending()] == [1]
 
 
@@ -717,8 +723,8 @@ EDITS = ["household", "person", "person", "update_person", "update_person", "upd
 
 def random_edit(data, d: Store, hamlets: list[str]) -> None:
     op = data.draw(st.sampled_from(EDITS), label="edit")
-    households = [h["id"] for h in d.households()]
-    people = [p["id"] for h in households for p in d.people(h)]
+    households = [h.id for h in household_list(d)]
+    people = [p.id for h in households for p in d.people(h)]
     if op == "household" or not households:
         d.add_household(data.draw(st.sampled_from(hamlets)), data.draw(st.sampled_from(["Số 1", "Xóm Đình"])),
                         data.draw(st.sampled_from(["given", "unknown"])))
@@ -733,7 +739,7 @@ def random_edit(data, d: Store, hamlets: list[str]) -> None:
                                                      {"vneid": "l2_active"}, {"blockers": ["no_otp"]}])))
     elif op == "visit":
         h = data.draw(st.sampled_from(households))
-        helped = [p["id"] for p in d.people(h)][:1]
+        helped = [p.id for p in d.people(h)][:1]
         if data.draw(st.booleans()):
             d.record_visit(h, "met", ["explained"], helped)
         else:
@@ -746,7 +752,7 @@ def random_edit(data, d: Store, hamlets: list[str]) -> None:
     elif op == "move":
         d.update_household(data.draw(st.sampled_from(households)), hamlet_id=data.draw(st.sampled_from(hamlets)))
     elif op == "review":
-        visits = [v["id"] for v in d.review_queue()]
+        visits = [v.visit.id for v in d.review_queue()]
         if visits:
             d.decide_review(data.draw(st.sampled_from(visits)), "approved")
 
@@ -760,7 +766,7 @@ def test_random_offline_work_converges_on_the_server(data):
     with tempfile.TemporaryDirectory() as tmp:
         server = RefServer()
         devices = [open_store(Path(tmp) / name, name) for name in ("dev-a", "dev-b")]
-        hamlets = [devices[0].add_hamlet(COMMUNE, f"Thôn {n}", "thon", "2025-07-01") for n in (1, 2)]
+        hamlets = [add_hamlet(devices[0], COMMUNE, f"Thôn {n}", "thon", "2025-07-01") for n in (1, 2)]
         household = devices[0].add_household(hamlets[0], "Số 1", "given")
         devices[0].add_person(household, "Nguyễn An", 1960)
         devices[0].add_person(household, "Lê Bình", 2019)
@@ -774,15 +780,15 @@ def test_random_offline_work_converges_on_the_server(data):
                     random_edit(data, d, hamlets)
                 except InvalidEvent:
                     assert d.last_seq == before  # refused on the spot: nothing written
-                assert d.state() == expected_device_state(server, d)
+                assert state_of(d) == expected_device_state(server, d)
             for _ in range(data.draw(st.integers(0, 6), label="exchanges")):
                 d = data.draw(st.sampled_from(devices), label="device")
                 if data.draw(st.booleans(), label="push"):
                     server.push(d, limit=data.draw(st.integers(1, 4)))
                 else:
                     server.pull(d, page=data.draw(st.integers(1, 4)))
-                assert d.state() == expected_device_state(server, d)
-                if d.problems():
+                assert state_of(d) == expected_device_state(server, d)
+                if problems_of(d):
                     event("a pending event was made invalid by the server's order")
         event(f"quarantined by the server: {bool(server.quarantined)}")
         for _ in range(2):
@@ -792,8 +798,8 @@ def test_random_offline_work_converges_on_the_server(data):
             for d in devices:
                 server.pull(d)
         for d in devices:
-            assert d.state() == server.dump()
-            assert d.problems() == []
-            assert d.local_receipt()["digest"] == digest(
+            assert state_of(d) == server.dump()
+            assert problems_of(d) == []
+            assert d.local_receipt().digest == digest(
                 server.held[(d.device_id, seq)] for seq in range(1, server.acked.get(d.device_id, 0) + 1))
             d.close()

@@ -22,12 +22,14 @@ import sqlite_utils
 from campaign.events import canonical, digest
 from campaign.ids import uuid7
 from campaign.text import fold
-from field_app import store as store_module
 from field_app.crypto import Cipher, DecryptionFailed, place
 from field_app.keys import (KEY_FILE, FileKeyProvider, InsecureKeyFile, KeyProvider, KeyUnavailable,
                             SecureStorageKeyProvider, provider_for)
 from field_app.store import Store, StoreError, StoreLocked, Tampered, WrongKey
+from field_app.store import schema as store_schema
+from field_app.store.sealed import SEALED_META
 
+from .store_support import add_hamlet, household_list, outbox_rows, problems_of, state_digest, visit_of
 from .support import new_store
 
 COMMUNE = "10525"
@@ -95,7 +97,7 @@ def fill(s: Store) -> dict:
     """Enrol, record a household with a person and a visit, get two events acknowledged (one
     quarantined with a reason that names someone), and apply a page from the server."""
     s.enrol("http://127.0.0.1:8000", "dev-a", TOKEN, "volunteer", {"hamlets": []})
-    hamlet = s.add_hamlet(COMMUNE, "Tổ dân phố 3", "to_dan_pho", "2025-07-01")
+    hamlet = add_hamlet(s, COMMUNE, "Tổ dân phố 3", "to_dan_pho", "2025-07-01")
     household = s.add_household(hamlet, ADDRESS, "given")
     person = s.add_person(household, PERSON, 1958, "home", "none", "unknown")
     s.add_household(hamlet, "Số 3, hẻm 8, đường Hoàng Văn Thụ", "declined")
@@ -135,21 +137,21 @@ def test_the_database_file_and_its_wal_hold_no_personal_data(filled):
 
 def test_everything_still_works_through_the_api(filled):
     s, ids = filled
-    found = s.households(search="nguyen van an")
-    assert [h["id"] for h in found] == [ids["household"]]
-    assert found[0]["address"] == ADDRESS
-    assert [h["address"] for h in s.households(search="ngoc tran")] == [PULLED_ADDRESS]  # a pulled person
-    assert s.households(search="le loi tran") == []  # every word must match
-    assert s.person(ids["person"])["label"] == PERSON
-    assert s.visit(ids["visit"])["note"] == NOTE
+    found = household_list(s, search="nguyen van an")
+    assert [h.id for h in found] == [ids["household"]]
+    assert found[0].address == ADDRESS
+    assert [h.address for h in household_list(s, search="ngoc tran")] == [PULLED_ADDRESS]  # a pulled person
+    assert household_list(s, search="le loi tran") == []  # every word must match
+    assert s.person(ids["person"]).label == PERSON
+    assert visit_of(s, ids["visit"]).note == NOTE
     assert s.token == TOKEN and s.device_id == "dev-a"
-    assert s.quarantined()[0]["reason"] == QUARANTINE_REASON
-    assert QUARANTINE_REASON in s.last_error
-    returned = [h for h in s.households(filter="returned")]
-    assert [h["address"] for h in returned] == [PULLED_ADDRESS]
-    assert [h["name"] for h in s.hamlets()] == ["Thôn Bắc", "Tổ dân phố 3"]
+    assert s.quarantined()[0].reason == QUARANTINE_REASON
+    assert QUARANTINE_REASON in s.sync.last_error
+    returned = [h for h in household_list(s, filter="returned")]
+    assert [h.address for h in returned] == [PULLED_ADDRESS]
+    assert [h.name for h in s.hamlets()] == ["Thôn Bắc", "Tổ dân phố 3"]
     pulled = pulled_events()[0]["id"]  # not applied: unknown ids are left out
-    own = s.outbox_rows()[0]
+    own = outbox_rows(s)[0]
     inbox_id = s.db.execute("SELECT id FROM inbox ORDER BY cursor LIMIT 1").fetchone()[0]
     assert s.event_times([own["id"], inbox_id, pulled]) == \
         {own["id"]: json.loads(own["body"])["at"], inbox_id: "2026-03-01T09:00:00+07:00"}
@@ -158,18 +160,18 @@ def test_everything_still_works_through_the_api(filled):
 def test_receipt_digest_is_over_the_canonical_events_unchanged(tmp_path, key):
     s = Store(tmp_path, key=key)
     s.enrol("http://127.0.0.1:8000", "dev-a", TOKEN, "volunteer", {})
-    hamlet = s.add_hamlet(COMMUNE, "Thôn Đông")
+    hamlet = add_hamlet(s, COMMUNE, "Thôn Đông")
     household = s.add_household(hamlet, ADDRESS)
     s.add_person(household, PERSON, 1958)
     s.record_visit(household, "not_home", note=NOTE)
     made = s.pending()
     s.acknowledge(s.last_seq)
     expected = digest(canonical(e) for e in made)
-    assert s.local_receipt()["digest"] == expected
-    assert [r["body"] for r in s.outbox_rows()] == [canonical(e) for e in made]  # byte for byte
+    assert s.local_receipt().digest == expected
+    assert [r["body"] for r in outbox_rows(s)] == [canonical(e) for e in made]  # byte for byte
     s.close()
     again = Store(tmp_path, key=key)
-    assert again.local_receipt()["digest"] == expected
+    assert again.local_receipt().digest == expected
     again.close()
 
 
@@ -218,14 +220,14 @@ def test_a_tampered_ciphertext_fails_its_tag(filled):
     with pytest.raises(Tampered, match=f"entities.body of {ids['person']}"):
         s.person(ids["person"])
     with pytest.raises(Tampered):
-        s.households(search="nguyen")  # the list opens that person too
+        household_list(s, search="nguyen")  # the list opens that person too
     assert isinstance(Tampered("x"), StoreError)
 
 
 def test_a_ciphertext_moved_to_another_row_does_not_open(filled):
     """The associated data binds a value to its table, column and row."""
     s, ids = filled
-    other = s.households(search="tran hung dao")[0]["id"]
+    other = household_list(s, search="tran hung dao")[0].id
     body = s.db.execute("SELECT body FROM entities WHERE id = ?", [ids["household"]]).fetchone()[0]
     s.db.execute("UPDATE entities SET body = ? WHERE id = ?", [body, other])
     with pytest.raises(Tampered):
@@ -233,7 +235,7 @@ def test_a_ciphertext_moved_to_another_row_does_not_open(filled):
     token = s.db.execute("SELECT value FROM meta WHERE key = 'token'").fetchone()[0]
     s.db.execute("UPDATE meta SET value = ? WHERE key = 'last_error'", [token])
     with pytest.raises(Tampered):
-        s.last_error  # noqa: B018
+        s.sync.last_error  # noqa: B018
     outbox_body = s.db.execute("SELECT body FROM outbox WHERE seq = 5").fetchone()[0]
     s.db.execute("UPDATE outbox SET body = ? WHERE seq = 6", [outbox_body])
     with pytest.raises(Tampered):
@@ -302,13 +304,13 @@ def build_v1_file(path: Path) -> dict:
     said, for comparison after the migration."""
     scratch = Store(path.parent / "scratch", key=Cipher.new_key())
     fill(scratch)
-    expected = {"pending": scratch.pending(), "receipt": scratch.local_receipt(), "state": scratch.state_digest(),
-                "quarantined": scratch.quarantined(), "problems": scratch.problems(),
-                "outbox": scratch.outbox_rows(), "pull_cursor": scratch.pull_cursor, "token": scratch.token}
+    expected = {"pending": scratch.pending(), "receipt": scratch.local_receipt(), "state": state_digest(scratch),
+                "quarantined": scratch.quarantined(), "problems": problems_of(scratch),
+                "outbox": outbox_rows(scratch), "pull_cursor": scratch.pull_cursor, "token": scratch.token}
     db = sqlite_utils.Database(sqlite3.connect(path))
     db.enable_wal()
-    store_module._v1(db, Cipher.new_key())
-    u = scratch._unseal_or_null
+    store_schema._v1(db, Cipher.new_key())
+    u = scratch.sealed.unseal_or_null
     for seq, id, kind, entity, related, base, at, body, status, reason, pulled, problem in scratch.db.execute(
             "SELECT seq, id, kind, entity, related, base, at, body, status, reason, pulled, problem FROM outbox"):
         db.execute("INSERT INTO outbox VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -324,7 +326,7 @@ def build_v1_file(path: Path) -> dict:
         db.execute("INSERT INTO entities (id, type, hamlet_id, parent_id, fold, body) VALUES (?, ?, ?, ?, ?, ?)",
                    [id, type_, hamlet, parent, u("entities", "search", id, search), u("entities", "body", id, body)])
     for meta_key, value in scratch.db.execute("SELECT key, value FROM meta WHERE key != 'key_check'"):
-        if meta_key in store_module.SEALED_META:
+        if meta_key in SEALED_META:
             value = u("meta", "value", meta_key, value)
         db.execute("INSERT INTO meta (key, value) VALUES (?, ?)", [meta_key, value])
     db.execute("PRAGMA user_version = 1")
@@ -343,16 +345,16 @@ def test_a_v1_file_migrates_to_v2_with_its_pending_events_and_then_holds_no_clea
     assert "fold" in sqlite_utils.Database(path)["entities"].columns_dict
 
     s = Store(path, key=key)
-    assert s.schema_version == len(store_module.MIGRATIONS) >= 2
+    assert s.sealed.schema_version == len(store_schema.MIGRATIONS) >= 2
     assert leaks(path) == []  # vacuumed, WAL truncated: the clear text is gone from both files
     assert s.pending() == expected["pending"] and len(expected["pending"]) == 2
     assert s.local_receipt() == expected["receipt"]
-    assert s.state_digest() == expected["state"]
-    assert s.quarantined() == expected["quarantined"] and s.problems() == expected["problems"]
-    assert s.outbox_rows() == expected["outbox"]
+    assert state_digest(s) == expected["state"]
+    assert s.quarantined() == expected["quarantined"] and problems_of(s) == expected["problems"]
+    assert outbox_rows(s) == expected["outbox"]
     assert (s.pull_cursor, s.token) == (expected["pull_cursor"], expected["token"])
-    assert [h["address"] for h in s.households(search="nguyen van an")] == [ADDRESS]
-    s.add_person(s.households(search="le loi")[0]["id"], "Lê Thị Hồng", 1990)  # and it goes on working
+    assert [h.address for h in household_list(s, search="nguyen van an")] == [ADDRESS]
+    s.add_person(household_list(s, search="le loi")[0].id, "Lê Thị Hồng", 1990)  # and it goes on working
     s.close()
     again = Store(path, key=key)  # migrated once; opens with the same key
     assert again.pending()[:2] == expected["pending"] and len(again.pending()) == 3
@@ -363,7 +365,7 @@ def test_a_v1_file_migrates_to_v2_with_its_pending_events_and_then_holds_no_clea
 
 def test_an_empty_v1_file_migrates_too(tmp_path, key):
     db = sqlite_utils.Database(sqlite3.connect(tmp_path / "gocua.db"))
-    store_module._v1(db, Cipher.new_key())
+    store_schema._v1(db, Cipher.new_key())
     db.execute("INSERT INTO meta (key, value) VALUES ('setting:language', '\"en\"')")
     db.execute("PRAGMA user_version = 1")
     db.conn.commit()
@@ -452,10 +454,10 @@ def test_purge_leaves_no_names_in_the_file_and_destroys_the_key(tmp_path):
     with pytest.raises(WrongKey):
         Store(stolen, key=FileKeyProvider(tmp_path / KEY_FILE))
     with Store(stolen, key=old_key) as thief:  # (only with the destroyed key would it open)
-        assert thief.households(search="nguyen van an")
+        assert household_list(thief, search="nguyen van an")
 
     s.enrol("http://127.0.0.1:8000", "dev-new", "tok-new", "volunteer", {})  # the phone goes on
-    s.add_hamlet(COMMUNE, "Thôn Mới")
+    add_hamlet(s, COMMUNE, "Thôn Mới")
     s.close()
     again = Store(tmp_path, key=provider)
     assert [e["seq"] for e in again.pending()] == [1] and again.token == "tok-new"
@@ -603,8 +605,8 @@ def test_search_of_a_2000_household_hamlet_finds_every_match_in_address_order(tm
 
     s = Store(tmp_path, key=key)
     s.enrol("http://127.0.0.1:8000", "dev-a", TOKEN, "volunteer", {})
-    hamlet = s.add_hamlet(COMMUNE, "Thôn Đông")
-    other = s.add_hamlet(COMMUNE, "Thôn Đoài")
+    hamlet = add_hamlet(s, COMMUNE, "Thôn Đông")
+    other = add_hamlet(s, COMMUNE, "Thôn Đoài")
     rng = random.Random(1)
     names = (["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Vũ", "Đặng", "Bùi"], ["Văn", "Thị", "Đức", "Minh", "Thu"],
              ["An", "Bình", "Cường", "Dũng", "Hoa", "Lan", "Mai", "Nam", "Hòa", "Tâm"])
@@ -629,12 +631,12 @@ def test_search_of_a_2000_household_hamlet_finds_every_match_in_address_order(tm
     for query, at_least in (("nguyen van an", 100), ("so 12 ngo 5", 1), ("khong co ai", 0)):
         want = expected(query)
         assert len(want) >= at_least  # the data really exercises many, few and no matches
-        got = s.households(hamlet, search=query)
-        assert [r["id"] for r in got] == want, query
-        assert all(r["hamlet_id"] == hamlet and r["people"] == 3 for r in got)
+        got = household_list(s, hamlet, search=query)
+        assert [r.id for r in got] == want, query
+        assert all(r.hamlet_id == hamlet and r.people == 3 for r in got)
         # again (the decrypted keys now come from the cache), and typed with marks and capitals
-        assert [r["id"] for r in s.households(hamlet, search=query)] == want
-    assert [r["id"] for r in s.households(hamlet, search="NGUYỄN Văn  Ăn")] == expected("nguyen van an")
-    assert "Số 12, ngõ 12, phố Lê Lợi" in [r["address"] for r in s.households(hamlet, search="so 12 ngo 12")]
-    assert elsewhere in [r["id"] for r in s.households(None, search="so 12 ngo 5")]  # all hamlets
+        assert [r.id for r in household_list(s, hamlet, search=query)] == want
+    assert [r.id for r in household_list(s, hamlet, search="NGUYỄN Văn  Ăn")] == expected("nguyen van an")
+    assert "Số 12, ngõ 12, phố Lê Lợi" in [r.address for r in household_list(s, hamlet, search="so 12 ngo 12")]
+    assert elsewhere in [r.id for r in household_list(s, None, search="so 12 ngo 5")]  # all hamlets
     s.close()

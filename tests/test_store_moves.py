@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from field_app.store import Store
-from field_app.sync import SyncClient
+from field_app.net.sync import SyncClient
 from sync_server.app import create_app
 from sync_server.config import Settings
 from sync_server.services import enrolment
@@ -23,6 +23,7 @@ from sync_server.store import migrate
 from sync_server.store import schema as t
 from sync_server.store.db import make_engine, read_transaction, write_transaction
 
+from .store_support import add_hamlet, household_list, problems_of, state_of, visit_of
 from .support import new_store
 
 COMMUNE = "10525"
@@ -39,8 +40,8 @@ class Town:
                                           self.engine))
         self.stores: list[Store] = []
         admin = self.enrol("admin")
-        self.a = admin.add_hamlet(COMMUNE, "Tổ dân phố A", "to_dan_pho", "2025-07-01")
-        self.b = admin.add_hamlet(COMMUNE, "Tổ dân phố B", "to_dan_pho", "2025-07-01")
+        self.a = add_hamlet(admin, COMMUNE, "Tổ dân phố A", "to_dan_pho", "2025-07-01")
+        self.b = add_hamlet(admin, COMMUNE, "Tổ dân phố B", "to_dan_pho", "2025-07-01")
         self.sync(admin)
         with write_transaction(self.engine) as conn:
             teams.create_team(conn, "t1", "Tổ 1", COMMUNE, [self.a, self.b])
@@ -72,7 +73,7 @@ class Town:
                 return
 
     def server_state(self, hamlet: str) -> dict[str, Any]:
-        """The server's entities in one hamlet, as Store.state() spells them."""
+        """The server's entities in one hamlet, as state_of(Store) spells them."""
         with read_transaction(self.engine) as conn:
             rows = conn.execute(select(t.entities).where(t.entities.c.hamlet_id == hamlet)).all()
         return {r.id: {"type": r.type, "hamlet_id": r.hamlet_id, "parent_id": r.parent_id,
@@ -114,25 +115,25 @@ def test_the_old_hamlets_phone_forgets_a_household_moved_away_and_the_new_ones_g
     town.sync(town.leader)
 
     town.sync(town.in_a)
-    assert not family & set(town.in_a.state())
+    assert not family & set(state_of(town.in_a))
     assert _rows_about(town.in_a, family) == 0  # the server's events about them too
-    assert town.in_a.households() == [] and town.in_a.households(town.a) == []
-    assert town.in_a.state() == town.server_state(town.a)
+    assert household_list(town.in_a) == [] and household_list(town.in_a, town.a) == []
+    assert state_of(town.in_a) == town.server_state(town.a)
     assert SyncClient(town.in_a, client=town.http).check_receipt().agree  # its own log is intact
 
     town.sync(town.in_b)
-    assert [h["id"] for h in town.in_b.households()] == [household]
-    assert [p["id"] for p in town.in_b.people(household)] == [person]
-    assert [v["id"] for v in town.in_b.visits(household)] == [visit]
-    assert town.in_b.state() == town.server_state(town.b)
-    assert town.in_b.problems() == []
+    assert [h.id for h in household_list(town.in_b)] == [household]
+    assert [p.id for p in town.in_b.people(household)] == [person]
+    assert [v.id for v in town.in_b.visits(household)] == [visit]
+    assert state_of(town.in_b) == town.server_state(town.b)
+    assert problems_of(town.in_b) == []
     # B's volunteer carries on with it, and everyone agrees
     town.in_b.record_visit(household, "not_home")
     for store in (town.in_b, town.leader, town.in_a):
         town.sync(store)
-    assert town.in_b.state() == town.server_state(town.b)
-    assert town.in_a.state() == town.server_state(town.a)
-    assert town.leader.state() == {**town.server_state(town.a), **town.server_state(town.b)}
+    assert state_of(town.in_b) == town.server_state(town.b)
+    assert state_of(town.in_a) == town.server_state(town.a)
+    assert state_of(town.leader) == {**town.server_state(town.a), **town.server_state(town.b)}
 
 
 def test_a_household_moved_away_is_kept_until_this_phones_events_about_it_are_acknowledged(town):
@@ -143,14 +144,14 @@ def test_a_household_moved_away_is_kept_until_this_phones_events_about_it_are_ac
 
     town.pull_only(town.in_a)
     assert town.in_a.household(household) is not None  # kept: its visit has not reached the server
-    assert town.in_a.visit(late) is not None and town.in_a.pending_count() == 1
-    assert town.in_a.households() == [] and town.in_a.households(town.a) == []  # but no longer listed as work
+    assert visit_of(town.in_a, late) is not None and town.in_a.pending_count() == 1
+    assert household_list(town.in_a) == [] and household_list(town.in_a, town.a) == []  # but no longer listed as work
 
     town.sync(town.in_a)  # the visit is sent: out of this phone's hamlets, the server refuses it
-    assert [q["seq"] for q in town.in_a.quarantined()] == [town.in_a.last_seq]
+    assert [q.seq for q in town.in_a.quarantined()] == [town.in_a.last_seq]
     assert town.in_a.pending_count() == 0
     assert town.in_a.household(household) is None and town.in_a.person(person) is None
-    assert town.in_a.state() == town.server_state(town.a)
+    assert state_of(town.in_a) == town.server_state(town.a)
     assert SyncClient(town.in_a, client=town.http).check_receipt().agree
 
 
@@ -167,13 +168,13 @@ def test_a_household_moved_away_and_back_comes_back_whole(town):
     town.sync(town.leader)
     for store in (town.in_a, town.in_b):
         town.sync(store)
-    assert town.in_a.person(person)["card"] == "applied_waiting"
-    assert [v["id"] for v in town.in_a.visits(household)] == [visit]
-    assert town.in_a.state() == town.server_state(town.a)
-    assert town.in_b.state() == town.server_state(town.b)
+    assert town.in_a.person(person).card == "applied_waiting"
+    assert [v.id for v in town.in_a.visits(household)] == [visit]
+    assert state_of(town.in_a) == town.server_state(town.a)
+    assert state_of(town.in_b) == town.server_state(town.b)
     # a phone that pulls everything from the start, in small pages, ends the same
     fresh = town.enrol("volunteer", hamlets=[town.a])
     client = SyncClient(fresh, client=town.http)
     client.page_size = 1
     client.sync_once()
-    assert fresh.state() == town.server_state(town.a)
+    assert state_of(fresh) == town.server_state(town.a)

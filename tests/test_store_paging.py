@@ -14,9 +14,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from field_app.crypto import Cipher
-from field_app.store import FILTERS, Store
+from field_app.store import FILTERS, HouseholdRow, Store
 from field_app.views.households import natural_key
 
+from .store_support import add_hamlet, household_list
 from .test_store import VN, Clock
 
 KEY = Cipher.new_key()
@@ -30,10 +31,10 @@ NAMES = ["Nguyễn Văn An", "Trần Thị Hoa", "NGUYỄN THỊ HÒA", "Lê Vă
 SEARCHES = ["", "nguyen", "so 2", "SỐ", "lê lợi", "hoà", "hoa binh", "tran hung dao", "so1", "zzz"]
 
 
-def old_screen(s: Store, hamlet: str | None, search: str, filter: str | None) -> list[dict[str, Any]]:
+def old_screen(s: Store, hamlet: str | None, search: str, filter: str | None) -> list[HouseholdRow]:
     """What the screen showed before households_page: the full list, sorted by natural_key (stable)."""
-    rows = s.households(hamlet, search=search, filter=filter)
-    rows.sort(key=lambda r: natural_key(r["address"]))
+    rows = household_list(s, hamlet, search=search, filter=filter)
+    rows.sort(key=lambda r: natural_key(r.address))
     return rows
 
 
@@ -46,7 +47,7 @@ def open_store(path: Path, clock: Any = None) -> Store:
 def village(s: Store) -> list[str]:
     """Two hamlets of households with every status the filters test: visited or not, nobody
     home, a person needing a card (follow-up), a visit returned by the leader."""
-    hamlets = [s.add_hamlet("10525", "Thôn Đông"), s.add_hamlet("10525", "Thôn Tây")]
+    hamlets = [add_hamlet(s, "10525", "Thôn Đông"), add_hamlet(s, "10525", "Thôn Tây")]
     for i, address in enumerate(ADDRESSES * 2):
         hid = s.add_household(hamlets[i % 2], address)
         for j in range(i % 3):
@@ -71,7 +72,7 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Store:
 @pytest.mark.parametrize("filter", (None, *FILTERS))
 @pytest.mark.parametrize("search", SEARCHES)
 def test_a_page_is_the_slice_of_the_old_full_list(store: Store, search: str, filter: str | None) -> None:
-    hamlets = [h["id"] for h in store.hamlets()]
+    hamlets = [h.id for h in store.hamlets()]
     for hamlet in (*hamlets, None):
         expected = old_screen(store, hamlet, search, filter)
         for limit in (1, 3, 7, 100):
@@ -79,7 +80,7 @@ def test_a_page_is_the_slice_of_the_old_full_list(store: Store, search: str, fil
                 rows, total = store.households_page(hamlet, search=search, filter=filter, offset=offset, limit=limit)
                 assert total == len(expected)
                 assert rows == expected[offset:offset + limit], (hamlet, limit, offset)
-        pages: list[dict[str, Any]] = []
+        pages: list[HouseholdRow] = []
         while len(pages) < len(expected):  # the screen's "more": page after page gives the whole list
             rows, _ = store.households_page(hamlet, search=search, filter=filter, offset=len(pages), limit=4)
             pages += rows
@@ -90,30 +91,30 @@ def test_counts_are_the_old_counts(tmp_path: Path) -> None:
     now = datetime(2026, 3, 2, 8, 0, tzinfo=VN)
     store = open_store(tmp_path / "a", clock=lambda: now)  # one day: every visit is today's
     village(store)
-    for hamlet in [h["id"] for h in store.hamlets()] + [None]:
-        rows = store.households(hamlet)
+    for hamlet in [h.id for h in store.hamlets()] + [None]:
+        rows = household_list(store, hamlet)
         counts = store.counts(hamlet)
-        assert counts["households"] == len(rows)
-        assert counts["visited"] == sum(1 for r in rows if r["visits"])
-        assert counts["revisit"] == sum(1 for r in rows if r["last_outcome"] == "not_home")
-        assert counts["follow_up"] == sum(1 for r in rows if r["follow_up"])
-        assert counts["returned"] == sum(1 for r in rows if r["returned"])
-        assert counts["today"] == sum(r["visits"] for r in rows)  # every visit was made today
+        assert counts.households == len(rows)
+        assert counts.visited == sum(1 for r in rows if r.visits)
+        assert counts.revisit == sum(1 for r in rows if r.last_outcome == "not_home")
+        assert counts.follow_up == sum(1 for r in rows if r.follow_up)
+        assert counts.returned == sum(1 for r in rows if r.returned)
+        assert counts.today == sum(r.visits for r in rows)  # every visit was made today
         assert store.counts(hamlet) == counts, "the second call, from the caches, says the same"
-    assert store.counts()["returned"] > 0 and store.counts()["today"] > 0
+    assert store.counts().returned > 0 and store.counts().today > 0
     store.close()
 
 
 def assert_same(s: Store) -> None:
-    for hamlet in [h["id"] for h in s.hamlets()] + [None]:
+    for hamlet in [h.id for h in s.hamlets()] + [None]:
         for filter in (None, *FILTERS):
             expected = old_screen(s, hamlet, "", filter)
             assert s.households_page(hamlet, filter=filter, limit=1000) == (expected, len(expected)), (hamlet, filter)
-        rows = s.households(hamlet)
+        rows = household_list(s, hamlet)
         counts = s.counts(hamlet)
-        assert (counts["households"], counts["visited"], counts["revisit"], counts["follow_up"], counts["returned"]) == (
-            len(rows), sum(1 for r in rows if r["visits"]), sum(1 for r in rows if r["last_outcome"] == "not_home"),
-            sum(1 for r in rows if r["follow_up"]), sum(1 for r in rows if r["returned"]))
+        assert (counts.households, counts.visited, counts.revisit, counts.follow_up, counts.returned) == (
+            len(rows), sum(1 for r in rows if r.visits), sum(1 for r in rows if r.last_outcome == "not_home"),
+            sum(1 for r in rows if r.follow_up), sum(1 for r in rows if r.returned))
 
 
 def test_the_cached_summaries_follow_every_write(tmp_path: Path) -> None:
@@ -121,7 +122,7 @@ def test_the_cached_summaries_follow_every_write(tmp_path: Path) -> None:
     s = open_store(tmp_path / "a", clock)
     hamlets = village(s)
     assert_same(s)  # the caches are full now
-    hid = s.households_page(hamlets[0], filter="not_visited")[0][0]["id"]
+    hid = s.households_page(hamlets[0], filter="not_visited")[0][0].id
     person = s.add_person(hid, "Nguyễn Văn Bình", 1980, card="cccd_chip")
     assert_same(s)
     s.update_person(person, card="none")  # a person's change makes the household need follow-up
@@ -136,7 +137,7 @@ def test_the_cached_summaries_follow_every_write(tmp_path: Path) -> None:
     s.update_household(hid, consent="declined")  # its people renamed "Người 1" … in the same transaction
     assert_same(s)
     other = open_store(tmp_path / "a", clock)  # another connection (a second process) writes
-    other.record_visit(s.households_page(hamlets[0], filter="revisit")[0][0]["id"], "met")
+    other.record_visit(s.households_page(hamlets[0], filter="revisit")[0][0].id, "met")
     other.close()
     assert_same(s)
     clock.now = datetime(2027, 1, 1, 8, 0, tzinfo=VN) - timedelta(minutes=1)  # a new year: ages change
@@ -148,9 +149,9 @@ def test_a_purge_empties_the_caches(tmp_path: Path) -> None:
     s = open_store(tmp_path / "a")
     village(s)
     s.counts()
-    assert s._summary_cache and s._day_cache
+    assert s.reads.summaries.summary_cache and s.reads.summaries.day_cache
     s.purge_personal()
-    assert not s._summary_cache and not s._day_cache and not s._search_cache
+    assert not s.reads.summaries.summary_cache and not s.reads.summaries.day_cache and not s.entities.search_cache
     assert s.households_page() == ([], 0)
     s.close()
 
@@ -165,17 +166,17 @@ ADDRESS_TEXT = st.text(alphabet="SsốỐoơƠaàẢăâđĐeêhòÒoa 012345678
 def test_the_paged_order_is_the_natural_order_of_the_addresses(addresses: list[str], limit: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         s = open_store(Path(tmp) / "a")
-        hamlet = s.add_hamlet("10525", "Thôn Đông")
+        hamlet = add_hamlet(s, "10525", "Thôn Đông")
         for address in addresses:
             if address.strip():  # an address cannot be blank
                 s.add_household(hamlet, address)
         expected = old_screen(s, hamlet, "", None)
-        pages: list[dict[str, Any]] = []
+        pages: list[HouseholdRow] = []
         while True:
             rows, total = s.households_page(hamlet, offset=len(pages), limit=limit)
             assert total == len(expected)
             if not rows:
                 break
             pages += rows
-        assert [r["id"] for r in pages] == [r["id"] for r in expected]
+        assert [r.id for r in pages] == [r.id for r in expected]
         s.close()

@@ -21,10 +21,12 @@ import pytest
 
 from campaign.events import MAX_BATCH, canonical, digest
 from campaign.ids import uuid7
-from field_app.store import Store
-from field_app.sync import (BackgroundSync, BadAnswer, NotAllSent, NotEnrolled, Offline, Rejected, Revoked,
-                            SeqConflict, ServerBusy, SyncClient, SyncError, SyncReport)
+from field_app.net.errors import (BadAnswer, NotEnrolled, Offline, Rejected, Revoked, SeqConflict, ServerBusy,
+                                  SyncError)
+from field_app.net.sync import BackgroundSync, SyncClient, SyncReport
+from field_app.store import Receipt, Store
 
+from .store_support import add_hamlet, household_list, outbox_rows, problems_of, state_of
 from .support import new_store
 
 VN = timezone(timedelta(hours=7))
@@ -182,7 +184,7 @@ def enrolled(tmp_path, name: str = "a", device: str = "dev-a", token: str = "tok
 
 
 def work(s: Store, households: int = 3) -> list[str]:
-    hamlet = s.add_hamlet(COMMUNE, "Tổ dân phố 1", "to_dan_pho", "2025-07-01")
+    hamlet = add_hamlet(s, COMMUNE, "Tổ dân phố 1", "to_dan_pho", "2025-07-01")
     out = []
     for n in range(households):
         h = s.add_household(hamlet, f"Số {n + 1} Nguyễn Văn A", "given")
@@ -212,13 +214,13 @@ def assert_exactly_once(server: FakeServer, s: Store) -> None:
 
 
 def json_rows(s: Store) -> list[dict]:
-    return [json.loads(r["body"]) for r in s.outbox_rows()]
+    return [json.loads(r["body"]) for r in outbox_rows(s)]
 
 
 # ---- push: batches, gzip, acknowledgement ----------------------------------------------------
 
 def test_1201_events_go_in_three_gzip_batches_of_at_most_500(store, server):
-    hamlet = store.add_hamlet(COMMUNE, "Thôn Lớn")
+    hamlet = add_hamlet(store, COMMUNE, "Thôn Lớn")
     with store.db.atomic():
         for n in range(1200):
             store.add_household(hamlet, f"Số {n}")
@@ -233,12 +235,12 @@ def test_1201_events_go_in_three_gzip_batches_of_at_most_500(store, server):
         assert json.loads(gzip.decompress(r.content))["schema"] == 1
     assert [e["seq"] for batch in server.pushes() for e in batch] == list(range(1, 1202))
     assert [canonical(e) for batch in server.pushes() for e in batch] == \
-        [r["body"] for r in store.outbox_rows()]
+        [r["body"] for r in outbox_rows(store)]
     assert (report.pushed, report.acked_seq, report.batches) == (1201, 1201, 3)
     assert report.pulled == 1201 and report.cursor == 1201  # own events come back with cursors
     assert store.acked_seq == 1201 and store.pending() == []
     assert progress == sorted(progress) and progress[-1] == 1.0 and len(progress) >= 4
-    assert store.last_sync_ok is not None and store.last_error is None
+    assert store.last_sync_ok is not None and store.sync.last_error is None
     assert_exactly_once(server, store)
 
 
@@ -254,11 +256,11 @@ def test_quarantined_events_are_reported_acknowledged_and_leave_the_state(store,
     report = SyncClient(store, server.client()).sync_once()
     assert report.quarantined == [{"seq": 4, "reason": "hamlet not in your scope"}]
     assert report.acked_seq == 5 and store.pending() == []
-    assert [(q["seq"], q["kind"], q["reason"]) for q in store.quarantined()] == \
+    assert [(q.seq, q.kind, q.reason) for q in store.quarantined()] == \
         [(4, "household.created", "hamlet not in your scope")]
     assert store.household(households[1]) is None and store.household(households[0]) is not None
-    assert [p["kind"] for p in store.problems()] == ["person.added"]  # its person had nowhere to live
-    assert store.counts()["quarantined"] == 1
+    assert [p["kind"] for p in problems_of(store)] == ["person.added"]  # its person had nowhere to live
+    assert store.counts().quarantined == 1
 
 
 # ---- failures at every point lose nothing and duplicate nothing ------------------------------
@@ -271,10 +273,10 @@ def test_request_dropped_before_the_server_commits(store, server):
         client.sync_once()
     assert caught.value.retryable
     assert server.held == {} and store.acked_seq == 0 and len(store.pending()) == 7
-    assert "no connection" in store.last_error and store.last_sync_ok is None
+    assert "no connection" in store.sync.last_error and store.last_sync_ok is None
     client.sync_once()
     assert_exactly_once(server, store)
-    assert store.last_error is None
+    assert store.sync.last_error is None
 
 
 def test_answer_lost_after_the_server_commits(store, server):
@@ -316,18 +318,18 @@ def test_app_killed_between_push_and_acknowledge(tmp_path, server, monkeypatch):
     assert reopened.acked_seq == 0 and len(reopened.pending()) == 7
     SyncClient(reopened, server.client()).sync_once()
     assert_exactly_once(server, reopened)
-    assert reopened.state() == enrolled_state(server, tmp_path)
+    assert state_of(reopened) == enrolled_state(server, tmp_path)
 
 
 def enrolled_state(server: FakeServer, tmp_path) -> dict:
     """A fresh device that only pulls: what the server's events project to."""
     other = enrolled(tmp_path, "fresh", "dev-fresh", "tok-a")
     SyncClient(other, server.client()).sync_once()
-    return other.state()
+    return state_of(other)
 
 
 def test_5xx_in_the_middle_keeps_the_batches_already_acknowledged(store, server):
-    hamlet = store.add_hamlet(COMMUNE, "Thôn Lớn")
+    hamlet = add_hamlet(store, COMMUNE, "Thôn Lớn")
     with store.db.atomic():
         for n in range(700):
             store.add_household(hamlet, f"Số {n}")
@@ -356,7 +358,7 @@ def test_409_gap_resends_what_the_server_lost(store, server):
     client = SyncClient(store, server.client())
     client.sync_once()
     server.forget_after(3)  # the server was restored from an older backup
-    household = store.households()[0]["id"]
+    household = household_list(store)[0].id
     store.update_household(household, address="Số 1A")  # seq 8
     report = client.sync_once()
     pushes = server.pushes()
@@ -386,7 +388,7 @@ def test_409_gap_storing_part_of_a_batch(store, server):
     client = SyncClient(store, server.client())
     client.sync_once()
     server.forget_after(5)
-    store.update_household(store.households()[0]["id"], consent="declined")  # seq 8, 9
+    store.update_household(household_list(store)[0].id, consent="declined")  # seq 8, 9
     client.sync_once()
     assert sorted(server.held) == list(range(1, 10))
     assert_exactly_once(server, store)
@@ -402,7 +404,7 @@ def test_409_different_content_is_reported_not_retried(store, server):
         client.sync_once()
     assert not caught.value.retryable and caught.value.code == "seq_reused"
     assert len(server.pushes()) == 1
-    assert "different content" in store.last_error
+    assert "different content" in store.sync.last_error
     assert store.acked_seq == 0 and len(store.pending()) == 3  # nothing taken as held, nothing given up
 
 
@@ -416,7 +418,7 @@ def test_a_server_ahead_of_the_device_is_reported_when_seqs_clash(store, server)
     client = SyncClient(store, server.client())
     client.sync_once()
     assert store.acked_seq == 3  # never more than it made
-    store.add_household(store.hamlets()[0]["id"], "Số 50")  # seq 4 again, different content
+    store.add_household(store.hamlets()[0].id, "Số 50")  # seq 4 again, different content
     with pytest.raises(SeqConflict):
         client.sync_once()
     assert len(store.pending()) == 1  # kept, shown, not dropped
@@ -437,7 +439,7 @@ def test_errors_are_classified(store, server, fault, error):
         server.faults = [("/push", "413")] * 20
     with pytest.raises(error) as caught:
         SyncClient(store, server.client()).sync_once()
-    assert store.last_error == str(caught.value)
+    assert store.sync.last_error == str(caught.value)
     assert caught.value.retryable == (fault == "html")
 
 
@@ -487,12 +489,12 @@ def test_pull_goes_page_by_page_and_resumes_where_it_broke(store, server):
     client = SyncClient(store, server.client())
     with pytest.raises(Offline):
         client.sync_once()
-    assert store.pull_cursor == 500 and len(store.households()) == 499
+    assert store.pull_cursor == 500 and len(household_list(store)) == 499
     report = client.sync_once()
     afters = [parse_qs(r.url.query.decode())["after"][0] for r in server.requests if r.url.path.endswith("/pull")]
     assert afters == ["0", "500", "500", "1000"]
     assert report.pulled == 700 and report.pages == 2 and store.pull_cursor == 1200
-    assert len(store.households()) == 1199
+    assert len(household_list(store)) == 1199
 
 
 def test_a_pull_page_lost_after_sending_is_applied_once(store, server):
@@ -502,7 +504,7 @@ def test_a_pull_page_lost_after_sending_is_applied_once(store, server):
     with pytest.raises(Offline):
         client.sync_once()
     client.sync_once()
-    assert store.pull_cursor == 30 and len(store.households()) == 29
+    assert store.pull_cursor == 30 and len(household_list(store)) == 29
     assert store.db.execute("SELECT count(*) FROM inbox").fetchone()[0] == 30
 
 
@@ -511,7 +513,7 @@ def test_own_events_come_back_and_leave_the_pending_layer(store, server):
     SyncClient(store, server.client()).sync_once()
     rows = list(store.db.execute("SELECT status, pulled FROM outbox"))
     assert rows == [("acked", 1)] * 3
-    assert store.problems() == []
+    assert problems_of(store) == []
 
 
 # ---- receipt -------------------------------------------------------------------------------
@@ -523,9 +525,9 @@ def test_receipt_agrees_after_sync_and_says_what_differs(store, server):
     client.sync_once()
     check = client.check_receipt()
     assert check.agree and check.differences == []
-    assert check.local == {"acked_seq": 7, "counts": {"hamlet.created": 1, "household.created": 3,
+    assert check.local == Receipt(acked_seq=7, counts={"hamlet.created": 1, "household.created": 3,
                                                        "person.added": 3},
-                           "digest": digest(canonical(e) for e in json_rows(store))}
+                                  digest=digest(canonical(e) for e in json_rows(store)))
     server.forget_after(6)
     check = client.check_receipt()
     assert not check.agree
@@ -534,37 +536,7 @@ def test_receipt_agrees_after_sync_and_says_what_differs(store, server):
     assert check.differences[-1].startswith("digest")
 
 
-# ---- sign-out --------------------------------------------------------------------------------
-
-def test_sign_out_sends_first_then_purges(store, server):
-    work(store, 1)
-    SyncClient(store, server.client()).sign_out()
-    assert sorted(server.held) == [1, 2, 3]
-    assert not store.signed_in and store.households() == []
-
-
-def test_sign_out_refuses_while_anything_is_left(store, server, monkeypatch):
-    work(store, 1)
-    client = SyncClient(store, server.client())
-    monkeypatch.setattr(client, "push", lambda: SyncReport())  # "sent", yet 3 remain
-    with pytest.raises(NotAllSent, match="3 events"):
-        client.sign_out()
-    assert store.signed_in
-
-
-def test_sign_out_refuses_while_events_cannot_be_sent(store, server):
-    work(store, 1)
-    server.faults = [("/push", "drop_before")]
-    with pytest.raises(Offline):
-        SyncClient(store, server.client()).sign_out()
-    assert store.signed_in and len(store.pending()) == 3
-    server.revoked = True
-    client = SyncClient(store, server.client())
-    with pytest.raises(Revoked):
-        client.sign_out()
-    client.sign_out(force=True)  # the volunteer was told these 3 changes are lost
-    assert not store.signed_in
-
+# ---- revocation ---------------------------------------------------------------------------------
 
 def test_a_revoked_device_pushes_nothing_more(store, server):
     work(store, 1)
@@ -659,7 +631,7 @@ def test_background_thread_recovers_and_never_blocks_the_caller(store, server):
     assert_exactly_once(server, store)
     # on demand while idle for 30 s: trigger() returns at once and a slow sync runs behind it
     done.clear()
-    store.add_household(store.hamlets()[0]["id"], "Số 99")
+    store.add_household(store.hamlets()[0].id, "Số 99")
     server.slow = 0.3
     server.faults = [("/push", "slow")]
     t0 = time.monotonic()

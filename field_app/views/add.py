@@ -34,8 +34,8 @@ def add_household_view(shell: Any, params: dict[str, str]) -> ft.View:
         return shell.pushed_view(route, t("add.household_title"),
                                  [note(ft.Icons.HOURGLASS_EMPTY, t("add.no_hamlet"))])
     chosen = {"hamlet": shell.ui.get("households.hamlet"), "consent": "unknown"}
-    if chosen["hamlet"] not in {h["id"] for h in hamlets}:
-        chosen["hamlet"] = hamlets[0]["id"]
+    if chosen["hamlet"] not in {h.id for h in hamlets}:
+        chosen["hamlet"] = hamlets[0].id
 
     address = ft.TextField(label=t("add.address"), hint_text=t("add.address_hint"), max_length=MAX_ADDRESS, counter="",
                            key="add.address", autofocus=True, text_size=17)
@@ -63,12 +63,12 @@ def add_household_view(shell: Any, params: dict[str, str]) -> ft.View:
         controls.append(full_width(ft.Dropdown(
             label=t("households.hamlet"),
             value=chosen["hamlet"],
-            options=[ft.DropdownOption(key=h["id"], text=h["name"]) for h in hamlets],
+            options=[ft.DropdownOption(key=h.id, text=h.name) for h in hamlets],
             on_select=set_hamlet,
             key="add.hamlet",
         )))
     else:
-        controls.append(note(ft.Icons.HOLIDAY_VILLAGE_OUTLINED, hamlets[0]["name"]))
+        controls.append(note(ft.Icons.HOLIDAY_VILLAGE_OUTLINED, hamlets[0].name))
     controls += [
         heading(t("add.consent")),
         choice_group(v.CONSENT, v.CONSENT.codes, "unknown", lambda c: chosen.__setitem__("consent", c),
@@ -90,7 +90,7 @@ def add_person_view(shell: Any, params: dict[str, str]) -> ft.View:
     if household is None:
         return shell.pushed_view(route, t("add.person_title"),
                                  [note(ft.Icons.ERROR_OUTLINE, t("household.not_found"))])
-    declined = household["consent"] == "declined"
+    declined = household.consent == "declined"
     next_label = generic_label(len(store.people(hid)) + 1)
     values: dict[str, Any] = {"presence": "home", "card": "unknown", "vneid": "unknown"}
     year_now = datetime.now().astimezone().year
@@ -135,7 +135,7 @@ def add_person_view(shell: Any, params: dict[str, str]) -> ft.View:
         shell.changed()
         saved = store.person(pid)
         shell.go(route if again else f"/households/{hid}")
-        shell.snack(t("add.person_saved", label=saved["label"] if saved else ""))
+        shell.snack(t("add.person_saved", label=saved.label if saved else ""))
 
     controls: list[ft.Control] = [
         full_width(label),

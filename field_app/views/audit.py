@@ -35,9 +35,10 @@ from campaign import areas
 from campaign import vocabulary as v
 from campaign.totals import VIETNAM
 from field_app import i18n, theme
+from field_app.app_state import server_api
 from field_app.i18n import format_number, t, vocab_label
-from field_app.server_api import ServerApi
-from field_app.sync import SyncError
+from field_app.net.errors import SyncError
+from field_app.net.server_api import ServerApi
 
 from .common import C, card, note, on_screen, relative_time
 
@@ -179,7 +180,7 @@ class AuditScreen:
         self.shell = shell
         self.store = shell.store
         device = shell.device
-        self.api = api or (lambda: ServerApi(self.store, client=getattr(device, "http", None)))
+        self.api = api or (lambda: server_api(device, self.store, client=getattr(device, "http", None)))
         scope = self.store.scope if self.store is not None and isinstance(self.store.scope, dict) else {}
         # an officer's commune is the enrolment's: the server would refuse any other
         self.fixed_commune: Optional[str] = scope.get("commune") if shell.role != "admin" else None
@@ -219,7 +220,7 @@ class AuditScreen:
         log, and the one chosen."""
         known: set[str] = set()
         if self.store is not None:
-            known.update(h["commune"] for h in self.store.hamlets() if h.get("commune"))
+            known.update(h.commune for h in self.store.hamlets() if h.commune)
         known.update(e["commune"] for e in self.entries if isinstance(e.get("commune"), str))
         if self.commune != ALL:
             known.add(self.commune)
@@ -349,7 +350,7 @@ class AuditScreen:
         hamlets = scope.get("hamlets")
         if not isinstance(hamlets, list):
             return t("audit.scope.commune", commune=where)
-        names = {h["id"]: h["name"] for h in self.store.hamlets()} if self.store is not None else {}
+        names = {h.id: h.name for h in self.store.hamlets()} if self.store is not None else {}
         known = [names[h] for h in hamlets if h in names]
         if known and len(known) == len(hamlets) and len(known) <= 3:
             return t("audit.scope.hamlets_named", commune=where, names=", ".join(known))

@@ -24,7 +24,7 @@ from campaign.areas import commune as official_commune
 from campaign.totals import VIETNAM
 from field_app import theme
 from field_app.i18n import t
-from field_app.sync import SyncError
+from field_app.net.errors import SyncError
 
 from .common import full_width, on_screen
 from .dashboard import CAMPAIGN_ROUTE, SNAPSHOT_KEY, day_text, why

@@ -1,7 +1,7 @@
 """The dashboard ("Tổng hợp"): where a commune's campaign stands, from the server.
 
     from field_app.views import dashboard
-    dashboard.register(shell)          # store=shell.store, api=ServerApi(store) by default
+    dashboard.register(shell)          # store=shell.store, api=the device's server_api by default
 
 | route | what |
 | --- | --- |
@@ -38,11 +38,12 @@ from campaign.areas import commune as official_commune
 from campaign.areas import is_commune_code
 from campaign.totals import VIETNAM
 from field_app import theme
+from field_app.app_state import server_api
 from field_app.i18n import format_number, get_language, t, vocab_label
+from field_app.net.errors import SyncError
+from field_app.net.server_api import Download, ServerApi
 from field_app.screen import Screen
-from field_app.server_api import Download, ServerApi
 from field_app.store import Store
-from field_app.sync import SyncError
 
 from .common import card_pill, on_screen, vneid_pill
 from .dashboard_charts import active_by_day, hamlet_chart, progress_chart
@@ -84,11 +85,11 @@ def register(shell: "AppShell", *, store: Optional[Store] = None, api: Optional[
     """Plug the dashboard into the shell (routes in the module docstring).
 
     store: the device's Store (default `shell.store`): its server, token and scope.
-    api: the online calls (default `ServerApi(store)`)."""
+    api: the online calls (default: the device's `server_api`, or `ServerApi(store)`)."""
     store = store if store is not None else shell.store
     if store is None:
         raise ValueError("the dashboard needs the device's Store: pass store= or give the shell one")
-    screens = DashboardScreens(shell, store, api if api is not None else ServerApi(store))
+    screens = DashboardScreens(shell, store, api if api is not None else server_api(shell.device, store))
     shell.screens[ROUTE] = screens.screen
     shell.register_detail(FOLLOWUP + "/:list", screens.followup)
     shell.register_detail(TEAM, screens.team)

@@ -25,7 +25,8 @@ from campaign.totals import VIETNAM
 from field_app import i18n, theme
 from field_app.app_state import EnrolFailed, parse_enrolment
 from field_app.i18n import t
-from field_app.sync import PurgeNotice, purge_notice
+from field_app.net.errors import PurgeNotice
+from field_app.signout import purge_notice
 
 from .common import C, card, full_width, heading, note, number
 

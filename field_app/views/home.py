@@ -11,7 +11,7 @@ import flet as ft
 
 from field_app import theme
 from field_app.i18n import t
-from field_app.sync import SyncStatus
+from field_app.net.sync import SyncStatus
 
 from .common import C, card, heading, note, number, relative_time
 
@@ -56,7 +56,7 @@ def home_screen(shell: Any) -> list[ft.Control]:
     counts = store.counts()
     hamlets = store.hamlets()
 
-    tiles = [_tile(shell, key, t(label), style, icon, counts[key], f)
+    tiles = [_tile(shell, key, t(label), style, icon, getattr(counts, key), f)
              for key, label, style, icon, f in TILES]
     grid = ft.Column(
         [ft.Row(tiles[0:2], spacing=10), ft.Row(tiles[2:4], spacing=10)],
@@ -81,7 +81,7 @@ def home_screen(shell: Any) -> list[ft.Control]:
 
     paint(shell.device.status)
 
-    quarantined = counts["quarantined"]
+    quarantined = counts.quarantined
     sync_card = card(
         [
             ft.Row([state_icon, ft.Column([pending, last], spacing=0, expand=True)], spacing=12),
@@ -114,23 +114,23 @@ def home_screen(shell: Any) -> list[ft.Control]:
     controls: list[ft.Control] = []
     role_line = t(f"role.{shell.role}")
     if hamlets:
-        names = ", ".join(h["name"] for h in hamlets[:3]) + ("…" if len(hamlets) > 3 else "")
+        names = ", ".join(h.name for h in hamlets[:3]) + ("…" if len(hamlets) > 3 else "")
         role_line = f"{role_line} · {names}"
     controls += [
         ft.Text(t("home.greeting"), theme_style=ft.TextThemeStyle.HEADLINE_SMALL),
         ft.Text(role_line, theme_style=ft.TextThemeStyle.BODY_MEDIUM, color=C.on_surface_variant,
                 key="home.role"),
     ]
-    if not hamlets and counts["households"] == 0:
+    if not hamlets and counts.households == 0:
         controls.append(note(ft.Icons.HOURGLASS_EMPTY, t("home.no_data"), key="home.no_data"))
     controls += [
-        heading(t("home.today_and_left", visited=number(counts["visited"]),
-                  households=number(counts["households"]))),
+        heading(t("home.today_and_left", visited=number(counts.visited),
+                  households=number(counts.households))),
         grid,
     ]
-    if counts["returned"]:
+    if counts.returned:
         controls.append(ft.Container(
-            note(ft.Icons.UNDO, t("home.returned", count=number(counts["returned"])),
+            note(ft.Icons.UNDO, t("home.returned", count=number(counts.returned)),
                  color=theme.STATUSES["problem"].strong, key="home.returned"),
             on_click=lambda e: shell.go("/households?filter=returned"),
             ink=True,

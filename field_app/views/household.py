@@ -22,10 +22,11 @@ import flet as ft
 
 from campaign import vocabulary as v
 from campaign.events import InvalidEvent
+from campaign.followup import follow_up
 from field_app import theme
 from field_app.app_state import QUICK_ACTIONS, household_status, implied_vneid, record_outcome
 from field_app.i18n import t, vocab_label
-from field_app.store import follow_up
+from field_app.store import HouseholdRow, PersonRow
 
 from .common import (C, age_text, card, card_pill, chip, heading, household_pill, note, outcome_icon,
                      pill, reason_text, relative_time, vneid_pill)
@@ -52,30 +53,30 @@ def _outcome_button(label: str, outcome: str, on_click: Any, *, filled: bool, di
     )
 
 
-def _preview_vneid(person: dict[str, Any], actions: list[str]) -> str:
-    vneid = person.get("vneid") or "unknown"
+def _preview_vneid(person: PersonRow, actions: list[str]) -> str:
+    vneid = person.vneid or "unknown"
     for action in actions:
         vneid = implied_vneid(action, vneid) or vneid
     return vneid
 
 
-def _person_card(shell: Any, household: dict[str, Any], person: dict[str, Any]) -> ft.Control:
-    hid = household["id"]
-    pid = person["id"]
+def _person_card(shell: Any, household: HouseholdRow, person: PersonRow) -> ft.Control:
+    hid = household.id
+    pid = person.id
     draft = shell.draft(hid)
-    living = person.get("presence") in v.LIVING_HERE
+    living = person.presence in v.LIVING_HERE
     status_row = ft.Row(spacing=6, run_spacing=6, wrap=True)
     other_help = ft.Text("", size=14, color=C.on_surface_variant, visible=False, key=f"person.{pid}.other_help")
 
     def paint() -> None:
         chosen = draft.actions_of(pid)
         vneid = _preview_vneid(person, chosen)
-        pills: list[ft.Control] = [card_pill(person.get("card") or "unknown"), vneid_pill(vneid)]
+        pills: list[ft.Control] = [card_pill(person.card or "unknown"), vneid_pill(vneid)]
         if not living:
-            pills.insert(0, pill("todo", vocab_label(v.PRESENCE, person["presence"]),
+            pills.insert(0, pill("todo", vocab_label(v.PRESENCE, person.presence),
                                  icon=ft.Icons.NO_ACCOUNTS_OUTLINED, small=True))
         # the follow-up as it will be once the chosen help is recorded
-        previewed = {**person, "vneid": vneid}
+        previewed = {**person.as_data(), "vneid": vneid}
         for reason in follow_up(previewed, datetime.now().astimezone().year):
             pills.append(pill("problem", t(f"follow_up.{reason}"), small=True))
         status_row.controls = pills
@@ -96,14 +97,14 @@ def _person_card(shell: Any, household: dict[str, Any], person: dict[str, Any]) 
         [chip(t(f"household.quick.{a}"), selected=a in draft.actions_of(pid), on_select=toggle(a),
               key=f"person.{pid}.help.{a}")
          for a in QUICK_ACTIONS],
-        wrap=True, spacing=8, run_spacing=6, visible=living and household["consent"] != "unknown",
+        wrap=True, spacing=8, run_spacing=6, visible=living and household.consent != "unknown",
     )
     title = ft.Container(
         ft.Row(
             [
                 ft.Column(
-                    [ft.Text(person["label"], size=17, font_family=theme.FONT_SEMIBOLD, key=f"person.{pid}.label"),
-                     ft.Text(age_text(person.get("birth_year")), size=14, color=C.on_surface_variant)],
+                    [ft.Text(person.label, size=17, font_family=theme.FONT_SEMIBOLD, key=f"person.{pid}.label"),
+                     ft.Text(age_text(person.birth_year), size=14, color=C.on_surface_variant)],
                     spacing=0, expand=True, tight=True,
                 ),
                 ft.Icon(ft.Icons.CHEVRON_RIGHT, color=C.on_surface_variant),
@@ -140,9 +141,9 @@ def household_view(shell: Any, params: dict[str, str]) -> ft.View:
                                  [note(ft.Icons.ERROR_OUTLINE, t("household.not_found"))])
     people = store.people(hid)
     visits = store.visits(hid)
-    consent = h["consent"]
+    consent = h.consent
     draft = shell.draft(hid)
-    hamlet = next((x for x in store.hamlets() if x["id"] == h["hamlet_id"]), None)
+    hamlet = next((x for x in store.hamlets() if x.id == h.hamlet_id), None)
 
     def set_consent(value: str) -> None:
         try:
@@ -155,7 +156,7 @@ def household_view(shell: Any, params: dict[str, str]) -> ft.View:
         shell.render()
 
     def ask_decline(e: ft.ControlEvent) -> None:
-        named = [p for p in people if not p["label"].startswith("Người ")]
+        named = [p for p in people if not p.label.startswith("Người ")]
         if not named:
             set_consent("declined")
             return
@@ -190,9 +191,9 @@ def household_view(shell: Any, params: dict[str, str]) -> ft.View:
 
     # -- header -------------------------------------------------------------
     status = household_status(h)
-    where = hamlet["name"] if hamlet else ""
+    where = hamlet.name if hamlet else ""
     controls: list[ft.Control] = [
-        ft.Text(h["address"], theme_style=ft.TextThemeStyle.TITLE_LARGE, key="household.address"),
+        ft.Text(h.address, theme_style=ft.TextThemeStyle.TITLE_LARGE, key="household.address"),
         ft.Row([household_pill(status, key="household.status"),
                 ft.Text(" · ".join(x for x in (where, t("households.people", count=len(people))) if x),
                         size=14.5, color=C.on_surface_variant)],
@@ -200,11 +201,11 @@ def household_view(shell: Any, params: dict[str, str]) -> ft.View:
     ]
 
     # -- a leader's returned comment ---------------------------------------------
-    returned = next((x for x in visits if x.get("review") == "returned"), None)
-    if h.get("returned") and returned is not None:
+    returned = next((x for x in visits if x.review == "returned"), None)
+    if h.returned and returned is not None:
         s = theme.STATUSES["problem"]
         controls.append(card(
-            [note(ft.Icons.UNDO, t("household.returned", comment=returned.get("review_comment") or ""),
+            [note(ft.Icons.UNDO, t("household.returned", comment=returned.review_comment or ""),
                   color=s.strong, key="household.returned")],
             bgcolor=s.container, border=s.strong, padding=12,
         ))
@@ -277,24 +278,24 @@ def household_view(shell: Any, params: dict[str, str]) -> ft.View:
         controls.append(heading(t("household.visits_title", count=len(visits))))
         for visit in visits[:10]:
             lines: list[ft.Control] = [
-                ft.Text(t("household.visit_line", when=relative_time(visit.get("at")),
-                          outcome=vocab_label(v.OUTCOME, visit["outcome"])),
+                ft.Text(t("household.visit_line", when=relative_time(visit.at),
+                          outcome=vocab_label(v.OUTCOME, visit.outcome)),
                         font_family=theme.FONT_MEDIUM, size=15),
             ]
-            if visit.get("actions"):
-                lines.append(ft.Text(", ".join(vocab_label(v.ACTIONS, a) for a in visit["actions"]),
+            if visit.actions:
+                lines.append(ft.Text(", ".join(vocab_label(v.ACTIONS, a) for a in visit.actions),
                                      size=14, color=C.on_surface_variant))
-            if visit.get("review") == "returned":
+            if visit.review == "returned":
                 lines.append(pill("problem", t("household.review_returned",
-                                               comment=visit.get("review_comment") or ""),
+                                               comment=visit.review_comment or ""),
                                   icon=ft.Icons.UNDO, small=True))
-            elif visit.get("review") == "approved":
+            elif visit.review == "approved":
                 lines.append(pill("done", t("household.review_approved"), small=True))
             controls.append(ft.Row(
-                [ft.Icon(outcome_icon(visit["outcome"]), color=C.on_surface_variant),
+                [ft.Icon(outcome_icon(visit.outcome), color=C.on_surface_variant),
                  ft.Column(lines, spacing=2, expand=True, tight=True)],
                 vertical_alignment=ft.CrossAxisAlignment.START,
-                key=f"visit.{visit['id']}",
+                key=f"visit.{visit.id}",
             ))
 
     # -- outcome buttons, pinned -----------------------------------------------------------

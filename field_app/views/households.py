@@ -20,7 +20,8 @@ from field_app import theme
 from field_app.app_state import household_status
 from field_app.i18n import t
 from field_app.screen import Screen
-from field_app.store import FILTERS, address_order
+from field_app.store import FILTERS, Counts, HouseholdRow
+from field_app.store.readmodels import address_order
 
 from .common import C, chip, household_pill, number
 
@@ -42,17 +43,17 @@ def natural_key(address: str) -> list[Any]:
     return address_order(fold(address))
 
 
-def _row(shell: Any, h: dict[str, Any]) -> ft.Control:
+def _row(shell: Any, h: HouseholdRow) -> ft.Control:
     status = household_status(h)
-    people = t("households.people", count=h["people"])
+    people = t("households.people", count=h.people)
     return ft.ListTile(
-        key=f"household.{h['id']}",
-        title=ft.Text(h["address"], max_lines=2, overflow=ft.TextOverflow.ELLIPSIS,
+        key=f"household.{h.id}",
+        title=ft.Text(h.address, max_lines=2, overflow=ft.TextOverflow.ELLIPSIS,
                       font_family=theme.FONT_MEDIUM, size=16.5),
         subtitle=ft.Row([household_pill(status), ft.Text(people, size=14.5, color=C.on_surface_variant)],
                         spacing=8, wrap=True, run_spacing=4),
         trailing=ft.Icon(ft.Icons.CHEVRON_RIGHT, color=C.on_surface_variant),
-        on_click=lambda e, hid=h["id"]: shell.go(f"/households/{hid}"),
+        on_click=lambda e, hid=h.id: shell.go(f"/households/{hid}"),
         content_padding=ft.Padding.symmetric(horizontal=4, vertical=4),
         min_height=theme.TOUCH_TARGET + 16,
     )
@@ -65,8 +66,8 @@ def households_screen(shell: Any) -> Screen:
     if "filter" in query and query["filter"][0] in FILTERS:
         ui["households.filter"] = query["filter"][0]
     hamlets = store.hamlets()
-    if ui.get("households.hamlet") not in {h["id"] for h in hamlets} | {ALL_HAMLETS}:
-        ui["households.hamlet"] = hamlets[0]["id"] if len(hamlets) == 1 else ALL_HAMLETS
+    if ui.get("households.hamlet") not in {h.id for h in hamlets} | {ALL_HAMLETS}:
+        ui["households.hamlet"] = hamlets[0].id if len(hamlets) == 1 else ALL_HAMLETS
     state: dict[str, Any] = {"shown": PAGE, "rows": [], "total": 0}
 
     def hamlet_id() -> Optional[str]:
@@ -78,7 +79,7 @@ def households_screen(shell: Any) -> Screen:
                       key="households.summary")
     chips: dict[str, ft.Chip] = {}
 
-    counted: dict[Any, dict[str, int]] = {}  # hamlet -> the filter chips' counts, until the data changes
+    counted: dict[Any, Counts] = {}  # hamlet -> the filter chips' counts, until the data changes
 
     def fill(reset_paging: bool = True, data_changed: bool = False) -> None:
         if reset_paging:
@@ -91,19 +92,19 @@ def households_screen(shell: Any) -> Screen:
             counted.clear()
         render()
 
-    def page(offset: int, limit: int) -> tuple[list[dict[str, Any]], int]:
+    def page(offset: int, limit: int) -> tuple[list[HouseholdRow], int]:
         return store.households_page(hamlet_id(), search=ui.get("households.search", ""),
                                      filter=ui.get("households.filter"), offset=offset, limit=limit)
 
     def render() -> None:
-        rows: list[dict[str, Any]] = state["rows"]
+        rows: list[HouseholdRow] = state["rows"]
         total: int = state["total"]
         if hamlet_id() not in counted:
             counted[hamlet_id()] = store.counts(hamlet_id())
         counts = counted[hamlet_id()]
         for f, ch in chips.items():
             label_key, count_key = FILTER_KEYS[f]
-            ch.label = ft.Text(t(label_key, count=number(counts[count_key])), size=15)
+            ch.label = ft.Text(t(label_key, count=number(getattr(counts, count_key))), size=15)
             ch.selected = ui.get("households.filter") == f
         items: list[ft.Control] = list(header)
         for h in rows:
@@ -125,7 +126,7 @@ def households_screen(shell: Any) -> Screen:
                 key="households.none",
             ))
         list_view.controls = items
-        summary.value = t("households.summary", count=number(total), total=number(counts["households"]))
+        summary.value = t("households.summary", count=number(total), total=number(counts.households))
 
     def more(e: ft.ControlEvent) -> None:
         # only the next page is read; a change of the data meanwhile refills from the top (on_sync)
@@ -177,15 +178,15 @@ def households_screen(shell: Any) -> Screen:
             label=t("households.hamlet"),
             value=ui["households.hamlet"],
             options=[ft.DropdownOption(key=ALL_HAMLETS, text=t("households.all_hamlets"))]
-            + [ft.DropdownOption(key=h["id"], text=t("households.hamlet_option", name=h["name"],
-                                                     count=number(h["households"])))
+            + [ft.DropdownOption(key=h.id, text=t("households.hamlet_option", name=h.name,
+                                                     count=number(h.households)))
                for h in hamlets],
             on_select=on_hamlet,
             expand=True,
         )
         header.append(ft.Container(ft.Row([picker]), padding=ft.Padding.only(top=6)))
     elif hamlets:
-        header.append(ft.Text(hamlets[0]["name"], theme_style=ft.TextThemeStyle.TITLE_MEDIUM,
+        header.append(ft.Text(hamlets[0].name, theme_style=ft.TextThemeStyle.TITLE_MEDIUM,
                               key="households.hamlet_name"))
     header += [
         ft.Container(ft.Row([search]), padding=ft.Padding.only(top=10)),

@@ -25,7 +25,7 @@ import flet as ft
 from campaign.areas import commune as official_commune
 from field_app import theme
 from field_app.i18n import format_number, t
-from field_app.sync import SyncError
+from field_app.net.errors import SyncError
 
 from .common import on_screen
 from .dashboard import IMPORT_ROUTE, why

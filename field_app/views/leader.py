@@ -35,10 +35,11 @@ from campaign import vocabulary as v
 from campaign.events import InvalidEvent
 from campaign.totals import VIETNAM
 from field_app import i18n, theme
+from field_app.app_state import server_api
 from field_app.i18n import format_number, t, vocab_label
-from field_app.server_api import ServerApi
-from field_app.store import Store, StoreError
-from field_app.sync import SyncError
+from field_app.net.errors import SyncError
+from field_app.net.server_api import ServerApi
+from field_app.store import ReviewItem, Store, StoreError
 
 from .common import on_screen
 
@@ -70,12 +71,12 @@ def register(shell: "AppShell", *, store: Optional[Store] = None, sync: Optional
     sync: called after each decision or resolution to send it now; it must return at
     once. Default `shell.changed` (the device's background sync); without either, the
     change goes with the next sync.
-    api: the online calls (default: `ServerApi(store)`)."""
+    api: the online calls (default: the device's `server_api`, or `ServerApi(store)`)."""
     store = store if store is not None else shell.store
     if store is None:
         raise ValueError("the leader's screens need the device's Store: pass store= or give the shell one")
     sync = sync if sync is not None else shell.changed
-    screens = LeaderScreens(shell, store, api if api is not None else ServerApi(store), sync)
+    screens = LeaderScreens(shell, store, api if api is not None else server_api(shell.device, store), sync)
     shell.screens[REVIEW] = screens.review
     # under /review the shell stacks them on the review tab (Back returns there);
     # the short routes are the same screens for links from elsewhere
@@ -256,43 +257,44 @@ class LeaderScreens:
         if not visits:
             queue.controls = [head, _message(ft.Icons.TASK_ALT, t("leader.review.empty"))]
             return
-        queue.controls = [head, *(self._visit_card(visit, queue) for visit in visits[:QUEUE_SHOWN])]
+        queue.controls = [head, *(self._visit_card(item, queue) for item in visits[:QUEUE_SHOWN])]
         if len(visits) > QUEUE_SHOWN:
             queue.controls.append(_message(ft.Icons.MORE_HORIZ, t("leader.review.more", shown=QUEUE_SHOWN,
                                                                   count=format_number(len(visits) - QUEUE_SHOWN))))
 
-    def _visit_card(self, visit: dict[str, Any], queue: ft.Column) -> ft.Control:
-        vid = visit["id"]
-        outcome = visit.get("outcome") or "met"
-        actions = [vocab_label(v.ACTIONS, a) for a in visit.get("actions") or [] if a in v.ACTIONS]
+    def _visit_card(self, item: ReviewItem, queue: ft.Column) -> ft.Control:
+        visit = item.visit
+        vid = visit.id
+        outcome = visit.outcome or "met"
+        actions = [vocab_label(v.ACTIONS, a) for a in visit.actions if a in v.ACTIONS]
         helped = []
-        for person_id in visit.get("people_helped") or []:
+        for person_id in visit.people_helped:
             person = self.store.person(person_id)
-            helped.append(person["label"] if person else t("leader.value.unknown_person"))
+            helped.append(person.label if person else t("leader.value.unknown_person"))
         lines: list[ft.Control] = [
-            _text(visit.get("address") or t("leader.value.unknown_household"), ft.TextThemeStyle.TITLE_MEDIUM),
+            _text(item.address or t("leader.value.unknown_household"), ft.TextThemeStyle.TITLE_MEDIUM),
             ft.Row([theme.status_chip(OUTCOME_STATUS.get(outcome, "todo"), vocab_label(v.OUTCOME, outcome))],
                    wrap=True),
             _text(t("leader.review.actions", list=", ".join(actions)) if actions else t("leader.review.no_actions")),
         ]
         if helped:
             lines.append(_text(t("leader.review.helped", list=", ".join(helped))))
-        if visit.get("note"):
-            lines.append(_text(t("leader.review.note", note=visit["note"]), italic=True))
-        lines.append(_text(t("leader.review.by", who=self.device_label(visit.get("device_id")),
-                             when=relative_time(visit.get("at"))),
+        if visit.note:
+            lines.append(_text(t("leader.review.note", note=visit.note), italic=True))
+        lines.append(_text(t("leader.review.by", who=self.device_label(visit.device_id),
+                             when=relative_time(visit.at)),
                            ft.TextThemeStyle.BODY_SMALL, color=theme.COLORS.on_surface_variant))
         lines.append(ft.Row([
             ft.FilledButton(t("leader.review.approve"), icon=ft.Icons.CHECK, height=48, expand=True,
-                            key=f"approve:{vid}", on_click=lambda e: self._approve(visit, queue)),
+                            key=f"approve:{vid}", on_click=lambda e: self._approve(item, queue)),
             ft.OutlinedButton(t("leader.review.return"), icon=ft.Icons.UNDO, height=48, expand=True,
-                              key=f"return:{vid}", on_click=lambda e: self._ask_return(visit, queue)),
+                              key=f"return:{vid}", on_click=lambda e: self._ask_return(item, queue)),
         ], spacing=8))
         return _panel(lines, key=f"visit:{vid}")
 
-    def _decide(self, visit: dict[str, Any], queue: ft.Column, decision: str, comment: str = "") -> bool:
+    def _decide(self, item: ReviewItem, queue: ft.Column, decision: str, comment: str = "") -> bool:
         try:
-            self.store.decide_review(visit["id"], decision, comment)
+            self.store.decide_review(item.visit.id, decision, comment)
         except (InvalidEvent, StoreError) as exc:  # e.g. not enrolled: say why, keep the queue
             self.shell.snack(t("leader.review.failed", reason=getattr(exc, "detail", None) or str(exc)), error=True)
             return False
@@ -301,11 +303,11 @@ class LeaderScreens:
         self._sent()
         return True
 
-    def _approve(self, visit: dict[str, Any], queue: ft.Column) -> None:
-        if self._decide(visit, queue, "approved"):
-            self.shell.snack(t("leader.review.approved", address=visit.get("address") or ""))
+    def _approve(self, item: ReviewItem, queue: ft.Column) -> None:
+        if self._decide(item, queue, "approved"):
+            self.shell.snack(t("leader.review.approved", address=item.address or ""))
 
-    def _ask_return(self, visit: dict[str, Any], queue: ft.Column) -> None:
+    def _ask_return(self, item: ReviewItem, queue: ft.Column) -> None:
         comment = ft.TextField(label=t("leader.return.comment"), hint_text=t("leader.return.hint"),
                                multiline=True, min_lines=3, max_lines=6, max_length=280, autofocus=True,
                                key="return:comment")
@@ -320,8 +322,8 @@ class LeaderScreens:
                 comment.update()
                 return
             self.page.pop_dialog()
-            if self._decide(visit, queue, "returned", text):
-                self.shell.snack(t("leader.review.returned", address=visit.get("address") or ""))
+            if self._decide(item, queue, "returned", text):
+                self.shell.snack(t("leader.review.returned", address=item.address or ""))
 
         def typing(e: Any) -> None:
             if comment.error and (comment.value or "").strip():
@@ -332,7 +334,7 @@ class LeaderScreens:
         self.page.show_dialog(ft.AlertDialog(
             modal=True,
             title=ft.Text(t("leader.return.title")),
-            content=ft.Column([_text(visit.get("address") or ""), _text(t("leader.return.explain")), comment],
+            content=ft.Column([_text(item.address or ""), _text(t("leader.return.explain")), comment],
                               tight=True, spacing=12, width=480),
             actions=[ft.TextButton(t("common.cancel"), height=48, key="return:cancel", on_click=cancel),
                      ft.FilledButton(t("leader.review.return"), icon=ft.Icons.UNDO, height=48,
@@ -345,7 +347,7 @@ class LeaderScreens:
         scope = self.store.scope if isinstance(self.store.scope, dict) else {}
         if scope.get("commune"):
             return [scope["commune"]]
-        return sorted({h["commune"] for h in self.store.hamlets() if h.get("commune")})
+        return sorted({h.commune for h in self.store.hamlets() if h.commune})
 
     def _fetch_conflicts(self) -> list[dict[str, Any]]:
         rows = [row for commune in self._communes() for row in self.api.conflicts(commune)]
@@ -377,14 +379,14 @@ class LeaderScreens:
     def _describe(self, entity: str, kind: Optional[str]) -> str:
         person = self.store.person(entity) if kind in (None, "person") else None
         if person is not None:
-            household = self.store.household(person.get("household_id") or "")
-            where = household.get("address") if household else None
-            return t("leader.conflicts.person", label=person.get("label") or "", address=where or "")
+            household = self.store.household(person.household_id or "")
+            where = household.address if household else None
+            return t("leader.conflicts.person", label=person.label or "", address=where or "")
         household = self.store.household(entity) if kind in (None, "household") else None
         if household is not None:
-            return household.get("address") or ""
-        hamlet = next((h for h in self.store.hamlets() if h["id"] == entity), None)
-        return hamlet["name"] if hamlet else t("leader.conflicts.not_here")
+            return household.address or ""
+        hamlet = next((h for h in self.store.hamlets() if h.id == entity), None)
+        return hamlet.name if hamlet else t("leader.conflicts.not_here")
 
     def _conflict_card(self, entity: str, field: str, rows: list[dict[str, Any]],
                        times: dict[str, str]) -> ft.Control:
@@ -445,11 +447,11 @@ class LeaderScreens:
                       wrap=True)
 
     def _current(self, entity: str, field: str) -> Any:
-        for read in (self.store.person, self.store.household):
-            row = read(entity)
-            if row is not None:
-                return row.get(field)
-        return None
+        person = self.store.person(entity)
+        if person is not None:
+            return person.as_data().get(field)
+        household = self.store.household(entity)
+        return household.as_data().get(field) if household is not None else None
 
     def _settle(self, entity: str, field: str, value: Any) -> bool:
         try:

@@ -46,7 +46,7 @@ from field_app import i18n, theme
 from field_app.i18n import t
 from field_app.lock import (FREE_ATTEMPTS, MAX_ATTEMPTS, PIN_MAX, PIN_MIN, AppLock, Attempt, Clock, IdleTimer,
                             PinError, SystemClock, attempts_left)
-from field_app.sync import SyncError
+from field_app.net.errors import SyncError
 
 from .common import C, number
 from .sync import ERROR_KINDS
@@ -724,7 +724,8 @@ class LockGuard:
 
 
 def _sign_out(device: Any, force: bool) -> None:
-    """Blocking (a worker thread): Device.sign_out, once per process at a time."""
+    """Blocking (a worker thread): Device.sign_out, once per process at a time. Forced, it purges
+    whatever the sending does (field_app/signout.py)."""
     with _SIGN_OUT:
         if not device.store.signed_in:
             return  # another session did it meanwhile
@@ -733,12 +734,7 @@ def _sign_out(device: Any, force: bool) -> None:
         except SyncError:
             if not device.store.signed_in:
                 return  # purged all the same (the campaign's retention purge answered): done
-            if not force:
-                raise
-            # forced, and still signed in (a campaign purge answer, a failing key store …): the data goes anyway
-            log.warning("app lock: forced sign-out did not purge; purging directly", exc_info=True)
-            device.stop_sync()
-            device.store.purge_personal()
+            raise
 
 
 # ---------------------------------------------------------------------------

@@ -56,15 +56,15 @@ def person_view(shell: Any, params: dict[str, str]) -> ft.View:
     if person is None or household is None:
         return shell.pushed_view(route, t("person.title"), [note(ft.Icons.ERROR_OUTLINE, t("person.not_found"))])
     draft = shell.draft(hid)
-    declined = household["consent"] == "declined"
+    declined = household.consent == "declined"
     edits: dict[str, Any] = {
-        "presence": person.get("presence") or "home",
-        "card": person.get("card") or "unknown",
-        "vneid": person.get("vneid") or "unknown",
-        "blockers": list(person.get("blockers") or []),
+        "presence": person.presence or "home",
+        "card": person.card or "unknown",
+        "vneid": person.vneid or "unknown",
+        "blockers": list(person.blockers),
     }
     help_chosen = draft.actions_of(pid)
-    age = age_of(person.get("birth_year"))
+    age = age_of(person.birth_year)
 
     def set_field(name: str):
         def handler(code: Any) -> None:
@@ -90,14 +90,14 @@ def person_view(shell: Any, params: dict[str, str]) -> ft.View:
     paint_vneid()
     label_field = ft.TextField(
         label=t("person.label"),
-        value=person["label"],
+        value=person.label,
         max_length=MAX_LABEL,
         counter="",  # no "0/80" under the field
         disabled=declined,
         helper=t("person.label_declined") if declined else None,
         key="person.label",
     )
-    year_field = birth_year_field(person.get("birth_year"), key="person.birth_year")
+    year_field = birth_year_field(person.birth_year, key="person.birth_year")
 
     def save(e: ft.ControlEvent) -> None:
         ok, year = parse_birth_year(year_field.value or "")
@@ -106,10 +106,10 @@ def person_view(shell: Any, params: dict[str, str]) -> ft.View:
             shell.page.update()
             return
         changes = dict(edits)
-        if year != person.get("birth_year"):
+        if year != person.birth_year:
             changes["birth_year"] = year
         label = (label_field.value or "").strip()
-        if not declined and label and label != person["label"]:
+        if not declined and label and label != person.label:
             changes["label"] = label
         try:
             store.update_person(pid, **changes)
@@ -119,14 +119,14 @@ def person_view(shell: Any, params: dict[str, str]) -> ft.View:
         draft.set_actions(pid, help_chosen)
         shell.changed()
         shell.go(f"/households/{hid}")
-        shell.snack(t("person.saved", label=label or person["label"]))
+        shell.snack(t("person.saved", label=label or person.label))
 
     header: list[ft.Control] = [
-        ft.Text(person["label"], theme_style=ft.TextThemeStyle.TITLE_LARGE, key="person.name"),
-        ft.Text(age_text(person.get("birth_year")), theme_style=ft.TextThemeStyle.BODY_MEDIUM,
+        ft.Text(person.label, theme_style=ft.TextThemeStyle.TITLE_LARGE, key="person.name"),
+        ft.Text(age_text(person.birth_year), theme_style=ft.TextThemeStyle.BODY_MEDIUM,
                 color=C.on_surface_variant),
     ]
-    needs = person.get("follow_up") or []
+    needs = person.follow_up
     if needs:
         header.append(ft.Row([pill("problem", t(f"follow_up.{r}"), small=True) for r in needs],
                              wrap=True, spacing=6, run_spacing=6))
@@ -154,4 +154,4 @@ def person_view(shell: Any, params: dict[str, str]) -> ft.View:
         theme.big_button(t("common.save"), icon=ft.Icons.SAVE_OUTLINED, on_click=save, key="person.save"),
         padding=ft.Padding.only(top=8),
     )
-    return shell.pushed_view(route, person["label"], controls, bottom=bottom)
+    return shell.pushed_view(route, person.label, controls, bottom=bottom)

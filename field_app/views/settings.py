@@ -15,7 +15,7 @@ import flet as ft
 from field_app import i18n, theme
 from field_app.i18n import t
 from field_app.lock import TIMEOUT_CHOICES
-from field_app.sync import SyncError
+from field_app.net.errors import SyncError
 
 from .audit import settings_tile as audit_tile
 from .common import C, card, chip, heading, note, number

@@ -13,7 +13,7 @@ import flet as ft
 
 from field_app import theme
 from field_app.i18n import t
-from field_app.sync import SyncStatus
+from field_app.net.sync import SyncStatus
 
 from .common import C, card, heading, kind_label, note, number, reason_text, relative_time
 
@@ -30,14 +30,14 @@ def receipt_lines(check: Any) -> list[str]:
     """The receipt check's differences, in words."""
     lines = []
     local, server = check.local, check.server
-    if server.get("acked_seq") != local["acked_seq"]:
-        lines.append(t("sync.receipt.acked", device=local["acked_seq"], server=server.get("acked_seq")))
+    if server.get("acked_seq") != local.acked_seq:
+        lines.append(t("sync.receipt.acked", device=local.acked_seq, server=server.get("acked_seq")))
     server_counts = server.get("counts") if isinstance(server.get("counts"), dict) else {}
-    for kind in sorted(set(server_counts) | set(local["counts"])):
-        mine, theirs = local["counts"].get(kind, 0), server_counts.get(kind, 0)
+    for kind in sorted(set(server_counts) | set(local.counts)):
+        mine, theirs = local.counts.get(kind, 0), server_counts.get(kind, 0)
         if mine != theirs:
             lines.append(t("sync.receipt.count", kind=kind_label(kind), device=mine, server=theirs))
-    if server.get("digest") != local["digest"] and not lines:
+    if server.get("digest") != local.digest and not lines:
         lines.append(t("sync.receipt.digest"))
     return lines
 
@@ -123,7 +123,7 @@ def sync_screen(shell: Any) -> list[ft.Control]:
             n = store.pending_count()
             if result.agree:
                 receipt_icon.icon, receipt_icon.color = ft.Icons.VERIFIED, theme.STATUSES["done"].strong
-                receipt_text.value = t("sync.receipt.agree", count=number(result.local["acked_seq"]))
+                receipt_text.value = t("sync.receipt.agree", count=number(result.local.acked_seq))
                 if n:
                     receipt_text.value += " " + t("sync.receipt.still_pending", count=number(n))
             else:
@@ -157,10 +157,10 @@ def sync_screen(shell: Any) -> list[ft.Control]:
             quarantine.append(card(
                 [
                     ft.Row([ft.Icon(ft.Icons.REPORT_PROBLEM, color=s.strong),
-                            ft.Text(t("sync.quarantined_item", kind=kind_label(q["kind"]), seq=q["seq"],
-                                      when=relative_time(q.get("at"))),
+                            ft.Text(t("sync.quarantined_item", kind=kind_label(q.kind), seq=q.seq,
+                                      when=relative_time(q.at)),
                                     font_family=theme.FONT_MEDIUM, size=15, expand=True)], spacing=8),
-                    ft.Text(reason_text(q.get("reason")), size=15, key=f"sync.quarantined.{q['seq']}"),
+                    ft.Text(reason_text(q.reason), size=15, key=f"sync.quarantined.{q.seq}"),
                 ],
                 bgcolor=s.container, border=s.strong, padding=12, spacing=4,
             ))

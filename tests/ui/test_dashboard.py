@@ -23,9 +23,10 @@ import pytest
 from campaign.ids import uuid7
 from field_app.app_state import default_key, enrol
 from field_app.main import build_app
-from field_app.server_api import ServerApi
+from field_app.net.errors import Offline, Rejected
+from field_app.net.server_api import ServerApi
+from field_app.net.sync import SyncClient
 from field_app.store import Store
-from field_app.sync import Offline, Rejected, SyncClient
 from field_app.views import dashboard
 from field_app.views.dashboard_charts import active_by_day, nice_ticks, short_name
 from sync_server.services import team as teams

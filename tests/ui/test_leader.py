@@ -18,14 +18,16 @@ import pytest
 from campaign.ids import uuid7
 from field_app.app_state import default_key
 from field_app.main import build_app
-from field_app.server_api import ServerApi
+from field_app.net.errors import Offline
+from field_app.net.server_api import ServerApi
+from field_app.net.sync import BackgroundSync, SyncClient
 from field_app.store import Store
-from field_app.sync import BackgroundSync, Offline, SyncClient
 from field_app.views import leader
 from sync_server.services import enrolment as enrolments
 from sync_server.services import team as teams
 from sync_server.store.db import make_engine, write_transaction
 
+from ..store_support import household_list, visit_of
 from ..support import Device, Server, free_port, hamlet_data, household_data
 from .harness import AppHarness
 
@@ -154,7 +156,7 @@ def test_the_queue_lists_a_volunteers_visit_and_approve_is_one_tap(team, make_ha
     h.click(approve)
     decided = [e for e in team.leader.pending() if e["kind"] == "review.decided"]
     assert [(e["entity"], e["data"]) for e in decided] == [(visit, {"decision": "approved", "comment": ""})]
-    assert team.leader.visit(visit)["review"] == "approved"
+    assert visit_of(team.leader, visit).review == "approved"
     assert not h.exists(key=f"visit:{visit}")
     assert h.exists(ft.Text, text="Không có lượt thăm nào chờ duyệt.")
     assert h.exists(ft.Text, text_contains="Đã duyệt: Số 8")  # the snack bar
@@ -190,12 +192,12 @@ def test_return_needs_a_comment_and_the_comment_reaches_the_volunteer(team, make
     assert h.get(key="return:comment")["error"] == "Cần viết nhận xét trước khi trả lại."
     assert h.exists(ft.AlertDialog)
     assert [e for e in team.leader.pending() if e["kind"] == "review.decided"] == []
-    assert team.leader.visit(visit)["review"] is None
+    assert visit_of(team.leader, visit).review is None
 
     h.change(h.get(key="return:comment"), "   ")  # blanks are no comment either
     h.click(h.get(key="return:confirm"))
     assert h.exists(ft.AlertDialog)
-    assert team.leader.visit(visit)["review"] is None
+    assert visit_of(team.leader, visit).review is None
 
     comment = "Hộ có 3 người, mới ghi 1 người"
     h.change(h.get(key="return:comment"), comment)
@@ -204,9 +206,9 @@ def test_return_needs_a_comment_and_the_comment_reaches_the_volunteer(team, make
     assert not h.exists(key=f"visit:{visit}")
     assert team.leader.pending() == []  # `sync` sent it at once
     sync(team.anna)  # the volunteer pulls the decision
-    assert team.anna.visit(visit)["review"] == "returned"
-    assert team.anna.visit(visit)["review_comment"] == comment
-    assert [r["id"] for r in team.anna.households(filter="returned")] == [household]
+    assert visit_of(team.anna, visit).review == "returned"
+    assert visit_of(team.anna, visit).review_comment == comment
+    assert [r.id for r in household_list(team.anna, filter="returned")] == [household]
 
 
 def conflicting_card_changes(team: Team) -> tuple[str, str]:
@@ -246,7 +248,7 @@ def test_conflicts_side_by_side_and_a_tap_settles_them_on_the_server(team, make_
         assert "Đang hiển thị" in second.text  # the later arrival is what devices show now
 
         h.click(first)
-        assert team.leader.person(person)["card"] == "cccd_chip"
+        assert team.leader.person(person).card == "cccd_chip"
         assert "Đã chọn: CCCD gắn chip" in h.get(key=f"conflict:{person}:card").text
         assert not h.exists(key=f"conflict:{person}:card:choose:1")
 
@@ -254,11 +256,11 @@ def test_conflicts_side_by_side_and_a_tap_settles_them_on_the_server(team, make_
         while open_conflicts(team) and time.monotonic() < deadline:
             time.sleep(0.1)
         assert open_conflicts(team) == []
-        assert team.leader.local_receipt()["counts"].get("conflict.resolved") == 1
+        assert team.leader.local_receipt().counts.get("conflict.resolved") == 1
     finally:
         background.stop()
     sync(team.anna, team.binh)
-    assert team.anna.person(person)["card"] == team.binh.person(person)["card"] == "cccd_chip"
+    assert team.anna.person(person).card == team.binh.person(person).card == "cccd_chip"
 
 
 def test_offline_the_conflicts_screen_says_so_and_retries(make_harness, tmp_path) -> None:

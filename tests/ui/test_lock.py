@@ -12,8 +12,9 @@ import pytest
 
 from field_app.lock import AppLock, ManualClock
 from field_app.main import build_app
-from field_app.sync import SyncStatus
+from field_app.net.sync import SyncStatus
 
+from ..store_support import household_list
 from .harness import AppHarness
 from .volunteer import WARD, add_household, device_store, enrolled_dir, server, shell_of, wait_for  # noqa: F401
 
@@ -209,7 +210,7 @@ def test_inactivity_locks_every_screen_and_unlocking_gives_it_back(
     type_pin(h, PIN)
     assert [v["route"] for v in h.views] == ["/households", f"/households/{hid}"]
     assert h.exists(text=NAME) and not h.exists(ft.AlertDialog)
-    assert shell_of(h).store.household(hid)["consent"] == "given", "the cancelled dialog changed nothing"
+    assert shell_of(h).store.household(hid).consent == "given", "the cancelled dialog changed nothing"
 
 
 def test_unlocking_keeps_what_was_being_typed(make_harness: Any, tmp_path: Path, clock: ManualClock) -> None:
@@ -371,7 +372,7 @@ def test_ten_wrong_pins_send_then_sign_out_and_purge(server: Any, make_harness: 
     # the background sync goes on under the lock: a household added on the server arrives, unseen
     server.household(hamlet, "Số 40, phố Trần Phú", ("Lê Văn Tám",))
     shell.device.sync_now()
-    wait_for(h, lambda: any(x["address"] == "Số 40, phố Trần Phú" for x in store.households()))
+    wait_for(h, lambda: any(x.address == "Số 40, phố Trần Phú" for x in household_list(store)))
     assert locked(h) and "Trần Phú" not in client_text(h) and "Lê Văn Tám" not in client_text(h)
     for n in range(1, 10):
         type_pin(h, "1357")
@@ -380,7 +381,7 @@ def test_ten_wrong_pins_send_then_sign_out_and_purge(server: Any, make_harness: 
     assert h.get(key="lock.message")["value"] == "Sai mã PIN. Chỉ còn 1 lần thử; sai nữa thì máy đăng xuất và xóa dữ liệu."
     type_pin(h, "1357")
     wait_for(h, lambda: h.exists(ft.Text, text="Đăng ký máy này"), timeout=20)
-    assert not store.signed_in and store.households() == [] and store.pending_count() == 0
+    assert not store.signed_in and household_list(store) == [] and store.pending_count() == 0
     assert store.setting("lock.pin") is None, "the PIN went with the enrolment"
     assert h.exists(ft.Text, text_contains="Nhập sai mã PIN 10 lần")
     [row] = server.totals()["rows"]
@@ -401,7 +402,7 @@ def test_the_tenth_wrong_pin_signs_out_even_offline_and_even_after_a_kill(
     h = start(make_harness, data, clock)
     wait_for(h, lambda: h.exists(ft.Text, text="Đăng ký máy này"), timeout=30)
     with device_store(data) as store:
-        assert not store.signed_in and store.households() == []
+        assert not store.signed_in and household_list(store) == []
 
 
 def test_a_forgotten_pin_sends_first_then_signs_out(make_harness: Any, tmp_path: Path, clock: ManualClock) -> None:
@@ -427,7 +428,7 @@ def test_a_forgotten_pin_sends_first_then_signs_out(make_harness: Any, tmp_path:
     wait_for(h, lambda: h.exists(key="lock.unsent_discard"), timeout=30)
     h.click(h.get(key="lock.unsent_discard"))
     wait_for(h, lambda: h.exists(ft.Text, text="Đăng ký máy này"), timeout=30)
-    assert not store.signed_in and store.households() == []
+    assert not store.signed_in and household_list(store) == []
 
 
 # ---------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from pathlib import Path
 import flet as ft
 
 from campaign.time import local_date, now
-from field_app.sync import purge_notice
+from field_app.signout import purge_notice
 from sync_server.services import purge
 from sync_server.store.db import read_transaction, write_transaction
 

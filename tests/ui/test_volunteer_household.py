@@ -6,6 +6,7 @@ from pathlib import Path
 
 import flet as ft
 
+from ..store_support import household_list
 from .volunteer import device_store, Taps, add_household, enrolled_dir, open_app, shell_of
 
 TWO = [
@@ -102,7 +103,7 @@ def test_the_person_screen_is_chips_and_help_joins_the_visit(make_harness, tmp_p
     tap(h.get(key="outcome.met"))
     [visit] = events_since(store, seq + 1)
     assert visit["data"]["actions"] == ["l1_help"] and visit["data"]["people_helped"] == [hoa]
-    assert store.person(hoa)["vneid"] == "l1_pending"
+    assert store.person(hoa).vneid == "l1_pending"
     assert tap.count == 6
 
 
@@ -126,9 +127,9 @@ def test_add_household_then_people(make_harness, tmp_path: Path) -> None:
     h.change(h.get(key="add.address"), "  Số 20,   ngõ 7, phố  Hàng Bạc ")
     Taps(h)(h.get(key="add.consent.given"))
     h.click(h.get(key="add.save"))
-    [household] = store.households()
-    assert household["address"] == "Số 20, ngõ 7, phố Hàng Bạc" and household["consent"] == "given"
-    assert h.route == f"/households/{household['id']}"
+    [household] = household_list(store)
+    assert household.address == "Số 20, ngõ 7, phố Hàng Bạc" and household.consent == "given"
+    assert h.route == f"/households/{household.id}"
 
     h.click(h.get(key="household.add_person"))
     assert h.get(key="add.birth_year")["keyboard_type"] == "number"
@@ -140,13 +141,13 @@ def test_add_household_then_people(make_harness, tmp_path: Path) -> None:
     h.change(h.get(key="add.birth_year"), "1975")
     Taps(h)(h.get(key="add.vneid.l2_active"))
     h.click(h.get(key="add.save_next"))  # saved, and an empty form for the next person
-    assert h.route == f"/households/{household['id']}/people/new"
+    assert h.route == f"/households/{household.id}/people/new"
     assert h.get(key="add.label")["hint_text"] == "Để trống: Người 2"
     Taps(h)(h.get(key="add.band.under_6"))  # an age band instead of a year
     h.click(h.get(key="add.save_person"))
-    people = store.people(household["id"])
-    assert [(p["label"], p["vneid"]) for p in people] == [("Phạm Thị Mai", "l2_active"), ("Người 2", "unknown")]
-    assert people[0]["birth_year"] == 1975 and 2019 <= people[1]["birth_year"] <= 2030
+    people = store.people(household.id)
+    assert [(p.label, p.vneid) for p in people] == [("Phạm Thị Mai", "l2_active"), ("Người 2", "unknown")]
+    assert people[0].birth_year == 1975 and 2019 <= people[1].birth_year <= 2030
     assert h.exists(text="Phạm Thị Mai") and h.exists(text="Người 2")
 
 

@@ -12,6 +12,7 @@ import flet as ft
 
 from field_app import i18n
 
+from ..store_support import add_hamlet
 from .harness import AppHarness, ClientControl
 from .volunteer import add_household, device_store, enrolled_dir, open_app
 
@@ -62,7 +63,7 @@ def test_every_volunteer_screen_lays_out_at_360x640(make_harness, tmp_path: Path
         {"label": "Nguyễn Văn An", "birth_year": 1950, "vneid": "l1_approved"},
         {"label": "Trần Thị Hoà", "birth_year": 1990, "card": "none"}], consent="given")
     with device_store(data) as store:  # two hamlets: the pickers show
-        store.add_hamlet("10525", "Tổ dân phố 9", "to_dan_pho")
+        add_hamlet(store, "10525", "Tổ dân phố 9", "to_dan_pho")
     h = open_app(make_harness, data, width=360, height=640)
     for route in ("/", "/households", "/households?filter=follow_up", f"/households/{asked}", f"/households/{hid}",
                   f"/households/{hid}/people/{pid}", "/households/new", f"/households/{hid}/people/new",

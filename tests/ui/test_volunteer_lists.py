@@ -7,6 +7,7 @@ from pathlib import Path
 import flet as ft
 
 
+from ..store_support import add_hamlet
 from .volunteer import device_store, WARD, Taps, add_household, enrolled_dir, open_app, shell_of
 
 PEOPLE = [{"label": "Nguyễn Văn An", "birth_year": 1960, "card": "cccd_chip", "vneid": "no_app"}]
@@ -63,7 +64,7 @@ def test_search_as_you_type_on_the_folded_key(make_harness, tmp_path: Path) -> N
     # (BENCHMARKS.md), not timed here: a timed test fails on a loaded CI machine.
     data = enrolled_dir(tmp_path)
     with device_store(data) as store, store.db.atomic():
-        hamlet = store.hamlets()[0]["id"]
+        hamlet = store.hamlets()[0].id
         for i in range(400):
             hid = store.add_household(hamlet, f"Số {i + 1}, ngõ {i % 17}, phố Lê Lợi")
             store.add_person(hid, f"Nguyễn Văn Số{i}" if i % 10 == 0 else f"Trần Thị Số{i}", 1970)
@@ -103,7 +104,7 @@ def test_filter_chips_and_row_status_in_words(make_harness, tmp_path: Path) -> N
     data = enrolled_dir(tmp_path)
     ids = three_households(data)
     with device_store(data) as store:  # a leader returned the met visit
-        visit = store.visits(ids["met"])[0]["id"]
+        visit = store.visits(ids["met"])[0].id
         store.decide_review(visit, "returned", "Thiếu năm sinh của bà")
     h = open_app(make_harness, data)
     h.click(h.get(ft.NavigationBarDestination, text="Hộ dân"))
@@ -127,7 +128,7 @@ def test_filter_chips_and_row_status_in_words(make_harness, tmp_path: Path) -> N
 def test_hamlet_picker_when_there_are_several(make_harness, tmp_path: Path) -> None:
     data = enrolled_dir(tmp_path)
     with device_store(data) as store:
-        other = store.add_hamlet(WARD, "Tổ dân phố 9", "to_dan_pho")
+        other = add_hamlet(store, WARD, "Tổ dân phố 9", "to_dan_pho")
     add_household(data, "Số 1, phố Hoà Bình")
     add_household(data, "Số 5, phố Trần Phú", hamlet_id=other)
     h = open_app(make_harness, data)

@@ -8,6 +8,7 @@ import flet as ft
 
 from field_app.views.qr import VNEID_LINKS, qr_matrix, qr_png, read_png_modules
 
+from ..store_support import household_list
 from .volunteer import Taps, add_household, enrolled_dir, open_app, server, shell_of, wait_for  # noqa: F401
 
 
@@ -76,7 +77,7 @@ def test_sign_out_offline_with_unsent_events_asks_again(make_harness, tmp_path: 
     wait_for(h, lambda: h.exists(key="settings.unsent_body"))
     h.click(h.get(key="settings.unsent_discard"))
     wait_for(h, lambda: h.exists(ft.Text, text="Đăng ký máy này"))
-    assert not store.signed_in and store.households() == [] and store.pending_count() == 0
+    assert not store.signed_in and household_list(store) == [] and store.pending_count() == 0
     assert not h.exists(ft.NavigationBar)
 
 

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import flet as ft
 
-from field_app.sync import SyncStatus
+from field_app.net.sync import SyncStatus
 
+from ..store_support import add_hamlet
 from .volunteer import add_household, enrolled_dir, open_app, server, shell_of, wait_for  # noqa: F401
 
 
@@ -76,7 +77,7 @@ def test_quarantined_events_with_reasons_in_words(server, make_harness, tmp_path
     h.click(h.get(key="enrol.submit"))
     wait_for(h, lambda: h.exists(ft.NavigationBar))
     store = shell_of(h).store
-    store.add_hamlet("10525", "Thôn tự đặt", "thon")  # only admins (and leaders) create hamlets
+    add_hamlet(store, "10525", "Thôn tự đặt", "thon")  # only admins (and leaders) create hamlets
     h.click(h.get(ft.NavigationBarDestination, text="Đồng bộ"))
     h.click(h.get(key="sync.now"))
     wait_for(h, lambda: h.exists(key="sync.quarantined.1"))

@@ -47,5 +47,5 @@ def test_a_standard_visit_takes_at_most_six_taps(make_harness, tmp_path: Path) -
     assert h.exists(key=f"visit.{events[2]['entity']}")
     assert h.exists(text="VNeID: Mức 1: đã kích hoạt")
     assert not h.exists(key="household.draft_box")
-    assert store.household(hid)["last_outcome"] == "met"
-    assert store.person(hoa)["vneid"] == "l2_active"  # the other person untouched
+    assert store.household(hid).last_outcome == "met"
+    assert store.person(hoa).vneid == "l2_active"  # the other person untouched

@@ -22,6 +22,7 @@ from field_app.app_state import default_key
 from field_app.main import build_app
 from field_app.store import Store
 
+from ..store_support import add_hamlet
 from ..support import wire_event
 from .harness import AppHarness, ClientControl
 
@@ -42,19 +43,19 @@ def enrolled_dir(root: Path, *, hamlet: str = "Tổ dân phố 3", server: str =
     path = root / "device"
     with device_store(path) as store:
         store.enrol(server, "device-1", "token-1", "volunteer", {"hamlets": []})
-        store.add_hamlet(WARD, hamlet, "to_dan_pho")
+        add_hamlet(store, WARD, hamlet, "to_dan_pho")
     return path
 
 
 def hamlet_of(path: Path) -> str:
     with device_store(path) as store:
-        return store.hamlets()[0]["id"]
+        return store.hamlets()[0].id
 
 
 def add_household(path: Path, address: str, people: list[dict[str, Any]] = (), consent: str = "unknown",
                   hamlet_id: Optional[str] = None) -> tuple[str, list[str]]:
     with device_store(path) as store:
-        hid = store.add_household(hamlet_id or store.hamlets()[0]["id"], address, consent=consent)
+        hid = store.add_household(hamlet_id or store.hamlets()[0].id, address, consent=consent)
         pids = [store.add_person(hid, **p) for p in people]
     return hid, pids
 

@@ -37,7 +37,7 @@ def week_offline(server: ServerProcess, engine: Engine, meta: dict[str, Any], si
     events = device_events(answer["device_id"], hamlets[0], sizes.week_events, rng)
     try:
         from field_app.store import Store
-        from field_app.sync import SyncClient
+        from field_app.net.sync import SyncClient
     except ImportError:
         return _week_offline_raw(server, answer, events, log)
     with tempfile.TemporaryDirectory(dir=workdir) as tmp:
@@ -76,7 +76,7 @@ def week_offline(server: ServerProcess, engine: Engine, meta: dict[str, Any], si
     out = {"seconds": seconds, "push_seconds": pushed_at[-1] - started if pushed_at else None, "events": pending,
            "requests": sum(used.values()),
            "push_requests": used["push"], "pull_requests": used["pull"], "pulled": report.pulled,
-           "bytes_up": up, "bytes_down": down, "client": "field_app.sync.SyncClient", "receipt_agrees": agrees}
+           "bytes_up": up, "bytes_down": down, "client": "field_app.net.sync.SyncClient", "receipt_agrees": agrees}
     log(f"  week offline ({pending:,} events) over 1 Mbit/s, 300 ms: {seconds:.2f} s "
         f"(the push alone {out['push_seconds']:.2f} s), "
         f"{used['push']} push + {used['pull']} pull requests, {up / 1024:.0f} KiB up, {down / 1024:.0f} KiB down")

@@ -15,7 +15,7 @@
     api.import_state(import_id)       # a running import: status, rows_done of rows_total
     api.campaign("10525")             # the settings, or None; api.put_campaign("10525", {...})
 
-Requests and failures go through the sync client's one HTTP path, so every
+Requests and failures go through the one HTTP client (net/http.py), so every
 answer maps to the same errors as a sync (`Offline`, `ServerBusy`,
 `NotEnrolled`, `Revoked`, `Purged` (the device's data already deleted), `Rejected`,
 `BadAnswer`: see docs/device.md).
@@ -23,14 +23,17 @@ These calls block: screens run them off the event loop.
 """
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
-from .store import Store
-from .sync import BadAnswer, Rejected, SyncClient
+from ..signout import forget_purged
+from ..store import Store
+from .errors import BadAnswer, Rejected
+from .http import HttpClient, OnPurged, json_object
 
 CONFLICTS = "/api/v1/conflicts"
 TEAM_DEVICES = "/api/v1/team/devices"
@@ -65,16 +68,20 @@ def _filename(disposition: str) -> str | None:
 
 
 class ServerApi:
-    def __init__(self, store: Store, client: httpx.Client | None = None, timeout: float | None = None) -> None:
+    """on_purged: what a `410 purged` answer does (app_state.Device's, through `Device.server_api`);
+    by default `signout.forget_purged` on this store."""
+
+    def __init__(self, store: Store, client: httpx.Client | None = None, timeout: float | None = None, *,
+                 on_purged: OnPurged | None = None) -> None:
         self.store = store
-        self._http = SyncClient(store, client=client,
-                                timeout=DEFAULT_TIMEOUT if client is None and timeout is None else timeout)
+        self._http = HttpClient(store, on_purged or functools.partial(forget_purged, store), client, timeout,
+                                default_timeout=DEFAULT_TIMEOUT)
 
     def close(self) -> None:
         self._http.close()
 
     def _list(self, path: str, key: str, **params: Any) -> list[dict[str, Any]]:
-        body = self._http._json(self._http._request("GET", path, params=params))
+        body = self._http.get_json(path, **params)
         rows = body.get(key)
         if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
             raise BadAnswer(f"the server's answer has no list {key!r}")
@@ -103,7 +110,7 @@ class ServerApi:
         for name, value in (("commune", commune), ("action", action), ("before", before)):
             if value is not None:
                 params[name] = value
-        body = self._http._json(self._http._request("GET", "/api/v1/audit", params=params))
+        body = self._http.get_json("/api/v1/audit", **params)
         entries, more, after = body.get("entries"), body.get("more"), body.get("next")
         if not isinstance(entries, list) or not all(isinstance(e, dict) and isinstance(e.get("id"), int)
                                                     for e in entries) \
@@ -117,7 +124,7 @@ class ServerApi:
     # ---- the dashboard (officers, leaders, admins) --------------------------------------
 
     def _object(self, path: str, **params: Any) -> dict[str, Any]:
-        return self._http._json(self._http._request("GET", path, params=params))
+        return self._http.get_json(path, **params)
 
     def progress(self, commune: str) -> dict[str, Any]:
         """GET /progress: households visited, e-IDs active, the target, the days, the pace forecast."""
@@ -170,9 +177,9 @@ class ServerApi:
         return self._download(TOTALS_CSV, "text/csv", f"gocua-tong-hop-{commune}.csv", commune=commune)
 
     def _download(self, path: str, content_type: str, fallback_name: str, **params: Any) -> Download:
-        """A file through the sync client's HTTP path (the Bearer token is needed, so a browser
+        """A file through the one HTTP client (the Bearer token is needed, so a browser
         link could not fetch it). A 200 that is not that file (a captive portal's page) is BadAnswer."""
-        response = self._http._request("GET", path, params=params, headers={"Accept": content_type})
+        response = self._http.request("GET", path, params=params, headers={"Accept": content_type})
         got = response.headers.get("content-type", "").split(";", 1)[0].strip().lower()
         data = response.content
         if got != content_type or (content_type == XLSX_TYPE and not data.startswith(b"PK")):
@@ -184,10 +191,10 @@ class ServerApi:
 
     def campaign(self, commune: str) -> dict[str, Any] | None:
         """GET /campaigns/{commune}: name, target, dates, retention; None when none is set yet."""
-        response = self._http._request("GET", f"{CAMPAIGNS}/{commune}", allow=(404,))
+        response = self._http.request("GET", f"{CAMPAIGNS}/{commune}", allow=(404,))
         if response.status_code == 404:
             return None
-        answer = self._http._json(response)
+        answer = json_object(response)
         if not isinstance(answer.get("target_kind"), str) or not isinstance(answer.get("start"), str):
             raise BadAnswer("the server's campaign answer has no target or start")
         return answer
@@ -195,7 +202,7 @@ class ServerApi:
     def put_campaign(self, commune: str, settings: dict[str, Any]) -> dict[str, Any]:
         """PUT /campaigns/{commune}: the server validates (`Rejected` with its code: bad_date,
         bad_target …) and audits the change."""
-        return self._http._json(self._http._request("PUT", f"{CAMPAIGNS}/{commune}", json=settings))
+        return json_object(self._http.request("PUT", f"{CAMPAIGNS}/{commune}", json=settings))
 
     # ---- the target list (officers, admins) -------------------------------------------
 
@@ -209,10 +216,10 @@ class ServerApi:
         report: `status` "checked" (a dry run), "running" (accepted: follow it with import_state)
         or "refused" (a bad row: nothing imported; the report lists every bad row)."""
         kind = XLSX_TYPE if data.startswith(b"PK") else "text/csv"
-        response = self._http._request("POST", IMPORTS, allow=(422,), timeout=IMPORT_TIMEOUT,
-                                       params={"commune": commune, "dry_run": "true" if dry_run else "false"},
-                                       content=data, headers={"Content-Type": kind})
-        report = self._http._json(response)
+        response = self._http.request("POST", IMPORTS, allow=(422,), timeout=IMPORT_TIMEOUT,
+                                      params={"commune": commune, "dry_run": "true" if dry_run else "false"},
+                                      content=data, headers={"Content-Type": kind})
+        report = json_object(response)
         if response.status_code == 422 and report.get("error") != "bad_rows":
             raise Rejected(f"the server refused the list: {report.get('detail') or report.get('error')}",
                            code=str(report.get("error") or "http_422"), status=422)

@@ -1,0 +1,69 @@
+"""Signing out: the one way the device's personal data leaves it.
+
+Every path that ends an enrolment comes here: Settings' sign-out, the lock screen's
+(the tenth wrong PIN, a forgotten PIN, discarding what could not be sent), the
+campaign's retention purge (`410 purged`, through the HTTP client's `on_purged`), and
+`gocua-app --enrol` replacing an identity the server no longer knows. `sign_out` sends
+what is pending, then purges (Store.purge_personal: events, state, identity, VACUUM,
+the key); forced, the purge happens whatever the sending did.
+
+The notice of a retention purge is kept here too: a setting (clear JSON, nothing
+personal) that survives the purge it reports, until the next enrolment clears it.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from .net.errors import NotAllSent, Purged, PurgeNotice, SyncError
+from .store import Store
+
+NOTICE_SETTING = "purge_notice"  # a setting: it survives the purge it reports
+
+
+def sign_out(store: Store, push: Callable[[], object] | None, *, force: bool = False) -> None:
+    """Send what is pending (`push`, e.g. SyncClient.push), then purge.
+
+    `push` None: nothing can be sent (the server refuses this identity). Not forced, a failed
+    push raises its SyncError and events left unsent raise NotAllSent, and nothing is deleted.
+    Forced (the volunteer agreed to lose what is unsent, the lock's last wrong PIN, the
+    retention purge), the data goes whatever the push did. `Purged` from the push is raised
+    once the data is gone: the request that was told deleted it (forced, again here should
+    that have failed)."""
+    if push is not None:
+        try:
+            push()
+        except Purged:
+            if force and store.signed_in:  # the purge answer's own deletion failed: the data goes anyway
+                store.purge_personal()
+            raise
+        except SyncError:
+            if not force:
+                raise
+    left = store.pending_count()
+    if left and not force:
+        raise NotAllSent(f"{left} events are not sent yet")
+    store.purge_personal()
+
+
+def forget_purged(store: Store, purged: Purged) -> PurgeNotice:
+    """The device's side of the retention purge (SECURITY.md, "Retention"): count what can never be
+    sent, keep the notice, then sign out without sending (the server refuses this identity, and the
+    campaign is closed anyway). The default `on_purged` of the HTTP client.
+
+    The notice is written before the purge so that a purge interrupted half-way still has one; the
+    identity then survives too and the next request, told again, finishes the job."""
+    notice = PurgeNotice(purged.commune, purged.purged_at,
+                         datetime.now().astimezone().isoformat(timespec="seconds"), store.pending_count())
+    store.set_setting(NOTICE_SETTING, notice.to_json())
+    sign_out(store, None, force=True)
+    return notice
+
+
+def purge_notice(store: Store) -> PurgeNotice | None:
+    """The notice of the last retention purge, until the next enrolment clears it."""
+    return PurgeNotice.from_json(store.setting(NOTICE_SETTING))
+
+
+def clear_purge_notice(store: Store) -> None:
+    store.set_setting(NOTICE_SETTING, None)

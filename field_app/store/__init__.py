@@ -1,0 +1,221 @@
+"""The device's local store: an outbox of its own events, an inbox of the server's, and the
+state both project to. See docs/device.md for the tables and the rules.
+
+One SQLite file (WAL, synchronous=FULL) in app-private storage, personal columns sealed
+(sealed.py). Every change is an event written in the same transaction as the state it
+produces (writer.py); the state is always a projection of events (campaign.projection),
+recomputed per household when the server's order arrives (replay.py). The parts:
+
+    schema.py     migrations, one function per version
+    sealed.py     the connection, its lock, the cipher, the key check, scrub
+    meta.py       settings, identity, sync bookkeeping (MetaValue)
+    entities.py   the state table and its decrypted search keys
+    log.py        the outbox and the inbox
+    writer.py     commands → events + state, in one transaction
+    replay.py     units, dependants, recompute
+    syncstate.py  pending, acknowledge, resend, pulled pages, moves away, receipt, quarantine
+    readmodels.py hamlets, households page, search, people, visits, review queue, counts
+    summaries.py  the lists' in-memory summaries
+    rows.py       the typed rows the reads return
+    purge.py      the purge
+
+`Store` composes them; its methods are what the app calls. Every public method runs
+under the one re-entrant lock of the connection (the UI and the sync thread share it).
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from ..keys import KeyProvider
+from . import purge
+from .clock import Clock, system_clock
+from .entities import Entities
+from .errors import NotSignedIn, StoreError, StoreLocked, Tampered, WrongKey
+from .meta import Meta, MetaValue
+from .readmodels import ReadModels
+from .replay import Replay
+from .rows import Counts, HamletRow, HouseholdRow, PersonRow, QuarantinedEvent, Receipt, ReviewItem, VisitRow
+from .sealed import SealedDatabase, file_for
+from .summaries import FILTERS
+from .syncstate import SyncState
+from .writer import Writer
+
+__all__ = [
+    "FILTERS", "Counts", "HamletRow", "HouseholdRow", "NotSignedIn", "PersonRow", "QuarantinedEvent", "Receipt",
+    "ReviewItem", "Store", "StoreError", "StoreLocked", "Tampered", "VisitRow", "WrongKey", "file_for",
+]
+
+
+class Store:
+    """The local store. `path` is a directory (the file is gocua.db inside) or a file.
+
+    `key` is required: the 32-byte data key itself, or a KeyProvider (field_app.keys)
+    that keeps it. The app passes `keys.provider_for(page, data_dir)`; a purge then
+    destroys the key too. Tests pass raw bytes (`crypto.Cipher.new_key()`), which the
+    caller owns: a purge cannot destroy them. There is no clear-text mode.
+    Raises StoreLocked (the provider cannot give the key) or WrongKey (the key does
+    not open this file) before anything is written.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], clock: Clock | None = None, *,
+                 key: bytes | KeyProvider) -> None:
+        clock = clock or system_clock
+        self.sealed = SealedDatabase(path, key)
+        self.meta = Meta(self.sealed)
+        self.entities = Entities(self.sealed)
+        self.replay = Replay(self.sealed, self.entities)
+        self.writer = Writer(self.sealed, self.meta, self.entities, clock)
+        self.sync = SyncState(self.sealed, self.meta, self.entities, self.replay, clock)
+        self.reads = ReadModels(self.sealed, self.entities, clock)
+
+    @property
+    def path(self) -> Path:
+        return self.sealed.path
+
+    @property
+    def db(self) -> sqlite_utils.Database:
+        """The sqlite_utils connection (diagnostics, tests, the benchmarks)."""
+        return self.sealed.db
+
+    def close(self) -> None:
+        self.sealed.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ---- settings and identity (meta.py) -------------------------------------------------
+
+    server_url = MetaValue[str | None]("server_url")
+    device_id = MetaValue[str | None]("device_id")
+    token = MetaValue[str | None]("token")
+    role = MetaValue[str | None]("role")
+    scope = MetaValue[Any]("scope")
+
+    def setting(self, name: str, default: Any = None) -> Any:
+        """A preference (language …): kept across sign-out."""
+        return self.meta.setting(name, default)
+
+    def set_setting(self, name: str, value: Any) -> None:
+        self.meta.set_setting(name, value)
+
+    def enrol(self, server_url: str, device_id: str, token: str, role: str, scope: Any) -> None:
+        """Keep what POST /api/v1/enroll answered. A new device id needs an empty outbox."""
+        self.meta.enrol(server_url, device_id, token, role, scope)
+
+    @property
+    def signed_in(self) -> bool:
+        return self.meta.signed_in
+
+    # ---- the screens' writes (writer.py) -----------------------------------------------------
+
+    def transaction(self) -> contextlib.AbstractContextManager[None]:
+        """Several writes as one: all of them or none (a visit and the statuses it changed)."""
+        return self.writer.transaction()
+
+    def add_household(self, hamlet_id: str, address: str, consent: str = "unknown") -> str:
+        return self.writer.add_household(hamlet_id, address, consent)
+
+    def update_household(self, id: str, **changes: Any) -> dict[str, Any] | None:
+        """Change address, consent or hamlet_id; None when nothing changed (see Writer)."""
+        return self.writer.update_household(id, **changes)
+
+    def add_person(self, household_id: str, label: str | None = None, birth_year: int | None = None,
+                   presence: str = "home", card: str = "unknown", vneid: str = "unknown") -> str:
+        return self.writer.add_person(household_id, label, birth_year, presence, card, vneid)
+
+    def update_person(self, id: str, **changes: Any) -> dict[str, Any] | None:
+        return self.writer.update_person(id, **changes)
+
+    def record_visit(self, household_id: str, outcome: str, actions: Iterable[str] = (),
+                     people_helped: Iterable[str] = (), note: str = "") -> str:
+        return self.writer.record_visit(household_id, outcome, actions, people_helped, note)
+
+    def decide_review(self, visit_id: str, decision: str, comment: str = "") -> dict[str, Any]:
+        return self.writer.decide_review(visit_id, decision, comment)
+
+    def resolve_conflict(self, entity: str, field: str, value: Any) -> dict[str, Any]:
+        return self.writer.resolve_conflict(entity, field, value)
+
+    # ---- reads for the screens (readmodels.py) ---------------------------------------------
+
+    def hamlets(self) -> list[HamletRow]:
+        return self.reads.hamlets()
+
+    def households_page(self, hamlet_id: str | None = None, search: str = "", filter: str | None = None,
+                        offset: int = 0, limit: int = 100) -> tuple[list[HouseholdRow], int]:
+        return self.reads.households_page(hamlet_id, search, filter, offset, limit)
+
+    def household(self, id: str) -> HouseholdRow | None:
+        return self.reads.household(id)
+
+    def people(self, household_id: str) -> list[PersonRow]:
+        return self.reads.people(household_id)
+
+    def person(self, id: str) -> PersonRow | None:
+        return self.reads.person(id)
+
+    def visits(self, household_id: str) -> list[VisitRow]:
+        return self.reads.visits(household_id)
+
+    def review_queue(self, hamlet_id: str | None = None) -> list[ReviewItem]:
+        return self.reads.review_queue(hamlet_id)
+
+    def counts(self, hamlet_id: str | None = None) -> Counts:
+        with self.sealed.lock:
+            return self.reads.counts(hamlet_id, self.sync.pending_count(), self.sync.quarantined_count())
+
+    # ---- sync bookkeeping (syncstate.py) --------------------------------------------------
+
+    pull_cursor = MetaValue[int]("pull_cursor", int, 0)
+    acked_seq = MetaValue[int]("acked_seq", int, 0)
+    last_sync_ok = MetaValue[str | None]("last_sync_ok")
+
+    @property
+    def last_seq(self) -> int:
+        return self.sync.last_seq
+
+    def record_sync_success(self, at: str | None = None) -> None:
+        self.sync.record_sync_success(at)
+
+    def record_sync_error(self, text: str) -> None:
+        self.sync.record_sync_error(text)
+
+    def pending(self, limit: int = 500) -> list[dict[str, Any]]:
+        return self.sync.pending(limit)
+
+    def pending_count(self) -> int:
+        return self.sync.pending_count()
+
+    def acknowledge(self, acked_seq: int, quarantined: Iterable[Mapping[str, Any]] = ()) -> None:
+        self.sync.acknowledge(acked_seq, quarantined)
+
+    def resend_from(self, expected_seq: int) -> None:
+        self.sync.resend_from(expected_seq)
+
+    def apply_pulled(self, events: list[dict[str, Any]], next_cursor: int) -> None:
+        self.sync.apply_pulled(events, next_cursor)
+
+    def local_receipt(self) -> Receipt:
+        return self.sync.local_receipt()
+
+    def quarantined(self) -> list[QuarantinedEvent]:
+        return self.sync.quarantined()
+
+    def event_times(self, event_ids: Iterable[Any]) -> dict[str, str]:
+        return self.sync.event_times(event_ids)
+
+    # ---- purge (purge.py) ------------------------------------------------------------------
+
+    def purge_personal(self) -> None:
+        """Delete every event, the state and the identity; keep settings and the server address;
+        VACUUM, then destroy the data key. The caller sends first: field_app/signout.py."""
+        purge.purge_personal(self.sealed, self.meta, (self.entities.forget_decrypted, self.reads.forget_decrypted))

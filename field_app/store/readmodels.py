@@ -1,0 +1,184 @@
+"""Reads for the screens: hamlets, a page of households (search and filters), a household's
+people and visits, the review queue, the home screen's counts. See docs/device.md
+("Reads for the screens").
+
+Bodies and search keys are ciphertext, so search and filters run here in Python after
+decryption, never in SQL. The clear columns (type, hamlet_id, parent_id, id) still
+narrow every query to the hamlet or household being shown first.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from campaign.events import parse_at
+from campaign.text import fold
+
+from .clock import Clock, today, year
+from .entities import Entities, fold_key
+from .rows import (
+    Counts,
+    HamletRow,
+    HouseholdRow,
+    PersonRow,
+    ReviewItem,
+    VisitRow,
+    hamlet_row,
+    household_rows,
+    person_row,
+    visit_row,
+)
+from .sealed import SealedDatabase, locked
+from .summaries import FILTERS, Summaries, passes
+
+
+def address_order(folded: str) -> list[Any]:
+    """The households screen's order of a folded address: digit runs compare as numbers
+    ("so 2" before "so 10"). re.split with a group alternates text and digit runs, so two
+    keys always compare str with str and int with int."""
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", folded)]
+
+
+def in_hamlet(type: str, hamlet_id: str | None) -> tuple[str, list[Any]]:
+    """WHERE for one type in a hamlet, or in every hamlet this device holds (hamlet_id None:
+    not a household kept after it moved away, see SyncState.drop_moved_away)."""
+    if hamlet_id is not None:
+        return f"WHERE type = '{type}' AND hamlet_id = ?", [hamlet_id]
+    return f"WHERE type = '{type}' AND hamlet_id IN (SELECT id FROM entities WHERE type = 'hamlet')", []
+
+
+def check_filter(filter: str | None) -> None:
+    if filter is not None and filter not in FILTERS:
+        raise ValueError(f"filter must be one of {', '.join(FILTERS)}")
+
+
+class ReadModels:
+    def __init__(self, sealed: SealedDatabase, entities: Entities, clock: Clock) -> None:
+        self.sealed = sealed
+        self.entities = entities
+        self.clock = clock
+        self.summaries = Summaries(sealed, entities)
+
+    def forget_decrypted(self) -> None:
+        self.summaries.forget_decrypted()
+
+    @locked
+    def hamlets(self) -> list[HamletRow]:
+        """Hamlets known here, by name, with their household and visited counts."""
+        counts: dict[str | None, list[int]] = {}
+        for h in self.entities.select("WHERE type = 'household'"):
+            count = counts.setdefault(h.hamlet_id, [0, 0])
+            count[0] += 1
+            count[1] += bool(h.data.get("visits"))
+        hamlets = self.entities.select("WHERE type = 'hamlet'")
+        return [hamlet_row(h, *counts.get(h.id, (0, 0)))
+                for h in sorted(hamlets, key=lambda h: (fold_key(h), h.id))]
+
+    def matching(self, hamlet_id: str | None, search: str) -> dict[str, tuple[bytes, str]]:
+        """The households whose address or a person's label holds every folded word of `search`:
+        id → (sealed search key, folded address). Only the cached search keys are opened."""
+        found = {r.id: (r.sealed, r.key) for r in self.entities.search_rows(*in_hamlet("household", hamlet_id))}
+        words = fold(search).split()
+        if not words:
+            return found
+        texts: dict[str, list[str]] = {id: [key] for id, (_, key) in found.items()}
+        people_sql, people_params = "WHERE type = 'person'", []
+        if hamlet_id is not None:  # people carry their household's hamlet (projection, writer, replay)
+            people_sql += " AND hamlet_id = ?"
+            people_params.append(hamlet_id)
+        for person in self.entities.search_rows(people_sql, people_params):
+            if person.parent_id in texts:
+                texts[person.parent_id].append(person.key)
+        # A word has no whitespace, so it is in one of the texts iff it is in them joined by "\n".
+        joined = {id: "\n".join(parts) for id, parts in texts.items()}
+        return {id: value for id, value in found.items() if all(word in joined[id] for word in words)}
+
+    @locked
+    def households_page(self, hamlet_id: str | None = None, search: str = "", filter: str | None = None,
+                        offset: int = 0, limit: int = 100) -> tuple[list[HouseholdRow], int]:
+        """One page of the households screen: (rows offset … offset+limit, how many match in all).
+
+        hamlet_id None: every hamlet this device holds. search: every folded word appears in
+        the address or a person's label. filter: not_visited, revisit (the latest visit found
+        nobody home), follow_up, returned (the latest visit was returned by the leader).
+        In the natural order of the folded address ("Số 2" before "Số 10"), ties by folded
+        address then id. Only the page's households, people and latest visits are decrypted
+        and parsed: the order and the total come from the cached search keys, a filter from
+        the cached summaries."""
+        check_filter(filter)
+        if offset < 0 or limit < 0:
+            raise ValueError("offset and limit must be 0 or more")
+        found = self.matching(hamlet_id, search)
+        order = sorted(found, key=lambda id: (address_order(found[id][1]), found[id][1], id))
+        if filter is not None:
+            summaries = self.summaries.of({id: sealed for id, (sealed, _) in found.items()}, hamlet_id,
+                                          year(self.clock))
+            order = [id for id in order if passes(summaries[id], filter)]
+        page = order[offset:offset + limit]
+        loaded = self.entities.by_ids(page)
+        return household_rows(self.entities, [loaded[id] for id in page if id in loaded], year(self.clock)), len(order)
+
+    @locked
+    def household(self, id: str) -> HouseholdRow | None:
+        entity = self.entities.load(id)
+        if entity is None or entity.type != "household":
+            return None
+        return household_rows(self.entities, [entity], year(self.clock))[0]
+
+    @locked
+    def people(self, household_id: str) -> list[PersonRow]:
+        """A household's people in the order they were added, with their follow-up needs."""
+        this_year = year(self.clock)
+        return [person_row(p, this_year)
+                for p in self.entities.select("WHERE type = 'person' AND parent_id = ? ORDER BY id", [household_id])]
+
+    @locked
+    def person(self, id: str) -> PersonRow | None:
+        entity = self.entities.load(id)
+        if entity is None or entity.type != "person":
+            return None
+        return person_row(entity, year(self.clock))
+
+    @locked
+    def visits(self, household_id: str) -> list[VisitRow]:
+        """A household's visits, newest first."""
+        rows = [visit_row(e) for e in self.entities.select("WHERE type = 'visit' AND parent_id = ?", [household_id])]
+        return sorted(rows, key=lambda r: (parse_at(r.at), r.id), reverse=True)
+
+    @locked
+    def review_queue(self, hamlet_id: str | None = None) -> list[ReviewItem]:
+        """Visits with no decision yet, oldest first, with their household's address."""
+        sql = "WHERE type = 'visit'"
+        params: list[Any] = []
+        if hamlet_id is not None:
+            sql += " AND hamlet_id = ?"
+            params.append(hamlet_id)
+        out = []
+        for visit in self.entities.select(sql, params):
+            if visit.data.get("review") is not None:
+                continue
+            household = self.entities.load(visit.parent_id)
+            out.append(ReviewItem(visit_row(visit),
+                                  household.data.get("address") if household is not None else None))
+        return sorted(out, key=lambda r: (parse_at(r.visit.at), r.visit.id))
+
+    @locked
+    def counts(self, hamlet_id: str | None, pending: int, quarantined: int) -> Counts:
+        """The home screen's numbers (with the sync state's `pending` and `quarantined`), from the
+        cached summaries and visit days: only what changed since the last call is opened."""
+        where, params = in_hamlet("household", hamlet_id)
+        sealed = dict(self.sealed.db.execute(f"SELECT id, search FROM entities {where}", params).fetchall())
+        summaries = list(self.summaries.of(sealed, hamlet_id, year(self.clock)).values())
+        day = today(self.clock)
+        visited = sum(1 for s in summaries if s.visits)
+        return Counts(
+            households=len(summaries),
+            visited=visited,
+            left=len(summaries) - visited,
+            revisit=sum(1 for s in summaries if s.revisit),
+            follow_up=sum(1 for s in summaries if s.follow_up),
+            returned=sum(1 for s in summaries if s.returned),
+            today=sum(1 for d in self.summaries.visit_days(hamlet_id) if d == day),
+            pending=pending,
+            quarantined=quarantined,
+        )

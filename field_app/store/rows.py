@@ -1,0 +1,185 @@
+"""The typed rows the store's reads return to the screens (frozen: a row is a snapshot)."""
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from campaign import vocabulary as v
+from campaign.followup import FOLLOW_UP, follow_up, needs_revisit
+from campaign.projection import Entity
+
+from .entities import Entities
+from .sql import chunks, marks
+
+
+@dataclass(frozen=True, slots=True)
+class HamletRow:
+    id: str
+    commune: str
+    name: str
+    kind: str
+    valid_from: str
+    valid_to: str | None
+    version: int | None
+    households: int  # households held here in it
+    visited: int  # of which visited at least once
+
+
+@dataclass(frozen=True, slots=True)
+class HouseholdRow:
+    id: str
+    hamlet_id: str | None
+    address: str
+    consent: str
+    assigned_to: str | None
+    visits: int
+    first_visit_at: str | None
+    last_visit_at: str | None
+    last_outcome: str | None
+    last_visit_id: str | None
+    version: int | None
+    people: int
+    people_here: int  # living here (campaign.vocabulary.LIVING_HERE)
+    follow_up: tuple[str, ...]  # what its people still need (campaign.followup.FOLLOW_UP order)
+    returned: bool  # the latest visit was returned by the leader
+    revisit: bool  # the latest visit found nobody home (campaign.followup.needs_revisit)
+
+    def as_data(self) -> dict[str, Any]:
+        """The household's fields as events name them (a conflict's value is compared with these)."""
+        return {"hamlet_id": self.hamlet_id, "address": self.address, "consent": self.consent,
+                "assigned_to": self.assigned_to, "visits": self.visits, "first_visit_at": self.first_visit_at,
+                "last_visit_at": self.last_visit_at, "last_outcome": self.last_outcome,
+                "last_visit_id": self.last_visit_id}
+
+
+@dataclass(frozen=True, slots=True)
+class PersonRow:
+    id: str
+    household_id: str
+    hamlet_id: str | None
+    label: str
+    birth_year: int | None
+    presence: str
+    card: str
+    vneid: str
+    blockers: tuple[str, ...]
+    vneid_active_at: str | None
+    version: int | None
+    follow_up: tuple[str, ...]  # campaign.followup.follow_up this year
+
+    def as_data(self) -> dict[str, Any]:
+        """The person's fields as events name them and campaign's rules read them (lists as on the wire)."""
+        return {"household_id": self.household_id, "label": self.label, "birth_year": self.birth_year,
+                "presence": self.presence, "card": self.card, "vneid": self.vneid,
+                "blockers": list(self.blockers), "vneid_active_at": self.vneid_active_at}
+
+
+@dataclass(frozen=True, slots=True)
+class VisitRow:
+    id: str
+    household_id: str
+    hamlet_id: str | None
+    outcome: str
+    actions: tuple[str, ...]
+    people_helped: tuple[str, ...]
+    note: str
+    at: str
+    device_id: str
+    review: str | None  # approved | returned, None until a leader decides
+    review_comment: str | None
+    reviewed_by: str | None
+    reviewed_at: str | None
+    version: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewItem:
+    """A visit waiting for the leader's decision, with its household's address."""
+    visit: VisitRow
+    address: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Counts:
+    """The home screen's numbers."""
+    households: int
+    visited: int
+    left: int
+    revisit: int
+    follow_up: int
+    returned: int
+    today: int  # visits whose day in Vietnam is today
+    pending: int  # events not yet acknowledged
+    quarantined: int
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    """What the server's receipt must say: the acknowledged events (quarantined ones too)."""
+    acked_seq: int
+    counts: Mapping[str, int]  # kind -> events
+    digest: str  # campaign.events.digest of their canonical JSON, in seq order
+
+
+@dataclass(frozen=True, slots=True)
+class QuarantinedEvent:
+    """An event of this device the server refused, and why."""
+    seq: int
+    kind: str
+    reason: str | None
+    at: str
+    entity: str
+
+
+# ---- from entities --------------------------------------------------------------------------
+
+def _strings(value: Any) -> tuple[str, ...]:
+    return tuple(value) if isinstance(value, list) else ()
+
+
+def hamlet_row(hamlet: Entity, households: int, visited: int) -> HamletRow:
+    d = hamlet.data
+    return HamletRow(hamlet.id, d.get("commune", ""), d.get("name", ""), d.get("kind", ""), d.get("valid_from", ""),
+                     d.get("valid_to"), hamlet.version, households, visited)
+
+
+def person_row(person: Entity, year: int) -> PersonRow:
+    d = person.data
+    return PersonRow(person.id, d.get("household_id", person.parent_id or ""), person.hamlet_id, d.get("label", ""),
+                     d.get("birth_year"), d.get("presence", ""), d.get("card", ""), d.get("vneid", ""),
+                     _strings(d.get("blockers")), d.get("vneid_active_at"), person.version,
+                     tuple(follow_up(d, year)))
+
+
+def visit_row(visit: Entity) -> VisitRow:
+    d = visit.data
+    return VisitRow(visit.id, d.get("household_id", visit.parent_id or ""), visit.hamlet_id, d.get("outcome", ""),
+                    _strings(d.get("actions")), _strings(d.get("people_helped")), d.get("note", ""), d.get("at", ""),
+                    d.get("device_id", ""), d.get("review"), d.get("review_comment"), d.get("reviewed_by"),
+                    d.get("reviewed_at"), visit.version)
+
+
+def household_rows(entities: Entities, households: Sequence[Entity], year: int) -> list[HouseholdRow]:
+    """The rows of these households: their people read in one query a chunk, and only each
+    household's latest visit opened (it alone decides `returned`)."""
+    ids = [h.id for h in households]
+    people: dict[str, list[Entity]] = {}
+    for chunk in chunks(ids):
+        for p in entities.select(f"WHERE type = 'person' AND parent_id IN ({marks(chunk)}) ORDER BY id", chunk):
+            people.setdefault(p.parent_id or "", []).append(p)
+    latest = entities.by_ids([v_id for h in households if isinstance(v_id := h.data.get("last_visit_id"), str)])
+    returned = {v_id for v_id, visit in latest.items()
+                if visit.type == "visit" and visit.data.get("review") == "returned"}
+    rows = []
+    for h in households:
+        d = h.data
+        members = people.get(h.id, [])
+        needs = sorted({reason for p in members for reason in follow_up(p.data, year)}, key=FOLLOW_UP.index)
+        rows.append(HouseholdRow(
+            h.id, h.hamlet_id, d.get("address", ""), d.get("consent", ""), d.get("assigned_to"),
+            int(d.get("visits") or 0), d.get("first_visit_at"), d.get("last_visit_at"), d.get("last_outcome"),
+            d.get("last_visit_id"), h.version, len(members),
+            sum(p.data.get("presence") in v.LIVING_HERE for p in members), tuple(needs),
+            d.get("last_visit_id") in returned, needs_revisit(d)))
+    return rows

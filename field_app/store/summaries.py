@@ -1,0 +1,115 @@
+"""Households' list summaries and visits' local days, cached in memory, never written to the file.
+
+What the list's filters and the home screen's counts need, without opening every body
+each time. An entry is valid while the household's sealed search key, the (id, sealed
+search key) of its people and visits and the year are unchanged: every write of an
+entity seals its search key with a fresh nonce and a deletion removes the row, so any
+change misses the cache, also when another connection wrote it.
+
+Why not a clear column: visited / not home / returned / needs follow-up next to a
+household id would put in the file a map of a hamlet's progress and needs, and
+follow-up depends on the year (a stored flag goes stale on 1 January).
+"""
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+from campaign.totals import local_day
+
+from .entities import Entities
+from .rows import household_rows
+from .sealed import SealedDatabase
+
+SUMMARY_CACHE = 50_000  # households' list summaries and visits' days kept in memory
+FILTERS = ("not_visited", "revisit", "follow_up", "returned")
+
+
+class Summary(NamedTuple):
+    """What the list's filters and counts need from a household, without its address or names."""
+    visits: int
+    revisit: bool  # the latest visit found nobody home
+    follow_up: bool  # someone living here needs follow_up() this year
+    returned: bool  # the latest visit was returned by the leader
+
+
+def passes(summary: Summary, filter: str) -> bool:
+    """The households screen's filters (FILTERS), on a summary."""
+    if filter == "not_visited":
+        return summary.visits == 0
+    if filter == "revisit":
+        return summary.revisit
+    if filter == "follow_up":
+        return summary.follow_up
+    return summary.returned
+
+
+class Summaries:
+    """Callers hold the database's lock."""
+
+    def __init__(self, sealed: SealedDatabase, entities: Entities) -> None:
+        self.sealed = sealed
+        self.entities = entities
+        # household id → ((year, its sealed key, its people's and visits' (id, sealed key)), Summary),
+        # and (visit id, sealed key) → its local day.
+        self.summary_cache: dict[str, tuple[tuple[Any, ...], Summary]] = {}
+        self.day_cache: dict[tuple[str, bytes], str | None] = {}
+
+    def forget_decrypted(self) -> None:
+        self.summary_cache.clear()
+        self.day_cache.clear()
+
+    def _children(self, hamlet_id: str | None) -> dict[str, list[tuple[str, bytes]]]:
+        """household id → its people's and visits' (id, sealed search key), from the covering index."""
+        out: dict[str, list[tuple[str, bytes]]] = {}
+        sql, params = "WHERE type IN ('person', 'visit')", []
+        if hamlet_id is not None:  # people and visits carry their household's hamlet
+            sql += " AND hamlet_id = ?"
+            params.append(hamlet_id)
+        for parent, id, sealed in self.sealed.db.execute(f"SELECT parent_id, id, search FROM entities {sql}", params):
+            out.setdefault(parent, []).append((id, sealed))
+        return out
+
+    def of(self, households: dict[str, bytes], hamlet_id: str | None, year: int) -> dict[str, Summary]:
+        """id → Summary for the households given (id → sealed search key), from memory when
+        nothing they depend on changed. A household whose latest visit is not among its
+        visits is never kept (nothing would tell when that visit changes)."""
+        children = self._children(hamlet_id)
+        out: dict[str, Summary] = {}
+        stale: dict[str, tuple[Any, ...]] = {}
+        for id, sealed in households.items():
+            mark = (year, sealed, tuple(sorted(children.get(id, ()))))
+            cached = self.summary_cache.get(id)
+            if cached is not None and cached[0] == mark:
+                out[id] = cached[1]
+            else:
+                stale[id] = mark
+        if stale:
+            loaded = self.entities.by_ids(list(stale))
+            for row in household_rows(self.entities, [loaded[id] for id in stale if id in loaded], year):
+                out[row.id] = summary = Summary(row.visits, row.revisit, bool(row.follow_up), row.returned)
+                last = row.last_visit_id
+                if last is None or any(child == last for child, _ in stale[row.id][2]):
+                    if len(self.summary_cache) >= SUMMARY_CACHE:
+                        self.summary_cache.clear()
+                    self.summary_cache[row.id] = (stale[row.id], summary)
+        return out
+
+    def visit_days(self, hamlet_id: str | None) -> list[str | None]:
+        """The local day of each visit (of a hamlet, or all), opened only when its sealed key changed."""
+        sql, params = "WHERE type = 'visit'", []
+        if hamlet_id is not None:
+            sql += " AND hamlet_id = ?"
+            params.append(hamlet_id)
+        rows = self.sealed.db.execute(f"SELECT id, search FROM entities {sql}", params).fetchall()
+        cache = self.day_cache
+        missing = [id for id, sealed in rows if (id, sealed) not in cache]
+        if missing:
+            if len(cache) + len(missing) >= SUMMARY_CACHE:
+                cache.clear()
+                missing = [id for id, _ in rows]
+            loaded = self.entities.by_ids(missing)
+            for id, sealed in rows:
+                if id in loaded:
+                    at = loaded[id].data.get("at")
+                    cache[(id, sealed)] = local_day(at) if at else None
+        return [cache.get((id, sealed)) for id, sealed in rows]
