@@ -19,10 +19,11 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable, Iterable, Optional
+from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import httpx
@@ -61,7 +62,7 @@ class EnrolFailed(Exception):
 @dataclass(frozen=True)
 class EnrolInput:
     code: str
-    server: Optional[str]  # from a link; None when only a code was typed
+    server: str | None  # from a link; None when only a code was typed
 
 
 def parse_enrolment(text: str) -> EnrolInput:
@@ -98,7 +99,7 @@ def clean_server_url(url: str) -> str:
     return url
 
 
-def enrol(store: Store, server_url: str, code: str, http: Optional[httpx.Client] = None,
+def enrol(store: Store, server_url: str, code: str, http: httpx.Client | None = None,
           timeout: float = ENROL_TIMEOUT) -> dict[str, Any]:
     """Spend `code` at the server and keep the identity in `store`. Blocking
     (call it off the UI loop). Returns the server's answer."""
@@ -149,8 +150,8 @@ class Device:
     """A data dir's store and its background sync. Thread-safe: the store has
     its own lock; listeners are called from the sync thread."""
 
-    def __init__(self, data_dir: Path, *, key: Optional[KeyProvider | bytes] = None,
-                 http: Optional[httpx.Client] = None, sync_interval: float = 60.0,
+    def __init__(self, data_dir: Path, *, key: KeyProvider | bytes | None = None,
+                 http: httpx.Client | None = None, sync_interval: float = 60.0,
                  autosync: bool = True) -> None:
         self.data_dir = Path(data_dir)
         # the data key: the phone's keystore (main() passes keys.provider_for), else a key file here
@@ -158,8 +159,8 @@ class Device:
         self.http = http
         self.sync_interval = sync_interval
         self.autosync = autosync
-        self.client: Optional[SyncClient] = None
-        self.background: Optional[BackgroundSync] = None
+        self.client: SyncClient | None = None
+        self.background: BackgroundSync | None = None
         self.status: SyncStatus = SyncStatus("idle", 0.0, None, None, None, 0, None)
         self._listeners: list[Listener] = []
         self._lock = threading.Lock()
@@ -220,7 +221,7 @@ class Device:
     # -- the retention purge (SECURITY.md, "Retention") -------------------------
 
     @property
-    def purge_notice(self) -> Optional[PurgeNotice]:
+    def purge_notice(self) -> PurgeNotice | None:
         """Set after a `410 purged` until the next enrolment: what the screens tell the person."""
         return purge_notice(self.store)
 
@@ -264,7 +265,7 @@ class Device:
     def _client(self) -> SyncClient:
         return SyncClient(self.store, client=self.http, on_purged=self.purged)
 
-    def server_api(self, client: Optional[httpx.Client] = None) -> ServerApi:
+    def server_api(self, client: httpx.Client | None = None) -> ServerApi:
         """The online calls of the leader's and officer's screens, on this device's identity: a
         `410 purged` answer to one of them stops the sync and tells every session too."""
         return ServerApi(self.store, client=client, on_purged=self.purged)
@@ -301,7 +302,7 @@ class Device:
         self.store.close()
 
 
-def server_api(device: Optional[Device], store: Store, client: Optional[httpx.Client] = None) -> ServerApi:
+def server_api(device: Device | None, store: Store, client: httpx.Client | None = None) -> ServerApi:
     """The online calls on `store`'s identity: through its Device when it has one (a `410 purged`
     then also stops the sync and tells every session), else on the store alone."""
     if device is not None and device.store is store:
@@ -351,7 +352,7 @@ QUICK_ACTIONS = ("activation_help", "l1_help", "installed_app")
 NOT_YET_REGISTERED = frozenset({"unknown", "no_app"})
 
 
-def implied_vneid(action: str, current: Optional[str]) -> Optional[str]:
+def implied_vneid(action: str, current: str | None) -> str | None:
     """The VNeID status that help given on the spot leaves a person in, or
     None when it changes nothing. Activation help activates the account they
     have (level 2 if it was a level-2 one, else level 1); level-1 help leaves
@@ -401,7 +402,7 @@ class VisitDraft:
         return [pid for pid, chosen in self.help.items() if chosen]
 
 
-def record_outcome(store: Store, household_id: str, outcome: str, draft: Optional[VisitDraft],
+def record_outcome(store: Store, household_id: str, outcome: str, draft: VisitDraft | None,
                    note: str = "") -> str:
     """Write the visit: for `met` (and `refused`) the help in the draft — first
     each helped person's implied VNeID status (`person.updated`), then the
@@ -443,14 +444,14 @@ def household_status(row: HouseholdRow) -> str:
     return "visited"
 
 
-def age_of(birth_year: Any, now: Optional[datetime] = None) -> Optional[int]:
+def age_of(birth_year: Any, now: datetime | None = None) -> int | None:
     if not isinstance(birth_year, int) or isinstance(birth_year, bool):
         return None
     now = now or datetime.now().astimezone()
     return max(0, now.year - birth_year)
 
 
-def seconds_since(iso: Optional[str], now: Optional[datetime] = None) -> Optional[float]:
+def seconds_since(iso: str | None, now: datetime | None = None) -> float | None:
     if not iso:
         return None
     try:

@@ -1,6 +1,6 @@
 """Where the device store's 32-byte data key lives.
 
-The store (field_app/store.py) encrypts personal fields with one random data
+The store (field_app/store/sealed.py) encrypts personal fields with one random data
 key; this module keeps that key somewhere the database file is not:
 
 - phones (Android, iOS): the platform keystore, through flet-secure-storage

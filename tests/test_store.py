@@ -11,6 +11,7 @@ import sqlite3
 import tempfile
 import threading
 import unicodedata
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -19,16 +20,26 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from campaign.events import InvalidEvent, canonical, check_event, digest, generic_label
+from campaign.followup import follow_up
 from campaign.ids import uuid7
 from campaign.projection import Entity, apply
-from campaign.followup import follow_up
 from field_app.crypto import Cipher
 from field_app.datadir import data_dir
 from field_app.store import Counts, NotSignedIn, QuarantinedEvent, Receipt, Store, StoreError
 from field_app.store import schema as store_schema
 from field_app.store.entities import Entities
 
-from .store_support import add_hamlet, assign, household_list, outbox_rows, problems_of, recompute_all, state_digest, state_of, visit_of
+from .store_support import (
+    add_hamlet,
+    assign,
+    household_list,
+    outbox_rows,
+    problems_of,
+    recompute_all,
+    state_digest,
+    state_of,
+    visit_of,
+)
 
 VN = timezone(timedelta(hours=7))
 COMMUNE = "10525"  # Phường Hải Dương
@@ -93,7 +104,7 @@ class RefServer:
             cursor = len(self.log) + 1
             try:
                 check_event(event)
-                outcome = apply(event, cursor, self.state.get)
+                outcome = apply(event, cursor, self.state.get, children_in(self.state))
             except InvalidEvent as exc:
                 self.quarantined[key] = exc.detail
                 answer.append({"seq": event["seq"], "reason": exc.detail})
@@ -119,13 +130,13 @@ class RefServer:
         return dump(self.state)
 
 
+def children_in(state: dict[str, Entity]) -> Callable[[str], list[Entity]]:
+    """A household's people and visits, as the server gives them to the projection."""
+    return lambda household: [e for e in state.values() if e.parent_id == household]
+
+
 def commit(state: dict[str, Entity], outcome) -> None:
-    state.update(outcome.changed)
-    if outcome.moved is not None:
-        household, _, hamlet = outcome.moved
-        for e in state.values():
-            if e.parent_id == household:
-                e.hamlet_id = hamlet
+    state.update(outcome.changed)  # a move's people and visits included (apply was given children)
 
 
 def dump(state: dict[str, Entity]) -> dict:
@@ -138,7 +149,7 @@ def replay_in_order(events: list[tuple[int | None, dict]]) -> dict:
     state: dict[str, Entity] = {}
     for version, event in events:
         try:
-            outcome = apply(event, version, state.get)
+            outcome = apply(event, version, state.get, children_in(state))
         except InvalidEvent:
             continue
         commit(state, outcome)

@@ -1,6 +1,6 @@
-"""Store.households_page: the households screen's page is exactly the slice of the old
-full list (households() sorted by the screen's natural_key), for every filter, search,
-hamlet and page boundary, and its cached summaries follow every write.
+"""Store.households_page: the households screen's page is exactly the slice of the full list
+(tests/store_support.py household_list, sorted by campaign.order.natural_key), for every
+filter, search, hamlet and page boundary, and its cached summaries follow every write.
 """
 from __future__ import annotations
 
@@ -13,9 +13,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from campaign.order import natural_key
 from field_app.crypto import Cipher
 from field_app.store import FILTERS, HouseholdRow, Store
-from field_app.views.households import natural_key
 
 from .store_support import add_hamlet, household_list
 from .test_store import VN, Clock

@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from campaign.totals import VIETNAM
+from campaign.time import local_date, local_year
 
 Clock = Callable[[], datetime]
 
@@ -23,9 +23,14 @@ def stamp(clock: Clock) -> str:
 
 def year(clock: Clock) -> int:
     """This year in Vietnam (follow-up depends on ages)."""
-    return clock().astimezone(VIETNAM).year
+    return local_year(_aware(clock()))
 
 
 def today(clock: Clock) -> str:
     """Today's date in Vietnam, ISO (the home screen's visits of today)."""
-    return clock().astimezone(VIETNAM).date().isoformat()
+    return local_date(_aware(clock())).isoformat()
+
+
+def _aware(now: datetime) -> datetime:
+    # A naive clock reads as the device's local time, as stamp() writes it.
+    return now if now.tzinfo is not None else now.astimezone()

@@ -8,10 +8,10 @@ narrow every query to the hamlet or household being shown first.
 """
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from campaign.events import parse_at
+from campaign.order import natural_key
 from campaign.text import fold
 
 from .clock import Clock, today, year
@@ -30,13 +30,6 @@ from .rows import (
 )
 from .sealed import SealedDatabase, locked
 from .summaries import FILTERS, Summaries, passes
-
-
-def address_order(folded: str) -> list[Any]:
-    """The households screen's order of a folded address: digit runs compare as numbers
-    ("so 2" before "so 10"). re.split with a group alternates text and digit runs, so two
-    keys always compare str with str and int with int."""
-    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", folded)]
 
 
 def in_hamlet(type: str, hamlet_id: str | None) -> tuple[str, list[Any]]:
@@ -64,15 +57,16 @@ class ReadModels:
 
     @locked
     def hamlets(self) -> list[HamletRow]:
-        """Hamlets known here, by name, with their household and visited counts."""
+        """Hamlets known here, in the natural order of their names, with their household and visited counts."""
         counts: dict[str | None, list[int]] = {}
         for h in self.entities.select("WHERE type = 'household'"):
             count = counts.setdefault(h.hamlet_id, [0, 0])
             count[0] += 1
             count[1] += bool(h.data.get("visits"))
         hamlets = self.entities.select("WHERE type = 'hamlet'")
+        # campaign's natural order ("Tổ dân phố 2" before "Tổ dân phố 10"), as the server lists them
         return [hamlet_row(h, *counts.get(h.id, (0, 0)))
-                for h in sorted(hamlets, key=lambda h: (fold_key(h), h.id))]
+                for h in sorted(hamlets, key=lambda h: (natural_key(fold_key(h)), fold_key(h), h.id))]
 
     def matching(self, hamlet_id: str | None, search: str) -> dict[str, tuple[bytes, str]]:
         """The households whose address or a person's label holds every folded word of `search`:
@@ -109,7 +103,7 @@ class ReadModels:
         if offset < 0 or limit < 0:
             raise ValueError("offset and limit must be 0 or more")
         found = self.matching(hamlet_id, search)
-        order = sorted(found, key=lambda id: (address_order(found[id][1]), found[id][1], id))
+        order = sorted(found, key=lambda id: (natural_key(found[id][1]), found[id][1], id))
         if filter is not None:
             summaries = self.summaries.of({id: sealed for id, (sealed, _) in found.items()}, hamlet_id,
                                           year(self.clock))

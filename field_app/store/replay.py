@@ -5,7 +5,9 @@ come back from the server and were not quarantined, in seq order, each applied w
 campaign.projection.apply; an event the projection refuses is skipped and its row gets
 `problem`. The unit of recomputation is a household with its people and visits (or a
 hamlet on its own): a person's events are checked against their household as it was
-then. See docs/device.md ("State: server order, own pending events on top").
+then, and the unit's people and visits are what the projection carries on a move and
+checks a refusal against, as on the server. See docs/device.md ("State: server order,
+own pending events on top").
 """
 from __future__ import annotations
 
@@ -83,6 +85,10 @@ class Replay:
         unheld = {h for h in context if h not in named and self.entities.load(h) is None}
         from_server = False
 
+        def children(household_id: str) -> list[Entity]:
+            return [e for e in working.values()
+                    if e is not None and e.parent_id == household_id and e.type in ("person", "visit")]
+
         def lookup(entity_id: str) -> Entity | None:
             if entity_id in working:
                 if working[entity_id] is None and entity_id in unheld and from_server:
@@ -101,7 +107,7 @@ class Replay:
                 if event.get("kind") not in KINDS or event.get("schema") != SCHEMA:
                     raise InvalidEvent("unknown_kind", f"{event.get('kind')!r} (schema {event.get('schema')!r}) "
                                        "is not known to this app version")
-                outcome = apply(event, version, lookup)
+                outcome = apply(event, version, lookup, children)
             except (InvalidEvent, KeyError, TypeError, ValueError, AttributeError) as exc:
                 if own:
                     problems[(logged.source, logged.key)] = getattr(exc, "detail", None) or str(exc) \
@@ -112,11 +118,6 @@ class Replay:
             for entity_id, entity in outcome.changed.items():
                 if entity_id in working:
                     working[entity_id] = entity
-        for child in working.values():
-            if child is not None and child.type in ("person", "visit"):
-                parent = working.get(child.parent_id or "")
-                if parent is not None:
-                    child.hamlet_id = parent.hamlet_id
         for entity_id in family:
             final = working[entity_id]
             if final is None:

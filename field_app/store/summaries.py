@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from campaign.totals import local_day
+from campaign.time import local_day
 
 from .entities import Entities
 from .rows import household_rows

@@ -57,17 +57,14 @@ class Writer:
                            "entity": entity, "base": current.version if current is not None else None,
                            "at": stamp(self.clock), "data": data, "schema": SCHEMA})
         check_event(event)
-        outcome = apply(event, None, self.entities.load)  # raises before anything is written
+        outcome = apply(event, None, self.entities.load, self._children)  # raises before anything is written
         body = canonical(event)
         self.sealed.db.execute(
             "INSERT INTO outbox (seq, id, kind, entity, related, base, at, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             [seq, event["id"], kind, entity, related(self.sealed, event, {}), event["base"], event["at"],
              self.sealed.seal("outbox", "body", seq, body)])
-        for changed in outcome.changed.values():
+        for changed in outcome.changed.values():  # a move's people and visits included
             self.entities.put(changed)
-        if outcome.moved is not None:  # a household's move between hamlets takes its people and visits along
-            self.sealed.db.execute("UPDATE entities SET hamlet_id = ? WHERE parent_id = ?",
-                                   [outcome.moved[2], outcome.moved[0]])
         parsed: dict[str, Any] = json.loads(body)
         return parsed
 
@@ -102,6 +99,10 @@ class Writer:
         for n, person in enumerate(self._people_of(household_id), start=1):
             if person.data.get("label") != generic_label(n):
                 self._record("person.updated", person.id, {"label": generic_label(n)})
+
+    def _children(self, household_id: str) -> list[Entity]:
+        """A household's people and visits as they stand (the projection carries them on a move)."""
+        return self.entities.select("WHERE parent_id = ? AND type IN ('person', 'visit')", [household_id])
 
     def _people_of(self, household_id: str) -> list[Entity]:
         return self.entities.select("WHERE parent_id = ? AND type = 'person' ORDER BY id", [household_id])

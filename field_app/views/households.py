@@ -3,7 +3,7 @@ one clear status per row (icon + words).
 
 Reads `Store.households_page(hamlet_id, search, filter, offset, limit)` (the
 search is folded in the store: "nguyen van" finds "Nguyễn Văn …", "hoà" finds
-"Hòa"), already in the screen's order (`natural_key`). Rows go into a
+"Hòa"), already in the screen's order (`campaign.order.natural_key`). Rows go into a
 `ListView` that Flutter builds lazily as it scrolls; a long list is read and
 sent `PAGE` rows at a time ("Xem thêm"): the store opens only the rows shown,
 so opening the screen and typing stay quick on a phone.
@@ -15,13 +15,11 @@ from urllib.parse import parse_qs, urlparse
 
 import flet as ft
 
-from campaign.text import fold
 from field_app import theme
 from field_app.app_state import household_status
 from field_app.i18n import t
 from field_app.screen import Screen
 from field_app.store import FILTERS, Counts, HouseholdRow
-from field_app.store.readmodels import address_order
 
 from .common import C, chip, household_pill, number
 
@@ -35,12 +33,6 @@ FILTER_KEYS = {
 }
 
 ALL_HAMLETS = "*"
-
-
-def natural_key(address: str) -> list[Any]:
-    """"Số 2" before "Số 10": numbers compare as numbers (on the folded text). The store pages
-    in this order (`households_page`), on the folded keys it already holds."""
-    return address_order(fold(address))
 
 
 def _row(shell: Any, h: HouseholdRow) -> ft.Control:
