@@ -121,6 +121,10 @@ class Store:
         """Several writes as one: all of them or none (a visit and the statuses it changed)."""
         return self.writer.transaction()
 
+    def record(self, kind: str, entity: str, data: dict[str, Any]) -> dict[str, Any]:
+        """One change of any kind, validated, applied and logged (the commands below use it)."""
+        return self.writer.record(kind, entity, data)
+
     def add_household(self, hamlet_id: str, address: str, consent: str = "unknown") -> str:
         return self.writer.add_household(hamlet_id, address, consent)
 
