@@ -5,7 +5,8 @@ Every path that ends an enrolment comes here: Settings' sign-out, the lock scree
 campaign's retention purge (`410 purged`, through the HTTP client's `on_purged`), and
 `gocua-app --enrol` replacing an identity the server no longer knows. `sign_out` sends
 what is pending, then purges (Store.purge_personal: events, state, identity, VACUUM,
-the key); forced, the purge happens whatever the sending did.
+the key); forced, the purge happens whatever the sending did. (Issue #12 will also
+tell the server, with a sign-out call of its own; there is none yet.)
 
 The notice of a retention purge is kept here too: a setting (clear JSON, nothing
 personal) that survives the purge it reports, until the next enrolment clears it.

@@ -7,7 +7,8 @@ A `410 purged` answer is handed to `on_purged` before it is raised: whichever ca
 it first (a sync, a receipt, a leader's or an officer's screen), the data goes at once
 (SECURITY.md, "Retention").
 
-Issue #12 will add a server-side sign-out call here; there is none yet.
+Issue #12 will add the server's sign-out call (signout.py will make it through this
+client); there is none yet.
 """
 from __future__ import annotations
 

@@ -68,7 +68,7 @@ class ReadModels:
         return [hamlet_row(h, *counts.get(h.id, (0, 0)))
                 for h in sorted(hamlets, key=lambda h: (natural_key(fold_key(h)), fold_key(h), h.id))]
 
-    def matching(self, hamlet_id: str | None, search: str) -> dict[str, tuple[bytes, str]]:
+    def _matching(self, hamlet_id: str | None, search: str) -> dict[str, tuple[bytes, str]]:
         """The households whose address or a person's label holds every folded word of `search`:
         id → (sealed search key, folded address). Only the cached search keys are opened."""
         found = {r.id: (r.sealed, r.key) for r in self.entities.search_rows(*in_hamlet("household", hamlet_id))}
@@ -102,7 +102,7 @@ class ReadModels:
         check_filter(filter)
         if offset < 0 or limit < 0:
             raise ValueError("offset and limit must be 0 or more")
-        found = self.matching(hamlet_id, search)
+        found = self._matching(hamlet_id, search)
         order = sorted(found, key=lambda id: (natural_key(found[id][1]), found[id][1], id))
         if filter is not None:
             summaries = self.summaries.of({id: sealed for id, (sealed, _) in found.items()}, hamlet_id,
