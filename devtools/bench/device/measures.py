@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from field_app.keys import FileKeyProvider
-from field_app.store import Store
+from field_app.store import HouseholdRow, PersonRow, Store
 
 from ..common import Log, percentile
 from .phone import SYNC_PAGE, Home, Phone, teammate_page
@@ -72,11 +72,11 @@ def timed(fn: Callable[[], T]) -> tuple[float, T]:
     return time.perf_counter() - started, result
 
 
-def screen_fill(store: Store, hamlet: str | None, search: str = "", counts: bool = True) -> list[dict[str, Any]]:
+def screen_fill(store: Store, hamlet: str | None, search: str = "", counts: bool = True) -> list[HouseholdRow]:
     """What households_screen's fill() asks of the store: the first page of the matching rows
     (households_page, in the screen's natural_key order), and on opening (not on a keystroke)
     counts() for the chips."""
-    rows: list[dict[str, Any]] = store.households_page(hamlet, search=search, limit=PAGE)[0]
+    rows = store.households_page(hamlet, search=search, limit=PAGE)[0]
     if counts:
         store.counts(hamlet)
     return rows
@@ -195,21 +195,21 @@ class Measures:
         targets = itertools.cycle(unvisited + [h for h in homes if h.id in self.phone.visited])
         adult = clock.now.year - 18
 
-        def next_visit() -> tuple[Home, list[dict[str, Any]]]:
+        def next_visit() -> tuple[Home, list[PersonRow]]:
             for _ in range(len(homes)):
                 home = next(targets)
-                helped = [p for p in store.people(home.id) if p.get("presence") == "home"
-                          and isinstance(p.get("birth_year"), int) and p["birth_year"] <= adult][:2]
+                helped = [p for p in store.people(home.id) if p.presence == "home"
+                          and isinstance(p.birth_year, int) and p.birth_year <= adult][:2]
                 if len(helped) == 2:
                     return home, helped
             raise RuntimeError("no household with two adults at home: use more households")
 
-        def one_transaction(home: Home, helped: list[dict[str, Any]]) -> None:
+        def one_transaction(home: Home, helped: list[PersonRow]) -> None:
             with store.transaction():  # as app_state.record_outcome writes a visit
                 for person in helped:  # a status that differs from the stored one, so an event is written
-                    store.update_person(person["id"], vneid="l1_active" if person.get("vneid") == "l1_pending"
+                    store.update_person(person.id, vneid="l1_active" if person.vneid == "l1_pending"
                                         else "l1_pending")
-                store.record_visit(home.id, "met", actions=["l1_help"], people_helped=[p["id"] for p in helped])
+                store.record_visit(home.id, "met", actions=["l1_help"], people_helped=[p.id for p in helped])
 
         t = Timings("record a visit (3 events, one transaction)",
                     "update_person ×2 + record_visit: events validated, projected, sealed, fsynced",
@@ -220,7 +220,7 @@ class Measures:
             before = store.last_seq
             ours, _ = timed(partial(one_transaction, home, helped))
             events = self.clear.outbox("WHERE seq > ?", [before])
-            ids = [home.id, *(p["id"] for p in helped), *(e[3] for e in events if e[2] == "visit.recorded")]
+            ids = [home.id, *(p.id for p in helped), *(e[3] for e in events if e[2] == "visit.recorded")]
             rows = words_of(self.clear.entities(f"WHERE id IN ({','.join('?' * len(ids))})", ids))
             theirs, _ = timed(partial(_raw_write, self.raw, events, rows, "outbox"))
             t.add(ours, theirs)

@@ -28,7 +28,7 @@ from ..common import Log
 
 COMMUNE = "10525"  # Phường Hải Dương, as in the tests
 HAMLET_SIZE = 500  # households per hamlet; 2,000 households are 4 hamlets
-SYNC_PAGE = 500  # field_app/sync.py PAGE and campaign.events.MAX_BATCH
+SYNC_PAGE = 500  # field_app/net/sync.py PAGE and campaign.events.MAX_BATCH
 PENDING_LEFT = 700  # own events left unsent at the start (≥ one push batch at the default size)
 VISITED_SHARE = 0.4  # households this device has visited before the bench
 START = datetime(2026, 3, 2, 7, 30, tzinfo=VIETNAM)
@@ -188,14 +188,14 @@ def teammate_page(store: Store, server: ServerLog, rng: random.Random, homes: li
     while len(page) < size:
         home = rng.choice(homes)
         people = store.people(home.id)
-        helped = [p for p in people if p.get("presence") == "home"][:rng.randint(0, 2)]
+        helped = [p for p in people if p.presence == "home"][:rng.randint(0, 2)]
         for person in helped:
             if len(page) < size - 1:
-                page.append(server.event(mate, "person.updated", person["id"],
-                                         {"vneid": rng.choice(("l1_active", "l2_active"))}, at, person["version"]))
+                page.append(server.event(mate, "person.updated", person.id,
+                                         {"vneid": rng.choice(("l1_active", "l2_active"))}, at, person.version))
         page.append(server.event(mate, "visit.recorded", uuid7(), {
             "household_id": home.id, "outcome": "met" if helped else "not_home",
-            "actions": ["activation_help"] if helped else [], "people_helped": [p["id"] for p in helped],
+            "actions": ["activation_help"] if helped else [], "people_helped": [p.id for p in helped],
             "note": ""}, at))
         at += timedelta(minutes=2)
     return page[:size]

@@ -2,7 +2,7 @@
 
 The raw copy is read from the store's file and decrypted with the key, so it
 holds the very bytes the store keeps: this ties the bench to the store's schema
-(field_app/store.py), on purpose: a schema change must revisit the bench.
+(field_app/store/schema.py), on purpose: a schema change must revisit the bench.
 """
 from __future__ import annotations
 
