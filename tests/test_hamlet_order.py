@@ -11,7 +11,8 @@ from fastapi.testclient import TestClient
 from field_app.net.sync import SyncClient
 from sync_server.app import create_app
 from sync_server.config import Settings
-from sync_server.store import devices, migrate
+from sync_server.services import enrolment
+from sync_server.store import migrate
 from sync_server.store.db import make_engine, write_transaction
 
 from .store_support import add_hamlet
@@ -28,7 +29,7 @@ def test_the_device_and_the_server_list_hamlets_in_one_order(tmp_path: Path) -> 
     migrate.upgrade(engine)
     http = TestClient(create_app(Settings(database_url="unused", public_url="http://testserver"), engine))
     with write_transaction(engine) as conn:
-        code, _ = devices.create_enrolment(conn, "admin")
+        code, _ = enrolment.create_enrolment(conn, "admin")
     answer = http.post("/api/v1/enroll", json={"code": code}).json()
     store = new_store(tmp_path / "admin")
     store.enrol("http://testserver", answer["device_id"], answer["token"], answer["role"], answer["scope"])

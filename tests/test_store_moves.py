@@ -13,8 +13,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from field_app.store import Store
 from field_app.net.sync import SyncClient
+from field_app.store import Store
 from sync_server.app import create_app
 from sync_server.config import Settings
 from sync_server.services import enrolment
