@@ -4,7 +4,7 @@ app exactly as `gocua-app` does; on the phone the data dir is Flet's
 app-private storage (FLET_APP_STORAGE_DATA)."""
 import sys
 
-from field_app.main import main
+from field_app.app import main
 
 if __name__ == "__main__":
     sys.exit(main([]))

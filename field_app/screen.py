@@ -1,8 +1,7 @@
 """`Screen`: what a screen builder may return besides a plain list of controls.
 
-Its own module, not field_app/main.py: `python -m field_app.main` runs main as
-`__main__`, so a class defined there and imported by the views as
-`field_app.main.Screen` would be a second, different class.
+Its own module, for the shell and the views alike (a view never imports the
+shell: views/shell.py).
 """
 from __future__ import annotations
 

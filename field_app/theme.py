@@ -23,6 +23,7 @@ Regular file).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Callable, Optional
 
 import flet as ft
@@ -30,6 +31,7 @@ import flet as ft
 from field_app.i18n import t
 
 __all__ = [
+    "ASSETS_DIR",
     "BIG_BUTTON_HEIGHT",
     "COLORS",
     "FONT_BOLD",
@@ -51,6 +53,9 @@ __all__ = [
 # ---------------------------------------------------------------------------
 # Fonts (assets/fonts, SIL OFL 1.1 — see assets/fonts/OFL.txt)
 # ---------------------------------------------------------------------------
+
+#: The repo's assets/ (fonts, translations): the assets dir Flet serves (web) or bundles.
+ASSETS_DIR = Path(__file__).resolve().parent.parent / "assets"
 
 FONT_FAMILY = "Be Vietnam Pro"  # Regular, 400
 FONT_MEDIUM = "Be Vietnam Pro Medium"  # 500

@@ -26,8 +26,8 @@ import pytest
 from campaign.ids import uuid7
 from campaign.time import local_date, now
 from field_app.app_state import Device, default_key, enrol
+from field_app.cli import enrol_at_start
 from field_app.keys import KEY_FILE, FileKeyProvider
-from field_app.main import enrol_at_start
 from field_app.net.errors import Purged, PurgeNotice
 from field_app.net.server_api import ServerApi
 from field_app.net.sync import BackgroundSync, SyncClient, SyncStatus

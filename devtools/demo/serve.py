@@ -1,7 +1,7 @@
 """`gocua-server demo`: seed the demo once, then serve it with two field apps beside it.
 
 The API is the server's own (`create_app`, uvicorn). The field apps are separate
-processes (`gocua-app --web`, through `python -m field_app.main`), each with its
+processes (`gocua-app --web`, through `python -m field_app.app`), each with its
 data dir in the working directory and already enrolled with a spare code: a
 volunteer of the demo team and the ward's police officer (the dashboard). They
 die with the demo. The server never imports the app.
@@ -110,7 +110,7 @@ def _launch_app(server_url: str, code: str, data: str, port: int) -> None:
                   file=sys.stderr)
             return
         time.sleep(0.25)  # polling a server that is starting: nothing to wait on but its answer
-    command = [sys.executable, "-m", "field_app.main", "--web", "--host", "127.0.0.1", "--port", str(port),
+    command = [sys.executable, "-m", "field_app.app", "--web", "--host", "127.0.0.1", "--port", str(port),
                "--data", data, "--server", server_url, "--enrol", code]
     app = subprocess.Popen(command, preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None)
 

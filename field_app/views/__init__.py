@@ -1,5 +1,5 @@
-"""The app's screens. `register(shell)` plugs the volunteer screens into an
-AppShell; the leaders' screens (views/leader*.py) are wired in beside them.
+"""The app's screens. `register(shell)` plugs every screen into the shell (each
+typed against `views/shell.py`'s `Shell`; a view never imports the shell).
 
 | route | screen | module |
 | --- | --- | --- |
@@ -14,14 +14,21 @@ AppShell; the leaders' screens (views/leader*.py) are wired in beside them.
 | `/settings` | language, VNeID QR, scam warning, sign-out, app lock | `settings.py` |
 | `/settings/pin/:mode`, `/lock` | set / change / remove the PIN; the lock screen (`install`, from build_app) | `lock.py` |
 | `/settings/audit`, `/audit` | the audit log (admins, officers; online) | `audit.py` |
+| `/review`, `/review/conflicts`, `/review/team` | the leader's review queue, conflicts, team | `leader.py` |
 | `/totals`, `/totals/followup/:list`, `/totals/team` | the dashboard (leaders, officers, admins) | `dashboard.py` |
+
+Their Flet-free logic (what the dashboard, the leader's screens and the lock
+show and decide) is in `views/models/`, tested without the UI.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # importing the views package (and views/models/) costs no Flet
+    from .shell import Shell
 
 
-def register(shell: Any) -> None:
+def register(shell: Shell) -> None:
     from .add import add_household_view, add_person_view
     from .enrol import enrol_view
     from .home import home_screen
@@ -45,8 +52,7 @@ def register(shell: Any) -> None:
     shell.register_detail("/households/:hid/people/new", add_person_view)
     from .audit import register as register_audit  # /audit, /settings/audit: admins and officers, online
     register_audit(shell)
-    if getattr(shell, "store", None) is not None:  # the leaders' screens read the device's store
-        from .leader import register as register_leader
-        register_leader(shell)
-        from .dashboard import register as register_dashboard  # /totals and its lists (docs/dashboard.md)
-        register_dashboard(shell)
+    from .leader import register as register_leader  # /review and its screens
+    register_leader(shell)
+    from .dashboard import register as register_dashboard  # /totals and its lists (docs/dashboard.md)
+    register_dashboard(shell)

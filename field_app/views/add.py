@@ -9,12 +9,13 @@ from typing import Any
 import flet as ft
 
 from campaign import vocabulary as v
-from campaign.events import MAX_ADDRESS, MAX_LABEL, MIN_BIRTH_YEAR, MAX_BIRTH_YEAR, InvalidEvent, generic_label
+from campaign.events import MAX_ADDRESS, MAX_BIRTH_YEAR, MAX_LABEL, MIN_BIRTH_YEAR, InvalidEvent, generic_label
 from field_app import theme
 from field_app.i18n import t
 
 from .common import C, chip, choice_group, full_width, heading, note, reason_text
 from .person import birth_year_field, parse_birth_year
+from .shell import Shell
 
 #: age-band shortcuts: (label key, age used for the estimated birth year)
 AGE_BANDS = (
@@ -26,7 +27,7 @@ AGE_BANDS = (
 )
 
 
-def add_household_view(shell: Any, params: dict[str, str]) -> ft.View:
+def add_household_view(shell: Shell, params: dict[str, str]) -> ft.View:
     route = "/households/new"
     store = shell.store
     hamlets = store.hamlets()
@@ -82,7 +83,7 @@ def add_household_view(shell: Any, params: dict[str, str]) -> ft.View:
     return shell.pushed_view(route, t("add.household_title"), controls, bottom=bottom)
 
 
-def add_person_view(shell: Any, params: dict[str, str]) -> ft.View:
+def add_person_view(shell: Shell, params: dict[str, str]) -> ft.View:
     hid = params["hid"]
     route = f"/households/{hid}/people/new"
     store = shell.store

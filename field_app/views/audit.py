@@ -27,7 +27,7 @@ import asyncio
 import logging
 from contextlib import closing
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, Callable, Optional
+from typing import Any, Callable, Optional
 
 import flet as ft
 
@@ -41,9 +41,7 @@ from field_app.net.errors import SyncError
 from field_app.net.server_api import ServerApi
 
 from .common import C, card, note, on_screen, relative_time
-
-if TYPE_CHECKING:  # the shell imports the views, not the other way round
-    from field_app.main import AppShell
+from .shell import Shell
 
 __all__ = ["ACTION_FAMILIES", "PAGE", "ROUTE", "SETTINGS_ROUTE", "AuditScreen", "can_open", "register"]
 
@@ -66,10 +64,10 @@ def can_open(role: Optional[str]) -> bool:
     return role in ROLES
 
 
-def register(shell: "AppShell", api: Optional[ApiFactory] = None) -> None:
+def register(shell: Shell, api: Optional[ApiFactory] = None) -> None:
     """Route /audit and /settings/audit to the screen. `api` makes a ServerApi per request
     (default: the device's store, through the device's HTTP client if it has one)."""
-    def builder(shell: "AppShell", params: dict[str, str], route: str) -> ft.View:
+    def builder(shell: Shell, params: dict[str, str], route: str) -> ft.View:
         return AuditScreen(shell, api).view(route)
 
     shell.register_detail(ROUTE, lambda s, p: builder(s, p, ROUTE))
@@ -176,7 +174,7 @@ def failure_text(exc: Exception) -> str:
 class AuditScreen:
     """One showing of the log: its filters, the rows loaded so far, the page being fetched."""
 
-    def __init__(self, shell: "AppShell", api: Optional[ApiFactory] = None) -> None:
+    def __init__(self, shell: Shell, api: Optional[ApiFactory] = None) -> None:
         self.shell = shell
         self.store = shell.store
         device = shell.device
@@ -373,7 +371,7 @@ class AuditScreen:
         return card(lines, padding=14, spacing=6, key=f"audit.entry.{entry.get('id')}")
 
 
-def settings_tile(shell: "AppShell") -> list[ft.Control]:
+def settings_tile(shell: Shell) -> list[ft.Control]:
     """Settings' way in: a tile for admins and officers of an enrolled device, nothing for anyone else
     (the route still answers them, with the server's refusal in words)."""
     if not can_open(shell.role) or not shell.signed_in:

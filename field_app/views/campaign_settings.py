@@ -29,10 +29,9 @@ from field_app.net.errors import SyncError
 from .common import full_width, on_screen
 from .dashboard import CAMPAIGN_ROUTE, SNAPSHOT_KEY, day_text, why
 from .dashboard import ROUTE as DASHBOARD
+from .shell import Shell
 
 if TYPE_CHECKING:
-    from field_app.main import AppShell
-
     from .dashboard import DashboardScreens
 
 __all__ = ["CampaignForm", "parse_day", "register"]
@@ -47,7 +46,7 @@ DEFAULT_RETENTION = 90  # the server's default (sync_server/store/campaigns.py)
 CODES = ("bad_name", "bad_target", "bad_date", "bad_retention", "missing_field")
 
 
-def register(shell: "AppShell", dashboard: "DashboardScreens") -> "CampaignForm":
+def register(shell: Shell, dashboard: "DashboardScreens") -> "CampaignForm":
     form = CampaignForm(dashboard)
     shell.register_detail(CAMPAIGN_ROUTE, form.view)
     return form
@@ -87,7 +86,7 @@ class CampaignForm:
 
     # -- the view ---------------------------------------------------------------------------------
 
-    def view(self, shell: "AppShell", params: dict[str, str]) -> ft.View:
+    def view(self, shell: Shell, params: dict[str, str]) -> ft.View:
         self.body = ft.Column(spacing=14, key="campaign:body")
         commune = self.dashboard.commune
         if shell.role not in EDITORS:

@@ -28,7 +28,7 @@ import asyncio
 import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
-from typing import TYPE_CHECKING, Any, Callable, Optional
+from typing import Any, Callable, Optional
 
 import flet as ft
 
@@ -48,9 +48,7 @@ from field_app.store import Store
 from .common import card_pill, on_screen, vneid_pill
 from .dashboard_charts import active_by_day, hamlet_chart, progress_chart
 from .leader import STALE_AFTER_HOURS, LeaderScreens, relative_time
-
-if TYPE_CHECKING:  # the shell imports the views, not the other way round
-    from field_app.main import AppShell
+from .shell import Shell
 
 __all__ = ["DashboardScreens", "LISTS", "Snapshot", "register"]
 
@@ -80,7 +78,7 @@ PAGE_SIZE = 100  # follow-up rows a page (the server's default; it allows up to 
 VNEID_GRID = (("l1", ("l1_pending", "l1_approved", "l1_active")), ("l2", ("l2_pending", "l2_approved", "l2_active")))
 
 
-def register(shell: "AppShell", *, store: Optional[Store] = None, api: Optional[ServerApi] = None
+def register(shell: Shell, *, store: Optional[Store] = None, api: Optional[ServerApi] = None
              ) -> "DashboardScreens":
     """Plug the dashboard into the shell (routes in the module docstring).
 
@@ -204,7 +202,7 @@ class _CommuneTeam:
 class DashboardScreens:
     """The dashboard of one shell (session). Builders are bound methods."""
 
-    def __init__(self, shell: "AppShell", store: Store, api: ServerApi) -> None:
+    def __init__(self, shell: Shell, store: Store, api: ServerApi) -> None:
         self.shell, self.store, self.api = shell, store, api
         self.picker: Optional[ft.FilePicker] = None  # made on the first download, kept (a service)
         self.loading = False
@@ -244,7 +242,7 @@ class DashboardScreens:
 
     # -- the tab ----------------------------------------------------------------------------
 
-    def screen(self, shell: "AppShell") -> Screen:
+    def screen(self, shell: Shell) -> Screen:
         self.status = ft.Column(spacing=8, key="dashboard:status")
         self.body = ft.Column(spacing=20, key="dashboard:body")
         snapshot = self.ui.get(SNAPSHOT_KEY)
@@ -823,15 +821,15 @@ class DashboardScreens:
                   else t("dashboard.sync.none_held"), key="dashboard:sync_held"),
         ]
 
-    def team(self, shell: "AppShell", params: dict[str, str]) -> ft.View:
+    def team(self, shell: Shell, params: dict[str, str]) -> ft.View:
         return self.team_screens.team(shell, params, route=TEAM)
 
-    def quarantined(self, shell: "AppShell", params: dict[str, str]) -> ft.View:
+    def quarantined(self, shell: Shell, params: dict[str, str]) -> ft.View:
         return self.team_screens.quarantined(shell, params, route=TEAM + "/:device_id")
 
     # -- one follow-up list -----------------------------------------------------------------------
 
-    def followup(self, shell: "AppShell", params: dict[str, str]) -> ft.View:
+    def followup(self, shell: Shell, params: dict[str, str]) -> ft.View:
         name = params["list"]
         route = f"{FOLLOWUP}/{name}"
         commune = self.commune

@@ -29,6 +29,7 @@ from field_app.net.errors import PurgeNotice
 from field_app.signout import purge_notice
 
 from .common import C, card, full_width, heading, note, number
+from .shell import Shell
 
 NOTICE_READ = "enrol.purge_notice_read"  # shell.ui: this session has moved on to the form
 
@@ -73,13 +74,13 @@ def notice_lines(notice: PurgeNotice) -> list[str]:
     return lines
 
 
-def _language_button(shell: Any, key: str) -> ft.TextButton:
+def _language_button(shell: Shell, key: str) -> ft.TextButton:
     other = "en" if i18n.get_language(shell.page) == "vi" else "vi"
     return ft.TextButton(t(f"language.{other}"), icon=ft.Icons.TRANSLATE, key=key,
                          on_click=lambda e: shell.set_language(other))
 
 
-def purged_view(shell: Any, notice: PurgeNotice) -> ft.View:
+def purged_view(shell: Shell, notice: PurgeNotice) -> ft.View:
     """The message first: the campaign is over and this device's personal data is gone."""
     s = theme.STATUSES["problem"]
     lines = notice_lines(notice)
@@ -124,7 +125,7 @@ def purged_view(shell: Any, notice: PurgeNotice) -> ft.View:
     )
 
 
-def enrol_view(shell: Any) -> ft.View:
+def enrol_view(shell: Shell) -> ft.View:
     store = shell.store
     notice = purge_notice(store) if store is not None else None
     if notice is not None and not shell.ui.get(NOTICE_READ):

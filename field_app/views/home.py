@@ -14,6 +14,7 @@ from field_app.i18n import t
 from field_app.net.sync import SyncStatus
 
 from .common import C, card, heading, note, number, relative_time
+from .shell import Shell
 
 # tile: (count key, label key, status style, icon, household filter)
 TILES = (
@@ -24,7 +25,7 @@ TILES = (
 )
 
 
-def _tile(shell: Any, key: str, label: str, style: str, icon: Any, value: int,
+def _tile(shell: Shell, key: str, label: str, style: str, icon: Any, value: int,
           filter_: Optional[str]) -> ft.Container:
     s = theme.STATUSES[style]
     return ft.Container(
@@ -51,7 +52,7 @@ def _tile(shell: Any, key: str, label: str, style: str, icon: Any, value: int,
     )
 
 
-def home_screen(shell: Any) -> list[ft.Control]:
+def home_screen(shell: Shell) -> list[ft.Control]:
     store = shell.store
     counts = store.counts()
     hamlets = store.hamlets()

@@ -28,8 +28,22 @@ from field_app.app_state import QUICK_ACTIONS, household_status, implied_vneid, 
 from field_app.i18n import t, vocab_label
 from field_app.store import HouseholdRow, PersonRow
 
-from .common import (C, age_text, card, card_pill, chip, heading, household_pill, note, outcome_icon,
-                     pill, reason_text, relative_time, vneid_pill)
+from .common import (
+    C,
+    age_text,
+    card,
+    card_pill,
+    chip,
+    heading,
+    household_pill,
+    note,
+    outcome_icon,
+    pill,
+    reason_text,
+    relative_time,
+    vneid_pill,
+)
+from .shell import Shell
 
 OUTCOMES = ("met", "not_home", "refused", "moved")
 
@@ -60,7 +74,7 @@ def _preview_vneid(person: PersonRow, actions: list[str]) -> str:
     return vneid
 
 
-def _person_card(shell: Any, household: HouseholdRow, person: PersonRow) -> ft.Control:
+def _person_card(shell: Shell, household: HouseholdRow, person: PersonRow) -> ft.Control:
     hid = household.id
     pid = person.id
     draft = shell.draft(hid)
@@ -120,7 +134,7 @@ def _person_card(shell: Any, household: HouseholdRow, person: PersonRow) -> ft.C
     return card([title, status_row, quick, other_help], key=f"person.{pid}", padding=12, spacing=8)
 
 
-def _refresh_draft_hint(shell: Any, hid: str) -> None:
+def _refresh_draft_hint(shell: Shell, hid: str) -> None:
     hint = shell.ui.get(f"household.{hid}.hint")
     if hint is None:
         return
@@ -131,7 +145,7 @@ def _refresh_draft_hint(shell: Any, hid: str) -> None:
                                        actions=", ".join(vocab_label(v.ACTIONS, a) for a in draft.actions()))
 
 
-def household_view(shell: Any, params: dict[str, str]) -> ft.View:
+def household_view(shell: Shell, params: dict[str, str]) -> ft.View:
     hid = params["id"]
     route = f"/households/{hid}"
     store = shell.store

@@ -22,6 +22,7 @@ from field_app.screen import Screen
 from field_app.store import FILTERS, Counts, HouseholdRow
 
 from .common import C, chip, household_pill, number
+from .shell import Shell
 
 PAGE = 100
 
@@ -35,7 +36,7 @@ FILTER_KEYS = {
 ALL_HAMLETS = "*"
 
 
-def _row(shell: Any, h: HouseholdRow) -> ft.Control:
+def _row(shell: Shell, h: HouseholdRow) -> ft.Control:
     status = household_status(h)
     people = t("households.people", count=h.people)
     return ft.ListTile(
@@ -51,7 +52,7 @@ def _row(shell: Any, h: HouseholdRow) -> ft.Control:
     )
 
 
-def households_screen(shell: Any) -> Screen:
+def households_screen(shell: Shell) -> Screen:
     store = shell.store
     ui = shell.ui
     query = parse_qs(urlparse(shell.page.route or "").query)

@@ -30,10 +30,9 @@ from field_app.net.errors import SyncError
 from .common import on_screen
 from .dashboard import IMPORT_ROUTE, why
 from .dashboard import ROUTE as DASHBOARD
+from .shell import Shell
 
 if TYPE_CHECKING:
-    from field_app.main import AppShell
-
     from .dashboard import DashboardScreens
 
 __all__ = ["IMPORT", "ImportScreen", "register"]
@@ -50,7 +49,7 @@ CODES = ("missing_hamlet", "unknown_hamlet", "ambiguous_hamlet", "hamlet_closed"
          "date_as_year", "encoding", "changed", "refused", "interrupted")
 
 
-def register(shell: "AppShell", dashboard: "DashboardScreens") -> "ImportScreen":
+def register(shell: Shell, dashboard: "DashboardScreens") -> "ImportScreen":
     screen = ImportScreen(dashboard)
     shell.register_detail(IMPORT, screen.view)
     return screen
@@ -93,7 +92,7 @@ class ImportScreen:
 
     # -- the view ---------------------------------------------------------------------------
 
-    def view(self, shell: "AppShell", params: dict[str, str]) -> ft.View:
+    def view(self, shell: Shell, params: dict[str, str]) -> ft.View:
         self.body = ft.Column(spacing=14, key="import:body")
         commune = self.dashboard.commune
         if shell.role not in ("officer", "admin"):

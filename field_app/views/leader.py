@@ -27,7 +27,7 @@ import functools
 import json
 import logging
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, Callable, Optional
+from typing import Any, Callable, Optional
 
 import flet as ft
 
@@ -42,9 +42,7 @@ from field_app.net.server_api import ServerApi
 from field_app.store import ReviewItem, Store, StoreError
 
 from .common import on_screen
-
-if TYPE_CHECKING:  # the shell imports the views, not the other way round
-    from field_app.main import AppShell
+from .shell import Shell
 
 __all__ = ["LeaderScreens", "format_value", "register", "relative_time"]
 
@@ -63,7 +61,7 @@ STALE_AFTER_HOURS = 24  # a member not synced for longer is flagged
 QUEUE_SHOWN = 50  # visits drawn at once (oldest first); deciding them brings the next ones
 
 
-def register(shell: "AppShell", *, store: Optional[Store] = None, sync: Optional[Callable[[], Any]] = None,
+def register(shell: Shell, *, store: Optional[Store] = None, sync: Optional[Callable[[], Any]] = None,
              api: Optional[ServerApi] = None) -> "LeaderScreens":
     """Plug the leader's screens into the shell (see the module docstring for routes).
 
@@ -203,7 +201,7 @@ class _Remote:
 class LeaderScreens:
     """The leader's screens of one shell (session). Builders are bound methods."""
 
-    def __init__(self, shell: "AppShell", store: Store, api: ServerApi,
+    def __init__(self, shell: Shell, store: Store, api: ServerApi,
                  sync: Optional[Callable[[], Any]] = None) -> None:
         self.shell = shell
         self.store = store
@@ -235,7 +233,7 @@ class LeaderScreens:
 
     # -- review queue (offline) -----------------------------------------------------------
 
-    def review(self, shell: "AppShell") -> list[ft.Control]:
+    def review(self, shell: Shell) -> list[ft.Control]:
         queue = ft.Column(spacing=12, key="review:queue")
         self._fill_queue(queue)
         last = self.store.last_sync_ok
@@ -354,7 +352,7 @@ class LeaderScreens:
         self.roles = {d["device_id"]: d.get("role") for d in self.api.team_devices()}
         return rows
 
-    def conflicts(self, shell: "AppShell", params: dict[str, str], route: str = CONFLICTS) -> ft.View:
+    def conflicts(self, shell: Shell, params: dict[str, str], route: str = CONFLICTS) -> ft.View:
         remote = _Remote(self.page, self._fetch_conflicts, self._show_conflicts, key="conflicts")
         return shell.pushed_view(route, t("leader.conflicts.title"), [
             _text(t("leader.conflicts.explain"), color=theme.COLORS.on_surface_variant),
@@ -466,7 +464,7 @@ class LeaderScreens:
 
     # -- team (online) -------------------------------------------------------------------
 
-    def team(self, shell: "AppShell", params: dict[str, str], route: str = TEAM) -> ft.View:
+    def team(self, shell: Shell, params: dict[str, str], route: str = TEAM) -> ft.View:
         remote = _Remote(self.page, self.api.team_devices, lambda rows: self._show_team(rows, route), key="team")
         return shell.pushed_view(route, t("leader.team.title"), [
             _text(t("leader.team.explain"), color=theme.COLORS.on_surface_variant),
@@ -509,7 +507,7 @@ class LeaderScreens:
                                  _text(t("leader.team.no_quarantined"), expand=True)]))
         return _panel(lines, key=f"member:{device_id}")
 
-    def quarantined(self, shell: "AppShell", params: dict[str, str], route: str = TEAM + "/:device_id") -> ft.View:
+    def quarantined(self, shell: Shell, params: dict[str, str], route: str = TEAM + "/:device_id") -> ft.View:
         device_id = params["device_id"]
         remote = _Remote(self.page, lambda: self.api.quarantined(device_id), self._show_quarantined,
                          key="quarantined")

@@ -42,13 +42,25 @@ from typing import Any, Callable, Optional
 
 import flet as ft
 
-from field_app import i18n, theme
+from field_app import flet_private, i18n, theme
 from field_app.i18n import t
-from field_app.lock import (FREE_ATTEMPTS, MAX_ATTEMPTS, PIN_MAX, PIN_MIN, AppLock, Attempt, Clock, IdleTimer,
-                            PinError, SystemClock, attempts_left)
+from field_app.lock import (
+    FREE_ATTEMPTS,
+    MAX_ATTEMPTS,
+    PIN_MAX,
+    PIN_MIN,
+    AppLock,
+    Attempt,
+    Clock,
+    IdleTimer,
+    PinError,
+    SystemClock,
+    attempts_left,
+)
 from field_app.net.errors import SyncError
 
 from .common import C, number
+from .shell import Shell
 from .sync import ERROR_KINDS
 
 __all__ = ["LockGuard", "install", "pin_form", "pin_view", "wait_text"]
@@ -72,11 +84,8 @@ BACK_IN_FRONT = frozenset({ft.AppLifecycleState.SHOW, ft.AppLifecycleState.RESUM
 _SIGN_OUT = threading.Lock()
 
 
-def install(shell: Any, clock: Optional[Clock] = None) -> Optional["LockGuard"]:
-    """Give `shell` its app lock (`shell.lock`) and the PIN route in Settings.
-    Returns the guard (None without a store: nothing to protect)."""
-    if shell.store is None:
-        return None
+def install(shell: Shell, clock: Optional[Clock] = None) -> "LockGuard":
+    """Give `shell` its app lock (`shell.lock`) and the PIN route in Settings."""
     guard = LockGuard(shell, clock or SystemClock())
     shell.lock = guard
     shell.register_detail(PIN_ROUTE, pin_view)
@@ -85,7 +94,9 @@ def install(shell: Any, clock: Optional[Clock] = None) -> Optional["LockGuard"]:
     page.on_app_lifecycle_state_change = guard._on_lifecycle
     guard._chain_keys = page.on_keyboard_event
     page.on_keyboard_event = guard._on_key
-    guard._hook_session()
+    guard.hooked = flet_private.hook_session(page, guard._admits)
+    if not guard.hooked:
+        log.warning("app lock: this Flet has no session hooks; locking by time since the last unlock")
     # a new session (the app started, a browser tab opened or reloaded) starts locked
     guard.locked = guard.active
     return guard
@@ -104,7 +115,7 @@ class _Saved:
 class LockGuard:
     """One session's lock: when to lock, what covers the app, unlocking."""
 
-    def __init__(self, shell: Any, clock: Clock) -> None:
+    def __init__(self, shell: Shell, clock: Clock) -> None:
         self.shell = shell
         self.clock = clock
         self.pin = AppLock(shell.store, clock)
@@ -249,7 +260,7 @@ class LockGuard:
     def _close_dialogs(self) -> None:
         # every open dialog, snack bar and banner goes, as if cancelled: a
         # confirmation reappearing minutes later would be a trap, not a help
-        for dialog in list(self.shell.page._dialogs.controls):
+        for dialog in flet_private.dialogs(self.shell.page):
             if getattr(dialog, "open", False):
                 dialog.open = False
 
@@ -279,7 +290,7 @@ class LockGuard:
             timer.cancel()
 
     async def _idle_loop(self) -> None:
-        while not self.shell._closed and self.cover is None and not self.locked and self.active:
+        while not self.shell.closed and self.cover is None and not self.locked and self.active:
             self.idle.timeout = self.pin.timeout_seconds  # a change in Settings applies within MAX_NAP
             left = self.idle.remaining()
             if left <= 0:
@@ -289,36 +300,13 @@ class LockGuard:
 
     # -- what reaches the session ----------------------------------------------------
 
-    def _hook_session(self) -> None:
-        session = getattr(self.shell.page, "session", None)
-        dispatch = getattr(session, "dispatch_event", None)
-        patch = getattr(session, "apply_patch", None)
-        if dispatch is None or patch is None:
-            log.warning("app lock: this Flet has no session hooks; locking by time since the last unlock")
-            return
-        guard = self
-
-        async def dispatch_event(control_id: int, event_name: str, event_data: Any) -> None:
-            if guard._admits(session, control_id, event_name):
-                await dispatch(control_id, event_name, event_data)
-
-        def apply_patch(control_id: int, props: dict[str, Any]) -> None:
-            if guard._admits(session, control_id, None):
-                patch(control_id, props)
-
-        session.dispatch_event = dispatch_event
-        session.apply_patch = apply_patch
-        self.hooked = True
-
-    def _admits(self, session: Any, control_id: int, event_name: Optional[str]) -> bool:
+    def _admits(self, control_id: int, control: Any, is_page: bool, event_name: Optional[str]) -> bool:
         """Whether a client message goes through; counts it as an interaction."""
-        page = self.shell.page
-        if control_id == page._i:
+        if is_page:
             if event_name in PERSON_PAGE_EVENTS and self.cover is None:
                 self.idle.touch()
             return True  # route changes, Back, resize …: the shell renders, and intercept() covers
         if self.cover is not None:
-            control = session.index.get(control_id)
             if event_name != "dismiss" and not self._owns(control):
                 # a control of the hidden app: its handler must not run while it is covered
                 log.info("app lock: dropped %s for control %s (not on the lock screen)", event_name or "patch",
@@ -559,7 +547,7 @@ class LockGuard:
             task.cancel()
 
     async def _count_down(self) -> None:
-        while self.locked and not self.shell._closed:
+        while self.locked and not self.shell.closed:
             left = self.pin.wait_remaining()
             self._refresh()
             if left <= 0:
@@ -620,7 +608,7 @@ class LockGuard:
             ],
             bgcolor=C.primary_container,
         )
-        self._banner = (banner, self.shell._going_to or self.shell.page.route or "/")
+        self._banner = (banner, self.shell.going_to or self.shell.page.route or "/")
         self.shell.page.show_dialog(banner)
 
     # -- signing out: a forgotten PIN, or the last wrong one ---------------------------------
@@ -782,7 +770,7 @@ def _pin_field(label: str, key: str, *, autofocus: bool = False) -> ft.TextField
     )
 
 
-def pin_form(shell: Any, mode: str, on_done: Callable[[], Any]) -> list[ft.Control]:
+def pin_form(shell: Shell, mode: str, on_done: Callable[[], Any]) -> list[ft.Control]:
     """The fields and the button of one PIN task: "set" (new, twice), "change"
     (current, then new twice), "remove" (current). A wrong current PIN counts
     as a wrong try on the lock screen: otherwise an unlocked app would let
@@ -860,13 +848,13 @@ def pin_form(shell: Any, mode: str, on_done: Callable[[], Any]) -> list[ft.Contr
     return [*(ft.Row([f]) for f in fields), error, busy, button]
 
 
-def pin_view(shell: Any, params: dict[str, str]) -> ft.View:
+def pin_view(shell: Shell, params: dict[str, str]) -> ft.View:
     """/settings/pin/set | change | remove, pushed over Settings (Back returns there)."""
     route = f"/settings/pin/{params.get('mode', 'set')}"
-    guard: Optional[LockGuard] = getattr(shell, "lock", None)
+    guard = shell.lock
     mode = params.get("mode") if params.get("mode") in MODES else "set"
-    if guard is None or not shell.signed_in:
-        return shell.pushed_view(route, t("nav.settings"), [ft.Text(t("screen.coming_soon"))])
+    if guard is None or not shell.signed_in:  # a PIN belongs to an enrolment: without one there is none to set
+        return shell.not_found(route)
     has_pin = guard.pin.has_pin
     if mode == "set" and has_pin:
         mode = "change"

@@ -17,6 +17,7 @@ from field_app.app_state import age_of, implied_vneid
 from field_app.i18n import t
 
 from .common import C, age_text, choice_group, filter_group, full_width, heading, note, pill, reason_text
+from .shell import Shell
 
 L2 = ("l2_pending", "l2_approved", "l2_active")
 
@@ -47,7 +48,7 @@ def parse_birth_year(text: str) -> tuple[bool, Optional[int]]:
     return MIN_BIRTH_YEAR <= year <= MAX_BIRTH_YEAR, year
 
 
-def person_view(shell: Any, params: dict[str, str]) -> ft.View:
+def person_view(shell: Shell, params: dict[str, str]) -> ft.View:
     hid, pid = params["hid"], params["pid"]
     route = f"/households/{hid}/people/{pid}"
     store = shell.store

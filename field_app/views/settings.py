@@ -8,8 +8,6 @@ field_app/views/lock.py), so that the phone's keyboard never hides a field of
 a dialog on a 360×640 screen."""
 from __future__ import annotations
 
-from typing import Any
-
 import flet as ft
 
 from field_app import i18n, theme
@@ -20,10 +18,11 @@ from field_app.net.errors import SyncError
 from .audit import settings_tile as audit_tile
 from .common import C, card, chip, heading, note, number
 from .qr import VNEID_LINKS, qr_png
+from .shell import Shell
 from .sync import ERROR_KINDS
 
 
-def settings_screen(shell: Any) -> list[ft.Control]:
+def settings_screen(shell: Shell) -> list[ft.Control]:
     store = shell.store
     device = shell.device
 
@@ -190,10 +189,10 @@ def settings_screen(shell: Any) -> list[ft.Control]:
     ]
 
 
-def lock_card(shell: Any) -> ft.Control | None:
+def lock_card(shell: Shell) -> ft.Control | None:
     """The app lock: whether a PIN is set, set / change / remove it, how long
     without use before the app locks, and lock now."""
-    guard = getattr(shell, "lock", None)
+    guard = shell.lock
     if guard is None or not shell.signed_in:
         return None
     pin = guard.pin

@@ -16,6 +16,7 @@ from field_app.i18n import t
 from field_app.net.sync import SyncStatus
 
 from .common import C, card, heading, kind_label, note, number, reason_text, relative_time
+from .shell import Shell
 
 ERROR_KINDS = ("Offline", "ServerBusy", "BadAnswer", "NotEnrolled", "Revoked", "Purged", "Rejected",
                "SeqConflict")
@@ -42,7 +43,7 @@ def receipt_lines(check: Any) -> list[str]:
     return lines
 
 
-def sync_screen(shell: Any) -> list[ft.Control]:
+def sync_screen(shell: Shell) -> list[ft.Control]:
     store = shell.store
     device = shell.device
 

@@ -5,7 +5,7 @@
         app.tab("Cài đặt").click()
         app.screenshot("settings-390x844")
 
-- `web_app` (session): `python -m field_app.main --web` (= `gocua-app --web`)
+- `web_app` (session): `python -m field_app.app --web` (= `gocua-app --web`)
   on 127.0.0.1 and a free port, with its own data dir; killed (process
   group) at the end. Its output is in `web_app.log_path`.
 - `browser` (session): Playwright's Chromium driving the Debian package at
@@ -83,7 +83,7 @@ def start_web_app(tmp: Path, data: Path, *args: str) -> WebApp:
     port = free_port()
     log_path = tmp / f"app-{port}.log"
     env = {**os.environ, "FLET_WEB_NO_CDN": "1", "PYTHONUNBUFFERED": "1"}
-    cmd = [sys.executable, "-m", "field_app.main", "--web", "--host", "127.0.0.1", "--port", str(port),
+    cmd = [sys.executable, "-m", "field_app.app", "--web", "--host", "127.0.0.1", "--port", str(port),
            "--data", str(data), *args]
     with log_path.open("wb") as log:
         proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,

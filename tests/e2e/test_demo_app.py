@@ -81,7 +81,7 @@ def test_the_demo_starts_enrolled_apps_that_die_with_it(tmp_path: Path) -> None:
         app_pids = []
         for port in (web, web + 1):
             app_pids += [int(pid) for pid in subprocess.run(
-                ["pgrep", "-f", f"field_app.main --web .*--port {port}"], capture_output=True, text=True).stdout.split()]
+                ["pgrep", "-f", f"field_app.app --web .*--port {port}"], capture_output=True, text=True).stdout.split()]
         assert len(app_pids) == 2, app_pids
         for folder, role in (("gocua-demo-app", "volunteer"), ("gocua-demo-officer", "officer")):
             data = tmp_path / folder

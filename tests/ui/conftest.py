@@ -14,7 +14,7 @@ from typing import Any, Callable, Iterator
 import pytest
 
 from field_app import i18n
-from field_app.main import build_app
+from field_app.app import build_app
 
 from .harness import AppHarness
 

@@ -17,7 +17,7 @@ import pytest
 
 from campaign.ids import uuid7
 from field_app.app_state import default_key
-from field_app.main import build_app
+from field_app.app import build_app
 from field_app.net.errors import Offline
 from field_app.net.server_api import ServerApi
 from field_app.net.sync import BackgroundSync, SyncClient

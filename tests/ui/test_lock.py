@@ -11,7 +11,7 @@ import flet as ft
 import pytest
 
 from field_app.lock import AppLock, ManualClock
-from field_app.main import build_app
+from field_app.app import build_app
 from field_app.net.sync import SyncStatus
 
 from ..store_support import household_list

@@ -6,7 +6,9 @@ from pathlib import Path
 import flet as ft
 
 from field_app import i18n
-from field_app.main import ASSETS_DIR, AppShell, build_app
+from field_app.app import build_app
+from field_app.shell import AppShell
+from field_app.theme import ASSETS_DIR
 
 from .harness import AppHarness
 from .volunteer import enrolled_dir

@@ -5,7 +5,7 @@ from __future__ import annotations
 import flet as ft
 
 from field_app import theme
-from field_app.main import ASSETS_DIR
+from field_app.theme import ASSETS_DIR
 
 
 def contrast(a: str, b: str) -> float:

@@ -19,7 +19,7 @@ import pytest
 
 from campaign.ids import uuid7
 from field_app.app_state import default_key
-from field_app.main import build_app
+from field_app.app import build_app
 from field_app.store import Store
 
 from ..store_support import add_hamlet
