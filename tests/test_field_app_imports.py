@@ -23,8 +23,10 @@ def module_name(path: Path) -> str:
     return ".".join(parts)
 
 
-def imported(path: Path) -> set[str]:
-    """Every module `path` imports, absolute (`from x import y` names x and x.y: y may be a module)."""
+def imported(path: Path, modules: set[str]) -> set[str]:
+    """Every module of `modules` that `path` imports, by absolute name. `from x import y`
+    imports x.y when that is a module, else x. (A package's `__init__` runs before any of
+    its modules: that is no dependency of the package on them.)"""
     name = module_name(path)
     package = name if path.name == "__init__.py" else name.rsplit(".", 1)[0]
     found: set[str] = set()
@@ -38,14 +40,14 @@ def imported(path: Path) -> set[str]:
                 origin = ".".join(base + ([node.module] if node.module else []))
             else:
                 origin = node.module or ""
-            found.add(origin)
-            found.update(f"{origin}.{alias.name}" for alias in node.names)
-    return found
+            for alias in node.names:
+                found.add(f"{origin}.{alias.name}" if f"{origin}.{alias.name}" in modules else origin)
+    return found & modules
 
 
 def graph() -> dict[str, set[str]]:
     modules = {module_name(p): p for p in PACKAGE.rglob("*.py")}
-    return {name: {m for m in imported(path) if m in modules and m != name} for name, path in modules.items()}
+    return {name: imported(path, set(modules)) - {name} for name, path in modules.items()}
 
 
 def test_views_never_import_the_shell() -> None:

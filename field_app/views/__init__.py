@@ -54,5 +54,9 @@ def register(shell: Shell) -> None:
     register_audit(shell)
     from .leader import register as register_leader  # /review and its screens
     register_leader(shell)
+    from .campaign_settings import register as register_campaign
     from .dashboard import register as register_dashboard  # /totals and its lists (docs/dashboard.md)
-    register_dashboard(shell)
+    from .imports import register as register_imports
+    dashboard = register_dashboard(shell)
+    register_imports(shell, dashboard)  # /totals/import: the target list, on the dashboard's commune
+    register_campaign(shell, dashboard)  # /totals/campaign: target, dates, retention

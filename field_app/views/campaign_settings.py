@@ -27,8 +27,10 @@ from field_app.i18n import t
 from field_app.net.errors import SyncError
 
 from .common import full_width, on_screen
-from .dashboard import CAMPAIGN_ROUTE, SNAPSHOT_KEY, day_text, why
+from .dashboard import CAMPAIGN_ROUTE, SNAPSHOT_KEY
 from .dashboard import ROUTE as DASHBOARD
+from .models.words import day_text
+from .models.words import failure_text as why
 from .shell import Shell
 
 if TYPE_CHECKING:

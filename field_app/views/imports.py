@@ -28,8 +28,9 @@ from field_app.i18n import format_number, t
 from field_app.net.errors import SyncError
 
 from .common import on_screen
-from .dashboard import IMPORT_ROUTE, why
+from .dashboard import IMPORT_ROUTE
 from .dashboard import ROUTE as DASHBOARD
+from .models.words import failure_text as why
 from .shell import Shell
 
 if TYPE_CHECKING:

@@ -21,14 +21,14 @@ import openpyxl
 import pytest
 
 from campaign.ids import uuid7
-from field_app.app_state import default_key, enrol
 from field_app.app import build_app
+from field_app.app_state import default_key, enrol
 from field_app.net.errors import Offline, Rejected
 from field_app.net.server_api import ServerApi
 from field_app.net.sync import SyncClient
 from field_app.store import Store
-from field_app.views import dashboard
 from field_app.views.dashboard_charts import active_by_day, nice_ticks, short_name
+from field_app.views.models import dashboard as dashboard_model
 from sync_server.services import team as teams
 from sync_server.store.db import make_engine, write_transaction
 
@@ -398,7 +398,7 @@ def test_a_refused_download_says_why(world, make_harness, tmp_path, monkeypatch)
 
 @on_sqlite
 def test_a_follow_up_list_pages_as_the_server_pages(world, make_harness, monkeypatch) -> None:
-    monkeypatch.setattr(dashboard, "PAGE_SIZE", 2)
+    monkeypatch.setattr(dashboard_model, "PAGE_SIZE", 2)
     h = open_app(make_harness, world.officer_dir, width=360, height=640)
     loaded(h)
     h.click(h.get(key="dashboard:followup:card_capture"))
@@ -490,17 +490,6 @@ def test_both_languages_lay_out_at_360_with_no_missing_keys(world, make_harness)
     assert sentence.startswith("At this pace ") and f"{deadline.day} {deadline:%b} {deadline.year}" in sentence
     assert h.get(key="dashboard:refresh").text == "Refresh"
     assert "Recorded by the team; the police hold the official figures." in h.texts()
-
-
-def test_the_forecast_sentences_follow_the_numbers() -> None:
-    say = dashboard.DashboardScreens.forecast_sentence
-    target = {"deadline": "2027-01-28"}
-    assert say({"short_of_target": 0, "share_at_deadline": 0.95, "needed_a_day": 0}, target) == \
-        "Đã đạt mục tiêu; với tốc độ này, đạt 95,0 % vào 28/01/2027."
-    assert say({"short_of_target": 1234, "share_at_deadline": 0.5, "needed_a_day": None}, target) == \
-        "Đã quá hạn 28/01/2027; còn thiếu 1.234 người so với mục tiêu."
-    assert say({"short_of_target": 10, "share_at_deadline": 0.875, "needed_a_day": 3}, target) == \
-        "Với tốc độ này, đạt 87,5 % vào 28/01/2027; cần 3 người mỗi ngày để đạt mục tiêu đúng hạn."
 
 
 def test_e_ids_active_by_day_come_from_the_days_activations() -> None:

@@ -1,0 +1,104 @@
+"""Times, numbers and failures in words, for the screens' models (no Flet)."""
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from campaign import vocabulary as v
+from campaign.totals import VIETNAM
+from field_app import i18n
+from field_app.i18n import format_number, get_language, t, vocab_label
+
+__all__ = ["ERROR_KINDS", "FIELD_VOCABULARY", "code_label", "day_text", "error_text", "failure_text",
+           "format_value", "parse_time", "percent", "relative_time", "share_of"]
+
+#: The sync client's failures that have their own sentence (`sync.error.<kind>`); others are "other".
+ERROR_KINDS = ("Offline", "ServerBusy", "BadAnswer", "NotEnrolled", "Revoked", "Purged", "Rejected",
+               "SeqConflict")
+
+#: A wire field -> the vocabulary its codes come from.
+FIELD_VOCABULARY = {"card": v.CARD, "vneid": v.VNEID, "presence": v.PRESENCE, "consent": v.CONSENT,
+                    "kind": v.HAMLET_KIND, "blockers": v.BLOCKERS}
+
+
+def error_text(exc: Exception, *, lang: str | None = None) -> str:
+    """A failed sync call in words, by the kind of failure (`sync.error.*`), with its detail."""
+    kind = type(exc).__name__
+    return t(f"sync.error.{kind if kind in ERROR_KINDS else 'other'}", lang=lang, detail=str(exc))
+
+
+def failure_text(exc: Exception) -> str:
+    """A failed server call in words: no network first of all, else the server's refusal as sent."""
+    if getattr(exc, "retryable", False):  # no network, server down or busy, a captive portal
+        return t("dashboard.offline")
+    return t("dashboard.refused", reason=str(exc))
+
+
+def percent(share: float | None) -> str:
+    """0.8345 -> "83,5 %" (vi) or "83.5 %" (en)."""
+    return f"{format_number((share or 0.0) * 100, decimals=1)} %"
+
+
+def share_of(part: int, whole: int) -> float:
+    return part / whole if whole else 0.0
+
+
+def day_text(iso: str | None) -> str:
+    """A date as people write it: "28/01/2027"; "28 Jan 2027" in English."""
+    if not iso:
+        return ""
+    day = date.fromisoformat(iso[:10])
+    if get_language() == "en":
+        return f"{day.day} {day.strftime('%b')} {day.year}"
+    return day.strftime("%d/%m/%Y")
+
+
+def parse_time(value: Any) -> datetime | None:
+    """An ISO instant from the server or the store (a naive one is UTC); None if it is none."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+
+
+def relative_time(value: Any, now: datetime | None = None) -> str:
+    """"vừa xong", "5 phút trước", "3 giờ trước", "hôm qua", "4 ngày trước", then the date."""
+    moment = parse_time(value)
+    if moment is None:
+        return t("leader.time.never")
+    now = now or datetime.now(UTC)
+    seconds = (now - moment).total_seconds()
+    if seconds < 60:  # also a clock a little ahead
+        return t("leader.time.just_now")
+    if seconds < 3600:
+        return t("leader.time.minutes", n=int(seconds // 60))
+    if seconds < 86400:
+        return t("leader.time.hours", n=int(seconds // 3600))
+    days = (now.astimezone(VIETNAM).date() - moment.astimezone(VIETNAM).date()).days
+    if days <= 1:
+        return t("leader.time.yesterday")
+    if days < 30:
+        return t("leader.time.days", n=days)
+    return moment.astimezone(VIETNAM).strftime("%d/%m/%Y")
+
+
+def format_value(field: str, value: Any) -> str:
+    """A field's value as people read it: vocabulary labels, "(trống)" for nothing."""
+    vocab = FIELD_VOCABULARY.get(field)
+    if value is None or value == "":
+        return t("leader.value.empty")
+    if isinstance(value, list):
+        return ", ".join(format_value(field, item) for item in value) or t("leader.value.none")
+    if vocab is not None and isinstance(value, str) and value in vocab:
+        return vocab_label(vocab, value)
+    return str(value)
+
+
+def code_label(prefix: str, code: str) -> str:
+    """A translated label for a wire code (field, event kind, reason), else the code itself."""
+    key = f"{prefix}.{code.replace('.', '_')}"
+    known = i18n.keys()  # every key of the language table (a frozenset, not a dict's view)
+    return t(key) if key in known else code
