@@ -17,9 +17,9 @@ from field_app.net.errors import SyncError
 
 from .audit import settings_tile as audit_tile
 from .common import C, card, chip, heading, note, number
+from .models.words import error_text
 from .qr import VNEID_LINKS, qr_png
 from .shell import Shell
-from .sync import ERROR_KINDS
 
 
 def settings_screen(shell: Shell) -> list[ft.Control]:
@@ -121,8 +121,7 @@ def settings_screen(shell: Shell) -> list[ft.Control]:
             busy.visible = False
             shell.page.update()
             left = store.pending_count()
-            kind = type(exc).__name__
-            reason = t(f"sync.error.{kind if kind in ERROR_KINDS else 'other'}", detail=str(exc))
+            reason = error_text(exc)
             if not left:  # nothing would be lost: say why it failed and stop there
                 shell.snack(reason, error=True)
                 return

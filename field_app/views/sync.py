@@ -16,10 +16,8 @@ from field_app.i18n import t
 from field_app.net.sync import SyncStatus
 
 from .common import C, card, heading, kind_label, note, number, reason_text, relative_time
+from .models.words import ERROR_KINDS, error_text
 from .shell import Shell
-
-ERROR_KINDS = ("Offline", "ServerBusy", "BadAnswer", "NotEnrolled", "Revoked", "Purged", "Rejected",
-               "SeqConflict")
 
 
 def error_sentence(status: SyncStatus) -> str:
@@ -117,9 +115,8 @@ def sync_screen(shell: Shell) -> list[ft.Control]:
         try:
             result = await shell.blocking(device.check_receipt)
         except Exception as exc:  # SyncError and friends: say why, in words
-            kind = type(exc).__name__
             receipt_icon.icon, receipt_icon.color = ft.Icons.CLOUD_OFF, theme.STATUSES["problem"].strong
-            receipt_text.value = t(f"sync.error.{kind if kind in ERROR_KINDS else 'other'}", detail=str(exc))
+            receipt_text.value = error_text(exc)
         else:
             n = store.pending_count()
             if result.agree:
