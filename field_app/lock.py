@@ -34,6 +34,8 @@ import time
 from dataclasses import dataclass
 from typing import Any, Optional, Protocol
 
+from campaign.roles import Capability, can, roles_with
+
 __all__ = [
     "Attempt",
     "AppLock",
@@ -68,9 +70,9 @@ TIMEOUT_MIN = 1
 TIMEOUT_MAX = 30  # longer is no lock at all for a phone left on a table
 TIMEOUT_CHOICES = (1, 2, 5, 10, 15, 30)
 
-#: Roles that may not go without a PIN: they see a team's or a commune's data,
-#: follow-up lists of names included. A volunteer is asked, and may say later.
-REQUIRED_ROLES = frozenset({"leader", "officer", "admin"})
+#: Roles that may not go without a PIN (campaign.roles PIN_REQUIRED): they see a team's or a
+#: commune's data, follow-up lists of names included. A volunteer is asked, and may say later.
+REQUIRED_ROLES = roles_with(Capability.PIN_REQUIRED)
 
 PIN_SETTING = "lock.pin"  # the record (hash, salt, wrong tries, wait) of this enrolment
 TIMEOUT_SETTING = "lock.timeout_minutes"  # a preference: kept across enrolments
@@ -368,7 +370,7 @@ class AppLock:
 
     @property
     def role_requires_pin(self) -> bool:
-        return self.store.role in REQUIRED_ROLES
+        return can(self.store.role, Capability.PIN_REQUIRED)
 
     @property
     def required(self) -> bool:

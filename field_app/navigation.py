@@ -23,6 +23,7 @@ from typing import Generic, TypeVar
 
 import flet as ft
 
+from campaign.roles import ROLES, Capability, roles_with
 from field_app.i18n import t
 
 __all__ = [
@@ -39,8 +40,6 @@ __all__ = [
     "tab_for",
     "tabs_for",
 ]
-
-ROLES = ("volunteer", "leader", "officer", "admin")
 
 #: At or above this page width the shell shows a side NavigationRail
 #: (laptops at the commune station); below it, a bottom NavigationBar.
@@ -65,6 +64,10 @@ class Tab:
 
 
 _ALL = frozenset(ROLES)
+#: officers and admins watch the whole commune's campaign: the dashboard is their first tab
+_WATCHERS = roles_with(Capability.COMMUNE_DASHBOARD)
+#: an admin's device holds no hamlets of its own: no household list
+_WITH_HAMLETS = _ALL - roles_with(Capability.ANY_COMMUNE)
 
 #: Material 3 wants 3-5 tabs; each role sees at most five. A role's first tab is
 #: where it lands ("/" opens it): officers and admins watch the campaign rather
@@ -75,15 +78,15 @@ TABS: tuple[Tab, ...] = (
         "nav.totals",
         ft.Icons.BAR_CHART_OUTLINED,
         ft.Icons.BAR_CHART,
-        frozenset({"officer", "admin"}),
+        _WATCHERS,
     ),
-    Tab("/", "nav.home", ft.Icons.HOME_OUTLINED, ft.Icons.HOME, frozenset({"volunteer", "leader"})),
+    Tab("/", "nav.home", ft.Icons.HOME_OUTLINED, ft.Icons.HOME, _ALL - _WATCHERS),
     Tab(
         "/households",
         "nav.households",
         ft.Icons.HOLIDAY_VILLAGE_OUTLINED,
         ft.Icons.HOLIDAY_VILLAGE,
-        frozenset({"volunteer", "leader", "officer"}),
+        _WITH_HAMLETS,
     ),
     Tab("/sync", "nav.sync", ft.Icons.SYNC, ft.Icons.SYNC, frozenset({"volunteer"})),
     Tab(

@@ -22,12 +22,12 @@ from typing import Any, ParamSpec, TypeVar
 
 import flet as ft
 
+from campaign.roles import ROLES
 from field_app import flet_private, frame, i18n
 from field_app.app_state import Device, VisitDraft
 from field_app.i18n import t
 from field_app.navigation import (
     ENROL_ROUTE,
-    ROLES,
     WIDE_BREAKPOINT,
     DetailRoutes,
     Tab,

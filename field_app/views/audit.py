@@ -33,7 +33,8 @@ import flet as ft
 
 from campaign import areas
 from campaign import vocabulary as v
-from campaign.totals import VIETNAM
+from campaign.roles import Capability, can
+from campaign.time import VIETNAM
 from field_app import i18n, theme
 from field_app.app_state import server_api
 from field_app.i18n import format_number, t, vocab_label
@@ -50,7 +51,6 @@ log = logging.getLogger(__name__)
 ROUTE = "/audit"
 SETTINGS_ROUTE = "/settings/audit"
 PAGE = 50  # rows a page: a screenful or two on a phone, one request on a slow network
-ROLES = ("officer", "admin")  # GET /api/v1/audit's (sync_server/api/audit.py MANAGERS)
 ALL = "all"  # the filters' "everything" (a Dropdown option needs a key)
 #: the server's `action` filter takes a family: "export" is every "export.*"
 ACTION_FAMILIES = ("export", "followup", "import", "campaign", "retention")
@@ -61,7 +61,7 @@ ApiFactory = Callable[[], ServerApi]
 
 def can_open(role: Optional[str]) -> bool:
     """Whether Settings offers the log to this role (the server decides in the end)."""
-    return role in ROLES
+    return can(role, Capability.READ_AUDIT)
 
 
 def register(shell: Shell, api: Optional[ApiFactory] = None) -> None:
@@ -181,7 +181,7 @@ class AuditScreen:
         self.api = api or (lambda: server_api(device, self.store, client=getattr(device, "http", None)))
         scope = self.store.scope if self.store is not None and isinstance(self.store.scope, dict) else {}
         # an officer's commune is the enrolment's: the server would refuse any other
-        self.fixed_commune: Optional[str] = scope.get("commune") if shell.role != "admin" else None
+        self.fixed_commune: Optional[str] = None if can(shell.role, Capability.ANY_COMMUNE) else scope.get("commune")
         self.commune: str = self.fixed_commune or shell.ui.get("audit.commune", ALL)
         self.action: str = shell.ui.get("audit.action", ALL)
         self.entries: list[dict[str, Any]] = []
@@ -235,7 +235,7 @@ class AuditScreen:
                      *(ft.DropdownOption(key=f, text=t(f"audit.family.{f}")) for f in ACTION_FAMILIES)],
             on_select=lambda e: self._filter(action=e.control.value or ALL),
         )
-        if self.fixed_commune is not None or self.shell.role != "admin":
+        if self.fixed_commune is not None or not can(self.shell.role, Capability.ANY_COMMUNE):
             where: ft.Control = note(ft.Icons.LOCATION_CITY, t("audit.filter.commune_fixed",
                                                                   commune=commune_name(self.fixed_commune)),
                                      key="audit.filter.commune_fixed")

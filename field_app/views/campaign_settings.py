@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING, Any, Optional
 import flet as ft
 
 from campaign.areas import commune as official_commune
-from campaign.totals import VIETNAM
+from campaign.roles import Capability, can
+from campaign.time import VIETNAM
 from field_app import theme
 from field_app.i18n import t
 from field_app.net.errors import SyncError
@@ -40,7 +41,6 @@ __all__ = ["CampaignForm", "parse_day", "register"]
 
 log = logging.getLogger(__name__)
 
-EDITORS = frozenset({"officer", "admin"})
 DEFAULT_DAYS = 60  # a first campaign's deadline: two months from today
 DEFAULT_PERCENT = 90
 DEFAULT_RETENTION = 90  # the server's default (sync_server/store/campaigns.py)
@@ -91,7 +91,7 @@ class CampaignForm:
     def view(self, shell: Shell, params: dict[str, str]) -> ft.View:
         self.body = ft.Column(spacing=14, key="campaign:body")
         commune = self.dashboard.commune
-        if shell.role not in EDITORS:
+        if not can(shell.role, Capability.EDIT_CAMPAIGN):
             self.body.controls = [ft.Text(t("campaign.not_allowed"))]
         elif commune is None:
             self.body.controls = [ft.Text(t("dashboard.no_commune"))]

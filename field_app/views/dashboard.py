@@ -34,6 +34,7 @@ from typing import Any
 import flet as ft
 
 from campaign.areas import commune as official_commune
+from campaign.roles import Capability, can
 from field_app import theme
 from field_app.app_state import server_api
 from field_app.i18n import t
@@ -180,11 +181,11 @@ class DashboardScreens:
             return
         self.loading = False
         picked = self.ui.get(COMMUNE_KEY)
-        if role == "admin" and picked and picked != commune:  # another commune was picked meanwhile
+        if can(role, Capability.ANY_COMMUNE) and picked and picked != commune:  # another one was picked meanwhile
             self.refresh()
             return
         self.ui[SNAPSHOT_KEY] = snapshot
-        if snapshot.commune and role == "admin":
+        if snapshot.commune and can(role, Capability.ANY_COMMUNE):
             self.ui[COMMUNE_KEY] = snapshot.commune
         if on_screen(self.status, self.page):
             self._draw(snapshot)
@@ -236,7 +237,7 @@ class DashboardScreens:
 
     def _title(self, snapshot: m.Snapshot | None) -> ft.Control:
         code = snapshot.commune if snapshot is not None else self.commune
-        if self.role == "admin" and snapshot is not None and snapshot.communes:
+        if can(self.role, Capability.ANY_COMMUNE) and snapshot is not None and snapshot.communes:
             return self._picker(snapshot)
         if not code:
             return panels.text(t("dashboard.title"), ft.TextThemeStyle.TITLE_LARGE)
@@ -276,7 +277,7 @@ class DashboardScreens:
             sections.append(panels.note(ft.Icons.GROUPS, t("dashboard.team_only")))
         # on a laptop the target and the daily chart sit side by side, above the hamlets' bars
         wide = self.shell.wide
-        commune_role = self.role in m.COMMUNE_ROLES
+        commune_role = can(self.role, Capability.COMMUNE_DASHBOARD)
         edit: list[ft.Control] = [ft.OutlinedButton(
             t("campaign.edit"), icon=ft.Icons.EDIT_CALENDAR, height=theme.TOUCH_TARGET, key="dashboard:campaign",
             on_click=lambda e: self.shell.go(CAMPAIGN_ROUTE))] if commune_role else []

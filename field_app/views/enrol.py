@@ -21,7 +21,7 @@ from urllib.parse import parse_qs, urlparse
 import flet as ft
 
 from campaign import areas
-from campaign.totals import VIETNAM
+from campaign.time import VIETNAM
 from field_app import i18n, theme
 from field_app.app_state import EnrolFailed, parse_enrolment
 from field_app.i18n import t

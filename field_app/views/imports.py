@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Optional
 import flet as ft
 
 from campaign.areas import commune as official_commune
+from campaign.roles import Capability, can
 from field_app import theme
 from field_app.i18n import format_number, t
 from field_app.net.errors import SyncError
@@ -96,7 +97,7 @@ class ImportScreen:
     def view(self, shell: Shell, params: dict[str, str]) -> ft.View:
         self.body = ft.Column(spacing=14, key="import:body")
         commune = self.dashboard.commune
-        if shell.role not in ("officer", "admin"):
+        if not can(shell.role, Capability.IMPORT):
             self.body.controls = [_note(ft.Icons.LOCK_OUTLINE, t("imports.not_allowed"))]
         elif commune is None:
             self.body.controls = [_note(ft.Icons.TRAVEL_EXPLORE, t("dashboard.no_commune"))]

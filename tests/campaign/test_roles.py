@@ -11,9 +11,9 @@ TABLE = {
     C.READ_TOTALS: {"volunteer", "leader", "officer", "admin"},  # GET /totals: any caller
     C.READ_REPORTS: {"leader", "officer", "admin"},  # api/audit.py READERS, reports.py
     C.EXPORT: {"leader", "officer", "admin"},  # api/exports.py READERS
-    C.COMMUNE_DASHBOARD: {"officer", "admin"},  # views/dashboard.py COMMUNE_ROLES
-    C.READ_AUDIT: {"officer", "admin"},  # api/audit.py MANAGERS, views/audit.py ROLES
-    C.EDIT_CAMPAIGN: {"officer", "admin"},  # api/campaigns.py MANAGERS, views/campaign_settings.py EDITORS
+    C.COMMUNE_DASHBOARD: {"officer", "admin"},  # the app's dashboard (views/models/dashboard.py), the officers' first tab
+    C.READ_AUDIT: {"officer", "admin"},  # api/audit.py MANAGERS, views/audit.py can_open
+    C.EDIT_CAMPAIGN: {"officer", "admin"},  # api/campaigns.py MANAGERS, views/campaign_settings.py
     C.IMPORT: {"officer", "admin"},  # api/imports.py MANAGERS, views/imports.py
     C.TEAM_STATUS: {"leader", "officer", "admin"},  # api/team.py REVIEWERS
     C.PIN_REQUIRED: {"leader", "officer", "admin"},  # field_app/lock.py REQUIRED_ROLES

@@ -7,6 +7,7 @@ import flet as ft
 
 from field_app import i18n
 from field_app.app import build_app
+from field_app.navigation import tabs_for
 from field_app.shell import AppShell
 from field_app.theme import ASSETS_DIR
 
@@ -163,3 +164,12 @@ def test_narrow_phone_and_wide_laptop_layouts(make_harness, tmp_path: Path) -> N
     assert rail.id != h.get(ft.NavigationRail).id  # re-rendered for the new route
     h.resize(390, 844)
     assert h.get(ft.NavigationBar)["selected_index"] == 3
+
+
+def test_each_roles_tabs_in_order() -> None:
+    """docs/ui.md: at most five a role, the first is where "/" lands."""
+    assert [tab.route for tab in tabs_for("volunteer")] == ["/", "/households", "/sync", "/settings"]
+    assert [tab.route for tab in tabs_for("leader")] == ["/", "/households", "/review", "/totals", "/settings"]
+    assert [tab.route for tab in tabs_for("officer")] == ["/totals", "/households", "/settings"]
+    assert [tab.route for tab in tabs_for("admin")] == ["/totals", "/settings"]
+    assert tabs_for("nobody") == []

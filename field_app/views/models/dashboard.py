@@ -18,7 +18,8 @@ from campaign import followup as followup_rules
 from campaign import vocabulary as v
 from campaign.areas import commune as official_commune
 from campaign.areas import is_commune_code
-from campaign.totals import VIETNAM
+from campaign.roles import Capability, can
+from campaign.time import VIETNAM
 from field_app.i18n import format_number, get_language, t, vocab_label
 from field_app.net.errors import SyncError
 
@@ -26,7 +27,7 @@ from .leader import sync_state
 from .words import day_text, failure_text, percent, relative_time, share_of
 
 __all__ = [
-    "COMMUNE_ROLES", "DAYS_SHOWN", "LISTS", "PAGE_SIZE", "VNEID_GRID", "CountLine", "DashboardApi", "FollowupPager",
+    "DAYS_SHOWN", "LISTS", "PAGE_SIZE", "VNEID_GRID", "CountLine", "DashboardApi", "FollowupPager",
     "FollowupTile", "Snapshot", "SyncSummary", "Target", "Tile", "by_day", "commune_line", "commune_options",
     "count_lines", "figures", "followup_card", "followup_tiles", "forecast_sentence", "headline", "list_label",
     "load_snapshot", "pace_lines", "scope_commune", "sync_summary", "table_cells", "target", "updated_words",
@@ -36,9 +37,6 @@ __all__ = [
 LISTS = ("card_capture", "level2", "activation", "home_capture", "revisit")
 #: A list -> its need in campaign.followup (the same labels as the workbook's sheet).
 NEED = {"level2": "l2"}
-#: Roles that see the teams' table and the follow-up lists with their downloads: the
-#: issue gives leaders reading and reviewing, officers exports and follow-up.
-COMMUNE_ROLES = frozenset({"officer", "admin"})
 DAYS_SHOWN = 14  # the by-day table: the last two weeks (the chart shows the whole campaign)
 PAGE_SIZE = 100  # follow-up rows a page (the server's default; it allows up to 1000)
 VNEID_GRID = (("l1", ("l1_pending", "l1_approved", "l1_active")), ("l2", ("l2_pending", "l2_approved", "l2_active")))
@@ -67,7 +65,7 @@ def list_label(name: str) -> str:
 def scope_commune(scope: object, role: str) -> str | None:
     """The commune the device was enrolled for (officers, leaders); None for an admin."""
     code = scope.get("commune") if isinstance(scope, dict) else None
-    return code if role != "admin" and is_commune_code(code) else None
+    return code if not can(role, Capability.ANY_COMMUNE) and is_commune_code(code) else None
 
 
 def commune_options(communes: list[dict[str, Any]]) -> list[tuple[str, str]]:
@@ -113,7 +111,7 @@ def load_snapshot(api: DashboardApi, role: str, commune: str | None) -> Snapshot
     anyone whose scope names no commune, gets the communes to pick from, and the first one
     if the one asked for is not among them."""
     communes: list[dict[str, Any]] = []
-    if role == "admin" or commune is None:
+    if can(role, Capability.ANY_COMMUNE) or commune is None:
         communes = api.communes()
         codes = [c.get("code") for c in communes]
         if commune not in codes:
@@ -121,7 +119,7 @@ def load_snapshot(api: DashboardApi, role: str, commune: str | None) -> Snapshot
     if commune is None:
         return Snapshot(None, communes)
     snapshot = Snapshot(commune, communes, progress=api.progress(commune), hamlets=api.totals(commune, "hamlet"))
-    if role in COMMUNE_ROLES:
+    if can(role, Capability.COMMUNE_DASHBOARD):  # the teams' table and the follow-up lists
         snapshot.teams = api.totals(commune, "team")
         snapshot.followup_counts = api.followup_counts(commune)
     try:  # the figures stand without it

@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from campaign import vocabulary as v
-from campaign.totals import VIETNAM
+from campaign.time import VIETNAM
 from field_app import i18n
 from field_app.i18n import format_number, get_language, t, vocab_label
 
