@@ -21,13 +21,14 @@ Capabilities (a StrEnum: each is also its wire-friendly name), where enforced:
 - EXPORT: the commune's xlsx/csv exports (GET /api/v1/exports/*: EXPORTERS).
 - COMMUNE_DASHBOARD: the app's whole-commune dashboard: the teams' table, the
   follow-up lists and their downloads, the campaign's edit button
-  (field_app/views/dashboard.py COMMUNE_ROLES). The server lets leaders read the
+  (field_app/views/models/dashboard.py, views/dashboard.py), and the dashboard as the
+  first tab (field_app/navigation.py). The server lets leaders read the
   same answers over their team's hamlets (READ_REPORTS); the app shows them to
   commune roles only.
 - READ_AUDIT: the audit log (GET /api/v1/audit: AUDIT_READERS; the app's Settings tile,
   field_app/views/audit.py).
 - EDIT_CAMPAIGN: a commune's campaign settings (PUT /api/v1/campaigns/{commune}: CAMPAIGN_EDITORS;
-  field_app/views/campaign_settings.py EDITORS).
+  field_app/views/campaign_settings.py).
 - IMPORT: target-list imports (POST /api/v1/imports, GET /api/v1/imports/*: IMPORTERS;
   field_app/views/imports.py).
 - TEAM_STATUS: the team's devices and their quarantined events
@@ -35,7 +36,8 @@ Capabilities (a StrEnum: each is also its wire-friendly name), where enforced:
 - PIN_REQUIRED: the app demands a PIN lock (field_app/lock.py REQUIRED_ROLES).
 - ANY_COMMUNE: any commune, and no commune at all (every commune): the server's
   `check_commune`, /communes listing every commune, the audit log without a
-  commune; the app's commune picker (dashboard, audit).
+  commune; the app's commune picker (dashboard, audit), and no household list
+  (field_app/navigation.py: such a device holds no hamlets).
 - CREATE_HAMLET: the role part of hamlet.created (see `may_write`).
 - WRITE_LEADER_KINDS: the kinds in LEADER_KINDS (see `may_write`).
 
