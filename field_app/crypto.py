@@ -42,7 +42,7 @@ class DecryptionFailed(ValueError):
 def _prefix(table: str, column: str) -> bytes:
     if "\x00" in table or "\x00" in column:
         raise ValueError("a table or column name must not contain NUL")
-    return f"gocua\x00{table}\x00{column}\x00".encode("utf-8")
+    return f"gocua\x00{table}\x00{column}\x00".encode()
 
 
 def place(table: str, column: str, row: str | int) -> bytes:

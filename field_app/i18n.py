@@ -23,14 +23,14 @@ from __future__ import annotations
 
 import json
 import string
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 __all__ = [
     "DEFAULT_LANGUAGE",
-    "LANGUAGES",
     "I18N_DIR",
+    "LANGUAGES",
     "format_number",
     "get_language",
     "keys",
@@ -53,7 +53,7 @@ _SESSION_KEY = "gocua.language"
 _process_language = DEFAULT_LANGUAGE
 
 
-@lru_cache(maxsize=None)
+@cache
 def strings(lang: str) -> dict[str, str]:
     """The whole {key: text} table of one language (cached, read-only use)."""
     if lang not in LANGUAGES:
@@ -81,6 +81,11 @@ def files(lang: str) -> list[Path]:
 def keys(lang: str = DEFAULT_LANGUAGE) -> frozenset[str]:
     """All keys of one language's table."""
     return frozenset(strings(lang))
+
+
+def has(key: str, lang: str = DEFAULT_LANGUAGE) -> bool:
+    """Whether the language table has `key`."""
+    return key in strings(lang)
 
 
 def _current_page() -> Any:
@@ -134,7 +139,7 @@ class _KeepMissing(dict):
         return "{" + name + "}"
 
 
-def t(key: str, /, *, lang: Optional[str] = None, **fmt: Any) -> str:
+def t(key: str, /, *, lang: str | None = None, **fmt: Any) -> str:
     """Translate `key` into `lang` (default: the current language) and fill
     its `{placeholders}` from `fmt`. Falls back to Vietnamese, then to `key`.
 
@@ -153,13 +158,13 @@ def t(key: str, /, *, lang: Optional[str] = None, **fmt: Any) -> str:
     return string.Formatter().vformat(text, (), _KeepMissing(fmt))
 
 
-def vocab_label(vocab: Any, code: str, *, lang: Optional[str] = None) -> str:
+def vocab_label(vocab: Any, code: str, *, lang: str | None = None) -> str:
     """Label of a domain code from `campaign.vocabulary` in the current
     language, e.g. `vocab_label(CARD, "cccd_chip")` → "CCCD gắn chip"."""
     return vocab.label(code, lang or get_language())
 
 
-def format_number(n: float, *, lang: Optional[str] = None, decimals: int = 0) -> str:
+def format_number(n: float, *, lang: str | None = None, decimals: int = 0) -> str:
     """A number as people write it: "12.345" in Vietnamese, "12,345" in English."""
     lang = lang or get_language()
     s = f"{n:,.{decimals}f}"

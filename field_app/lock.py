@@ -32,31 +32,32 @@ import os
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any, Optional, Protocol
+from itertools import pairwise
+from typing import Any, Protocol
 
 from campaign.roles import Capability, can, roles_with
 
 __all__ = [
-    "Attempt",
-    "AppLock",
-    "Clock",
     "FREE_ATTEMPTS",
-    "IdleTimer",
     "MAX_ATTEMPTS",
-    "ManualClock",
     "PIN_MAX",
     "PIN_MIN",
-    "PinError",
     "REQUIRED_ROLES",
-    "SystemClock",
     "TIMEOUT_CHOICES",
     "TIMEOUT_DEFAULT",
+    "AppLock",
+    "Attempt",
+    "Clock",
+    "IdleTimer",
+    "ManualClock",
+    "PinError",
+    "SystemClock",
     "attempts_left",
     "hash_pin",
     "pin_problem",
     "remaining_wait",
-    "wait_after",
     "verify_pin",
+    "wait_after",
 ]
 
 PIN_MIN = 4
@@ -114,7 +115,7 @@ class Clock(Protocol):
         ...
 
 
-def _suspend_aware_clock() -> Optional[int]:
+def _suspend_aware_clock() -> int | None:
     """A clock id that keeps counting while the phone sleeps. Python's
     `time.monotonic()` is CLOCK_MONOTONIC on Linux and Android, which stops
     during suspend: a phone left asleep in a pocket for an hour would come back
@@ -187,7 +188,7 @@ class ManualClock:
 # ---------------------------------------------------------------------------
 
 
-def pin_problem(pin: str) -> Optional[str]:
+def pin_problem(pin: str) -> str | None:
     """Why `pin` cannot be a PIN, or None: "not_digits", "too_short",
     "too_long", "too_simple" (one digit repeated, or a run up or down such as
     1234 or 9876: the first guesses anyone tries, and with 10 tries they
@@ -198,7 +199,7 @@ def pin_problem(pin: str) -> Optional[str]:
         return "too_short"
     if len(pin) > PIN_MAX:
         return "too_long"
-    steps = {(int(b) - int(a)) % 10 for a, b in zip(pin, pin[1:])}
+    steps = {(int(b) - int(a)) % 10 for a, b in pairwise(pin)}
     if steps in ({0}, {1}, {9}):
         return "too_simple"
     return None
@@ -219,7 +220,7 @@ def _derive(pin: str, record: dict[str, Any]) -> bytes:
     raise ValueError(f"unknown PIN hash {record['alg']!r}")
 
 
-def hash_pin(pin: str, *, salt: Optional[bytes] = None) -> dict[str, Any]:
+def hash_pin(pin: str, *, salt: bytes | None = None) -> dict[str, Any]:
     """A record to keep instead of the PIN: the algorithm, its cost, a random
     salt and the hash (base64). Raises PinError for a PIN `pin_problem` refuses."""
     problem = pin_problem(pin)
@@ -333,13 +334,13 @@ class AppLock:
     nothing is cached, every call reads the store.
     """
 
-    def __init__(self, store: Any, clock: Optional[Clock] = None) -> None:
+    def __init__(self, store: Any, clock: Clock | None = None) -> None:
         self.store = store
         self.clock: Clock = clock or SystemClock()
 
     # -- reading ---------------------------------------------------------------
 
-    def _record(self) -> Optional[dict[str, Any]]:
+    def _record(self) -> dict[str, Any] | None:
         record = self.store.setting(PIN_SETTING)
         if not isinstance(record, dict) or not self.store.signed_in:
             return None

@@ -6,7 +6,6 @@ shell: views/shell.py).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Optional
 
 import flet as ft
 
@@ -23,6 +22,6 @@ class Screen:
 
     controls: list[ft.Control]
     scroll: bool = True
-    bottom: Optional[ft.Control] = None
-    fab: Optional[ft.FloatingActionButton] = None
+    bottom: ft.Control | None = None
+    fab: ft.FloatingActionButton | None = None
     actions: list[ft.Control] = field(default_factory=list)

@@ -22,9 +22,10 @@ Regular file).
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any
 
 import flet as ft
 
@@ -34,15 +35,15 @@ __all__ = [
     "ASSETS_DIR",
     "BIG_BUTTON_HEIGHT",
     "COLORS",
+    "FONTS",
     "FONT_BOLD",
     "FONT_FAMILY",
     "FONT_FILES",
     "FONT_MEDIUM",
     "FONT_SEMIBOLD",
-    "FONTS",
     "STATUSES",
-    "StatusStyle",
     "TOUCH_TARGET",
+    "StatusStyle",
     "apply",
     "big_button",
     "light_theme",
@@ -254,7 +255,7 @@ def status_icon(status: str, *, size: float = 24) -> ft.Icon:
     return ft.Icon(s.icon, color=s.strong, size=size, semantics_label=s.label)
 
 
-def status_chip(status: str, label: Optional[str] = None) -> ft.Container:
+def status_chip(status: str, label: str | None = None) -> ft.Container:
     """Icon + text on the status's light tint: readable in glare, and the
     icon shape plus the words carry the meaning without the colour."""
     s = STATUSES[status]
@@ -283,7 +284,7 @@ def big_button(
     text: str,
     *,
     icon: Any = None,
-    on_click: Optional[Callable[..., Any]] = None,
+    on_click: Callable[..., Any] | None = None,
     filled: bool = True,
     key: Any = None,
     disabled: bool = False,

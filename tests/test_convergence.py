@@ -38,7 +38,7 @@ from sync_server.store import schema as t
 from sync_server.store.db import make_engine, read_transaction, write_transaction
 
 from .store_support import add_hamlet, household_list, state_of, visit_of
-from .support import hamlet_data, new_store
+from .support import new_store
 
 FAULTS = ["ok", "ok", "ok", "drop_before", "drop_after", "duplicate", "delay", "replay_late", "crash"]
 

@@ -13,9 +13,23 @@ import pytest
 
 from field_app import lock as lock_module
 from field_app.crypto import Cipher
-from field_app.lock import (FREE_ATTEMPTS, MAX_ATTEMPTS, PIN_SETTING, AppLock, IdleTimer, ManualClock, PinError,
-                            SystemClock, attempts_left, clamp_timeout, hash_pin, pin_problem, remaining_wait,
-                            verify_pin, wait_after)
+from field_app.lock import (
+    FREE_ATTEMPTS,
+    MAX_ATTEMPTS,
+    PIN_SETTING,
+    AppLock,
+    IdleTimer,
+    ManualClock,
+    PinError,
+    SystemClock,
+    attempts_left,
+    clamp_timeout,
+    hash_pin,
+    pin_problem,
+    remaining_wait,
+    verify_pin,
+    wait_after,
+)
 from field_app.store import Store
 
 KEY = Cipher.new_key()

@@ -23,8 +23,15 @@ from campaign.events import canonical, digest
 from campaign.ids import uuid7
 from campaign.text import fold
 from field_app.crypto import Cipher, DecryptionFailed, place
-from field_app.keys import (KEY_FILE, FileKeyProvider, InsecureKeyFile, KeyProvider, KeyUnavailable,
-                            SecureStorageKeyProvider, provider_for)
+from field_app.keys import (
+    KEY_FILE,
+    FileKeyProvider,
+    InsecureKeyFile,
+    KeyProvider,
+    KeyUnavailable,
+    SecureStorageKeyProvider,
+    provider_for,
+)
 from field_app.store import Store, StoreError, StoreLocked, Tampered, WrongKey
 from field_app.store import schema as store_schema
 from field_app.store.sealed import SEALED_META

@@ -6,8 +6,9 @@ The server is the real application on a SQLite file, in process (as tests/test_c
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient

@@ -21,8 +21,7 @@ import pytest
 
 from campaign.events import MAX_BATCH, canonical, digest
 from campaign.ids import uuid7
-from field_app.net.errors import (BadAnswer, NotEnrolled, Offline, Rejected, Revoked, SeqConflict, ServerBusy,
-                                  SyncError)
+from field_app.net.errors import BadAnswer, NotEnrolled, Offline, Rejected, Revoked, SeqConflict, ServerBusy, SyncError
 from field_app.net.sync import BackgroundSync, SyncClient, SyncReport
 from field_app.store import Receipt, Store
 

@@ -25,9 +25,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from contextlib import closing
-from datetime import datetime, timezone
-from typing import Any, Callable, Optional
+from datetime import UTC, datetime
+from typing import Any
 
 import flet as ft
 
@@ -59,12 +60,12 @@ FAMILY_ICONS = {"export": ft.Icons.DOWNLOAD, "followup": ft.Icons.LIST_ALT, "imp
 ApiFactory = Callable[[], ServerApi]
 
 
-def can_open(role: Optional[str]) -> bool:
+def can_open(role: str | None) -> bool:
     """Whether Settings offers the log to this role (the server decides in the end)."""
     return can(role, Capability.READ_AUDIT)
 
 
-def register(shell: Shell, api: Optional[ApiFactory] = None) -> None:
+def register(shell: Shell, api: ApiFactory | None = None) -> None:
     """Route /audit and /settings/audit to the screen. `api` makes a ServerApi per request
     (default: the device's store, through the device's HTTP client if it has one)."""
     def builder(shell: Shell, params: dict[str, str], route: str) -> ft.View:
@@ -77,7 +78,7 @@ def register(shell: Shell, api: Optional[ApiFactory] = None) -> None:
 # ---- words -------------------------------------------------------------------------------
 
 def _label(key: str, fallback: str) -> str:
-    return t(key) if key in i18n.keys() else fallback
+    return t(key) if i18n.has(key) else fallback
 
 
 def action_label(action: str) -> str:
@@ -96,13 +97,13 @@ def when_text(iso: Any) -> str:
     except ValueError:
         return str(iso or "—")
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
     local = moment.astimezone(VIETNAM)
     return t("audit.when", time=local.strftime("%H:%M"), date=local.strftime("%d/%m/%Y"),
              ago=relative_time(moment.isoformat()))
 
 
-def commune_name(code: Optional[str]) -> str:
+def commune_name(code: str | None) -> str:
     if not code:
         return t("audit.scope.no_commune")
     return areas.commune(code).full_name if areas.is_commune_code(code) else code
@@ -114,7 +115,7 @@ def _bytes(n: int) -> str:
     return t("audit.detail.kilobytes", size=format_number(max(1, round(n / 1024))))
 
 
-def _count(value: Any) -> Optional[int]:
+def _count(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
@@ -174,18 +175,18 @@ def failure_text(exc: Exception) -> str:
 class AuditScreen:
     """One showing of the log: its filters, the rows loaded so far, the page being fetched."""
 
-    def __init__(self, shell: Shell, api: Optional[ApiFactory] = None) -> None:
+    def __init__(self, shell: Shell, api: ApiFactory | None = None) -> None:
         self.shell = shell
         self.store = shell.store
         device = shell.device
         self.api = api or (lambda: server_api(device, self.store, client=getattr(device, "http", None)))
         scope = self.store.scope if self.store is not None and isinstance(self.store.scope, dict) else {}
         # an officer's commune is the enrolment's: the server would refuse any other
-        self.fixed_commune: Optional[str] = None if can(shell.role, Capability.ANY_COMMUNE) else scope.get("commune")
+        self.fixed_commune: str | None = None if can(shell.role, Capability.ANY_COMMUNE) else scope.get("commune")
         self.commune: str = self.fixed_commune or shell.ui.get("audit.commune", ALL)
         self.action: str = shell.ui.get("audit.action", ALL)
         self.entries: list[dict[str, Any]] = []
-        self.next: Optional[int] = None
+        self.next: int | None = None
         self.more = False
         self.generation = 0  # a filter change makes answers to earlier requests stale
         self.busy = False
@@ -194,7 +195,7 @@ class AuditScreen:
         self.more_button = theme.big_button(t("audit.more"), icon=ft.Icons.EXPAND_MORE, filled=False,
                                             key="audit.more", on_click=lambda e: self.load(first=False))
         self.more_button.visible = False
-        self.commune_picker: Optional[ft.Dropdown] = None
+        self.commune_picker: ft.Dropdown | None = None
 
     @property
     def page(self) -> ft.Page:
@@ -248,7 +249,7 @@ class AuditScreen:
             where = ft.Row([self.commune_picker])
         return ft.Column([where, ft.Row([action])], spacing=12)
 
-    def _filter(self, *, commune: Optional[str] = None, action: Optional[str] = None) -> None:
+    def _filter(self, *, commune: str | None = None, action: str | None = None) -> None:
         if commune is not None and self.fixed_commune is None:
             self.commune = commune
             self.shell.ui["audit.commune"] = commune
@@ -275,15 +276,15 @@ class AuditScreen:
                                        spacing=12, key="audit.loading")]
         self.page.run_task(self._fetch, self.generation, None if first else self.next)
 
-    def _page(self, before: Optional[int]) -> dict[str, Any]:
+    def _page(self, before: int | None) -> dict[str, Any]:
         with closing(self.api()) as api:
             return api.audit(None if self.commune == ALL else self.commune,
                              action=None if self.action == ALL else self.action, before=before, limit=PAGE)
 
-    async def _fetch(self, generation: int, before: Optional[int]) -> None:
+    async def _fetch(self, generation: int, before: int | None) -> None:
         try:
-            answer: Optional[dict[str, Any]] = await asyncio.to_thread(self._page, before)
-            failure: Optional[Exception] = None
+            answer: dict[str, Any] | None = await asyncio.to_thread(self._page, before)
+            failure: Exception | None = None
         except SyncError as exc:
             answer, failure = None, exc
         except Exception as exc:  # a bug must not leave the screen on "loading" for ever

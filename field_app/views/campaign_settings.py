@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any
 
 import flet as ft
 
@@ -48,13 +48,13 @@ DEFAULT_RETENTION = 90  # the server's default (sync_server/store/campaigns.py)
 CODES = ("bad_name", "bad_target", "bad_date", "bad_retention", "missing_field")
 
 
-def register(shell: Shell, dashboard: "DashboardScreens") -> "CampaignForm":
+def register(shell: Shell, dashboard: DashboardScreens) -> CampaignForm:
     form = CampaignForm(dashboard)
     shell.register_detail(CAMPAIGN_ROUTE, form.view)
     return form
 
 
-def parse_day(text: str) -> Optional[str]:
+def parse_day(text: str) -> str | None:
     """"30/04/2027", "30-4-2027" or "2027-04-30" -> "2027-04-30"; None for anything else."""
     text = (text or "").strip().replace("-", "/").replace(".", "/")
     parts = text.split("/")
@@ -67,7 +67,7 @@ def parse_day(text: str) -> Optional[str]:
         return None
 
 
-def _typed(iso: Optional[str]) -> str:
+def _typed(iso: str | None) -> str:
     """An ISO date as the form shows it, in either language: 30/04/2027 (what parse_day reads back)."""
     return date.fromisoformat(iso[:10]).strftime("%d/%m/%Y") if iso else ""
 
@@ -75,7 +75,7 @@ def _typed(iso: Optional[str]) -> str:
 class CampaignForm:
     """The settings form of one session."""
 
-    def __init__(self, dashboard: "DashboardScreens") -> None:
+    def __init__(self, dashboard: DashboardScreens) -> None:
         self.dashboard = dashboard
         self.body = ft.Column(spacing=14)
         self.fields: dict[str, ft.TextField] = {}
@@ -118,7 +118,7 @@ class CampaignForm:
             self.body.controls = controls
             self.body.update()
 
-    def _form(self, commune: str, current: Optional[dict[str, Any]]) -> list[ft.Control]:
+    def _form(self, commune: str, current: dict[str, Any] | None) -> list[ft.Control]:
         today = datetime.now(VIETNAM).date()
         c = current or {"name": t("campaign.default_name", commune=official_commune(commune).full_name),
                         "target_kind": "percent", "target_value": DEFAULT_PERCENT, "start": today.isoformat(),

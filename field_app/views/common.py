@@ -2,7 +2,8 @@
 pills, chip groups, relative times, error sentences."""
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable, Optional
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import flet as ft
 
@@ -23,7 +24,7 @@ def heading(text: str, *, key: Any = None) -> ft.Text:
     return ft.Text(text, theme_style=ft.TextThemeStyle.TITLE_MEDIUM, font_family=theme.FONT_SEMIBOLD, key=key)
 
 
-def body(text: str, *, key: Any = None, muted: bool = False, size: Optional[float] = None) -> ft.Text:
+def body(text: str, *, key: Any = None, muted: bool = False, size: float | None = None) -> ft.Text:
     return ft.Text(
         text,
         theme_style=ft.TextThemeStyle.BODY_LARGE,
@@ -33,7 +34,7 @@ def body(text: str, *, key: Any = None, muted: bool = False, size: Optional[floa
     )
 
 
-def note(icon: Any, text: str, *, key: Any = None, color: Optional[str] = None) -> ft.Row:
+def note(icon: Any, text: str, *, key: Any = None, color: str | None = None) -> ft.Row:
     """An icon and a sentence (wraps)."""
     return ft.Row(
         [
@@ -45,8 +46,8 @@ def note(icon: Any, text: str, *, key: Any = None, color: Optional[str] = None) 
     )
 
 
-def card(controls: list[ft.Control], *, bgcolor: Optional[str] = None, key: Any = None,
-         border: Optional[str] = None, padding: float = 16, spacing: float = 10) -> ft.Container:
+def card(controls: list[ft.Control], *, bgcolor: str | None = None, key: Any = None,
+         border: str | None = None, padding: float = 16, spacing: float = 10) -> ft.Container:
     return ft.Container(
         content=ft.Column(controls, spacing=spacing, tight=True),
         bgcolor=bgcolor or C.surface_container_low,
@@ -63,7 +64,7 @@ def full_width(field: ft.Control) -> ft.Row:
     return ft.Row([field])
 
 
-def relative_time(iso: Optional[str]) -> str:
+def relative_time(iso: str | None) -> str:
     """"5 phút trước", "vừa xong", "2 ngày trước"; "chưa lần nào" for None."""
     seconds = seconds_since(iso)
     if seconds is None:
@@ -194,7 +195,7 @@ def chip(label: str, *, selected: bool, on_select: Callable[[ft.ControlEvent], A
     )
 
 
-def choice_group(vocab: Any, codes: Iterable[str], value: Optional[str],
+def choice_group(vocab: Any, codes: Iterable[str], value: str | None,
                  on_change: Callable[[str], Any], *, key_prefix: str,
                  disabled: Iterable[str] = ()) -> ft.Row:
     """One of several (ChoiceChip style): tapping one unselects the others.
@@ -264,7 +265,7 @@ def kind_label(kind: str) -> str:
     return t(key) if key else kind
 
 
-def reason_text(reason: Optional[str]) -> str:
+def reason_text(reason: str | None) -> str:
     """A server quarantine reason ("code: detail") or an InvalidEvent code,
     as a sentence in the current language."""
     code = (reason or "").split(":", 1)[0].strip()

@@ -13,8 +13,9 @@ the bars need more room than the screen has.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from datetime import date
-from typing import Any, Optional, Sequence
+from typing import Any
 
 import flet as ft
 import flet_charts as fch
@@ -48,7 +49,7 @@ def nice_ticks(top: float, count: int = 4) -> list[int]:
     magnitude = 10 ** math.floor(math.log10(raw))
     step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
     step = max(1, int(step))
-    return [step * i for i in range(int(math.ceil(top / step)) + 1)]
+    return [step * i for i in range(math.ceil(top / step) + 1)]
 
 
 def day_label(day: date) -> str:
@@ -66,7 +67,7 @@ def short_name(name: str) -> str:
     return name
 
 
-def _axis_text(text: str, width: Optional[float] = None) -> ft.Control:
+def _axis_text(text: str, width: float | None = None) -> ft.Control:
     label = ft.Text(text, size=11, color=theme.COLORS.on_surface_variant, text_align=ft.TextAlign.CENTER,
                     max_lines=2, overflow=ft.TextOverflow.ELLIPSIS)
     return ft.Container(label, width=width) if width else label
@@ -100,7 +101,7 @@ def _days(progress: dict[str, Any]) -> tuple[list[date], list[int]]:
     return days, helped
 
 
-def active_by_day(progress: dict[str, Any]) -> Optional[list[int]]:
+def active_by_day(progress: dict[str, Any]) -> list[int] | None:
     """People with e-ID active at the end of each day, when the answer's days carry
     `activated` (people who became active that day, as the team recorded it): today's
     total less what was activated after each day. None from a server without the counter."""
@@ -115,7 +116,7 @@ def active_by_day(progress: dict[str, Any]) -> Optional[list[int]]:
     return list(reversed(out))
 
 
-def _line(points: Sequence[tuple[float, float, str]], color: str, *, dash: Optional[list[int]] = None,
+def _line(points: Sequence[tuple[float, float, str]], color: str, *, dash: list[int] | None = None,
           dots: bool = False, fill: bool = False, width: float = 3) -> fch.LineChartData:
     return fch.LineChartData(
         points=[fch.LineChartDataPoint(x, y, tooltip=tip) for x, y, tip in points],
@@ -129,7 +130,7 @@ def _line(points: Sequence[tuple[float, float, str]], color: str, *, dash: Optio
 
 
 def progress_chart(progress: dict[str, Any], *, key: str = "dashboard.chart.progress"
-                   ) -> Optional[ft.Control]:
+                   ) -> ft.Control | None:
     """Day by day from the campaign's start: people with e-ID active (when the server
     counts activations by day) and people helped, added up, against the target line,
     then where the current pace leads by the deadline. None with no days."""
@@ -148,10 +149,10 @@ def progress_chart(progress: dict[str, Any], *, key: str = "dashboard.chart.prog
     parts: list[Series] = []
     if active is not None:
         series.append(_line([(i, n, t("dashboard.chart.active_tip", day=day_label(d), n=format_number(n)))
-                             for i, (d, n) in enumerate(zip(days, active))], FORECAST, fill=True))
+                             for i, (d, n) in enumerate(zip(days, active, strict=True))], FORECAST, fill=True))
         parts.append((FORECAST, "solid", t("dashboard.chart.active", n=format_number(eid))))
     series.append(_line([(i, n, t("dashboard.chart.helped_tip", day=day_label(d), n=format_number(n)))
-                         for i, (d, n) in enumerate(zip(days, helped))], HELPED, fill=active is None,
+                         for i, (d, n) in enumerate(zip(days, helped, strict=True))], HELPED, fill=active is None,
                         width=2 if active is not None else 3))
     parts.append((HELPED, "solid", t("dashboard.chart.helped")))
     top = max(helped[-1], eid, 1)
@@ -202,7 +203,7 @@ def progress_chart(progress: dict[str, Any], *, key: str = "dashboard.chart.prog
 
 
 def hamlet_chart(rows: list[dict[str, Any]], *, width: float, key: str = "dashboard.chart.hamlets"
-                 ) -> Optional[ft.Control]:
+                 ) -> ft.Control | None:
     """A bar per hamlet, its households split into visited and not yet visited. Wider
     than `width` (the room on screen) when the bars need it: then it scrolls sideways."""
     if not rows:

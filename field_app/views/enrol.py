@@ -14,8 +14,8 @@ notice stays (a restart shows it again) until the next enrolment clears it.
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
-from typing import Any, Optional
+from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import flet as ft
@@ -44,19 +44,19 @@ def _from_route(route: str) -> tuple[str, str]:
     return (query.get("code") or [""])[0], (query.get("server") or [""])[0]
 
 
-def when_text(iso: Optional[str]) -> str:
+def when_text(iso: str | None) -> str:
     """"08:15 ngày 02/03/2026" in Vietnam's time (the campaign's), or "—"."""
     try:
         moment = datetime.fromisoformat((iso or "").replace("Z", "+00:00"))
     except ValueError:
         return "—"
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
     moment = moment.astimezone(VIETNAM)
     return t("purge.when", time=moment.strftime("%H:%M"), date=moment.strftime("%d/%m/%Y"))
 
 
-def commune_name(code: Optional[str]) -> Optional[str]:
+def commune_name(code: str | None) -> str | None:
     """"Phường Hải Dương" for 10525; the code itself if the list does not know it."""
     if not code:
         return None
@@ -187,7 +187,7 @@ def enrol_view(shell: Shell) -> ft.View:
         shell.ui.pop(NOTICE_READ, None)
         role = answer.get("role", "volunteer")
         shell.go("/")
-        shell.snack(t("enrol.done", role=t(f"role.{role}") if f"role.{role}" in i18n.keys() else role))
+        shell.snack(t("enrol.done", role=t(f"role.{role}") if i18n.has(f"role.{role}") else role))
 
     code_field = ft.TextField(
         value=linked_code,

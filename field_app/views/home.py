@@ -5,7 +5,7 @@ the household list with the matching filter.
 """
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 import flet as ft
 
@@ -26,7 +26,7 @@ TILES = (
 
 
 def _tile(shell: Shell, key: str, label: str, style: str, icon: Any, value: int,
-          filter_: Optional[str]) -> ft.Container:
+          filter_: str | None) -> ft.Container:
     s = theme.STATUSES[style]
     return ft.Container(
         content=ft.Column(
@@ -69,7 +69,7 @@ def home_screen(shell: Shell) -> list[ft.Control]:
     state_icon = ft.Icon(ft.Icons.CLOUD_DONE_OUTLINED, color=C.primary, size=26)
     progress = ft.ProgressBar(visible=False, key="home.progress")
 
-    def paint(status: Optional[SyncStatus]) -> None:
+    def paint(status: SyncStatus | None) -> None:
         n = store.pending_count()
         pending.value = t("home.pending_sync", count=number(n))
         last.value = t("home.last_sync", when=relative_time(store.last_sync_ok))

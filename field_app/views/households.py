@@ -10,7 +10,7 @@ so opening the screen and typing stay quick on a phone.
 """
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import flet as ft
@@ -63,7 +63,7 @@ def households_screen(shell: Shell) -> Screen:
         ui["households.hamlet"] = hamlets[0].id if len(hamlets) == 1 else ALL_HAMLETS
     state: dict[str, Any] = {"shown": PAGE, "rows": [], "total": 0}
 
-    def hamlet_id() -> Optional[str]:
+    def hamlet_id() -> str | None:
         value = ui.get("households.hamlet")
         return None if value in (None, ALL_HAMLETS) else value
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any
 
 import flet as ft
 
@@ -51,7 +51,7 @@ CODES = ("missing_hamlet", "unknown_hamlet", "ambiguous_hamlet", "hamlet_closed"
          "date_as_year", "encoding", "changed", "refused", "interrupted")
 
 
-def register(shell: Shell, dashboard: "DashboardScreens") -> "ImportScreen":
+def register(shell: Shell, dashboard: DashboardScreens) -> ImportScreen:
     screen = ImportScreen(dashboard)
     shell.register_detail(IMPORT, screen.view)
     return screen
@@ -76,11 +76,11 @@ def problem_text(problem: dict[str, Any]) -> str:
 class ImportScreen:
     """The import screen of one session: the file picked, its report, the running import."""
 
-    def __init__(self, dashboard: "DashboardScreens") -> None:
+    def __init__(self, dashboard: DashboardScreens) -> None:
         self.dashboard = dashboard
-        self.picked: Optional[Picked] = None
-        self.report: Optional[dict[str, Any]] = None
-        self.state: Optional[dict[str, Any]] = None  # the running or finished import
+        self.picked: Picked | None = None
+        self.report: dict[str, Any] | None = None
+        self.state: dict[str, Any] | None = None  # the running or finished import
         self.busy = False
         self.body = ft.Column(spacing=14)
 
@@ -318,7 +318,7 @@ class ImportScreen:
         ])
 
 
-def _read_picked(file: Any) -> Optional[Picked]:
+def _read_picked(file: Any) -> Picked | None:
     """The picked file's bytes: in a browser (and on phones) they come with the pick; on a
     desktop the picker gives a path."""
     data = getattr(file, "bytes", None)
@@ -343,13 +343,13 @@ def _figure(label: str, n: Any, key: str) -> ft.Row:
                                                         font_family=theme.FONT_SEMIBOLD)])
 
 
-def _note(icon: Any, text: str, *, key: Optional[str] = None, color: Optional[str] = None) -> ft.Row:
+def _note(icon: Any, text: str, *, key: str | None = None, color: str | None = None) -> ft.Row:
     return ft.Row([ft.Icon(icon, color=color or theme.COLORS.on_surface_variant, size=22),
                    ft.Text(text, expand=True, key=key)], spacing=10,
                   vertical_alignment=ft.CrossAxisAlignment.START)
 
 
-def _panel(controls: list[ft.Control], key: Optional[str] = None) -> ft.Container:
+def _panel(controls: list[ft.Control], key: str | None = None) -> ft.Container:
     return ft.Container(ft.Column(controls, spacing=8), bgcolor=theme.COLORS.surface_container_low,
                         border=ft.Border.all(1, theme.COLORS.outline_variant),
                         border_radius=ft.BorderRadius.all(theme.RADIUS), padding=ft.Padding.all(16), key=key)

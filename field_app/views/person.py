@@ -6,7 +6,7 @@ level-1 registration) moves the VNeID chip too, so what is saved is visible.
 """
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 import flet as ft
 
@@ -22,7 +22,7 @@ from .shell import Shell
 L2 = ("l2_pending", "l2_approved", "l2_active")
 
 
-def birth_year_field(value: Optional[int], *, key: str, hint: Optional[str] = None) -> ft.TextField:
+def birth_year_field(value: int | None, *, key: str, hint: str | None = None) -> ft.TextField:
     """Four digits on the number keyboard (adding a person and editing one)."""
     return ft.TextField(
         label=t("person.birth_year"),
@@ -37,7 +37,7 @@ def birth_year_field(value: Optional[int], *, key: str, hint: Optional[str] = No
     )
 
 
-def parse_birth_year(text: str) -> tuple[bool, Optional[int]]:
+def parse_birth_year(text: str) -> tuple[bool, int | None]:
     """(valid, year): empty is a valid "unknown"."""
     text = (text or "").strip()
     if not text:

@@ -7,7 +7,7 @@ last `SyncStatus`); the screen repaints in place when the sync thread reports.
 """
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 import flet as ft
 
@@ -62,7 +62,7 @@ def sync_screen(shell: Shell) -> list[ft.Control]:
     )
     button = theme.big_button(t("sync.now"), icon=ft.Icons.SYNC, key="sync.now")
 
-    def paint(status: Optional[SyncStatus]) -> None:
+    def paint(status: SyncStatus | None) -> None:
         n = store.pending_count()
         pending.value = t("sync.pending", count=number(n))
         last.value = t("sync.last_ok", when=relative_time(store.last_sync_ok))
@@ -90,7 +90,7 @@ def sync_screen(shell: Shell) -> list[ft.Control]:
         if failed:
             text = error_sentence(status)
             if status.next_in:
-                text += " " + t("sync.next_try", seconds=int(round(status.next_in)))
+                text += " " + t("sync.next_try", seconds=round(status.next_in))
             error.value = text
         error.visible = error_box.visible = failed
 

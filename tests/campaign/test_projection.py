@@ -1,6 +1,6 @@
 """State as a projection of events: what each kind does, what the state forbids, conflicts."""
 import copy
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from hypothesis import given, settings
@@ -322,8 +322,8 @@ def test_a_returned_visit_needs_a_comment(world, comment):
 # ---- visits in any order -----------------------------------------------------------
 
 AGGREGATES = ("visits", "first_visit_at", "last_visit_at", "last_outcome", "last_visit_id")
-INSTANTS = [datetime(2026, 11, 27, 2, 0, tzinfo=timezone.utc) + timedelta(hours=h) for h in (0, 0, 5, 30)]
-OFFSETS = [timezone.utc, timezone(timedelta(hours=7)), timezone(timedelta(hours=-5))]
+INSTANTS = [datetime(2026, 11, 27, 2, 0, tzinfo=UTC) + timedelta(hours=h) for h in (0, 0, 5, 30)]
+OFFSETS = [UTC, timezone(timedelta(hours=7)), timezone(timedelta(hours=-5))]
 
 
 def spell(instant: datetime, offset: timezone, zulu: bool) -> str:

@@ -13,9 +13,10 @@ import-390x844.png and campaign-390x844.png / campaign-360x640.png.
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 from playwright.sync_api import expect

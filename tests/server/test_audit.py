@@ -1,7 +1,8 @@
 """The audit log's endpoint, and every role against every report endpoint."""
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import httpx
 import pytest

@@ -16,8 +16,9 @@ One server per backend (the module's); a few hundred requests in all.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import httpx
 import pytest

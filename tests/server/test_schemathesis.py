@@ -16,7 +16,8 @@ fix makes them pass without touching this file. Everything else must pass.
 from __future__ import annotations
 
 import hashlib
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest

@@ -42,11 +42,11 @@ import inspect
 import logging
 import traceback
 import weakref
-from typing import Any, Callable, Iterator, Optional, Union
-
-import msgpack
+from collections.abc import Callable, Iterator
+from typing import Any, Union
 
 import flet as ft
+import msgpack
 from flet.controls.base_control import BaseControl
 from flet.controls.context import _context_page, context
 from flet.messaging.connection import Connection
@@ -133,9 +133,9 @@ class ClientControl:
     "Text"), `id` (the session's `_i`) and `props` (decoded msgpack; child
     controls are ClientControl too)."""
 
-    __slots__ = ("id", "type", "props", "_parent", "__weakref__")
+    __slots__ = ("__weakref__", "_parent", "id", "props", "type")
 
-    def __init__(self, id: int, type: str, props: dict, parent: Optional["ClientControl"]):
+    def __init__(self, id: int, type: str, props: dict, parent: ClientControl | None):
         self.id = id
         self.type = type
         self.props = props
@@ -143,8 +143,8 @@ class ClientControl:
 
     @classmethod
     def from_map(
-        cls, data: dict, parent: Optional["ClientControl"], index: dict[int, "ClientControl"]
-    ) -> "ClientControl":
+        cls, data: dict, parent: ClientControl | None, index: dict[int, ClientControl]
+    ) -> ClientControl:
         c = cls(data["_i"], data["_c"], {}, parent)
         index[c.id] = c
         for k, v in data.items():
@@ -155,7 +155,7 @@ class ClientControl:
     # -- reading ----------------------------------------------------------
 
     @property
-    def parent(self) -> Optional["ClientControl"]:
+    def parent(self) -> ClientControl | None:
         p = self._parent() if self._parent else None
         while p is not None and p.type == "C":  # skip component wrappers
             p = p._parent() if p._parent else None
@@ -179,7 +179,7 @@ class ClientControl:
 
     @property
     def disabled(self) -> bool:
-        node: Optional[ClientControl] = self
+        node: ClientControl | None = self
         while node is not None:
             if node.props.get("disabled") is True:
                 return True
@@ -191,14 +191,14 @@ class ClientControl:
         k = self.props.get("key")
         return k.get("value") if isinstance(k, dict) else k
 
-    def children(self, visible_only: bool = True) -> Iterator["ClientControl"]:
+    def children(self, visible_only: bool = True) -> Iterator[ClientControl]:
         """Direct child controls, in prop order (component wrappers unwrapped)."""
         for name, v in self.props.items():
             if name == "_internals":
                 continue
             yield from _controls_in(v, visible_only)
 
-    def descendants(self, visible_only: bool = True) -> Iterator["ClientControl"]:
+    def descendants(self, visible_only: bool = True) -> Iterator[ClientControl]:
         for c in self.children(visible_only):
             yield c
             yield from c.descendants(visible_only)
@@ -257,7 +257,7 @@ def _default_of(type_name: str, prop: str) -> Any:
     return _roundtrip(value)
 
 
-def _transform(value: Any, parent: Optional[ClientControl], index: dict) -> Any:
+def _transform(value: Any, parent: ClientControl | None, index: dict) -> Any:
     if isinstance(value, dict):
         if "_c" in value:
             return ClientControl.from_map(value, parent, index)
@@ -267,7 +267,7 @@ def _transform(value: Any, parent: Optional[ClientControl], index: dict) -> Any:
     return value
 
 
-def _unwrap(c: ClientControl) -> Optional[ClientControl]:
+def _unwrap(c: ClientControl) -> ClientControl | None:
     while isinstance(c, ClientControl) and c.type == "C":
         c = c.props.get("_b")
     return c if isinstance(c, ClientControl) else None
@@ -352,7 +352,7 @@ class FakeConnection(Connection):
     msgpack-encoded with Flet's encoder and decoded again before the harness
     sees it — exactly the bytes a Flutter client would get."""
 
-    def __init__(self, harness: "AppHarness", loop: asyncio.AbstractEventLoop):
+    def __init__(self, harness: AppHarness, loop: asyncio.AbstractEventLoop):
         super().__init__()
         self._harness = harness
         self.loop = loop
@@ -421,7 +421,7 @@ class AppHarness:
         # a value, or a callable(args) (raise to make the call fail)
         self.method_results: dict[str, Any] = {}
         self.crashes: list[str] = []
-        self.root: Optional[ClientControl] = None  # the client's page
+        self.root: ClientControl | None = None  # the client's page
         self._index: dict[int, ClientControl] = {}
         self._checked_crashes = 0
         self._closed = False
@@ -508,7 +508,7 @@ class AppHarness:
             self.conn.dispose()
             self.loop.close()
 
-    def __enter__(self) -> "AppHarness":
+    def __enter__(self) -> AppHarness:
         return self
 
     def __exit__(self, *exc: Any) -> None:
@@ -561,13 +561,13 @@ class AppHarness:
 
     def find(
         self,
-        type: Union[str, type, None] = None,
+        type: str | type | None = None,
         *,
-        text: Optional[str] = None,
-        text_contains: Optional[str] = None,
+        text: str | None = None,
+        text_contains: str | None = None,
         key: Any = None,
-        where: Optional[Callable[[ClientControl], bool]] = None,
-        within: Optional[ClientControl] = None,
+        where: Callable[[ClientControl], bool] | None = None,
+        within: ClientControl | None = None,
         scope: str = "screen",
         visible_only: bool = True,
     ) -> list[ClientControl]:
@@ -610,7 +610,7 @@ class AppHarness:
                 found.append(c)
         return found
 
-    def get(self, type: Union[str, type, None] = None, **criteria: Any) -> ClientControl:
+    def get(self, type: str | type | None = None, **criteria: Any) -> ClientControl:
         """Exactly one match of `find(...)`, else an AssertionError that shows
         the matches, or the screen's outline when there are none."""
         found = self.find(type, **criteria)
@@ -625,7 +625,7 @@ class AppHarness:
             raise AssertionError(f"no control matches {what}; the screen is:\n{outline}")
         raise AssertionError(f"{len(found)} controls match {what}: {found}")
 
-    def exists(self, type: Union[str, type, None] = None, **criteria: Any) -> bool:
+    def exists(self, type: str | type | None = None, **criteria: Any) -> bool:
         return bool(self.find(type, **criteria))
 
     def texts(self, scope: str = "screen") -> list[str]:
@@ -662,7 +662,7 @@ class AppHarness:
             raise AssertionError(f"{c!r} has no on_click handler: a tap would do nothing")
         self.event(c, "click")
 
-    def change(self, target: Target, value: Any, prop: Optional[str] = None) -> None:
+    def change(self, target: Target, value: Any, prop: str | None = None) -> None:
         """The client changing a value it owns, then firing `change`
         (a text field's `value`, a bar's `selected_index`, …)."""
         c = self._client(target)
@@ -784,7 +784,7 @@ class AppHarness:
         name, args = body["name"], body.get("args") or {}
         self.invocations.append(body)
         result: Any = None
-        error: Optional[str] = None
+        error: str | None = None
         if name == "push_route" and body["control_id"] == self._root().id:
             # the client pushes the route onto its history, then reports it
             self.loop.call_soon(self._client_route_change, args["route"])
@@ -805,7 +805,7 @@ class AppHarness:
             response["error"],
         )
 
-    def _method_result_key(self, body: dict) -> Optional[str]:
+    def _method_result_key(self, body: dict) -> str | None:
         """"Type.method" (e.g. "Clipboard.get") wins over a bare "method"."""
         control = self.session.index.get(body["control_id"])
         qualified = f"{getattr(control, '_c', '?')}.{body['name']}"
@@ -853,7 +853,7 @@ class AppHarness:
     def _check_interactive(self, c: ClientControl) -> None:
         if c.disabled:
             raise AssertionError(f"{c!r} is disabled")
-        node: Optional[ClientControl] = c
+        node: ClientControl | None = c
         while node is not None:
             if not node.visible:
                 raise AssertionError(f"{c!r} is not visible")

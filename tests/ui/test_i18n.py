@@ -1,14 +1,13 @@
 """Translations: both languages complete and consistent."""
 from __future__ import annotations
 
-import json
 import string
 import unicodedata
 
 import pytest
 
 from field_app import i18n
-from field_app.i18n import I18N_DIR, LANGUAGES, t
+from field_app.i18n import LANGUAGES, t
 
 
 def load(lang: str) -> dict[str, str]:

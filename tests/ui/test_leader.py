@@ -7,8 +7,9 @@ SyncClient; the leader's screens run in the harness with `register(shell)`.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import flet as ft
 import httpx

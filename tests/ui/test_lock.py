@@ -10,8 +10,8 @@ from typing import Any
 import flet as ft
 import pytest
 
-from field_app.lock import AppLock, ManualClock
 from field_app.app import build_app
+from field_app.lock import AppLock, ManualClock
 from field_app.net.sync import SyncStatus
 
 from ..store_support import household_list

@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import flet as ft
+import pytest
 
 from field_app import i18n
 from field_app.app import build_app
@@ -13,8 +14,6 @@ from field_app.theme import ASSETS_DIR
 
 from .harness import AppHarness
 from .volunteer import enrolled_dir
-
-import pytest
 
 
 @pytest.fixture

@@ -1,7 +1,6 @@
 """The theme: bundled Vietnamese font, big targets, colour-blind-safe statuses."""
 from __future__ import annotations
 
-
 import flet as ft
 
 from field_app import theme

@@ -7,7 +7,7 @@ from pathlib import Path
 import flet as ft
 
 from ..store_support import household_list
-from .volunteer import device_store, Taps, add_household, enrolled_dir, open_app, shell_of
+from .volunteer import Taps, add_household, device_store, enrolled_dir, open_app, shell_of
 
 TWO = [
     {"label": "Nguyễn Văn An", "birth_year": 1958, "card": "cccd_chip", "vneid": "l1_approved"},

@@ -39,7 +39,7 @@ def problems(root: ClientControl) -> list[str]:
         if c.type in TAPPABLE and isinstance(c.props.get("height"), (int, float)) and c.props["height"] < 48:
             found.append(f"{c!r} is {c.props['height']} px high")
         for text in c.own_texts():
-            if KEY_LIKE.match(text) and text in i18n.keys():
+            if KEY_LIKE.match(text) and i18n.has(text):
                 found.append(f"untranslated key {text!r} in {c!r}")
         for k in kids:
             walk(k)

@@ -6,9 +6,8 @@ from pathlib import Path
 
 import flet as ft
 
-
 from ..store_support import add_hamlet
-from .volunteer import device_store, WARD, Taps, add_household, enrolled_dir, open_app, shell_of
+from .volunteer import WARD, Taps, add_household, device_store, enrolled_dir, open_app, shell_of
 
 PEOPLE = [{"label": "Nguyễn Văn An", "birth_year": 1960, "card": "cccd_chip", "vneid": "no_app"}]
 

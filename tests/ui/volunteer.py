@@ -10,16 +10,17 @@ handed to the app as its HTTP client), and a tap counter.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta, timezone
 from pathlib import Path
-from typing import Any, Callable, Iterator, Optional
+from typing import Any
 
 import pytest
 
 from campaign.ids import uuid7
-from field_app.app_state import default_key
 from field_app.app import build_app
+from field_app.app_state import default_key
 from field_app.store import Store
 
 from ..store_support import add_hamlet
@@ -53,7 +54,7 @@ def hamlet_of(path: Path) -> str:
 
 
 def add_household(path: Path, address: str, people: list[dict[str, Any]] = (), consent: str = "unknown",
-                  hamlet_id: Optional[str] = None) -> tuple[str, list[str]]:
+                  hamlet_id: str | None = None) -> tuple[str, list[str]]:
     with device_store(path) as store:
         hid = store.add_household(hamlet_id or store.hamlets()[0].id, address, consent=consent)
         pids = [store.add_person(hid, **p) for p in people]
@@ -141,11 +142,11 @@ class InProcessServer:
     engine: Any
     client: Any  # starlette TestClient: an httpx.Client into the app
     url: str = "http://testserver"
-    admin: Optional[Pusher] = None
+    admin: Pusher | None = None
     made: list[str] = field(default_factory=list)
 
-    def code(self, role: str = "volunteer", *, hamlets: tuple[str, ...] = (), team: Optional[str] = None,
-             commune: Optional[str] = None, hours: float = 72) -> str:
+    def code(self, role: str = "volunteer", *, hamlets: tuple[str, ...] = (), team: str | None = None,
+             commune: str | None = None, hours: float = 72) -> str:
         from sync_server.services import enrolment
         from sync_server.store.db import write_transaction
         with write_transaction(self.engine) as conn:

@@ -36,8 +36,8 @@ def week_offline(server: ServerProcess, engine: Engine, meta: dict[str, Any], si
         answer = client.post(server.url + "/api/v1/enroll", json={"code": code}).json()
     events = device_events(answer["device_id"], hamlets[0], sizes.week_events, rng)
     try:
-        from field_app.store import Store
         from field_app.net.sync import SyncClient
+        from field_app.store import Store
     except ImportError:
         return _week_offline_raw(server, answer, events, log)
     with tempfile.TemporaryDirectory(dir=workdir) as tmp:
