@@ -7,8 +7,10 @@ it, so a person is on the same list everywhere.
 A person's needs (only people living here: at home, away for work or study,
 abroad; moved and deceased people need nothing):
 - card_capture: 14 or older, or age unknown, with no valid card: card `none`
-  or the old 9-digit `cmnd_only`. A card status `unknown` is not a need yet:
-  it is a question for the next visit.
+  or the old 9-digit `cmnd_only`, or a card whose chip or QR code cannot be
+  read (blocker `card_unreadable`, unless a new card is on its way: a card
+  damaged so it cannot be used is re-issued at the police). A card status `unknown` is not a need yet: it is a
+  question for the next visit.
 - l2: 6 or older (or age unknown), no active account and none on its way at
   level 2 (not `l1_active`, `l2_active`, `l2_pending`, `l2_approved`,
   `not_eligible`), and a blocker that stops level-1 self-registration on a
@@ -34,7 +36,10 @@ NEEDS = (*FOLLOW_UP, "home_capture")  # needs()'s codes, in display order
 NEEDS_CARD = frozenset({"none", "cmnd_only"})
 # Blockers that stop level-1 self-registration on a phone: level 2 at the police is the way.
 SELF_SERVICE_BLOCKERS = frozenset({"no_smartphone", "sim_not_own", "number_taken", "no_otp", "old_device",
-                                   "no_nfc", "data_mismatch"})
+                                   "no_nfc", "data_mismatch", "otp_old_number", "face_match_failed",
+                                   "os_too_old"})
+# A card that cannot be read is a card to re-issue (Luật Căn cước 2023, Art. 24(2)(a)).
+UNREADABLE_CARD = "card_unreadable"
 NOT_L2_CANDIDATE = v.ACTIVE_VNEID | {"l2_pending", "l2_approved", "not_eligible"}
 APPROVED_NOT_ACTIVE = frozenset({"l1_approved", "l2_approved"})
 HOME_CAPTURE_ACTION = "booked_home_capture"
@@ -61,10 +66,13 @@ def follow_up(person: dict[str, Any], year: int) -> list[str]:
     birth_year = person.get("birth_year")
     age = None if birth_year is None else year - birth_year
     out = []
-    if person.get("card") in NEEDS_CARD and (age is None or age >= v.CARD_COMPULSORY_AGE):
+    blockers = person.get("blockers") or []
+    unreadable = UNREADABLE_CARD in blockers and person.get("card") != "applied_waiting"
+    if ((person.get("card") in NEEDS_CARD or unreadable)
+            and (age is None or age >= v.CARD_COMPULSORY_AGE)):
         out.append("card_capture")
     if (person.get("vneid") not in NOT_L2_CANDIDATE and (age is None or age >= v.VNEID_L2_MIN_AGE)
-            and SELF_SERVICE_BLOCKERS.intersection(person.get("blockers") or [])):
+            and SELF_SERVICE_BLOCKERS.intersection(blockers)):
         out.append("l2")
     if person.get("vneid") in APPROVED_NOT_ACTIVE:
         out.append("activation")

@@ -73,6 +73,10 @@ BLOCKERS = Vocabulary("blockers", {
     "cannot_travel": ("Không đi lại được", "Cannot travel"),
     "data_mismatch": ("Sai lệch dữ liệu", "Data mismatch"),
     "refused": ("Không muốn làm", "Refused"),
+    "otp_old_number": ("Mã OTP gửi về số cũ", "Code goes to an old number"),
+    "face_match_failed": ("Không xác thực được khuôn mặt", "Face match fails"),
+    "card_unreadable": ("Không đọc được chip hoặc mã QR của thẻ", "Card chip or QR code unreadable"),
+    "os_too_old": ("Hệ điều hành quá cũ, không cài được VNeID", "Phone system too old for VNeID"),
 })
 
 OUTCOME = Vocabulary("outcome", {
@@ -91,6 +95,10 @@ ACTIONS = Vocabulary("actions", {
     "referred_l2": ("Hướng dẫn đăng ký mức 2", "Referred for level 2"),
     "booked_home_capture": ("Hẹn thu nhận tại nhà", "Booked a home capture visit"),
     "referred_phone_change": ("Hướng dẫn đổi số điện thoại", "Referred for a phone change"),
+    "reissue_request": ("Hỗ trợ đổi thẻ theo địa chỉ mới", "Card re-issue for the new address"),
+    "wallet_health_insurance": ("Thêm thẻ BHYT vào ví VNeID", "Health-insurance card added to the wallet"),
+    "wallet_driving_licence": ("Thêm giấy phép lái xe vào ví VNeID", "Driving licence added to the wallet"),
+    "child_registration": ("Đăng ký cho trẻ dưới 14 tuổi", "Registered a child under 14"),
 })
 
 DECISION = Vocabulary("decision", {
