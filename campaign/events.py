@@ -181,6 +181,8 @@ KINDS: dict[str, KindSpec] = {spec.kind: spec for spec in (
                                          "note": _text(MAX_NOTE, allow_empty=True)}, creates=True),
     KindSpec("review.decided", "visit", {"decision": _code(v.DECISION),
                                          "comment": _text(MAX_NOTE, allow_empty=True)}, creates=True),
+    # An empty reason is an undo at once, by whoever recorded the visit (docs/rules.md).
+    KindSpec("visit.voided", "visit", {"reason": _text(MAX_NOTE, allow_empty=True)}, creates=True),
     KindSpec("assignment.set", "household", {"device_id": _device_ref}, creates=True),
     KindSpec("conflict.resolved", "", {"field": _text(40), "value": _any_json}, creates=True),
 )}
@@ -199,6 +201,7 @@ UPDATABLE: dict[str, dict[str, Check]] = {
 DERIVED: dict[str, tuple[str, ...]] = {
     "household": ("visits", "first_visit_at", "last_visit_at", "last_outcome", "last_visit_id"),
     "person": ("vneid_active_at",),
+    "visit": ("voided_at", "voided_by", "void_reason"),
 }
 assert not any(set(names) & set(spec.fields) for names in DERIVED.values() for spec in KINDS.values())
 assert not any(set(DERIVED.get(type_, ())) & set(fields) for type_, fields in UPDATABLE.items())

@@ -30,6 +30,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import vocabulary as v
+from .projection import is_voided
 
 FOLLOW_UP = ("card_capture", "l2", "activation")  # follow_up()'s codes, in display order
 NEEDS = (*FOLLOW_UP, "home_capture")  # needs()'s codes, in display order
@@ -95,7 +96,9 @@ def needs_revisit(household: dict[str, Any]) -> bool:
 
 
 def booked_people(visit: dict[str, Any]) -> list[str]:
-    """The people a visit booked a home capture for (its data as projected)."""
+    """The people a visit booked a home capture for (its data as projected); none if voided."""
+    if is_voided(visit):
+        return []
     if HOME_CAPTURE_ACTION in (visit.get("actions") or []):
         return list(visit.get("people_helped") or [])
     return []

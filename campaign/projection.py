@@ -10,8 +10,10 @@ applied in arrival order and *also* reported as a Conflict for a leader to
 settle. Updates of different fields merge silently.
 
 Derived fields (events.DERIVED) are kept by this module alone, never sent: a
-household's visit aggregates, and a person's `vneid_active_at`, when the team
-recorded their VNeID as active (the day the totals count an activation on).
+household's visit aggregates, a person's `vneid_active_at`, when the team
+recorded their VNeID as active (the day the totals count an activation on), and
+a visit's `voided_at` (with who took it back and why): a voided visit stays in
+the state, so that a late review of it can be refused, but counts nowhere.
 """
 from __future__ import annotations
 
@@ -26,6 +28,7 @@ from .events import GENERIC_LABEL, KINDS, UPDATABLE, InvalidEvent, parse_at
 
 CREATES = frozenset({"hamlet.created", "household.created", "person.added", "visit.recorded"})
 VNEID_ACTIVE_AT = "vneid_active_at"  # derived (events.DERIVED): see activation_time()
+VOIDED_AT = "voided_at"  # derived (events.DERIVED): see is_voided()
 
 
 @dataclass
@@ -95,7 +98,8 @@ def apply(event: dict[str, Any], version: int | None, lookup: Lookup,
     declined has no named people left, and carries a moved household's people and
     visits: a copy of each, as it stands, with the new `hamlet_id`, is in
     `changed` next to the household (`moved` still names the move). A caller that
-    applies without `children` carries them itself.
+    applies without `children` carries them itself. `visit.voided` needs it: the
+    household's visit aggregates are counted again from the visits that remain.
     """
     kind = event["kind"]
     current = lookup(event["entity"])
@@ -108,7 +112,11 @@ def apply(event: dict[str, Any], version: int | None, lookup: Lookup,
         expected = KINDS[kind].entity_type
         if expected and current.type != expected:
             raise InvalidEvent("wrong_entity", f"{kind} applies to a {expected}, not a {current.type}")
-    outcome = _APPLY[kind](event, version, current, lookup)
+    if kind == "visit.voided":  # the only kind that reads the household's other visits
+        assert current is not None  # checked above: not a creating kind
+        outcome = _visit_voided(event, version, current, lookup, children)
+    else:
+        outcome = _APPLY[kind](event, version, current, lookup)
     if children is not None:
         _check_declined_unnamed(event, children)
         if outcome.moved is not None:
@@ -328,8 +336,37 @@ def _record_activation(person: Entity, at: str) -> None:
     person.data[VNEID_ACTIVE_AT] = activation_time(person.data.get("vneid"), person.data.get(VNEID_ACTIVE_AT), at)
 
 
+def is_voided(visit: dict[str, Any]) -> bool:
+    """A visit's data (as projected) that a `visit.voided` took back: it counts nowhere."""
+    return visit.get(VOIDED_AT) is not None
+
+
+def _visit_voided(event: Event, version: int | None, current: Entity, lookup: Lookup,
+                  children: Children | None) -> Outcome:
+    if children is None:
+        raise TypeError("visit.voided is applied with the household's children: its aggregates are recounted")
+    if is_voided(current.data):
+        raise InvalidEvent("voided", "this visit was taken back already")
+    household = _require(lookup, current.parent_id, "household", "household_id").copy()
+    visit = current.copy()
+    visit.data.update({VOIDED_AT: event["at"], "voided_by": event["device_id"],
+                       "void_reason": event["data"]["reason"]})
+    _stamp(visit, event, version, [])
+    remaining = [v for v in children(household.id)
+                 if v.type == "visit" and v.id != visit.id and not is_voided(v.data)]
+    h = household.data
+    h.update(visits=0, first_visit_at=None, last_visit_at=None, last_outcome=None, last_visit_id=None)
+    for other in remaining:
+        _count_visit(household, other.id, other.data["at"], other.data["outcome"])
+    if version is not None:
+        household.version = version
+    return Outcome(household.hamlet_id, {visit.id: visit, household.id: household})
+
+
 def _review_decided(event: Event, version: int | None, current: Entity, lookup: Lookup) -> Outcome:
     data = event["data"]
+    if is_voided(current.data):
+        raise InvalidEvent("voided", "this visit was taken back: there is nothing to review")
     if data["decision"] == "returned" and not data["comment"].strip():
         raise InvalidEvent("empty", "a returned visit needs a comment for the volunteer")
     visit = current.copy()
@@ -379,4 +416,4 @@ _APPLY: dict[str, Callable[..., Outcome]] = {
     "assignment.set": _assignment_set,
     "conflict.resolved": _conflict_resolved,
 }
-assert set(_APPLY) == set(KINDS)
+assert set(_APPLY) | {"visit.voided"} == set(KINDS)

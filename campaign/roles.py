@@ -40,6 +40,12 @@ Capabilities (a StrEnum: each is also its wire-friendly name), where enforced:
   (field_app/navigation.py: such a device holds no hamlets).
 - CREATE_HAMLET: the role part of hamlet.created (see `may_write`).
 - WRITE_LEADER_KINDS: the kinds in LEADER_KINDS (see `may_write`).
+- VOID_ANY_VISIT: take back a visit another device recorded (see `may_void`;
+  the server's ingest `authorise`, the app's household screen).
+
+`may_void(role, own)` answers who takes back a visit (visit.voided): the device
+that recorded it (`own`), or a leader or admin, within their hamlets (scope, the
+caller's).
 
 `may_write(role, kind)` answers the role part of the server's authorisation of
 a pushed event (sync_server/services/ingest.py `authorise`): hamlet.created for an
@@ -78,6 +84,7 @@ class Capability(StrEnum):
     ANY_COMMUNE = "any_commune"
     CREATE_HAMLET = "create_hamlet"
     WRITE_LEADER_KINDS = "write_leader_kinds"
+    VOID_ANY_VISIT = "void_any_visit"
 
 
 _EVERYONE = frozenset(ROLES)
@@ -98,6 +105,7 @@ _GRANTS: dict[Capability, frozenset[str]] = {
     Capability.ANY_COMMUNE: frozenset({"admin"}),
     Capability.CREATE_HAMLET: _LEADERS,
     Capability.WRITE_LEADER_KINDS: _LEADERS,
+    Capability.VOID_ANY_VISIT: _LEADERS,
 }
 assert set(_GRANTS) == set(Capability)
 
@@ -124,3 +132,11 @@ def may_write(role: str | None, kind: str) -> bool:
     if kind in LEADER_KINDS:
         return can(role, Capability.WRITE_LEADER_KINDS)
     return True
+
+
+def may_void(role: str | None, own: bool) -> bool:
+    """Whether this role may take back a visit: its own (`own`: this device recorded it), or
+    any visit for a leader or admin. The visit must also be within the device's hamlets."""
+    if role not in _EVERYONE:
+        return False
+    return own or can(role, Capability.VOID_ANY_VISIT)

@@ -19,6 +19,8 @@ What counts (recorded by the team; the police hold the official figures):
   count is the people who became active that day, and over all days it sums
   to the active people (row()'s `eid_active`). The pace forecast reads it.
 - visits, outcome:, action: (one per visit that gave it), helped: people helped.
+  A voided visit (visit.voided) counts nowhere, and its household's aggregates are
+  those of the visits that remain (projection), so `visited` and `revisit` follow.
 """
 from __future__ import annotations
 
@@ -28,7 +30,7 @@ from typing import Any
 
 from . import vocabulary as v
 from .followup import needs_revisit
-from .projection import VNEID_ACTIVE_AT, Entity
+from .projection import VNEID_ACTIVE_AT, Entity, is_voided
 
 # Re-exported for callers being moved to campaign.time (issue #10); a later cleanup removes them.
 from .time import VIETNAM as VIETNAM
@@ -87,6 +89,8 @@ def _person(data: dict[str, Any]) -> Counter[Key]:
 
 
 def _visit(data: dict[str, Any]) -> Counter[Key]:
+    if is_voided(data):
+        return Counter()
     day = local_day(data["at"])
     out: Counter[Key] = Counter({(day, "visits"): 1, (day, f"outcome:{data['outcome']}"): 1})
     for action in data["actions"]:

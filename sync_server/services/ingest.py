@@ -14,7 +14,8 @@ at that first statement (db.write_transaction): another process or thread
 validates its batch while this one writes.
 
 Per event: validate (campaign.events), apply (campaign.projection), authorise
-(`authorise`: campaign.roles for the role's kinds, the scope's hamlets here), count
+(`authorise`: campaign.roles for the role's kinds, the scope's hamlets here; a
+visit.voided is authorised before it is applied, `authorise_void`), count
 (campaign.totals).
 An event refused by any of them is quarantined with its reason; the batch goes on.
 """
@@ -32,7 +33,7 @@ from sqlalchemy import Connection
 from campaign import events as ev
 from campaign import projection, totals
 from campaign.projection import Entity
-from campaign.roles import Capability, can, may_write
+from campaign.roles import Capability, can, may_void, may_write
 
 from ..config import MAX_EVENTS
 from ..store import devices as store_devices
@@ -202,6 +203,8 @@ def _apply_batch(conn: Connection, device: Device, scope: Scope, fresh: list[Fre
         try:
             if problem is not None:
                 raise problem
+            if event["kind"] == "visit.voided":
+                authorise_void(device, scope, state.get(event["entity"]), state.commune_of)
             outcome = projection.apply(event, cursor, state.get, state.children)
             authorise(device, scope, event, outcome, state.commune_of)
         except ev.InvalidEvent as bad:
@@ -261,6 +264,22 @@ def authorise(device: Device, scope: Scope, event: dict[str, Any], outcome: proj
     for hamlet_id in places:
         if not scope.allows(hamlet_id, commune_of(hamlet_id)):
             raise ev.InvalidEvent("forbidden", "this household is outside the hamlets this device works in")
+
+
+def authorise_void(device: Device, scope: Scope, visit: Entity | None,
+                   commune_of: Callable[[str | None], str | None]) -> None:
+    """May this device take this visit back (visit.voided)? Asked before the projection reads
+    the visit, scope first: a visit outside the device's hamlets is refused `forbidden` alike
+    whether it exists, was voided already or not (the projection would say which). Then whose
+    it is: the device that recorded it, or a leader or admin (campaign.roles.may_void)."""
+    if visit is None or visit.type != "visit":
+        if scope.everything:
+            return  # nothing to hide from an admin: the projection names the problem
+        raise ev.InvalidEvent("forbidden", "this visit is outside the hamlets this device works in")
+    if not scope.allows(visit.hamlet_id, commune_of(visit.hamlet_id)):
+        raise ev.InvalidEvent("forbidden", "this visit is outside the hamlets this device works in")
+    if not may_void(device.role, own=visit.data.get("device_id") == device.id):
+        raise ev.InvalidEvent("forbidden", "a visit is taken back by the device that recorded it or a team leader")
 
 
 def _record_changes(state: _Batch, outcome: projection.Outcome, deltas: Counter[tuple[str, str, str]]) -> None:

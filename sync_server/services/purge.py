@@ -59,10 +59,11 @@ REASON_REMOVED = "detail removed by the retention purge"
 
 # What is personal, by entity type and by event kind (DESIGN.md: a label, an address,
 # a note, a comment). Everything else is a code, a count, a date or an id.
-ENTITY_FIELDS = {"person": ("label",), "household": ("address",), "visit": ("note", "review_comment")}
+ENTITY_FIELDS = {"person": ("label",), "household": ("address",),
+                 "visit": ("note", "review_comment", "void_reason")}
 EVENT_FIELDS = {"household.created": ("address",), "household.updated": ("address",),
                 "person.added": ("label",), "person.updated": ("label",),
-                "visit.recorded": ("note",), "review.decided": ("comment",)}
+                "visit.recorded": ("note",), "review.decided": ("comment",), "visit.voided": ("reason",)}
 # conflict.resolved and the conflicts table carry a field's value: these fields are personal.
 PERSONAL_FIELDS = ("label", "address", "note", "comment", "review_comment")
 

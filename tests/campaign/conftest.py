@@ -63,6 +63,7 @@ def example(kind: str) -> dict[str, Any]:
         "review.decided": {"decision": "returned", "comment": "Thiếu năm sinh"},
         "assignment.set": {"device_id": "phone-b"},
         "conflict.resolved": {"field": "address", "value": "Số 14, ngõ 5"},
+        "visit.voided": {"reason": "Ghi nhầm hộ bên cạnh"},
     }[kind]
     return event(kind, data=data)
 

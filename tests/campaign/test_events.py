@@ -38,7 +38,7 @@ def nfd(text: str) -> str:
 def test_the_wire_contract_has_these_kinds():
     assert set(KINDS) == {"hamlet.created", "hamlet.updated", "household.created", "household.updated",
                           "person.added", "person.updated", "visit.recorded", "review.decided",
-                          "assignment.set", "conflict.resolved"}
+                          "assignment.set", "conflict.resolved", "visit.voided"}
 
 
 @pytest.mark.parametrize("kind", sorted(KINDS))
@@ -244,6 +244,7 @@ def test_a_code_outside_its_vocabulary_is_rejected(kind, field, value):
     ("person.added", "label", 80),
     ("visit.recorded", "note", 280),
     ("review.decided", "comment", 280),
+    ("visit.voided", "reason", 280),
     ("hamlet.created", "name", 80),
     ("conflict.resolved", "field", 40),
 ])
@@ -268,7 +269,8 @@ def test_names_and_addresses_are_not_empty(kind, field, value):
     assert code_of(with_data(kind, **{field: value})) == "empty"
 
 
-@pytest.mark.parametrize("kind,field", [("visit.recorded", "note"), ("review.decided", "comment")])
+@pytest.mark.parametrize("kind,field", [("visit.recorded", "note"), ("review.decided", "comment"),
+                                        ("visit.voided", "reason")])
 def test_a_note_or_comment_may_be_empty(kind, field):
     check_event(with_data(kind, **{field: ""}))
 
@@ -277,6 +279,7 @@ def test_a_note_or_comment_may_be_empty(kind, field):
     ("household.created", "address", "Số 12, phố Hoà Bình"),
     ("person.added", "label", "Nguyễn Thị Ánh"),
     ("visit.recorded", "note", "Hẹn quay lại"),
+    ("visit.voided", "reason", "Bấm nhầm hộ bên cạnh"),
     ("hamlet.created", "name", "Thôn Đông Hoà"),
 ])
 def test_text_must_be_nfc(kind, field, text):

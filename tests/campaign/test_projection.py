@@ -170,6 +170,7 @@ def test_an_entity_round_trips_through_json(world):
     ("review.decided", {"decision": "approved", "comment": ""}),
     ("assignment.set", {"device_id": "phone-a"}),
     ("conflict.resolved", {"field": "address", "value": "Số 1"}),
+    ("visit.voided", {"reason": ""}),
 ])
 def test_an_update_of_an_unknown_entity_is_rejected(world, kind, data):
     assert rejected(world, event(kind, uuid7(), data)) == "unknown_entity"
@@ -181,6 +182,7 @@ def test_an_update_of_an_unknown_entity_is_rejected(world, kind, data):
     ("hamlet.updated", {"name": "Tổ 1"}, "household"),
     ("review.decided", {"decision": "approved", "comment": ""}, "household"),
     ("assignment.set", {"device_id": "phone-a"}, "person"),
+    ("visit.voided", {"reason": ""}, "person"),
 ])
 def test_an_update_of_the_wrong_entity_type_is_rejected(world, kind, data, target):
     person = world.person()
@@ -357,6 +359,96 @@ def test_two_first_visits_at_the_same_instant_agree_whatever_the_order(world):
     a = event("visit.recorded", data=visit_data(household), at="2026-11-27T02:00:00Z")
     b = event("visit.recorded", data=visit_data(household), at="2026-11-27T09:00:00+07:00")
     assert household_after(world, household, [a, b]) == household_after(world, household, [b, a])
+
+
+# ---- taking a visit back (visit.voided) -----------------------------------------------
+
+def test_a_voided_visit_stays_known_with_who_took_it_back_and_why(world, phone_a):
+    household = world.household()
+    visit = world.visit(household, device=phone_a)
+    e = phone_a.event("visit.voided", visit, {"reason": "Ghi nhầm hộ bên cạnh"})
+    outcome = world.apply(e)
+    data = world[visit].data
+    assert (data["voided_at"], data["voided_by"], data["void_reason"]) == (e["at"], "phone-a", "Ghi nhầm hộ bên cạnh")
+    assert world[visit].version == world[household].version == world.cursor
+    assert set(outcome.changed) == {visit, household}
+
+
+def test_voiding_the_only_visit_leaves_the_household_as_never_visited(world):
+    household = world.household()
+    before = {key: world[household].data[key] for key in AGGREGATES}
+    visit = world.visit(household, outcome="not_home", actions=[])
+    world.apply(event("visit.voided", visit, {"reason": ""}))
+    assert {key: world[household].data[key] for key in AGGREGATES} == before
+
+
+def test_voiding_a_visit_counts_the_household_again_from_the_visits_that_remain(world):
+    household = world.household()
+    first = world.visit(household, outcome="not_home", actions=[], at="2026-11-27T08:00:00+07:00")
+    second = world.visit(household, outcome="met", at="2026-11-28T08:00:00+07:00")
+    third = world.visit(household, outcome="refused", at="2026-11-29T08:00:00+07:00")
+    world.apply(event("visit.voided", third, {"reason": ""}))
+    h = world[household].data
+    assert (h["visits"], h["last_outcome"], h["last_visit_id"]) == (2, "met", second)
+    world.apply(event("visit.voided", first, {"reason": ""}))
+    h = world[household].data
+    assert (h["visits"], h["first_visit_at"], h["last_visit_id"]) == (1, "2026-11-28T08:00:00+07:00", second)
+
+
+def test_a_visit_is_voided_once(world):
+    visit = world.visit(world.household())
+    world.apply(event("visit.voided", visit, {"reason": ""}))
+    assert rejected(world, event("visit.voided", visit, {"reason": "lần nữa"})) == "voided"
+
+
+def test_a_voided_visit_is_not_reviewed(world):
+    visit = world.visit(world.household())
+    world.apply(event("visit.voided", visit, {"reason": ""}))
+    assert rejected(world, event("review.decided", visit, {"decision": "approved", "comment": ""})) == "voided"
+    assert world[visit].data["review"] is None
+
+
+def test_a_reviewed_visit_may_still_be_voided(world):
+    """Fixing a returned visit is a void and a new visit: the fix never counts twice."""
+    household = world.household()
+    visit = world.visit(household)
+    world.apply(event("review.decided", visit, {"decision": "returned", "comment": "Sai người"}))
+    world.apply(event("visit.voided", visit, {"reason": "Sửa theo góp ý"}))
+    fixed = world.visit(household)
+    assert world[household].data["visits"] == 1 and world[household].data["last_visit_id"] == fixed
+
+
+def test_a_void_needs_the_households_visits():
+    world = World()
+    visit = world.visit(world.household())
+    with pytest.raises(TypeError):
+        apply(event("visit.voided", visit, {"reason": ""}), None, world.entities.get)
+
+
+def test_a_pending_void_changes_state_without_a_version(world, phone_a):
+    household = world.household()
+    visit = world.visit(household, device=phone_a)
+    version = world[household].version
+    world.apply(phone_a.event("visit.voided", visit, {"reason": ""}), pending=True)
+    assert world[household].data["visits"] == 0 and world[household].version == version
+
+
+@settings(max_examples=100)
+@given(st.lists(st.tuples(st.sampled_from(INSTANTS), st.sampled_from(["met", "not_home", "refused"]),
+                          st.booleans()), min_size=1, max_size=6))
+def test_voiding_gives_the_aggregates_of_never_having_recorded_those_visits(visits):
+    with_voids, without = World(), World()
+    kept_household, household = without.household(), with_voids.household()
+    for instant, outcome, voided in visits:
+        at = instant.isoformat()
+        visit = with_voids.visit(household, outcome=outcome, actions=[], at=at)
+        if voided:
+            with_voids.apply(event("visit.voided", visit, {"reason": ""}))
+        else:
+            without.visit(kept_household, outcome=outcome, actions=[], at=at)
+    after = {key: with_voids[household].data[key] for key in AGGREGATES if key != "last_visit_id"}
+    expected = {key: without[kept_household].data[key] for key in AGGREGATES if key != "last_visit_id"}
+    assert after == expected
 
 
 # ---- when a person's e-ID became active (the derived vneid_active_at) -----------------

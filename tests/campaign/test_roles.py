@@ -3,7 +3,7 @@ import pytest
 
 from campaign import vocabulary as v
 from campaign.events import KINDS
-from campaign.roles import LEADER_KINDS, ROLES, Capability, can, may_write, roles_with
+from campaign.roles import LEADER_KINDS, ROLES, Capability, can, may_void, may_write, roles_with
 
 C = Capability
 # capability -> the roles that have it, as the server and the app decided before #10
@@ -20,6 +20,7 @@ TABLE = {
     C.ANY_COMMUNE: {"admin"},  # auth.py check_commune, reports.py communes, api/audit.py
     C.CREATE_HAMLET: {"leader", "admin"},  # store/events.py _authorise (the commune part is scope)
     C.WRITE_LEADER_KINDS: {"leader", "admin"},  # store/events.py LEADER_KINDS
+    C.VOID_ANY_VISIT: {"leader", "admin"},  # issue #11: a leader takes back any visit of the team
 }
 
 
@@ -82,3 +83,19 @@ def test_an_officer_may_not_create_hamlets_or_lead_a_team():
                                         ("admin", "household.deleted")])
 def test_an_unknown_role_or_kind_writes_nothing(role, kind):
     assert not may_write(role, kind)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_whoever_recorded_a_visit_may_take_it_back(role):
+    assert may_void(role, own=True)
+
+
+@pytest.mark.parametrize("role, allowed", [("volunteer", False), ("officer", False), ("leader", True),
+                                           ("admin", True)])
+def test_only_a_leader_or_admin_takes_back_another_devices_visit(role, allowed):
+    assert may_void(role, own=False) is allowed
+
+
+@pytest.mark.parametrize("role", [None, "", "superuser"])
+def test_an_unknown_role_takes_back_nothing(role):
+    assert not may_void(role, own=True)

@@ -81,6 +81,27 @@ def test_a_review_does_not_change_the_counts(world):
     assert delta(before, world[visit]) == Counter()
 
 
+def test_a_voided_visit_leaves_every_count_and_its_household_is_not_visited_again(world):
+    household = world.household()
+    person = world.person(household)
+    visit = world.visit(household, outcome="met", actions=["l1_help"], people_helped=[person])
+    world.apply(event("visit.voided", visit, {"reason": "Ghi nhầm hộ"}))
+    assert contribution(world[visit]) == Counter()
+    assert not any(metric in ("visited", "revisit") for _day, metric in contribution(world[household]))
+    assert world.running_totals() == recount(world.entities.values())
+
+
+def test_voiding_the_latest_of_two_visits_brings_back_the_revisit(world):
+    household = world.household()
+    world.visit(household, outcome="not_home", actions=[], at="2026-11-27T09:00:00+07:00")
+    met = world.visit(household, outcome="met", at="2026-11-28T09:00:00+07:00")
+    assert (NO_DAY, "revisit") not in contribution(world[household])
+    world.apply(event("visit.voided", met, {"reason": ""}))
+    counts = contribution(world[household])
+    assert counts[(NO_DAY, "revisit")] == 1 and counts[(DAY, "visited")] == 1
+    assert world.running_totals() == recount(world.entities.values())
+
+
 # ---- activations: one per person with e-ID active, on the day it was recorded --------
 
 def activated(counts: Counter) -> dict[str, int]:
@@ -297,7 +318,7 @@ def draw_event(data, world: World, devices: list[Device]) -> dict:
     if people:
         kinds += ["person.updated", "person.updated"]
     if visits:
-        kinds += ["review.decided"]
+        kinds += ["review.decided", "visit.voided"]
     kind = pick(kinds)
     device = pick(devices)
     at = pick(AT_CHOICES)
@@ -338,6 +359,8 @@ def draw_event(data, world: World, devices: list[Device]) -> dict:
     if kind == "review.decided":
         return device.event(kind, pick(visits).id, {"decision": pick(v.DECISION.codes), "comment": pick(["", "Sửa lại"])},
                             at=at)
+    if kind == "visit.voided":
+        return device.event(kind, pick(visits).id, {"reason": pick(["", "Ghi nhầm hộ"])}, at=at)
     if kind == "assignment.set":
         return device.event(kind, pick(households).id, {"device_id": pick([None, "phone-a", "phone-b"])}, at=at)
     target = pick(households + people)

@@ -29,7 +29,7 @@ from .reporting import RURAL, WARD, World, audit_rows, build_world, engine_for, 
 # Personal data of Phường Hải Dương that must go (long enough to be unmistakable in raw bytes).
 WARD_SECRETS = ("Nguyễn Thị Riêng Tư", "Trần Văn Kín Đáo", "Lê Thị Từ Chối", "Số 88, ngõ Bí Mật",
                 "Gặp cô Riêng Tư lúc năm giờ", "Xác minh lại với ông Kín Đáo", "Kín Đáo Xung Đột",
-                "Số 1, phố Lê Lợi", "Số 3, phố Trần Phú", "Hẹn quay lại")
+                "Số 1, phố Lê Lợi", "Số 3, phố Trần Phú", "Hẹn quay lại", "Trùng lượt của ông Bí Ẩn")
 RURAL_KEPT = ("Xóm 1, thôn Đông", "Phạm Văn Nông Thôn")  # Xã Thanh Hà's campaign is not over
 
 
@@ -53,7 +53,7 @@ def _campaign(days_ago_ended: int, retention: int) -> dict[str, Any]:
 def purgeable(server: Any) -> Purgeable:
     world = build_world(server, "pu")
     v, leader = world.volunteer, world.leader
-    household, declined, visit = uuid7(), uuid7(), uuid7()
+    household, declined, visit, voided = uuid7(), uuid7(), uuid7(), uuid7()
     riêng, kín = uuid7(), uuid7()
     batch = [
         v.event("household.created", household, household_data(world.hamlet_a, "Số 88, ngõ Bí Mật")),
@@ -61,6 +61,9 @@ def purgeable(server: Any) -> Purgeable:
         v.event("person.added", kín, person_data(household, "Trần Văn Kín Đáo", 1950, "cmnd_only", "no_app")),
         v.event("visit.recorded", visit, {"household_id": household, "outcome": "met", "actions": ["l1_help"],
                                           "people_helped": [riêng], "note": "Gặp cô Riêng Tư lúc năm giờ"}),
+        v.event("visit.recorded", voided, {"household_id": household, "outcome": "met", "actions": [],
+                                           "people_helped": [], "note": ""}),
+        v.event("visit.voided", voided, {"reason": "Trùng lượt của ông Bí Ẩn"}),  # a reason is free text
         v.event("household.created", declined, household_data(world.hamlet_a, "Số 90, ngõ Bí Mật", "declined")),
         v.event("person.added", uuid7(), person_data(declined, "Người 1", 1990, "cccd_chip", "l2_active")),
         v.event("person.added", uuid7(), person_data(declined, "Lê Thị Từ Chối")),  # quarantined, kept with its name
