@@ -13,7 +13,7 @@ No Flet here: screens (field_app/views) call these and draw the results.
 - `VisitDraft` is what the volunteer has chosen in a household before tapping
   an outcome: the help given per person. `record_outcome` writes it as
   `person.updated` events (the VNeID status the help implies) and one
-  `visit.recorded`.
+  `visit.recorded`; `undo_visit` takes it back with those statuses.
 """
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ from .net.errors import Purged, PurgeNotice, SyncError
 from .net.server_api import ServerApi
 from .net.sync import BackgroundSync, ReceiptCheck, SyncClient, SyncStatus
 from .signout import clear_purge_notice, forget_purged, purge_notice, sign_out
-from .store import HouseholdRow, Store, StoreError
+from .store import FieldChange, HouseholdRow, Store, StoreError
 
 log = logging.getLogger(__name__)
 
@@ -402,17 +402,32 @@ class VisitDraft:
         return [pid for pid, chosen in self.help.items() if chosen]
 
 
+@dataclass(frozen=True)
+class RecordedVisit:
+    """A visit just written, and the person fields its help changed: what its undo puts back."""
+    visit_id: str
+    changes: tuple[FieldChange, ...]
+
+
+FIX_REASON = "fixed"  # the reason of a returned visit taken back by its fix (never shown as is)
+
+
 def record_outcome(store: Store, household_id: str, outcome: str, draft: VisitDraft | None,
-                   note: str = "") -> str:
+                   note: str = "", replaces: str | None = None) -> RecordedVisit:
     """Write the visit: for `met` (and `refused`) the help in the draft — first
     each helped person's implied VNeID status (`person.updated`), then the
     `visit.recorded` with the actions and the people helped. `not_home` and
-    `moved` carry no help (the server would quarantine it). Returns the visit id.
+    `moved` carry no help (the server would quarantine it). `replaces`: a visit
+    the leader returned, taken back (visit.voided) in the same transaction, so
+    the fix never counts twice.
     """
     draft = draft or VisitDraft()
     with_help = outcome == "met"
+    changes: list[FieldChange] = []
     # one transaction: a crash never leaves a status changed by a visit that was not recorded
     with store.transaction():
+        if replaces is not None:
+            store.void_visit(replaces, FIX_REASON)
         people = {p.id: p for p in store.people(household_id)}
         helped = [pid for pid in draft.people() if pid in people] if with_help else []
         for pid in helped:
@@ -421,8 +436,16 @@ def record_outcome(store: Store, household_id: str, outcome: str, draft: VisitDr
                 vneid = implied_vneid(action, vneid) or vneid
             if vneid != people[pid].vneid:
                 store.update_person(pid, vneid=vneid)
+                changes.append(FieldChange(pid, "vneid", people[pid].vneid, vneid))
         actions = [a for a in draft.actions() if any(a in draft.actions_of(p) for p in helped)] if with_help else []
-        return store.record_visit(household_id, outcome, actions=actions, people_helped=helped, note=note)
+        visit_id = store.record_visit(household_id, outcome, actions=actions, people_helped=helped, note=note)
+    return RecordedVisit(visit_id, tuple(changes))
+
+
+def undo_visit(store: Store, recorded: RecordedVisit) -> None:
+    """The undo bar: take the visit back and put back what its help changed, at once (no reason
+    asked: an empty one says "undone by whoever recorded it")."""
+    store.void_visit(recorded.visit_id, "", recorded.changes)
 
 
 # ---------------------------------------------------------------------------

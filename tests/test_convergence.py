@@ -200,6 +200,10 @@ def _edit(store: Store, hamlet: str, op: str, rng: random.Random) -> None:
         visits = [visit for h in households for visit in store.visits(h)]
         if visits:
             store.decide_review(rng.choice(visits).id, "approved", "")
+    elif op == "void":  # its own visit, or a leader's pick; two devices may void one visit offline
+        visits = [visit for h in households for visit in store.visits(h)]
+        if visits:
+            store.void_visit(rng.choice(visits).id, rng.choice(["", "Ghi nhầm hộ"]))
 
 
 def _apply_edit(world: World, i: int, op: str, rng: random.Random) -> None:
@@ -236,8 +240,8 @@ def assert_converged(world: World) -> None:
 
 step = st.tuples(
     st.integers(0, 2),
-    st.sampled_from(["household", "person", "person", "update", "update", "visit", "consent", "review",
-                     "sync", "sync"]),
+    st.sampled_from(["household", "person", "person", "update", "update", "visit", "visit", "consent", "review",
+                     "void", "sync", "sync"]),
     st.lists(st.sampled_from(FAULTS), max_size=4),
     st.integers(0, 2**32 - 1),
 )

@@ -40,14 +40,24 @@ from .errors import NotSignedIn, StoreError, StoreLocked, Tampered, WrongKey
 from .meta import Meta, MetaValue
 from .readmodels import ReadModels
 from .replay import Replay
-from .rows import Counts, HamletRow, HouseholdRow, PersonRow, QuarantinedEvent, Receipt, ReviewItem, VisitRow
+from .rows import (
+    Counts,
+    FieldChange,
+    HamletRow,
+    HouseholdRow,
+    PersonRow,
+    QuarantinedEvent,
+    Receipt,
+    ReviewItem,
+    VisitRow,
+)
 from .sealed import SealedDatabase, file_for
 from .summaries import FILTERS
 from .syncstate import SyncState
 from .writer import Writer
 
 __all__ = [
-    "FILTERS", "Counts", "HamletRow", "HouseholdRow", "NotSignedIn", "PersonRow", "QuarantinedEvent", "Receipt",
+    "FILTERS", "Counts", "FieldChange", "HamletRow", "HouseholdRow", "NotSignedIn", "PersonRow", "QuarantinedEvent", "Receipt",
     "ReviewItem", "Store", "StoreError", "StoreLocked", "Tampered", "VisitRow", "WrongKey", "file_for",
 ]
 
@@ -145,6 +155,10 @@ class Store:
 
     def decide_review(self, visit_id: str, decision: str, comment: str = "") -> dict[str, Any]:
         return self.writer.decide_review(visit_id, decision, comment)
+
+    def void_visit(self, visit_id: str, reason: str = "", restore: Iterable[FieldChange] = ()) -> dict[str, Any]:
+        """Take a visit back, with the person fields it changed put back (see Writer.void_visit)."""
+        return self.writer.void_visit(visit_id, reason, restore)
 
     def resolve_conflict(self, entity: str, field: str, value: Any) -> dict[str, Any]:
         return self.writer.resolve_conflict(entity, field, value)

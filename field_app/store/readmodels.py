@@ -12,6 +12,7 @@ from typing import Any
 
 from campaign.events import parse_at
 from campaign.order import natural_key
+from campaign.projection import is_voided
 from campaign.text import fold
 
 from .clock import Clock, today, year
@@ -135,13 +136,14 @@ class ReadModels:
 
     @locked
     def visits(self, household_id: str) -> list[VisitRow]:
-        """A household's visits, newest first."""
-        rows = [visit_row(e) for e in self.entities.select("WHERE type = 'visit' AND parent_id = ?", [household_id])]
+        """A household's visits, newest first; a visit taken back (visit.voided) is not among them."""
+        rows = [visit_row(e) for e in self.entities.select("WHERE type = 'visit' AND parent_id = ?", [household_id])
+                if not is_voided(e.data)]
         return sorted(rows, key=lambda r: (parse_at(r.at), r.id), reverse=True)
 
     @locked
     def review_queue(self, hamlet_id: str | None = None) -> list[ReviewItem]:
-        """Visits with no decision yet, oldest first, with their household's address."""
+        """Visits with no decision yet and not taken back, oldest first, with their household's address."""
         sql = "WHERE type = 'visit'"
         params: list[Any] = []
         if hamlet_id is not None:
@@ -149,7 +151,7 @@ class ReadModels:
             params.append(hamlet_id)
         out = []
         for visit in self.entities.select(sql, params):
-            if visit.data.get("review") is not None:
+            if visit.data.get("review") is not None or is_voided(visit.data):
                 continue
             household = self.entities.load(visit.parent_id)
             out.append(ReviewItem(visit_row(visit),

@@ -91,6 +91,18 @@ class VisitRow:
     reviewed_by: str | None
     reviewed_at: str | None
     version: int | None
+    voided_at: str | None = None  # taken back (visit.voided): the reads leave it out
+    void_reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FieldChange:
+    """A person's field a visit changed (the VNeID status its help implied): what undoing the
+    visit puts back."""
+    person_id: str
+    field: str
+    before: Any
+    after: Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,7 +169,7 @@ def visit_row(visit: Entity) -> VisitRow:
     return VisitRow(visit.id, d.get("household_id", visit.parent_id or ""), visit.hamlet_id, d.get("outcome", ""),
                     _strings(d.get("actions")), _strings(d.get("people_helped")), d.get("note", ""), d.get("at", ""),
                     d.get("device_id", ""), d.get("review"), d.get("review_comment"), d.get("reviewed_by"),
-                    d.get("reviewed_at"), visit.version)
+                    d.get("reviewed_at"), visit.version, d.get("voided_at"), d.get("void_reason"))
 
 
 def household_rows(entities: Entities, households: Sequence[Entity], year: int) -> list[HouseholdRow]:

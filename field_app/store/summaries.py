@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
+from campaign.projection import is_voided
 from campaign.time import local_day
 
 from .entities import Entities
@@ -95,7 +96,8 @@ class Summaries:
         return out
 
     def visit_days(self, hamlet_id: str | None) -> list[str | None]:
-        """The local day of each visit (of a hamlet, or all), opened only when its sealed key changed."""
+        """The local day of each visit (of a hamlet, or all; None for one taken back), opened only
+        when its sealed key changed."""
         sql, params = "WHERE type = 'visit'", []
         if hamlet_id is not None:
             sql += " AND hamlet_id = ?"
@@ -111,5 +113,5 @@ class Summaries:
             for id, sealed in rows:
                 if id in loaded:
                     at = loaded[id].data.get("at")
-                    cache[(id, sealed)] = local_day(at) if at else None
+                    cache[(id, sealed)] = local_day(at) if at and not is_voided(loaded[id].data) else None
         return [cache.get((id, sealed)) for id, sealed in rows]

@@ -14,12 +14,14 @@ from typing import Any
 from campaign.events import SCHEMA, InvalidEvent, canonical, check_event, generic_label, normalize
 from campaign.ids import uuid7
 from campaign.projection import Entity, apply
+from campaign.roles import may_void
 
 from .clock import Clock, stamp
 from .entities import Entities
 from .errors import NotSignedIn
 from .log import last_seq, related
 from .meta import Meta
+from .rows import FieldChange
 from .sealed import SealedDatabase, locked
 
 
@@ -140,6 +142,27 @@ class Writer:
                                                  "actions": list(actions), "people_helped": list(people_helped),
                                                  "note": note})
         return visit_id
+
+    def void_visit(self, visit_id: str, reason: str = "", restore: Iterable[FieldChange] = ()) -> dict[str, Any]:
+        """Take a visit back (visit.voided), in one transaction with the inverse of `restore`:
+        the person fields the visit changed go back to their `before`, unless someone changed
+        them again since (the field is no longer `after`). Only the device that recorded the
+        visit, or a leader or admin, may (campaign.roles.may_void): InvalidEvent("forbidden")."""
+        with self.sealed.lock, self.sealed.db.atomic():
+            visit = self.entities.load(visit_id)
+            if visit is None or visit.type != "visit":
+                raise InvalidEvent("unknown_entity", f"visit {visit_id} is not known here")
+            if not may_void(self.meta.get("role"), own=visit.data.get("device_id") == self.meta.get("device_id")):
+                raise InvalidEvent("forbidden", "a visit is taken back by the device that recorded it or a leader")
+            voided = self._record("visit.voided", visit_id, {"reason": reason})
+            inverse: dict[str, dict[str, Any]] = {}
+            for change in restore:
+                person = self.entities.load(change.person_id)
+                if person is not None and person.type == "person" and person.data.get(change.field) == change.after:
+                    inverse.setdefault(change.person_id, {})[change.field] = change.before
+            for person_id, fields in inverse.items():
+                self._record("person.updated", person_id, fields)
+            return voided
 
     @locked
     def decide_review(self, visit_id: str, decision: str, comment: str = "") -> dict[str, Any]:
