@@ -10,13 +10,14 @@ from typing import Any
 
 import flet as ft
 
+from campaign import guides
 from campaign import vocabulary as v
 from campaign.events import MAX_BIRTH_YEAR, MAX_LABEL, MIN_BIRTH_YEAR, InvalidEvent
 from field_app import theme
 from field_app.app_state import age_of, implied_vneid
-from field_app.i18n import t
+from field_app.i18n import get_language, t, vocab_label
 
-from .common import C, age_text, choice_group, filter_group, full_width, heading, note, pill, reason_text
+from .common import C, age_text, card, choice_group, filter_group, full_width, heading, note, pill, reason_text
 from .shell import Shell
 
 L2 = ("l2_pending", "l2_approved", "l2_active")
@@ -46,6 +47,20 @@ def parse_birth_year(text: str) -> tuple[bool, int | None]:
         return False, None
     year = int(text)
     return MIN_BIRTH_YEAR <= year <= MAX_BIRTH_YEAR, year
+
+
+def guide_cards(blockers: list[str]) -> list[ft.Control]:
+    """The next steps for each blocker ticked (campaign.guides, shipped with the app: offline)."""
+    lang = get_language()
+    out: list[ft.Control] = []
+    for code in blockers:
+        steps = guides.steps(code, lang)
+        lines: list[ft.Control] = [ft.Text(t("person.guide_title", blocker=vocab_label(v.BLOCKERS, code)),
+                                           font_family=theme.FONT_SEMIBOLD, size=15)]
+        lines += [ft.Text(f"{n}. {step}", size=14.5, key=f"person.guide.{code}.{n}")
+                  for n, step in enumerate(steps, 1)]
+        out.append(card(lines, key=f"person.guide.{code}", padding=12, spacing=4))
+    return out
 
 
 def person_view(shell: Shell, params: dict[str, str]) -> ft.View:
@@ -88,7 +103,17 @@ def person_view(shell: Shell, params: dict[str, str]) -> ft.View:
                 edits["vneid"] = implied
                 paint_vneid()
 
+    guide_box = ft.Column(spacing=8, key="person.guides")
+
+    def paint_guides() -> None:
+        guide_box.controls = guide_cards(edits["blockers"])
+
+    def on_blockers(blockers: list[str]) -> None:
+        edits["blockers"] = blockers
+        paint_guides()
+
     paint_vneid()
+    paint_guides()
     label_field = ft.TextField(
         label=t("person.label"),
         value=person.label,
@@ -141,8 +166,9 @@ def person_view(shell: Shell, params: dict[str, str]) -> ft.View:
         heading(t("person.card")),
         choice_group(v.CARD, v.CARD.codes, edits["card"], set_field("card"), key_prefix="person.card"),
         heading(t("person.blockers")),
-        filter_group(v.BLOCKERS, v.BLOCKERS.codes, edits["blockers"], set_field("blockers"),
+        filter_group(v.BLOCKERS, v.BLOCKERS.codes, edits["blockers"], on_blockers,
                      key_prefix="person.blockers"),
+        guide_box,
         heading(t("person.presence")),
         choice_group(v.PRESENCE, v.PRESENCE.codes, edits["presence"], set_field("presence"),
                      key_prefix="person.presence"),
