@@ -8,10 +8,11 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
@@ -20,6 +21,7 @@ from campaign.ids import uuid7
 ROOT = Path(__file__).resolve().parent.parent
 PG_ADMIN_URL = os.environ.get("GOCUA_TEST_PG", "postgresql://127.0.0.1:5432/test")
 VN = timezone(timedelta(hours=7))
+T = TypeVar("T")
 
 
 # One client for the whole run: httpx.get() builds a client (and loads the CA
@@ -31,6 +33,20 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def wait_until(condition: Callable[[], T], timeout: float = 10.0, *, every: float = 0.02,
+               message: str | Callable[[], str] = "the condition never held") -> T:
+    """Poll `condition()` until it is truthy and return its value; fail after `timeout` seconds.
+    The one way tests wait on something another thread or process does (no fixed sleeps)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(message() if callable(message) else message)
+        time.sleep(every)
 
 
 def cli(db_url: str, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:

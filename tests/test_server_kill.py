@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import random
 import threading
-import time
 
 from sqlalchemy import select
 
@@ -17,7 +16,7 @@ from field_app.net.sync import SyncClient
 from sync_server.store import schema as t
 from sync_server.store.db import make_engine
 
-from .support import cli, new_store
+from .support import HTTP, cli, new_store, wait_until
 
 EVENTS = 600
 KILLS = 4
@@ -26,42 +25,50 @@ KILLS = 4
 def test_device_survives_a_server_killed_mid_push(server, admin, hamlet, tmp_path):
     code = server.code("volunteer", hamlets=(hamlet,))
     store = new_store(tmp_path / "device")
-    import httpx
-    answer = httpx.post(server.url + "/api/v1/enroll", json={"code": code}).json()
+    answer = HTTP.post(server.url + "/api/v1/enroll", json={"code": code}).json()
     store.enrol(server.url, answer["device_id"], answer["token"], answer["role"], answer["scope"])
     client = SyncClient(store, timeout=5, batch_size=50)
     client.sync_once()
     rng = random.Random(7)
-    stop = threading.Event()
+    made = [0]  # events recorded so far: the kills are timed by the device's progress, not by a clock
     failures: list[str] = []
+    crashed: list[BaseException] = []
 
     def work() -> None:
-        households: list[str] = []
-        for i in range(EVENTS):
-            if not households or rng.random() < 0.3:
-                households.append(store.add_household(hamlet, f"Số {i}", "given"))
-            else:
-                store.add_person(rng.choice(households), None, 1980, "home", "cccd_chip", "l1_active")
-            if i % 25 == 0:
-                try:
-                    client.sync_once()
-                except SyncError as bad:
-                    failures.append(type(bad).__name__)
-        stop.set()
+        try:
+            households: list[str] = []
+            for i in range(EVENTS):
+                if not households or rng.random() < 0.3:
+                    households.append(store.add_household(hamlet, f"Số {i}", "given"))
+                else:
+                    store.add_person(rng.choice(households), None, 1980, "home", "cccd_chip", "l1_active")
+                made[0] = i + 1
+                if i % 25 == 0:
+                    try:
+                        client.sync_once()
+                    except SyncError as bad:
+                        failures.append(type(bad).__name__)
+        except BaseException as bad:  # a crash here must fail the test, not end the thread quietly
+            crashed.append(bad)
 
+    # killed at four points of the device's work (kept well before its last sync, at event 576)
+    kill_points = sorted(random.Random(11).sample(range(40, 400), KILLS))
     worker = threading.Thread(target=work)
     worker.start()
-    deadline = time.monotonic() + 60
-    kills = 0
-    while not stop.is_set() and kills < KILLS and time.monotonic() < deadline:
-        time.sleep(rng.uniform(0.2, 0.8))
+    for at in kill_points:
+        wait_until(lambda at=at: made[0] >= at or not worker.is_alive(), 60)
+        failures_before = len(failures)
         server.kill()
-        kills += 1
-        time.sleep(0.2)
+        # the device tries while the server is down: at least one push of each outage fails
+        wait_until(lambda n=failures_before: len(failures) > n or not worker.is_alive(), 60)
         server.start()
     worker.join(60)
     assert not worker.is_alive()
-    assert kills >= 1, "the server was never killed: the test proved nothing"
+    assert crashed == []
+    # Every failure the device saw is "no connection": never a refusal, a bad answer or a
+    # seq conflict, which would mean the server lost or garbled what it had acknowledged.
+    assert failures and set(failures) == {"Offline"}, failures
+    assert len(failures) >= KILLS, "a kill the device never noticed: the test proved less than it says"
 
     for _ in range(3):
         client.sync_once()
