@@ -1,9 +1,8 @@
 """CSV: the totals by hamlet and the follow-up lists, Vietnamese headers.
 
 UTF-8 with a byte-order mark, so Excel opens Vietnamese text correctly; lines
-come out in chunks of 500 rows, so a list streams. Text that a spreadsheet
-would take for a formula (it begins with = + - @, a tab or a carriage return)
-is written behind an apostrophe.
+come out in chunks of 500 rows, so a list streams. Every text goes through
+text.neutralise (a spreadsheet never takes it for a formula).
 """
 from __future__ import annotations
 
@@ -16,7 +15,7 @@ from typing import Any
 from campaign import vocabulary as v
 
 from .rows import FollowupRow, HouseholdRevisit, PersonNeed, TotalsTable
-from .text import HAMLET_HEADER, TOTAL_COLUMNS, TOTAL_LABEL, last_visit, needs_text, value
+from .text import HAMLET_HEADER, TOTAL_COLUMNS, TOTAL_LABEL, last_visit, needs_text, neutralise, value
 
 BOM = "\ufeff"
 PERSON_HEADERS = ["Thôn/Tổ", "Địa chỉ hộ", "Người", "Năm sinh", "Thẻ", "VNeID", "Vướng mắc", "Cần làm"]
@@ -24,8 +23,8 @@ REVISIT_HEADERS = ["Thôn/Tổ", "Địa chỉ hộ", "Số lần đến", "Lầ
 
 
 def _safe(cell: Any) -> Any:
-    if isinstance(cell, str) and cell[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + cell
+    if isinstance(cell, str):
+        return neutralise(cell)
     return "" if cell is None else cell
 
 

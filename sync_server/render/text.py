@@ -1,6 +1,7 @@
 """What the workbook and the CSV files share: the totals' columns and the Vietnamese texts."""
 from __future__ import annotations
 
+import unicodedata
 from datetime import datetime
 from typing import Any
 
@@ -8,6 +9,32 @@ from campaign import followup as rules
 from campaign import vocabulary as v
 from campaign.events import parse_at
 from campaign.time import VIETNAM
+
+NEUTRALISER = "'"
+_FORMULA_START = frozenset("=+-@\u2212")  # after NFKC: fullwidth ＝＋－＠ and the small forms too
+_CONTROL_START = frozenset("\t\r\n")
+
+
+def neutralise(text: str) -> str:
+    """Text as a spreadsheet must never take for a formula: the one rule of every cell
+    and field the server writes (xlsx and csv alike).
+
+    Leading whitespace and invisible characters (spaces, NBSP, zero-width ones, BOMs,
+    direction marks, line and paragraph separators) are skipped, because a spreadsheet
+    may skip them too; if the first character left is = + - @ or a compatibility form of
+    one (fullwidth ＝＋－＠, the small forms, U+2212), or the text begins with a tab, a
+    carriage return or a newline, the text is written behind NEUTRALISER (an apostrophe,
+    OWASP's advice). Anything else is returned unchanged."""
+    if text[:1] in _CONTROL_START:
+        return NEUTRALISER + text
+    for ch in text:
+        if ch.isspace() or unicodedata.category(ch) in ("Cf", "Cc", "Zs", "Zl", "Zp"):
+            continue
+        if unicodedata.normalize("NFKC", ch)[:1] in _FORMULA_START:
+            return NEUTRALISER + text
+        return text
+    return text
+
 
 HAMLET_HEADER = "Thôn/Tổ dân phố"
 TOTAL_LABEL = "Tổng cộng"

@@ -3,8 +3,8 @@
 The export is written in openpyxl's write-only mode, row by row, into a file
 object the caller supplies (the API spools it to a temporary file, then
 streams it), so a province-scale export never holds its rows in memory.
-Text that a spreadsheet would take for a formula (it begins with = + - @) is
-written as a string cell. openpyxl is imported inside the functions: it costs
+Every text cell goes through `_text` (text.neutralise, then a string cell), so
+nothing the server writes is ever a formula. openpyxl is imported inside the functions: it costs
 a quarter second, which the server's start need not pay.
 """
 from __future__ import annotations
@@ -24,6 +24,7 @@ from .text import (
     TOTAL_LABEL,
     made_by_text,
     needs_text,
+    neutralise,
     value,
     vn_date,
     vn_time,
@@ -34,6 +35,26 @@ XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FOLLOWUP_HEADERS = ["Thôn/Tổ", "Địa chỉ hộ", "Người", "Năm sinh", "Thẻ", "VNeID", "Cần làm"]
 
 
+def _text(ws: Any, value: Any) -> Any:
+    """A cell of `ws` (either mode): text neutralised and typed a string, never a
+    formula; anything else as it is."""
+    if not isinstance(value, str):
+        return value
+    from openpyxl.cell import WriteOnlyCell
+    cell = WriteOnlyCell(ws, neutralise(value))
+    cell.data_type = "s"
+    return cell
+
+
+def _append(ws: Any, values: Iterable[Any]) -> None:
+    """ws.append in a normal (not write-only) workbook, every text through neutralise
+    and typed a string."""
+    ws.append([neutralise(x) if isinstance(x, str) else x for x in values])
+    for cell in ws[ws.max_row]:
+        if isinstance(cell.value, str):
+            cell.data_type = "s"
+
+
 # ---- the totals export ------------------------------------------------------------
 
 def totals_workbook(out: IO[bytes], table: TotalsTable, followup: Iterable[FollowupRow],
@@ -41,7 +62,6 @@ def totals_workbook(out: IO[bytes], table: TotalsTable, followup: Iterable[Follo
     """Sheets "Tổng hợp" (totals by hamlet, a total row, charts), "Cần theo dõi" (the
     follow-up rows: personal data) and "Thông tin" (campaign, commune, when and by whom)."""
     from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
     from openpyxl.chart import BarChart, Reference
     from openpyxl.styles import Alignment, Font, PatternFill
     wb = Workbook(write_only=True)
@@ -51,18 +71,11 @@ def totals_workbook(out: IO[bytes], table: TotalsTable, followup: Iterable[Follo
     def head(ws: Any, texts: Iterable[str]) -> list[Any]:
         cells = []
         for text in texts:
-            cell = WriteOnlyCell(ws, text)
+            cell = _text(ws, text)
             cell.font, cell.fill = bold, head_fill
             cell.alignment = Alignment(wrap_text=True, vertical="top")
             cells.append(cell)
         return cells
-
-    def text(ws: Any, value: Any) -> Any:
-        if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
-            cell = WriteOnlyCell(ws, value)
-            cell.data_type = "s"  # a label, never a formula
-            return cell
-        return value
 
     # Tổng hợp: one row per hamlet, a total row, two charts
     ws = wb.create_sheet(SHEET_TOTALS)
@@ -70,8 +83,8 @@ def totals_workbook(out: IO[bytes], table: TotalsTable, followup: Iterable[Follo
     ws.column_dimensions["A"].width = 28
     ws.append(head(ws, [HAMLET_HEADER] + [h for h, _p in TOTAL_COLUMNS]))
     for row in table.rows:
-        ws.append([text(ws, row["name"])] + [value(row, p) for _h, p in TOTAL_COLUMNS])
-    total_cell = WriteOnlyCell(ws, TOTAL_LABEL)
+        ws.append([_text(ws, row["name"])] + [value(row, p) for _h, p in TOTAL_COLUMNS])
+    total_cell = _text(ws, TOTAL_LABEL)
     total_cell.font = bold
     ws.append([total_cell] + [value(table.total, p) for _h, p in TOTAL_COLUMNS])
     n = len(table.rows)
@@ -104,18 +117,19 @@ def totals_workbook(out: IO[bytes], table: TotalsTable, followup: Iterable[Follo
             per_need[need] += 1
         if isinstance(line, PersonNeed):
             people += 1
-            ws.append([text(ws, line.hamlet), text(ws, line.address), text(ws, line.label), line.birth_year,
-                       v.CARD.label(line.card), v.VNEID.label(line.vneid), needs_text(line.needs)])
+            ws.append([_text(ws, x) for x in (line.hamlet, line.address, line.label, line.birth_year,
+                                              v.CARD.label(line.card), v.VNEID.label(line.vneid),
+                                              needs_text(line.needs))])
         else:
             households += 1
-            ws.append([text(ws, line.hamlet), text(ws, line.address), None, None, None, None,
-                       needs_text(line.needs)])
+            ws.append([_text(ws, x) for x in (line.hamlet, line.address, None, None, None, None,
+                                              needs_text(line.needs))])
 
     # Thông tin: what this is, who made it, when
     ws = wb.create_sheet(SHEET_INFO)
     ws.column_dimensions["A"].width, ws.column_dimensions["B"].width = 26, 70
     for key, val in _about(about, table):
-        ws.append([WriteOnlyCell(ws, key), text(ws, val)])
+        ws.append([_text(ws, key), _text(ws, val)])
     wb.save(out)
     return WorkbookMade(n, people, households, {k: n for k, n in per_need.items() if n})
 
@@ -155,7 +169,7 @@ def import_template(out: IO[bytes], headers: list[str], hamlets: list[str], *, t
     wb = Workbook()
     ws = wb.active
     ws.title = "Danh sách"
-    ws.append(headers)
+    _append(ws, headers)
     for cell in ws[1]:
         cell.font = Font(bold=True)
         cell.fill = PatternFill("solid", fgColor="DDEBF7")
@@ -165,10 +179,10 @@ def import_template(out: IO[bytes], headers: list[str], hamlets: list[str], *, t
         ws.column_dimensions[col].number_format = "@"
     ws.freeze_panes = "A2"
     values = wb.create_sheet("Giá trị")
-    values.append(["Thẻ", "Mã thẻ", "VNeID", "Mã VNeID", "Thôn/Tổ"])
+    _append(values, ["Thẻ", "Mã thẻ", "VNeID", "Mã VNeID", "Thôn/Tổ"])
     card, vneid = list(v.CARD.codes), list(v.VNEID.codes)
     for i in range(max(len(card), len(vneid), len(hamlets))):
-        values.append([v.CARD.label(card[i]) if i < len(card) else None, card[i] if i < len(card) else None,
+        _append(values, [v.CARD.label(card[i]) if i < len(card) else None, card[i] if i < len(card) else None,
                        v.VNEID.label(vneid[i]) if i < len(vneid) else None, vneid[i] if i < len(vneid) else None,
                        hamlets[i] if i < len(hamlets) else None])
     for col, width in zip("ABCDE", (24, 18, 34, 14, 26), strict=True):
@@ -189,7 +203,7 @@ def import_template(out: IO[bytes], headers: list[str], hamlets: list[str], *, t
     guide.column_dimensions["A"].width = 16
     guide.column_dimensions["B"].width = 100
     for line in _guide(max_rows, max_bytes):
-        guide.append(list(line))
+        _append(guide, line)
     wb.save(out)
 
 
