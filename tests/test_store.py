@@ -16,7 +16,8 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import HealthCheck, given, settings
+from hypothesis import event as note
 from hypothesis import strategies as st
 
 from campaign.events import InvalidEvent, canonical, check_event, digest, generic_label
@@ -186,7 +187,7 @@ def test_every_write_is_one_event_with_seq_1_2_3(store):
                                         "visit.recorded", "review.decided", "assignment.set"]
     pending = store.pending()
     assert [e["seq"] for e in pending] == [1, 2, 3, 4, 5, 6, 7]
-    for event, row in zip(pending, rows):
+    for event, row in zip(pending, rows, strict=True):
         check_event(event)
         assert canonical(event) == row["body"]  # as canonical, byte for byte
         assert event["device_id"] == "dev-a" and event["schema"] == 1
@@ -201,7 +202,7 @@ def test_every_write_is_one_event_with_seq_1_2_3(store):
 
 
 def test_a_failure_inside_the_transaction_leaves_neither_event_nor_state(store, monkeypatch):
-    hamlet, household = seed(store)
+    _hamlet, household = seed(store)
     before = (outbox(store), state_digest(store))
 
     def boom(self, entity):
@@ -223,7 +224,7 @@ def test_a_visit_and_the_statuses_it_changes_are_one_transaction(store, monkeypa
     the visit must not leave the statuses changed (as if helped by a visit that never was)."""
     from field_app.app_state import VisitDraft, record_outcome
 
-    hamlet, household = seed(store)
+    _hamlet, household = seed(store)
     person = store.add_person(household, "Lê Thị Hoa", 1990, "home", "cccd_chip", "l1_approved")
     before = (outbox(store), state_digest(store))
     draft = VisitDraft()
@@ -279,7 +280,7 @@ def test_nfd_input_is_stored_nfc(store):
 
 
 def test_declined_consent_renames_people_first_in_one_transaction(store):
-    hamlet, household = seed(store)
+    _hamlet, household = seed(store)
     first = store.add_person(household, "Nguyễn Văn An", 1960)
     second = store.add_person(household, "Nguyễn Thị Bình", 1965)
     store.update_household(household, consent="declined")
@@ -298,7 +299,7 @@ def test_declined_consent_renames_people_first_in_one_transaction(store):
 
 
 def test_settling_consent_to_declined_renames_people_too(store):
-    hamlet, household = seed(store)
+    _hamlet, household = seed(store)
     person = store.add_person(household, "Nguyễn Văn An", 1960)
     store.resolve_conflict(household, "consent", "declined")
     assert [r["kind"] for r in outbox(store)][-2:] == ["person.updated", "conflict.resolved"]
@@ -310,7 +311,7 @@ def test_settling_consent_to_declined_renames_people_too(store):
 
 
 def test_declined_consent_with_a_bad_change_renames_nobody(store):
-    hamlet, household = seed(store)
+    _hamlet, household = seed(store)
     store.add_person(household, "Nguyễn Văn An", 1960)
     before = (outbox(store), state_digest(store))
     with pytest.raises(InvalidEvent):
@@ -336,7 +337,7 @@ def test_household_move_carries_people_and_visits(store):
 def test_recompute_with_server_events_interleaved_equals_server_order(tmp_path):
     server = RefServer()
     a, b = open_store(tmp_path / "a", "dev-a"), open_store(tmp_path / "b", "dev-b")
-    hamlet, household = seed(a)
+    _hamlet, household = seed(a)
     person = a.add_person(household, "Phạm Văn Dũng", 1980, card="none", vneid="no_app")
     server.sync(a)
     server.sync(b)
@@ -366,7 +367,7 @@ def test_recompute_with_server_events_interleaved_equals_server_order(tmp_path):
 def test_a_pending_event_made_invalid_by_the_server_is_skipped_and_flagged(tmp_path):
     server = RefServer()
     a, b = open_store(tmp_path / "a", "dev-a"), open_store(tmp_path / "b", "dev-b")
-    hamlet, household = seed(a)
+    _hamlet, household = seed(a)
     person = a.add_person(household, "Võ Thị E", 1975)
     server.sync(a)
     server.sync(b)
@@ -388,7 +389,7 @@ def test_a_pending_event_made_invalid_by_the_server_is_skipped_and_flagged(tmp_p
 
 
 def test_quarantined_events_leave_the_state(store):
-    hamlet, household = seed(store)
+    _hamlet, household = seed(store)
     person = store.add_person(household, "Hoàng Văn F", 1988)
     visit = store.record_visit(household, "met", ["explained"], [person])
     store.acknowledge(4, [{"seq": 3, "reason": "not in your hamlets"}])
@@ -489,7 +490,7 @@ def test_people_stored_by_an_older_app_without_derived_fields_keep_working(tmp_p
 
 
 def test_pulled_events_from_a_newer_app_are_kept_and_skipped(store):
-    hamlet, household = seed(store)
+    _hamlet, household = seed(store)
     store.apply_pulled([{"id": uuid7(), "device_id": "dev-new", "seq": 1, "kind": "household.photographed",
                          "entity": household, "base": None, "at": "2026-03-02T08:00:00+07:00",
                          "data": {"x": 1}, "schema": 2, "cursor": 1}], 1)
@@ -500,7 +501,7 @@ def test_pulled_events_from_a_newer_app_are_kept_and_skipped(store):
 # ---- the sync side's bookkeeping ---------------------------------------------------------
 
 def test_local_receipt_digest_equals_campaign_digest(store):
-    hamlet, household = seed(store)
+    _hamlet, household = seed(store)
     store.add_person(household, "An", 1990)
     store.add_person(household, "Bình", 1991)
     assert store.local_receipt().acked_seq == 0
@@ -515,7 +516,7 @@ def test_local_receipt_digest_equals_campaign_digest(store):
 
 
 def test_resend_from_rewinds_what_the_server_lost(store):
-    hamlet, household = seed(store)
+    _hamlet, household = seed(store)
     store.add_person(household, "An", 1990)
     store.acknowledge(3, [{"seq": 2, "reason": "x"}])
     store.resend_from(2)
@@ -608,7 +609,7 @@ def test_follow_up_definition(person, expected):
 def test_state_digest_is_deterministic_and_shared_by_devices(tmp_path):
     server = RefServer()
     a, b = open_store(tmp_path / "a", "dev-a"), open_store(tmp_path / "b", "dev-b")
-    hamlet, household = seed(a)
+    _hamlet, household = seed(a)
     a.add_person(household, "An", 1990)
     server.sync(a)
     server.sync(b)
@@ -647,7 +648,7 @@ def test_identity_and_enrolment(tmp_path):
 
 def test_migrations_run_in_order_once(tmp_path, monkeypatch):
     s = open_store(tmp_path)
-    hamlet, household = seed(s)
+    _hamlet, household = seed(s)
     s.close()
     current = len(store_schema.MIGRATIONS)
     assert sqlite3.connect(tmp_path / "gocua.db").execute("PRAGMA user_version").fetchone()[0] == current
@@ -706,7 +707,7 @@ def test_purge_personal_keeps_only_identity_free_meta(store):
 
 
 def test_recording_from_two_threads_keeps_seq_gapless(store):
-    hamlet, household = seed(store)
+    _hamlet, household = seed(store)
     errors = []
 
     def work(n):
@@ -800,8 +801,8 @@ def test_random_offline_work_converges_on_the_server(data):
                     server.pull(d, page=data.draw(st.integers(1, 4)))
                 assert state_of(d) == expected_device_state(server, d)
                 if problems_of(d):
-                    event("a pending event was made invalid by the server's order")
-        event(f"quarantined by the server: {bool(server.quarantined)}")
+                    note("a pending event was made invalid by the server's order")
+        note(f"quarantined by the server: {bool(server.quarantined)}")
         for _ in range(2):
             for d in devices:
                 while d.pending():

@@ -132,7 +132,7 @@ def filled(tmp_path, key):
 # ---- the file holds no clear text ------------------------------------------------------
 
 def test_the_database_file_and_its_wal_hold_no_personal_data(filled):
-    s, ids = filled
+    s, _ids = filled
     # the app is running: the last writes are in the WAL
     assert Path(f"{s.path}-wal").exists() and Path(f"{s.path}-wal").stat().st_size > 0
     assert leaks(s.path) == []

@@ -87,7 +87,7 @@ class FakeServer:
         self.requests.append(request)
         path = request.url.path
         fault = None
-        for i, (where, what) in enumerate(self.faults):
+        for i, (where, _what) in enumerate(self.faults):
             if path.endswith(where):
                 fault = self.faults.pop(i)[1]
                 break

@@ -3,6 +3,7 @@ demo team and one as the ward's officer (the dashboard), prints their addresses,
 and takes them down when it stops."""
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -95,9 +96,7 @@ def test_the_demo_starts_enrolled_apps_that_die_with_it(tmp_path: Path) -> None:
             time.sleep(0.1)
         assert not any(_alive(pid) for pid in app_pids), "a field app outlived the demo"
     finally:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(demo.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         demo.wait(10)
     assert re.search(r"enrolment codes for the field app", log.read_text())

@@ -104,7 +104,7 @@ def test_the_old_hamlet_pulls_the_move_once_and_the_new_one_the_household_with_i
 
     # A device pulling from the start sees the same: the history once, just before the move
     whole_b, _ = _pull_pages(w.in_b)
-    assert [e for e in whole_b if e["entity"] in w.history or e["id"] == move["id"]] == history + [new_b[len(history)]]
+    assert [e for e in whole_b if e["entity"] in w.history or e["id"] == move["id"]] == [*history, new_b[len(history)]]
     assert len(_ids(whole_b)) == len(set(_ids(whole_b)))
     whole_a, _ = _pull_pages(w.in_a)
     assert _ids(whole_a).count(move["id"]) == 1 and later["id"] not in _ids(whole_a)

@@ -30,7 +30,7 @@ def test_pull_is_scoped_to_the_volunteers_hamlets(server, admin):
 
 
 def test_team_scope_follows_the_team(server, admin):
-    a, b = _two_hamlets(admin)
+    a, _b = _two_hamlets(admin)
     from ..support import cli
     team = f"t-{uuid7()[-8:]}"
     cli(server.db_url, "team", team, "--name", "Tổ 1", "--commune", "10525", "--hamlet", a)

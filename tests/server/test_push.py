@@ -136,7 +136,7 @@ def test_nfd_text_is_stored_nfc(server, hamlet):
     nfd = unicodedata.normalize("NFD", "Số 3, phố Nguyễn Trãi")
     event = volunteer.event("household.created", uuid7(), household_data(hamlet, nfd))
     assert volunteer.push([event]).json()["quarantined"] == []
-    stored = [e for e in volunteer.pull_all() if e["id"] == event["id"]][0]
+    stored = next(e for e in volunteer.pull_all() if e["id"] == event["id"])
     assert stored["data"]["address"] == unicodedata.normalize("NFC", nfd)
     # the NFD spelling of the same event is the same content: a retry, not a conflict
     assert volunteer.push([event]).status_code == 200

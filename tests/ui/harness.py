@@ -43,7 +43,7 @@ import logging
 import traceback
 import weakref
 from collections.abc import Callable, Iterator
-from typing import Any, Union
+from typing import Any
 
 import flet as ft
 import msgpack
@@ -300,7 +300,7 @@ def apply_patch(root: ClientControl, patch: list, index: dict[int, ClientControl
         paths[node[0]] = path
         if len(node) > 1 and isinstance(node[1], dict):
             for k, child in node[1].items():
-                walk(child, path + [k])
+                walk(child, [*path, k])
 
     walk(patch[0], [])
 
@@ -390,7 +390,7 @@ def _roundtrip(value: Any) -> Any:
 # The harness
 # ---------------------------------------------------------------------------
 
-Target = Union[ClientControl, BaseControl, int]
+Target = ClientControl | BaseControl | int
 
 
 class AppHarness:

@@ -21,14 +21,14 @@ from .test_volunteer_layout import check
 from .volunteer import NOWHERE, WARD, device_store, open_app, server, shell_of, wait_for  # noqa: F401
 
 
-def enrolled(server: Any, path: Path, role: str, **scope: Any) -> Path:  # noqa: F811
+def enrolled(server: Any, path: Path, role: str, **scope: Any) -> Path:
     """A data dir enrolled at the in-process server (through its TestClient)."""
     with device_store(path) as store:
         enrol(store, server.url, server.code(role, **scope), http=server.client)
     return path
 
 
-def officer_work(server: Any) -> list[str]:  # noqa: F811
+def officer_work(server: Any) -> list[str]:
     """An officer of Phường Hải Dương reads and exports: the actions, oldest first."""
     officer = server.enrol("officer", commune=WARD)
     done = []
@@ -57,7 +57,7 @@ def open_from_settings(h: AppHarness) -> None:
     wait_for(h, lambda: not h.exists(key="audit.loading"))
 
 
-def test_an_admin_sees_the_log_newest_first_and_pages(server, make_harness, tmp_path, monkeypatch) -> None:  # noqa: F811
+def test_an_admin_sees_the_log_newest_first_and_pages(server, make_harness, tmp_path, monkeypatch) -> None:
     monkeypatch.setattr(audit, "PAGE", 4)  # six rows: two pages
     server.hamlet("Tổ dân phố 2")
     done = officer_work(server)
@@ -106,7 +106,7 @@ def test_an_admin_sees_the_log_newest_first_and_pages(server, make_harness, tmp_
     assert h.route == "/settings" and h.exists(key="settings.audit")
 
 
-def test_an_officer_reads_their_commune_only(server, make_harness, tmp_path) -> None:  # noqa: F811
+def test_an_officer_reads_their_commune_only(server, make_harness, tmp_path) -> None:
     server.hamlet("Tổ dân phố 4")
     officer_work(server)
     path = enrolled(server, tmp_path / "officer", "officer", commune=WARD)
@@ -117,7 +117,7 @@ def test_an_officer_reads_their_commune_only(server, make_harness, tmp_path) -> 
     assert len(entry_keys(h)) == 6 and h.exists(key="audit.end")
 
 
-def test_a_volunteer_is_not_offered_the_log_and_the_server_refuses_it(server, make_harness, tmp_path) -> None:  # noqa: F811
+def test_a_volunteer_is_not_offered_the_log_and_the_server_refuses_it(server, make_harness, tmp_path) -> None:
     hamlet = server.hamlet("Tổ dân phố 5")
     path = enrolled(server, tmp_path / "volunteer", "volunteer", hamlets=(hamlet,))
     h = open_app(make_harness, path, http=server.client, route="/settings")
@@ -129,7 +129,7 @@ def test_a_volunteer_is_not_offered_the_log_and_the_server_refuses_it(server, ma
     assert entry_keys(h) == [] and not h.exists(key="audit.more")
 
 
-def test_offline_it_says_so_and_retry_works(server, make_harness, tmp_path) -> None:  # noqa: F811
+def test_offline_it_says_so_and_retry_works(server, make_harness, tmp_path) -> None:
     server.hamlet("Tổ dân phố 6")
     officer_work(server)
     path = enrolled(server, tmp_path / "admin", "admin")
@@ -148,7 +148,7 @@ def test_offline_it_says_so_and_retry_works(server, make_harness, tmp_path) -> N
 
 
 @pytest.mark.parametrize("width, height", [(390, 844), (360, 640)])
-def test_the_screen_fits_a_phone_in_english(server, make_harness, tmp_path, width, height) -> None:  # noqa: F811
+def test_the_screen_fits_a_phone_in_english(server, make_harness, tmp_path, width, height) -> None:
     server.hamlet("Tổ dân phố 8")
     officer_work(server)
     path = enrolled(server, tmp_path / "admin", "admin")

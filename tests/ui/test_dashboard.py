@@ -477,7 +477,7 @@ def test_both_languages_lay_out_at_360_with_no_missing_keys(world, make_harness)
             h.go(route)
             ready = {"/totals": "dashboard:headline", "/totals/team": f"member:{world.officer.id}"}.get(
                 route, "followup:count")
-            wait_for(h, lambda: h.exists(key=ready))
+            wait_for(h, lambda ready=ready: h.exists(key=ready))
             bad = [p for root in h.screen() for p in problems(root)]
             assert not bad, f"{route} ({lang}):\n" + "\n".join(bad)
             keyish = [s for s in h.texts() if s.startswith("dashboard.")]

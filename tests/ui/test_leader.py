@@ -138,7 +138,7 @@ def open_review(h: AppHarness) -> None:
 
 @on_sqlite
 def test_the_queue_lists_a_volunteers_visit_and_approve_is_one_tap(team, make_harness, tmp_path) -> None:
-    household, person, visit = a_visit(team)
+    _household, _person, visit = a_visit(team)
     h, _ = team.app(make_harness, tmp_path, width=360, height=640)
     open_review(h)
     card = h.get(key=f"visit:{visit}")

@@ -374,7 +374,7 @@ def test_ten_wrong_pins_send_then_sign_out_and_purge(server: Any, make_harness: 
     shell.device.sync_now()
     wait_for(h, lambda: any(x.address == "Số 40, phố Trần Phú" for x in household_list(store)))
     assert locked(h) and "Trần Phú" not in client_text(h) and "Lê Văn Tám" not in client_text(h)
-    for n in range(1, 10):
+    for _n in range(1, 10):
         type_pin(h, "1357")
         clock.advance(600)
         h.settle()

@@ -37,7 +37,7 @@ def end_and_purge(server) -> None:  # type: ignore[no-untyped-def]
     purge.compact(server.engine)
 
 
-def test_the_message_then_the_enrol_form_in_every_tab(server, make_harness, tmp_path: Path) -> None:  # noqa: F811
+def test_the_message_then_the_enrol_form_in_every_tab(server, make_harness, tmp_path: Path) -> None:
     hamlet = server.hamlet()
     hid, (ba,) = server.household(hamlet, "Số 3, phố Quang Trung", ("Nguyễn Văn Ba",), "given")
     phone = tmp_path / "phone"

@@ -34,19 +34,19 @@ def test_font_covers_vietnamese() -> None:
     num_tables = struct.unpack(">H", data[4:6])[0]
     tables = {}
     for i in range(num_tables):
-        tag, _, offset, length = struct.unpack(">4sIII", data[12 + 16 * i : 28 + 16 * i])
+        tag, _, offset, _length = struct.unpack(">4sIII", data[12 + 16 * i : 28 + 16 * i])
         tables[tag] = offset
     cmap = tables[b"cmap"]
     n = struct.unpack(">H", data[cmap + 2 : cmap + 4])[0]
     covered: set[int] = set()
     for i in range(n):
-        pid, eid, off = struct.unpack(">HHI", data[cmap + 4 + 8 * i : cmap + 12 + 8 * i])
+        _pid, _eid, off = struct.unpack(">HHI", data[cmap + 4 + 8 * i : cmap + 12 + 8 * i])
         sub = cmap + off
         if struct.unpack(">H", data[sub : sub + 2])[0] == 4:
             segs = struct.unpack(">H", data[sub + 6 : sub + 8])[0] // 2
             ends = struct.unpack(f">{segs}H", data[sub + 14 : sub + 14 + 2 * segs])
             starts = struct.unpack(f">{segs}H", data[sub + 16 + 2 * segs : sub + 16 + 4 * segs])
-            for s, e in zip(starts, ends):
+            for s, e in zip(starts, ends, strict=True):
                 covered.update(range(s, e + 1))
     letters = (
         "aàáảãạăằắẳẵặâầấẩẫậeèéẻẽẹêềếểễệiìíỉĩịoòóỏõọôồốổỗộơờớởỡợ"

@@ -77,7 +77,7 @@ def test_used_unknown_and_expired_codes_say_so(server, make_harness, tmp_path: P
                         ("", "Hãy nhập mã đăng ký.")):
         h.change(h.get(key="enrol.code"), code)
         h.click(h.get(key="enrol.submit"))
-        wait_for(h, lambda: h.exists(key="enrol.error") and h.get(key="enrol.error_text")["value"] == words)
+        wait_for(h, lambda words=words: h.exists(key="enrol.error") and h.get(key="enrol.error_text")["value"] == words)
         enrol_screen(h)
     assert not shell_of(h).store.signed_in
 

@@ -50,7 +50,7 @@ def test_names_stay_hidden_until_the_household_agrees(make_harness, tmp_path: Pa
 
 def test_a_declined_household_shows_counts_never_names(make_harness, tmp_path: Path) -> None:
     data = enrolled_dir(tmp_path)
-    hid, pids = add_household(data, "Số 14, ngõ 5, phố Lê Lợi", TWO)
+    hid, _pids = add_household(data, "Số 14, ngõ 5, phố Lê Lợi", TWO)
     h = open_household(make_harness, data, hid)
     store = shell_of(h).store
     seq = store.last_seq
@@ -74,7 +74,7 @@ def test_a_declined_household_shows_counts_never_names(make_harness, tmp_path: P
 
 def test_the_person_screen_is_chips_and_help_joins_the_visit(make_harness, tmp_path: Path) -> None:
     data = enrolled_dir(tmp_path)
-    hid, (an, hoa) = add_household(data, "Số 16, ngõ 5, phố Lê Lợi", TWO, consent="given")
+    hid, (_an, hoa) = add_household(data, "Số 16, ngõ 5, phố Lê Lợi", TWO, consent="given")
     h = open_household(make_harness, data, hid)
     store = shell_of(h).store
     tap = Taps(h)

@@ -44,7 +44,7 @@ def test_home_shows_todays_work_and_what_is_left(make_harness, tmp_path: Path) -
     h.click(h.get(key="home.tile.revisit"))
     assert h.route == "/households?filter=revisit"
     assert h.get(key="households.filter.revisit")["selected"] is True
-    assert [c.text for c in h.find(ft.ListTile)][0].startswith("Số 2, phố Hoà Bình")
+    assert next(c.text for c in h.find(ft.ListTile)).startswith("Số 2, phố Hoà Bình")
     assert len(h.find(ft.ListTile)) == 1
 
 
