@@ -32,8 +32,18 @@ def message(icon: ft.IconData, text: str) -> ft.Control:
     )
 
 
-def snack_bar(text: str, *, error: bool, about: str | None) -> ft.SnackBar:
-    """A short message; `about` (its `data`) is the route of the screen it belongs to."""
+#: how long a snack bar with an undo stays: long enough to read it and reach the button
+UNDO_MILLISECONDS = 6000
+
+
+def snack_bar(text: str, *, error: bool, about: str | None,
+              undo: Callable[[], Any] | None = None) -> ft.SnackBar:
+    """A short message; `about` (its `data`) is the route of the screen it belongs to.
+    `undo`: a "Hoàn tác" button that calls it (and the bar stays a little longer)."""
+    action = None
+    if undo is not None:
+        action = ft.SnackBarAction(t("common.undo"), on_click=lambda e: undo(), key="snack.undo",
+                                   text_color=theme.COLORS.primary_container)
     return ft.SnackBar(
         ft.Row(
             [
@@ -47,7 +57,8 @@ def snack_bar(text: str, *, error: bool, about: str | None) -> ft.SnackBar:
         ),
         bgcolor=theme.STATUSES["problem"].strong if error else theme.COLORS.on_surface,
         behavior=ft.SnackBarBehavior.FLOATING,
-        duration=ft.Duration(milliseconds=3000),
+        duration=ft.Duration(milliseconds=3000 if undo is None else UNDO_MILLISECONDS),
+        action=action,
         # with a screen reader on, Flutter keeps snack bars until closed
         show_close_icon=True,
         close_icon_color=theme.COLORS.on_primary,

@@ -201,13 +201,13 @@ class AppShell:
     def draft(self, household_id: str) -> VisitDraft:
         return self.drafts.setdefault(household_id, VisitDraft())
 
-    def snack(self, text: str, *, error: bool = False) -> None:
+    def snack(self, text: str, *, error: bool = False, undo: Callable[[], Any] | None = None) -> None:
         """A short message at the bottom of the screen. It belongs to the
         screen it is about (the one `go()` is opening, else the current one)
         and closes when the person moves to another."""
         if self.lock is not None and self.lock.locked:
             return  # a late answer of a hidden screen: it may name a person; nothing shows over the lock
-        self.page.show_dialog(frame.snack_bar(text, error=error, about=self._going_to or self.page.route))
+        self.page.show_dialog(frame.snack_bar(text, error=error, about=self._going_to or self.page.route, undo=undo))
 
     async def blocking(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Run a blocking call (network, sign-out) off the session's loop."""

@@ -24,7 +24,14 @@ from campaign import vocabulary as v
 from campaign.events import InvalidEvent
 from campaign.followup import follow_up
 from field_app import theme
-from field_app.app_state import QUICK_ACTIONS, household_status, implied_vneid, record_outcome
+from field_app.app_state import (
+    QUICK_ACTIONS,
+    RecordedVisit,
+    household_status,
+    implied_vneid,
+    record_outcome,
+    undo_visit,
+)
 from field_app.i18n import t, vocab_label
 from field_app.store import HouseholdRow, PersonRow
 
@@ -40,10 +47,10 @@ from .common import (
     outcome_icon,
     pill,
     reason_text,
-    relative_time,
     vneid_pill,
 )
 from .shell import Shell
+from .visits import visit_row
 
 OUTCOMES = ("met", "not_home", "refused", "moved")
 
@@ -192,16 +199,34 @@ def household_view(shell: Shell, params: dict[str, str]) -> ft.View:
 
     def record(outcome: str):
         def handler(e: ft.ControlEvent) -> None:
+            # answering a returned visit replaces it: the old one is taken back, the fix counts once
+            replaces = returned.id if h.returned and returned is not None else None
             try:
-                record_outcome(store, hid, outcome, draft)
+                recorded = record_outcome(store, hid, outcome, draft, replaces=replaces)
             except InvalidEvent as bad:
                 shell.snack(reason_text(bad.code), error=True)
                 return
             shell.drafts.pop(hid, None)
             shell.changed()
             shell.render()
-            shell.snack(t("household.recorded", outcome=vocab_label(v.OUTCOME, outcome)))
+            said = "household.recorded_fix" if replaces else "household.recorded"
+            shell.snack(t(said, outcome=vocab_label(v.OUTCOME, outcome)), undo=lambda: undo(recorded, outcome))
         return handler
+
+    def undo(recorded: RecordedVisit, outcome: str) -> None:
+        """The undo bar: the visit goes, the statuses its help set go back, the help chosen
+        comes back as the draft (so the right outcome is one tap away)."""
+        try:
+            undo_visit(store, recorded)
+        except InvalidEvent as bad:
+            shell.snack(reason_text(bad.code), error=True)
+            return
+        current = shell.drafts.get(hid)
+        if not draft.empty and (current is None or current.empty):
+            shell.drafts[hid] = draft
+        shell.changed()
+        shell.render()
+        shell.snack(t("household.undone", outcome=vocab_label(v.OUTCOME, outcome)))
 
     # -- header -------------------------------------------------------------
     status = household_status(h)
@@ -287,30 +312,11 @@ def household_view(shell: Shell, params: dict[str, str]) -> ft.View:
     controls.append(hint)
     _refresh_draft_hint(shell, hid)
 
-    # -- visits before -------------------------------------------------------------------
+    # -- visits before (each opens, and can be taken back) ---------------------------------
     if visits:
         controls.append(heading(t("household.visits_title", count=len(visits))))
-        for visit in visits[:10]:
-            lines: list[ft.Control] = [
-                ft.Text(t("household.visit_line", when=relative_time(visit.at),
-                          outcome=vocab_label(v.OUTCOME, visit.outcome)),
-                        font_family=theme.FONT_MEDIUM, size=15),
-            ]
-            if visit.actions:
-                lines.append(ft.Text(", ".join(vocab_label(v.ACTIONS, a) for a in visit.actions),
-                                     size=14, color=C.on_surface_variant))
-            if visit.review == "returned":
-                lines.append(pill("problem", t("household.review_returned",
-                                               comment=visit.review_comment or ""),
-                                  icon=ft.Icons.UNDO, small=True))
-            elif visit.review == "approved":
-                lines.append(pill("done", t("household.review_approved"), small=True))
-            controls.append(ft.Row(
-                [ft.Icon(outcome_icon(visit.outcome), color=C.on_surface_variant),
-                 ft.Column(lines, spacing=2, expand=True, tight=True)],
-                vertical_alignment=ft.CrossAxisAlignment.START,
-                key=f"visit.{visit.id}",
-            ))
+        names = {p.id: p.label for p in people}
+        controls += [visit_row(shell, visit, names) for visit in visits[:10]]
 
     # -- outcome buttons, pinned -----------------------------------------------------------
     met_disabled = consent == "unknown"

@@ -129,8 +129,9 @@ class Shell(Protocol):
         """Rebuild the page's views for the current route and send them."""
         ...
 
-    def snack(self, text: str, *, error: bool = False) -> None:
-        """A short message about the screen being shown (or being opened)."""
+    def snack(self, text: str, *, error: bool = False, undo: Callable[[], Any] | None = None) -> None:
+        """A short message about the screen being shown (or being opened); `undo`: a "Hoàn tác"
+        button on it that calls this."""
         ...
 
     def changed(self) -> None:

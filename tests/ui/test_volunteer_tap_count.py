@@ -35,6 +35,8 @@ def test_a_standard_visit_takes_at_most_three_taps(make_harness, tmp_path: Path)
     tap(h.get(key=f"person.{an}.help.activation_help"))     # 2: Ông An: activation help
     tap(h.get(key="outcome.met"))                           # 3: met: the visit is recorded
     assert tap.count <= MAX_TAPS
+    assert tap.count == 3, "the undo bar (issue #11) adds no tap to the standard visit"
+    assert h.get(key="snack.undo")["label"] == "Hoàn tác", "and the visit can be undone"
     print(f"standard visit: {tap.count} taps")
 
     events = [e for e in store.pending(limit=100_000) if e["seq"] > before]  # offline: all unsent
