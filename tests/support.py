@@ -89,6 +89,7 @@ class Server:
     db_url: str
     port: int = field(default_factory=free_port)
     workers: int = 1
+    env: dict[str, str] = field(default_factory=dict)  # settings beyond the database, e.g. GOCUA_DOCS
     proc: subprocess.Popen[bytes] | None = None
     _engine: Any = None
 
@@ -97,7 +98,7 @@ class Server:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> Server:
-        env = {**os.environ, "DATABASE_URL": self.db_url, "GOCUA_PUBLIC_URL": self.url}
+        env = {**os.environ, "DATABASE_URL": self.db_url, "GOCUA_PUBLIC_URL": self.url, **self.env}
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "sync_server.cli", "serve", "--port", str(self.port),
              "--workers", str(self.workers)],

@@ -16,7 +16,7 @@ One server per backend (the module's); a few hundred requests in all.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,7 +28,7 @@ from sync_server.app import create_app
 from sync_server.config import Settings
 from sync_server.services import enrolment
 
-from ..support import Device, household_data
+from ..support import Device, Server, household_data
 from .reporting import RURAL, WARD, World, build_world, engine_for, enroll, http
 
 A, S, Q = "2xx", "2xx, scoped", "2xx, quarantined"
@@ -65,6 +65,7 @@ class Matrix:
     world: World
     callers: dict[str, Device | None]
     import_id: str
+    docs_url: str = ""  # a server of the same database with GOCUA_DOCS=1
 
     def ward_ids(self) -> set[str]:
         w = self.world
@@ -106,7 +107,8 @@ Build = Callable[[Matrix, str], Request]
 MATRIX: dict[tuple[str, str], tuple[Build, dict[str, Any]]] = {
     ("GET", "/healthz"): (lambda m, r: Request("GET", "/healthz"), public()),
     ("GET", "/openapi.json"): (lambda m, r: Request("GET", "/openapi.json"), public()),
-    ("GET", "/docs"): (lambda m, r: Request("GET", "/docs"), public()),  # only with GOCUA_DOCS=1
+    # the three pages below exist only with GOCUA_DOCS=1: asked of a second server that has them on
+    ("GET", "/docs"): (lambda m, r: Request("GET", "/docs"), public()),
     ("GET", "/docs/oauth2-redirect"): (lambda m, r: Request("GET", "/docs/oauth2-redirect"), public()),
     ("GET", "/redoc"): (lambda m, r: Request("GET", "/redoc"), public()),
     ("POST", "/api/v1/enroll"): (_enroll, {**public(400), "none": A, "unknown": A, "revoked": A}),
@@ -211,9 +213,10 @@ SCOPED: dict[tuple[str, str], Callable[[Matrix, str, Any], None]] = {
 }
 
 
-def app_routes() -> set[tuple[str, str]]:
+def app_routes(*, docs: bool) -> set[tuple[str, str]]:
     """(method, path) of every route the app serves, included routers flattened."""
-    app = create_app(Settings(database_url="sqlite:///unused-by-the-matrix.db", public_url="http://testserver"))
+    app = create_app(Settings(database_url="sqlite:///unused-by-the-matrix.db", public_url="http://testserver",
+                              docs=docs))
     out: set[tuple[str, str]] = set()
 
     def add(route: Any) -> None:
@@ -229,7 +232,12 @@ def app_routes() -> set[tuple[str, str]]:
     return out
 
 
-ROUTES = sorted(app_routes())
+ROUTES = sorted(app_routes(docs=True))  # every route the app can serve
+DOCS_ROUTES = set(ROUTES) - app_routes(docs=False)  # served only with GOCUA_DOCS=1
+
+
+def test_the_docs_pages_are_the_ones_settings_switch():
+    assert {("GET", "/docs"), ("GET", "/docs/oauth2-redirect"), ("GET", "/redoc")} == DOCS_ROUTES
 
 
 def test_every_route_has_a_row():
@@ -242,7 +250,15 @@ def test_every_route_has_a_row():
 
 
 @pytest.fixture(scope="module")
-def matrix(server) -> Matrix:  # type: ignore[no-untyped-def]
+def docs_server(server) -> Iterator[Server]:  # type: ignore[no-untyped-def]
+    """The module's database served a second time, with the API's documentation pages on."""
+    docs = Server(server.db_url, env={"GOCUA_DOCS": "1"}).start()
+    yield docs
+    docs.close()
+
+
+@pytest.fixture(scope="module")
+def matrix(server, docs_server) -> Matrix:  # type: ignore[no-untyped-def]
     world = build_world(server, "rm")
     revoked = enroll(server, "volunteer", hamlets=(world.hamlet_a,))
     with engine_for(server).begin() as conn:
@@ -251,7 +267,7 @@ def matrix(server) -> Matrix:  # type: ignore[no-untyped-def]
     callers: dict[str, Device | None] = {
         "none": None, "unknown": unknown, "revoked": revoked, "volunteer": world.volunteer, "leader": world.leader,
         "officer": world.officer, "officer_other": world.other_officer, "admin": world.admin}
-    m = Matrix(world, callers, import_id="")
+    m = Matrix(world, callers, import_id="", docs_url=docs_server.url)
     answer = _send(m, "admin", _build_for(m, ("PUT", "/api/v1/campaigns/{commune}"), "admin"))
     assert answer.status_code == 200, answer.text
     answer = _send(m, "officer", _build_for(m, ("POST", "/api/v1/imports"), "officer"))
@@ -264,12 +280,12 @@ def _build_for(m: Matrix, route: tuple[str, str], role: str) -> Request:
     return MATRIX[route][0](m, role)
 
 
-def _send(m: Matrix, role: str, req: Request) -> httpx.Response:
+def _send(m: Matrix, role: str, req: Request, *, url: str | None = None) -> httpx.Response:
     device = m.callers[role]
     headers = dict(req.headers or {})
     if device is not None:
         headers["Authorization"] = f"Bearer {device.token}"
-    return http.request(req.method, m.world.server.url + req.path, params=req.params, json=req.json,
+    return http.request(req.method, (url or m.world.server.url) + req.path, params=req.params, json=req.json,
                         content=req.content, headers=headers)
 
 
@@ -280,7 +296,7 @@ CASES = [(route, role) for route in ROUTES if route in MATRIX for role in ROLES]
 def test_role_gets_the_expected_answer(matrix: Matrix, route: tuple[str, str], role: str) -> None:
     build, expect = MATRIX[route]
     expected = expect[role]
-    answer = _send(matrix, role, build(matrix, role))
+    answer = _send(matrix, role, build(matrix, role), url=matrix.docs_url if route in DOCS_ROUTES else None)
     where = f"{route[0]} {route[1]} as {role}: {answer.status_code} {answer.text[:300]}"
     if isinstance(expected, int):
         assert answer.status_code == expected, where
@@ -302,6 +318,14 @@ def test_role_gets_the_expected_answer(matrix: Matrix, route: tuple[str, str], r
         assert answer.json()["quarantined"] == [], where
     if expected == S:
         SCOPED[route](matrix, role, answer.json())
+
+
+@pytest.mark.parametrize("route", sorted(DOCS_ROUTES), ids=[p for _, p in sorted(DOCS_ROUTES)])
+def test_the_docs_pages_are_off_by_default(matrix: Matrix, route: tuple[str, str]) -> None:
+    """Without GOCUA_DOCS=1 (the module's server), nobody gets the documentation pages."""
+    for role in ROLES:
+        answer = _send(matrix, role, MATRIX[route][0](matrix, role))
+        assert answer.status_code == 404, f"{route} as {role}: {answer.status_code}"
 
 
 def test_the_world_has_both_communes(matrix: Matrix) -> None:

@@ -76,13 +76,25 @@ def test_fallback_to_vietnamese_then_key(monkeypatch: pytest.MonkeyPatch) -> Non
     assert t("no.such.key", lang="en") == "no.such.key"
 
 
-def test_vocabulary_labels_come_from_campaign() -> None:
-    class Vocab:
-        def label(self, code: str, lang: str = "vi") -> str:
-            return {"vi": "CCCD gắn chip", "en": "Chip CCCD"}[lang]
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_vocabulary_labels_come_from_campaign(lang: str) -> None:
+    """Every code of every campaign vocabulary is shown with campaign's own label, in the
+    language chosen: as a chip (how the screens offer codes) and through vocab_label."""
+    from campaign import vocabulary
+    from field_app.views.common import card_pill, choice_group, filter_group
 
-    assert i18n.vocab_label(Vocab(), "cccd_chip") == "CCCD gắn chip"
-    assert i18n.vocab_label(Vocab(), "cccd_chip", lang="en") == "Chip CCCD"
+    i18n.set_language(lang)
+    column = 1 if lang == "en" else 0
+    assert set(vocabulary.ALL) >= {"consent", "presence", "card", "vneid", "blockers", "outcome", "actions"}
+    for name, vocab in vocabulary.ALL.items():
+        expected = {code: vocab.labels[code][column] for code in vocab.codes}
+        assert {code: i18n.vocab_label(vocab, code) for code in vocab.codes} == expected, name
+        for group in (choice_group(vocab, vocab.codes, None, lambda _: None, key_prefix=name),
+                      filter_group(vocab, vocab.codes, [], lambda _: None, key_prefix=name)):
+            shown = {chip.key.removeprefix(f"{name}."): chip.label.value for chip in group.controls}
+            assert shown == expected, name
+    for code in vocabulary.CARD.codes:
+        assert vocabulary.CARD.labels[code][column] in card_pill(code).content.controls[-1].value
 
 
 def test_numbers_are_written_the_local_way() -> None:
