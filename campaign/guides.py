@@ -10,9 +10,12 @@ resolved, and by which help.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 from . import vocabulary as v
+from .projection import is_voided
 
 HOTLINE = "1900 0368"  # the ministry's hotline for population data, ID cards and e-ID (S18)
 
@@ -208,3 +211,64 @@ def guide(blocker: str) -> Guide:
 
 def steps(blocker: str, lang: str = "vi") -> tuple[str, ...]:
     return guide(blocker).steps(lang)
+
+
+@dataclass
+class BlockerProgress:
+    """One blocker across a place: the people living here who still have it, and the help
+    they were given so far (action -> people helped with it, in visits not taken back)."""
+
+    open: int = 0
+    helped: dict[str, int] = field(default_factory=dict)
+
+    def wire(self) -> dict[str, Any]:
+        """The most given help first (ties in vocabulary order)."""
+        return {"open": self.open, "helped": dict(sorted(self.helped.items(),
+                                                          key=lambda kv: (-kv[1], _help_order(kv[0]))))}
+
+
+def help_given(visits: Iterable[dict[str, Any]]) -> dict[str, set[str]]:
+    """person id -> the actions visits (not taken back) gave them."""
+    out: dict[str, set[str]] = {}
+    for visit in visits:
+        if is_voided(visit):
+            continue
+        for person_id in visit.get("people_helped") or []:
+            out.setdefault(person_id, set()).update(visit.get("actions") or [])
+    return out
+
+
+def progress(people: Iterable[tuple[str, dict[str, Any]]],
+             helped: Mapping[str, Iterable[str]]) -> dict[str, BlockerProgress]:
+    """Every blocker (in vocabulary order, zeros included): who still has it and the help
+    they had. `people` are (id, data) pairs; moved and deceased people count nowhere."""
+    out = {code: BlockerProgress() for code in v.BLOCKERS.codes}
+    for person_id, data in people:
+        if data.get("presence") not in v.LIVING_HERE:
+            continue
+        given = set(helped.get(person_id, ()))
+        for code in data.get("blockers") or []:
+            if code not in out:
+                continue
+            entry = out[code]
+            entry.open += 1
+            for action in given:
+                entry.helped[action] = entry.helped.get(action, 0) + 1
+    return out
+
+
+def _help_order(action: str) -> int:
+    codes = v.ACTIONS.codes
+    return codes.index(action) if action in codes else len(codes)
+
+
+def merge(parts: Iterable[Mapping[str, BlockerProgress]]) -> dict[str, BlockerProgress]:
+    """Several places' progress added up (a commune from its hamlets)."""
+    out = {code: BlockerProgress() for code in v.BLOCKERS.codes}
+    for part in parts:
+        for code, entry in part.items():
+            total = out.setdefault(code, BlockerProgress())
+            total.open += entry.open
+            for action, n in entry.helped.items():
+                total.helped[action] = total.helped.get(action, 0) + n
+    return out

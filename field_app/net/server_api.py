@@ -158,10 +158,21 @@ class ServerApi:
 
     def followup_counts(self, commune: str) -> dict[str, int]:
         """GET /followup/counts: each list's length in this caller's scope (no personal data)."""
-        counts = self._object(FOLLOWUP + "/counts", commune=commune).get("counts")
+        return self.followup_overview(commune)[0]
+
+    def followup_overview(self, commune: str) -> tuple[dict[str, int], dict[str, dict[str, Any]]]:
+        """GET /followup/counts: each list's length, and each blocker's progress ({code: {"open": n,
+        "helped": {action: n}}}; empty from a server older than the blockers' count)."""
+        answer = self._object(FOLLOWUP + "/counts", commune=commune)
+        counts = answer.get("counts")
         if not isinstance(counts, dict) or not all(isinstance(n, int) for n in counts.values()):
             raise BadAnswer("the server's follow-up counts are not numbers")
-        return counts
+        blockers = answer.get("blockers") or {}
+        if not isinstance(blockers, dict) or not all(
+                isinstance(p, dict) and isinstance(p.get("open"), int) and isinstance(p.get("helped"), dict)
+                for p in blockers.values()):
+            raise BadAnswer("the server's blocker counts are not numbers")
+        return counts, blockers
 
     def followup_csv(self, commune: str, list_name: str) -> Download:
         """A whole follow-up list as the server's CSV (audited as a download)."""

@@ -286,7 +286,7 @@ class DashboardScreens:
                                       run_spacing=12),
                      panels.hamlet_bars(snapshot, panels.room(float(self.page.width or 390), wide=wide))]
         if commune_role:
-            sections.append(self._followups(snapshot))
+            sections += [self._followups(snapshot), panels.blockers(snapshot)]
         sections += [panels.statuses(total),
                      panels.table(snapshot.hamlets or {}, t("dashboard.by_hamlet"), t("dashboard.col.hamlet"),
                                   "dashboard:hamlets", wide=wide)]

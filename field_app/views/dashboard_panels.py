@@ -16,8 +16,8 @@ from .common import card_pill, vneid_pill
 from .dashboard_charts import active_by_day, hamlet_chart, progress_chart
 from .models import dashboard as m
 
-__all__ = ["HALF", "bar", "breakdown", "by_day", "count_line", "daily", "data_table", "followup_card", "hamlet_bars",
-           "headline", "muted", "note", "panel", "room", "row_cards", "statuses", "table", "target", "text", "tile",
+__all__ = ["HALF", "bar", "blockers", "breakdown", "by_day", "count_line", "daily", "data_table", "followup_card",
+           "hamlet_bars", "headline", "muted", "note", "panel", "room", "row_cards", "statuses", "table", "target", "text", "tile",
            "vneid"]
 
 Col = dict[str | ft.ResponsiveRowBreakpoint, int | float]  # a ResponsiveRow column's width by breakpoint
@@ -250,3 +250,20 @@ def followup_card(card: m.FollowupCard) -> ft.Control:
     if card.needs is not None:
         lines.append(text(card.needs, color=theme.COLORS.primary))
     return panel(lines, key=card.key)
+
+
+def blockers(snapshot: m.Snapshot) -> ft.Control:
+    """Which blockers people still have and the help they were given: the systemic ones (SIMs
+    not in the owner's name, no smartphone) on top, for the commune police to act on."""
+    lines = m.blocker_lines(snapshot.blockers)
+    rows: list[ft.Control] = [muted(t("dashboard.resolving.explain"))]
+    if not lines:
+        rows.append(note(ft.Icons.CHECK_CIRCLE_OUTLINE, t("dashboard.resolving.none"), key="dashboard:resolving:none"))
+    for line in lines:
+        rows.append(ft.Column([
+            ft.Row([text(line.label, ft.TextThemeStyle.TITLE_SMALL, font_family=theme.FONT_SEMIBOLD, expand=True),
+                    text(t("dashboard.resolving.open_n", n=format_number(line.open)),
+                         key=f"dashboard:resolving:{line.code}:open")], spacing=8),
+            muted(line.help, key=f"dashboard:resolving:{line.code}:help"),
+        ], spacing=2, key=f"dashboard:resolving:{line.code}"))
+    return panel(rows, key="dashboard:resolving", title=t("dashboard.resolving.title"))

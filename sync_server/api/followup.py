@@ -26,18 +26,27 @@ router = APIRouter()
 ListName = Literal["card_capture", "level2", "activation", "home_capture", "revisit"]
 
 
+class BlockerProgress(BaseModel):
+    open: int
+    helped: dict[str, int]
+
+
 class FollowupCounts(BaseModel):
     commune: str
     counts: dict[str, int]
+    # added after the first release: each blocker, who still has it and the help given
+    blockers: dict[str, BlockerProgress] = {}
 
 
 @router.get("/api/v1/followup/counts", response_model=FollowupCounts, responses=responses(400, 401, 403))
 def followup_counts(request: Request, commune: str = Query(..., pattern=COMMUNE_PATTERN),
                     who: Caller = Depends(REPORT_READERS)) -> FollowupCounts:
-    """How many rows each follow-up list has, in the caller's scope (the dashboard's tiles).
-    Counts only: no personal data, so not an audited view."""
+    """How many rows each follow-up list has, in the caller's scope (the dashboard's tiles), and
+    each blocker: the people living here who still have it and the help they were given. Counts only: no personal data, so not an audited view."""
     with reading(request) as conn:
-        return FollowupCounts(commune=commune, counts=service.counts(conn, who, commune))
+        counts = service.counts(conn, who, commune)
+        progress = {code: BlockerProgress(**p.wire()) for code, p in service.blockers(conn, who, commune).items()}
+        return FollowupCounts(commune=commune, counts=counts, blockers=progress)
 
 
 class FollowupPage(BaseModel):

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, Engine
 
 from campaign import followup as rules
+from campaign import guides
 from campaign.ids import is_uuid
 from campaign.time import local_year, now
 
@@ -147,6 +148,17 @@ def counts(conn: Connection, who: Caller, commune: str) -> dict[str, int]:
                     out[wire[need]] += 1
         out["revisit"] += sum(1 for _ in _revisits_in(conn, hamlet_id, name, None))
     return out
+
+
+def blockers(conn: Connection, who: Caller, commune: str) -> dict[str, guides.BlockerProgress]:
+    """Each blocker in the caller's scope: people living here who still have it, and the help
+    they were given (campaign.guides.progress). Counts only: not audited."""
+    checked_commune(who, commune)
+    parts = []
+    for hamlet_id in visible_hamlets(conn, commune, who.scope):
+        helped = guides.help_given(data for _i, _p, data in store.visits(conn, hamlet_id))
+        parts.append(guides.progress(((i, data) for i, _p, data in store.people(conn, hamlet_id)), helped))
+    return guides.merge(parts)
 
 
 def page(engine: Engine, who: Caller, commune: str, list_name: str, after: str | None, limit: int) -> Page:

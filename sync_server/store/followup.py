@@ -35,6 +35,12 @@ def visits_mentioning(conn: Connection, hamlet_id: str, text: str) -> Iterator[B
         e.hamlet_id == hamlet_id, e.type == "visit", e.body.like(f"%{text}%")))
 
 
+def visits(conn: Connection, hamlet_id: str) -> Iterator[Body]:
+    """A hamlet's visits, every one (the caller leaves out those taken back)."""
+    e = t.entities.c
+    return _bodies(conn, select(e.id, e.parent_id, e.body).where(e.hamlet_id == hamlet_id, e.type == "visit"))
+
+
 def people(conn: Connection, hamlet_id: str, after: tuple[str, str] | None = None) -> Iterator[Body]:
     """A hamlet's people by (household, id), after (household id, person id), exclusive."""
     e = t.entities.c

@@ -8,7 +8,11 @@ import pytest
 
 from campaign import guides
 from campaign import vocabulary as v
+from campaign.ids import uuid7
 
+from ..support import Server, hamlet_data, household_data, person_data
+from .test_dashboard import enrolled, loaded, text_of
+from .test_dashboard import open_app as open_dashboard
 from .volunteer import Taps, add_household, device_store, enrolled_dir, open_app
 
 ADULT = {"label": "Trần Thị Hoà", "birth_year": 1987, "card": "cccd_chip", "vneid": "no_app"}
@@ -44,3 +48,34 @@ def test_a_saved_blocker_shows_its_guide_when_the_screen_opens(make_harness, tmp
     assert h.exists(key="person.guide.card_unreadable")
     assert not h.exists(key="person.guide.no_otp")
     assert "1414" in h.get(key="person.guide.sim_not_own").text
+
+
+@pytest.mark.parametrize("server", ["sqlite"], indirect=True)
+def test_the_dashboard_shows_the_blockers_being_resolved_and_by_which_help(server: Server, make_harness,
+                                                                           tmp_path: Path) -> None:
+    admin = server.enroll("admin")
+    hamlet, household = uuid7(), uuid7()
+    sims = [uuid7() for _ in range(3)]
+    old = uuid7()
+    events = [admin.event("hamlet.created", hamlet, hamlet_data("Tổ dân phố gỡ vướng")),
+              admin.event("household.created", household, household_data(hamlet, "Số 8, phố Gỡ"))]
+    for pid, code in [*((p, "sim_not_own") for p in sims), (old, "otp_old_number")]:
+        events += [admin.event("person.added", pid, person_data(household, f"Người {pid[-3:]}", 1980, "cccd_chip",
+                                                                 "no_app")),
+                   admin.event("person.updated", pid, {"blockers": [code]})]
+    events.append(admin.event("visit.recorded", uuid7(), {
+        "household_id": household, "outcome": "met", "actions": ["referred_phone_change"],
+        "people_helped": [sims[0], old], "note": ""}))
+    answer = admin.push(events)
+    assert answer.status_code == 200 and answer.json()["quarantined"] == [], answer.text
+    officer = enrolled(server, tmp_path / "officer", "officer", commune="10525")
+    h = open_dashboard(make_harness, officer)
+    loaded(h)
+    got = admin.get("/api/v1/followup/counts", commune="10525").json()["blockers"]
+    for code in ("sim_not_own", "otp_old_number"):
+        assert text_of(h, f"dashboard:resolving:{code}:open") == f"{got[code]['open']} người"
+        assert "Hướng dẫn đổi số điện thoại: 1" in text_of(h, f"dashboard:resolving:{code}:help")
+    assert got["sim_not_own"]["open"] >= 3
+    assert not h.exists(key="dashboard:resolving:refused")  # nobody has it: not listed
+    panel = h.get(key="dashboard:resolving").text
+    assert panel.index(v.BLOCKERS.label("sim_not_own")) < panel.index(v.BLOCKERS.label("otp_old_number"))
