@@ -243,6 +243,7 @@ def test_a_declined_household_has_no_names(world):
     assert rejected(world, event("conflict.resolved", person, {"field": "label", "value": "Lê Thị Hoa"})) \
         == "consent_declined"
     world.apply(event("person.updated", person, {"label": "Người 2"}))
+    assert world[person].data["label"] == "Người 2"
 
 
 @pytest.mark.parametrize("label", ["Người", "Người 1 An", "người 1", "Nguoi 1", "Người 1\n", "Người ١", "Người 1234"])
@@ -253,9 +254,11 @@ def test_a_declined_household_person_label_is_exactly_nguoi_n(world, label):
 
 def test_a_named_person_is_fine_once_consent_is_given(world):
     household = world.household(consent="given")
-    world.person(household, label="Nguyễn Văn An")
+    named = world.person(household, label="Nguyễn Văn An")
     undecided = world.household(consent="unknown")
-    world.person(undecided, label="Bà Tư")
+    asked_later = world.person(undecided, label="Bà Tư")
+    assert (world[named].parent_id, world[named].data["label"]) == (household, "Nguyễn Văn An")
+    assert (world[asked_later].parent_id, world[asked_later].data["label"]) == (undecided, "Bà Tư")
 
 
 @pytest.mark.parametrize("vneid", ["l2_pending", "l2_approved", "l2_active"])
@@ -268,8 +271,10 @@ def test_under_6_has_no_vneid_level_2(world, vneid):
 
 def test_under_6_may_have_level_1_through_a_parent(world):
     household = world.household()
-    world.person(household, birth_year=2023, vneid="l1_active", card="none")
-    world.person(household, birth_year=2020, vneid="l2_active")  # 6 by the year
+    toddler = world.person(household, birth_year=2023, vneid="l1_active", card="none")
+    six = world.person(household, birth_year=2020, vneid="l2_active")  # 6 by the year
+    assert (world[toddler].data["birth_year"], world[toddler].data["vneid"]) == (2023, "l1_active")
+    assert (world[six].data["birth_year"], world[six].data["vneid"]) == (2020, "l2_active")
 
 
 def test_under_6_rule_holds_on_every_update(world):
@@ -306,11 +311,17 @@ def test_a_visit_that_met_nobody_has_no_actions_and_helps_nobody(world, outcome)
                                                                    actions=["explained"]))) == "bad_visit"
     assert rejected(world, event("visit.recorded", data=visit_data(household, outcome=outcome, actions=[],
                                                                    people_helped=[person]))) == "bad_visit"
-    world.visit(household, outcome=outcome, actions=[])
+    visit = world.visit(household, outcome=outcome, actions=[])
+    assert (world[visit].data["outcome"], world[visit].data["actions"], world[visit].data["people_helped"]) == \
+        (outcome, [], [])
+    assert (world[household].data["visits"], world[household].data["last_outcome"]) == (1, outcome)
 
 
 def test_a_refusal_may_still_have_been_explained(world):
-    world.visit(world.household(), outcome="refused", actions=["explained"])
+    household = world.household()
+    visit = world.visit(household, outcome="refused", actions=["explained"])
+    assert (world[visit].data["outcome"], world[visit].data["actions"]) == ("refused", ["explained"])
+    assert (world[household].data["visits"], world[household].data["last_outcome"]) == (1, "refused")
 
 
 @pytest.mark.parametrize("comment", ["", "   "])
