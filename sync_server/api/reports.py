@@ -9,7 +9,7 @@ from pydantic import BaseModel
 
 from ..errors import responses
 from ..services import reports
-from .deps import REPORT_READERS, Caller, caller, reading
+from .deps import REPORT_READERS, Caller, caller, engine_of, reading
 
 router = APIRouter()
 
@@ -53,6 +53,6 @@ class ConflictAnswer(BaseModel):
 @router.get("/api/v1/conflicts", response_model=ConflictAnswer, responses=responses(400, 401, 403))
 def conflicts(request: Request, commune: str = COMMUNE,
               who: Caller = Depends(REPORT_READERS)) -> ConflictAnswer:
-    """Open conflicts: the same field changed on two devices, neither having seen the other."""
-    with reading(request) as conn:
-        return ConflictAnswer(conflicts=[asdict(c) for c in reports.conflicts(conn, who, commune)])
+    """Open conflicts: the same field changed on two devices, neither having seen the other.
+    Audited (conflicts.view)."""
+    return ConflictAnswer(conflicts=[asdict(c) for c in reports.conflicts(engine_of(request), who, commune)])

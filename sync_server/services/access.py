@@ -19,12 +19,20 @@ from .enrolment import Caller
 from .errors import Forbidden, Invalid
 
 
-def check_commune(who: Caller, commune: str) -> None:
-    """Forbidden outside the caller's commune."""
+def check_commune(who: Caller, commune: str, conn: Connection | None = None) -> None:
+    """Forbidden outside the caller's commune. Officers and leaders: their device's commune.
+    Anyone else without every commune (volunteers): their device's commune, or one where
+    their scope holds a hamlet (asked of `conn`; without it, refused)."""
     role = who.device.role
     if can(role, Capability.ANY_COMMUNE):
         return
-    if role in ("officer", "leader") and who.device.commune not in (None, commune):
+    if role in ("officer", "leader"):
+        if who.device.commune not in (None, commune):
+            raise Forbidden("forbidden", f"commune {commune} is outside this device's scope")
+        return
+    if who.device.commune == commune or who.scope.whole(commune):
+        return
+    if conn is None or not visible_hamlets(conn, commune, who.scope):
         raise Forbidden("forbidden", f"commune {commune} is outside this device's scope")
 
 
@@ -34,11 +42,11 @@ def known_commune(commune: str) -> None:
         raise Invalid("unknown_commune", f"{commune} is not an official commune code")
 
 
-def checked_commune(who: Caller, commune: str) -> None:
+def checked_commune(who: Caller, commune: str, conn: Connection | None = None) -> None:
     """The report endpoints' check: an official commune, within the caller's, and a leader's
     device must know its commune."""
     known_commune(commune)
-    check_commune(who, commune)
+    check_commune(who, commune, conn)
     if who.device.role == "leader" and who.device.commune is None:
         raise Forbidden("forbidden", "this leader's device has no commune")
 

@@ -12,7 +12,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Engine
 
 from campaign import areas
 from campaign import totals as rules
@@ -22,8 +22,10 @@ from ..render.rows import TotalsTable
 from ..store import campaigns as store_campaigns
 from ..store import events as store_events
 from ..store import totals as store
+from ..store.db import read_transaction
 from ..store.devices import Scope
-from .access import check_commune, known_commune, visible_hamlets
+from .access import check_commune, known_commune, scope_hamlets, visible_hamlets
+from .audit import log_read
 from .enrolment import Caller
 
 BY = ("hamlet", "team", "day")
@@ -109,7 +111,7 @@ def commune_totals(conn: Connection, commune: str, by: str, scope: Scope) -> Tot
 def totals(conn: Connection, who: Caller, commune: str, by: str) -> Totals:
     """GET /totals: the commune's totals in the caller's scope."""
     known_commune(commune)
-    check_commune(who, commune)
+    check_commune(who, commune, conn)
     return commune_totals(conn, commune, by, who.scope)
 
 
@@ -151,9 +153,14 @@ def communes(conn: Connection, who: Caller) -> list[CommuneSummary]:
     return out
 
 
-def conflicts(conn: Connection, who: Caller, commune: str) -> list[OpenConflict]:
-    """The commune's open conflicts within the caller's scope, oldest first."""
+def conflicts(engine: Engine, who: Caller, commune: str) -> list[OpenConflict]:
+    """The commune's open conflicts within the caller's scope, oldest first. They show
+    people's labels, so the view is audited (conflicts.view: how many) before it leaves."""
     check_commune(who, commune)
-    return [OpenConflict(r.id, r.entity, r.type, r.field, r.hamlet_id, [json.loads(r.earlier), json.loads(r.later)],
-                         r.opened_cursor)
-            for r in store_events.open_conflicts(conn, commune) if who.scope.allows(r.hamlet_id, commune)]
+    with read_transaction(engine) as conn:
+        found = [OpenConflict(r.id, r.entity, r.type, r.field, r.hamlet_id,
+                              [json.loads(r.earlier), json.loads(r.later)], r.opened_cursor)
+                 for r in store_events.open_conflicts(conn, commune) if who.scope.allows(r.hamlet_id, commune)]
+        hamlets = scope_hamlets(conn, who, commune)
+    log_read(engine, who, "conflicts.view", commune, {"rows": len(found)}, hamlets)
+    return found
