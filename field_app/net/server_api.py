@@ -160,9 +160,10 @@ class ServerApi:
         """GET /followup/counts: each list's length in this caller's scope (no personal data)."""
         return self.followup_overview(commune)[0]
 
-    def followup_overview(self, commune: str) -> tuple[dict[str, int], dict[str, dict[str, Any]]]:
-        """GET /followup/counts: each list's length, and each blocker's progress ({code: {"open": n,
-        "helped": {action: n}}}; empty from a server older than the blockers' count)."""
+    def followup_overview(self, commune: str) -> tuple[dict[str, int], dict[str, dict[str, Any]], dict[str, int]]:
+        """GET /followup/counts: each list's length, each blocker's progress ({code: {"open": n,
+        "helped": {action: n}}}) and the children under 14 by status ({"now": n, ...}); the last two
+        empty from a server older than them."""
         answer = self._object(FOLLOWUP + "/counts", commune=commune)
         counts = answer.get("counts")
         if not isinstance(counts, dict) or not all(isinstance(n, int) for n in counts.values()):
@@ -172,7 +173,10 @@ class ServerApi:
                 isinstance(p, dict) and isinstance(p.get("open"), int) and isinstance(p.get("helped"), dict)
                 for p in blockers.values()):
             raise BadAnswer("the server's blocker counts are not numbers")
-        return counts, blockers
+        children = answer.get("children") or {}
+        if not isinstance(children, dict) or not all(isinstance(n, int) for n in children.values()):
+            raise BadAnswer("the server's children counts are not numbers")
+        return counts, blockers, children
 
     def followup_csv(self, commune: str, list_name: str) -> Download:
         """A whole follow-up list as the server's CSV (audited as a download)."""

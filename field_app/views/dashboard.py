@@ -48,6 +48,7 @@ from .common import on_screen
 from .followup import followup_view
 from .leader import TeamScreens
 from .models import dashboard as m
+from .models import resolving
 from .models.leader import LeaderModel
 from .models.words import failure_text
 from .shell import Shell
@@ -302,6 +303,9 @@ class DashboardScreens:
     def _followups(self, snapshot: m.Snapshot) -> ft.Control:
         commune = snapshot.commune or ""
         tiles: list[ft.Control] = [panels.muted(t("dashboard.followup.explain"))]
+        kids = resolving.children_line(snapshot.children)
+        if kids:
+            tiles.append(panels.note(ft.Icons.CHILD_CARE, kids, key="dashboard:children"))
         for tile in m.followup_tiles(snapshot.followup_counts):
             tiles.append(ft.ListTile(
                 leading=ft.Icon(LIST_ICONS[tile.name], color=theme.COLORS.primary),

@@ -15,6 +15,7 @@ from field_app.i18n import format_number, t
 from .common import card_pill, vneid_pill
 from .dashboard_charts import active_by_day, hamlet_chart, progress_chart
 from .models import dashboard as m
+from .models import resolving
 
 __all__ = ["HALF", "bar", "blockers", "breakdown", "by_day", "count_line", "daily", "data_table", "followup_card",
            "hamlet_bars", "headline", "muted", "note", "panel", "room", "row_cards", "statuses", "table", "target", "text", "tile",
@@ -255,7 +256,7 @@ def followup_card(card: m.FollowupCard) -> ft.Control:
 def blockers(snapshot: m.Snapshot) -> ft.Control:
     """Which blockers people still have and the help they were given: the systemic ones (SIMs
     not in the owner's name, no smartphone) on top, for the commune police to act on."""
-    lines = m.blocker_lines(snapshot.blockers)
+    lines = resolving.blocker_lines(snapshot.blockers)
     rows: list[ft.Control] = [muted(t("dashboard.resolving.explain"))]
     if not lines:
         rows.append(note(ft.Icons.CHECK_CIRCLE_OUTLINE, t("dashboard.resolving.none"), key="dashboard:resolving:none"))

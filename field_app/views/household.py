@@ -35,6 +35,7 @@ from field_app.app_state import (
 from field_app.i18n import t, vocab_label
 from field_app.store import HouseholdRow, PersonRow
 
+from .children import children_panel
 from .common import (
     C,
     age_text,
@@ -301,6 +302,9 @@ def household_view(shell: Shell, params: dict[str, str]) -> ft.View:
         if consent == "declined":
             controls.append(note(ft.Icons.INFO_OUTLINE, t("household.declined_counts")))
         controls += [_person_card(shell, h, p) for p in people]
+        kids = children_panel(people)
+        if kids is not None:
+            controls.append(kids)
 
     hint = ft.Container(
         ft.Row([ft.Icon(ft.Icons.PENDING_ACTIONS, color=theme.STATUSES["revisit"].strong),

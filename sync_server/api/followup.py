@@ -36,17 +36,21 @@ class FollowupCounts(BaseModel):
     counts: dict[str, int]
     # added after the first release: each blocker, who still has it and the help given
     blockers: dict[str, BlockerProgress] = {}
+    # children under 14 by what can be done for them: now, capture, parent_first, done
+    children: dict[str, int] = {}
 
 
 @router.get("/api/v1/followup/counts", response_model=FollowupCounts, responses=responses(400, 401, 403))
 def followup_counts(request: Request, commune: str = Query(..., pattern=COMMUNE_PATTERN),
                     who: Caller = Depends(REPORT_READERS)) -> FollowupCounts:
     """How many rows each follow-up list has, in the caller's scope (the dashboard's tiles), and
-    each blocker: the people living here who still have it and the help they were given. Counts only: no personal data, so not an audited view."""
+    each blocker: the people living here who still have it and the help they were given, and the
+    children under 14 by what can be done for them. Counts only: no personal data, so not an audited view."""
     with reading(request) as conn:
         counts = service.counts(conn, who, commune)
         progress = {code: BlockerProgress(**p.wire()) for code, p in service.blockers(conn, who, commune).items()}
-        return FollowupCounts(commune=commune, counts=counts, blockers=progress)
+        return FollowupCounts(commune=commune, counts=counts, blockers=progress,
+                              children=service.children(conn, who, commune))
 
 
 class FollowupPage(BaseModel):

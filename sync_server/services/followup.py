@@ -11,9 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import groupby
 
 from sqlalchemy import Connection, Engine
 
+from campaign import children as kids
 from campaign import followup as rules
 from campaign import guides
 from campaign.ids import is_uuid
@@ -159,6 +161,18 @@ def blockers(conn: Connection, who: Caller, commune: str) -> dict[str, guides.Bl
         helped = guides.help_given(data for _i, _p, data in store.visits(conn, hamlet_id))
         parts.append(guides.progress(((i, data) for i, _p, data in store.people(conn, hamlet_id)), helped))
     return guides.merge(parts)
+
+
+def children(conn: Connection, who: Caller, commune: str) -> dict[str, int]:
+    """Children under 14 living here, in the caller's scope, by what can be done for them
+    (campaign.children: now, capture, parent_first, done). Counts only: not audited."""
+    checked_commune(who, commune)
+    year = this_year()
+    found: list[kids.Child] = []
+    for hamlet_id in visible_hamlets(conn, commune, who.scope):
+        for _household, people in groupby(store.people(conn, hamlet_id), key=lambda body: body[1]):
+            found += kids.household(((i, data) for i, _p, data in people), year)
+    return kids.count(found)
 
 
 def page(engine: Engine, who: Caller, commune: str, list_name: str, after: str | None, limit: int) -> Page:

@@ -69,3 +69,27 @@ def test_the_rule_counts_people_living_here_and_help_not_taken_back() -> None:
     assert got["sim_not_own"].wire() == {"open": 2, "helped": {"referred_phone_change": 1}}
     both = guides.merge([got, got])
     assert both["sim_not_own"].wire() == {"open": 4, "helped": {"referred_phone_change": 2}}
+
+
+def test_children_are_counted_apart_by_what_can_be_done(server) -> None:  # type: ignore[no-untyped-def]
+    from sync_server.services.followup import this_year
+    year = this_year()
+    admin = enroll(server, "admin")
+    officer = enroll(server, "officer", commune=WARD)
+    before = ok(officer.get("/api/v1/followup/counts", commune=WARD))["children"]
+    hamlet, with_parent, without = uuid7(), uuid7(), uuid7()
+    events = [admin.event("hamlet.created", hamlet, hamlet_data("Tổ trẻ em")),
+              admin.event("household.created", with_parent, household_data(hamlet, "Số 1, phố Trẻ")),
+              admin.event("household.created", without, household_data(hamlet, "Số 2, phố Trẻ"))]
+    for household, born, card, vneid in ((with_parent, 1990, "cccd_chip", "l2_active"),
+                                         (with_parent, year - 3, "none", "unknown"),
+                                         (with_parent, year - 8, "none", "unknown"),
+                                         (with_parent, year - 10, "can_cuoc", "unknown"),
+                                         (without, 1985, "cccd_chip", "l1_active"),
+                                         (without, year - 12, "none", "unknown")):
+        events.append(admin.event("person.added", uuid7(), person_data(household, f"Người {born}", born, card,
+                                                                       vneid)))
+    assert ok(admin.push(events))["quarantined"] == []
+    after = ok(officer.get("/api/v1/followup/counts", commune=WARD))["children"]
+    assert {k: after[k] - before.get(k, 0) for k in after} == {"now": 1, "capture": 1, "parent_first": 1,
+                                                                "done": 1}

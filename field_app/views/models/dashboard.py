@@ -29,7 +29,7 @@ from .words import day_text, failure_text, percent, relative_time, share_of
 __all__ = [
     "DAYS_SHOWN", "LISTS", "PAGE_SIZE", "VNEID_GRID", "CountLine", "DashboardApi", "FollowupPager",
     "FollowupTile", "Snapshot", "SyncSummary", "Target", "Tile", "by_day", "commune_line", "commune_options",
-    "blocker_lines", "count_lines", "figures", "followup_card", "followup_tiles", "forecast_sentence", "headline", "list_label",
+    "count_lines", "figures", "followup_card", "followup_tiles", "forecast_sentence", "headline", "list_label",
     "load_snapshot", "pace_lines", "scope_commune", "sync_summary", "table_cells", "target", "updated_words",
 ]
 
@@ -52,7 +52,8 @@ class DashboardApi(Protocol):
     def progress(self, commune: str) -> dict[str, Any]: ...
     def totals(self, commune: str, by: str = "hamlet") -> dict[str, Any]: ...
     def followup_counts(self, commune: str) -> dict[str, int]: ...
-    def followup_overview(self, commune: str) -> tuple[dict[str, int], dict[str, dict[str, Any]]]: ...
+    def followup_overview(self, commune: str) -> tuple[dict[str, int], dict[str, dict[str, Any]],
+                                                       dict[str, int]]: ...
     def team_devices(self, commune: str | None = None) -> list[dict[str, Any]]: ...
 
 
@@ -96,7 +97,8 @@ class Snapshot:
     devices: list[dict[str, Any]] | None = None
     devices_error: str | None = None
     followup_counts: dict[str, int] | None = None  # officers, admins: each list's length
-    blockers: dict[str, dict[str, Any]] | None = None  # officers, admins: each blocker's progress
+    blockers: dict[str, dict[str, Any]] | None = None  # officers, admins: each blocker's progress (resolving.py)
+    children: dict[str, int] | None = None  # officers, admins: children under 14 by status (resolving.py)
     at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     @property
@@ -123,7 +125,7 @@ def load_snapshot(api: DashboardApi, role: str, commune: str | None) -> Snapshot
     snapshot = Snapshot(commune, communes, progress=api.progress(commune), hamlets=api.totals(commune, "hamlet"))
     if can(role, Capability.COMMUNE_DASHBOARD):  # the teams' table and the follow-up lists
         snapshot.teams = api.totals(commune, "team")
-        snapshot.followup_counts, snapshot.blockers = api.followup_overview(commune)
+        snapshot.followup_counts, snapshot.blockers, snapshot.children = api.followup_overview(commune)
     try:  # the figures stand without it
         snapshot.devices = api.team_devices(None if role == "leader" else commune)
     except SyncError as exc:
@@ -412,30 +414,6 @@ def followup_tiles(counts: Mapping[str, int] | None) -> list[FollowupTile]:
         tiles.append(FollowupTile(name, list_label(name), f"{t(f'dashboard.followup.who.{name}')} · {detail}",
                                   t("dashboard.download.csv_of", name=list_label(name))))
     return tiles
-
-
-@dataclass(frozen=True)
-class BlockerLine:
-    code: str
-    label: str
-    open: int
-    help: str  # "Hướng dẫn đổi số điện thoại: 3 · Đã hướng dẫn: 1", or that none was given yet
-
-
-def blocker_lines(blockers: Mapping[str, Answer] | None) -> list[BlockerLine]:
-    """Blockers people still have, the most common first (the systemic ones on top), each with
-    the help given to them so far, the most given first (the server's order)."""
-    lines = []
-    for code, entry in (blockers or {}).items():
-        n = int(entry.get("open") or 0)
-        if code not in v.BLOCKERS or n <= 0:
-            continue
-        helped = [(a, int(k)) for a, k in (entry.get("helped") or {}).items() if a in v.ACTIONS and k]
-        words = (" · ".join(t("dashboard.resolving.help_n", action=vocab_label(v.ACTIONS, a), n=format_number(k))
-                            for a, k in helped) if helped else t("dashboard.resolving.no_help"))
-        lines.append(BlockerLine(code, vocab_label(v.BLOCKERS, code), n, words))
-    order = list(v.BLOCKERS.codes)
-    return sorted(lines, key=lambda line: (-line.open, order.index(line.code)))
 
 
 class FollowupPager:
