@@ -167,8 +167,8 @@ def _check_declined_unnamed(event: dict[str, Any], children: Children) -> None:
     named = [p for p in children(event["entity"])
              if p.type == "person" and not GENERIC_LABEL.match(str(p.data.get("label", "")))]
     if named:
-        raise InvalidEvent("consent_declined", f"this household declined but {len(named)} of its people still "
-                           "carry names: rename them 'Người 1', 'Người 2' … before recording the refusal")
+        raise InvalidEvent("consent_declined", "this household declined but some of its people still carry "
+                           "names: rename them 'Người 1', 'Người 2' … before recording the refusal")
 
 
 def _carry_children(outcome: Outcome, children: Children) -> None:
@@ -287,8 +287,8 @@ def _visit_recorded(event: Event, version: int | None, current: None, lookup: Lo
     if data["outcome"] in ("not_home", "moved") and (data["people_helped"] or data["actions"]):
         raise InvalidEvent("bad_visit", f"a visit with outcome {data['outcome']} helps nobody: no actions or people")
     for person_id in data["people_helped"]:
-        person = _require(lookup, person_id, "person", "people_helped")
-        if person.parent_id != household.id:
+        person = lookup(person_id)  # unknown or elsewhere: one answer, which says nothing of elsewhere
+        if person is None or person.type != "person" or person.parent_id != household.id:
             raise InvalidEvent("bad_visit", f"person {person_id} is not of this household")
     visit = Entity(event["entity"], "visit", household.hamlet_id, household.id, {
         **data, "at": event["at"], "device_id": event["device_id"],

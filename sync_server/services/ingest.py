@@ -32,6 +32,7 @@ from sqlalchemy import Connection
 
 from campaign import events as ev
 from campaign import projection, totals
+from campaign.ids import is_uuid
 from campaign.projection import Entity
 from campaign.roles import Capability, can, may_void, may_write
 
@@ -201,6 +202,7 @@ def _apply_batch(conn: Connection, device: Device, scope: Scope, fresh: list[Fre
         cursor += 1
         kind, entity = str(event.get("kind"))[:40], str(event.get("entity"))[:36]
         try:
+            authorise_scope(scope, event, state.get, state.commune_of)
             if problem is not None:
                 raise problem
             if event["kind"] == "visit.voided":
@@ -242,6 +244,47 @@ def _apply_batch(conn: Connection, device: Device, scope: Scope, fresh: list[Fre
         store_devices.add_team_hamlets(conn, device.team_id, new_team_hamlets)
 
 
+OUT_OF_SCOPE = "outside the hamlets this device works in"  # the one sentence of every refusal by scope
+
+
+def out_of_scope() -> ev.InvalidEvent:
+    return ev.InvalidEvent("forbidden", OUT_OF_SCOPE)
+
+
+def authorise_scope(scope: Scope, event: dict[str, Any], get: Callable[[str], Entity | None],
+                    commune_of: Callable[[str | None], str | None]) -> None:
+    """Scope first (issue #12, M1): an event about an entity outside the device's hamlets, or
+    one that names no entity the device can see, is quarantined `forbidden` with one sentence,
+    before its data, its time or any rule is looked at; so a refusal never tells whether the
+    entity exists or what it holds. The entity's place is where it stands; a new entity's is
+    the hamlet or household it is created under, and a household's move must land in scope
+    too. An id that is not an id at all says nothing of anyone: the checks that follow name
+    it. An admin's scope holds everything: the rules answer in full."""
+    if scope.everything:
+        return
+    kind, data = event.get("kind"), event.get("data")
+    data = data if isinstance(data, dict) else {}
+    current = get(event["entity"]) if is_uuid(event.get("entity")) else None
+    places: list[str | None] = []
+    if current is not None:
+        places.append(current.hamlet_id)
+    elif kind == "hamlet.created":
+        pass  # a new hamlet: its commune is checked with the role (authorise)
+    elif kind == "household.created":
+        if is_uuid(data.get("hamlet_id")):
+            places.append(data["hamlet_id"])
+    elif kind in ("person.added", "visit.recorded"):
+        if is_uuid(data.get("household_id")):
+            parent = get(data["household_id"])
+            places.append(parent.hamlet_id if parent is not None and parent.type == "household" else None)
+    elif kind in ev.KINDS and is_uuid(event.get("entity")):
+        raise out_of_scope()  # a change to nothing this device can see
+    if kind == "household.updated" and is_uuid(data.get("hamlet_id")):
+        places.append(data["hamlet_id"])
+    if not all(scope.allows(h, commune_of(h)) for h in places):
+        raise out_of_scope()
+
+
 def authorise(device: Device, scope: Scope, event: dict[str, Any], outcome: projection.Outcome,
               commune_of: Callable[[str | None], str | None]) -> None:
     """May this device send this event? Quarantined (InvalidEvent "forbidden") if not. The
@@ -263,7 +306,7 @@ def authorise(device: Device, scope: Scope, event: dict[str, Any], outcome: proj
         places.append(outcome.moved[1])
     for hamlet_id in places:
         if not scope.allows(hamlet_id, commune_of(hamlet_id)):
-            raise ev.InvalidEvent("forbidden", "this household is outside the hamlets this device works in")
+            raise out_of_scope()
 
 
 def authorise_void(device: Device, scope: Scope, visit: Entity | None,
@@ -275,9 +318,9 @@ def authorise_void(device: Device, scope: Scope, visit: Entity | None,
     if visit is None or visit.type != "visit":
         if scope.everything:
             return  # nothing to hide from an admin: the projection names the problem
-        raise ev.InvalidEvent("forbidden", "this visit is outside the hamlets this device works in")
+        raise out_of_scope()
     if not scope.allows(visit.hamlet_id, commune_of(visit.hamlet_id)):
-        raise ev.InvalidEvent("forbidden", "this visit is outside the hamlets this device works in")
+        raise out_of_scope()
     if not may_void(device.role, own=visit.data.get("device_id") == device.id):
         raise ev.InvalidEvent("forbidden", "a visit is taken back by the device that recorded it or a team leader")
 
