@@ -181,6 +181,10 @@ class Store:
     def person(self, id: str) -> PersonRow | None:
         return self.reads.person(id)
 
+    def similar_people(self, household_id: str, hamlet_id: str | None, label: str,
+                       birth_year: int | None) -> list[PersonRow]:
+        return self.reads.similar_people(household_id, hamlet_id, label, birth_year)
+
     def visits(self, household_id: str) -> list[VisitRow]:
         return self.reads.visits(household_id)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from campaign import duplicates
 from campaign.events import parse_at
 from campaign.order import natural_key
 from campaign.projection import is_voided
@@ -126,6 +127,25 @@ class ReadModels:
         this_year = year(self.clock)
         return [person_row(p, this_year)
                 for p in self.entities.select("WHERE type = 'person' AND parent_id = ? ORDER BY id", [household_id])]
+
+    @locked
+    def similar_people(self, household_id: str, hamlet_id: str | None, label: str,
+                       birth_year: int | None) -> list[PersonRow]:
+        """People of the household or its hamlet likely to be the one about to be added
+        (campaign.duplicates: same folded label, birth year within one): the household's first."""
+        wanted = duplicates.key(label)
+        if not wanted:
+            return []
+        sql, params = "WHERE type = 'person' AND (parent_id = ?", [household_id]
+        if hamlet_id is not None:
+            sql += " OR hamlet_id = ?"
+            params.append(hamlet_id)
+        ids = [r.id for r in self.entities.search_rows(sql + ")", params) if r.key == wanted]
+        found = self.entities.by_ids(ids)
+        this_year = year(self.clock)
+        hits = set(duplicates.likely(label, birth_year, ((i, e.data) for i, e in found.items())))
+        rows = [person_row(found[i], this_year) for i in sorted(hits)]
+        return sorted(rows, key=lambda p: p.household_id != household_id)
 
     @locked
     def person(self, id: str) -> PersonRow | None:

@@ -3,6 +3,7 @@ optional → "Người n", birth year on a numeric keyboard or an age-band
 shortcut, presence, card, VNeID)."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -12,8 +13,9 @@ from campaign import vocabulary as v
 from campaign.events import MAX_ADDRESS, MAX_BIRTH_YEAR, MAX_LABEL, MIN_BIRTH_YEAR, InvalidEvent, generic_label
 from field_app import theme
 from field_app.i18n import t
+from field_app.store import PersonRow
 
-from .common import C, chip, choice_group, full_width, heading, note, reason_text
+from .common import C, age_text, chip, choice_group, full_width, heading, note, reason_text
 from .person import birth_year_field, parse_birth_year
 from .shell import Shell
 
@@ -83,6 +85,32 @@ def add_household_view(shell: Shell, params: dict[str, str]) -> ft.View:
     return shell.pushed_view(route, t("add.household_title"), controls, bottom=bottom)
 
 
+def warn_duplicate(shell: Shell, similar: list[PersonRow], add_anyway: Callable[[], None]) -> None:
+    """Offline: this household or hamlet already holds someone with the same name and birth year
+    (±1). Open that person instead, or add the new one anyway."""
+    first = similar[0]
+    where = shell.store.household(first.household_id)
+
+    def open_it(e: ft.ControlEvent) -> None:
+        shell.page.pop_dialog()
+        shell.go(f"/households/{first.household_id}/people/{first.id}")
+
+    def anyway(e: ft.ControlEvent) -> None:
+        shell.page.pop_dialog()
+        add_anyway()
+
+    shell.page.show_dialog(ft.AlertDialog(
+        modal=True,
+        title=ft.Text(t("add.duplicate_title")),
+        content=ft.Text(t("add.duplicate_body", label=first.label, age=age_text(first.birth_year),
+                          address=where.address if where else "", more=len(similar) - 1), key="duplicate.body"),
+        actions=[
+            ft.TextButton(t("add.duplicate_add"), on_click=anyway, key="duplicate.add"),
+            ft.FilledButton(t("add.duplicate_open"), on_click=open_it, key="duplicate.open"),
+        ],
+    ))
+
+
 def add_person_view(shell: Shell, params: dict[str, str]) -> ft.View:
     hid = params["hid"]
     route = f"/households/{hid}/people/new"
@@ -120,13 +148,18 @@ def add_person_view(shell: Shell, params: dict[str, str]) -> ft.View:
     band_chips += [chip(t(key), selected=False, on_select=band(age), key=f"add.{key.split('.', 1)[1]}")
                    for key, age in AGE_BANDS]
 
-    def save(e: ft.ControlEvent, again: bool = False) -> None:
+    def save(e: ft.ControlEvent | None, again: bool = False, checked: bool = False) -> None:
         ok, birth_year = parse_birth_year(year.value or "")
         if not ok:
             year.error = t("person.birth_year_invalid", low=MIN_BIRTH_YEAR, high=MAX_BIRTH_YEAR)
             shell.page.update()
             return
         text = None if declined else (" ".join((label.value or "").split()) or None)
+        if text and not checked:
+            similar = store.similar_people(hid, household.hamlet_id, text, birth_year)
+            if similar:
+                warn_duplicate(shell, similar, lambda: save(None, again, checked=True))
+                return
         try:
             pid = store.add_person(hid, text, birth_year=birth_year, presence=values["presence"],
                                    card=values["card"], vneid=values["vneid"])
