@@ -165,6 +165,29 @@ class Server:
             self._engine = None
 
 
+def served_routes(*, docs: bool = False) -> set[tuple[str, str]]:
+    """(method, path) of every route the server's app serves (included routers flattened; HEAD left
+    out), with or without the documentation pages of GOCUA_DOCS=1."""
+    from sync_server.app import create_app
+    from sync_server.config import Settings
+
+    app = create_app(Settings(database_url="sqlite:///unused-by-served-routes.db", public_url="http://testserver",
+                              docs=docs))
+    out: set[tuple[str, str]] = set()
+
+    def add(route: Any) -> None:
+        for method in (getattr(route, "methods", None) or {"GET"}) - {"HEAD"}:
+            out.add((method, route.path))
+
+    for route in app.routes:
+        if hasattr(route, "effective_route_contexts"):  # FastAPI >= 0.163: an included router
+            for context in route.effective_route_contexts():
+                add(context.starlette_route or context.original_route)
+        else:
+            add(route)
+    return out
+
+
 def wire_event(device_id: str, seq: int, kind: str, entity: str, data: dict[str, Any],
                base: int | None = None, at: str | None = None) -> dict[str, Any]:
     """An event as a device sends it (the wire contract, built by hand)."""

@@ -24,11 +24,9 @@ import httpx
 import pytest
 
 from campaign.ids import uuid7
-from sync_server.app import create_app
-from sync_server.config import Settings
 from sync_server.services import enrolment
 
-from ..support import Device, Server, household_data
+from ..support import Device, Server, household_data, served_routes
 from .reporting import RURAL, WARD, World, build_world, engine_for, enroll, http
 
 A, S, Q = "2xx", "2xx, scoped", "2xx, quarantined"
@@ -213,27 +211,8 @@ SCOPED: dict[tuple[str, str], Callable[[Matrix, str, Any], None]] = {
 }
 
 
-def app_routes(*, docs: bool) -> set[tuple[str, str]]:
-    """(method, path) of every route the app serves, included routers flattened."""
-    app = create_app(Settings(database_url="sqlite:///unused-by-the-matrix.db", public_url="http://testserver",
-                              docs=docs))
-    out: set[tuple[str, str]] = set()
-
-    def add(route: Any) -> None:
-        for method in (getattr(route, "methods", None) or {"GET"}) - {"HEAD"}:
-            out.add((method, route.path))
-
-    for route in app.routes:
-        if hasattr(route, "effective_route_contexts"):  # FastAPI >= 0.163: an included router
-            for context in route.effective_route_contexts():
-                add(context.starlette_route or context.original_route)
-        else:
-            add(route)
-    return out
-
-
-ROUTES = sorted(app_routes(docs=True))  # every route the app can serve
-DOCS_ROUTES = set(ROUTES) - app_routes(docs=False)  # served only with GOCUA_DOCS=1
+ROUTES = sorted(served_routes(docs=True))  # every route the app can serve
+DOCS_ROUTES = set(ROUTES) - served_routes(docs=False)  # served only with GOCUA_DOCS=1
 
 
 def test_the_docs_pages_are_the_ones_settings_switch():

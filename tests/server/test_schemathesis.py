@@ -1,7 +1,10 @@
 """schemathesis against the real server's OpenAPI: no 5xx, and every answer as documented.
 
-The schema is the one the server publishes (`test_the_published_schema_is_this_one`
-checks that /openapi.json is exactly what the tests are generated from). Each
+The schema is the committed contract, docs/openapi.json: the running server must publish
+exactly it (`test_the_server_publishes_the_committed_schema`: an API change shows up as a
+change of that file, refreshed with `uv run python -m tests.server.openapi_snapshot`), and
+every route the app serves is in it and nothing else
+(`test_the_schema_documents_every_route_served`). Each
 operation gets up to MAX_EXAMPLES generated requests (deterministic: the same
 ones every run) with a valid admin token, so they get past authentication, and
 half the generated commune codes replaced by Phường Hải Dương's so that the
@@ -34,12 +37,11 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from campaign.ids import uuid7
-from sync_server.app import create_app
-from sync_server.config import Settings
 from sync_server.services import enrolment
 from sync_server.store import devices
 
-from ..support import Server, cli, hamlet_data
+from ..support import Server, cli, hamlet_data, served_routes
+from .openapi_snapshot import committed_schema
 from .reporting import WARD, engine_for
 
 MAX_EXAMPLES = 10
@@ -54,8 +56,7 @@ KNOWN_RANGE_ISSUES: dict[str, str] = {}
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 schemathesis.openapi.media_type(XLSX, st.binary(max_size=4096))  # POST /imports takes a workbook as the raw body
 
-PUBLISHED = create_app(Settings(database_url="sqlite:///unused-by-schemathesis.db",
-                                public_url="http://testserver")).openapi()
+PUBLISHED = committed_schema()  # docs/openapi.json: the API as committed, what clients are written against
 schema = schemathesis.openapi.from_dict(PUBLISHED)
 schema.config.generation.update(max_examples=MAX_EXAMPLES, deterministic=True, database="none")
 
@@ -137,8 +138,16 @@ if KNOWN_ISSUES:  # schemathesis refuses a test that matches no operation
         _run(case, target)
 
 
-def test_the_published_schema_is_this_one(target: Target) -> None:
-    assert httpx.get(target.server.url + "/openapi.json").json() == PUBLISHED
+def test_the_server_publishes_the_committed_schema(target: Target) -> None:
+    served = httpx.get(target.server.url + "/openapi.json").json()
+    assert served == PUBLISHED, (
+        "the API the server publishes is not docs/openapi.json: if the change is meant, refresh the file with "
+        "`uv run python -m tests.server.openapi_snapshot` and commit it with the change")
+
+
+def test_the_schema_documents_every_route_served() -> None:
+    documented = {(method.upper(), path) for path, operations in PUBLISHED["paths"].items() for method in operations}
+    assert served_routes() - {("GET", "/openapi.json")} == documented
 
 
 def _integer_parameters() -> list[tuple[str, str, str, int, dict[str, str]]]:
@@ -173,3 +182,4 @@ def test_integers_past_their_range_are_refused(target: Target, method: str, path
     answer = httpx.request(method, target.server.url + path, params={**others, name: str(value)},
                            headers={"Authorization": f"Bearer {target.admin}"}, timeout=30)
     assert answer.status_code == 400 and name in answer.json()["detail"], answer.text
+
