@@ -6,11 +6,14 @@ one is checked against.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 from campaign.ids import uuid7
+from campaign.order import natural_key
+from campaign.search import Query, Rank
 from campaign.text import fold
-from field_app.store import FILTERS, HouseholdRow, Store, VisitRow
+from field_app.store import FILTERS, HouseholdRow, PersonRow, SearchMatch, Store, VisitRow
 from field_app.store.rows import visit_row
 
 
@@ -56,25 +59,41 @@ def problems_of(store: Store) -> list[dict[str, Any]]:
 
 
 def household_list(store: Store, hamlet_id: str | None = None, search: str = "",
-               filter: str | None = None) -> list[HouseholdRow]:
+                   filter: str | None = None) -> list[HouseholdRow]:
     """The full household list (what the store listed before it paged), built from each household's
-    own row and people: in `hamlet_id`, or in every hamlet this device holds; every folded word of
-    `search` in the address or a person's label; by folded address, then id; filtered on the rows.
-    The reference `households_page` is checked against."""
+    own row and people: in `hamlet_id`, or in every hamlet this device holds; what `search` finds
+    (campaign.search: a person's name, the address as a phrase, the hamlet's whole name) with its
+    best rank and matching person (the first added among equals); by rank, then folded address's
+    natural order, folded address, id; filtered on the rows. The reference `households_page` is
+    checked against."""
     if filter is not None and filter not in FILTERS:
         raise ValueError(filter)
-    held = {h.id for h in store.hamlets()}
-    words = fold(search).split()
+    hamlets = {h.id: h for h in store.hamlets()}
+    query = Query.of(search)
     rows = []
     for id, entity in state_of(store).items():
-        if entity["type"] != "household" or entity["hamlet_id"] not in ({hamlet_id} if hamlet_id else held):
+        if entity["type"] != "household" or entity["hamlet_id"] not in ({hamlet_id} if hamlet_id else set(hamlets)):
             continue
         row = store.household(id)
         assert row is not None
-        texts = [fold(row.address)] + [fold(p.label) for p in store.people(id)]
-        if all(any(word in text for text in texts) for word in words):
-            rows.append(row)
-    rows.sort(key=lambda r: (fold(r.address), r.id))
+        if search.strip():
+            found: list[tuple[Rank, int, PersonRow | None]] = []
+            for n, p in enumerate(store.people(id)):
+                rank = query.name(fold(p.label))
+                if rank is not None:
+                    found.append((rank, n, p))
+            if query.phrase(fold(row.address)):
+                found.append((Rank.ADDRESS, 0, None))
+            if query.whole(fold(hamlets[entity["hamlet_id"]].name)):
+                found.append((Rank.HAMLET, 0, None))
+            if not found:
+                continue
+            rank, _, person = min(found, key=lambda f: (f[0], f[1]))
+            row = replace(row, match=SearchMatch(rank, person.id if person else None,
+                                                 person.label if person else None,
+                                                 person.birth_year if person else None))
+        rows.append(row)
+    rows.sort(key=lambda r: (r.match.rank if r.match else 0, natural_key(fold(r.address)), fold(r.address), r.id))
     if filter == "not_visited":
         return [r for r in rows if r.visits == 0]
     if filter == "revisit":

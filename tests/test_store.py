@@ -554,7 +554,8 @@ def test_folded_search_finds_addresses_and_people(store):
     assert [h.id for h in household_list(store, search="hòa binh")] == [other]  # Hoà / Hòa
     assert [h.id for h in household_list(store, search="duong")] == [other]  # đ → d
     assert [h.id for h in household_list(store, search="  XOM   chua ")] == [third]
-    assert [h.id for h in household_list(store, search="chua nguyen")] == [third]  # words from address and label
+    # words spread over the address and a label find nothing (issue #11: one person, or the address)
+    assert household_list(store, search="chua nguyen") == []
     assert household_list(store, search="100%") == []
     assert household_list(store, search="_") == []
 

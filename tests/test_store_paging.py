@@ -1,5 +1,5 @@
 """Store.households_page: the households screen's page is exactly the slice of the full list
-(tests/store_support.py household_list, sorted by campaign.order.natural_key), for every
+(tests/store_support.py household_list: a search's rank, then campaign.order.natural_key), for every
 filter, search, hamlet and page boundary, and its cached summaries follow every write.
 """
 from __future__ import annotations
@@ -13,7 +13,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from campaign.order import natural_key
 from field_app.crypto import Cipher
 from field_app.store import FILTERS, HouseholdRow, Store
 
@@ -28,14 +27,13 @@ ADDRESSES = ["Số 10, ngõ 5, phố Lê Lợi", "Số 2, ngõ 5, phố Lê Lợ
              "Số 9 Trần Hưng Đạo", "Đội 3, xóm Đồng", "Dội 3, xóm Dong", "Số 100, ngách 2/7 Ông Ích Khiêm",
              "Số 020, ngõ 1", "Số 20, ngõ 1", "Ấp Mỹ Phước", "ấp 2", "Ấp 11"]
 NAMES = ["Nguyễn Văn An", "Trần Thị Hoa", "NGUYỄN THỊ HÒA", "Lê Văn Số1", "Phạm Ích"]
-SEARCHES = ["", "nguyen", "so 2", "SỐ", "lê lợi", "hoà", "hoa binh", "tran hung dao", "so1", "zzz"]
+SEARCHES = ["", "nguyen", "so 2", "SỐ", "lê lợi", "hoà", "hoa binh", "tran hung dao", "so1", "zzz",
+            "van nguyen", "nguyen thi hoa", "thon dong", "thon", "2/7", "ich"]
 
 
 def old_screen(s: Store, hamlet: str | None, search: str, filter: str | None) -> list[HouseholdRow]:
-    """What the screen showed before households_page: the full list, sorted by natural_key (stable)."""
-    rows = household_list(s, hamlet, search=search, filter=filter)
-    rows.sort(key=lambda r: natural_key(r.address))
-    return rows
+    """The full list, built household by household: by a search's rank, then natural_key."""
+    return household_list(s, hamlet, search=search, filter=filter)
 
 
 def open_store(path: Path, clock: Any = None) -> Store:

@@ -45,10 +45,12 @@ from .rows import (
     FieldChange,
     HamletRow,
     HouseholdRow,
+    HouseholdsPage,
     PersonRow,
     QuarantinedEvent,
     Receipt,
     ReviewItem,
+    SearchMatch,
     VisitRow,
 )
 from .sealed import SealedDatabase, file_for
@@ -57,8 +59,8 @@ from .syncstate import SyncState
 from .writer import Writer
 
 __all__ = [
-    "FILTERS", "Counts", "FieldChange", "HamletRow", "HouseholdRow", "NotSignedIn", "PersonRow", "QuarantinedEvent", "Receipt",
-    "ReviewItem", "Store", "StoreError", "StoreLocked", "Tampered", "VisitRow", "WrongKey", "file_for",
+    "FILTERS", "Counts", "FieldChange", "HamletRow", "HouseholdRow", "HouseholdsPage", "NotSignedIn", "PersonRow", "QuarantinedEvent", "Receipt",
+    "ReviewItem", "SearchMatch", "Store", "StoreError", "StoreLocked", "Tampered", "VisitRow", "WrongKey", "file_for",
 ]
 
 
@@ -170,6 +172,13 @@ class Store:
 
     def households_page(self, hamlet_id: str | None = None, search: str = "", filter: str | None = None,
                         offset: int = 0, limit: int = 100) -> tuple[list[HouseholdRow], int]:
+        """(rows, total) of households_search."""
+        found = self.reads.households_page(hamlet_id, search, filter, offset, limit)
+        return found.rows, found.total
+
+    def households_search(self, hamlet_id: str | None = None, search: str = "", filter: str | None = None,
+                          offset: int = 0, limit: int = 100) -> HouseholdsPage:
+        """A page of the households screen with what the whole search found (readmodels.py)."""
         return self.reads.households_page(hamlet_id, search, filter, offset, limit)
 
     def household(self, id: str) -> HouseholdRow | None:

@@ -8,13 +8,14 @@ narrow every query to the hamlet or household being shown first.
 """
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import replace
+from typing import Any, NamedTuple
 
 from campaign import duplicates
 from campaign.events import parse_at
 from campaign.order import natural_key
-from campaign.projection import is_voided
-from campaign.text import fold
+from campaign.projection import Entity, is_voided
+from campaign.search import Query, Rank
 
 from .clock import Clock, today, year
 from .entities import Entities, fold_key
@@ -22,8 +23,10 @@ from .rows import (
     Counts,
     HamletRow,
     HouseholdRow,
+    HouseholdsPage,
     PersonRow,
     ReviewItem,
+    SearchMatch,
     VisitRow,
     hamlet_row,
     household_rows,
@@ -31,7 +34,17 @@ from .rows import (
     visit_row,
 )
 from .sealed import SealedDatabase, locked
+from .sql import marks
 from .summaries import FILTERS, Summaries, passes
+
+
+class Found(NamedTuple):
+    """A household a search found: its sealed search key (the summaries' cache key), its folded
+    address, and, for a search, its rank and the person whose name matched."""
+    sealed: bytes
+    key: str
+    rank: Rank | None = None
+    person_id: str | None = None
 
 
 def in_hamlet(type: str, hamlet_id: str | None) -> tuple[str, list[Any]]:
@@ -70,49 +83,87 @@ class ReadModels:
         return [hamlet_row(h, *counts.get(h.id, (0, 0)))
                 for h in sorted(hamlets, key=lambda h: (natural_key(fold_key(h)), fold_key(h), h.id))]
 
-    def _matching(self, hamlet_id: str | None, search: str) -> dict[str, tuple[bytes, str]]:
-        """The households whose address or a person's label holds every folded word of `search`:
-        id → (sealed search key, folded address). Only the cached search keys are opened."""
-        found = {r.id: (r.sealed, r.key) for r in self.entities.search_rows(*in_hamlet("household", hamlet_id))}
-        words = fold(search).split()
-        if not words:
-            return found
-        texts: dict[str, list[str]] = {id: [key] for id, (_, key) in found.items()}
+    def _matching(self, hamlet_id: str | None, search: str) -> dict[str, Found]:
+        """The households `search` finds (campaign.search: one person's name, the address as a
+        phrase, the hamlet's whole name), each with its best rank and the person who matched:
+        id → Found. Only the cached search keys are opened."""
+        households = self.entities.search_rows(*in_hamlet("household", hamlet_id))
+        query = Query.of(search)
+        if not search.strip():
+            return {r.id: Found(r.sealed, r.key) for r in households}
+        if not query:  # only punctuation: no word to find
+            return {}
+        hint = query.hint  # one substring test skips most keys before the words are compared
+        best: dict[str, tuple[Rank, str | None]] = {r.id: (Rank.ADDRESS, None) for r in households
+                                                    if hint in r.key and query.phrase(r.key)}
+        shown = {r.id for r in households}
         people_sql, people_params = "WHERE type = 'person'", []
         if hamlet_id is not None:  # people carry their household's hamlet (projection, writer, replay)
             people_sql += " AND hamlet_id = ?"
             people_params.append(hamlet_id)
         for person in self.entities.search_rows(people_sql, people_params):
-            if person.parent_id in texts:
-                texts[person.parent_id].append(person.key)
-        # A word has no whitespace, so it is in one of the texts iff it is in them joined by "\n".
-        joined = {id: "\n".join(parts) for id, parts in texts.items()}
-        return {id: value for id, value in found.items() if all(word in joined[id] for word in words)}
+            if hint not in person.key:
+                continue
+            rank = query.name(person.key)
+            if rank is None or person.parent_id not in shown:
+                continue
+            held = best.get(person.parent_id)
+            # the best rank; among equals the person added first (ids are uuid7: time-ordered)
+            if held is None or rank < held[0] or (rank == held[0] and person.id < (held[1] or "")):
+                best[person.parent_id] = (rank, person.id)
+        named = [r.id for r in self.entities.search_rows("WHERE type = 'hamlet'") if query.whole(r.key)]
+        if named:
+            where, params = in_hamlet("household", hamlet_id)
+            for (id,) in self.sealed.db.execute(
+                    f"SELECT id FROM entities {where} AND hamlet_id IN ({marks(named)})", [*params, *named]):
+                best.setdefault(id, (Rank.HAMLET, None))
+        return {r.id: Found(r.sealed, r.key, *best[r.id]) for r in households if r.id in best}
 
     @locked
     def households_page(self, hamlet_id: str | None = None, search: str = "", filter: str | None = None,
-                        offset: int = 0, limit: int = 100) -> tuple[list[HouseholdRow], int]:
-        """One page of the households screen: (rows offset … offset+limit, how many match in all).
+                        offset: int = 0, limit: int = 100) -> HouseholdsPage:
+        """One page of the households screen: rows offset … offset+limit, and how many match in all
+        (by name, by address, by hamlet).
 
-        hamlet_id None: every hamlet this device holds. search: every folded word appears in
-        the address or a person's label. filter: not_visited, revisit (the latest visit found
-        nobody home), follow_up, returned (the latest visit was returned by the leader).
-        In the natural order of the folded address ("Số 2" before "Số 10"), ties by folded
-        address then id. Only the page's households, people and latest visits are decrypted
-        and parsed: the order and the total come from the cached search keys, a filter from
-        the cached summaries."""
+        hamlet_id None: every hamlet this device holds. search: campaign.search (a person's name,
+        the address as a phrase, the hamlet's name); the rows carry their `match`. filter:
+        not_visited, revisit (the latest visit found nobody home), follow_up, returned (the latest
+        visit was returned by the leader). Ordered by rank (a search's), then the natural order of
+        the folded address ("Số 2" before "Số 10"), ties by folded address then id. Only the page's
+        households, people and latest visits are decrypted and parsed: the order and the total come
+        from the cached search keys, a filter from the cached summaries."""
         check_filter(filter)
         if offset < 0 or limit < 0:
             raise ValueError("offset and limit must be 0 or more")
         found = self._matching(hamlet_id, search)
-        order = sorted(found, key=lambda id: (natural_key(found[id][1]), found[id][1], id))
+        order = sorted(found, key=lambda id: (found[id].rank or Rank.EXACT, natural_key(found[id].key), found[id].key, id))
         if filter is not None:
-            summaries = self.summaries.of({id: sealed for id, (sealed, _) in found.items()}, hamlet_id,
-                                          year(self.clock))
+            summaries = self.summaries.of({id: f.sealed for id, f in found.items()}, hamlet_id, year(self.clock))
             order = [id for id in order if passes(summaries[id], filter)]
         page = order[offset:offset + limit]
         loaded = self.entities.by_ids(page)
-        return household_rows(self.entities, [loaded[id] for id in page if id in loaded], year(self.clock)), len(order)
+        people: dict[str, list[Entity]] = {}
+        rows = household_rows(self.entities, [loaded[id] for id in page if id in loaded], year(self.clock), people)
+        if search.strip():
+            rows = self._with_matches(rows, found, people)
+        ranks = [found[id].rank for id in order]
+        return HouseholdsPage(rows, len(order), by_name=sum(1 for r in ranks if r is not None and r.by_name),
+                              by_address=ranks.count(Rank.ADDRESS), by_hamlet=ranks.count(Rank.HAMLET))
+
+    @staticmethod
+    def _with_matches(rows: list[HouseholdRow], found: dict[str, Found],
+                      people: dict[str, list[Entity]]) -> list[HouseholdRow]:
+        """The rows with why they were found: the matching person's label and birth year (from
+        the page's people, already read)."""
+        out = []
+        for r in rows:
+            f = found[r.id]
+            person = next((p for p in people.get(r.id, []) if p.id == f.person_id), None)
+            match = SearchMatch(Rank.ADDRESS if f.rank is None else f.rank, f.person_id,
+                                person.data.get("label") if person is not None else None,
+                                person.data.get("birth_year") if person is not None else None)
+            out.append(replace(r, match=match))
+        return out
 
     @locked
     def household(self, id: str) -> HouseholdRow | None:

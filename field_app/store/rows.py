@@ -8,6 +8,7 @@ from typing import Any
 from campaign import vocabulary as v
 from campaign.followup import FOLLOW_UP, follow_up, needs_revisit
 from campaign.projection import Entity
+from campaign.search import Rank
 
 from .entities import Entities
 from .sql import chunks, marks
@@ -24,6 +25,16 @@ class HamletRow:
     version: int | None
     households: int  # households held here in it
     visited: int  # of which visited at least once
+
+
+@dataclass(frozen=True, slots=True)
+class SearchMatch:
+    """Why a search found a household (campaign.search): the rank, and the person whose name
+    matched (None when the address or the hamlet did)."""
+    rank: Rank
+    person_id: str | None = None
+    label: str | None = None
+    birth_year: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +55,7 @@ class HouseholdRow:
     follow_up: tuple[str, ...]  # what its people still need (campaign.followup.FOLLOW_UP order)
     returned: bool  # the latest visit was returned by the leader
     revisit: bool  # the latest visit found nobody home (campaign.followup.needs_revisit)
+    match: SearchMatch | None = None  # on a search's rows: why it was found
 
     def as_data(self) -> dict[str, Any]:
         """The household's fields as events name them (a conflict's value is compared with these)."""
@@ -51,6 +63,18 @@ class HouseholdRow:
                 "assigned_to": self.assigned_to, "visits": self.visits, "first_visit_at": self.first_visit_at,
                 "last_visit_at": self.last_visit_at, "last_outcome": self.last_outcome,
                 "last_visit_id": self.last_visit_id}
+
+
+@dataclass(frozen=True, slots=True)
+class HouseholdsPage:
+    """A page of the households screen and what the whole search found: `total` households,
+    `by_name` of them through a person's name, `by_address` through the address, `by_hamlet`
+    through the hamlet's name (each counted once, under its best rank)."""
+    rows: list[HouseholdRow]
+    total: int
+    by_name: int = 0
+    by_address: int = 0
+    by_hamlet: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,11 +196,13 @@ def visit_row(visit: Entity) -> VisitRow:
                     d.get("reviewed_at"), visit.version, d.get("voided_at"), d.get("void_reason"))
 
 
-def household_rows(entities: Entities, households: Sequence[Entity], year: int) -> list[HouseholdRow]:
-    """The rows of these households: their people read in one query a chunk, and only each
-    household's latest visit opened (it alone decides `returned`)."""
+def household_rows(entities: Entities, households: Sequence[Entity], year: int,
+                   people: dict[str, list[Entity]] | None = None) -> list[HouseholdRow]:
+    """The rows of these households: their people read in one query a chunk (into `people`,
+    household id → its people, when given), and only each household's latest visit opened (it
+    alone decides `returned`)."""
     ids = [h.id for h in households]
-    people: dict[str, list[Entity]] = {}
+    people = {} if people is None else people
     for chunk in chunks(ids):
         for p in entities.select(f"WHERE type = 'person' AND parent_id IN ({marks(chunk)}) ORDER BY id", chunk):
             people.setdefault(p.parent_id or "", []).append(p)

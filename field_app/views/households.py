@@ -1,9 +1,13 @@
 """The household list of a hamlet: folded search as you type, filter chips,
 one clear status per row (icon + words).
 
-Reads `Store.households_page(hamlet_id, search, filter, offset, limit)` (the
-search is folded in the store: "nguyen van" finds "Nguyễn Văn …", "hoà" finds
-"Hòa"), already in the screen's order (`campaign.order.natural_key`). Rows go into a
+Reads `Store.households_search(hamlet_id, search, filter, offset, limit)`: what
+the search finds is `campaign.search` (one person's name, the address as a
+phrase, the hamlet's whole name; "nguyen van" finds "Nguyễn Văn …", "hoà" finds
+"Hòa"), best rank first, then the screen's order (`campaign.order.natural_key`).
+A row found by a name shows that person (the name once the household agreed,
+the birth year always); the count line says how many were found by name, by
+address, by hamlet. Rows go into a
 `ListView` that Flutter builds lazily as it scrolls; a long list is read and
 sent `PAGE` rows at a time ("Xem thêm"): the store opens only the rows shown,
 so opening the screen and typing stay quick on a phone.
@@ -19,7 +23,7 @@ from field_app import theme
 from field_app.app_state import household_status
 from field_app.i18n import t
 from field_app.screen import Screen
-from field_app.store import FILTERS, Counts, HouseholdRow
+from field_app.store import FILTERS, Counts, HouseholdRow, HouseholdsPage
 
 from .common import C, chip, household_pill, number
 from .shell import Shell
@@ -36,15 +40,49 @@ FILTER_KEYS = {
 ALL_HAMLETS = "*"
 
 
+def match_text(h: HouseholdRow) -> str | None:
+    """The person a search found in this household, in words: the name only once the household
+    agreed (the household screen hides names until then), the birth year always."""
+    m = h.match
+    if m is None or m.person_id is None:
+        return None
+    if h.consent == "given" and m.label:
+        return (t("households.match.person", label=m.label, year=m.birth_year) if m.birth_year
+                else t("households.match.person_no_year", label=m.label))
+    return (t("households.match.hidden", year=m.birth_year) if m.birth_year
+            else t("households.match.hidden_no_year"))
+
+
+def summary_text(found: HouseholdsPage, households: int, searching: bool, filtering: bool) -> str:
+    """What the count line counts: the households found, and how (by name, address, hamlet)."""
+    if searching:
+        ways = [t(f"households.found.{way}", count=number(n))
+                for way, n in (("by_name", found.by_name), ("by_address", found.by_address),
+                               ("by_hamlet", found.by_hamlet)) if n]
+        head = t("households.found", count=number(found.total), total=number(households))
+        return f"{head}: {', '.join(ways)}" if ways else head
+    if filtering:
+        return t("households.summary", count=number(found.total), total=number(households))
+    return t("households.summary_all", total=number(households))
+
+
 def _row(shell: Shell, h: HouseholdRow) -> ft.Control:
     status = household_status(h)
     people = t("households.people", count=h.people)
+    matched = match_text(h)
+    lines: list[ft.Control] = []
+    if matched is not None:
+        lines.append(ft.Row([ft.Icon(ft.Icons.PERSON_SEARCH_OUTLINED, size=16, color=C.primary),
+                             ft.Text(matched, size=14.5, font_family=theme.FONT_MEDIUM, expand=True,
+                                     key=f"household.{h.id}.match")],
+                            spacing=6, vertical_alignment=ft.CrossAxisAlignment.START))
+    lines.append(ft.Row([household_pill(status), ft.Text(people, size=14.5, color=C.on_surface_variant)],
+                        spacing=8, wrap=True, run_spacing=4))
     return ft.ListTile(
         key=f"household.{h.id}",
         title=ft.Text(h.address, max_lines=2, overflow=ft.TextOverflow.ELLIPSIS,
                       font_family=theme.FONT_MEDIUM, size=16.5),
-        subtitle=ft.Row([household_pill(status), ft.Text(people, size=14.5, color=C.on_surface_variant)],
-                        spacing=8, wrap=True, run_spacing=4),
+        subtitle=lines[0] if len(lines) == 1 else ft.Column(lines, spacing=4, tight=True),
         trailing=ft.Icon(ft.Icons.CHEVRON_RIGHT, color=C.on_surface_variant),
         on_click=lambda e, hid=h.id: shell.go(f"/households/{hid}"),
         content_padding=ft.Padding.symmetric(horizontal=4, vertical=4),
@@ -61,7 +99,7 @@ def households_screen(shell: Shell) -> Screen:
     hamlets = store.hamlets()
     if ui.get("households.hamlet") not in {h.id for h in hamlets} | {ALL_HAMLETS}:
         ui["households.hamlet"] = hamlets[0].id if len(hamlets) == 1 else ALL_HAMLETS
-    state: dict[str, Any] = {"shown": PAGE, "rows": [], "total": 0}
+    state: dict[str, Any] = {"shown": PAGE, "rows": [], "found": HouseholdsPage([], 0)}
 
     def hamlet_id() -> str | None:
         value = ui.get("households.hamlet")
@@ -78,20 +116,22 @@ def households_screen(shell: Shell) -> Screen:
         if reset_paging:
             state["shown"] = PAGE
         # the rows shown so far again (after a sync they may have changed), not the whole hamlet
-        state["rows"], state["total"] = page(0, state["shown"])
+        state["found"] = page(0, state["shown"])
+        state["rows"] = state["found"].rows
         # the counts read the whole hamlet's summaries: not on every keystroke, only when the data
         # or the hamlet change (devtools/bench/device measured a keystroke at 130 ms with them)
         if data_changed:
             counted.clear()
         render()
 
-    def page(offset: int, limit: int) -> tuple[list[HouseholdRow], int]:
-        return store.households_page(hamlet_id(), search=ui.get("households.search", ""),
+    def page(offset: int, limit: int) -> HouseholdsPage:
+        return store.households_search(hamlet_id(), search=ui.get("households.search", ""),
                                      filter=ui.get("households.filter"), offset=offset, limit=limit)
 
     def render() -> None:
         rows: list[HouseholdRow] = state["rows"]
-        total: int = state["total"]
+        found: HouseholdsPage = state["found"]
+        total = found.total
         if hamlet_id() not in counted:
             counted[hamlet_id()] = store.counts(hamlet_id())
         counts = counted[hamlet_id()]
@@ -119,12 +159,13 @@ def households_screen(shell: Shell) -> Screen:
                 key="households.none",
             ))
         list_view.controls = items
-        summary.value = t("households.summary", count=number(total), total=number(counts.households))
+        summary.value = summary_text(found, counts.households, bool(ui.get("households.search", "").strip()),
+                                     ui.get("households.filter") is not None)
 
     def more(e: ft.ControlEvent) -> None:
         # only the next page is read; a change of the data meanwhile refills from the top (on_sync)
-        rows, state["total"] = page(len(state["rows"]), PAGE)
-        state["rows"] = state["rows"] + rows
+        state["found"] = page(len(state["rows"]), PAGE)
+        state["rows"] = state["rows"] + state["found"].rows
         state["shown"] += PAGE
         render()
 

@@ -70,7 +70,7 @@ def test_search_as_you_type_on_the_folded_key(make_harness, tmp_path: Path) -> N
             store.add_person(hid, None, 2001)
     h = open_app(make_harness, data, width=360, height=640)
     h.click(h.get(ft.NavigationBarDestination, text="Hộ dân"))
-    assert h.get(key="households.summary")["value"] == "400 trên 400 hộ"
+    assert h.get(key="households.summary")["value"] == "400 hộ"
     rows = h.find(ft.ListTile)
     assert len(rows) == 100, "sent a page at a time"
     # "Số 2" before "Số 10": numbers sort as numbers
@@ -78,7 +78,7 @@ def test_search_as_you_type_on_the_folded_key(make_harness, tmp_path: Path) -> N
                                                    "Số 3, ngõ 2, phố Lê Lợi"]
     assert rows[99]["title"].text == "Số 100, ngõ 14, phố Lê Lợi"
     h.change(h.get(key="households.search"), "nguyen van")
-    assert h.get(key="households.summary")["value"] == "40 trên 400 hộ"
+    assert h.get(key="households.summary")["value"] == "Tìm thấy 40 trong 400 hộ: 40 theo tên người"
     found = [r["title"].text for r in h.find(ft.ListTile)]
     assert found == [f"Số {i + 1}, ngõ {i % 17}, phố Lê Lợi" for i in range(0, 400, 10)]  # every Nguyễn Văn, in order
     assert not h.exists(key="households.more")
@@ -87,10 +87,10 @@ def test_search_as_you_type_on_the_folded_key(make_harness, tmp_path: Path) -> N
     assert [r["title"].text for r in rows] == ["Số 11, ngõ 10, phố Lê Lợi", "Số 101, ngõ 15, phố Lê Lợi"]  # "Số 11" before "Số 101"
     assert "2 người" in rows[0].text and "Chưa thăm" in rows[0].text
     h.change(h.get(key="households.search"), "khong co ai")
-    assert h.get(key="households.summary")["value"] == "0 trên 400 hộ"
+    assert h.get(key="households.summary")["value"] == "Tìm thấy 0 trong 400 hộ"
     assert not h.find(ft.ListTile) and h.exists(key="households.none")
     h.click(h.get(key="households.clear"))
-    assert h.get(key="households.summary")["value"] == "400 trên 400 hộ"
+    assert h.get(key="households.summary")["value"] == "400 hộ"
     assert len(h.find(ft.ListTile)) == 100, "a new search starts again at the first page"
     for shown in (200, 300, 400):
         h.click(h.get(key="households.more"))

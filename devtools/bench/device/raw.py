@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from campaign.search import Query
 from campaign.text import fold
 from field_app.crypto import Cipher, place
 
@@ -140,8 +141,18 @@ def one_address(conn: sqlite3.Connection, hamlet: str, addresses: list[str]) -> 
 
 
 def raw_search(conn: sqlite3.Connection, hamlet: str, query: str) -> list[Any]:
-    """A LIKE per folded word over the clear `words` column, the matches' bodies by address."""
-    words = fold(query).split()
-    likes = "".join(" AND words LIKE ?" for _ in words)
-    return conn.execute(f"SELECT id, body FROM entities WHERE type = 'household' AND hamlet_id = ?{likes} "
-                        "ORDER BY fold", [hamlet, *(f"%{w}%" for w in words)]).fetchall()
+    """A LIKE per folded word over the clear `words` column (address, then people's labels, one a
+    line), then campaign.search's rules on the candidates (one person's name, or the address as a
+    phrase), the matches' bodies by address. The hamlet's name is left out: no query here is one."""
+    q = Query.of(query)
+    likes = "".join(" AND words LIKE ?" for _ in q.words)
+    rows = conn.execute(f"SELECT id, body, words FROM entities WHERE type = 'household' AND hamlet_id = ?{likes} "
+                        "ORDER BY fold", [hamlet, *(f"%{w}%" for w in q.words)]).fetchall()
+    if not q:
+        return [(id, body) for id, body, _ in rows]
+    out = []
+    for id, body, words in rows:
+        address, *labels = words.split("\n")
+        if q.phrase(address) or any(q.name(label) is not None for label in labels):
+            out.append((id, body))
+    return out
