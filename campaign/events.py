@@ -24,6 +24,7 @@ SCHEMA = 1  # an event's data schema
 MAX_BATCH = 500
 MAX_DEVICE_ID = 64
 ENVELOPE = ("id", "device_id", "seq", "kind", "entity", "base", "at", "data", "schema")
+_ENVELOPE_KEYS = frozenset(ENVELOPE)
 
 MAX_ADDRESS = 120
 MAX_LABEL = 80
@@ -62,18 +63,22 @@ def _text(max_len: int, allow_empty: bool = False) -> Check:
 
 
 def _code(vocab: v.Vocabulary) -> Check:
+    codes = vocab.labels  # built once per field: the check is a dict lookup
+
     def check(name: str, value: object) -> None:
-        if not isinstance(value, str) or value not in vocab:
+        if not isinstance(value, str) or value not in codes:
             raise InvalidEvent("bad_code", f"{name} must be one of {', '.join(vocab.codes)}; got {value!r}")
     return check
 
 
 def _codes(vocab: v.Vocabulary) -> Check:
+    one = _code(vocab)
+
     def check(name: str, value: object) -> None:
         if not isinstance(value, list):
             raise InvalidEvent("bad_type", f"{name} must be a list")
         for item in value:
-            _code(vocab)(name, item)
+            one(name, item)
         if len(set(value)) != len(value):
             raise InvalidEvent("duplicate", f"{name} has duplicates")
     return check
@@ -149,17 +154,18 @@ class KindSpec:
     def check_data(self, data: object) -> None:
         if not isinstance(data, dict):
             raise InvalidEvent("bad_type", "data must be an object")
-        unknown = sorted(set(data) - set(self.fields))
-        if unknown:
+        fields = self.fields
+        if not data.keys() <= fields.keys():
+            unknown = sorted(data.keys() - fields.keys())
             raise InvalidEvent("unknown_field", f"{self.kind} has no field {', '.join(unknown)}")
         if self.creates:
-            missing = sorted(set(self.fields) - set(data))
-            if missing:
+            if len(data) != len(fields):  # no unknown field: so some are missing
+                missing = sorted(fields.keys() - data.keys())
                 raise InvalidEvent("missing_field", f"{self.kind} needs {', '.join(missing)}")
         elif not data:
             raise InvalidEvent("empty", f"{self.kind} changes nothing")
         for name, value in data.items():
-            self.fields[name](name, value)
+            fields[name](name, value)
 
 
 HAMLET_FIELDS = {"name": _text(MAX_HAMLET_NAME), "kind": _code(v.HAMLET_KIND),
@@ -223,11 +229,11 @@ def check_envelope_keys(event: object) -> None:
 def check_event(event: dict[str, Any]) -> None:
     """Stateless validation of one event: envelope and data."""
     check_envelope_keys(event)
-    missing = [key for key in ENVELOPE if key not in event]
-    if missing:
-        raise InvalidEvent("missing_field", f"event needs {', '.join(missing)}")
-    extra = sorted(set(event) - set(ENVELOPE))
-    if extra:
+    if event.keys() != _ENVELOPE_KEYS:
+        missing = [key for key in ENVELOPE if key not in event]
+        if missing:
+            raise InvalidEvent("missing_field", f"event needs {', '.join(missing)}")
+        extra = sorted(set(event) - _ENVELOPE_KEYS)
         raise InvalidEvent("unknown_field", f"event has no field {', '.join(extra)}")
     if type(event["schema"]) is not int or event["schema"] != SCHEMA:  # not True, not 1.0
         raise InvalidEvent("unknown_schema", f"event schema {event['schema']!r} is not known here (this side knows {SCHEMA})")

@@ -65,11 +65,12 @@ class PushResult:
 
 # ---- the body, before any database ------------------------------------------------
 
-def validate_body(body: Any, device_id: str) -> list[dict[str, Any]]:
+def validate_body(body: Any, device_id: str, *, nfc: bool = False) -> list[dict[str, Any]]:
     """The events of a push body ({"schema": 1, "events": [...]}), NFC-normalised, each an
     envelope of this device's. Refuses the whole body otherwise: Invalid (its shape, an
     unknown schema, an event without its envelope), TooLarge (too many events), Forbidden
-    (an event of another device)."""
+    (an event of another device). `nfc`: the caller knows every text in the body is NFC
+    already (api/sync.py checks the request's JSON text once), so no event is walked again."""
     if not isinstance(body, dict) or "events" not in body or "schema" not in body:
         raise Invalid("bad_request", 'the body must be {"schema": 1, "events": [...]}')
     if body["schema"] != ev.PROTOCOL or isinstance(body["schema"], bool):
@@ -87,7 +88,7 @@ def validate_body(body: Any, device_id: str) -> list[dict[str, Any]]:
             raise Invalid(bad.code, f"event {i}: {bad.detail}") from None
         if event["device_id"] != device_id:
             raise Forbidden("wrong_device", f"event {i} belongs to device {event['device_id']!r}, not this one")
-    return [ev.normalize(event) for event in events]
+    return events if nfc else [ev.normalize(event) for event in events]
 
 
 def canonical(event: dict[str, Any]) -> str:
@@ -196,7 +197,6 @@ def _apply_batch(conn: Connection, device: Device, scope: Scope, fresh: list[Fre
     conflict_rows: list[ConflictRow] = []
     move_rows: list[MoveRow] = []
     resolved: list[tuple[str, str, int]] = []
-    deltas: Counter[tuple[str, str, str]] = Counter()
     new_team_hamlets: list[str] = []
     for event, body, problem in fresh:
         cursor += 1
@@ -229,7 +229,7 @@ def _apply_batch(conn: Connection, device: Device, scope: Scope, fresh: list[Fre
                 # Filed under the new hamlet above; filed under the one it left here, so that
                 # hamlet's devices pull the move too (docs/sync.md, "Households that move").
                 move_rows.append(MoveRow(cursor, old_hamlet, state.commune_of(old_hamlet), household_id))
-        _record_changes(state, outcome, deltas)
+        _record_changes(state, outcome)
         conflict_rows += [ConflictRow(c.entity, c.field, outcome.hamlet_id, commune,
                                       json.dumps(c.earlier, ensure_ascii=False),
                                       json.dumps(c.later, ensure_ascii=False), cursor) for c in outcome.conflicts]
@@ -237,7 +237,7 @@ def _apply_batch(conn: Connection, device: Device, scope: Scope, fresh: list[Fre
     store.insert(conn, rows)
     store.insert_moves(conn, move_rows)
     _write_entities(conn, state)
-    store_totals.add(conn, [(h, d, m, state.commune_of(h) or "", n) for (h, d, m), n in deltas.items() if n])
+    store_totals.add(conn, [(h, d, m, state.commune_of(h) or "", n) for (h, d, m), n in _deltas(state).items() if n])
     store.insert_conflicts(conn, conflict_rows)
     store.resolve_conflicts(conn, resolved)
     if new_team_hamlets and device.team_id:
@@ -325,15 +325,24 @@ def authorise_void(device: Device, scope: Scope, visit: Entity | None,
         raise ev.InvalidEvent("forbidden", "a visit is taken back by the device that recorded it or a team leader")
 
 
-def _record_changes(state: _Batch, outcome: projection.Outcome, deltas: Counter[tuple[str, str, str]]) -> None:
+def _record_changes(state: _Batch, outcome: projection.Outcome) -> None:
     """The outcome's changes (a moved household's people and visits among them: the projection
-    carries them) into the batch's state, and their totals' deltas."""
+    carries them) into the batch's state."""
     for entity_id, after in outcome.changed.items():
-        before = state.loaded.get(entity_id)
-        _add_delta(deltas, before, -1)
-        _add_delta(deltas, after, +1)
+        state.original.setdefault(entity_id, state.loaded.get(entity_id))
         state.loaded[entity_id] = after
-        state.original.setdefault(entity_id, before)
+
+
+def _deltas(state: _Batch) -> Counter[tuple[str, str, str]]:
+    """The batch's totals deltas, summed once per entity it changed: contribution(as it ends)
+    - contribution(as it was loaded), the sum of each event's after - before."""
+    deltas: Counter[tuple[str, str, str]] = Counter()
+    for entity_id, original in state.original.items():
+        now = state.loaded[entity_id]
+        if now is not original:
+            _add_delta(deltas, original, -1)
+            _add_delta(deltas, now, +1)
+    return deltas
 
 
 def _add_delta(deltas: Counter[tuple[str, str, str]], entity: Entity | None, sign: int) -> None:

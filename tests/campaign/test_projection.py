@@ -755,3 +755,57 @@ def test_the_same_blockers_in_another_order_are_no_conflict():
     assert conflicts == []
     event["data"] = {"blockers": ["no_nfc"]}
     assert len(projection._update_fields(person.copy(), event, 6, event["data"], detect=True)) == 1
+
+
+# ---- copy on write -------------------------------------------------------------------
+
+STEPS = ["hamlet.updated", "household.updated", "household.moved", "person.updated", "visit.recorded",
+         "review.decided", "assignment.set", "conflict.resolved", "visit.voided", "person.added"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(STEPS), st.integers(0, 2**16)), min_size=1, max_size=25))
+def test_copy_on_write(steps):
+    """Entity.copy copies two dicts, not their values: apply() must never edit the entities it
+    was given (a field's value is replaced, never mutated), whatever it applies or refuses."""
+    world = World()
+    hamlets = [world.hamlet(), world.hamlet(name="Tổ dân phố số 2")]
+    households = [world.household(hamlets[0]), world.household(hamlets[1])]
+    people = [world.person(households[0]), world.person(households[1], birth_year=2024, vneid="unknown")]
+    visits = [world.visit(households[0], people_helped=[people[0]])]
+    phone = Device("phone-b")
+    for kind, n in steps:
+        pick = [hamlets, households, people, visits]
+        data: dict = {}
+        if kind == "hamlet.updated":
+            entity, data = hamlets[n % 2], {"name": f"Tổ {n}", "valid_to": None}
+        elif kind in ("household.updated", "household.moved"):
+            entity = households[n % 2]
+            data = {"hamlet_id": hamlets[n // 2 % 2]} if kind == "household.moved" else {
+                "address": f"Số {n}", "consent": ["given", "unknown"][n % 2]}
+            kind = "household.updated"
+        elif kind == "person.updated":
+            entity, data = people[n % 2], {"blockers": ["no_otp", "sim_not_own"][: n % 3], "vneid": "l1_active"}
+        elif kind == "person.added":
+            entity, data = None, person_data(households[n % 2], label=f"Người {n % 9 + 1}")
+        elif kind == "visit.recorded":
+            entity, data = None, visit_data(households[n % 2], actions=["explained"][: n % 2])
+        elif kind == "review.decided":
+            entity, data = visits[n % len(visits)], {"decision": "returned", "comment": "Thiếu năm sinh"}
+        elif kind == "assignment.set":
+            entity, data = households[n % 2], {"device_id": f"phone-{n % 3}"}
+        elif kind == "conflict.resolved":
+            entity = pick[1 + n % 2][n % 2]
+            data = {"field": "address", "value": "Số 1"} if n % 2 == 0 else {"field": "blockers", "value": ["no_otp"]}
+        else:
+            entity, data = visits[n % len(visits)], {"reason": ""}
+        held = dict(world.entities)
+        before = copy.deepcopy(held)
+        try:
+            outcome = world.apply(phone.event(kind, entity, data, base=n % 4 or None))
+        except InvalidEvent:
+            pass
+        else:
+            visits += [e.id for e in outcome.changed.values() if e.type == "visit" and e.id not in visits]
+        for entity_id, old in held.items():
+            assert old == before[entity_id], f"{kind} edited {old.type} {entity_id} in place"
