@@ -17,6 +17,9 @@ ProvinceType = Literal["tinh", "thanh_pho"]
 
 # How each type is written in front of a name ("Phường Hải Dương").
 _COMMUNE_PREFIX: dict[str, str] = {"xa": "Xã", "phuong": "Phường", "dac_khu": "Đặc khu"}
+# The CSV's type column, read as its type (an unknown value is a KeyError: the data is wrong).
+_COMMUNE_TYPES: dict[str, CommuneType] = {"xa": "xa", "phuong": "phuong", "dac_khu": "dac_khu"}
+_PROVINCE_TYPES: dict[str, ProvinceType] = {"tinh": "tinh", "thanh_pho": "thanh_pho"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,14 +52,15 @@ def _rows(filename: str) -> list[dict[str, str]]:
 @cache
 def provinces() -> dict[str, Province]:
     """All 34 provinces by code. The dict is shared: do not mutate it."""
-    return {r["code"]: Province(r["code"], r["name"], r["type"]) for r in _rows("provinces.csv")}  # type: ignore[arg-type]
+    return {r["code"]: Province(r["code"], r["name"], _PROVINCE_TYPES[r["type"]])
+            for r in _rows("provinces.csv")}
 
 
 @cache
 def communes() -> dict[str, Commune]:
     """All 3,321 communes by code, in code order. The dict is shared: do not mutate it."""
     return {
-        r["code"]: Commune(r["code"], r["name"], r["type"], r["province_code"], r["province"])  # type: ignore[arg-type]
+        r["code"]: Commune(r["code"], r["name"], _COMMUNE_TYPES[r["type"]], r["province_code"], r["province"])
         for r in _rows("communes.csv")
     }
 

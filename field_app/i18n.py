@@ -27,6 +27,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from campaign.vocabulary import Vocabulary
+
 __all__ = [
     "DEFAULT_LANGUAGE",
     "I18N_DIR",
@@ -112,7 +114,7 @@ def get_language(page: Any = None) -> str:
     store = _session_store(page) if page is not None else None
     if store is not None:
         lang = store.get(_SESSION_KEY)
-        if lang in LANGUAGES:
+        if isinstance(lang, str) and lang in LANGUAGES:
             return lang
     return _process_language
 
@@ -132,7 +134,7 @@ def set_language(lang: str, page: Any = None) -> None:
         _process_language = lang
 
 
-class _KeepMissing(dict):
+class _KeepMissing(dict[str, Any]):
     """format_map helper: an unknown placeholder stays as "{name}"."""
 
     def __missing__(self, name: str) -> str:
@@ -158,7 +160,7 @@ def t(key: str, /, *, lang: str | None = None, **fmt: Any) -> str:
     return string.Formatter().vformat(text, (), _KeepMissing(fmt))
 
 
-def vocab_label(vocab: Any, code: str, *, lang: str | None = None) -> str:
+def vocab_label(vocab: Vocabulary, code: str, *, lang: str | None = None) -> str:
     """Label of a domain code from `campaign.vocabulary` in the current
     language, e.g. `vocab_label(CARD, "cccd_chip")` → "CCCD gắn chip"."""
     return vocab.label(code, lang or get_language())

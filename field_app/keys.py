@@ -285,6 +285,6 @@ def provider_for(page: ft.Page | None, data_dir: str | os.PathLike[str]) -> KeyP
     key are on the machine running the server process, whatever device the
     browser runs on (page.platform then names the browser's OS, hence page.web
     is checked first)."""
-    if is_phone(page):
-        return SecureStorageKeyProvider(page)  # type: ignore[arg-type]
+    if page is not None and is_phone(page):
+        return SecureStorageKeyProvider(page)
     return FileKeyProvider(Path(data_dir) / KEY_FILE)

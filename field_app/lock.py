@@ -253,7 +253,7 @@ def wait_after(failures: int) -> int:
     four, then 30 s, 1 min, 2 min, 4 min, 8 min."""
     if failures < FREE_ATTEMPTS:
         return 0
-    return FIRST_WAIT * 2 ** (failures - FREE_ATTEMPTS)
+    return FIRST_WAIT << (failures - FREE_ATTEMPTS)  # doubled with each wrong PIN after the 5th
 
 
 def attempts_left(failures: int) -> int:

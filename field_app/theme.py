@@ -288,7 +288,7 @@ def big_button(
     filled: bool = True,
     key: Any = None,
     disabled: bool = False,
-) -> ft.Control:
+) -> ft.Button | ft.OutlinedButton:
     """A full-width primary (filled) or secondary (outlined) action, 52 px high."""
     cls = ft.FilledButton if filled else ft.OutlinedButton
     return cls(

@@ -36,17 +36,18 @@ def add_household_view(shell: Shell, params: dict[str, str]) -> ft.View:
     if not hamlets:
         return shell.pushed_view(route, t("add.household_title"),
                                  [note(ft.Icons.HOURGLASS_EMPTY, t("add.no_hamlet"))])
-    chosen = {"hamlet": shell.ui.get("households.hamlet"), "consent": "unknown"}
+    chosen: dict[str, str] = {"hamlet": shell.ui.get("households.hamlet") or "", "consent": "unknown"}
     if chosen["hamlet"] not in {h.id for h in hamlets}:
         chosen["hamlet"] = hamlets[0].id
 
     address = ft.TextField(label=t("add.address"), hint_text=t("add.address_hint"), max_length=MAX_ADDRESS, counter="",
                            key="add.address", autofocus=True, text_size=17)
 
-    def set_hamlet(e: ft.ControlEvent) -> None:
-        chosen["hamlet"] = e.control.value
+    def set_hamlet(e: ft.Event[ft.Dropdown]) -> None:
+        if e.control.value is not None:
+            chosen["hamlet"] = e.control.value
 
-    def save(e: ft.ControlEvent) -> None:
+    def save(e: ft.Event[ft.Button]) -> None:
         text = " ".join((address.value or "").split())
         if not text:
             address.error = t("add.address_missing")
@@ -91,11 +92,11 @@ def warn_duplicate(shell: Shell, similar: list[PersonRow], add_anyway: Callable[
     first = similar[0]
     where = shell.store.household(first.household_id)
 
-    def open_it(e: ft.ControlEvent) -> None:
+    def open_it(e: ft.Event[ft.Button]) -> None:
         shell.page.pop_dialog()
         shell.go(f"/households/{first.household_id}/people/{first.id}")
 
-    def anyway(e: ft.ControlEvent) -> None:
+    def anyway(e: ft.Event[ft.TextButton]) -> None:
         shell.page.pop_dialog()
         add_anyway()
 
@@ -137,8 +138,8 @@ def add_person_view(shell: Shell, params: dict[str, str]) -> ft.View:
     year = birth_year_field(None, key="add.birth_year", hint=t("add.year_hint"))
     band_chips: list[ft.Chip] = []
 
-    def band(age: int):
-        def handler(e: ft.ControlEvent) -> None:
+    def band(age: int) -> Callable[[ft.Event[ft.Chip]], None]:
+        def handler(e: ft.Event[ft.Chip]) -> None:
             for c in band_chips:
                 c.selected = c is e.control
             year.value = str(year_now - age)
@@ -148,7 +149,8 @@ def add_person_view(shell: Shell, params: dict[str, str]) -> ft.View:
     band_chips += [chip(t(key), selected=False, on_select=band(age), key=f"add.{key.split('.', 1)[1]}")
                    for key, age in AGE_BANDS]
 
-    def save(e: ft.ControlEvent | None, again: bool = False, checked: bool = False) -> None:
+    def save(e: ft.Event[ft.Button] | ft.Event[ft.OutlinedButton] | None, again: bool = False,
+             checked: bool = False) -> None:
         ok, birth_year = parse_birth_year(year.value or "")
         if not ok:
             year.error = t("person.birth_year_invalid", low=MIN_BIRTH_YEAR, high=MAX_BIRTH_YEAR)
@@ -175,7 +177,7 @@ def add_person_view(shell: Shell, params: dict[str, str]) -> ft.View:
         full_width(label),
         ft.Row([year]),
         ft.Text(t("add.bands"), size=14, color=C.on_surface_variant),
-        ft.Row(band_chips, wrap=True, spacing=8, run_spacing=6),
+        ft.Row([*band_chips], wrap=True, spacing=8, run_spacing=6),
         heading(t("person.presence")),
         choice_group(v.PRESENCE, v.PRESENCE.codes, "home", lambda c: values.__setitem__("presence", c),
                      key_prefix="add.presence"),

@@ -337,7 +337,7 @@ class AuditScreen:
         role, device_id = entry.get("role"), entry.get("device_id")
         if role == "cli":
             return t("audit.who.cli")
-        role_text = vocab_label(v.ROLES, role) if role in v.ROLES else str(role or "—")
+        role_text = vocab_label(v.ROLES, role) if isinstance(role, str) and role in v.ROLES else str(role or "—")
         if not device_id:
             return role_text
         if self.store is not None and device_id == self.store.device_id:
@@ -345,7 +345,8 @@ class AuditScreen:
         return t("audit.who.device", role=role_text, id=str(device_id).replace("-", "")[:6].upper())
 
     def scope_text(self, entry: dict[str, Any]) -> str:
-        scope = entry.get("scope") if isinstance(entry.get("scope"), dict) else {}
+        given = entry.get("scope")
+        scope: dict[str, Any] = given if isinstance(given, dict) else {}
         where = commune_name(scope.get("commune") or entry.get("commune"))
         hamlets = scope.get("hamlets")
         if not isinstance(hamlets, list):

@@ -129,7 +129,7 @@ class CampaignForm:
         def field(name: str, label: str, value: Any, *, hint: str = "", number: bool = False) -> ft.Row:
             box = ft.TextField(label=label, value="" if value is None else str(value), hint_text=hint or None,
                                key=f"campaign:{name}",
-                               keyboard_type=ft.KeyboardType.NUMBER if number else None)
+                               keyboard_type=ft.KeyboardType.NUMBER if number else ft.KeyboardType.TEXT)
             self.fields[name] = box
             return full_width(box)
 
@@ -169,7 +169,9 @@ class CampaignForm:
 
     def _body(self) -> dict[str, Any]:
         """The PUT body from the form, or ValueError with the sentence to show."""
-        value = lambda name: (self.fields[name].value or "").strip()  # noqa: E731
+        def value(name: str) -> str:
+            return (self.fields[name].value or "").strip()
+
         body: dict[str, Any] = {"name": value("name"), "target_kind": self.kind}
         for name in ("target_value", "retention_days"):
             if not value(name).isdigit():

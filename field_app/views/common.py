@@ -179,7 +179,7 @@ def vneid_pill(code: str) -> ft.Container:
 # ---------------------------------------------------------------------------
 
 
-def chip(label: str, *, selected: bool, on_select: Callable[[ft.ControlEvent], Any], key: Any = None,
+def chip(label: str, *, selected: bool, on_select: Callable[[ft.Event[ft.Chip]], Any], key: Any = None,
          disabled: bool = False) -> ft.Chip:
     """A Material filter/choice chip (a check mark shows when chosen)."""
     return ft.Chip(
@@ -204,8 +204,8 @@ def choice_group(vocab: Any, codes: Iterable[str], value: str | None,
     chips: dict[str, ft.Chip] = {}
     blocked = set(disabled)
 
-    def select(code: str) -> Callable[[ft.ControlEvent], None]:
-        def handler(e: ft.ControlEvent) -> None:
+    def select(code: str) -> Callable[[ft.Event[ft.Chip]], None]:
+        def handler(e: ft.Event[ft.Chip]) -> None:
             for c, ch in chips.items():
                 ch.selected = c == code
             on_change(code)
@@ -221,9 +221,9 @@ def filter_group(vocab: Any, codes: Iterable[str], values: Iterable[str],
                  on_change: Callable[[list[str]], Any], *, key_prefix: str) -> ft.Row:
     """Any of several (FilterChip style)."""
     chosen = [c for c in values]
-    chips = []
+    chips: list[ft.Control] = []
     for code in codes:
-        def toggle(e: ft.ControlEvent, code: str = code) -> None:
+        def toggle(e: ft.Event[ft.Chip], code: str = code) -> None:
             if code in chosen:
                 chosen.remove(code)
             else:

@@ -85,7 +85,7 @@ def purged_view(shell: Shell, notice: PurgeNotice) -> ft.View:
     s = theme.STATUSES["problem"]
     lines = notice_lines(notice)
 
-    def go_on(e: ft.ControlEvent) -> None:
+    def go_on(e: ft.Event[ft.Button]) -> None:
         shell.ui[NOTICE_READ] = True
         shell.render()
 
@@ -152,20 +152,20 @@ def enrol_view(shell: Shell) -> ft.View:
         error_text.value = t(f"enrol.error.{kind}", **fmt)
         error.visible = True
 
-    def on_code_change(e: ft.ControlEvent) -> None:
+    def on_code_change(e: ft.Event[ft.TextField] | ft.Event[ft.IconButton]) -> None:
         parsed = parse_enrolment(code_field.value or "")
         if parsed.server:
             server_field.value = parsed.server
             shell.ui["enrol.server"] = parsed.server
         error.visible = False
 
-    async def paste(e: ft.ControlEvent) -> None:
+    async def paste(e: ft.Event[ft.IconButton]) -> None:
         text = await ft.Clipboard().get()
         if text:
             code_field.value = text.strip()
             on_code_change(e)
 
-    async def submit(e: ft.ControlEvent) -> None:
+    async def submit(e: ft.Event[ft.TextField] | ft.Event[ft.Button]) -> None:
         parsed = parse_enrolment(code_field.value or "")
         server = parsed.server or (server_field.value or "").strip()
         if not parsed.code:

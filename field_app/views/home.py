@@ -57,7 +57,7 @@ def home_screen(shell: Shell) -> list[ft.Control]:
     counts = store.counts()
     hamlets = store.hamlets()
 
-    tiles = [_tile(shell, key, t(label), style, icon, getattr(counts, key), f)
+    tiles: list[ft.Control] = [_tile(shell, key, t(label), style, icon, getattr(counts, key), f)
              for key, label, style, icon, f in TILES]
     grid = ft.Column(
         [ft.Row(tiles[0:2], spacing=10), ft.Row(tiles[2:4], spacing=10)],
@@ -78,7 +78,7 @@ def home_screen(shell: Shell) -> list[ft.Control]:
         state_icon.icon = ft.Icons.SYNC if syncing else ft.Icons.CLOUD_OFF if failing else \
             ft.Icons.CLOUD_UPLOAD_OUTLINED if n else ft.Icons.CLOUD_DONE_OUTLINED
         progress.visible = syncing
-        progress.value = status.progress if syncing and status.progress else None
+        progress.value = status.progress if status is not None and syncing and status.progress else None
 
     paint(shell.device.status)
 

@@ -15,6 +15,7 @@ leaves them in) and `visit.recorded` (outcome, actions, people helped).
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -106,8 +107,8 @@ def _person_card(shell: Shell, household: HouseholdRow, person: PersonRow) -> ft
         other_help.value = t("household.other_help", actions=", ".join(vocab_label(v.ACTIONS, a) for a in others))
         other_help.visible = bool(others)
 
-    def toggle(action: str):
-        def handler(e: ft.ControlEvent) -> None:
+    def toggle(action: str) -> Callable[[ft.Event[ft.Chip]], None]:
+        def handler(e: ft.Event[ft.Chip]) -> None:
             chosen = draft.toggle(pid, action)
             e.control.selected = chosen
             paint()
@@ -177,13 +178,13 @@ def household_view(shell: Shell, params: dict[str, str]) -> ft.View:
         shell.changed()
         shell.render()
 
-    def ask_decline(e: ft.ControlEvent) -> None:
+    def ask_decline(e: ft.Event[ft.OutlinedButton]) -> None:
         named = [p for p in people if not p.label.startswith("Người ")]
         if not named:
             set_consent("declined")
             return
 
-        def confirm(ev: ft.ControlEvent) -> None:
+        def confirm(ev: ft.Event[ft.Button]) -> None:
             shell.page.pop_dialog()
             set_consent("declined")
 
@@ -198,8 +199,8 @@ def household_view(shell: Shell, params: dict[str, str]) -> ft.View:
             ],
         ))
 
-    def record(outcome: str):
-        def handler(e: ft.ControlEvent) -> None:
+    def record(outcome: str) -> Callable[[ft.Event[ft.Button] | ft.Event[ft.OutlinedButton]], None]:
+        def handler(e: ft.Event[ft.Button] | ft.Event[ft.OutlinedButton]) -> None:
             # answering a returned visit replaces it: the old one is taken back, the fix counts once
             replaces = returned.id if h.returned and returned is not None else None
             try:
@@ -273,7 +274,7 @@ def household_view(shell: Shell, params: dict[str, str]) -> ft.View:
         text = t("household.consent_is_given") if consent == "given" else t("household.consent_is_declined")
         icon = ft.Icons.VERIFIED_OUTLINED if consent == "given" else ft.Icons.BLOCK
 
-        def edit(e: ft.ControlEvent) -> None:
+        def edit(e: ft.Event[ft.TextButton]) -> None:
             shell.ui[f"household.{hid}.consent_edit"] = True
             shell.render()
 

@@ -14,6 +14,7 @@ so opening the screen and typing stay quick on a phone.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
@@ -162,30 +163,30 @@ def households_screen(shell: Shell) -> Screen:
         summary.value = summary_text(found, counts.households, bool(ui.get("households.search", "").strip()),
                                      ui.get("households.filter") is not None)
 
-    def more(e: ft.ControlEvent) -> None:
+    def more(e: ft.Event[ft.OutlinedButton]) -> None:
         # only the next page is read; a change of the data meanwhile refills from the top (on_sync)
         state["found"] = page(len(state["rows"]), PAGE)
         state["rows"] = state["rows"] + state["found"].rows
         state["shown"] += PAGE
         render()
 
-    def on_search(e: ft.ControlEvent) -> None:
+    def on_search(e: ft.Event[ft.TextField]) -> None:
         ui["households.search"] = search.value or ""
         fill()
 
-    def clear_search(e: ft.ControlEvent) -> None:
+    def clear_search(e: ft.Event[ft.IconButton]) -> None:
         search.value = ""
         ui["households.search"] = ""
         fill()
 
-    def on_filter(f: str):
-        def handler(e: ft.ControlEvent) -> None:
+    def on_filter(f: str) -> Callable[[ft.Event[ft.Chip]], None]:
+        def handler(e: ft.Event[ft.Chip]) -> None:
             ui["households.filter"] = None if ui.get("households.filter") == f else f
             fill()
         return handler
 
-    def on_hamlet(e: ft.ControlEvent) -> None:
-        ui["households.hamlet"] = picker.value or ALL_HAMLETS
+    def on_hamlet(e: ft.Event[ft.Dropdown]) -> None:
+        ui["households.hamlet"] = e.control.value or ALL_HAMLETS
         fill()
 
     search = ft.TextField(

@@ -6,6 +6,7 @@ level-1 registration) moves the VNeID chip too, so what is saved is visible.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import flet as ft
@@ -82,8 +83,8 @@ def person_view(shell: Shell, params: dict[str, str]) -> ft.View:
     help_chosen = draft.actions_of(pid)
     age = age_of(person.birth_year)
 
-    def set_field(name: str):
-        def handler(code: Any) -> None:
+    def set_field(name: str) -> Callable[[str], None]:
+        def handler(code: str) -> None:
             edits[name] = code
         return handler
 
@@ -125,7 +126,7 @@ def person_view(shell: Shell, params: dict[str, str]) -> ft.View:
     )
     year_field = birth_year_field(person.birth_year, key="person.birth_year")
 
-    def save(e: ft.ControlEvent) -> None:
+    def save(e: ft.Event[ft.Button]) -> None:
         ok, year = parse_birth_year(year_field.value or "")
         if not ok:
             year_field.error = t("person.birth_year_invalid", low=MIN_BIRTH_YEAR, high=MAX_BIRTH_YEAR)

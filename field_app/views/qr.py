@@ -21,7 +21,8 @@ def qr_matrix(data: str, border: int = 4) -> list[list[bool]]:
     code = qrcode.QRCode(error_correction=ERROR_CORRECT_M, border=border)
     code.add_data(data)
     code.make(fit=True)
-    return code.get_matrix()
+    matrix: list[list[bool]] = code.get_matrix()
+    return matrix
 
 
 def _chunk(kind: bytes, data: bytes) -> bytes:

@@ -8,6 +8,8 @@ field_app/views/lock.py), so that the phone's keyboard never hides a field of
 a dialog on a 360×640 screen."""
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import flet as ft
 
 from field_app import i18n, theme
@@ -27,8 +29,9 @@ def settings_screen(shell: Shell) -> list[ft.Control]:
     device = shell.device
 
     # -- language ------------------------------------------------------------------
-    def on_language(e: ft.ControlEvent) -> None:
-        shell.set_language(e.control.value)
+    def on_language(e: ft.Event[ft.RadioGroup]) -> None:
+        if e.control.value is not None:
+            shell.set_language(e.control.value)
 
     language = ft.RadioGroup(
         key="settings.language",
@@ -53,8 +56,8 @@ def settings_screen(shell: Shell) -> list[ft.Control]:
                    color=C.on_surface_variant, text_align=ft.TextAlign.CENTER)
     store_chips: dict[str, ft.Chip] = {}
 
-    def pick_store(key: str):
-        def handler(e: ft.ControlEvent) -> None:
+    def pick_store(key: str) -> Callable[[ft.Event[ft.Chip]], None]:
+        def handler(e: ft.Event[ft.Chip]) -> None:
             shell.ui["settings.vneid_store"] = key
             for k, c in store_chips.items():
                 c.selected = k == key
@@ -107,7 +110,7 @@ def settings_screen(shell: Shell) -> list[ft.Control]:
                                        key="settings.sign_out")
     busy = ft.ProgressBar(visible=False, key="settings.sign_out_progress")
 
-    def close_dialog(e: ft.ControlEvent) -> None:
+    def close_dialog(e: ft.Event[ft.TextButton]) -> None:
         shell.page.pop_dialog()
 
     async def run_sign_out(force: bool) -> None:
@@ -143,15 +146,15 @@ def settings_screen(shell: Shell) -> list[ft.Control]:
         shell.go("/")
         shell.snack(t("settings.signed_out"))
 
-    async def confirmed(e: ft.ControlEvent) -> None:
+    async def confirmed(e: ft.Event[ft.Button]) -> None:
         shell.page.pop_dialog()
         await run_sign_out(False)
 
-    async def discard(e: ft.ControlEvent) -> None:
+    async def discard(e: ft.Event[ft.Button]) -> None:
         shell.page.pop_dialog()
         await run_sign_out(True)
 
-    def ask(e: ft.ControlEvent) -> None:
+    def ask(e: ft.Event[ft.OutlinedButton]) -> None:
         n = store.pending_count()
         shell.page.show_dialog(ft.AlertDialog(
             modal=True,
@@ -202,11 +205,12 @@ def lock_card(shell: Shell) -> ft.Control | None:
                 heading(t("lock.settings.title"))], spacing=8),
     ]
     if has_pin:
-        rows.append(note(ft.Icons.CHECK_CIRCLE, t("lock.settings.on", minutes=pin.timeout_minutes),
-                         key="settings.lock.state", color=theme.STATUSES["done"].strong))
+        state_note = note(ft.Icons.CHECK_CIRCLE, t("lock.settings.on", minutes=pin.timeout_minutes),
+                          key="settings.lock.state", color=theme.STATUSES["done"].strong)
     else:
-        rows.append(note(ft.Icons.REPORT_PROBLEM, t("lock.settings.off"), key="settings.lock.state",
-                         color=problem.strong))
+        state_note = note(ft.Icons.REPORT_PROBLEM, t("lock.settings.off"), key="settings.lock.state",
+                          color=problem.strong)
+    rows.append(state_note)
     if pin.role_requires_pin:
         rows.append(note(ft.Icons.BADGE_OUTLINED, t("lock.settings.required", role=t(f"role.{shell.role}"))))
     if not has_pin:
@@ -216,8 +220,8 @@ def lock_card(shell: Shell) -> ft.Control | None:
         # how long without a tap before the app locks: a choice of a few values, one tap each
         chips: dict[int, ft.Chip] = {}
 
-        def choose(minutes: int):
-            def handler(e: ft.ControlEvent) -> None:
+        def choose(minutes: int) -> Callable[[ft.Event[ft.Chip]], None]:
+            def handler(e: ft.Event[ft.Chip]) -> None:
                 pin.set_timeout(minutes)
                 guard.idle.timeout = minutes * 60.0
                 for m, c in chips.items():
@@ -230,8 +234,10 @@ def lock_card(shell: Shell) -> ft.Control | None:
             chips[minutes] = chip(t("lock.settings.minutes", n=minutes), selected=minutes == pin.timeout_minutes,
                                   on_select=choose(minutes), key=f"settings.lock.timeout.{minutes}")
             chips[minutes].show_checkmark = False
-        state = rows[1].controls[1]
-        buttons = [ft.OutlinedButton(t("lock.settings.change"), icon=ft.Icons.PASSWORD, key="settings.lock.change",
+        sentence = state_note.controls[1]  # note(): an icon, then the sentence
+        assert isinstance(sentence, ft.Text)
+        state = sentence
+        buttons: list[ft.Control] = [ft.OutlinedButton(t("lock.settings.change"), icon=ft.Icons.PASSWORD, key="settings.lock.change",
                                      height=theme.TOUCH_TARGET, on_click=lambda e: shell.go("/settings/pin/change"))]
         if not pin.role_requires_pin:
             buttons.append(ft.OutlinedButton(t("lock.settings.remove"), icon=ft.Icons.LOCK_OPEN,

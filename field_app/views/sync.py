@@ -69,7 +69,7 @@ def sync_screen(shell: Shell) -> list[ft.Control]:
         syncing = status is not None and status.state == "syncing"
         failed = status is not None and status.state == "error"
         progress.visible = syncing
-        progress.value = (status.progress or None) if syncing else None
+        progress.value = (status.progress or None) if status is not None and syncing else None
         button.disabled = syncing
         if syncing:
             state_icon.icon, state_text.value = ft.Icons.SYNC, t("sync.state.syncing")
@@ -87,14 +87,14 @@ def sync_screen(shell: Shell) -> list[ft.Control]:
         else:
             state_icon.icon, state_text.value = ft.Icons.CLOUD_QUEUE, t("sync.state.never")
             state_icon.color = C.on_surface_variant
-        if failed:
+        if status is not None and failed:
             text = error_sentence(status)
             if status.next_in:
                 text += " " + t("sync.next_try", seconds=round(status.next_in))
             error.value = text
         error.visible = error_box.visible = failed
 
-    def sync_now(e: ft.ControlEvent) -> None:
+    def sync_now(e: ft.Event[ft.Button]) -> None:
         device.sync_now()
         paint(SyncStatus("syncing", 0.0, None, None, None, 0, None))
 
@@ -107,7 +107,7 @@ def sync_screen(shell: Shell) -> list[ft.Control]:
     receipt_details = ft.Column(spacing=2, key="sync.receipt_details")
     receipt_busy = ft.ProgressRing(width=22, height=22, visible=False)
 
-    async def check(e: ft.ControlEvent) -> None:
+    async def check(e: ft.Event[ft.OutlinedButton]) -> None:
         receipt_busy.visible = True
         receipt_text.value = t("sync.receipt.checking")
         receipt_details.controls = []

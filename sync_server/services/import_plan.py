@@ -167,6 +167,15 @@ _DMY = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})$")
 _YMD = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
 
 
+def _date_parts(text: str) -> tuple[str, str, str] | None:
+    """(year, month, day) of a written date, day first (31/12/1985) or ISO (1985-12-31), else None."""
+    if m := _DMY.match(text):
+        return m.group(3), m.group(2), m.group(1)
+    if m := _YMD.match(text):
+        return m.group(1), m.group(2), m.group(3)
+    return None
+
+
 def birth_year(value: Any, this_year: int) -> tuple[int | None, str | None]:
     """(year, warning) or ValueError with the reason. See the module docstring."""
     warning = None
@@ -194,8 +203,7 @@ def birth_year(value: Any, this_year: int) -> tuple[int | None, str | None]:
             return None, None
         if re.fullmatch(r"\d{4}(\.0+)?", text):
             year = int(text.split(".")[0])
-        elif (m := _DMY.match(text)) or (m2 := _YMD.match(text)):
-            parts = (m.group(3), m.group(2), m.group(1)) if m else (m2.group(1), m2.group(2), m2.group(3))  # type: ignore[union-attr]
+        elif parts := _date_parts(text):
             try:
                 year = date(int(parts[0]), int(parts[1]), int(parts[2])).year
             except ValueError:

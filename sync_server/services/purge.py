@@ -194,7 +194,9 @@ def _scrub_event(event: dict[str, Any], labels: dict[str, str]) -> None:
     if not isinstance(data, dict):
         return
     kind = event.get("kind")
-    for name in EVENT_FIELDS.get(kind, ()):  # type: ignore[arg-type]
+    if not isinstance(kind, str):
+        return
+    for name in EVENT_FIELDS.get(kind, ()):
         if name in data:
             data[name] = _replacement(name, event.get("entity"), labels, returned=data.get("decision") == "returned")
     if kind == "conflict.resolved" and data.get("field") in PERSONAL_FIELDS:

@@ -25,6 +25,8 @@ from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine.interfaces import DBAPIConnection, DBAPICursor, ExecutionContext
+from sqlalchemy.pool import ConnectionPoolEntry
 
 try:  # POSIX: a blocking file lock; elsewhere SQLite's busy handler does the waiting alone
     import fcntl
@@ -55,7 +57,7 @@ def _tune_sqlite(engine: Engine) -> None:
     lock_path = _lock_path(engine) if fcntl is not None else None
 
     @event.listens_for(engine, "connect")
-    def on_connect(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+    def on_connect(dbapi_conn: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
         dbapi_conn.isolation_level = None  # we issue BEGIN ourselves, below
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA journal_mode=WAL")
@@ -64,11 +66,12 @@ def _tune_sqlite(engine: Engine) -> None:
         cur.close()
 
     @event.listens_for(engine, "begin")
-    def on_begin(conn):  # type: ignore[no-untyped-def]
+    def on_begin(conn: Connection) -> None:
         conn.info[_BEGIN] = "write" if conn.get_execution_options().get("write_lock") else "read"
 
     @event.listens_for(engine, "before_cursor_execute")
-    def begin_now(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+    def begin_now(conn: Connection, cursor: DBAPICursor, statement: str, parameters: Any,
+                  context: ExecutionContext | None, executemany: bool) -> None:
         mode = conn.info.pop(_BEGIN, None)
         if mode is None:
             return
@@ -81,29 +84,30 @@ def _tune_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "commit")
     @event.listens_for(engine, "rollback")
-    def on_end(conn):  # type: ignore[no-untyped-def]
+    def on_end(conn: Connection) -> None:
         if not conn.info.get(_MANAGED):  # a transaction of someone else's making: release now
             _release(conn.info)
 
     @event.listens_for(engine, "checkin")
-    def on_checkin(_dbapi_conn, record):  # type: ignore[no-untyped-def]
+    def on_checkin(_dbapi_conn: DBAPIConnection, record: ConnectionPoolEntry) -> None:
         _release(record.info)
 
 
 def _tune_postgres(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
-    def on_begin(conn):  # type: ignore[no-untyped-def]
+    def on_begin(conn: Connection) -> None:
         if conn.get_execution_options().get("write_lock"):
             conn.info[_BEGIN] = "write"
 
     @event.listens_for(engine, "before_cursor_execute")
-    def lock_now(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+    def lock_now(conn: Connection, cursor: DBAPICursor, statement: str, parameters: Any,
+                 context: ExecutionContext | None, executemany: bool) -> None:
         if conn.info.pop(_BEGIN, None) == "write":
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK_KEY,))
 
     @event.listens_for(engine, "commit")
     @event.listens_for(engine, "rollback")
-    def on_end(conn):  # type: ignore[no-untyped-def]
+    def on_end(conn: Connection) -> None:
         conn.info.pop(_BEGIN, None)
 
 

@@ -60,13 +60,14 @@ totals = sa.table("totals", sa.column("hamlet_id"), sa.column("day"), sa.column(
 def _vneid_set(event: dict[str, Any]) -> str | None:
     """The VNeID status an applied event recorded for its person, or None if it recorded none."""
     data = event["data"]
+    status: str | None = None
     if event["kind"] == "person.added":
-        return data["vneid"]
-    if event["kind"] == "person.updated":
-        return data.get("vneid")
-    if data.get("field") == "vneid":  # conflict.resolved: only a person has the field
-        return data["value"]
-    return None
+        status = data["vneid"]
+    elif event["kind"] == "person.updated":
+        status = data.get("vneid")
+    elif data.get("field") == "vneid":  # conflict.resolved: only a person has the field
+        status = data["value"]
+    return status
 
 
 def activation_times(conn: sa.Connection) -> Iterator[tuple[str, str | None]]:
@@ -81,15 +82,15 @@ def activation_times(conn: sa.Connection) -> Iterator[tuple[str, str | None]]:
     seen = False
     for entity, body in rows:
         if entity != person:
-            if seen:
-                yield person, active_at  # type: ignore[misc]
+            if seen and person is not None:  # seen: a person's event was read, so person is set
+                yield person, active_at
             person, active_at, seen = entity, None, False
         event = json.loads(body)
         vneid = _vneid_set(event)
         if vneid is not None:
             active_at, seen = activation_time(vneid, active_at, event["at"]), True
-    if seen:
-        yield person, active_at  # type: ignore[misc]
+    if seen and person is not None:
+        yield person, active_at
 
 
 def _write_back(conn: sa.Connection, times: dict[str, str | None], counts: Counter[tuple[str, str, str]]) -> None:
