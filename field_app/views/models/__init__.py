@@ -1,7 +1,7 @@
 """The screens' logic without Flet: what the dashboard, the leader's screens and
 the app lock show and decide, as plain data and plain functions, driven by
 tests without the UI (tests/models/). The Flet views draw these
-and wire the taps; nothing here imports Flet (tests/test_field_app_imports.py).
+and wire the taps; nothing here imports Flet (tests/test_layout.py).
 
 | module | for |
 | --- | --- |
