@@ -35,7 +35,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_until(condition: Callable[[], T], timeout: float = 10.0, *, every: float = 0.02,
+def wait_until(condition: Callable[[], T], timeout: float = 15.0, *, every: float = 0.02,
                message: str | Callable[[], str] = "the condition never held") -> T:
     """Poll `condition()` until it is truthy and return its value; fail after `timeout` seconds.
     The one way tests wait on something another thread or process does (no fixed sleeps)."""

@@ -4,14 +4,14 @@ commits, an answer lost after it commits, 5xx, a 409 gap, a 409 content clash,
 revocation, slowness. The integration tests against the real uvicorn server live
 elsewhere (the lead's).
 
-Nothing here sleeps for real except the one threaded BackgroundSync test (tiny delays).
+Nothing here sleeps: the threaded tests wait on events (a request the fake server holds
+until the test releases it), and BackgroundSync's backoff is tiny.
 """
 from __future__ import annotations
 
 import gzip
 import json
 import threading
-import time
 from collections import Counter
 from datetime import datetime, timedelta, timezone
 from urllib.parse import parse_qs
@@ -26,7 +26,7 @@ from field_app.net.sync import BackgroundSync, SyncClient, SyncReport
 from field_app.store import Receipt, Store
 
 from .store_support import add_hamlet, household_list, outbox_rows, problems_of, state_of
-from .support import new_store
+from .support import new_store, wait_until
 
 VN = timezone(timedelta(hours=7))
 URL = "http://gocua.test"
@@ -47,7 +47,8 @@ class FakeServer:
 
     faults: a list of (path, fault) consumed in order by the first request to that path:
     "drop_before" (connection error, nothing committed), "drop_after" (committed, answer
-    lost), "timeout", "500", "503", "html" (a captive portal), "413", "slow".
+    lost), "timeout", "500", "503", "html" (a captive portal), "413", "hold" (the request waits
+    at the server, `holding` set, until the test sets `release`).
     """
 
     def __init__(self, device_id: str = "dev-a", token: str = "tok-a") -> None:
@@ -58,7 +59,8 @@ class FakeServer:
         self.faults: list[tuple[str, str]] = []
         self.requests: list[httpx.Request] = []
         self.revoked = False
-        self.slow = 0.0
+        self.holding = threading.Event()  # a "hold" request has reached the server
+        self.release = threading.Event()  # ... and may go on
         self.cursor = 0  # never reused, even after a restore
 
     def _store(self, event: dict) -> None:
@@ -102,8 +104,10 @@ class FakeServer:
                                   headers={"Retry-After": "7"} if fault == "503" else {})
         if fault == "html":
             return httpx.Response(200, text="<html>Wi-Fi login</html>", headers={"Content-Type": "text/html"})
-        if fault == "slow":
-            time.sleep(self.slow)
+        if fault == "hold":
+            self.holding.set()
+            if not self.release.wait(5):
+                raise AssertionError("the test never released the held request")
         if request.headers.get("Authorization") != f"Bearer {self.token}":
             return httpx.Response(401, json={"error": "unauthorized", "detail": "unknown token"})
         if self.revoked:
@@ -620,23 +624,26 @@ def test_background_thread_recovers_and_never_blocks_the_caller(store, server):
         if status.state == "idle" and status.report is not None:
             done.set()
 
+    errors = []
     bg = BackgroundSync(SyncClient(store, server.client()), min_delay=0.01, max_delay=0.05, interval=30,
-                        on_change=on_change)
-    started = time.monotonic()
+                        on_change=lambda s: (s.state == "error" and errors.append(s), on_change(s)))
     bg.start()
-    assert done.wait(5), states
-    assert time.monotonic() - started < 2
+    assert done.wait(5), states  # the retries came after the backoff, not after the 30 s interval
     assert states.count("error") == 3
+    assert all(s.next_in is not None and s.next_in <= 0.05 for s in errors), [s.next_in for s in errors]
     assert_exactly_once(server, store)
-    # on demand while idle for 30 s: trigger() returns at once and a slow sync runs behind it
+    # on demand while idle for 30 s: trigger() returns while the sync it starts is held at the
+    # server (were it to wait for the sync, the request would never be released and time out)
     done.clear()
+    states.clear()
     store.add_household(store.hamlets()[0].id, "Số 99")
-    server.slow = 0.3
-    server.faults = [("/push", "slow")]
-    t0 = time.monotonic()
+    server.faults = [("/push", "hold")]
     bg.trigger()
-    assert time.monotonic() - t0 < 0.05
+    assert server.holding.wait(5)
+    assert not done.is_set()
+    server.release.set()
     assert done.wait(5)
+    assert "error" not in states, states
     assert_exactly_once(server, store)
     bg.stop()
     assert not bg.running
@@ -651,11 +658,28 @@ def test_trigger_starts_the_thread_if_needed(store, server):
     bg.stop()
 
 
+class CountingLock:
+    """A lock that counts who asked for it (holding or waiting)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._count = threading.Lock()
+        self.asked = 0
+
+    def __enter__(self) -> None:
+        with self._count:
+            self.asked += 1
+        self._lock.acquire()
+
+    def __exit__(self, *exc: object) -> None:
+        self._lock.release()
+
+
 def test_two_syncs_at_once_are_serialised(store, server):
     work(store, 3)
     client = SyncClient(store, server.client())
-    server.slow = 0.05
-    server.faults = [("/push", "slow")]
+    client._lock = lock = CountingLock()  # type: ignore[assignment]  # who waits for the one sync at a time
+    server.faults = [("/push", "hold")]
     errors = []
 
     def run():
@@ -667,6 +691,10 @@ def test_two_syncs_at_once_are_serialised(store, server):
     threads = [threading.Thread(target=run) for _ in range(3)]
     for t in threads:
         t.start()
+    assert server.holding.wait(5)  # one push is at the server, held
+    wait_until(lambda: lock.asked == 3, 5, message="the other two syncs never waited for the first")
+    assert len(server.requests) == 1  # ... and nothing else reached it meanwhile
+    server.release.set()
     for t in threads:
         t.join()
     assert errors == []

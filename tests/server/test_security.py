@@ -8,9 +8,8 @@ import logging
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +20,7 @@ from campaign.ids import uuid7
 from sync_server.services import enrolment
 from sync_server.store import devices
 
-from ..support import ROOT, Device, cli, free_port, hamlet_data, household_data, person_data
+from ..support import ROOT, Device, cli, free_port, hamlet_data, household_data, person_data, wait_until
 from .reporting import WARD, World, build_world, engine_for, enroll, http
 
 CSP = "default-src 'none'"
@@ -333,10 +332,24 @@ def test_declining_is_accepted_when_the_same_push_renames_first(server, world):
 NAMES = ("Phạm Thị Lộc", "Hoàng Văn Thư", "Số 77, ngõ Hoà Bình", "Hẹn chiều thứ bảy gặp cô Lộc")
 
 
+@dataclass
+class ChattyServer:
+    url: str
+    log: Path
+    db: str
+    proc: subprocess.Popen[bytes]
+
+    def stop(self) -> None:
+        """SIGTERM and wait: once the process is gone, everything it logged is in the file."""
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(10)
+
+
 @pytest.fixture()
-def chatty_server(tmp_path: Path) -> Iterator[tuple[str, Path, str]]:
+def chatty_server(tmp_path: Path) -> Iterator[ChattyServer]:
     """uvicorn at its most talkative (trace: every ASGI message and the request headers;
-    access log: every URL), its output captured in a file; (url, log file, db url)."""
+    access log: every URL), its output captured in a file."""
     db = f"sqlite:///{tmp_path / 'chatty.db'}"
     cli(db, "init")
     port, log = free_port(), tmp_path / "server.log"
@@ -346,25 +359,24 @@ def chatty_server(tmp_path: Path) -> Iterator[tuple[str, Path, str]]:
              "--port", str(port), "--log-level", "trace", "--access-log"],
             env={**os.environ, "DATABASE_URL": db}, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
             start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
+    server = ChattyServer(f"http://127.0.0.1:{port}", log, db, proc)
+
+    def answers() -> bool:
+        assert proc.poll() is None, log.read_text()[-2000:]
+        try:
+            return httpx.get(server.url + "/healthz", timeout=1).status_code == 200
+        except httpx.HTTPError:
+            return False
+
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(url + "/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert proc.poll() is None and time.monotonic() < deadline, log.read_text()[-2000:]
-            time.sleep(0.1)
-        yield url, log, db
+        wait_until(answers, 30, every=0.1, message=lambda: log.read_text()[-2000:])
+        yield server
     finally:
-        proc.terminate()
-        proc.wait(10)
+        server.stop()
 
 
 def test_no_personal_data_or_token_reaches_the_logs(chatty_server):
-    url, log, db = chatty_server
+    url, log, db = chatty_server.url, chatty_server.log, chatty_server.db
     from sync_server.store.db import make_engine
     engine = make_engine(db)
     secrets = []
@@ -401,7 +413,7 @@ def test_no_personal_data_or_token_reaches_the_logs(chatty_server):
     rotated = httpx.post(url + "/api/v1/token/rotate", headers=volunteer.headers).json()["token"]
     secrets.append(rotated)
     assert httpx.get(url + "/api/v1/sync/receipt", headers=volunteer.headers).status_code == 401
-    time.sleep(0.3)  # let the last lines reach the file
+    chatty_server.stop()  # every line it wrote is in the file
     engine.dispose()
     text = log.read_text(encoding="utf-8")
     assert '"POST /api/v1/sync/push HTTP/1.1" 200' in text and "ASGI [" in text  # every URL, every message
