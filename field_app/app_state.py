@@ -29,6 +29,7 @@ from urllib.parse import parse_qs, urlparse
 import httpx
 
 from campaign.events import InvalidEvent, parse_at
+from campaign.wire import VALIDATION_ERROR
 
 from .keys import KEY_FILE, FileKeyProvider, KeyProvider
 from .net.errors import Purged, PurgeNotice, SyncError
@@ -50,13 +51,18 @@ ENROL_TIMEOUT = 15.0  # s: a volunteer waits on this screen
 class EnrolFailed(Exception):
     """Enrolment did not work. `kind` picks the sentence the screen shows:
     no_code, bad_server, unknown_code, used_code, expired_code, offline,
-    rejected (any other refusal; `detail` has the server's words), other_device
+    rejected (any other refusal: the sentence of its `code`), not_gocua (an answer that is not
+    the Gõ Cửa server's), other_device
     (this data dir still holds another enrolment's unsent events)."""
 
-    def __init__(self, kind: str, detail: str = "") -> None:
+    def __init__(self, kind: str, detail: str = "", *, code: str | None = None,
+                 answer: dict[str, Any] | None = None, status: int | None = None) -> None:
         super().__init__(f"{kind}: {detail}" if detail else kind)
         self.kind = kind
-        self.detail = detail
+        self.detail = detail  # for the log: never shown (the screen says the sentence of `code`)
+        self.code = code  # a refusal's code (campaign/wire.py), its answer and status
+        self.answer = answer or {}
+        self.status = status
 
 
 @dataclass(frozen=True)
@@ -122,12 +128,14 @@ def enrol(store: Store, server_url: str, code: str, http: httpx.Client | None = 
             detail = body.get("detail") if isinstance(body, dict) else response.text[:200]
             if error in ("unknown_code", "used_code", "expired_code"):
                 raise EnrolFailed(error, str(detail or ""))
-            if response.status_code == 422:  # the code's shape (too long …)
-                raise EnrolFailed("unknown_code", str(detail or ""))
-            raise EnrolFailed("rejected", f"{response.status_code} {error or ''} {detail or ''}".strip())
+            if response.status_code == 422 or (error == VALIDATION_ERROR and body.get("field") == "code"):
+                raise EnrolFailed("unknown_code", str(detail or ""))  # the code's shape (too long …)
+            raise EnrolFailed("rejected", f"{response.status_code} {error or ''} {detail or ''}".strip(),
+                              code=error if isinstance(error, str) else None,
+                              answer=body if isinstance(body, dict) else None, status=response.status_code)
         if not isinstance(body, dict) or not all(isinstance(body.get(k), str)
                                                  for k in ("device_id", "token", "role")):
-            raise EnrolFailed("rejected", "the answer is not the Gõ Cửa server's")
+            raise EnrolFailed("not_gocua", "the answer is not the Gõ Cửa server's")
     finally:
         if own:
             client.close()

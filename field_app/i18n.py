@@ -28,14 +28,18 @@ from pathlib import Path
 from typing import Any
 
 from campaign.vocabulary import Vocabulary
+from campaign.wire import EVENT_ERRORS, VALIDATION_ERROR
 
 __all__ = [
     "DEFAULT_LANGUAGE",
+    "FORM_LABELS",
     "I18N_DIR",
     "LANGUAGES",
+    "field_label",
     "format_number",
     "get_language",
     "keys",
+    "refusal_text",
     "set_language",
     "strings",
     "t",
@@ -173,3 +177,34 @@ def format_number(n: float, *, lang: str | None = None, decimals: int = 0) -> st
     if lang == "vi":
         s = s.replace(",", "\0").replace(".", ",").replace("\0", ".")
     return s
+
+
+#: A request's field -> the key of the label its form shows (other fields: "field.<name>").
+FORM_LABELS = {"name": "campaign.name", "target_value": "campaign.target_value", "start": "campaign.start",
+               "deadline": "campaign.deadline", "ends": "campaign.ends", "retention_days": "campaign.retention"}
+
+
+def field_label(name: str, *, lang: str | None = None) -> str:
+    """A request's field by the label people saw on the form ("Tên chiến dịch"), else its own name."""
+    key = FORM_LABELS.get(name) or f"field.{name}"
+    return t(key, lang=lang) if has(key) else name
+
+
+def refusal_text(code: str | None, answer: dict[str, Any] | None = None, *, status: int | None = None,
+                 lang: str | None = None) -> str:
+    """A server's refusal as a whole sentence, from its code alone (campaign/wire.py): the server's
+    English detail is never shown. A field outside its rule (`bad_request`) is named by its form's
+    label, with the limit in words."""
+    answer = answer or {}
+    if code == VALIDATION_ERROR:
+        field, rule, limit = answer.get("field"), answer.get("rule"), answer.get("limit")
+        if not isinstance(field, str) or not field or not has(f"error.validation.{rule}"):
+            return t("error.validation.unnamed", lang=lang)
+        words = format_number(limit, lang=lang) if isinstance(limit, int | float) else ""
+        return t(f"error.validation.{rule}", lang=lang, field=field_label(field, lang=lang), limit=words)
+    for key in (f"error.server.{code}", f"error.client.{code}"):
+        if code and has(key):
+            return t(key, lang=lang)
+    if code in EVENT_ERRORS:
+        return t(f"reason.{code}", lang=lang)
+    return t("error.server.unknown", lang=lang, code=code or (f"HTTP {status}" if status else "?"))

@@ -13,6 +13,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from campaign.wire import VALIDATION_ERROR
+
 from .services import errors as service
 
 
@@ -39,6 +41,31 @@ def from_service(refusal: service.ServiceError) -> ApiError:
     return answer
 
 
+#: a validator's error type -> the rule broken (campaign.wire.RULES), and where its limit is
+_RULES: dict[str, tuple[str, str | None]] = {
+    "missing": ("missing", None),
+    "string_too_long": ("too_long", "max_length"), "too_long": ("too_long", "max_length"),
+    "string_too_short": ("too_short", "min_length"), "too_short": ("too_short", "min_length"),
+    "less_than_equal": ("too_big", "le"), "less_than": ("too_big", "lt"),
+    "greater_than_equal": ("too_small", "ge"), "greater_than": ("too_small", "gt"),
+    "int_type": ("not_whole_number", None), "int_parsing": ("not_whole_number", None),
+    "int_from_float": ("not_whole_number", None),
+    "literal_error": ("not_allowed", None), "enum": ("not_allowed", None),
+}
+
+
+def validation_extra(error: dict[str, Any]) -> dict[str, Any]:
+    """What the app needs to say which field broke which rule, in its own words: `field` (the
+    innermost named part of the error's place), `rule` (campaign.wire.RULES) and `limit`."""
+    names = [str(p) for p in error.get("loc", ()) if isinstance(p, str) and p not in ("body", "query", "path")]
+    rule, where = _RULES.get(str(error.get("type", "")), ("wrong_shape", None))
+    limit = (error.get("ctx") or {}).get(where) if where else None
+    out: dict[str, Any] = {"field": names[-1] if names else "", "rule": rule}
+    if isinstance(limit, int | float) and not isinstance(limit, bool):
+        out["limit"] = limit
+    return out
+
+
 def error_body(code: str, detail: str, **extra: Any) -> dict[str, Any]:
     return {"error": code, "detail": detail, **extra}
 
@@ -57,7 +84,8 @@ def install(app: FastAPI) -> None:
     async def bad_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
         first = exc.errors()[0] if exc.errors() else {}
         where = ".".join(str(p) for p in first.get("loc", ()) if p != "body")
-        return JSONResponse(error_body("bad_request", f"{where}: {first.get('msg', 'invalid')}".strip(": ")), 400)
+        return JSONResponse(error_body(VALIDATION_ERROR, f"{where}: {first.get('msg', 'invalid')}".strip(": "),
+                                       **validation_extra(first)), 400)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:

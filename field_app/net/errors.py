@@ -11,10 +11,13 @@ class SyncError(Exception):
     """A sync did not finish. `retryable`: trying again later may succeed on its own."""
     retryable = False
 
-    def __init__(self, message: str, *, code: str | None = None, status: int | None = None) -> None:
+    def __init__(self, message: str, *, code: str | None = None, status: int | None = None,
+                 answer: dict[str, Any] | None = None) -> None:
         super().__init__(message)
         self.code = code
         self.status = status
+        #: the server's error answer (its `field`, `rule`, `limit` …): what the screen's sentence needs
+        self.answer = answer or {}
 
 
 class Retryable(SyncError):
@@ -47,7 +50,7 @@ class Revoked(SyncError):
 
 
 class Rejected(SyncError):
-    """Any other 4xx: the server's code and detail are shown as they are."""
+    """Any other 4xx: the screen says the code's sentence (i18n.refusal_text), never the detail."""
 
 
 class SeqConflict(Rejected):

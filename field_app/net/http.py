@@ -93,7 +93,8 @@ class HttpClient:
         if status == 429 or status >= 500:
             raise ServerBusy(f"the server is unavailable ({status}): {detail}", code=error, status=status,
                              retry_after=_retry_after(response))
-        raise Rejected(f"the server refused the request ({status} {error}): {detail}", code=error, status=status)
+        raise Rejected(f"the server refused the request ({status} {error}): {detail}", code=error, status=status,
+                       answer=answer_of(response))
 
     def get_json(self, path: str, **params: Any) -> dict[str, Any]:
         """GET with query parameters; the answer must be a JSON object."""
@@ -122,6 +123,15 @@ def error_of(response: httpx.Response) -> tuple[str, str]:
         return str(body.get("error") or "http_" + str(response.status_code)), \
             detail if isinstance(detail, str) else json.dumps(detail, ensure_ascii=False)[:300]
     return "http_" + str(response.status_code), str(body)[:200]
+
+
+def answer_of(response: httpx.Response) -> dict[str, Any]:
+    """The error answer's JSON object (empty if it is none)."""
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
 
 
 def _retry_after(response: httpx.Response) -> float | None:

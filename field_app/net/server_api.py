@@ -237,7 +237,7 @@ class ServerApi:
         report = json_object(response)
         if response.status_code == 422 and report.get("error") != "bad_rows":
             raise Rejected(f"the server refused the list: {report.get('detail') or report.get('error')}",
-                           code=str(report.get("error") or "http_422"), status=422)
+                           code=str(report.get("error") or "http_422"), status=422, answer=report)
         if not isinstance(report.get("errors"), list) or not isinstance(report.get("status"), str):
             raise BadAnswer("the server's import answer has no report")
         return report

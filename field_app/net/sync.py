@@ -224,6 +224,8 @@ class SyncStatus:
     error_kind: str | None  # the exception's class name: Offline, Revoked, NotEnrolled …
     failures: int  # failures in a row
     next_in: float | None  # seconds until the next attempt (None while syncing)
+    error_code: str | None = None  # the server's code of a refusal (campaign/wire.py): the screen's sentence
+    error_answer: dict[str, Any] | None = None  # the refusal's answer (a field's name, rule, limit)
 
 
 class BackgroundSync:
@@ -310,10 +312,11 @@ class BackgroundSync:
             if not isinstance(exc, SyncError):
                 log.exception("sync failed unexpectedly")
             self._publish(state="error", error=str(exc) or type(exc).__name__, error_kind=type(exc).__name__,
+                          error_code=getattr(exc, "code", None), error_answer=getattr(exc, "answer", None),
                           failures=failures, next_in=delay)
             return delay
-        self._publish(state="idle", progress=1.0, report=report, error=None, error_kind=None, failures=0,
-                      next_in=self.interval)
+        self._publish(state="idle", progress=1.0, report=report, error=None, error_kind=None, error_code=None,
+                      error_answer=None, failures=0, next_in=self.interval)
         return self.interval
 
     def _run(self) -> None:

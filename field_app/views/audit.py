@@ -43,6 +43,7 @@ from field_app.net.errors import SyncError
 from field_app.net.server_api import ServerApi
 
 from .common import C, card, note, on_screen, relative_time
+from .models.words import refusal_of
 from .shell import Shell
 
 __all__ = ["ACTION_FAMILIES", "PAGE", "ROUTE", "SETTINGS_ROUTE", "AuditScreen", "can_open", "register"]
@@ -168,7 +169,7 @@ def failure_text(exc: Exception) -> str:
     kind = type(exc).__name__
     if kind in ("NotEnrolled", "Revoked", "Purged"):
         return t(f"sync.error.{kind}")
-    return t("audit.error.failed", reason=str(exc))
+    return t("audit.error.failed", reason=refusal_of(exc))
 
 
 # ---- the screen ----------------------------------------------------------------------------

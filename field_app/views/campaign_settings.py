@@ -30,7 +30,7 @@ from field_app.net.errors import SyncError
 from .common import full_width, on_screen
 from .dashboard import CAMPAIGN_ROUTE, SNAPSHOT_KEY
 from .dashboard import ROUTE as DASHBOARD
-from .models.words import day_text
+from .models.words import day_text, refusal_of
 from .models.words import failure_text as why
 from .shell import Shell
 
@@ -196,8 +196,7 @@ class CampaignForm:
         try:
             await asyncio.to_thread(self.dashboard.api.put_campaign, commune, body)
         except SyncError as exc:
-            code = getattr(exc, "code", None)
-            self._refuse(t(f"campaign.refused.{code}") if code in CODES else why(exc))
+            self._refuse(refusal_of(exc) if getattr(exc, "code", None) in CODES else why(exc))
             return
         self.dashboard.ui.pop(SNAPSHOT_KEY, None)  # the dashboard asks again: the target moved
         self.dashboard.shell.snack(t("campaign.saved"))

@@ -354,7 +354,7 @@ class DashboardScreens:
                 saved = await self.file_picker().save_file(file_name=file.filename, src_bytes=file.data)
             except Exception as exc:  # no save dialog on this platform, or it failed
                 log.warning("dashboard: saving %s failed: %s", file.filename, exc)
-                self.shell.snack(t("dashboard.download.failed", reason=str(exc)), error=True)
+                self.shell.snack(t("dashboard.download.failed", reason=t("error.file_dialog")), error=True)
                 return
             if saved or self.page.web:  # a browser's download answers nothing
                 self.shell.snack(t("dashboard.download.done", name=file.filename))

@@ -24,7 +24,7 @@ from campaign import areas
 from campaign.time import VIETNAM
 from field_app import i18n, theme
 from field_app.app_state import EnrolFailed, parse_enrolment
-from field_app.i18n import t
+from field_app.i18n import refusal_text, t
 from field_app.net.errors import PurgeNotice
 from field_app.signout import purge_notice
 
@@ -34,7 +34,7 @@ from .shell import Shell
 NOTICE_READ = "enrol.purge_notice_read"  # shell.ui: this session has moved on to the form
 
 ERRORS = ("no_code", "bad_server", "unknown_code", "used_code", "expired_code", "offline", "rejected",
-          "other_device")
+          "not_gocua", "other_device")
 
 
 def _from_route(route: str) -> tuple[str, str]:
@@ -178,7 +178,8 @@ def enrol_view(shell: Shell) -> ft.View:
         try:
             answer = await shell.blocking(shell.device.enrol, server, parsed.code)
         except EnrolFailed as failed:
-            show_error(failed.kind if failed.kind in ERRORS else "rejected", server=server, detail=failed.detail)
+            show_error(failed.kind if failed.kind in ERRORS else "rejected", server=server,
+                       detail=refusal_text(failed.code, failed.answer, status=failed.status))
             button.disabled = False
             progress.visible = False
             shell.page.update()

@@ -32,6 +32,7 @@ from .common import on_screen
 from .dashboard import IMPORT_ROUTE
 from .dashboard import ROUTE as DASHBOARD
 from .models.words import failure_text as why
+from .models.words import refusal_of
 from .shell import Shell
 
 if TYPE_CHECKING:
@@ -152,7 +153,7 @@ class ImportScreen:
                     allowed_extensions=["xlsx", "csv"], with_data=True)
             except Exception as exc:  # no file dialog on this platform
                 log.warning("import: the file dialog failed: %s", exc)
-                self.dashboard.shell.snack(t("imports.failed", reason=str(exc)), error=True)
+                self.dashboard.shell.snack(t("imports.failed", reason=t("error.file_dialog")), error=True)
                 return
             if not files:
                 return
@@ -183,7 +184,7 @@ class ImportScreen:
     def _reason(self, exc: Exception) -> str:
         if not isinstance(exc, SyncError):
             log.exception("import: the server call failed")
-            return t("imports.failed", reason=str(exc))
+            return t("imports.failed", reason=refusal_of(exc))
         return why(exc)
 
     def _report(self, commune: str, report: dict[str, Any]) -> list[ft.Control]:

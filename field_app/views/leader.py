@@ -41,6 +41,7 @@ from field_app.store import Store
 
 from .common import on_screen
 from .models.leader import ConflictCard, LeaderApi, LeaderModel, Member, TeamApi, VisitCard, held_events
+from .models.words import refusal_of
 from .shell import Shell
 
 __all__ = ["LeaderScreens", "TeamScreens", "register"]
@@ -136,7 +137,7 @@ class _Remote:
         if getattr(exc, "retryable", False):  # no network, server down or busy, a captive portal
             lines: list[ft.Control] = [_message(ft.Icons.CLOUD_OFF, t("leader.online.offline"))]
         else:
-            lines = [_message(ft.Icons.ERROR_OUTLINE, t("leader.online.failed", reason=str(exc)))]
+            lines = [_message(ft.Icons.ERROR_OUTLINE, t("leader.online.failed", reason=refusal_of(exc)))]
         return [_panel(lines), theme.big_button(t("common.retry"), icon=ft.Icons.REFRESH, filled=False,
                                                 key=f"{self.key}:retry", on_click=lambda e: self.start())]
 

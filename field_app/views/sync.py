@@ -12,7 +12,7 @@ from typing import Any
 import flet as ft
 
 from field_app import theme
-from field_app.i18n import t
+from field_app.i18n import refusal_text, t
 from field_app.net.sync import SyncStatus
 
 from .common import C, card, heading, kind_label, note, number, reason_text, relative_time
@@ -21,7 +21,10 @@ from .shell import Shell
 
 
 def error_sentence(status: SyncStatus) -> str:
+    """The last failure in words; a refusal by the sentence of its code, never the server's words."""
     kind = status.error_kind if status.error_kind in ERROR_KINDS else "other"
+    if kind == "Rejected":
+        return t("sync.error.Rejected", detail=refusal_text(status.error_code, status.error_answer))
     return t(f"sync.error.{kind}", detail=status.error or "")
 
 

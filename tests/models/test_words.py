@@ -63,5 +63,5 @@ def test_failures_in_words() -> None:
     assert error_text(Revoked("gone"), lang="en") != error_text(Revoked("gone"))
     assert failure_text(Offline("timed out")) == \
         "Không kết nối được máy chủ. Số liệu tổng hợp lấy từ máy chủ nên cần có mạng."
-    assert failure_text(Rejected("forbidden: not your commune")) == \
-        "Máy chủ từ chối: forbidden: not your commune"
+    assert failure_text(Rejected("forbidden: not your commune", code="forbidden")) == \
+        "Máy chủ từ chối: Việc này nằm ngoài quyền hoặc địa bàn của máy này."  # the code's sentence, not the detail

@@ -21,7 +21,7 @@ from field_app import i18n
 from field_app.i18n import format_number, t, vocab_label
 from field_app.store import ReviewItem, Store, StoreError
 
-from .words import code_label, format_value, parse_time, relative_time
+from .words import code_label, format_value, parse_time, refusal_of, relative_time
 
 __all__ = ["OUTCOME_STATUS", "QUEUE_SHOWN", "STALE_AFTER_HOURS", "ConflictCard", "ConflictOption", "HeldEvent",
            "LeaderApi", "LeaderModel", "Member", "ReviewQueue", "TeamApi", "VisitCard", "group_conflicts",
@@ -214,7 +214,7 @@ class LeaderModel:
         try:
             self.store.decide_review(visit_id, decision, comment)
         except (InvalidEvent, StoreError) as exc:  # e.g. not enrolled: say why, keep the queue
-            return t("leader.review.failed", reason=getattr(exc, "detail", None) or str(exc))
+            return t("leader.review.failed", reason=refusal_of(exc))
         return None
 
     # -- conflicts --------------------------------------------------------------------------------
@@ -292,7 +292,7 @@ class LeaderModel:
         try:
             self.store.resolve_conflict(entity, field, value)
         except (InvalidEvent, StoreError) as exc:  # e.g. a move between hamlets, not enrolled
-            return t("leader.conflicts.failed", reason=getattr(exc, "detail", None) or str(exc))
+            return t("leader.conflicts.failed", reason=refusal_of(exc))
         self.settled[(entity, field)] = value
         return None
 

@@ -7,10 +7,10 @@ from typing import Any
 from campaign import vocabulary as v
 from campaign.time import VIETNAM
 from field_app import i18n
-from field_app.i18n import format_number, get_language, t, vocab_label
+from field_app.i18n import format_number, get_language, refusal_text, t, vocab_label
 
 __all__ = ["ERROR_KINDS", "FIELD_VOCABULARY", "code_label", "day_text", "error_text", "failure_text",
-           "format_value", "parse_time", "percent", "relative_time", "share_of"]
+           "format_value", "parse_time", "percent", "refusal_of", "relative_time", "share_of"]
 
 #: The sync client's failures that have their own sentence (`sync.error.<kind>`); others are "other".
 ERROR_KINDS = ("Offline", "ServerBusy", "BadAnswer", "NotEnrolled", "Revoked", "Purged", "Rejected",
@@ -21,17 +21,29 @@ FIELD_VOCABULARY = {"card": v.CARD, "vneid": v.VNEID, "presence": v.PRESENCE, "c
                     "kind": v.HAMLET_KIND, "blockers": v.BLOCKERS}
 
 
+def refusal_of(exc: Exception, *, lang: str | None = None) -> str:
+    """What the server refused, as the app's sentence for its code (i18n.refusal_text); an
+    exception that is no answer of the server (a bug, a broken file) is named by its kind only."""
+    code = getattr(exc, "code", None)
+    if code is None and not hasattr(exc, "answer"):
+        return t("error.app", lang=lang, kind=type(exc).__name__)
+    return refusal_text(code, getattr(exc, "answer", None), status=getattr(exc, "status", None), lang=lang)
+
+
 def error_text(exc: Exception, *, lang: str | None = None) -> str:
-    """A failed sync call in words, by the kind of failure (`sync.error.*`), with its detail."""
+    """A failed sync call in words, by the kind of failure (`sync.error.*`); a refusal with the
+    sentence of its code, never the server's own words."""
     kind = type(exc).__name__
+    if kind == "Rejected":
+        return t("sync.error.Rejected", lang=lang, detail=refusal_of(exc, lang=lang))
     return t(f"sync.error.{kind if kind in ERROR_KINDS else 'other'}", lang=lang, detail=str(exc))
 
 
 def failure_text(exc: Exception) -> str:
-    """A failed server call in words: no network first of all, else the server's refusal as sent."""
+    """A failed server call in words: no network first of all, else the sentence of the refusal."""
     if getattr(exc, "retryable", False):  # no network, server down or busy, a captive portal
         return t("dashboard.offline")
-    return t("dashboard.refused", reason=str(exc))
+    return t("dashboard.refused", reason=refusal_of(exc))
 
 
 def percent(share: float | None) -> str:
