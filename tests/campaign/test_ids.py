@@ -28,12 +28,17 @@ def test_uuid7_carries_the_time_in_milliseconds():
     assert before <= value.int >> 80 <= after
 
 
-def test_uuid7_sorts_by_time_across_milliseconds():
-    ids = []
-    for _ in range(5):
-        ids.append(uuid7())
-        time.sleep(0.002)
-    assert ids == sorted(ids)
+def test_uuid7_sorts_by_time_across_milliseconds(monkeypatch):
+    from types import SimpleNamespace
+
+    from campaign import ids as module
+    start = 1_800_000_000_000  # ms: an injected clock, two milliseconds a step
+    ticks = iter(range(start, start + 10, 2))
+    monkeypatch.setattr(module, "time", SimpleNamespace(time_ns=lambda: next(ticks) * 1_000_000))
+    monkeypatch.setattr(module, "_last", [0, 0])  # this process's real ids are not disturbed
+    made = [uuid7() for _ in range(5)]
+    assert [uuid.UUID(i).int >> 80 for i in made] == list(range(start, start + 10, 2))
+    assert made == sorted(made)
 
 
 def test_uuid7_is_unique():

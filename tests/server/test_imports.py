@@ -3,7 +3,6 @@ spreadsheet quirks read as people mean them, and a good import's events pulled b
 from __future__ import annotations
 
 import io
-import time
 import unicodedata
 from datetime import datetime
 
@@ -14,6 +13,7 @@ from openpyxl import Workbook, load_workbook
 from sync_server.services import import_file, import_plan
 from sync_server.store import schema as t
 
+from ..support import wait_until
 from .reporting import WARD, YEAR, audit_rows, build_world, count, http, ok, run_cli
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -43,13 +43,11 @@ def post(device, content: bytes, *, dry_run: bool, content_type: str = XLSX, com
 
 
 def wait(device, import_id: str) -> dict:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
+    def finished() -> dict | None:
         state = ok(device.get(f"/api/v1/imports/{import_id}"))
-        if state["status"] != "running":
-            return state
-        time.sleep(0.05)
-    raise AssertionError("the import did not finish in 30 s")
+        return state if state["status"] != "running" else None
+
+    return wait_until(finished, 30, every=0.05, message="the import did not finish in 30 s")
 
 
 HAMLET = "01990000-0000-7000-8000-000000000001"
