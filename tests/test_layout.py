@@ -110,11 +110,16 @@ def _import_nodes(node: ast.AST, lazy: bool = False, typing_only: bool = False
         yield from _import_nodes(child, lazy, typing_only)
 
 
+@cache
+def _imports_in(tree: ast.Module) -> tuple[tuple[ast.Import | ast.ImportFrom, bool, bool], ...]:
+    return tuple(_import_nodes(tree))  # a tree is parsed once per text (_parse), walked once here
+
+
 def imports_of(name: str, path: Path, known: set[str]) -> list[Import]:
     """Every import in the module `name` (at path), relative ones resolved; `known`: the modules that exist."""
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
     found = []
-    for node, lazy, typing_only in _import_nodes(parsed(path)):
+    for node, lazy, typing_only in _imports_in(parsed(path)):
         if isinstance(node, ast.Import):
             targets = [alias.name for alias in node.names]
         else:
