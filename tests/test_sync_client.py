@@ -1,8 +1,8 @@
 """The sync client against a small fake of the wire contract, used only to inject
 faults the real server cannot produce on cue: a request dropped before the server
 commits, an answer lost after it commits, 5xx, a 409 gap, a 409 content clash,
-revocation, slowness. The integration tests against the real uvicorn server live
-elsewhere (the lead's).
+revocation, slowness (tests/fake_server.py). The fake answers as the real server does:
+tests/test_fake_server_contract.py checks it against a real uvicorn, situation by situation.
 
 Nothing here sleeps: the threaded tests wait on events (a request the fake server holds
 until the test releases it), and BackgroundSync's backoff is tiny.
@@ -12,19 +12,19 @@ from __future__ import annotations
 import gzip
 import json
 import threading
-from collections import Counter
 from datetime import datetime, timedelta, timezone
 from urllib.parse import parse_qs
 
 import httpx
 import pytest
 
-from campaign.events import MAX_BATCH, canonical, digest
+from campaign.events import canonical, digest
 from campaign.ids import uuid7
 from field_app.net.errors import BadAnswer, NotEnrolled, Offline, Rejected, Revoked, SeqConflict, ServerBusy, SyncError
 from field_app.net.sync import BackgroundSync, SyncClient, SyncReport
 from field_app.store import Receipt, Store
 
+from .fake_server import FakeServer
 from .store_support import add_hamlet, household_list, outbox_rows, problems_of, state_of
 from .support import new_store, wait_until
 
@@ -40,144 +40,6 @@ class Clock:
     def __call__(self) -> datetime:
         self.now += timedelta(seconds=30)
         return self.now
-
-
-class FakeServer:
-    """The wire contract in miniature (push, pull, receipt), with faults on cue.
-
-    faults: a list of (path, fault) consumed in order by the first request to that path:
-    "drop_before" (connection error, nothing committed), "drop_after" (committed, answer
-    lost), "timeout", "500", "503", "html" (a captive portal), "413", "hold" (the request waits
-    at the server, `holding` set, until the test sets `release`).
-    """
-
-    def __init__(self, device_id: str = "dev-a", token: str = "tok-a") -> None:
-        self.device_id, self.token = device_id, token
-        self.held: dict[int, str] = {}  # this device's seq -> canonical
-        self.log: list[dict] = []  # every stored, applied event, with its cursor
-        self.quarantine: dict[int, str] = {}  # seqs to refuse, and why
-        self.faults: list[tuple[str, str]] = []
-        self.requests: list[httpx.Request] = []
-        self.revoked = False
-        self.holding = threading.Event()  # a "hold" request has reached the server
-        self.release = threading.Event()  # ... and may go on
-        self.cursor = 0  # never reused, even after a restore
-
-    def _store(self, event: dict) -> None:
-        self.cursor += 1
-        self.log.append({**event, "cursor": self.cursor})
-
-    @property
-    def acked(self) -> int:
-        return len(self.held)
-
-    def client(self) -> httpx.Client:
-        return httpx.Client(transport=httpx.MockTransport(self.handle))
-
-    def add_foreign(self, events: list[dict]) -> None:
-        for e in events:
-            self._store(e)
-
-    def forget_after(self, seq: int) -> None:
-        """A restore from an older backup: the server lost this device's events after seq."""
-        lost = {s for s in self.held if s > seq}
-        for s in lost:
-            del self.held[s]
-        self.log = [e for e in self.log if not (e["device_id"] == self.device_id and e["seq"] in lost)]
-
-    def handle(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        path = request.url.path
-        fault = None
-        for i, (where, _what) in enumerate(self.faults):
-            if path.endswith(where):
-                fault = self.faults.pop(i)[1]
-                break
-        if fault == "drop_before":
-            raise httpx.ConnectError("connection refused", request=request)
-        if fault == "timeout":
-            raise httpx.ReadTimeout("timed out", request=request)
-        if fault == "429":
-            return httpx.Response(429, json={"error": "rate_limited", "detail": "wait 12 s", "retry_after": 12})
-        if fault in ("500", "503"):
-            return httpx.Response(int(fault), json={"error": "internal", "detail": "database is restarting"},
-                                  headers={"Retry-After": "7"} if fault == "503" else {})
-        if fault == "html":
-            return httpx.Response(200, text="<html>Wi-Fi login</html>", headers={"Content-Type": "text/html"})
-        if fault == "hold":
-            self.holding.set()
-            if not self.release.wait(5):
-                raise AssertionError("the test never released the held request")
-        if request.headers.get("Authorization") != f"Bearer {self.token}":
-            return httpx.Response(401, json={"error": "unauthorized", "detail": "unknown token"})
-        if self.revoked:
-            return httpx.Response(403, json={"error": "revoked", "detail": "revoked by the commune admin"})
-        if path == "/api/v1/sync/push":
-            if fault == "413":
-                return httpx.Response(413, json={"error": "too_large", "detail": "more than 5 MB"})
-            response = self.push(request)
-        elif path == "/api/v1/sync/pull":
-            query = parse_qs(request.url.query.decode())
-            response = self.pull(int(query["after"][0]), int(query["limit"][0]))
-        elif path == "/api/v1/sync/receipt":
-            response = self.receipt()
-        else:
-            response = httpx.Response(404, json={"error": "not_found", "detail": path})
-        if fault == "drop_after":
-            raise httpx.ReadError("connection reset after the server committed", request=request)
-        return response
-
-    def push(self, request: httpx.Request) -> httpx.Response:
-        raw = request.content
-        if request.headers.get("Content-Encoding") == "gzip":
-            raw = gzip.decompress(raw)
-        body = json.loads(raw)
-        if body.get("schema") != 1:
-            return httpx.Response(400, json={"error": "unknown_schema", "detail": "schema 1 only"})
-        if len(body["events"]) > MAX_BATCH:
-            return httpx.Response(413, json={"error": "too_many", "detail": "500 events at most"})
-        if any(e["device_id"] != self.device_id for e in body["events"]):
-            return httpx.Response(403, json={"error": "wrong_device", "detail": "not this token's device"})
-        quarantined = []
-        for event in body["events"]:
-            seq, text = event["seq"], canonical(event)
-            if seq in self.held:
-                if self.held[seq] != text:
-                    return httpx.Response(409, json={"error": "seq_reused", "acked_seq": self.acked,
-                                                     "quarantined": quarantined,
-                                                     "detail": f"seq {seq} is held with different content"})
-                continue
-            if seq != self.acked + 1:
-                return httpx.Response(409, json={"error": "gap", "detail": f"expected seq {self.acked + 1}",
-                                                 "acked_seq": self.acked, "expected_seq": self.acked + 1,
-                                                 "quarantined": quarantined})
-            self.held[seq] = text
-            if seq in self.quarantine:
-                quarantined.append({"seq": seq, "reason": self.quarantine[seq]})
-            else:
-                self._store(json.loads(text))
-        return httpx.Response(200, json={"acked_seq": self.acked, "quarantined": quarantined})
-
-    def pull(self, after: int, limit: int) -> httpx.Response:
-        later = [e for e in self.log if e["cursor"] > after]
-        page = later[:limit]
-        return httpx.Response(200, json={"events": page, "next": page[-1]["cursor"] if page else after,
-                                         "more": len(later) > limit})
-
-    def receipt(self) -> httpx.Response:
-        texts = [self.held[s] for s in sorted(self.held)]
-        counts = Counter(json.loads(t)["kind"] for t in texts)
-        return httpx.Response(200, json={"acked_seq": self.acked, "counts": dict(counts), "digest": digest(texts)})
-
-    def pushes(self) -> list[list[dict]]:
-        out = []
-        for r in self.requests:
-            if r.url.path.endswith("/push"):
-                out.append(json.loads(gzip.decompress(r.content))["events"])
-        return out
-
-    def seqs_stored(self) -> list[int]:
-        return [e["seq"] for e in self.log if e["device_id"] == self.device_id]
 
 
 def enrolled(tmp_path, name: str = "a", device: str = "dev-a", token: str = "tok-a") -> Store:
@@ -197,7 +59,7 @@ def work(s: Store, households: int = 3) -> list[str]:
 
 
 @pytest.fixture
-def server():
+def fake():
     return FakeServer()
 
 
@@ -208,10 +70,10 @@ def store(tmp_path):
     s.close()
 
 
-def assert_exactly_once(server: FakeServer, s: Store) -> None:
+def assert_exactly_once(fake: FakeServer, s: Store) -> None:
     made = [e["seq"] for e in json_rows(s)]
-    assert sorted(server.held) == made  # every event held ...
-    stored = server.seqs_stored()
+    assert sorted(fake.held) == made  # every event held ...
+    stored = fake.seqs_stored()
     assert len(stored) == len(set(stored))  # ... once
     assert s.pending() == []
 
@@ -222,41 +84,41 @@ def json_rows(s: Store) -> list[dict]:
 
 # ---- push: batches, gzip, acknowledgement ----------------------------------------------------
 
-def test_1201_events_go_in_three_gzip_batches_of_at_most_500(store, server):
+def test_1201_events_go_in_three_gzip_batches_of_at_most_500(store, fake):
     hamlet = add_hamlet(store, COMMUNE, "Thôn Lớn")
     with store.db.atomic():
         for n in range(1200):
             store.add_household(hamlet, f"Số {n}")
     progress = []
-    report = SyncClient(store, server.client()).sync_once(progress=progress.append)
-    pushes = [r for r in server.requests if r.url.path.endswith("/push")]
-    assert [len(batch) for batch in server.pushes()] == [500, 500, 201]
+    report = SyncClient(store, fake.client()).sync_once(progress=progress.append)
+    pushes = [r for r in fake.requests if r.url.path.endswith("/push")]
+    assert [len(batch) for batch in fake.pushes()] == [500, 500, 201]
     for r in pushes:
         assert r.headers["Content-Encoding"] == "gzip"
         assert r.headers["Authorization"] == "Bearer tok-a"
         assert len(r.content) < len(gzip.decompress(r.content)) / 4  # it really is compressed
         assert json.loads(gzip.decompress(r.content))["schema"] == 1
-    assert [e["seq"] for batch in server.pushes() for e in batch] == list(range(1, 1202))
-    assert [canonical(e) for batch in server.pushes() for e in batch] == \
+    assert [e["seq"] for batch in fake.pushes() for e in batch] == list(range(1, 1202))
+    assert [canonical(e) for batch in fake.pushes() for e in batch] == \
         [r["body"] for r in outbox_rows(store)]
     assert (report.pushed, report.acked_seq, report.batches) == (1201, 1201, 3)
     assert report.pulled == 1201 and report.cursor == 1201  # own events come back with cursors
     assert store.acked_seq == 1201 and store.pending() == []
     assert progress == sorted(progress) and progress[-1] == 1.0 and len(progress) >= 4
     assert store.last_sync_ok is not None and store.sync.last_error is None
-    assert_exactly_once(server, store)
+    assert_exactly_once(fake, store)
 
 
-def test_nothing_pending_means_no_push(store, server):
-    report = SyncClient(store, server.client()).sync_once()
-    assert [r.url.path for r in server.requests] == ["/api/v1/sync/pull"]
+def test_nothing_pending_means_no_push(store, fake):
+    report = SyncClient(store, fake.client()).sync_once()
+    assert [r.url.path for r in fake.requests] == ["/api/v1/sync/pull"]
     assert report == SyncReport(cursor=0, pages=1)
 
 
-def test_quarantined_events_are_reported_acknowledged_and_leave_the_state(store, server):
+def test_quarantined_events_are_reported_acknowledged_and_leave_the_state(store, fake):
     households = work(store, 2)
-    server.quarantine[4] = "hamlet not in your scope"  # the second household's creation
-    report = SyncClient(store, server.client()).sync_once()
+    fake.quarantine[4] = "hamlet not in your scope"  # the second household's creation
+    report = SyncClient(store, fake.client()).sync_once()
     assert report.quarantined == [{"seq": 4, "reason": "hamlet not in your scope"}]
     assert report.acked_seq == 5 and store.pending() == []
     assert [(q.seq, q.kind, q.reason) for q in store.quarantined()] == \
@@ -268,43 +130,43 @@ def test_quarantined_events_are_reported_acknowledged_and_leave_the_state(store,
 
 # ---- failures at every point lose nothing and duplicate nothing ------------------------------
 
-def test_request_dropped_before_the_server_commits(store, server):
+def test_request_dropped_before_the_server_commits(store, fake):
     work(store)
-    server.faults = [("/push", "drop_before")]
-    client = SyncClient(store, server.client())
+    fake.faults = [("/push", "drop_before")]
+    client = SyncClient(store, fake.client())
     with pytest.raises(Offline) as caught:
         client.sync_once()
     assert caught.value.retryable
-    assert server.held == {} and store.acked_seq == 0 and len(store.pending()) == 7
+    assert fake.held == {} and store.acked_seq == 0 and len(store.pending()) == 7
     assert "no connection" in store.sync.last_error and store.last_sync_ok is None
     client.sync_once()
-    assert_exactly_once(server, store)
+    assert_exactly_once(fake, store)
     assert store.sync.last_error is None
 
 
-def test_answer_lost_after_the_server_commits(store, server):
+def test_answer_lost_after_the_server_commits(store, fake):
     work(store)
-    server.faults = [("/push", "drop_after")]
-    client = SyncClient(store, server.client())
+    fake.faults = [("/push", "drop_after")]
+    client = SyncClient(store, fake.client())
     with pytest.raises(Offline):
         client.sync_once()
-    assert server.acked == 7 and store.acked_seq == 0  # held there, not known here
+    assert fake.acked == 7 and store.acked_seq == 0  # held there, not known here
     report = client.sync_once()  # the resend is answered as already held
     assert report.acked_seq == 7 and report.pushed == 7
-    assert [len(b) for b in server.pushes()] == [7, 7]
-    assert_exactly_once(server, store)
+    assert [len(b) for b in fake.pushes()] == [7, 7]
+    assert_exactly_once(fake, store)
 
 
-def test_a_timeout_is_offline_and_retryable(store, server):
+def test_a_timeout_is_offline_and_retryable(store, fake):
     work(store, 1)
-    server.faults = [("/push", "timeout")]
+    fake.faults = [("/push", "timeout")]
     with pytest.raises(Offline, match="in time"):
-        SyncClient(store, server.client()).sync_once()
-    SyncClient(store, server.client()).sync_once()
-    assert_exactly_once(server, store)
+        SyncClient(store, fake.client()).sync_once()
+    SyncClient(store, fake.client()).sync_once()
+    assert_exactly_once(fake, store)
 
 
-def test_app_killed_between_push_and_acknowledge(tmp_path, server, monkeypatch):
+def test_app_killed_between_push_and_acknowledge(tmp_path, fake, monkeypatch):
     store = enrolled(tmp_path)
     work(store)
 
@@ -313,112 +175,112 @@ def test_app_killed_between_push_and_acknowledge(tmp_path, server, monkeypatch):
 
     monkeypatch.setattr(Store, "acknowledge", killed)
     with pytest.raises(KeyboardInterrupt):
-        SyncClient(store, server.client()).sync_once()
+        SyncClient(store, fake.client()).sync_once()
     monkeypatch.undo()
     store.close()
-    assert server.acked == 7
+    assert fake.acked == 7
     reopened = new_store(tmp_path / "a")  # the app starts again
     assert reopened.acked_seq == 0 and len(reopened.pending()) == 7
-    SyncClient(reopened, server.client()).sync_once()
-    assert_exactly_once(server, reopened)
-    assert state_of(reopened) == enrolled_state(server, tmp_path)
+    SyncClient(reopened, fake.client()).sync_once()
+    assert_exactly_once(fake, reopened)
+    assert state_of(reopened) == enrolled_state(fake, tmp_path)
 
 
-def enrolled_state(server: FakeServer, tmp_path) -> dict:
+def enrolled_state(fake: FakeServer, tmp_path) -> dict:
     """A fresh device that only pulls: what the server's events project to."""
     other = enrolled(tmp_path, "fresh", "dev-fresh", "tok-a")
-    SyncClient(other, server.client()).sync_once()
+    SyncClient(other, fake.client()).sync_once()
     return state_of(other)
 
 
-def test_5xx_in_the_middle_keeps_the_batches_already_acknowledged(store, server):
+def test_5xx_in_the_middle_keeps_the_batches_already_acknowledged(store, fake):
     hamlet = add_hamlet(store, COMMUNE, "Thôn Lớn")
     with store.db.atomic():
         for n in range(700):
             store.add_household(hamlet, f"Số {n}")
-    server.faults = [("/push", "ok"), ("/push", "500")]  # the first batch goes, the second meets a 500
-    client = SyncClient(store, server.client())
+    fake.faults = [("/push", "ok"), ("/push", "500")]  # the first batch goes, the second meets a 500
+    client = SyncClient(store, fake.client())
     with pytest.raises(ServerBusy) as caught:
         client.sync_once()
     assert caught.value.retryable and caught.value.status == 500
     assert store.acked_seq == 500 and len(store.pending(limit=1000)) == 201
     client.sync_once()
-    assert [len(b) for b in server.pushes()] == [500, 201, 201]  # resumed at 501, not from zero
-    assert_exactly_once(server, store)
+    assert [len(b) for b in fake.pushes()] == [500, 201, 201]  # resumed at 501, not from zero
+    assert_exactly_once(fake, store)
 
 
 @pytest.mark.parametrize("fault, wait", [("503", 7), ("429", 12)])
-def test_busy_answers_say_how_long_to_wait(store, server, fault, wait):
+def test_busy_answers_say_how_long_to_wait(store, fake, fault, wait):
     work(store, 1)
-    server.faults = [("/push", fault)]
+    fake.faults = [("/push", fault)]
     with pytest.raises(ServerBusy) as caught:
-        SyncClient(store, server.client()).sync_once()
+        SyncClient(store, fake.client()).sync_once()
     assert caught.value.retry_after == wait and caught.value.retryable
 
 
-def test_409_gap_resends_what_the_server_lost(store, server):
+def test_409_gap_resends_what_the_server_lost(store, fake):
     work(store)  # seq 1..7
-    client = SyncClient(store, server.client())
+    client = SyncClient(store, fake.client())
     client.sync_once()
-    server.forget_after(3)  # the server was restored from an older backup
+    fake.forget_after(3)  # the server was restored from an older backup
     household = household_list(store)[0].id
     store.update_household(household, address="Số 1A")  # seq 8
     report = client.sync_once()
-    pushes = server.pushes()
+    pushes = fake.pushes()
     assert [e["seq"] for e in pushes[1]] == [8]  # refused: 409, expected 4
     assert [e["seq"] for e in pushes[2]] == [4, 5, 6, 7, 8]
     assert report.acked_seq == 8 and store.acked_seq == 8
-    assert sorted(server.held) == list(range(1, 9))
+    assert sorted(fake.held) == list(range(1, 9))
     assert client.check_receipt().agree
 
 
-def test_a_server_that_keeps_answering_gap_is_given_up_on(store, server):
+def test_a_server_that_keeps_answering_gap_is_given_up_on(store, fake):
     work(store, 1)
 
     def always_gap(request):
-        server.requests.append(request)
+        fake.requests.append(request)
         return httpx.Response(409, json={"error": "gap", "detail": "expected 1", "acked_seq": 0,
                                          "expected_seq": 1})
 
     client = SyncClient(store, httpx.Client(transport=httpx.MockTransport(always_gap)))
     with pytest.raises(BadAnswer, match="keeps asking"):
         client.sync_once()
-    assert len(server.requests) == 4 and len(store.pending()) == 3
+    assert len(fake.requests) == 4 and len(store.pending()) == 3
 
 
-def test_409_gap_storing_part_of_a_batch(store, server):
+def test_409_gap_storing_part_of_a_batch(store, fake):
     work(store)
-    client = SyncClient(store, server.client())
+    client = SyncClient(store, fake.client())
     client.sync_once()
-    server.forget_after(5)
+    fake.forget_after(5)
     store.update_household(household_list(store)[0].id, consent="declined")  # seq 8, 9
     client.sync_once()
-    assert sorted(server.held) == list(range(1, 10))
-    assert_exactly_once(server, store)
+    assert sorted(fake.held) == list(range(1, 10))
+    assert_exactly_once(fake, store)
 
 
-def test_409_different_content_is_reported_not_retried(store, server):
+def test_409_different_content_is_reported_not_retried(store, fake):
     work(store, 1)  # seq 1..3
     first = json_rows(store)[0]
-    server.held[1] = canonical(first)
-    server.held[2] = '{"other":"content"}'
-    client = SyncClient(store, server.client())
+    fake.held[1] = canonical(first)
+    fake.held[2] = '{"other":"content"}'
+    client = SyncClient(store, fake.client())
     with pytest.raises(SeqConflict) as caught:
         client.sync_once()
     assert not caught.value.retryable and caught.value.code == "seq_reused"
-    assert len(server.pushes()) == 1
+    assert len(fake.pushes()) == 1
     assert "different content" in store.sync.last_error
     assert store.acked_seq == 0 and len(store.pending()) == 3  # nothing taken as held, nothing given up
 
 
-def test_a_server_ahead_of_the_device_is_reported_when_seqs_clash(store, server):
+def test_a_server_ahead_of_the_device_is_reported_when_seqs_clash(store, fake):
     """A phone restored from an old backup: the server holds seqs this device no longer has."""
     work(store, 1)  # seq 1..3
     for event in json_rows(store):
-        server.held[event["seq"]] = canonical(event)
+        fake.held[event["seq"]] = canonical(event)
     for seq in range(4, 10):
-        server.held[seq] = json.dumps({"seq": seq, "kind": "person.added"})
-    client = SyncClient(store, server.client())
+        fake.held[seq] = json.dumps({"seq": seq, "kind": "person.added"})
+    client = SyncClient(store, fake.client())
     client.sync_once()
     assert store.acked_seq == 3  # never more than it made
     store.add_household(store.hamlets()[0].id, "Số 50")  # seq 4 again, different content
@@ -430,45 +292,45 @@ def test_a_server_ahead_of_the_device_is_reported_when_seqs_clash(store, server)
 @pytest.mark.parametrize("fault, error", [
     ("revoked", Revoked), ("token", NotEnrolled), ("html", BadAnswer), ("413", Rejected),
 ])
-def test_errors_are_classified(store, server, fault, error):
+def test_errors_are_classified(store, fake, fault, error):
     work(store, 1)
     if fault == "revoked":
-        server.revoked = True
+        fake.revoked = True
     elif fault == "token":
-        server.token = "another"
+        fake.token = "another"
     elif fault == "html":
-        server.faults = [("/push", "html")]
+        fake.faults = [("/push", "html")]
     elif fault == "413":
-        server.faults = [("/push", "413")] * 20
+        fake.faults = [("/push", "413")] * 20
     with pytest.raises(error) as caught:
-        SyncClient(store, server.client()).sync_once()
+        SyncClient(store, fake.client()).sync_once()
     assert store.sync.last_error == str(caught.value)
     assert caught.value.retryable == (fault == "html")
 
 
-def test_a_4xx_shows_the_servers_detail(store, server):
+def test_a_4xx_shows_the_servers_detail(store, fake):
     work(store, 1)
     store.db.execute("UPDATE meta SET value = '\"dev-z\"' WHERE key = 'device_id'")
-    server.device_id = "dev-y"
+    fake.device_id = "dev-y"
     with pytest.raises(Rejected) as caught:
-        SyncClient(store, server.client()).sync_once()
+        SyncClient(store, fake.client()).sync_once()
     assert caught.value.status == 403 and caught.value.code == "wrong_device"
     assert "not this token's device" in str(caught.value)
 
 
-def test_413_halves_the_batch(store, server):
+def test_413_halves_the_batch(store, fake):
     work(store, 4)  # 9 events
-    server.faults = [("/push", "413")]
-    SyncClient(store, server.client()).sync_once()
-    assert [len(b) for b in server.pushes()] == [9, 4, 4, 1]
-    assert_exactly_once(server, store)
+    fake.faults = [("/push", "413")]
+    SyncClient(store, fake.client()).sync_once()
+    assert [len(b) for b in fake.pushes()] == [9, 4, 4, 1]
+    assert_exactly_once(fake, store)
 
 
-def test_not_enrolled_device_does_not_call_the_server(tmp_path, server):
+def test_not_enrolled_device_does_not_call_the_server(tmp_path, fake):
     s = new_store(tmp_path / "new")
     with pytest.raises(NotEnrolled):
-        SyncClient(s, server.client()).sync_once()
-    assert server.requests == []
+        SyncClient(s, fake.client()).sync_once()
+    assert fake.requests == []
 
 
 # ---- pull: page by page, resumable, idempotent ------------------------------------------------
@@ -486,24 +348,24 @@ def foreign_events(n: int, device: str = "dev-b") -> list[dict]:
     return events
 
 
-def test_pull_goes_page_by_page_and_resumes_where_it_broke(store, server):
-    server.add_foreign(foreign_events(1200))
-    server.faults = [("/pull", "ok"), ("/pull", "drop_before")]
-    client = SyncClient(store, server.client())
+def test_pull_goes_page_by_page_and_resumes_where_it_broke(store, fake):
+    fake.add_foreign(foreign_events(1200))
+    fake.faults = [("/pull", "ok"), ("/pull", "drop_before")]
+    client = SyncClient(store, fake.client())
     with pytest.raises(Offline):
         client.sync_once()
     assert store.pull_cursor == 500 and len(household_list(store)) == 499
     report = client.sync_once()
-    afters = [parse_qs(r.url.query.decode())["after"][0] for r in server.requests if r.url.path.endswith("/pull")]
+    afters = [parse_qs(r.url.query.decode())["after"][0] for r in fake.requests if r.url.path.endswith("/pull")]
     assert afters == ["0", "500", "500", "1000"]
     assert report.pulled == 700 and report.pages == 2 and store.pull_cursor == 1200
     assert len(household_list(store)) == 1199
 
 
-def test_a_pull_page_lost_after_sending_is_applied_once(store, server):
-    server.add_foreign(foreign_events(30))
-    server.faults = [("/pull", "drop_after")]
-    client = SyncClient(store, server.client(), page_size=10)
+def test_a_pull_page_lost_after_sending_is_applied_once(store, fake):
+    fake.add_foreign(foreign_events(30))
+    fake.faults = [("/pull", "drop_after")]
+    client = SyncClient(store, fake.client(), page_size=10)
     with pytest.raises(Offline):
         client.sync_once()
     client.sync_once()
@@ -511,9 +373,9 @@ def test_a_pull_page_lost_after_sending_is_applied_once(store, server):
     assert store.db.execute("SELECT count(*) FROM inbox").fetchone()[0] == 30
 
 
-def test_own_events_come_back_and_leave_the_pending_layer(store, server):
+def test_own_events_come_back_and_leave_the_pending_layer(store, fake):
     work(store, 1)
-    SyncClient(store, server.client()).sync_once()
+    SyncClient(store, fake.client()).sync_once()
     rows = list(store.db.execute("SELECT status, pulled FROM outbox"))
     assert rows == [("acked", 1)] * 3
     assert problems_of(store) == []
@@ -521,17 +383,17 @@ def test_own_events_come_back_and_leave_the_pending_layer(store, server):
 
 # ---- receipt -------------------------------------------------------------------------------
 
-def test_receipt_agrees_after_sync_and_says_what_differs(store, server):
+def test_receipt_agrees_after_sync_and_says_what_differs(store, fake):
     work(store)
-    server.quarantine[2] = "refused"
-    client = SyncClient(store, server.client())
+    fake.quarantine[2] = "refused"
+    client = SyncClient(store, fake.client())
     client.sync_once()
     check = client.check_receipt()
     assert check.agree and check.differences == []
     assert check.local == Receipt(acked_seq=7, counts={"hamlet.created": 1, "household.created": 3,
                                                        "person.added": 3},
                                   digest=digest(canonical(e) for e in json_rows(store)))
-    server.forget_after(6)
+    fake.forget_after(6)
     check = client.check_receipt()
     assert not check.agree
     assert check.differences[0] == "acked_seq: device 7, server 6"
@@ -541,12 +403,12 @@ def test_receipt_agrees_after_sync_and_says_what_differs(store, server):
 
 # ---- revocation ---------------------------------------------------------------------------------
 
-def test_a_revoked_device_pushes_nothing_more(store, server):
+def test_a_revoked_device_pushes_nothing_more(store, fake):
     work(store, 1)
-    server.revoked = True
+    fake.revoked = True
     with pytest.raises(Revoked, match="revoked"):
-        SyncClient(store, server.client()).sync_once()
-    assert server.held == {}
+        SyncClient(store, fake.client()).sync_once()
+    assert fake.held == {}
 
 
 # ---- BackgroundSync ----------------------------------------------------------------------------
@@ -613,9 +475,9 @@ def test_a_broken_on_change_callback_does_not_stop_sync():
     assert bg.run_once() == bg.interval and bg.status.state == "idle"
 
 
-def test_background_thread_recovers_and_never_blocks_the_caller(store, server):
+def test_background_thread_recovers_and_never_blocks_the_caller(store, fake):
     work(store, 2)
-    server.faults = [("/push", "drop_before"), ("/push", "500"), ("/push", "timeout")]
+    fake.faults = [("/push", "drop_before"), ("/push", "500"), ("/push", "timeout")]
     done = threading.Event()
     states = []
 
@@ -625,32 +487,32 @@ def test_background_thread_recovers_and_never_blocks_the_caller(store, server):
             done.set()
 
     errors = []
-    bg = BackgroundSync(SyncClient(store, server.client()), min_delay=0.01, max_delay=0.05, interval=30,
+    bg = BackgroundSync(SyncClient(store, fake.client()), min_delay=0.01, max_delay=0.05, interval=30,
                         on_change=lambda s: (s.state == "error" and errors.append(s), on_change(s)))
     bg.start()
     assert done.wait(5), states  # the retries came after the backoff, not after the 30 s interval
     assert states.count("error") == 3
     assert all(s.next_in is not None and s.next_in <= 0.05 for s in errors), [s.next_in for s in errors]
-    assert_exactly_once(server, store)
+    assert_exactly_once(fake, store)
     # on demand while idle for 30 s: trigger() returns while the sync it starts is held at the
     # server (were it to wait for the sync, the request would never be released and time out)
     done.clear()
     states.clear()
     store.add_household(store.hamlets()[0].id, "Số 99")
-    server.faults = [("/push", "hold")]
+    fake.faults = [("/push", "hold")]
     bg.trigger()
-    assert server.holding.wait(5)
+    assert fake.holding.wait(5)
     assert not done.is_set()
-    server.release.set()
+    fake.release.set()
     assert done.wait(5)
     assert "error" not in states, states
-    assert_exactly_once(server, store)
+    assert_exactly_once(fake, store)
     bg.stop()
     assert not bg.running
 
 
-def test_trigger_starts_the_thread_if_needed(store, server):
-    bg = BackgroundSync(SyncClient(store, server.client()), interval=30)
+def test_trigger_starts_the_thread_if_needed(store, fake):
+    bg = BackgroundSync(SyncClient(store, fake.client()), interval=30)
     seen = threading.Event()
     bg.on_change = lambda s: s.state == "idle" and s.report is not None and seen.set()
     bg.trigger()
@@ -675,11 +537,11 @@ class CountingLock:
         self._lock.release()
 
 
-def test_two_syncs_at_once_are_serialised(store, server):
+def test_two_syncs_at_once_are_serialised(store, fake):
     work(store, 3)
-    client = SyncClient(store, server.client())
+    client = SyncClient(store, fake.client())
     client._lock = lock = CountingLock()  # type: ignore[assignment]  # who waits for the one sync at a time
-    server.faults = [("/push", "hold")]
+    fake.faults = [("/push", "hold")]
     errors = []
 
     def run():
@@ -691,12 +553,12 @@ def test_two_syncs_at_once_are_serialised(store, server):
     threads = [threading.Thread(target=run) for _ in range(3)]
     for t in threads:
         t.start()
-    assert server.holding.wait(5)  # one push is at the server, held
+    assert fake.holding.wait(5)  # one push is at the server, held
     wait_until(lambda: lock.asked == 3, 5, message="the other two syncs never waited for the first")
-    assert len(server.requests) == 1  # ... and nothing else reached it meanwhile
-    server.release.set()
+    assert len(fake.requests) == 1  # ... and nothing else reached it meanwhile
+    fake.release.set()
     for t in threads:
         t.join()
     assert errors == []
-    assert len(server.pushes()) == 1
-    assert_exactly_once(server, store)
+    assert len(fake.pushes()) == 1
+    assert_exactly_once(fake, store)
