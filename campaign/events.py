@@ -100,6 +100,18 @@ def _uuids(name: str, value: object) -> None:
         raise InvalidEvent("too_long", f"{name} lists more than 50 people")
 
 
+def birth_year_problem(year: int, this_year: int) -> str | None:
+    """The birth-year rule both sides use: from MIN_BIRTH_YEAR to this year (Vietnam's, campaign.time).
+    None when it holds, else why not: "too_early" (before MIN_BIRTH_YEAR) or "future" (after this
+    year). The app checks it as the year is typed; the projection refuses an event breaking it in
+    the year of the event's own time."""
+    if year < MIN_BIRTH_YEAR:
+        return "too_early"
+    if year > this_year:
+        return "future"
+    return None
+
+
 def _birth_year(name: str, value: object) -> None:
     if value is None:
         return

@@ -23,7 +23,8 @@ from datetime import date
 from typing import Any
 
 from . import vocabulary as v
-from .events import GENERIC_LABEL, KINDS, UPDATABLE, InvalidEvent, parse_at
+from .events import GENERIC_LABEL, KINDS, MIN_BIRTH_YEAR, UPDATABLE, InvalidEvent, birth_year_problem, parse_at
+from .time import local_year
 
 CREATES = frozenset({"hamlet.created", "household.created", "person.added", "visit.recorded"})
 VNEID_ACTIVE_AT = "vneid_active_at"  # derived (events.DERIVED): see activation_time()
@@ -189,11 +190,12 @@ def _check_age_rules(person: Entity, at: str) -> None:
     year = person.data.get("birth_year")
     if year is None:
         return
-    age = parse_at(at).year - year
+    this_year = local_year(parse_at(at))  # Vietnam's year at the event's time
+    age = this_year - year
     if age < v.VNEID_L2_MIN_AGE and str(person.data.get("vneid", "")).startswith("l2_"):
         raise InvalidEvent("too_young", f"under {v.VNEID_L2_MIN_AGE}: VNeID level 1 only, through a parent")
-    if age < 0:
-        raise InvalidEvent("out_of_range", "birth_year is in the future")
+    if birth_year_problem(year, this_year) is not None:
+        raise InvalidEvent("out_of_range", f"birth_year must be from {MIN_BIRTH_YEAR} to {this_year}")
 
 
 def _same(a: object, b: object) -> bool:

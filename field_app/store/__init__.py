@@ -34,7 +34,7 @@ import sqlite_utils
 
 from ..keys import KeyProvider
 from . import purge
-from .clock import Clock, system_clock
+from .clock import Clock, system_clock, year
 from .entities import Entities
 from .errors import NotSignedIn, StoreError, StoreLocked, Tampered, WrongKey
 from .meta import Meta, MetaValue
@@ -78,6 +78,7 @@ class Store:
     def __init__(self, path: str | os.PathLike[str], clock: Clock | None = None, *,
                  key: bytes | KeyProvider) -> None:
         clock = clock or system_clock
+        self.clock = clock
         self.sealed = SealedDatabase(path, key)
         self.meta = Meta(self.sealed)
         self.entities = Entities(self.sealed)
@@ -85,6 +86,10 @@ class Store:
         self.writer = Writer(self.sealed, self.meta, self.entities, clock)
         self.sync = SyncState(self.sealed, self.meta, self.entities, self.replay, clock)
         self.reads = ReadModels(self.sealed, self.entities, clock)
+
+    def this_year(self) -> int:
+        """This year in Vietnam by the store's clock (the birth-year rule's upper end)."""
+        return year(self.clock)
 
     @property
     def path(self) -> Path:

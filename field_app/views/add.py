@@ -4,19 +4,18 @@ shortcut, presence, card, VNeID)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
 import flet as ft
 
 from campaign import vocabulary as v
-from campaign.events import MAX_ADDRESS, MAX_BIRTH_YEAR, MAX_LABEL, MIN_BIRTH_YEAR, InvalidEvent, generic_label
+from campaign.events import MAX_ADDRESS, MAX_LABEL, InvalidEvent, generic_label
 from field_app import theme
 from field_app.i18n import t
 from field_app.store import PersonRow
 
 from .common import C, age_text, chip, choice_group, full_width, heading, note, reason_text
-from .person import birth_year_field, parse_birth_year
+from .person import birth_year_error, birth_year_field, parse_birth_year
 from .shell import Shell
 
 #: age-band shortcuts: (label key, age used for the estimated birth year)
@@ -123,7 +122,6 @@ def add_person_view(shell: Shell, params: dict[str, str]) -> ft.View:
     declined = household.consent == "declined"
     next_label = generic_label(len(store.people(hid)) + 1)
     values: dict[str, Any] = {"presence": "home", "card": "unknown", "vneid": "unknown"}
-    year_now = datetime.now().astimezone().year
 
     label = ft.TextField(
         label=t("add.label"),
@@ -135,14 +133,15 @@ def add_person_view(shell: Shell, params: dict[str, str]) -> ft.View:
         key="add.label",
         text_size=17,
     )
-    year = birth_year_field(None, key="add.birth_year", hint=t("add.year_hint"))
+    this_year = store.this_year()
+    year = birth_year_field(None, key="add.birth_year", hint=t("add.year_hint"), this_year=this_year)
     band_chips: list[ft.Chip] = []
 
     def band(age: int) -> Callable[[ft.Event[ft.Chip]], None]:
         def handler(e: ft.Event[ft.Chip]) -> None:
             for c in band_chips:
                 c.selected = c is e.control
-            year.value = str(year_now - age)
+            year.value = str(this_year - age)
             year.error = None
         return handler
 
@@ -151,10 +150,11 @@ def add_person_view(shell: Shell, params: dict[str, str]) -> ft.View:
 
     def save(e: ft.Event[ft.Button] | ft.Event[ft.OutlinedButton] | None, again: bool = False,
              checked: bool = False) -> None:
-        ok, birth_year = parse_birth_year(year.value or "")
-        if not ok:
-            year.error = t("person.birth_year_invalid", low=MIN_BIRTH_YEAR, high=MAX_BIRTH_YEAR)
+        ok, birth_year = parse_birth_year(year.value or "", this_year)
+        if not ok:  # said on the field (it stays until fixed) and at once
+            year.error = birth_year_error(year.value or "", this_year)
             shell.page.update()
+            shell.snack(year.error or "", error=True)
             return
         text = None if declined else (" ".join((label.value or "").split()) or None)
         if text and not checked:

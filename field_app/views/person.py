@@ -13,7 +13,7 @@ import flet as ft
 
 from campaign import guides
 from campaign import vocabulary as v
-from campaign.events import MAX_BIRTH_YEAR, MAX_LABEL, MIN_BIRTH_YEAR, InvalidEvent
+from campaign.events import MAX_LABEL, MIN_BIRTH_YEAR, InvalidEvent, birth_year_problem
 from field_app import theme
 from field_app.app_state import age_of, implied_vneid
 from field_app.i18n import get_language, t, vocab_label
@@ -24,9 +24,11 @@ from .shell import Shell
 L2 = ("l2_pending", "l2_approved", "l2_active")
 
 
-def birth_year_field(value: int | None, *, key: str, hint: str | None = None) -> ft.TextField:
-    """Four digits on the number keyboard (adding a person and editing one)."""
-    return ft.TextField(
+def birth_year_field(value: int | None, *, key: str, this_year: int, hint: str | None = None) -> ft.TextField:
+    """Four digits on the number keyboard (adding a person and editing one). As wide as the
+    screen, so its message is whole (and wraps at 360 px); the message stays until the year is
+    right: it is checked again at every keystroke once shown."""
+    field = ft.TextField(
         label=t("person.birth_year"),
         value=str(value) if value is not None else "",
         hint_text=hint,
@@ -35,19 +37,40 @@ def birth_year_field(value: int | None, *, key: str, hint: str | None = None) ->
         max_length=4,
         counter="",
         key=key,
-        width=180,
+        error_max_lines=3,
+        helper_max_lines=3,
+        expand=True,
     )
 
+    def recheck(e: ft.Event[ft.TextField]) -> None:
+        if field.error:
+            field.error = birth_year_error(field.value or "", this_year)
+            field.update()
 
-def parse_birth_year(text: str) -> tuple[bool, int | None]:
-    """(valid, year): empty is a valid "unknown"."""
+    field.on_change = recheck
+    return field
+
+
+def birth_year_error(text: str, this_year: int) -> str | None:
+    """Why the typed birth year cannot be saved, as a whole sentence; None when it can (empty is
+    an unknown year). The range is the shared rule's (campaign.events.birth_year_problem)."""
     text = (text or "").strip()
     if not text:
-        return True, None
-    if not text.isdigit():
+        return None
+    if not text.isdigit() or len(text) != 4:
+        return t("person.birth_year_digits")
+    problem = birth_year_problem(int(text), this_year)
+    if problem is None:
+        return None
+    return t(f"person.birth_year_{problem}", year=text, low=MIN_BIRTH_YEAR, high=this_year)
+
+
+def parse_birth_year(text: str, this_year: int) -> tuple[bool, int | None]:
+    """(valid, year): empty is a valid "unknown"."""
+    if birth_year_error(text, this_year) is not None:
         return False, None
-    year = int(text)
-    return MIN_BIRTH_YEAR <= year <= MAX_BIRTH_YEAR, year
+    text = (text or "").strip()
+    return True, int(text) if text else None
 
 
 def guide_cards(blockers: list[str]) -> list[ft.Control]:
@@ -124,13 +147,15 @@ def person_view(shell: Shell, params: dict[str, str]) -> ft.View:
         helper=t("person.label_declined") if declined else None,
         key="person.label",
     )
-    year_field = birth_year_field(person.birth_year, key="person.birth_year")
+    this_year = store.this_year()
+    year_field = birth_year_field(person.birth_year, key="person.birth_year", this_year=this_year)
 
     def save(e: ft.Event[ft.Button]) -> None:
-        ok, year = parse_birth_year(year_field.value or "")
-        if not ok:
-            year_field.error = t("person.birth_year_invalid", low=MIN_BIRTH_YEAR, high=MAX_BIRTH_YEAR)
+        ok, year = parse_birth_year(year_field.value or "", this_year)
+        if not ok:  # said on the field (it stays until fixed) and at once: the field may be off screen
+            year_field.error = birth_year_error(year_field.value or "", this_year)
             shell.page.update()
+            shell.snack(year_field.error or "", error=True)
             return
         changes = dict(edits)
         if year != person.birth_year:
@@ -175,7 +200,7 @@ def person_view(shell: Shell, params: dict[str, str]) -> ft.View:
                      key_prefix="person.presence"),
         heading(t("person.identity")),
         full_width(label_field),
-        year_field,
+        ft.Row([year_field]),
         note(ft.Icons.LOCK_OUTLINE, t("privacy.never_otp")),
     ]
     bottom = ft.Container(

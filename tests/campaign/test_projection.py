@@ -290,6 +290,19 @@ def test_a_person_is_not_born_after_the_visit(world):
                                                                   vneid="unknown"))) == "out_of_range"
 
 
+def test_the_birth_year_rule_is_1900_to_this_year_in_vietnam(world):
+    from campaign.events import birth_year_problem
+
+    assert [birth_year_problem(y, 2026) for y in (1899, 1900, 2026, 2027, 2050)] == \
+        ["too_early", None, None, "future", "future"]
+    household = world.household()
+    # 20:00 UTC on 31 December is already the new year in Vietnam: born "this year" is allowed
+    new_year = "2026-12-31T20:00:00+00:00"
+    world.apply(event("person.added", data=person_data(household, birth_year=2027, vneid="unknown"), at=new_year))
+    assert rejected(world, event("person.added", data=person_data(household, birth_year=2028, vneid="unknown"),
+                                 at=new_year)) == "out_of_range"
+
+
 def test_a_visit_helps_only_people_of_its_household(world):
     household, other = world.household(), world.household()
     neighbour = world.person(other)

@@ -137,7 +137,7 @@ def test_add_household_then_people(make_harness, tmp_path: Path) -> None:
     h.change(h.get(key="add.label"), "Phạm Thị Mai")
     h.change(h.get(key="add.birth_year"), "1899")
     h.click(h.get(key="add.save_next"))
-    assert h.get(key="add.birth_year")["error"].startswith("Năm sinh phải từ 1900")
+    assert h.get(key="add.birth_year")["error"].startswith("Năm sinh 1899 không hợp lệ: năm sinh từ 1900 đến")
     h.change(h.get(key="add.birth_year"), "1975")
     Taps(h)(h.get(key="add.vneid.l2_active"))
     h.click(h.get(key="add.save_next"))  # saved, and an empty form for the next person
