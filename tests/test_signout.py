@@ -15,15 +15,16 @@ from field_app.net.sync import SyncClient, SyncReport
 from field_app.signout import forget_purged, purge_notice, sign_out
 from field_app.store import Store
 
+from .fake_server import FakeServer
 from .store_support import outbox_rows, state_digest
 from .test_store_encryption import leaks
-from .test_sync_client import URL, FakeServer, enrolled, work
+from .test_sync_client import URL, enrolled, work
 
 SECRET = "Trần Thị Lan"  # the label work() gives everyone
 
 
 @pytest.fixture
-def server() -> FakeServer:
+def fake() -> FakeServer:
     return FakeServer()
 
 
@@ -53,12 +54,12 @@ def assert_purged(s: Store) -> None:
     assert leaks(s.path, [SECRET]) == []
 
 
-def test_pending_events_are_pushed_before_the_purge(store, server):
+def test_pending_events_are_pushed_before_the_purge(store, fake):
     work(store, 2)
     made = [r["body"] for r in outbox_rows(store)]
-    client = SyncClient(store, server.client())
+    client = SyncClient(store, fake.client())
     sign_out(store, client.push)
-    assert [server.held[seq] for seq in sorted(server.held)] == made  # all of them, byte for byte
+    assert [fake.held[seq] for seq in sorted(fake.held)] == made  # all of them, byte for byte
     assert_purged(store)
     assert store.server_url == URL  # kept for the next enrolment
 
@@ -72,15 +73,15 @@ def test_a_forced_sign_out_purges_without_the_network(store, push):
 
 
 @pytest.mark.parametrize("fault", ["offline", "revoked", "nothing sent", "no client"])
-def test_a_failure_to_push_leaves_everything_in_place(store, server, fault, monkeypatch):
+def test_a_failure_to_push_leaves_everything_in_place(store, fake, fault, monkeypatch):
     work(store, 2)
     before = everything(store)
-    client = SyncClient(store, server.client())
+    client = SyncClient(store, fake.client())
     if fault == "offline":
-        server.faults = [("/push", "drop_before")]
+        fake.faults = [("/push", "drop_before")]
         expected: type[Exception] = Offline
     elif fault == "revoked":
-        server.revoked = True
+        fake.revoked = True
         expected = Revoked
     else:  # the push "succeeds" and yet every event is still pending
         monkeypatch.setattr(client, "push", lambda: SyncReport())
@@ -88,7 +89,7 @@ def test_a_failure_to_push_leaves_everything_in_place(store, server, fault, monk
     with pytest.raises(expected):
         sign_out(store, None if fault == "no client" else client.push)
     assert everything(store) == before
-    assert store.pending_count() == 5 and not server.held
+    assert store.pending_count() == 5 and not fake.held
 
 
 def test_a_purge_answer_to_a_forced_sign_out_purges_even_when_its_own_deletion_failed(store):
@@ -116,29 +117,29 @@ def test_a_purge_answer_to_a_sign_out_that_is_not_forced_deletes_nothing_more(st
     assert everything(store) == before  # the request's own on_purged decides, not the sign-out
 
 
-def test_the_retention_purge_signs_out_without_sending_and_keeps_a_notice(store, server):
+def test_the_retention_purge_signs_out_without_sending_and_keeps_a_notice(store, fake):
     work(store, 1)
     notice = forget_purged(store, Purged("over", code="purged", status=410, commune="10525",
                                          purged_at="2026-03-01T00:00:00+00:00"))
-    assert not server.requests  # nothing was sent: the server refuses this identity
+    assert not fake.requests  # nothing was sent: the server refuses this identity
     assert (notice.commune, notice.dropped) == ("10525", 3)
     assert purge_notice(store) == notice
     assert_purged(store)
 
 
-def test_the_device_signs_out_through_it_and_stops_its_sync(tmp_path, server):
+def test_the_device_signs_out_through_it_and_stops_its_sync(tmp_path, fake):
     path = tmp_path / "phone"
     with Store(path, key=b"k" * 32) as s:
-        s.enrol(URL, server.device_id, server.token, "volunteer", {"hamlets": []})
+        s.enrol(URL, fake.device_id, fake.token, "volunteer", {"hamlets": []})
         work(s, 1)
-    device = Device(path, key=b"k" * 32, http=server.client(), autosync=False)
+    device = Device(path, key=b"k" * 32, http=fake.client(), autosync=False)
     assert device.client is not None  # enrolled: its sync client is made
-    server.faults = [("/push", "drop_before")]
+    fake.faults = [("/push", "drop_before")]
     with pytest.raises(Offline):
         device.sign_out()
     assert device.store.signed_in and device.store.pending_count() == 3
     device.sign_out()
-    assert sorted(server.held) == [1, 2, 3]
+    assert sorted(fake.held) == [1, 2, 3]
     assert device.client is None and device.background is None
     assert_purged(device.store)
     device.close()

@@ -60,7 +60,9 @@ from flet.messaging.protocol import (
 from flet.messaging.session import Session
 from flet.pubsub.pubsub_hub import PubSubHub
 
-__all__ = ["AppCrashed", "AppHarness", "ClientControl", "FakeConnection"]
+from ..support import wait_until
+
+__all__ = ["AppCrashed", "AppHarness", "ClientControl", "FakeConnection", "wait_for"]
 
 logger = logging.getLogger("gocua.tests.harness")
 
@@ -872,3 +874,14 @@ def _is_scheduler(task: asyncio.Task) -> bool:
     """The session's long-lived update scheduler (waits on an Event forever)."""
     coro = task.get_coro()
     return "updates_scheduler" in getattr(coro, "__qualname__", "")
+
+
+def wait_for(h: AppHarness, condition: Callable[[], Any], timeout: float = 15.0) -> Any:
+    """Run the session until `condition()` is truthy (what worker threads bring: server answers,
+    a sync) and return its value; fail with the screen's dump after `timeout` seconds. The one
+    wait of the UI tests."""
+    def ready() -> Any:
+        h.settle(0.5)
+        return condition()
+
+    return wait_until(ready, timeout, every=0.02, message=lambda: f"timed out waiting; the screen is:\n{h.dump()}")

@@ -16,21 +16,21 @@ import pytest
 from field_app.app_state import enrol
 from field_app.views import audit
 
-from .harness import AppHarness
+from .harness import AppHarness, wait_for
 from .test_volunteer_layout import check
-from .volunteer import NOWHERE, WARD, device_store, open_app, server, shell_of, wait_for  # noqa: F401
+from .volunteer import NOWHERE, WARD, device_store, in_process_server, open_app, shell_of  # noqa: F401
 
 
-def enrolled(server: Any, path: Path, role: str, **scope: Any) -> Path:
+def enrolled(in_process_server: Any, path: Path, role: str, **scope: Any) -> Path:
     """A data dir enrolled at the in-process server (through its TestClient)."""
     with device_store(path) as store:
-        enrol(store, server.url, server.code(role, **scope), http=server.client)
+        enrol(store, in_process_server.url, in_process_server.code(role, **scope), http=in_process_server.client)
     return path
 
 
-def officer_work(server: Any) -> list[str]:
+def officer_work(in_process_server: Any) -> list[str]:
     """An officer of Phường Hải Dương reads and exports: the actions, oldest first."""
-    officer = server.enrol("officer", commune=WARD)
+    officer = in_process_server.enrol("officer", commune=WARD)
     done = []
     for path, params, action in [
         ("/api/v1/followup", {"list": "card_capture"}, "followup.view"),
@@ -40,7 +40,7 @@ def officer_work(server: Any) -> list[str]:
         ("/api/v1/exports/totals.csv", {}, "export.totals.csv"),
         ("/api/v1/followup", {"list": "level2"}, "followup.view"),
     ]:
-        answer = server.client.get(path, params={"commune": WARD, **params}, headers=officer.headers)
+        answer = in_process_server.client.get(path, params={"commune": WARD, **params}, headers=officer.headers)
         assert answer.status_code == 200, answer.text
         done.append(action)
     return done
@@ -57,12 +57,12 @@ def open_from_settings(h: AppHarness) -> None:
     wait_for(h, lambda: not h.exists(key="audit.loading"))
 
 
-def test_an_admin_sees_the_log_newest_first_and_pages(server, make_harness, tmp_path, monkeypatch) -> None:
+def test_an_admin_sees_the_log_newest_first_and_pages(in_process_server, make_harness, tmp_path, monkeypatch) -> None:
     monkeypatch.setattr(audit, "PAGE", 4)  # six rows: two pages
-    server.hamlet("Tổ dân phố 2")
-    done = officer_work(server)
-    admin = enrolled(server, tmp_path / "admin", "admin")
-    h = open_app(make_harness, admin, http=server.client, route="/settings", width=360, height=640)
+    in_process_server.hamlet("Tổ dân phố 2")
+    done = officer_work(in_process_server)
+    admin = enrolled(in_process_server, tmp_path / "admin", "admin")
+    h = open_app(make_harness, admin, http=in_process_server.client, route="/settings", width=360, height=640)
     open_from_settings(h)
     assert h.get(ft.AppBar).text.startswith("Nhật ký truy cập")
 
@@ -106,21 +106,21 @@ def test_an_admin_sees_the_log_newest_first_and_pages(server, make_harness, tmp_
     assert h.route == "/settings" and h.exists(key="settings.audit")
 
 
-def test_an_officer_reads_their_commune_only(server, make_harness, tmp_path) -> None:
-    server.hamlet("Tổ dân phố 4")
-    officer_work(server)
-    path = enrolled(server, tmp_path / "officer", "officer", commune=WARD)
-    h = open_app(make_harness, path, http=server.client, route="/settings")
+def test_an_officer_reads_their_commune_only(in_process_server, make_harness, tmp_path) -> None:
+    in_process_server.hamlet("Tổ dân phố 4")
+    officer_work(in_process_server)
+    path = enrolled(in_process_server, tmp_path / "officer", "officer", commune=WARD)
+    h = open_app(make_harness, path, http=in_process_server.client, route="/settings")
     open_from_settings(h)
     assert h.get(key="audit.filter.commune_fixed").text == "Nhật ký của Phường Hải Dương"
     assert not h.exists(key="audit.filter.commune")
     assert len(entry_keys(h)) == 6 and h.exists(key="audit.end")
 
 
-def test_a_volunteer_is_not_offered_the_log_and_the_server_refuses_it(server, make_harness, tmp_path) -> None:
-    hamlet = server.hamlet("Tổ dân phố 5")
-    path = enrolled(server, tmp_path / "volunteer", "volunteer", hamlets=(hamlet,))
-    h = open_app(make_harness, path, http=server.client, route="/settings")
+def test_a_volunteer_is_not_offered_the_log_and_the_server_refuses_it(in_process_server, make_harness, tmp_path) -> None:
+    hamlet = in_process_server.hamlet("Tổ dân phố 5")
+    path = enrolled(in_process_server, tmp_path / "volunteer", "volunteer", hamlets=(hamlet,))
+    h = open_app(make_harness, path, http=in_process_server.client, route="/settings")
     assert h.exists(key="settings.language") and not h.exists(key="settings.audit")
     h.go(audit.ROUTE)  # a typed or bookmarked link
     wait_for(h, lambda: h.exists(key="audit.error"))
@@ -129,10 +129,10 @@ def test_a_volunteer_is_not_offered_the_log_and_the_server_refuses_it(server, ma
     assert entry_keys(h) == [] and not h.exists(key="audit.more")
 
 
-def test_offline_it_says_so_and_retry_works(server, make_harness, tmp_path) -> None:
-    server.hamlet("Tổ dân phố 6")
-    officer_work(server)
-    path = enrolled(server, tmp_path / "admin", "admin")
+def test_offline_it_says_so_and_retry_works(in_process_server, make_harness, tmp_path) -> None:
+    in_process_server.hamlet("Tổ dân phố 6")
+    officer_work(in_process_server)
+    path = enrolled(in_process_server, tmp_path / "admin", "admin")
     with device_store(path) as store:  # the server's address as the phone knows it: unreachable today
         token, device_id, scope = store.token, store.device_id, store.scope
         store.enrol(NOWHERE, device_id, token, "admin", scope)
@@ -140,19 +140,19 @@ def test_offline_it_says_so_and_retry_works(server, make_harness, tmp_path) -> N
     open_from_settings(h)
     assert h.get(key="audit.error")["value"].startswith("Không kết nối được máy chủ. Nhật ký chỉ xem được khi có mạng")
     assert h.exists(key="audit.retry") and entry_keys(h) == []
-    shell_of(h).store.enrol(server.url, device_id, token, "admin", scope)  # the network is back
-    shell_of(h).device.http = server.client
+    shell_of(h).store.enrol(in_process_server.url, device_id, token, "admin", scope)  # the network is back
+    shell_of(h).device.http = in_process_server.client
     h.click(h.get(key="audit.retry"))
     wait_for(h, lambda: h.exists(key="audit.end") or h.exists(key="audit.more"))
     assert len(entry_keys(h)) == 6 and not h.exists(key="audit.error")
 
 
 @pytest.mark.parametrize("width, height", [(390, 844), (360, 640)])
-def test_the_screen_fits_a_phone_in_english(server, make_harness, tmp_path, width, height) -> None:
-    server.hamlet("Tổ dân phố 8")
-    officer_work(server)
-    path = enrolled(server, tmp_path / "admin", "admin")
-    h = open_app(make_harness, path, http=server.client, route="/settings", width=width, height=height,
+def test_the_screen_fits_a_phone_in_english(in_process_server, make_harness, tmp_path, width, height) -> None:
+    in_process_server.hamlet("Tổ dân phố 8")
+    officer_work(in_process_server)
+    path = enrolled(in_process_server, tmp_path / "admin", "admin")
+    h = open_app(make_harness, path, http=in_process_server.client, route="/settings", width=width, height=height,
                  language="en")
     open_from_settings(h)
     newest = h.get(key=f"audit.entry.{entry_keys(h)[0]}").text

@@ -9,7 +9,8 @@ from field_app.views.campaign_settings import parse_day
 from field_app.views.dashboard import CAMPAIGN_ROUTE
 from tests.support import HTTP
 
-from .test_dashboard import WARD, engine, loaded, on_sqlite, open_app, wait_for, world  # noqa: F401
+from .harness import wait_for
+from .test_dashboard import WARD, engine, loaded, on_sqlite, open_app, world  # noqa: F401
 from .test_volunteer_layout import problems
 
 

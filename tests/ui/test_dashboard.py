@@ -10,7 +10,6 @@ by `build_app`, so the dashboard reaches the server with the device's own token.
 from __future__ import annotations
 
 import io
-import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -34,7 +33,7 @@ from sync_server.services import team as teams
 from sync_server.store.db import make_engine, write_transaction
 
 from ..support import VN, Device, Server, hamlet_data, household_data, person_data
-from .harness import AppHarness
+from .harness import AppHarness, wait_for
 from .test_volunteer_layout import problems
 
 on_sqlite = pytest.mark.parametrize("server", ["sqlite"], indirect=True)
@@ -147,19 +146,6 @@ def open_app(make_harness: Callable[..., AppHarness], path: Path, *, before: Cal
             shell.render()
 
     return make_harness(main, **kw)
-
-
-def wait_for(h: AppHarness, ready: Callable[[], Any], timeout: float = 15) -> Any:
-    """Run the session until `ready()` (server answers arrive from worker threads)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        h.settle()
-        value = ready()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError("the screen never got there:\n" + h.dump())
-        time.sleep(0.02)
 
 
 def loaded(h: AppHarness) -> None:

@@ -15,7 +15,8 @@ import openpyxl
 
 from field_app.views.imports import IMPORT
 
-from .test_dashboard import WARD, World, engine, on_sqlite, open_app, saved_files, wait_for, world  # noqa: F401
+from .harness import wait_for
+from .test_dashboard import WARD, World, engine, on_sqlite, open_app, saved_files, world  # noqa: F401
 from .test_volunteer_layout import problems
 
 HEADER = "Thôn/Tổ,Địa chỉ,Họ và tên,Năm sinh,Thẻ,VNeID\n"

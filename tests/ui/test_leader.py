@@ -6,7 +6,6 @@ SyncClient; the leader's screens run in the harness with `register(shell)`.
 """
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -29,8 +28,8 @@ from sync_server.services import team as teams
 from sync_server.store.db import make_engine, write_transaction
 
 from ..store_support import household_list, visit_of
-from ..support import Device, Server, free_port, hamlet_data, household_data
-from .harness import AppHarness
+from ..support import Device, Server, free_port, hamlet_data, household_data, wait_until
+from .harness import AppHarness, wait_for
 
 # the module's server (tests/conftest.py), on SQLite only: the screens do not see the backend
 on_sqlite = pytest.mark.parametrize("server", ["sqlite"], indirect=True)
@@ -73,18 +72,6 @@ def sync(*stores: Store) -> None:
             client.sync_once()
         finally:
             client.close()
-
-
-def wait_for(h: AppHarness, ready: Callable[[], bool], timeout: float = 10) -> None:
-    """Run the session until `ready()` (server answers arrive from a worker thread)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        h.settle()
-        if ready():
-            return
-        if time.monotonic() > deadline:
-            raise AssertionError("the screen never got there:\n" + h.dump())
-        time.sleep(0.02)
 
 
 class Team:
@@ -253,10 +240,7 @@ def test_conflicts_side_by_side_and_a_tap_settles_them_on_the_server(team, make_
         assert "Đã chọn: CCCD gắn chip" in h.get(key=f"conflict:{person}:card").text
         assert not h.exists(key=f"conflict:{person}:card:choose:1")
 
-        deadline = time.monotonic() + 15
-        while open_conflicts(team) and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert open_conflicts(team) == []
+        wait_until(lambda: open_conflicts(team) == [], 15, message="the choice never reached the server")
         assert team.leader.local_receipt().counts.get("conflict.resolved") == 1
     finally:
         background.stop()

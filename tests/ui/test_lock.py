@@ -15,8 +15,8 @@ from field_app.lock import AppLock, ManualClock
 from field_app.net.sync import SyncStatus
 
 from ..store_support import household_list
-from .harness import AppHarness
-from .volunteer import WARD, add_household, device_store, enrolled_dir, server, shell_of, wait_for  # noqa: F401
+from .harness import AppHarness, wait_for
+from .volunteer import WARD, add_household, device_store, enrolled_dir, in_process_server, shell_of  # noqa: F401
 
 PIN = "2580"
 ADDRESS = "Số 12, ngõ 5, phố Lê Lợi"
@@ -347,11 +347,11 @@ def test_wrong_pins_say_how_many_are_left_then_wait(make_harness: Any, tmp_path:
     assert AppLock(shell_of(again).store).failures == 0
 
 
-def test_ten_wrong_pins_send_then_sign_out_and_purge(server: Any, make_harness: Any, tmp_path: Path,
+def test_ten_wrong_pins_send_then_sign_out_and_purge(in_process_server: Any, make_harness: Any, tmp_path: Path,
                                                      clock: ManualClock) -> None:
-    hamlet = server.hamlet()
-    h = start(make_harness, tmp_path / "phone", clock, http=server.client, server_url=server.url)
-    h.change(h.get(key="enrol.code"), server.code("volunteer", hamlets=(hamlet,)))
+    hamlet = in_process_server.hamlet()
+    h = start(make_harness, tmp_path / "phone", clock, http=in_process_server.client, server_url=in_process_server.url)
+    h.change(h.get(key="enrol.code"), in_process_server.code("volunteer", hamlets=(hamlet,)))
     h.click(h.get(key="enrol.submit"))
     wait_for(h, lambda: h.exists(ft.NavigationBar))
     # a volunteer is asked for a PIN right after enrolment
@@ -370,7 +370,7 @@ def test_ten_wrong_pins_send_then_sign_out_and_purge(server: Any, make_harness: 
     assert store.pending_count() == 1
     h.click(h.get(key="settings.lock.now"))
     # the background sync goes on under the lock: a household added on the server arrives, unseen
-    server.household(hamlet, "Số 40, phố Trần Phú", ("Lê Văn Tám",))
+    in_process_server.household(hamlet, "Số 40, phố Trần Phú", ("Lê Văn Tám",))
     shell.device.sync_now()
     wait_for(h, lambda: any(x.address == "Số 40, phố Trần Phú" for x in household_list(store)))
     assert locked(h) and "Trần Phú" not in client_text(h) and "Lê Văn Tám" not in client_text(h)
@@ -384,7 +384,7 @@ def test_ten_wrong_pins_send_then_sign_out_and_purge(server: Any, make_harness: 
     assert not store.signed_in and household_list(store) == [] and store.pending_count() == 0
     assert store.setting("lock.pin") is None, "the PIN went with the enrolment"
     assert h.exists(ft.Text, text_contains="Nhập sai mã PIN 10 lần")
-    [row] = server.totals()["rows"]
+    [row] = in_process_server.totals()["rows"]
     assert row["households"] == 2, "the unsent household reached the server before the purge"
 
 
@@ -451,10 +451,10 @@ def test_a_volunteer_may_say_later(make_harness: Any, tmp_path: Path, clock: Man
     assert not locked(h), "no PIN, no lock"
 
 
-def test_an_officer_enrolled_in_the_app_must_set_a_pin_first(server: Any, make_harness: Any, tmp_path: Path,
+def test_an_officer_enrolled_in_the_app_must_set_a_pin_first(in_process_server: Any, make_harness: Any, tmp_path: Path,
                                                              clock: ManualClock) -> None:
-    h = start(make_harness, tmp_path / "laptop", clock, http=server.client, server_url=server.url)
-    h.change(h.get(key="enrol.code"), server.code("officer", commune=WARD))
+    h = start(make_harness, tmp_path / "laptop", clock, http=in_process_server.client, server_url=in_process_server.url)
+    h.change(h.get(key="enrol.code"), in_process_server.code("officer", commune=WARD))
     h.click(h.get(key="enrol.submit"))
     wait_for(h, lambda: h.top_view["route"] == "/lock/setup")
     assert h.get(key="lock.setup_required")["value"].startswith("Với vai trò Công an xã, máy phải có mã PIN")

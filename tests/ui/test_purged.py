@@ -18,31 +18,32 @@ from field_app.signout import purge_notice
 from sync_server.services import purge
 from sync_server.store.db import read_transaction, write_transaction
 
+from .harness import wait_for
 from .test_volunteer_layout import check
-from .volunteer import WARD, open_app, server, shell_of, wait_for  # noqa: F401
+from .volunteer import WARD, in_process_server, open_app, shell_of  # noqa: F401
 
 
-def end_and_purge(server) -> None:  # type: ignore[no-untyped-def]
+def end_and_purge(in_process_server) -> None:  # type: ignore[no-untyped-def]
     """The campaign ended 40 days ago and kept its data 30: `gocua-server purge` is due."""
     ends = local_date(now()) - timedelta(days=40)
-    answer = server.client.put(f"/api/v1/campaigns/{WARD}", headers=server.admin.headers, json={
+    answer = in_process_server.client.put(f"/api/v1/campaigns/{WARD}", headers=in_process_server.admin.headers, json={
         "name": "Chiến dịch 2026", "target_kind": "percent", "target_value": 80,
         "start": (ends - timedelta(days=90)).isoformat(), "deadline": (ends - timedelta(days=5)).isoformat(),
         "ends": ends.isoformat(), "retention_days": 30})
     assert answer.status_code == 200, answer.text
-    with read_transaction(server.engine) as conn:
+    with read_transaction(in_process_server.engine) as conn:
         [campaign] = purge.due(conn)
-    with write_transaction(server.engine) as conn:
+    with write_transaction(in_process_server.engine) as conn:
         assert purge.purge(conn, campaign).devices
-    purge.compact(server.engine)
+    purge.compact(in_process_server.engine)
 
 
-def test_the_message_then_the_enrol_form_in_every_tab(server, make_harness, tmp_path: Path) -> None:
-    hamlet = server.hamlet()
-    hid, (ba,) = server.household(hamlet, "Số 3, phố Quang Trung", ("Nguyễn Văn Ba",), "given")
+def test_the_message_then_the_enrol_form_in_every_tab(in_process_server, make_harness, tmp_path: Path) -> None:
+    hamlet = in_process_server.hamlet()
+    hid, (ba,) = in_process_server.household(hamlet, "Số 3, phố Quang Trung", ("Nguyễn Văn Ba",), "given")
     phone = tmp_path / "phone"
-    h = open_app(make_harness, phone, http=server.client, server_url=server.url)
-    h.change(h.get(key="enrol.code"), server.code("volunteer", hamlets=(hamlet,)))
+    h = open_app(make_harness, phone, http=in_process_server.client, server_url=in_process_server.url)
+    h.change(h.get(key="enrol.code"), in_process_server.code("volunteer", hamlets=(hamlet,)))
     h.click(h.get(key="enrol.submit"))
     wait_for(h, lambda: h.exists(ft.NavigationBar))
     h.click(h.get(ft.NavigationBarDestination, text="Đồng bộ"))
@@ -50,13 +51,13 @@ def test_the_message_then_the_enrol_form_in_every_tab(server, make_harness, tmp_
     wait_for(h, lambda: shell_of(h).store.household(hid) is not None
              and h.get(key="sync.state")["value"] == "Đã đồng bộ xong")
     # a second tab of the same web-mode process, on a small phone
-    other = open_app(make_harness, phone, http=server.client, width=360, height=640)
+    other = open_app(make_harness, phone, http=in_process_server.client, width=360, height=640)
     assert shell_of(other).device is shell_of(h).device
     other.click(other.get(ft.NavigationBarDestination, text="Cài đặt"))
     other.click(other.get(key="settings.sign_out"))  # a dialog open when the purge arrives
     assert other.get(key="settings.sign_out_confirm").visible
 
-    end_and_purge(server)
+    end_and_purge(in_process_server)
     shell_of(h).store.update_person(ba, vneid="l1_active")  # made after the purge: it can never be delivered
     h.click(h.get(key="sync.now"))
 
@@ -83,20 +84,20 @@ def test_the_message_then_the_enrol_form_in_every_tab(server, make_harness, tmp_
     assert h.exists(key="enrol.code") and h.exists(key="enrol.submit")
     assert h.get(key="enrol.purge_reminder").text.startswith(
         "Dữ liệu của chiến dịch ở Phường Hải Dương đã được xóa khỏi máy này vào ")
-    assert h.get(key="enrol.server")["value"] == server.url  # the same server, for the next code
+    assert h.get(key="enrol.server")["value"] == in_process_server.url  # the same server, for the next code
     check(h, "the enrol form after a purge")
     assert other.exists(key="purge.title")  # each tab reads it for itself
 
     # a restart tells it again
     h.close()
     other.close()
-    again = open_app(make_harness, phone, http=server.client, language="en")
+    again = open_app(make_harness, phone, http=in_process_server.client, language="en")
     assert again.get(key="purge.title")["value"] == "The campaign is over"
     assert again.get(key="purge.body")["value"].startswith("The campaign in Phường Hải Dương is over")
     again.click(again.get(key="purge.continue"))
 
     # a new code: new work, and the notice has been read
-    again.change(again.get(key="enrol.code"), server.code("volunteer", hamlets=(hamlet,)))
+    again.change(again.get(key="enrol.code"), in_process_server.code("volunteer", hamlets=(hamlet,)))
     again.click(again.get(key="enrol.submit"))
     wait_for(again, lambda: again.exists(ft.NavigationBar))
     assert purge_notice(shell_of(again).store) is None

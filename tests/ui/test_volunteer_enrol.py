@@ -7,7 +7,8 @@ import flet as ft
 
 from field_app.app_state import parse_enrolment
 
-from .volunteer import open_app, server, shell_of, wait_for  # noqa: F401  (server is a fixture)
+from .harness import wait_for
+from .volunteer import in_process_server, open_app, shell_of  # noqa: F401  (in_process_server is a fixture)
 
 
 def enrol_screen(h) -> None:
@@ -28,31 +29,31 @@ def test_a_fresh_install_shows_only_the_enrol_screen(make_harness, tmp_path: Pat
     assert h.get(key="enrol.submit")["content"] == "Enrol"
 
 
-def test_a_good_code_enrols_and_the_hamlet_arrives(server, make_harness, tmp_path: Path) -> None:
-    hamlet = server.hamlet("Tổ dân phố 7")
-    server.household(hamlet, "Số 3, ngõ 2, phố Quang Trung", ("Nguyễn Văn Ba", "Lê Thị Tư"))
-    code = server.code("volunteer", hamlets=(hamlet,))
-    h = open_app(make_harness, tmp_path / "phone", http=server.client, autosync=True,
-                 server_url=server.url)
+def test_a_good_code_enrols_and_the_hamlet_arrives(in_process_server, make_harness, tmp_path: Path) -> None:
+    hamlet = in_process_server.hamlet("Tổ dân phố 7")
+    in_process_server.household(hamlet, "Số 3, ngõ 2, phố Quang Trung", ("Nguyễn Văn Ba", "Lê Thị Tư"))
+    code = in_process_server.code("volunteer", hamlets=(hamlet,))
+    h = open_app(make_harness, tmp_path / "phone", http=in_process_server.client, autosync=True,
+                 server_url=in_process_server.url)
     h.change(h.get(key="enrol.code"), code.lower().replace("-", " "))  # case and spaces do not matter
     h.click(h.get(key="enrol.submit"))
     wait_for(h, lambda: h.exists(ft.NavigationBar))
     store = shell_of(h).store
-    assert store.signed_in and store.role == "volunteer" and store.server_url == server.url
+    assert store.signed_in and store.role == "volunteer" and store.server_url == in_process_server.url
     assert [d["label"] for d in h.find(ft.NavigationBarDestination)] == ["Trang chủ", "Hộ dân", "Đồng bộ", "Cài đặt"]
     # the background sync pulls the hamlet and its household; home updates itself
     wait_for(h, lambda: h.exists(key="home.role") and "Tổ dân phố 7" in h.get(key="home.role")["value"])
     assert h.get(key="home.left")["value"] == "1"
 
 
-def test_the_qr_link_fills_the_server_and_enrols(server, make_harness, tmp_path: Path) -> None:
-    hamlet = server.hamlet()
-    code = server.code("volunteer", hamlets=(hamlet,))
-    link = f"gocua://enrol?server={server.url}&code={code}"
-    h = open_app(make_harness, tmp_path / "phone", http=server.client)
+def test_the_qr_link_fills_the_server_and_enrols(in_process_server, make_harness, tmp_path: Path) -> None:
+    hamlet = in_process_server.hamlet()
+    code = in_process_server.code("volunteer", hamlets=(hamlet,))
+    link = f"gocua://enrol?server={in_process_server.url}&code={code}"
+    h = open_app(make_harness, tmp_path / "phone", http=in_process_server.client)
     h.method_results["Clipboard.get"] = link
     h.click(h.get(key="enrol.paste"))
-    assert h.get(key="enrol.server")["value"] == server.url
+    assert h.get(key="enrol.server")["value"] == in_process_server.url
     h.click(h.get(key="enrol.submit"))
     wait_for(h, lambda: h.exists(ft.NavigationBar))
 
@@ -65,12 +66,12 @@ def test_a_deep_link_fills_the_form(make_harness, tmp_path: Path) -> None:
     assert h.get(key="enrol.server")["value"] == "http://10.1.2.3:8000"
 
 
-def test_used_unknown_and_expired_codes_say_so(server, make_harness, tmp_path: Path) -> None:
-    hamlet = server.hamlet()
-    used = server.code("volunteer", hamlets=(hamlet,))
-    server.client.post("/api/v1/enroll", json={"code": used})
-    expired = server.code("volunteer", hamlets=(hamlet,), hours=-1)
-    h = open_app(make_harness, tmp_path / "phone", http=server.client, server_url=server.url)
+def test_used_unknown_and_expired_codes_say_so(in_process_server, make_harness, tmp_path: Path) -> None:
+    hamlet = in_process_server.hamlet()
+    used = in_process_server.code("volunteer", hamlets=(hamlet,))
+    in_process_server.client.post("/api/v1/enroll", json={"code": used})
+    expired = in_process_server.code("volunteer", hamlets=(hamlet,), hours=-1)
+    h = open_app(make_harness, tmp_path / "phone", http=in_process_server.client, server_url=in_process_server.url)
     for code, words in ((used, "Mã này đã được dùng. Xin tổ trưởng một mã mới."),
                         ("ABCD-EFGH-JKMN", "Mã đăng ký không đúng. Kiểm tra lại từng ký tự."),
                         (expired, "Mã này đã hết hạn. Xin tổ trưởng một mã mới."),

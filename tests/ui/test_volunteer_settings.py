@@ -9,7 +9,8 @@ import flet as ft
 from field_app.views.qr import VNEID_LINKS, qr_matrix, qr_png, read_png_modules
 
 from ..store_support import household_list
-from .volunteer import Taps, add_household, enrolled_dir, open_app, server, shell_of, wait_for  # noqa: F401
+from .harness import wait_for
+from .volunteer import Taps, add_household, enrolled_dir, in_process_server, open_app, shell_of  # noqa: F401
 
 
 def open_settings(make_harness, data: Path, **kw):
@@ -81,10 +82,10 @@ def test_sign_out_offline_with_unsent_events_asks_again(make_harness, tmp_path: 
     assert not h.exists(ft.NavigationBar)
 
 
-def test_sign_out_online_sends_first(server, make_harness, tmp_path: Path) -> None:
-    hamlet = server.hamlet()
-    volunteer = server.code("volunteer", hamlets=(hamlet,))
-    h = open_app(make_harness, tmp_path / "phone", http=server.client, server_url=server.url)
+def test_sign_out_online_sends_first(in_process_server, make_harness, tmp_path: Path) -> None:
+    hamlet = in_process_server.hamlet()
+    volunteer = in_process_server.code("volunteer", hamlets=(hamlet,))
+    h = open_app(make_harness, tmp_path / "phone", http=in_process_server.client, server_url=in_process_server.url)
     h.change(h.get(key="enrol.code"), volunteer)
     h.click(h.get(key="enrol.submit"))
     wait_for(h, lambda: h.exists(ft.NavigationBar))
@@ -98,5 +99,5 @@ def test_sign_out_online_sends_first(server, make_harness, tmp_path: Path) -> No
     h.click(h.get(key="settings.sign_out_confirm"))
     wait_for(h, lambda: h.exists(ft.Text, text="Đăng ký máy này"))
     assert not store.signed_in
-    [row] = server.totals()["rows"]
+    [row] = in_process_server.totals()["rows"]
     assert row["households"] == 1, "the household reached the server before the purge"

@@ -10,7 +10,8 @@ import flet as ft
 from field_app.net.sync import SyncStatus
 
 from ..store_support import add_hamlet
-from .volunteer import add_household, enrolled_dir, open_app, server, shell_of, wait_for  # noqa: F401
+from .harness import wait_for
+from .volunteer import add_household, enrolled_dir, in_process_server, open_app, shell_of  # noqa: F401
 
 
 def test_offline_the_screen_says_so_and_keeps_the_work(make_harness, tmp_path: Path) -> None:
@@ -45,11 +46,11 @@ def test_a_progress_bar_while_syncing(make_harness, tmp_path: Path) -> None:
     assert h.get(key="sync.now").disabled
 
 
-def test_sync_then_the_receipt_agrees(server, make_harness, tmp_path: Path) -> None:
-    hamlet = server.hamlet()
-    hid, (ba, _) = server.household(hamlet, "Số 3, phố Quang Trung", ("Nguyễn Văn Ba", "Lê Thị Tư"), "given")
-    code = server.code("volunteer", hamlets=(hamlet,))
-    h = open_app(make_harness, tmp_path / "phone", http=server.client, server_url=server.url)
+def test_sync_then_the_receipt_agrees(in_process_server, make_harness, tmp_path: Path) -> None:
+    hamlet = in_process_server.hamlet()
+    hid, (ba, _) = in_process_server.household(hamlet, "Số 3, phố Quang Trung", ("Nguyễn Văn Ba", "Lê Thị Tư"), "given")
+    code = in_process_server.code("volunteer", hamlets=(hamlet,))
+    h = open_app(make_harness, tmp_path / "phone", http=in_process_server.client, server_url=in_process_server.url)
     h.change(h.get(key="enrol.code"), code)
     h.click(h.get(key="enrol.submit"))
     wait_for(h, lambda: h.exists(ft.NavigationBar))
@@ -65,14 +66,14 @@ def test_sync_then_the_receipt_agrees(server, make_harness, tmp_path: Path) -> N
     assert h.get(key="sync.last")["value"] == "Đồng bộ thành công lần cuối: vừa xong"
     h.click(h.get(key="sync.check"))
     wait_for(h, lambda: h.get(key="sync.receipt")["value"] == "Máy chủ đã nhận đủ 2 sự kiện của bạn.")
-    [row] = server.totals()["rows"]
+    [row] = in_process_server.totals()["rows"]
     assert row["visited"] == 1 and row["actions"].get("activation_help") == 1
 
 
-def test_quarantined_events_with_reasons_in_words(server, make_harness, tmp_path: Path) -> None:
-    hamlet = server.hamlet()
-    code = server.code("volunteer", hamlets=(hamlet,))
-    h = open_app(make_harness, tmp_path / "phone", http=server.client, server_url=server.url)
+def test_quarantined_events_with_reasons_in_words(in_process_server, make_harness, tmp_path: Path) -> None:
+    hamlet = in_process_server.hamlet()
+    code = in_process_server.code("volunteer", hamlets=(hamlet,))
+    h = open_app(make_harness, tmp_path / "phone", http=in_process_server.client, server_url=in_process_server.url)
     h.change(h.get(key="enrol.code"), code)
     h.click(h.get(key="enrol.submit"))
     wait_for(h, lambda: h.exists(ft.NavigationBar))

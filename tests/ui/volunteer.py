@@ -9,7 +9,6 @@ handed to the app as its HTTP client), and a tap counter.
 """
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta, timezone
@@ -69,19 +68,6 @@ def open_app(make_harness: Callable[..., AppHarness], path: Path, **kw: Any) -> 
 
 def shell_of(h: AppHarness) -> Any:
     return h.page.data
-
-
-def wait_for(h: AppHarness, condition: Callable[[], Any], timeout: float = 10.0) -> Any:
-    """Let the loop (and threads feeding it) run until `condition()` is truthy."""
-    deadline = time.monotonic() + timeout
-    while True:
-        h.settle(0.5)
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting; the screen is:\n{h.dump()}")
-        time.sleep(0.05)
 
 
 class Taps:
@@ -184,7 +170,7 @@ class InProcessServer:
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[InProcessServer]:
+def in_process_server(tmp_path: Path) -> Iterator[InProcessServer]:
     """The real sync server (SQLite) in this process, reached through TestClient."""
     from fastapi.testclient import TestClient
 
