@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import vocabulary as v
+from .projection import is_merged
 
 CHILD_MAX_AGE = v.CARD_COMPULSORY_AGE  # under 14: through a parent
 NO_BIOMETRICS_AGE = 6  # under 6: no photo or fingerprints, the online request is all
@@ -59,7 +60,8 @@ def age(data: dict[str, Any], year: int) -> int | None:
 def is_child(data: dict[str, Any], year: int) -> bool:
     """Living here and under 14 (a person of unknown age is not counted as a child)."""
     a = age(data, year)
-    return data.get("presence") in v.LIVING_HERE and a is not None and 0 <= a < CHILD_MAX_AGE
+    return (data.get("presence") in v.LIVING_HERE and not is_merged(data) and a is not None
+            and 0 <= a < CHILD_MAX_AGE)
 
 
 def parents(people: Iterable[tuple[str, dict[str, Any]]], year: int) -> tuple[str, ...]:
@@ -67,7 +69,7 @@ def parents(people: Iterable[tuple[str, dict[str, Any]]], year: int) -> tuple[st
     out = []
     for person_id, data in people:
         a = age(data, year)
-        if (data.get("presence") in v.LIVING_HERE and data.get("vneid") == "l2_active"
+        if (data.get("presence") in v.LIVING_HERE and data.get("vneid") == "l2_active" and not is_merged(data)
                 and (a is None or a >= ADULT_AGE)):
             out.append(person_id)
     return tuple(out)

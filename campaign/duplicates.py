@@ -14,10 +14,10 @@ from itertools import combinations
 from typing import Any
 
 from .events import GENERIC_LABEL
+from .projection import is_merged
 from .text import fold
 
 YEAR_SLACK = 1
-MERGED_INTO = "merged_into"  # a person folded into another (derived, set by the projection)
 
 
 def key(label: object) -> str:
@@ -39,10 +39,6 @@ def same(a: dict[str, Any], b: dict[str, Any]) -> bool:
     """Two people's data: likely one person."""
     k = key(a.get("label"))
     return bool(k) and k == key(b.get("label")) and close_years(a.get("birth_year"), b.get("birth_year"))
-
-
-def is_merged(person: dict[str, Any]) -> bool:
-    return bool(person.get(MERGED_INTO))
 
 
 def likely(label: str, birth_year: int | None,

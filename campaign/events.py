@@ -202,6 +202,8 @@ KINDS: dict[str, KindSpec] = {spec.kind: spec for spec in (
     # An empty reason is an undo at once, by whoever recorded the visit (docs/rules.md).
     KindSpec("visit.voided", "visit", {"reason": _text(MAX_NOTE, allow_empty=True)}, creates=True),
     KindSpec("assignment.set", "household", {"device_id": _device_ref}, creates=True),
+    # A leader or officer folds a person recorded twice into one (docs/rules.md section 9).
+    KindSpec("person.merged", "person", {"into": _uuid}, creates=True),
     KindSpec("conflict.resolved", "", {"field": _text(40), "value": _any_json}, creates=True),
 )}
 
@@ -218,7 +220,7 @@ UPDATABLE: dict[str, dict[str, Check]] = {
 # conflict.resolved cannot name them (`bad_field`: they are not in UPDATABLE).
 DERIVED: dict[str, tuple[str, ...]] = {
     "household": ("visits", "first_visit_at", "last_visit_at", "last_outcome", "last_visit_id"),
-    "person": ("vneid_active_at",),
+    "person": ("vneid_active_at", "merged_into", "merged_at", "merged_by"),
     "visit": ("voided_at", "voided_by", "void_reason"),
 }
 assert not any(set(names) & set(spec.fields) for names in DERIVED.values() for spec in KINDS.values())

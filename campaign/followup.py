@@ -5,7 +5,7 @@ builds the officers' follow-up lists and the export's "Cần theo dõi" sheet fr
 it, so a person is on the same list everywhere.
 
 A person's needs (only people living here: at home, away for work or study,
-abroad; moved and deceased people need nothing):
+abroad; moved and deceased people, and a duplicate merged into another, need nothing):
 - card_capture: 14 or older, or age unknown, with no valid card: card `none`
   or the old 9-digit `cmnd_only`, or a card whose chip or QR code cannot be
   read (blocker `card_unreadable`, unless a new card is on its way: a card
@@ -30,7 +30,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import vocabulary as v
-from .projection import is_voided
+from .projection import is_merged, is_voided
 
 FOLLOW_UP = ("card_capture", "l2", "activation")  # follow_up()'s codes, in display order
 NEEDS = (*FOLLOW_UP, "home_capture")  # needs()'s codes, in display order
@@ -62,7 +62,7 @@ def label(need: str, lang: str = "vi") -> str:
 def follow_up(person: dict[str, Any], year: int) -> list[str]:
     """What someone living here still needs from the team in a second contact:
     card_capture, l2, activation (see the module docstring). `year` is this year."""
-    if person.get("presence") not in v.LIVING_HERE:
+    if person.get("presence") not in v.LIVING_HERE or is_merged(person):
         return []
     birth_year = person.get("birth_year")
     age = None if birth_year is None else year - birth_year

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import vocabulary as v
-from .projection import is_voided
+from .projection import is_merged, is_voided
 
 HOTLINE = "1900 0368"  # the ministry's hotline for population data, ID cards and e-ID (S18)
 
@@ -244,7 +244,7 @@ def progress(people: Iterable[tuple[str, dict[str, Any]]],
     they had. `people` are (id, data) pairs; moved and deceased people count nowhere."""
     out = {code: BlockerProgress() for code in v.BLOCKERS.codes}
     for person_id, data in people:
-        if data.get("presence") not in v.LIVING_HERE:
+        if data.get("presence") not in v.LIVING_HERE or is_merged(data):
             continue
         given = set(helped.get(person_id, ()))
         for code in data.get("blockers") or []:

@@ -29,6 +29,7 @@ from .time import local_year
 CREATES = frozenset({"hamlet.created", "household.created", "person.added", "visit.recorded"})
 VNEID_ACTIVE_AT = "vneid_active_at"  # derived (events.DERIVED): see activation_time()
 VOIDED_AT = "voided_at"  # derived (events.DERIVED): see is_voided()
+MERGED_INTO = "merged_into"  # derived (events.DERIVED): see is_merged()
 
 
 @dataclass
@@ -88,6 +89,8 @@ def needs(event: dict[str, Any]) -> set[str]:
     for key in ("hamlet_id", "household_id"):
         if isinstance(data.get(key), str):
             ids.add(data[key])
+    if isinstance(data.get("into"), str):
+        ids.add(data["into"])
     if isinstance(data.get("people_helped"), list):
         ids.update(p for p in data["people_helped"] if isinstance(p, str))
     return ids
@@ -117,6 +120,8 @@ def apply(event: dict[str, Any], version: int | None, lookup: Lookup,
         expected = KINDS[kind].entity_type
         if expected and current.type != expected:
             raise InvalidEvent("wrong_entity", f"{kind} applies to a {expected}, not a {current.type}")
+    if current is not None and current.type == "person" and is_merged(current.data):
+        raise InvalidEvent("merged", f"person {current.id} was merged into {current.data[MERGED_INTO]}")
     if kind == "visit.voided":  # the only kind that reads the household's other visits
         assert current is not None  # checked above: not a creating kind
         outcome = _visit_voided(event, version, current, lookup, children)
@@ -296,6 +301,8 @@ def _visit_recorded(event: Event, version: int | None, current: None, lookup: Lo
         person = lookup(person_id)  # unknown or elsewhere: one answer, which says nothing of elsewhere
         if person is None or person.type != "person" or person.parent_id != household.id:
             raise InvalidEvent("bad_visit", f"person {person_id} is not of this household")
+        if is_merged(person.data):
+            raise InvalidEvent("merged", f"person {person_id} was merged into {person.data[MERGED_INTO]}")
     visit = Entity(event["entity"], "visit", household.hamlet_id, household.id, {
         **data, "at": event["at"], "device_id": event["device_id"],
         "review": None, "review_comment": None, "reviewed_by": None, "reviewed_at": None})
@@ -340,6 +347,29 @@ def activation_time(vneid: object, current: str | None, at: str) -> str | None:
 def _record_activation(person: Entity, at: str) -> None:
     """After an event that set the person's vneid: derived, so not stamped in meta (no conflicts)."""
     person.data[VNEID_ACTIVE_AT] = activation_time(person.data.get("vneid"), person.data.get(VNEID_ACTIVE_AT), at)
+
+
+def is_merged(person: dict[str, Any]) -> bool:
+    """A person's data (as projected) that a `person.merged` folded into another: counts nowhere."""
+    return bool(person.get(MERGED_INTO))
+
+
+def _person_merged(event: Event, version: int | None, current: Entity, lookup: Lookup) -> Outcome:
+    into_id = event["data"]["into"]
+    if into_id == current.id:
+        raise InvalidEvent("bad_merge", "a person cannot be merged into themselves")
+    into = lookup(into_id)
+    if into is None or into.type != "person":
+        raise InvalidEvent("bad_merge", f"into: {into_id} is not a person here")
+    if is_merged(into.data):
+        raise InvalidEvent("merged", f"into: person {into_id} was merged into {into.data[MERGED_INTO]}")
+    here, there = (lookup(h) if h else None for h in (current.hamlet_id, into.hamlet_id))
+    if here is None or there is None or here.data.get("commune") != there.data.get("commune"):
+        raise InvalidEvent("bad_merge", "into: a person of another commune")
+    person = current.copy()
+    person.data.update({MERGED_INTO: into_id, "merged_at": event["at"], "merged_by": event["device_id"]})
+    _stamp(person, event, version, [])
+    return Outcome(person.hamlet_id, {person.id: person})
 
 
 def is_voided(visit: dict[str, Any]) -> bool:
@@ -420,6 +450,7 @@ _APPLY: dict[str, Callable[..., Outcome]] = {
     "visit.recorded": _visit_recorded,
     "review.decided": _review_decided,
     "assignment.set": _assignment_set,
+    "person.merged": _person_merged,
     "conflict.resolved": _conflict_resolved,
 }
 assert set(_APPLY) | {"visit.voided"} == set(KINDS)

@@ -42,6 +42,8 @@ Capabilities (a StrEnum: each is also its wire-friendly name), where enforced:
 - WRITE_LEADER_KINDS: the kinds in LEADER_KINDS (see `may_write`).
 - VOID_ANY_VISIT: take back a visit another device recorded (see `may_void`;
   the server's ingest `authorise`, the app's household screen).
+- MERGE_PEOPLE: fold a person recorded twice into one (person.merged): leaders,
+  officers and admins, within their scope.
 
 `may_void(role, own)` answers who takes back a visit (visit.voided): the device
 that recorded it (`own`), or a leader or admin, within their hamlets (scope, the
@@ -69,6 +71,8 @@ assert v.ROLES.codes == ROLES, "the roles and their labels (vocabulary.ROLES) mu
 # or closing hamlets.
 LEADER_KINDS = frozenset({"review.decided", "assignment.set", "conflict.resolved", "hamlet.updated"})
 assert set(KINDS) >= LEADER_KINDS
+MERGE_KIND = "person.merged"  # leaders, officers and admins (MERGE_PEOPLE)
+assert MERGE_KIND in KINDS
 
 
 class Capability(StrEnum):
@@ -85,6 +89,7 @@ class Capability(StrEnum):
     CREATE_HAMLET = "create_hamlet"
     WRITE_LEADER_KINDS = "write_leader_kinds"
     VOID_ANY_VISIT = "void_any_visit"
+    MERGE_PEOPLE = "merge_people"
 
 
 _EVERYONE = frozenset(ROLES)
@@ -106,6 +111,7 @@ _GRANTS: dict[Capability, frozenset[str]] = {
     Capability.CREATE_HAMLET: _LEADERS,
     Capability.WRITE_LEADER_KINDS: _LEADERS,
     Capability.VOID_ANY_VISIT: _LEADERS,
+    Capability.MERGE_PEOPLE: _TEAM_AND_COMMUNE,
 }
 assert set(_GRANTS) == set(Capability)
 
@@ -131,6 +137,8 @@ def may_write(role: str | None, kind: str) -> bool:
         return can(role, Capability.CREATE_HAMLET)
     if kind in LEADER_KINDS:
         return can(role, Capability.WRITE_LEADER_KINDS)
+    if kind == MERGE_KIND:
+        return can(role, Capability.MERGE_PEOPLE)
     return True
 
 

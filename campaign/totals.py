@@ -30,7 +30,7 @@ from typing import Any
 
 from . import vocabulary as v
 from .followup import needs_revisit
-from .projection import VNEID_ACTIVE_AT, Entity, is_voided
+from .projection import MERGED_INTO, VNEID_ACTIVE_AT, Entity, is_voided
 
 # Re-exported for callers being moved to campaign.time (issue #10); a later cleanup removes them.
 from .time import VIETNAM as VIETNAM
@@ -69,6 +69,8 @@ def _household(data: dict[str, Any]) -> Counter[Key]:
 
 
 def _person(data: dict[str, Any]) -> Counter[Key]:
+    if data.get(MERGED_INTO):  # a duplicate folded into another person counts nowhere
+        return Counter()
     if data["presence"] not in v.LIVING_HERE:
         return Counter({(NO_DAY, f"presence:{data['presence']}"): 1})
     out: Counter[Key] = Counter({

@@ -167,6 +167,11 @@ class Store:
         """Take a visit back, with the person fields it changed put back (see Writer.void_visit)."""
         return self.writer.void_visit(visit_id, reason, restore)
 
+    def merge_person(self, duplicate: str, into: str) -> dict[str, Any]:
+        """Fold a person recorded twice into one (person.merged: leaders and officers); both
+        people must be on this device. InvalidEvent leaves the store untouched."""
+        return self.writer.record("person.merged", duplicate, {"into": into})
+
     def resolve_conflict(self, entity: str, field: str, value: Any) -> dict[str, Any]:
         return self.writer.resolve_conflict(entity, field, value)
 

@@ -11,7 +11,7 @@ from typing import Any, NamedTuple
 from .sealed import SealedDatabase
 from .sql import chunks, marks
 
-ABOUT_A_CHILD = ("person.updated", "review.decided", "visit.voided", "conflict.resolved")
+ABOUT_A_CHILD = ("person.updated", "review.decided", "visit.voided", "conflict.resolved", "person.merged")
 
 
 class Logged(NamedTuple):

@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 from campaign import duplicates
 from campaign.events import parse_at
 from campaign.order import natural_key
-from campaign.projection import Entity, is_voided
+from campaign.projection import Entity, is_merged, is_voided
 from campaign.search import Query, Rank
 
 from .clock import Clock, today, year
@@ -177,7 +177,8 @@ class ReadModels:
         """A household's people in the order they were added, with their follow-up needs."""
         this_year = year(self.clock)
         return [person_row(p, this_year)
-                for p in self.entities.select("WHERE type = 'person' AND parent_id = ? ORDER BY id", [household_id])]
+                for p in self.entities.select("WHERE type = 'person' AND parent_id = ? ORDER BY id", [household_id])
+                if not is_merged(p.data)]  # a duplicate merged into another is nobody here
 
     @locked
     def similar_people(self, household_id: str, hamlet_id: str | None, label: str,

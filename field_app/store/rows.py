@@ -7,7 +7,7 @@ from typing import Any
 
 from campaign import vocabulary as v
 from campaign.followup import FOLLOW_UP, follow_up, needs_revisit
-from campaign.projection import Entity
+from campaign.projection import Entity, is_merged
 from campaign.search import Rank
 
 from .entities import Entities
@@ -205,7 +205,8 @@ def household_rows(entities: Entities, households: Sequence[Entity], year: int,
     people = {} if people is None else people
     for chunk in chunks(ids):
         for p in entities.select(f"WHERE type = 'person' AND parent_id IN ({marks(chunk)}) ORDER BY id", chunk):
-            people.setdefault(p.parent_id or "", []).append(p)
+            if not is_merged(p.data):  # a duplicate merged into another is nobody here
+                people.setdefault(p.parent_id or "", []).append(p)
     latest = entities.by_ids([v_id for h in households if isinstance(v_id := h.data.get("last_visit_id"), str)])
     returned = {v_id for v_id, visit in latest.items()
                 if visit.type == "visit" and visit.data.get("review") == "returned"}

@@ -18,6 +18,7 @@ from pydantic import BaseModel
 from campaign.time import now
 
 from ..errors import responses
+from ..services import duplicates as duplicate_service
 from ..services import followup as service
 from .deps import COMMUNE_PATTERN, REPORT_READERS, Caller, engine_of, reading
 
@@ -81,3 +82,19 @@ def followup(request: Request, response: Response, commune: str = Query(..., pat
     response.headers["Cache-Control"] = "no-store"
     return FollowupPage(commune=commune, list=list, rows=[row.wire() for row in page.rows], next=page.next,
                         more=page.more)
+
+
+class DuplicatePairs(BaseModel):
+    commune: str
+    pairs: builtins.list[dict[str, Any]]
+
+
+@router.get("/api/v1/followup/duplicates", response_model=DuplicatePairs, responses=responses(400, 401, 403))
+def followup_duplicates(request: Request, response: Response, commune: str = Query(..., pattern=COMMUNE_PATTERN),
+                        who: Caller = Depends(REPORT_READERS)) -> DuplicatePairs:
+    """People likely recorded twice (same name folded, birth years within one), in the caller's
+    scope: each pair's people (label, birth year, household address, hamlet, card, VNeID), the
+    older record first. Merge them with a `person.merged` event. Personal data: audited."""
+    pairs = duplicate_service.likely(engine_of(request), who, commune)
+    response.headers["Cache-Control"] = "no-store"
+    return DuplicatePairs(commune=commune, pairs=[p.wire() for p in pairs])

@@ -29,6 +29,7 @@ ACTIONS = (
     "campaign.update",
     "export.totals.xlsx", "export.totals.csv",
     "followup.view", "followup.download",
+    "duplicates.view",  # services/duplicates.py
     "conflicts.view",
     "import.check", "import.run", "import.failed",
     "retention.purge",  # services/purge.py

@@ -281,6 +281,9 @@ def authorise_scope(scope: Scope, event: dict[str, Any], get: Callable[[str], En
         raise out_of_scope()  # a change to nothing this device can see
     if kind == "household.updated" and is_uuid(data.get("hamlet_id")):
         places.append(data["hamlet_id"])
+    if kind == "person.merged" and is_uuid(data.get("into")):
+        into = get(data["into"])  # the person kept must be within reach too
+        places.append(into.hamlet_id if into is not None else None)
     if not all(scope.allows(h, commune_of(h)) for h in places):
         raise out_of_scope()
 

@@ -64,6 +64,7 @@ def example(kind: str) -> dict[str, Any]:
         "assignment.set": {"device_id": "phone-b"},
         "conflict.resolved": {"field": "address", "value": "Số 14, ngõ 5"},
         "visit.voided": {"reason": "Ghi nhầm hộ bên cạnh"},
+        "person.merged": {"into": uuid7()},
     }[kind]
     return event(kind, data=data)
 

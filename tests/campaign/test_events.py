@@ -38,7 +38,7 @@ def nfd(text: str) -> str:
 def test_the_wire_contract_has_these_kinds():
     assert set(KINDS) == {"hamlet.created", "hamlet.updated", "household.created", "household.updated",
                           "person.added", "person.updated", "visit.recorded", "review.decided",
-                          "assignment.set", "conflict.resolved", "visit.voided"}
+                          "assignment.set", "conflict.resolved", "visit.voided", "person.merged"}
 
 
 @pytest.mark.parametrize("kind", sorted(KINDS))

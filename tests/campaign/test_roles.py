@@ -21,6 +21,7 @@ TABLE = {
     C.CREATE_HAMLET: {"leader", "admin"},  # store/events.py _authorise (the commune part is scope)
     C.WRITE_LEADER_KINDS: {"leader", "admin"},  # store/events.py LEADER_KINDS
     C.VOID_ANY_VISIT: {"leader", "admin"},  # issue #11: a leader takes back any visit of the team
+    C.MERGE_PEOPLE: {"leader", "officer", "admin"},  # issue #14: person.merged
 }
 
 
@@ -56,7 +57,8 @@ def test_the_kinds_that_lead_a_team():
 # role -> the kinds it may not write (store/events.py _authorise before #10); every other kind
 # it may, within its scope (a leader's hamlet.created: in their own commune), which the caller checks
 REFUSED = {
-    "volunteer": {"hamlet.created", "hamlet.updated", "review.decided", "assignment.set", "conflict.resolved"},
+    "volunteer": {"hamlet.created", "hamlet.updated", "review.decided", "assignment.set", "conflict.resolved",
+                  "person.merged"},
     "leader": set(),
     "officer": {"hamlet.created", "hamlet.updated", "review.decided", "assignment.set", "conflict.resolved"},
     "admin": set(),

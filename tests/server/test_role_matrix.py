@@ -133,6 +133,8 @@ MATRIX: dict[tuple[str, str], tuple[Build, dict[str, Any]]] = {
         authed(403, S, A, 403, A)),
     ("GET", "/api/v1/followup/counts"): (
         lambda m, r: Request("GET", "/api/v1/followup/counts", {"commune": WARD}), authed(403, S, A, 403, A)),
+    ("GET", "/api/v1/followup/duplicates"): (
+        lambda m, r: Request("GET", "/api/v1/followup/duplicates", {"commune": WARD}), authed(403, S, A, 403, A)),
     ("GET", "/api/v1/exports/totals.xlsx"): (
         lambda m, r: Request("GET", "/api/v1/exports/totals.xlsx", {"commune": WARD}), READERS),
     ("GET", "/api/v1/exports/totals.csv"): (
@@ -201,6 +203,11 @@ def _scoped_counts(m: Matrix, role: str, body: Any) -> None:
         assert n == len(page.json()["rows"]), name
 
 
+def _scoped_duplicates(m: Matrix, role: str, body: Any) -> None:
+    """A leader's pairs are of the team's hamlet only."""
+    assert all(p["hamlet_id"] == m.world.hamlet_a for pair in body["pairs"] for p in pair["people"]), body
+
+
 SCOPED: dict[tuple[str, str], Callable[[Matrix, str, Any], None]] = {
     ("GET", "/api/v1/sync/pull"): _scoped_pull,
     ("GET", "/api/v1/totals"): _scoped_totals,
@@ -208,6 +215,7 @@ SCOPED: dict[tuple[str, str], Callable[[Matrix, str, Any], None]] = {
     ("GET", "/api/v1/followup"): _scoped_followup,
     ("GET", "/api/v1/communes"): _scoped_communes,
     ("GET", "/api/v1/followup/counts"): _scoped_counts,
+    ("GET", "/api/v1/followup/duplicates"): _scoped_duplicates,
 }
 
 
