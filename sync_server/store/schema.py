@@ -127,6 +127,7 @@ totals = Table(
     Column("commune", String(5), nullable=False),
     Column("n", BigInteger, nullable=False),
     Index("ix_totals_commune", "commune", "hamlet_id"),
+    Index("ix_totals_hamlet_metric", "hamlet_id", "metric", "day", "n"),  # covering: a commune's sums (0005)
 )
 
 # ---- campaigns, audit, imports (migration 0002) ------------------------------------

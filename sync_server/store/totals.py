@@ -43,6 +43,29 @@ def counters(conn: Connection, hamlet_ids: Sequence[str]) -> list[CounterRow]:
     return out
 
 
+def sums_by_hamlet(conn: Connection, hamlet_ids: Sequence[str]) -> list[tuple[str, str, int]]:
+    """(hamlet, metric, sum of n over its days) of these hamlets: summed in SQL over the
+    covering index ix_totals_hamlet_metric (no table lookup per counter)."""
+    out: list[tuple[str, str, int]] = []
+    for part in bulk.chunks(hamlet_ids):
+        out += [(h, m, int(n)) for h, m, n in conn.execute(
+            select(t.totals.c.hamlet_id, t.totals.c.metric, func.sum(t.totals.c.n))
+            .where(t.totals.c.hamlet_id.in_(part)).group_by(t.totals.c.hamlet_id, t.totals.c.metric)).all()]
+    return out
+
+
+def sums_by_day(conn: Connection, hamlet_ids: Sequence[str]) -> list[tuple[str, str, int]]:
+    """(day, metric, sum of n over these hamlets), the state counters under day "": the same
+    covering index."""
+    sums: dict[tuple[str, str], int] = {}
+    for part in bulk.chunks(hamlet_ids):
+        for d, m, n in conn.execute(
+                select(t.totals.c.day, t.totals.c.metric, func.sum(t.totals.c.n))
+                .where(t.totals.c.hamlet_id.in_(part)).group_by(t.totals.c.day, t.totals.c.metric)).all():
+            sums[(d, m)] = sums.get((d, m), 0) + int(n)
+    return [(d, m, n) for (d, m), n in sums.items()]
+
+
 def all_counters(conn: Connection) -> list[CounterRow]:
     return [CounterRow(r.hamlet_id, r.day, r.metric, r.n) for r in conn.execute(select(t.totals))]
 

@@ -139,7 +139,7 @@ def test_0003_times_every_activation_and_recount_then_agrees(backend, tmp_path, 
             assert {d.metric for d in recount.recount(conn)} == {"activated"}  # the gap 0003 closes
 
         migrate.upgrade(engine)
-        assert migrate.current(engine) == "0004"
+        assert migrate.current(engine) == migrate.head()
         with read_transaction(engine) as conn:
             assert recount.recount(conn) == []
             replayed = {e.id: e.data for e in recount.replay(conn).values() if e.type == "person"}
@@ -208,7 +208,7 @@ def test_0004_files_the_moves_already_stored_under_the_hamlet_they_left(backend,
         command.downgrade(migrate.alembic_config(engine), "0003")  # a database as 0003 left it
         assert "event_moves" not in inspect(engine).get_table_names()
         migrate.upgrade(engine)
-        assert migrate.current(engine) == "0004"
+        assert migrate.current(engine) == migrate.head()
         with read_transaction(engine) as conn:
             assert conn.execute(select(t.event_moves).order_by(t.event_moves.c.cursor)).all() == written
             # the old hamlet's device, which had not pulled that far, gets the move now
@@ -220,5 +220,20 @@ def test_0004_files_the_moves_already_stored_under_the_hamlet_they_left(backend,
         assert [event["id"] for event in new_hamlet] == [history[1]["id"]] + [x["id"] for x in history[3:7]]
         # past the move to C, the commune's officer gets h2 back whole (its devices dropped it)
         assert [event["id"] for event in other_commune] == [x["id"] for x in history[7:10]]
+    finally:
+        engine.dispose()
+
+
+# ---- 0005: a covering index for a commune's totals ---------------------------------------
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_0005_indexes_the_totals_for_a_communes_sums(backend, tmp_path, pg_databases):
+    engine = make_engine(database_url(backend, tmp_path, pg_databases))
+    try:
+        migrate.upgrade(engine, "0005")
+        index = {i["name"]: i["column_names"] for i in inspect(engine).get_indexes("totals")}
+        assert index["ix_totals_hamlet_metric"] == ["hamlet_id", "metric", "day", "n"]
+        command.downgrade(migrate.alembic_config(engine), "0004")
+        assert "ix_totals_hamlet_metric" not in {i["name"] for i in inspect(engine).get_indexes("totals")}
     finally:
         engine.dispose()
