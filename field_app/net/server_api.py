@@ -178,6 +178,14 @@ class ServerApi:
             raise BadAnswer("the server's children counts are not numbers")
         return counts, blockers, children
 
+    def duplicates(self, commune: str) -> list[dict[str, Any]]:
+        """GET /followup/duplicates: people likely recorded twice, in pairs (the server audits it)."""
+        pairs = self._object(FOLLOWUP + "/duplicates", commune=commune).get("pairs")
+        if not isinstance(pairs, list) or not all(
+                isinstance(p, dict) and isinstance(p.get("people"), list) and len(p["people"]) == 2 for p in pairs):
+            raise BadAnswer("the server's duplicates are not pairs of people")
+        return pairs
+
     def followup_csv(self, commune: str, list_name: str) -> Download:
         """A whole follow-up list as the server's CSV (audited as a download)."""
         return self._download(FOLLOWUP, "text/csv", f"gocua-{list_name}-{commune}.csv",

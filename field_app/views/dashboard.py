@@ -45,6 +45,7 @@ from field_app.store import Store
 
 from . import dashboard_panels as panels
 from .common import on_screen
+from .duplicates import duplicates_view
 from .followup import followup_view
 from .leader import TeamScreens
 from .models import dashboard as m
@@ -60,6 +61,7 @@ log = logging.getLogger(__name__)
 ROUTE = "/totals"
 FOLLOWUP = ROUTE + "/followup"
 TEAM = ROUTE + "/team"
+DUPLICATES = ROUTE + "/duplicates"  # views/duplicates.py: people likely recorded twice
 IMPORT_ROUTE = ROUTE + "/import"  # views/imports.py: the target list
 CAMPAIGN_ROUTE = ROUTE + "/campaign"  # views/campaign_settings.py: target, dates, retention
 COMMUNE_KEY = "dashboard.commune"  # shell.ui: the admin's chosen commune
@@ -81,6 +83,7 @@ def register(shell: Shell, *, store: Store | None = None, api: ServerApi | None 
     shell.screens[ROUTE] = screens.screen
     shell.register_detail(FOLLOWUP + "/:list", screens.followup)
     shell.register_detail(TEAM, screens.team)
+    shell.register_detail(DUPLICATES, lambda sh, params: duplicates_view(sh, DUPLICATES, screens.commune, screens.api))
     shell.register_detail(TEAM + "/:device_id", screens.quarantined)
     return screens
 
@@ -288,6 +291,9 @@ class DashboardScreens:
                      panels.hamlet_bars(snapshot, panels.room(float(self.page.width or 390), wide=wide))]
         if commune_role:
             sections += [self._followups(snapshot), panels.blockers(snapshot)]
+        if can(self.role, Capability.MERGE_PEOPLE):
+            sections.append(theme.big_button(t("duplicates.open"), icon=ft.Icons.PEOPLE_OUTLINE, filled=False,
+                                              key="dashboard:duplicates", on_click=lambda e: self.shell.go(DUPLICATES)))
         sections += [panels.statuses(total),
                      panels.table(snapshot.hamlets or {}, t("dashboard.by_hamlet"), t("dashboard.col.hamlet"),
                                   "dashboard:hamlets", wide=wide)]
