@@ -29,11 +29,10 @@ def children_panel(people: list[PersonRow], year: int | None = None) -> ft.Contr
     for kid in kids:
         through = ", ".join(names[i] for i in kid.parents)
         lines.append(ft.Column([
-            ft.Row([ft.Text(t("children.who", label=names[kid.person_id], age=kid.age), size=15.5,
-                            font_family=theme.FONT_SEMIBOLD, expand=True),
-                    pill(PILL[kid.status], rules.label(kid.status, lang), small=True,
-                         key=f"children.{kid.person_id}.status")],
-                   spacing=8, wrap=True),
+            ft.Text(t("children.who", label=names[kid.person_id], age=kid.age), size=15.5,
+                    font_family=theme.FONT_SEMIBOLD),
+            ft.Row([pill(PILL[kid.status], rules.label(kid.status, lang), small=True,
+                         key=f"children.{kid.person_id}.status")]),
             ft.Text(t(f"children.detail.{kid.status}", parents=through), size=14, color=C.on_surface_variant,
                     key=f"children.{kid.person_id}.detail"),
         ], spacing=2, key=f"children.{kid.person_id}"))
