@@ -33,6 +33,7 @@ from campaign.wire import VALIDATION_ERROR
 
 from .keys import KEY_FILE, FileKeyProvider, KeyProvider
 from .net.errors import Purged, PurgeNotice, SyncError
+from .net.http import same_server
 from .net.server_api import ServerApi
 from .net.sync import BackgroundSync, ReceiptCheck, SyncClient, SyncStatus
 from .signout import clear_purge_notice, forget_purged, purge_notice, sign_out
@@ -112,11 +113,15 @@ def enrol(store: Store, server_url: str, code: str, http: httpx.Client | None = 
     if not code:
         raise EnrolFailed("no_code")
     server_url = clean_server_url(server_url)
+    headers: dict[str, str] = {}
+    previous = store.token if store.signed_in else store.previous_token
+    if previous and same_server(store.server_url, server_url):  # never to another server: a fake QR
+        headers["Authorization"] = f"Bearer {previous}"  # the server revokes the old identity
     own = http is None
     client = http or httpx.Client(timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)))
     try:
         try:
-            response = client.post(server_url + ENROLL, json={"code": code})
+            response = client.post(server_url + ENROLL, json={"code": code}, headers=headers)
         except httpx.HTTPError as exc:
             raise EnrolFailed("offline", f"{type(exc).__name__}: {exc}") from exc
         try:
@@ -292,7 +297,7 @@ class Device:
             background.stop()
         client = self.client or self._client()
         try:
-            sign_out(self.store, client.push, force=force)
+            sign_out(self.store, client.push, force=force, tell=client.tell_sign_out)
         except SyncError as exc:
             if self.autosync and background is not None and not isinstance(exc, Purged):
                 background.start()  # (purged: `purged` has deleted everything and stopped the sync)

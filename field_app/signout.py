@@ -4,26 +4,36 @@ Every path that ends an enrolment comes here: Settings' sign-out, the lock scree
 (the tenth wrong PIN, a forgotten PIN, discarding what could not be sent), the
 campaign's retention purge (`410 purged`, through the HTTP client's `on_purged`), and
 `gocua-app --enrol` replacing an identity the server no longer knows. `sign_out` sends
-what is pending, then purges (Store.purge_personal: events, state, identity, VACUUM,
-the key); forced, the purge happens whatever the sending did. (Issue #12 will also
-tell the server, with a sign-out call of its own; there is none yet.)
+what is pending, tells the server (its token dies there: POST /api/v1/device/sign-out,
+best effort), then purges (Store.purge_personal: events, state, identity, VACUUM, the
+key); forced, the purge happens whatever the sending did. A server that could not be told
+still honours the token: it is kept, sealed under the new key, and the next enrolment
+sends it (app_state.enrol), which revokes it.
 
 The notice of a retention purge is kept here too: a setting (clear JSON, nothing
 personal) that survives the purge it reports, until the next enrolment clears it.
 """
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import datetime
 
 from .net.errors import NotAllSent, Purged, PurgeNotice, SyncError
 from .store import Store
 
+log = logging.getLogger(__name__)
+
 NOTICE_SETTING = "purge_notice"  # a setting: it survives the purge it reports
 
 
-def sign_out(store: Store, push: Callable[[], object] | None, *, force: bool = False) -> None:
-    """Send what is pending (`push`, e.g. SyncClient.push), then purge.
+def sign_out(store: Store, push: Callable[[], object] | None, *, force: bool = False,
+             tell: Callable[[], bool] | None = None) -> None:
+    """Send what is pending (`push`, e.g. SyncClient.push), tell the server (`tell`, e.g.
+    SyncClient.tell_sign_out: True when the token is dead there), then purge.
+
+    `tell` never stops the purge: an exception or False from it keeps the token (sealed) for
+    the next enrolment to send. None: nobody to tell (the server refuses this identity).
 
     `push` None: nothing can be sent (the server refuses this identity). Not forced, a failed
     push raises its SyncError and events left unsent raise NotAllSent, and nothing is deleted.
@@ -44,7 +54,17 @@ def sign_out(store: Store, push: Callable[[], object] | None, *, force: bool = F
     left = store.pending_count()
     if left and not force:
         raise NotAllSent(f"{left} events are not sent yet")
+    token = store.token
+    told = True
+    if tell is not None and token:
+        try:
+            told = tell()
+        except Exception:  # best effort: never in the purge's way
+            log.exception("telling the server of the sign-out failed")
+            told = False
     store.purge_personal()
+    if not told:
+        store.keep_previous_token(token)
 
 
 def forget_purged(store: Store, purged: Purged) -> PurgeNotice:

@@ -78,8 +78,10 @@ def cmd_init(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
     _engine(settings)
+    # proxy headers are the app's to believe (GOCUA_TRUSTED_PROXIES: security.install), not uvicorn's,
+    # whose default believes X-Forwarded-For from 127.0.0.1
     uvicorn.run("sync_server.app:create_app", factory=True, host=args.host, port=args.port,
-                workers=args.workers, log_level="warning", access_log=False)
+                workers=args.workers, log_level="warning", access_log=False, proxy_headers=False)
     return 0
 
 

@@ -7,6 +7,7 @@
 | GOCUA_PUBLIC_URL | public_url (enrolment links; https turns HSTS on) | http://127.0.0.1:8000 |
 | GOCUA_ALLOWED_ORIGINS | allowed_origins (comma-separated; CORS is denied otherwise) | none |
 | GOCUA_DOCS | docs (1: serve /docs and /redoc) | off |
+| GOCUA_TRUSTED_PROXIES | trusted_proxies (comma-separated addresses or networks of the reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed) | none: the socket's peer is the client |
 | GOCUA_DEVICE_REQUESTS_PER_MINUTE | rates.device_requests_per_minute | 1200 |
 | GOCUA_ENROL_FAILURES_PER_MINUTE | rates.enrol_failures_per_minute | 10 |
 | GOCUA_TOKEN_FAILURES_PER_MINUTE | rates.token_failures_per_minute | 60 |
@@ -60,6 +61,7 @@ class Settings:
     public_url: str = DEFAULT_PUBLIC_URL
     allowed_origins: tuple[str, ...] = ()
     docs: bool = False
+    trusted_proxies: tuple[str, ...] = ()  # none: X-Forwarded-* are ignored, the socket's peer is the client
     rates: Rates = field(default_factory=Rates)
     # The tools of the server's command line (devtools/, lazily) read theirs here too:
     public_url_given: bool = False  # GOCUA_PUBLIC_URL is set (else the demo makes one from its own port)
@@ -74,6 +76,7 @@ class Settings:
             public_url=env.get("GOCUA_PUBLIC_URL", DEFAULT_PUBLIC_URL),
             allowed_origins=_origins(env.get("GOCUA_ALLOWED_ORIGINS", "")),
             docs=env.get("GOCUA_DOCS", "") == "1",
+            trusted_proxies=_list(env.get("GOCUA_TRUSTED_PROXIES", "")),
             rates=Rates.from_env(env),
             public_url_given=bool(env.get("GOCUA_PUBLIC_URL")),
             demo_app_port=int(env.get("GOCUA_DEMO_APP_PORT", DEMO_APP_PORT)),
@@ -83,6 +86,10 @@ class Settings:
 
 def _origins(raw: str) -> tuple[str, ...]:
     return tuple(o.strip().rstrip("/") for o in raw.split(",") if o.strip())
+
+
+def _list(raw: str) -> tuple[str, ...]:
+    return tuple(x.strip() for x in raw.split(",") if x.strip())
 
 
 def _rate(environ: Mapping[str, str], name: str, default: int) -> int:

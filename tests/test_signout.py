@@ -9,7 +9,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from field_app.app_state import Device
+from campaign.ids import uuid7
+from field_app.app_state import Device, enrol
 from field_app.net.errors import NotAllSent, Offline, Purged, Revoked
 from field_app.net.sync import SyncClient, SyncReport
 from field_app.signout import forget_purged, purge_notice, sign_out
@@ -17,6 +18,7 @@ from field_app.store import Store
 
 from .fake_server import FakeServer
 from .store_support import outbox_rows, state_digest
+from .support import HTTP, Server, hamlet_data
 from .test_store_encryption import leaks
 from .test_sync_client import URL, enrolled, work
 
@@ -143,3 +145,94 @@ def test_the_device_signs_out_through_it_and_stops_its_sync(tmp_path, fake):
     assert device.client is None and device.background is None
     assert_purged(device.store)
     device.close()
+
+
+# ---- L4 (issue #12): the server hears the sign-out, against the real server ---------------------
+
+@pytest.fixture(scope="module")
+def real(tmp_path_factory):  # type: ignore[no-untyped-def]
+    """A real `gocua-server serve` (SQLite: the client does not see the backend), a hamlet of
+    Phường Hải Dương and a team on it."""
+    from sync_server.services import team as teams
+    from sync_server.store import migrate
+    srv = Server(f"sqlite:///{tmp_path_factory.mktemp('signout') / 'server.db'}")
+    migrate.upgrade(srv.engine)
+    srv.start()
+    admin = srv.enroll("admin")
+    hamlet = uuid7()
+    assert admin.push([admin.event("hamlet.created", hamlet, hamlet_data("Tổ Đăng Xuất"))]).json()["quarantined"] == []
+    with srv.engine.begin() as conn:
+        teams.create_team(conn, "team-signout", "Tổ đăng xuất", "10525", [hamlet])
+    yield srv
+    srv.close()
+
+
+def _code(real: Server) -> str:
+    return real.code("volunteer", team="team-signout")
+
+
+def _alive(real: Server, token: str) -> int:
+    return HTTP.get(real.url + "/api/v1/sync/receipt", headers={"Authorization": f"Bearer {token}"}).status_code
+
+
+@pytest.mark.parametrize("force", [False, True], ids=["settings", "tenth wrong PIN (forced)"])
+def test_signing_out_kills_the_token_on_the_server(tmp_path, real, force):
+    device = Device(tmp_path / "phone", key=b"k" * 32, http=httpx.Client(timeout=15), autosync=False)
+    device.enrol(real.url, _code(real))
+    token = device.store.token
+    assert token and _alive(real, token) == 200
+    device.sign_out(force=force)
+    assert not device.store.signed_in
+    assert _alive(real, token) == 401  # unknown_token: the server forgot it
+    assert device.store.previous_token is None  # heard: nothing to carry to the next enrolment
+    device.close()
+
+
+def test_offline_the_purge_happens_and_the_next_enrolment_revokes_the_old_token(tmp_path, real):
+    path = tmp_path / "phone"
+    with Store(path, key=b"k" * 32) as s:
+        enrol(s, real.url, _code(real))
+        old = s.token
+        assert old
+        client = SyncClient(s, unreachable())
+        sign_out(s, client.push, force=True, tell=client.tell_sign_out)  # the tenth wrong PIN, offline
+        assert not s.signed_in and s.token is None
+        assert s.previous_token == old  # sealed under the new key …
+        assert leaks(s.path, [old]) == []  # … never in the file's bytes
+        assert _alive(real, old) == 200  # the server never heard: the token still works there
+        enrol(s, real.url, _code(real))  # the enrolment carries it
+        assert s.previous_token is None and s.signed_in
+        assert _alive(real, old) == 403  # revoked with the new enrolment
+        assert _alive(real, s.token) == 200
+
+
+def test_a_tell_that_fails_never_blocks_the_purge(store):
+    work(store, 1)
+    token = store.token
+
+    def broken() -> bool:
+        raise RuntimeError("a bug in the telling")
+
+    sign_out(store, None, force=True, tell=broken)
+    assert_purged(store)
+    assert store.previous_token == token
+
+
+def test_the_old_token_goes_only_to_the_server_it_came_from(tmp_path, real):
+    path = tmp_path / "phone"
+    with Store(path, key=b"k" * 32) as s:
+        enrol(s, real.url, _code(real))
+        old = s.token
+        client = SyncClient(s, unreachable())
+        sign_out(s, client.push, force=True, tell=client.tell_sign_out)
+        seen: list[httpx.Request] = []
+
+        def other_server(request: httpx.Request) -> httpx.Response:  # a fake QR's server
+            seen.append(request)
+            return httpx.Response(200, json={"device_id": "d-other", "token": "t-other", "role": "volunteer",
+                                             "scope": {}})
+
+        enrol(s, "http://203.0.113.9:8000", "ABCD-EFGH-JKMN", http=httpx.Client(
+            transport=httpx.MockTransport(other_server)))
+        assert len(seen) == 1 and "authorization" not in seen[0].headers
+        assert old not in seen[0].content.decode()

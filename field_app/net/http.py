@@ -16,6 +16,7 @@ import json
 import logging
 from collections.abc import Callable
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -164,3 +165,17 @@ def _purged_answer(response: httpx.Response, detail: str) -> Purged:
                   f"period has passed: the server purged its personal data"
                   f"{' at ' + purged_at if purged_at else ''} ({detail})",
                   code="purged", status=410, commune=commune, purged_at=purged_at)
+
+
+def same_server(known: str | None, other: str) -> bool:
+    """Whether two server addresses are the same origin: scheme, host and port (the default
+    port of the scheme when none is written)."""
+    if not known:
+        return False
+    a, b = urlsplit(known), urlsplit(other)
+    defaults = {"http": 80, "https": 443}
+    try:
+        return (a.scheme.lower(), (a.hostname or "").lower(), a.port or defaults.get(a.scheme.lower())) == \
+            (b.scheme.lower(), (b.hostname or "").lower(), b.port or defaults.get(b.scheme.lower()))
+    except ValueError:
+        return False

@@ -33,7 +33,7 @@ from campaign.events import MAX_BATCH, PROTOCOL
 
 from ..signout import forget_purged
 from ..store import Receipt, Store, StoreError
-from .errors import BadAnswer, NotEnrolled, Purged, Rejected, SeqConflict, SyncError
+from .errors import BadAnswer, NotEnrolled, Purged, Rejected, Revoked, SeqConflict, SyncError
 from .http import HttpClient, OnPurged, error_of, json_object
 
 log = logging.getLogger(__name__)
@@ -41,6 +41,7 @@ log = logging.getLogger(__name__)
 PUSH = "/api/v1/sync/push"
 PULL = "/api/v1/sync/pull"
 RECEIPT = "/api/v1/sync/receipt"
+SIGN_OUT = "/api/v1/device/sign-out"
 PAGE = 500
 MAX_GAP_RETRIES = 3  # 409 gaps in a row (no accepted batch between) before giving up on this run
 
@@ -192,6 +193,24 @@ class SyncClient:
                 return
             if not events and next_cursor <= cursor:
                 raise BadAnswer("the server says there is more to pull but sends nothing")
+
+    # ---- sign-out ------------------------------------------------------------
+
+    def tell_sign_out(self) -> bool:
+        """Tell the server this device signs out, so that its token dies there too (best
+        effort: signout.sign_out calls it just before the purge, which happens whatever this
+        says). True when the token is dead on the server now: the server confirmed, or it
+        refuses the token already (unknown, revoked, retired). False when it could not be
+        told (offline, busy, a server too old to know the call): the next enrolment sends
+        the token so that the server revokes it then."""
+        try:
+            self.http.request("POST", SIGN_OUT)
+        except (NotEnrolled, Revoked, Purged):
+            return True
+        except SyncError as exc:
+            log.info("the server could not be told of the sign-out: %s", exc)
+            return False
+        return True
 
     # ---- proof --------------------------------------------------------------
 

@@ -114,6 +114,7 @@ class Store:
     server_url = MetaValue[str | None]("server_url")
     device_id = MetaValue[str | None]("device_id")
     token = MetaValue[str | None]("token")
+    previous_token = MetaValue[str | None]("previous_token")  # signed out unheard: the next enrolment sends it
     role = MetaValue[str | None]("role")
     scope = MetaValue[Any]("scope")
 
@@ -127,6 +128,10 @@ class Store:
     def enrol(self, server_url: str, device_id: str, token: str, role: str, scope: Any) -> None:
         """Keep what POST /api/v1/enroll answered. A new device id needs an empty outbox."""
         self.meta.enrol(server_url, device_id, token, role, scope)
+
+    def keep_previous_token(self, token: str | None) -> None:
+        """Keep (sealed) the token of a sign-out the server did not hear, for the next enrolment."""
+        self.meta.keep_previous_token(token)
 
     @property
     def signed_in(self) -> bool:

@@ -1,6 +1,6 @@
 """The `meta` table: settings, the device's identity and its sync bookkeeping, as JSON values.
 
-`token` and `last_error` are sealed (SEALED_META); the rest names nobody. Settings
+`token`, `previous_token` and `last_error` are sealed (SEALED_META); the rest names nobody. Settings
 (`setting:*`) and the server address outlive a purge (see purge.py).
 """
 from __future__ import annotations
@@ -60,8 +60,14 @@ class Meta:
             raise StoreError("this phone still holds another device's events: sign out (send, then purge) first")
         with db.atomic():
             for key, value in (("server_url", server_url.rstrip("/")), ("device_id", device_id),
-                               ("token", token), ("role", role), ("scope", scope)):
+                               ("token", token), ("role", role), ("scope", scope), ("previous_token", None)):
                 self.set(key, value)
+
+    @locked
+    def keep_previous_token(self, token: str | None) -> None:
+        """After a purge whose sign-out the server did not hear: the token it still honours,
+        sealed under the new key, for the next enrolment to send (and so revoke)."""
+        self.set("previous_token", token)
 
     @property
     def signed_in(self) -> bool:

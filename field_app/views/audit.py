@@ -55,10 +55,10 @@ SETTINGS_ROUTE = "/settings/audit"
 PAGE = 50  # rows a page: a screenful or two on a phone, one request on a slow network
 ALL = "all"  # the filters' "everything" (a Dropdown option needs a key)
 #: the server's `action` filter takes a family: "export" is every "export.*"
-ACTION_FAMILIES = ("export", "followup", "conflicts", "import", "campaign", "retention")
+ACTION_FAMILIES = ("export", "followup", "conflicts", "import", "campaign", "device", "retention")
 FAMILY_ICONS = {"export": ft.Icons.DOWNLOAD, "followup": ft.Icons.LIST_ALT, "conflicts": ft.Icons.CALL_SPLIT,
                 "import": ft.Icons.UPLOAD_FILE,
-                "campaign": ft.Icons.TUNE, "retention": ft.Icons.DELETE_SWEEP_OUTLINED}
+                "campaign": ft.Icons.TUNE, "device": ft.Icons.LOGOUT, "retention": ft.Icons.DELETE_SWEEP_OUTLINED}
 ApiFactory = Callable[[], ServerApi]
 
 

@@ -3,12 +3,13 @@ transaction at the edge.
 
 Every authenticated endpoint depends on `caller`, which answers, in this order:
 - no token: 401 `unauthenticated`;
-- an unknown token: 401 `unknown_token`, spending one of the address's tokens; once
-  they are spent, 429 `rate_limited` (a known token is never held back by its
-  address: phones on a mobile network share addresses behind the carrier's NAT);
+- an unknown token: 401 `unknown_token`;
 - a device retired by the retention purge: 410 `purged` (the device deletes its
   personal data: SECURITY.md, "Retention");
 - a revoked device: 403 `revoked`, from the very next request after revocation;
+  each of these four spends one of the address's tokens (`refused`); once they are
+  spent, 429 `rate_limited` instead (a working token is never held back by its
+  address: phones on a mobile network share addresses behind the carrier's NAT);
 - this device sent too many requests lately: 429 `rate_limited`.
 Capabilities (`require`: campaign.roles) are checked after that; communes and
 hamlets inside the use case (services/access.py, the caller's Scope).
@@ -30,7 +31,7 @@ from campaign.roles import ROLES, Capability, roles_with
 from ..errors import ApiError
 from ..services import enrolment
 from ..services.enrolment import Caller
-from ..services.errors import Unauthenticated
+from ..services.errors import Forbidden, Gone, Unauthenticated
 from ..store.db import read_transaction, write_transaction
 from .ratelimit import Limits
 
@@ -38,12 +39,14 @@ __all__ = [
     "COMMUNE_PATTERN",
     "Caller",
     "Capability",
+    "bearer_token",
     "caller",
     "client_address",
     "engine_of",
     "limits_of",
     "optional_token",
     "reading",
+    "refused",
     "require",
     "require_role",
     "writing",
@@ -80,16 +83,29 @@ def limits_of(request: Request) -> Limits | None:
     return getattr(request.app.state, "limits", None)
 
 
-def caller(request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> Caller:
+def refused(request: Request) -> None:
+    """A request behind a token that is refused (none, unknown, revoked, retired) spends one of
+    its address's tokens; with none left, 429 instead of the refusal."""
+    limits = limits_of(request)
+    if limits is not None:
+        limits.token_failures.take(client_address(request))
+
+
+def bearer_token(request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> str:
+    """The Bearer token (a security scheme in the published schema); 401 without one."""
     if credentials is None or credentials.scheme.lower() != "bearer" or not credentials.credentials:
+        refused(request)
         raise ApiError(401, "unauthenticated", "send the device token as 'Authorization: Bearer TOKEN'")
+    return credentials.credentials
+
+
+def caller(request: Request, token: str = Depends(bearer_token)) -> Caller:
     limits = limits_of(request)
     try:
         with reading(request) as conn:
-            who = enrolment.authenticate(conn, credentials.credentials)
-    except Unauthenticated:
-        if limits is not None:
-            limits.token_failures.take(client_address(request))
+            who = enrolment.authenticate(conn, token)
+    except (Unauthenticated, Forbidden, Gone):  # unknown, revoked, retired by the retention purge
+        refused(request)
         raise
     if limits is not None:
         limits.requests.take(who.device.id)

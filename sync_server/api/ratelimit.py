@@ -5,7 +5,7 @@
 | pushes | device | 120 a minute | 60 | every push | 429 |
 | requests | device | 1,200 a minute | 600 | every authenticated request | 429 |
 | enrolment failures | address | 10 a minute | 10 | a bad code | 429 on every enrolment from there |
-| token failures | address | 60 a minute | 60 | an unknown token | 429 instead of 401 for unknown tokens |
+| refused tokens | address | 60 a minute | 60 | no token, an unknown, revoked or retired one | 429 instead of 401, 403 or 410 |
 
 (429: `rate_limited`; a bad code: unknown, used or expired; address: the client's.)
 
@@ -15,16 +15,19 @@ does far more is a loop or an attack, and gets 429 with the seconds to wait
 *before* the attempt and spent only when it fails: a correct code costs
 nothing, guessing costs a token, and an address out of tokens is refused before
 its guess is even looked at, so a guess that happens to be right gets 429 too
-(SECURITY.md has the arithmetic). Unknown tokens only answer 429 instead of 401
-once their address has spent its bucket: a 256-bit token cannot be guessed
-anyway, and a known token is never refused because of its address (phones on a
-mobile network share the carrier's addresses).
+(SECURITY.md has the arithmetic). A request behind a token that is refused (no
+token, an unknown one, a revoked or retired device's) spends its address's
+token: once the bucket is spent, such requests answer 429 instead of 401, 403
+or 410, so nobody hammers the server without a working token. A working token
+is never refused because of its address (phones on a mobile network share the
+carrier's addresses), and a 256-bit token cannot be guessed anyway.
 
 Several processes each keep their own buckets: a limit is per process, which is
 enough to stop one device or one address from starving the others. The client
-address is what uvicorn reports: behind a reverse proxy on the same machine,
-uvicorn takes it from X-Forwarded-For (its `--forwarded-allow-ips` defaults to
-127.0.0.1), otherwise every client would share the proxy's address.
+address is the socket's peer, unless that peer is a reverse proxy listed in
+GOCUA_TRUSTED_PROXIES: then it is the last address of X-Forwarded-For that is
+not a trusted proxy (security.install; `gocua-server serve` turns uvicorn's own
+proxy headers off, which would believe any X-Forwarded-For from 127.0.0.1).
 
 The device and address rates can be changed per process with
 GOCUA_DEVICE_REQUESTS_PER_MINUTE, GOCUA_ENROL_FAILURES_PER_MINUTE and
@@ -113,7 +116,8 @@ class Limits:
         token = rates.token_failures_per_minute
         return cls(requests=Bucket(requests, max(1, requests // 2), "requests from this device"),
                    enrol_failures=Bucket(enrol, enrol, "failed enrolments from this address"),
-                   token_failures=Bucket(token, token, "requests with unknown tokens from this address"))
+                   token_failures=Bucket(token, token, "refused requests (no token, an unknown or revoked "
+                                                       "one) from this address"))
 
 
 _pushes = Bucket(PUSHES_PER_MINUTE, BURST, "pushes from this device")

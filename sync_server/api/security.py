@@ -7,8 +7,8 @@
   `Content-Security-Policy: default-src 'none'; frame-ancestors 'none'; ...`
   (an API answers JSON, CSV or a workbook: nothing in it may load or frame
   anything); `Cache-Control: no-store` on /api/* (tokens, personal lists);
-  `Strict-Transport-Security` when the request came over https (uvicorn takes
-  the scheme from X-Forwarded-Proto behind a proxy it trusts) or when
+  `Strict-Transport-Security` when the request came over https (the scheme from
+  X-Forwarded-Proto only behind a proxy listed in GOCUA_TRUSTED_PROXIES) or when
   GOCUA_PUBLIC_URL (settings.public_url) is https.
 - /docs and /redoc (Swagger UI, ReDoc: scripts from a CDN) are served only with
   GOCUA_DOCS=1 (settings.docs), under a CSP that allows that CDN for those two pages alone.
@@ -42,6 +42,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from ..config import Settings
 from ..errors import ERROR_SCHEMA
@@ -81,6 +82,8 @@ def install(app: FastAPI) -> None:
                            allow_headers=ALLOWED_HEADERS, allow_credentials=False, max_age=600)
     app.add_middleware(SecurityMiddleware, origins=origins, docs=docs,
                        https=settings.public_url.startswith("https://"))
+    if settings.trusted_proxies:  # outermost: the client address and scheme, before anything reads them
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=list(settings.trusted_proxies))
     _document_answers(app)
     install_log_filter()
 

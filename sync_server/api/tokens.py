@@ -1,12 +1,13 @@
-"""POST /api/v1/token/rotate: a new token for the calling device; the old one dies at once."""
+"""POST /api/v1/token/rotate: a new token for the calling device; the old one dies at once.
+POST /api/v1/device/sign-out: the calling device signs out; its token dies at once."""
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel
 
 from ..errors import responses
-from ..services import enrolment
-from .deps import Caller, caller, writing
+from ..services import enrolment, signout
+from .deps import Caller, bearer_token, caller, refused, writing
 
 router = APIRouter()
 
@@ -22,3 +23,20 @@ def rotate(request: Request, who: Caller = Depends(caller)) -> TokenAnswer:
     (device id, seq, scope). A device that loses this answer has lost its identity: it enrols again."""
     with writing(request) as conn:
         return TokenAnswer(token=enrolment.rotate(conn, who))
+
+
+class SignedOut(BaseModel):
+    signed_out: bool  # true: this request ended the device; false: its token was dead already
+
+
+@router.post("/api/v1/device/sign-out", response_model=SignedOut, responses=responses(401, 429))
+def sign_out(request: Request, token: str = Depends(bearer_token)) -> SignedOut:
+    """The device that sends this token signs out: it is revoked and the token is forgotten
+    (401 `unknown_token` from the next request on); audited (device.sign_out). Idempotent: an
+    unknown, revoked or retired token is answered the same, `signed_out: false`, and changes
+    nothing (and spends one of the address's refused-token allowance, as elsewhere)."""
+    with writing(request) as conn:
+        outcome = signout.sign_out(conn, token)
+    if outcome != "signed_out":
+        refused(request)
+    return SignedOut(signed_out=outcome == "signed_out")

@@ -31,6 +31,7 @@ ACTIONS = (
     "followup.view", "followup.download",
     "duplicates.view",  # services/duplicates.py
     "conflicts.view",
+    "device.sign_out",  # services/signout.py
     "import.check", "import.run", "import.failed",
     "retention.purge",  # services/purge.py
 )

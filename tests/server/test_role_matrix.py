@@ -2,20 +2,29 @@
 
 The routes come from `create_app().routes`: an endpoint added without a row in
 MATRIX fails `test_every_route_has_a_row`. Each row is a realistic request (in
-Phường Hải Dương, the world's home commune, unless said otherwise) and, for each
-caller, the class of answer:
+Phường Hải Dương, the world's home commune, unless said otherwise), some routes
+with several shapes (totals by hamlet, team and day; a follow-up list as JSON and
+as CSV; each family of pushed event in `test_push_of_each_family`), and, for
+each caller, the class of answer:
 
 - A: 2xx;
 - S: 2xx, and the answer holds nothing outside the caller's scope (a volunteer
   or leader: their team's hamlet; an officer of another commune: nothing of
-  this one), checked by `SCOPED` for that route;
+  this one), checked by `SCOPED` for that row;
 - Q: 2xx, and the write is quarantined `forbidden` (a push outside the scope);
 - a number: exactly that status.
 
-One server per backend (the module's); a few hundred requests in all.
+The callers: nobody, an unknown token, a revoked device; the team's volunteer
+and leader (hamlet A); a volunteer and a leader of another team of the same
+commune (hamlet B); a volunteer and a leader of a team of another commune (Xã
+Thanh Hà); the commune's officer, another commune's officer, an admin.
+
+One server per backend (the module's); several hundred requests in all.
 """
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -24,25 +33,38 @@ import httpx
 import pytest
 
 from campaign.ids import uuid7
+from campaign.roles import LEADER_KINDS, Capability, can
 from sync_server.services import enrolment
 
-from ..support import Device, Server, household_data, served_routes
-from .reporting import RURAL, WARD, World, build_world, engine_for, enroll, http
+from ..support import Device, Server, household_data, person_data, served_routes
+from .reporting import RURAL, WARD, World, build_world, engine_for, enroll, http, make_team
 
 A, S, Q = "2xx", "2xx, scoped", "2xx, quarantined"
-ROLES = ("none", "unknown", "revoked", "volunteer", "leader", "officer", "officer_other", "admin")
+ROLES = ("none", "unknown", "revoked", "volunteer", "volunteer_team2", "volunteer_rural", "leader", "leader_team2",
+         "leader_rural", "officer", "officer_other", "admin")
+# the hamlet each scoped caller sees (A: the team's; B: the commune's second team's; R: Thanh Hà's)
+HAMLET_OF = {"volunteer": "a", "leader": "a", "volunteer_team2": "b", "leader_team2": "b",
+             "volunteer_rural": "rural", "leader_rural": "rural"}
+REFUSED_FROM = {"none": "127.0.0.31", "unknown": "127.0.0.32", "revoked": "127.0.0.33"}  # a bucket each
 
 
 def public(answer: Any = A) -> dict[str, Any]:
     return {role: answer for role in ROLES}
 
 
-def authed(volunteer: Any, leader: Any, officer: Any, officer_other: Any, admin: Any) -> dict[str, Any]:
-    return {"none": 401, "unknown": 401, "revoked": 403, "volunteer": volunteer, "leader": leader,
-            "officer": officer, "officer_other": officer_other, "admin": admin}
+def authed(volunteer: Any, leader: Any, officer: Any, officer_other: Any, admin: Any, **others: Any) -> dict[str, Any]:
+    """The answers by role; the other team's and the other commune's callers answer as the
+    team's, unless `others` says otherwise."""
+    out = {"none": 401, "unknown": 401, "revoked": 403, "volunteer": volunteer, "leader": leader,
+           "officer": officer, "officer_other": officer_other, "admin": admin,
+           "volunteer_team2": volunteer, "leader_team2": leader, "volunteer_rural": volunteer, "leader_rural": leader}
+    assert set(others) <= set(out), others
+    return {**out, **others}
 
 
-READERS = authed(403, A, A, 403, A)  # reports: leaders (their hamlets), officers (their commune), admins
+OUTSIDE = {"volunteer_rural": 403, "leader_rural": 403}  # Phường Hải Dương's reports, asked by Thanh Hà's team
+READERS = authed(403, A, A, 403, A, **OUTSIDE)  # reports: leaders (their hamlets), officers (their commune), admins
+READERS_SCOPED = authed(S, S, A, 403, A, **OUTSIDE)  # totals: volunteers too, of their hamlets
 MANAGERS = authed(403, 403, A, 403, A)  # settings, imports, audit: officers and admins
 REVIEWERS_SCOPED = authed(403, S, S, S, A)  # team lists: each sees their own
 
@@ -64,6 +86,7 @@ class Matrix:
     callers: dict[str, Device | None]
     import_id: str
     docs_url: str = ""  # a server of the same database with GOCUA_DOCS=1
+    visit_b: str = ""  # a visit in hamlet B, for the leaders' reviews
 
     def ward_ids(self) -> set[str]:
         w = self.world
@@ -74,6 +97,28 @@ class Matrix:
         """What the team (hamlet A) must not see: hamlet B's and Thanh Hà's households and people."""
         w = self.world
         return {w.households["h3"], w.households["h4"], w.people["Hà"], w.people["Khoa"], w.people["Lan"]}
+
+    def hamlet(self, role: str) -> str:
+        """The one hamlet a scoped caller (a volunteer or a leader) sees."""
+        w = self.world
+        return {"a": w.hamlet_a, "b": w.hamlet_b, "rural": w.hamlet_rural}[HAMLET_OF[role]]
+
+    def ids_of(self, hamlet: str) -> set[str]:
+        """The world's households and people of one hamlet."""
+        w = self.world
+        h1, h2, h3, h4 = (w.households[k] for k in ("h1", "h2", "h3", "h4"))
+        people = {w.hamlet_a: ("An", "Bình", "Cường", "Dung", "Bé", "Chuyển", "Giang"), w.hamlet_b: ("Hà", "Khoa"),
+                  w.hamlet_rural: ("Lan",)}[hamlet]
+        households = {w.hamlet_a: {h1, h2}, w.hamlet_b: {h3}, w.hamlet_rural: {h4}}[hamlet]
+        return households | {w.people[p] for p in people}
+
+    def hamlets_seen(self, role: str) -> set[str]:
+        """The hamlets whose data `role` may see (of the world's three)."""
+        w = self.world
+        if role in HAMLET_OF:
+            return {self.hamlet(role)}
+        return {"officer": {w.hamlet_a, w.hamlet_b}, "officer_other": {w.hamlet_rural}}.get(
+            role, {w.hamlet_a, w.hamlet_b, w.hamlet_rural})
 
 
 def _csv(m: Matrix) -> bytes:
@@ -98,56 +143,84 @@ def _enroll(m: Matrix, role: str) -> Request:
     return Request("POST", "/api/v1/enroll", json={"code": "AAAA-BBBB-CCCC"})
 
 
+def _sign_out(m: Matrix, role: str) -> Request:
+    fresh = {"volunteer": lambda: enroll(m.world.server, "volunteer", hamlets=(m.world.hamlet_a,)),
+             "volunteer_team2": lambda: enroll(m.world.server, "volunteer", team=TEAM2),
+             "volunteer_rural": lambda: enroll(m.world.server, "volunteer", team=TEAM_RURAL),
+             "leader": lambda: enroll(m.world.server, "leader", team="team-rm"),
+             "leader_team2": lambda: enroll(m.world.server, "leader", team=TEAM2),
+             "leader_rural": lambda: enroll(m.world.server, "leader", team=TEAM_RURAL),
+             "officer": lambda: enroll(m.world.server, "officer", commune=WARD),
+             "officer_other": lambda: enroll(m.world.server, "officer", commune=RURAL),
+             "admin": lambda: enroll(m.world.server, "admin")}
+    headers = {"Authorization": f"Bearer {fresh[role]().token}"} if role in fresh else None
+    return Request("POST", "/api/v1/device/sign-out", headers=headers)
+
+
+TEAM2, TEAM_RURAL = "team-rm-2", "team-rm-rural"
+
 CAMPAIGN = {"name": "Chiến dịch thử", "target_kind": "percent", "target_value": 80, "start": "2026-01-01",
             "deadline": "2026-03-31", "ends": "2026-04-30", "retention_days": 90}
 
 Build = Callable[[Matrix, str], Request]
-MATRIX: dict[tuple[str, str], tuple[Build, dict[str, Any]]] = {
-    ("GET", "/healthz"): (lambda m, r: Request("GET", "/healthz"), public()),
-    ("GET", "/openapi.json"): (lambda m, r: Request("GET", "/openapi.json"), public()),
+Row = tuple[str, str, str]  # method, path, shape ("" for the route's usual request)
+PUSH_EXPECT = authed(Q, Q, A, Q, A, volunteer_team2=A, leader_team2=A)  # hamlet B: the second team's
+
+
+def _get(path: str, **params: Any) -> Build:
+    return lambda m, r: Request("GET", path, params or None)
+
+
+MATRIX: dict[Row, tuple[Build, dict[str, Any]]] = {
+    ("GET", "/healthz", ""): (_get("/healthz"), public()),
+    ("GET", "/openapi.json", ""): (_get("/openapi.json"), public()),
     # the three pages below exist only with GOCUA_DOCS=1: asked of a second server that has them on
-    ("GET", "/docs"): (lambda m, r: Request("GET", "/docs"), public()),
-    ("GET", "/docs/oauth2-redirect"): (lambda m, r: Request("GET", "/docs/oauth2-redirect"), public()),
-    ("GET", "/redoc"): (lambda m, r: Request("GET", "/redoc"), public()),
-    ("POST", "/api/v1/enroll"): (_enroll, {**public(400), "none": A, "unknown": A, "revoked": A}),
-    # a household in hamlet B: the officer's commune, outside the team (hamlet A), outside Thanh Hà
-    ("POST", "/api/v1/sync/push"): (_push, authed(Q, Q, A, Q, A)),
-    ("GET", "/api/v1/sync/pull"): (lambda m, r: Request("GET", "/api/v1/sync/pull", {"after": 0, "limit": 2000}),
-                                   authed(S, S, S, S, A)),
-    ("GET", "/api/v1/sync/receipt"): (lambda m, r: Request("GET", "/api/v1/sync/receipt"), authed(A, A, A, A, A)),
-    ("GET", "/api/v1/totals"): (lambda m, r: Request("GET", "/api/v1/totals", {"commune": WARD, "by": "hamlet"}),
-                                authed(S, S, A, 403, A)),
-    ("GET", "/api/v1/communes"): (lambda m, r: Request("GET", "/api/v1/communes"), authed(403, S, S, S, A)),
-    ("GET", "/api/v1/conflicts"): (lambda m, r: Request("GET", "/api/v1/conflicts", {"commune": WARD}),
-                                   authed(403, A, A, 403, A)),
-    ("GET", "/api/v1/team/devices"): (lambda m, r: Request("GET", "/api/v1/team/devices"), REVIEWERS_SCOPED),
-    ("GET", "/api/v1/team/quarantined"): (
+    ("GET", "/docs", ""): (_get("/docs"), public()),
+    ("GET", "/docs/oauth2-redirect", ""): (_get("/docs/oauth2-redirect"), public()),
+    ("GET", "/redoc", ""): (_get("/redoc"), public()),
+    ("POST", "/api/v1/enroll", ""): (_enroll, {**public(400), "none": A, "unknown": A, "revoked": A}),
+    # a household in hamlet B: the officer's commune and the second team's, outside the team and Thanh Hà
+    # (every family of event: test_push_of_each_family)
+    ("POST", "/api/v1/sync/push", ""): (_push, PUSH_EXPECT),
+    ("GET", "/api/v1/sync/pull", ""): (_get("/api/v1/sync/pull", after=0, limit=2000), authed(S, S, S, S, A)),
+    ("GET", "/api/v1/sync/receipt", ""): (_get("/api/v1/sync/receipt"), authed(A, A, A, A, A)),
+    ("GET", "/api/v1/totals", ""): (_get("/api/v1/totals", commune=WARD, by="hamlet"), READERS_SCOPED),
+    ("GET", "/api/v1/totals", "by team"): (_get("/api/v1/totals", commune=WARD, by="team"), READERS_SCOPED),
+    ("GET", "/api/v1/totals", "by day"): (_get("/api/v1/totals", commune=WARD, by="day"), READERS_SCOPED),
+    ("GET", "/api/v1/totals", "Thanh Hà"): (_get("/api/v1/totals", commune=RURAL),
+                                            authed(403, 403, 403, A, A, volunteer_rural=S, leader_rural=S)),
+    ("GET", "/api/v1/communes", ""): (_get("/api/v1/communes"), authed(403, S, S, S, A)),
+    ("GET", "/api/v1/conflicts", ""): (_get("/api/v1/conflicts", commune=WARD), authed(403, S, S, 403, A, **OUTSIDE)),
+    ("GET", "/api/v1/team/devices", ""): (_get("/api/v1/team/devices"), REVIEWERS_SCOPED),
+    ("GET", "/api/v1/team/quarantined", ""): (
         lambda m, r: Request("GET", "/api/v1/team/quarantined", {"device_id": m.world.volunteer.id}),
-        authed(403, A, A, 403, A)),
-    ("GET", "/api/v1/campaigns/{commune}"): (lambda m, r: Request("GET", f"/api/v1/campaigns/{WARD}"), READERS),
-    ("PUT", "/api/v1/campaigns/{commune}"): (lambda m, r: Request("PUT", f"/api/v1/campaigns/{WARD}", json=CAMPAIGN),
-                                             MANAGERS),
-    ("GET", "/api/v1/progress"): (lambda m, r: Request("GET", "/api/v1/progress", {"commune": WARD}), READERS),
-    ("GET", "/api/v1/followup"): (
-        lambda m, r: Request("GET", "/api/v1/followup", {"commune": WARD, "list": "card_capture"}),
-        authed(403, S, A, 403, A)),
-    ("GET", "/api/v1/followup/counts"): (
-        lambda m, r: Request("GET", "/api/v1/followup/counts", {"commune": WARD}), authed(403, S, A, 403, A)),
-    ("GET", "/api/v1/followup/duplicates"): (
-        lambda m, r: Request("GET", "/api/v1/followup/duplicates", {"commune": WARD}), authed(403, S, A, 403, A)),
-    ("GET", "/api/v1/exports/totals.xlsx"): (
-        lambda m, r: Request("GET", "/api/v1/exports/totals.xlsx", {"commune": WARD}), READERS),
-    ("GET", "/api/v1/exports/totals.csv"): (
-        lambda m, r: Request("GET", "/api/v1/exports/totals.csv", {"commune": WARD}), READERS),
-    ("POST", "/api/v1/imports"): (
+        authed(403, A, A, 403, A, leader_team2=403, leader_rural=403)),
+    ("GET", "/api/v1/campaigns/{commune}", ""): (_get(f"/api/v1/campaigns/{WARD}"), READERS),
+    ("PUT", "/api/v1/campaigns/{commune}", ""): (
+        lambda m, r: Request("PUT", f"/api/v1/campaigns/{WARD}", json=CAMPAIGN), MANAGERS),
+    ("GET", "/api/v1/progress", ""): (_get("/api/v1/progress", commune=WARD), READERS),
+    ("GET", "/api/v1/followup", ""): (_get("/api/v1/followup", commune=WARD, list="card_capture"),
+                                      authed(403, S, S, 403, A, **OUTSIDE)),
+    ("GET", "/api/v1/followup", "csv"): (_get("/api/v1/followup", commune=WARD, list="revisit", format="csv"),
+                                         authed(403, S, S, 403, A, **OUTSIDE)),
+    ("GET", "/api/v1/followup/counts", ""): (_get("/api/v1/followup/counts", commune=WARD),
+                                             authed(403, S, A, 403, A, **OUTSIDE)),
+    ("GET", "/api/v1/followup/duplicates", ""): (_get("/api/v1/followup/duplicates", commune=WARD),
+                                                 authed(403, S, S, 403, A, **OUTSIDE)),
+    ("GET", "/api/v1/exports/totals.xlsx", ""): (_get("/api/v1/exports/totals.xlsx", commune=WARD), READERS),
+    ("GET", "/api/v1/exports/totals.csv", ""): (_get("/api/v1/exports/totals.csv", commune=WARD),
+                                                authed(403, S, S, 403, A, **OUTSIDE)),
+    ("POST", "/api/v1/imports", ""): (
         lambda m, r: Request("POST", "/api/v1/imports", {"commune": WARD, "dry_run": "true"}, content=_csv(m),
                              headers={"Content-Type": "text/csv"}), MANAGERS),
-    ("GET", "/api/v1/imports/template.xlsx"): (
-        lambda m, r: Request("GET", "/api/v1/imports/template.xlsx", {"commune": WARD}), MANAGERS),
-    ("GET", "/api/v1/imports/{import_id}"): (
+    ("GET", "/api/v1/imports/template.xlsx", ""): (_get("/api/v1/imports/template.xlsx", commune=WARD), MANAGERS),
+    ("GET", "/api/v1/imports/{import_id}", ""): (
         lambda m, r: Request("GET", f"/api/v1/imports/{m.import_id}"), MANAGERS),
-    ("GET", "/api/v1/audit"): (lambda m, r: Request("GET", "/api/v1/audit", {"commune": WARD}), MANAGERS),
-    ("POST", "/api/v1/token/rotate"): (lambda m, r: Request("POST", "/api/v1/token/rotate"), authed(A, A, A, A, A)),
+    ("GET", "/api/v1/audit", ""): (_get("/api/v1/audit", commune=WARD), MANAGERS),
+    ("POST", "/api/v1/token/rotate", ""): (lambda m, r: Request("POST", "/api/v1/token/rotate"), authed(A, A, A, A, A)),
+    # each active caller signs out a fresh device of its own kind (the matrix's callers live on);
+    # an unknown or revoked token: nothing to do, the same 200 (idempotent)
+    ("POST", "/api/v1/device/sign-out", ""): (_sign_out, {**public(A), "none": 401}),
 }
 
 
@@ -161,39 +234,89 @@ def _ids_in(events: list[dict[str, Any]]) -> set[str]:
 
 def _scoped_pull(m: Matrix, role: str, body: Any) -> None:
     seen = _ids_in(body["events"])
-    if role == "officer_other":
-        assert not seen & m.ward_ids() and m.world.households["h4"] in seen
-    elif role == "officer":
-        assert m.world.households["h4"] not in seen and m.world.households["h3"] in seen
-    else:  # the team's volunteer and leader: hamlet A only
-        assert not seen & m.outside_team_ids() and m.world.households["h1"] in seen
+    for hamlet in (m.world.hamlet_a, m.world.hamlet_b, m.world.hamlet_rural):
+        if hamlet in m.hamlets_seen(role):
+            assert seen & m.ids_of(hamlet), (role, hamlet)  # its own data is there …
+        else:
+            assert not seen & m.ids_of(hamlet), (role, hamlet)  # … and nobody else's
+
+
+def _team_of(role: str) -> str:
+    return {"a": "team-rm", "b": TEAM2, "rural": TEAM_RURAL}[HAMLET_OF[role]]
+
+
+def _totals_by_hamlet(m: Matrix, role: str, commune: str = WARD) -> dict[str, Any]:
+    answer = _send(m, role, Request("GET", "/api/v1/totals", {"commune": commune, "by": "hamlet"}))
+    assert answer.status_code == 200, answer.text
+    body: dict[str, Any] = answer.json()
+    return body
 
 
 def _scoped_totals(m: Matrix, role: str, body: Any) -> None:
-    assert {row["key"] for row in body["rows"]} == {m.world.hamlet_a}
+    assert {row["key"] for row in body["rows"]} == m.hamlets_seen(role), body["rows"]
+
+
+def _scoped_totals_by_team(m: Matrix, role: str, body: Any) -> None:
+    """Other teams' rows may be listed (their names are the commune's), but count nothing of theirs."""
+    for row in body["rows"]:
+        if row["key"] != _team_of(role):
+            assert row["households"] == 0 and row["people"] == 0 and row["visits"] == 0, row
+    assert body["total"] == _totals_by_hamlet(m, role)["total"]
+
+
+def _scoped_totals_by_day(m: Matrix, role: str, body: Any) -> None:
+    assert body["total"] == _totals_by_hamlet(m, role)["total"]
+
+
+def _scoped_totals_rural(m: Matrix, role: str, body: Any) -> None:
+    assert {row["key"] for row in body["rows"]} == {m.world.hamlet_rural}
 
 
 def _scoped_devices(m: Matrix, role: str, body: Any) -> None:
     seen = {d["device_id"] for d in body["devices"]}
-    ward = {m.world.officer.id, m.world.leader.id, m.world.volunteer.id}
-    if role == "officer_other":
-        assert not seen & ward and m.world.other_officer.id in seen
-    elif role == "leader":
-        assert m.world.officer.id not in seen and m.world.volunteer.id in seen
-    else:
-        assert ward <= seen and m.world.other_officer.id not in seen
+    ids = {r: d.id for r, d in m.callers.items() if d is not None and r not in REFUSED_FROM}
+    members = {"leader": {"volunteer", "leader"}, "leader_team2": {"volunteer_team2", "leader_team2"},
+               "leader_rural": {"volunteer_rural", "leader_rural"},
+               "officer": {"volunteer", "leader", "volunteer_team2", "leader_team2", "officer"},
+               "officer_other": {"volunteer_rural", "leader_rural", "officer_other"}}[role]
+    assert {ids[r] for r in members} <= seen, role
+    assert not {ids[r] for r in ids if r not in members and r != "admin"} & seen, role
 
 
 def _scoped_followup(m: Matrix, role: str, body: Any) -> None:
-    assert body["rows"] and all(row["hamlet_id"] == m.world.hamlet_a for row in body["rows"]), body["rows"][:2]
+    assert all(row["hamlet_id"] in m.hamlets_seen(role) for row in body["rows"]), body["rows"][:2]
+    if role in ("leader", "officer"):  # hamlet A has people to card
+        assert body["rows"]
+
+
+def _csv_rows(content: bytes) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(content.decode("utf-8-sig"))))
+
+
+def _names(m: Matrix, role: str) -> set[str]:
+    return {m.world.names[h] for h in m.hamlets_seen(role)}
+
+
+def _scoped_followup_csv(m: Matrix, role: str, content: bytes) -> None:
+    rows = _csv_rows(content)[1:]
+    assert {r[0] for r in rows} <= _names(m, role), rows[:2]
+    if role in ("leader", "officer"):  # hamlet A has a household nobody was home at
+        assert rows
+
+
+def _scoped_export_csv(m: Matrix, role: str, content: bytes) -> None:
+    names = {r[0] for r in _csv_rows(content)[1:-1]}  # between the header and the total
+    ward = {m.world.names[h] for h in (m.world.hamlet_a, m.world.hamlet_b)}
+    assert names & (ward | {m.world.names[m.world.hamlet_rural]}) == _names(m, role) & ward, names
 
 
 def _scoped_communes(m: Matrix, role: str, body: Any) -> None:
     codes = [c["code"] for c in body["communes"]]
-    assert codes == ([RURAL] if role == "officer_other" else [WARD]), codes
-    if role == "leader":  # counted over the team's hamlet only
-        team = _send(m, "leader", Request("GET", "/api/v1/totals", {"commune": WARD}))
-        assert body["communes"][0]["total"]["households"] == team.json()["total"]["households"]
+    rural = role in ("officer_other", "leader_rural")
+    assert codes == ([RURAL] if rural else [WARD]), codes
+    if role in HAMLET_OF:  # a leader's: counted over the team's hamlet only
+        team = _totals_by_hamlet(m, role, RURAL if rural else WARD)
+        assert body["communes"][0]["total"]["households"] == team["total"]["households"]
 
 
 def _scoped_counts(m: Matrix, role: str, body: Any) -> None:
@@ -201,21 +324,38 @@ def _scoped_counts(m: Matrix, role: str, body: Any) -> None:
     for name, n in body["counts"].items():
         page = _send(m, role, Request("GET", "/api/v1/followup", {"commune": WARD, "list": name, "limit": 1000}))
         assert n == len(page.json()["rows"]), name
+        assert all(row["hamlet_id"] in m.hamlets_seen(role) for row in page.json()["rows"]), name
 
 
 def _scoped_duplicates(m: Matrix, role: str, body: Any) -> None:
-    """A leader's pairs are of the team's hamlet only."""
-    assert all(p["hamlet_id"] == m.world.hamlet_a for pair in body["pairs"] for p in pair["people"]), body
+    """Each caller's pairs are of its hamlets only."""
+    seen = m.hamlets_seen(role)
+    assert all(p["hamlet_id"] in seen for pair in body["pairs"] for p in pair["people"]), body
 
 
-SCOPED: dict[tuple[str, str], Callable[[Matrix, str, Any], None]] = {
-    ("GET", "/api/v1/sync/pull"): _scoped_pull,
-    ("GET", "/api/v1/totals"): _scoped_totals,
-    ("GET", "/api/v1/team/devices"): _scoped_devices,
-    ("GET", "/api/v1/followup"): _scoped_followup,
-    ("GET", "/api/v1/communes"): _scoped_communes,
-    ("GET", "/api/v1/followup/counts"): _scoped_counts,
-    ("GET", "/api/v1/followup/duplicates"): _scoped_duplicates,
+def _scoped_conflicts(m: Matrix, role: str, body: Any) -> None:
+    assert all(c["hamlet_id"] in m.hamlets_seen(role) for c in body["conflicts"]), body["conflicts"]
+    if role in ("leader", "officer"):  # the conflict on Cường, hamlet A
+        assert body["conflicts"]
+
+
+Check = Callable[[Matrix, str, Any], None]
+SCOPED: dict[Row, Check] = {
+    ("GET", "/api/v1/sync/pull", ""): _scoped_pull,
+    ("GET", "/api/v1/totals", ""): _scoped_totals,
+    ("GET", "/api/v1/totals", "by team"): _scoped_totals_by_team,
+    ("GET", "/api/v1/totals", "by day"): _scoped_totals_by_day,
+    ("GET", "/api/v1/totals", "Thanh Hà"): _scoped_totals_rural,
+    ("GET", "/api/v1/team/devices", ""): _scoped_devices,
+    ("GET", "/api/v1/followup", ""): _scoped_followup,
+    ("GET", "/api/v1/communes", ""): _scoped_communes,
+    ("GET", "/api/v1/followup/counts", ""): _scoped_counts,
+    ("GET", "/api/v1/conflicts", ""): _scoped_conflicts,
+    ("GET", "/api/v1/followup/duplicates", ""): _scoped_duplicates,
+}
+SCOPED_FILES: dict[Row, Check] = {  # answers that are files, not JSON
+    ("GET", "/api/v1/followup", "csv"): _scoped_followup_csv,
+    ("GET", "/api/v1/exports/totals.csv", ""): _scoped_export_csv,
 }
 
 
@@ -228,12 +368,13 @@ def test_the_docs_pages_are_the_ones_settings_switch():
 
 
 def test_every_route_has_a_row():
-    missing = [r for r in ROUTES if r not in MATRIX]
+    missing = [r for r in ROUTES if (*r, "") not in MATRIX]
     assert not missing, f"routes without an expectation in MATRIX: {missing}"
-    for route, (_build, expect) in MATRIX.items():
-        assert set(expect) == set(ROLES), route
+    for row, (_build, expect) in MATRIX.items():
+        assert row[:2] in ROUTES, row
+        assert set(expect) == set(ROLES), row
         if any(e == S for e in expect.values()):
-            assert route in SCOPED, route
+            assert row in SCOPED or row in SCOPED_FILES, row
 
 
 @pytest.fixture(scope="module")
@@ -250,41 +391,70 @@ def matrix(server, docs_server) -> Matrix:  # type: ignore[no-untyped-def]
     revoked = enroll(server, "volunteer", hamlets=(world.hamlet_a,))
     with engine_for(server).begin() as conn:
         enrolment.revoke(conn, revoked.id)
+    make_team(server, TEAM2, WARD, [world.hamlet_b])
+    make_team(server, TEAM_RURAL, RURAL, [world.hamlet_rural])
     unknown = Device(server, str(uuid7()), "not-a-token-this-server-gave", "volunteer")
     callers: dict[str, Device | None] = {
         "none": None, "unknown": unknown, "revoked": revoked, "volunteer": world.volunteer, "leader": world.leader,
+        "volunteer_team2": enroll(server, "volunteer", team=TEAM2), "leader_team2": enroll(server, "leader", team=TEAM2),
+        "volunteer_rural": enroll(server, "volunteer", team=TEAM_RURAL),
+        "leader_rural": enroll(server, "leader", team=TEAM_RURAL),
         "officer": world.officer, "officer_other": world.other_officer, "admin": world.admin}
     m = Matrix(world, callers, import_id="", docs_url=docs_server.url)
-    answer = _send(m, "admin", _build_for(m, ("PUT", "/api/v1/campaigns/{commune}"), "admin"))
+    leader, vb = world.leader, world.volunteer_b
+    # a conflict in hamlet A (the leader had not seen the volunteer's change of Cường's blockers),
+    # and a visit in hamlet B for the leaders to review
+    assert leader.push([leader.event("person.updated", world.people["Cường"], {"blockers": ["old_device"]})]).json()[
+        "quarantined"] == []
+    m.visit_b = uuid7()
+    assert vb.push([vb.event("visit.recorded", m.visit_b, {"household_id": world.households["h3"], "outcome": "met",
+                                                          "actions": [], "people_helped": [], "note": ""})]).json()[
+        "quarantined"] == []
+    answer = _send(m, "admin", _build_for(m, ("PUT", "/api/v1/campaigns/{commune}", ""), "admin"))
     assert answer.status_code == 200, answer.text
-    answer = _send(m, "officer", _build_for(m, ("POST", "/api/v1/imports"), "officer"))
+    answer = _send(m, "officer", _build_for(m, ("POST", "/api/v1/imports", ""), "officer"))
     assert answer.status_code == 200, answer.text
     m.import_id = answer.json()["import_id"]
     return m
 
 
-def _build_for(m: Matrix, route: tuple[str, str], role: str) -> Request:
-    return MATRIX[route][0](m, role)
+def _build_for(m: Matrix, row: Row, role: str) -> Request:
+    return MATRIX[row][0](m, role)
+
+
+_refused_clients: dict[str, httpx.Client] = {}
+
+
+def _client(role: str) -> httpx.Client:
+    """The shared client; the callers that are refused leave from addresses of their own, so that
+    their refusals (limited per address) do not run into each other's limit."""
+    if role not in REFUSED_FROM:
+        return http
+    if role not in _refused_clients:
+        _refused_clients[role] = httpx.Client(transport=httpx.HTTPTransport(local_address=REFUSED_FROM[role]),
+                                              timeout=60)
+    return _refused_clients[role]
 
 
 def _send(m: Matrix, role: str, req: Request, *, url: str | None = None) -> httpx.Response:
     device = m.callers[role]
     headers = dict(req.headers or {})
-    if device is not None:
+    if device is not None and "Authorization" not in headers:  # a row may bring its own caller
         headers["Authorization"] = f"Bearer {device.token}"
-    return http.request(req.method, (url or m.world.server.url) + req.path, params=req.params, json=req.json,
-                        content=req.content, headers=headers)
+    return _client(role).request(req.method, (url or m.world.server.url) + req.path, params=req.params,
+                                 json=req.json, content=req.content, headers=headers)
 
 
-CASES = [(route, role) for route in ROUTES if route in MATRIX for role in ROLES]
+CASES = [(row, role) for row in MATRIX for role in ROLES]
 
 
-@pytest.mark.parametrize("route, role", CASES, ids=[f"{m} {p} as {r}" for (m, p), r in CASES])
-def test_role_gets_the_expected_answer(matrix: Matrix, route: tuple[str, str], role: str) -> None:
-    build, expect = MATRIX[route]
+@pytest.mark.parametrize("row, role", CASES, ids=[f"{m} {p}{' ' + s if s else ''} as {r}" for (m, p, s), r in CASES])
+def test_role_gets_the_expected_answer(matrix: Matrix, row: Row, role: str) -> None:
+    build, expect = MATRIX[row]
     expected = expect[role]
+    route = row[:2]
     answer = _send(matrix, role, build(matrix, role), url=matrix.docs_url if route in DOCS_ROUTES else None)
-    where = f"{route[0]} {route[1]} as {role}: {answer.status_code} {answer.text[:300]}"
+    where = f"{row} as {role}: {answer.status_code} {answer.text[:300]}"
     if isinstance(expected, int):
         assert answer.status_code == expected, where
         assert answer.json()["error"], where
@@ -304,14 +474,17 @@ def test_role_gets_the_expected_answer(matrix: Matrix, route: tuple[str, str], r
     elif route == ("POST", "/api/v1/sync/push"):
         assert answer.json()["quarantined"] == [], where
     if expected == S:
-        SCOPED[route](matrix, role, answer.json())
+        if row in SCOPED_FILES:
+            SCOPED_FILES[row](matrix, role, answer.content)
+        else:
+            SCOPED[row](matrix, role, answer.json())
 
 
 @pytest.mark.parametrize("route", sorted(DOCS_ROUTES), ids=[p for _, p in sorted(DOCS_ROUTES)])
 def test_the_docs_pages_are_off_by_default(matrix: Matrix, route: tuple[str, str]) -> None:
     """Without GOCUA_DOCS=1 (the module's server), nobody gets the documentation pages."""
     for role in ROLES:
-        answer = _send(matrix, role, MATRIX[route][0](matrix, role))
+        answer = _send(matrix, role, MATRIX[(*route, "")][0](matrix, role))
         assert answer.status_code == 404, f"{route} as {role}: {answer.status_code}"
 
 
@@ -319,3 +492,46 @@ def test_the_world_has_both_communes(matrix: Matrix) -> None:
     """The matrix means something only if the other commune has data to leak."""
     answer = _send(matrix, "officer_other", Request("GET", "/api/v1/totals", {"commune": RURAL}))
     assert answer.status_code == 200 and answer.json()["rows"], answer.text
+
+
+# ---- push: every family of event, about hamlet B, from every caller that may push -------------
+
+def _families(m: Matrix) -> dict[str, Callable[[Device], dict[str, Any]]]:
+    w = m.world
+    h3, ha = w.households["h3"], w.people["Hà"]
+    return {
+        "household.created": lambda d: d.event("household.created", uuid7(), household_data(w.hamlet_b, "Số 5")),
+        "household.updated": lambda d: d.event("household.updated", h3, {"consent": "given"}),
+        "person.added": lambda d: d.event("person.added", uuid7(), person_data(h3, "Người thử", 1990)),
+        "person.updated": lambda d: d.event("person.updated", ha, {"presence": "home"}),
+        "visit.recorded": lambda d: d.event("visit.recorded", uuid7(), {
+            "household_id": h3, "outcome": "not_home", "actions": [], "people_helped": [], "note": ""}),
+        "review.decided": lambda d: d.event("review.decided", m.visit_b, {"decision": "approved", "comment": ""}),
+        "assignment.set": lambda d: d.event("assignment.set", h3, {"device_id": w.volunteer_b.id}),
+        "conflict.resolved": lambda d: d.event("conflict.resolved", ha, {"field": "vneid", "value": "l2_approved"}),
+    }
+
+
+FAMILIES = ["household.created", "household.updated", "person.added", "person.updated", "visit.recorded",
+            "review.decided", "assignment.set", "conflict.resolved"]
+PUSHERS = [r for r in ROLES if r not in REFUSED_FROM]
+PUSH_CASES = [(kind, role) for kind in FAMILIES for role in PUSHERS]
+
+
+@pytest.mark.parametrize("kind, role", PUSH_CASES, ids=[f"{k} as {r}" for k, r in PUSH_CASES])
+def test_push_of_each_family(matrix: Matrix, kind: str, role: str) -> None:
+    """An event about hamlet B is quarantined `forbidden` unless the caller's scope holds hamlet B
+    and its role may write that kind; otherwise it is not refused for its scope (it may still be
+    refused on its merits: a conflict that is not open …)."""
+    device = matrix.callers[role]
+    assert device is not None
+    event = _families(matrix)[kind](device)
+    answer = _send(matrix, role, Request("POST", "/api/v1/sync/push", json={"schema": 1, "events": [event]}))
+    assert answer.status_code == 200, answer.text
+    reasons = [q["reason"] for q in answer.json()["quarantined"]]
+    in_scope = matrix.world.hamlet_b in matrix.hamlets_seen(role)
+    may = in_scope and (kind not in LEADER_KINDS or can(device.role, Capability.WRITE_LEADER_KINDS))
+    if may:
+        assert not any(r.startswith("forbidden") for r in reasons), (kind, role, reasons)
+    else:
+        assert len(reasons) == 1 and reasons[0].startswith("forbidden"), (kind, role, reasons)

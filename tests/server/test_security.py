@@ -68,10 +68,14 @@ def test_security_headers_on_every_answer(server, world):
             assert h["cache-control"] == "no-store", what
 
 
-def test_hsts_when_the_request_came_over_https(server):
-    # uvicorn trusts X-Forwarded-Proto from 127.0.0.1 (a reverse proxy on the same machine)
-    answer = http.get(server.url + "/healthz", headers={"X-Forwarded-Proto": "https"})
+def test_hsts_when_the_request_came_over_https(app_with):
+    # X-Forwarded-Proto is believed only from a configured proxy (GOCUA_TRUSTED_PROXIES; over
+    # real sockets: tests/server/test_proxy_limits.py); TestClient's peer is "testclient"
+    client, _ = app_with(GOCUA_TRUSTED_PROXIES="testclient")
+    answer = client.get("/healthz", headers={"X-Forwarded-Proto": "https"})
     assert answer.headers["strict-transport-security"] == "max-age=31536000"
+    client, _ = app_with(GOCUA_TRUSTED_PROXIES="")  # the default: nobody's
+    assert "strict-transport-security" not in client.get("/healthz", headers={"X-Forwarded-Proto": "https"}).headers
 
 
 def test_docs_are_not_served_unless_asked(server):
