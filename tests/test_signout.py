@@ -183,7 +183,7 @@ def test_signing_out_kills_the_token_on_the_server(tmp_path, real, force):
     assert token and _alive(real, token) == 200
     device.sign_out(force=force)
     assert not device.store.signed_in
-    assert _alive(real, token) == 401  # unknown_token: the server forgot it
+    assert _alive(real, token) == 403  # revoked
     assert device.store.previous_token is None  # heard: nothing to carry to the next enrolment
     device.close()
 

@@ -7,6 +7,7 @@ from pydantic import BaseModel
 
 from ..errors import responses
 from ..services import enrolment, signout
+from ..services.errors import ServiceError
 from .deps import Caller, bearer_token, caller, refused, writing
 
 router = APIRouter()
@@ -26,17 +27,21 @@ def rotate(request: Request, who: Caller = Depends(caller)) -> TokenAnswer:
 
 
 class SignedOut(BaseModel):
-    signed_out: bool  # true: this request ended the device; false: its token was dead already
+    signed_out: bool  # true: this request ended the device; false: it had ended already
 
 
 @router.post("/api/v1/device/sign-out", response_model=SignedOut, responses=responses(401, 429))
 def sign_out(request: Request, token: str = Depends(bearer_token)) -> SignedOut:
-    """The device that sends this token signs out: it is revoked and the token is forgotten
-    (401 `unknown_token` from the next request on); audited (device.sign_out). Idempotent: an
-    unknown, revoked or retired token is answered the same, `signed_out: false`, and changes
-    nothing (and spends one of the address's refused-token allowance, as elsewhere)."""
-    with writing(request) as conn:
-        outcome = signout.sign_out(conn, token)
-    if outcome != "signed_out":
+    """The device that sends this token signs out: it is revoked (403 `revoked` from the next
+    request on), audited (device.sign_out). Idempotent: a device revoked or retired already is
+    answered `signed_out: false` and nothing changes; a token no device holds, 401 as anywhere.
+    Either spends one of the address's refused-token allowance, as elsewhere."""
+    try:
+        with writing(request) as conn:
+            done = signout.sign_out(conn, token)
+    except ServiceError:
         refused(request)
-    return SignedOut(signed_out=outcome == "signed_out")
+        raise
+    if not done:
+        refused(request)
+    return SignedOut(signed_out=done)

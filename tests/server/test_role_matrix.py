@@ -219,8 +219,8 @@ MATRIX: dict[Row, tuple[Build, dict[str, Any]]] = {
     ("GET", "/api/v1/audit", ""): (_get("/api/v1/audit", commune=WARD), MANAGERS),
     ("POST", "/api/v1/token/rotate", ""): (lambda m, r: Request("POST", "/api/v1/token/rotate"), authed(A, A, A, A, A)),
     # each active caller signs out a fresh device of its own kind (the matrix's callers live on);
-    # an unknown or revoked token: nothing to do, the same 200 (idempotent)
-    ("POST", "/api/v1/device/sign-out", ""): (_sign_out, {**public(A), "none": 401}),
+    # a revoked device: nothing to do, the same 200 (idempotent)
+    ("POST", "/api/v1/device/sign-out", ""): (_sign_out, {**public(A), "none": 401, "unknown": 401}),
 }
 
 
