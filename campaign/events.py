@@ -207,6 +207,19 @@ KINDS: dict[str, KindSpec] = {spec.kind: spec for spec in (
     KindSpec("conflict.resolved", "", {"field": _text(40), "value": _any_json}, creates=True),
 )}
 
+# What people call the work an event belongs to, never "an event" (docs/glossary.md): a visit
+# (recorded or taken back), a leader's review, a household, a person; anything else is a change.
+FAMILIES = ("visit", "review", "household", "person", "other")
+
+
+def family(kind: str) -> str:
+    """The family of an event's kind: one of FAMILIES."""
+    if kind == "review.decided":
+        return "review"
+    spec = KINDS.get(kind)
+    return spec.entity_type if spec is not None and spec.entity_type in FAMILIES else "other"
+
+
 # Fields that a person may change later, and so may conflict: by entity type.
 UPDATABLE: dict[str, dict[str, Check]] = {
     "hamlet": HAMLET_FIELDS,

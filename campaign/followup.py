@@ -31,6 +31,7 @@ from typing import Any
 
 from . import vocabulary as v
 from .projection import is_merged, is_voided
+from .text import slug
 
 FOLLOW_UP = ("card_capture", "l2", "activation")  # follow_up()'s codes, in display order
 NEEDS = (*FOLLOW_UP, "home_capture")  # needs()'s codes, in display order
@@ -57,6 +58,12 @@ LABELS: dict[str, tuple[str, str]] = {  # need -> (vi, en)
 def label(need: str, lang: str = "vi") -> str:
     vi, en = LABELS[need]
     return en if lang == "en" else vi
+
+
+def file_stem(need: str) -> str:
+    """The start of a downloaded list's file name, in Vietnamese words without marks
+    ("gocua-thu-nhan-the-can-cuoc"): the server's and the app's downloads agree."""
+    return f"gocua-{slug(label(need))}"
 
 
 def follow_up(person: dict[str, Any], year: int) -> list[str]:

@@ -27,6 +27,12 @@ def fold(text: str) -> str:
     return " ".join(bare.casefold().split())
 
 
+def slug(text: str) -> str:
+    """A file-name part from Vietnamese words: folded, ASCII letters and digits joined by "-"
+    ("Thu nhận thẻ căn cước" → "thu-nhan-the-can-cuoc")."""
+    return "-".join("".join(ch if ch.isascii() and ch.isalnum() else " " for ch in fold(text)).split())
+
+
 def is_control_character(ch: str) -> bool:
     """C0 controls except newline and tab, DEL, and C1 controls (U+0080–U+009F): characters
     that no name, address or note needs, and that spoil a display, a file or a terminal."""

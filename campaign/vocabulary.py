@@ -115,14 +115,26 @@ HAMLET_KIND = Vocabulary("hamlet_kind", {
 })
 
 ROLES = Vocabulary("role", {
-    "volunteer": ("Tuyên truyền viên", "Volunteer"),
+    "volunteer": ("Tình nguyện viên", "Volunteer"),
     "leader": ("Tổ trưởng", "Team leader"),
-    "officer": ("Công an xã", "Commune police"),
+    "officer": ("Công an cấp xã", "Commune police"),  # the app says "Công an phường" … by the commune's kind
     "admin": ("Quản trị", "Admin"),
 })
 
+# The report's words (the exports' headers), as the app's dashboard says them (docs/glossary.md).
+TERMS = Vocabulary("term", {
+    "households": ("Số hộ", "Households"),
+    "visited": ("Hộ đã thăm", "Households visited"),
+    "revisit": ("Hộ cần quay lại", "Households to revisit"),
+    "people": ("Số người", "People"),
+    "visits": ("Lượt thăm", "Visits"),
+    "helped": ("Người được hỗ trợ", "People helped"),
+    "hamlet": ("Thôn/Tổ dân phố", "Hamlet"),
+    "total": ("Tổng cộng", "Total"),
+})
+
 ALL = {v.name: v for v in (CONSENT, PRESENCE, CARD, VNEID, BLOCKERS, OUTCOME, ACTIONS,
-                           DECISION, HAMLET_KIND, ROLES)}
+                           DECISION, HAMLET_KIND, ROLES, TERMS)}
 
 # Domain rules that the validators and totals share.
 CARD_COMPULSORY_AGE = 14

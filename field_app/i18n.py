@@ -39,6 +39,7 @@ __all__ = [
     "format_number",
     "get_language",
     "keys",
+    "plural",
     "refusal_text",
     "set_language",
     "strings",
@@ -162,6 +163,15 @@ def t(key: str, /, *, lang: str | None = None, **fmt: Any) -> str:
     if not fmt:
         return text
     return string.Formatter().vformat(text, (), _KeepMissing(fmt))
+
+
+def plural(key: str, n: int, /, *, lang: str | None = None, **fmt: Any) -> str:
+    """`t(key, count=n formatted)`, with the singular `key + ".one"` when n is 1 and the language
+    has one ("1 visit", "2 visits"; Vietnamese says "1 lượt thăm", "2 lượt thăm" alike)."""
+    lang = lang or get_language()
+    one = f"{key}.one"
+    chosen = one if n == 1 and one in strings(lang) else key
+    return t(chosen, lang=lang, count=format_number(n, lang=lang), **fmt)
 
 
 def vocab_label(vocab: Vocabulary, code: str, *, lang: str | None = None) -> str:

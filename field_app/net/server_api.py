@@ -30,6 +30,8 @@ from typing import Any
 
 import httpx
 
+from campaign.followup import file_stem
+
 from ..signout import forget_purged
 from ..store import Store
 from .errors import BadAnswer, Rejected
@@ -188,7 +190,7 @@ class ServerApi:
 
     def followup_csv(self, commune: str, list_name: str) -> Download:
         """A whole follow-up list as the server's CSV (audited as a download)."""
-        return self._download(FOLLOWUP, "text/csv", f"gocua-{list_name}-{commune}.csv",
+        return self._download(FOLLOWUP, "text/csv", f"{file_stem(list_name)}-{commune}.csv",
                               commune=commune, list=list_name, format="csv")
 
     def totals_xlsx(self, commune: str) -> Download:

@@ -52,6 +52,7 @@ from .rows import (
     ReviewItem,
     SearchMatch,
     VisitRow,
+    Work,
 )
 from .sealed import SealedDatabase, file_for
 from .summaries import FILTERS
@@ -60,7 +61,7 @@ from .writer import Writer
 
 __all__ = [
     "FILTERS", "Counts", "FieldChange", "HamletRow", "HouseholdRow", "HouseholdsPage", "NotSignedIn", "PersonRow", "QuarantinedEvent", "Receipt",
-    "ReviewItem", "SearchMatch", "Store", "StoreError", "StoreLocked", "Tampered", "VisitRow", "WrongKey", "file_for",
+    "ReviewItem", "SearchMatch", "Store", "StoreError", "StoreLocked", "Tampered", "VisitRow", "Work", "WrongKey", "file_for",
 ]
 
 
@@ -240,6 +241,11 @@ class Store:
 
     def pending_count(self) -> int:
         return self.sync.pending_count()
+
+    def work(self, which: str = "pending") -> Work:
+        """This device's `pending`, `sent` or `quarantined` events as visits, reviews, households
+        and people (never "events" to a person: see rows.Work)."""
+        return self.sync.work(which)
 
     def acknowledge(self, acked_seq: int, quarantined: Iterable[Mapping[str, Any]] = ()) -> None:
         self.sync.acknowledge(acked_seq, quarantined)

@@ -1,11 +1,12 @@
 """The typed rows the store's reads return to the screens (frozen: a row is a snapshot)."""
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from campaign import vocabulary as v
+from campaign.events import FAMILIES, family
 from campaign.followup import FOLLOW_UP, follow_up, needs_revisit
 from campaign.projection import Entity, is_merged
 from campaign.search import Rank
@@ -148,6 +149,41 @@ class Counts:
     today: int  # visits whose day in Vietnam is today
     pending: int  # events not yet acknowledged
     quarantined: int
+
+
+@dataclass(frozen=True, slots=True)
+class Work:
+    """This device's events told as people speak of them (campaign.events.family): the visits
+    they record or take back, the reviews, and the households and people added, or changed
+    outside those visits (a visit's own consent and VNeID changes belong to it), each once;
+    `other` counts the remaining events (a hamlet, a settled conflict)."""
+    visits: int = 0
+    reviews: int = 0
+    households: int = 0
+    people: int = 0
+    other: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.visits + self.reviews + self.households + self.people + self.other
+
+
+def work_of(rows: Iterable[tuple[str, str, str | None]]) -> Work:
+    """Work from outbox rows (kind, entity, related household)."""
+    items = list(rows)
+    visited = {related for kind, _, related in items if family(kind) == "visit" and related}
+    seen: dict[str, set[str]] = {f: set() for f in FAMILIES}
+    other = 0
+    for kind, entity, related in items:
+        f = family(kind)
+        if f == "other":
+            other += 1
+        elif kind.endswith(".updated") and ((f == "household" and entity in visited)
+                                            or (f == "person" and related in visited)):
+            continue  # changed during a visit of this household (consent, VNeID): told as that visit
+        else:
+            seen[f].add(entity)
+    return Work(len(seen["visit"]), len(seen["review"]), len(seen["household"]), len(seen["person"]), other)
 
 
 @dataclass(frozen=True, slots=True)

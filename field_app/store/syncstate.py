@@ -20,7 +20,7 @@ from .errors import StoreError
 from .log import last_seq, related
 from .meta import Meta, MetaValue
 from .replay import Replay
-from .rows import QuarantinedEvent, Receipt
+from .rows import QuarantinedEvent, Receipt, Work, work_of
 from .sealed import SealedDatabase, locked
 from .sql import chunks, marks
 
@@ -70,6 +70,15 @@ class SyncState:
     def pending_count(self) -> int:
         return int(self.sealed.db.execute("SELECT count(*) FROM outbox WHERE seq > ?",
                                           [self.acked_seq]).fetchone()[0])
+
+    @locked
+    def work(self, which: str = "pending") -> Work:
+        """This device's events as visits, reviews, households and people (rows.Work):
+        `pending` (not acknowledged yet), `sent` (acknowledged and applied) or `quarantined`."""
+        where = {"pending": "seq > ?", "sent": "seq <= ? AND status != 'quarantined'",
+                 "quarantined": "status = 'quarantined' AND ? IS NOT NULL"}[which]
+        return work_of(self.sealed.db.execute(f"SELECT kind, entity, related FROM outbox WHERE {where}",
+                                              [self.acked_seq]).fetchall())
 
     @locked
     def acknowledge(self, acked_seq: int, quarantined: Iterable[Mapping[str, Any]] = ()) -> None:

@@ -7,8 +7,9 @@ from typing import Any
 
 import flet as ft
 
+from campaign import areas
 from campaign import vocabulary as v
-from field_app import theme
+from field_app import i18n, theme
 from field_app.app_state import age_of, seconds_since
 from field_app.i18n import format_number, t, vocab_label
 
@@ -83,6 +84,15 @@ def age_text(birth_year: Any) -> str:
     if age is None:
         return t("person.age_unknown")
     return t("person.age", age=age, year=birth_year)
+
+
+def role_label(role: str, scope: Any = None) -> str:
+    """A role in words; an officer as the police of their commune's own kind ("Công an phường"
+    for a ward, "Công an xã", "Công an đặc khu"), when the enrolment names the commune."""
+    commune = scope.get("commune") if isinstance(scope, dict) else None
+    if role == "officer" and isinstance(commune, str) and areas.is_commune_code(commune):
+        return t("role.officer_of", kind=t(f"commune_kind.{areas.commune(commune).type}"))
+    return t(f"role.{role}") if i18n.has(f"role.{role}") else role
 
 
 def number(n: int) -> str:

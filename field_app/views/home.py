@@ -13,7 +13,8 @@ from field_app import theme
 from field_app.i18n import t
 from field_app.net.sync import SyncStatus
 
-from .common import C, card, heading, note, number, relative_time
+from .common import C, card, heading, note, number, relative_time, role_label
+from .models.words import changes_text, work_text
 from .shell import Shell
 
 # tile: (count key, label key, status style, icon, household filter)
@@ -70,8 +71,9 @@ def home_screen(shell: Shell) -> list[ft.Control]:
     progress = ft.ProgressBar(visible=False, key="home.progress")
 
     def paint(status: SyncStatus | None) -> None:
-        n = store.pending_count()
-        pending.value = t("home.pending_sync", count=number(n))
+        work = store.work()
+        n = work.total
+        pending.value = t("home.pending_sync", work=work_text(work)) if n else t("home.all_sent")
         last.value = t("home.last_sync", when=relative_time(store.last_sync_ok))
         syncing = status is not None and status.state == "syncing"
         failing = status is not None and status.state == "error"
@@ -89,7 +91,7 @@ def home_screen(shell: Shell) -> list[ft.Control]:
             progress,
             *(
                 [ft.Container(
-                    note(ft.Icons.REPORT_PROBLEM, t("home.quarantined", count=number(quarantined)),
+                    note(ft.Icons.REPORT_PROBLEM, t("home.quarantined", changes=changes_text(quarantined)),
                          color=theme.STATUSES["problem"].strong, key="home.quarantined"),
                     on_click=lambda e: shell.go("/sync"),
                     ink=True,
@@ -113,7 +115,7 @@ def home_screen(shell: Shell) -> list[ft.Control]:
     shell.live(on_sync)
 
     controls: list[ft.Control] = []
-    role_line = t(f"role.{shell.role}")
+    role_line = role_label(shell.role, store.scope)
     if hamlets:
         names = ", ".join(h.name for h in hamlets[:3]) + ("…" if len(hamlets) > 3 else "")
         role_line = f"{role_line} · {names}"

@@ -33,7 +33,7 @@ from field_app.app_state import (
     record_outcome,
     undo_visit,
 )
-from field_app.i18n import t, vocab_label
+from field_app.i18n import plural, t, vocab_label
 from field_app.store import HouseholdRow, PersonRow
 
 from .children import children_panel
@@ -236,7 +236,7 @@ def household_view(shell: Shell, params: dict[str, str]) -> ft.View:
     controls: list[ft.Control] = [
         ft.Text(h.address, theme_style=ft.TextThemeStyle.TITLE_LARGE, key="household.address"),
         ft.Row([household_pill(status, key="household.status"),
-                ft.Text(" · ".join(x for x in (where, t("households.people", count=len(people))) if x),
+                ft.Text(" · ".join(x for x in (where, plural("households.people", len(people))) if x),
                         size=14.5, color=C.on_surface_variant)],
                spacing=8, wrap=True),
     ]

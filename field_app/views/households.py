@@ -22,7 +22,7 @@ import flet as ft
 
 from field_app import theme
 from field_app.app_state import household_status
-from field_app.i18n import t
+from field_app.i18n import plural, t
 from field_app.screen import Screen
 from field_app.store import FILTERS, Counts, HouseholdRow, HouseholdsPage
 
@@ -69,7 +69,7 @@ def summary_text(found: HouseholdsPage, households: int, searching: bool, filter
 
 def _row(shell: Shell, h: HouseholdRow) -> ft.Control:
     status = household_status(h)
-    people = t("households.people", count=h.people)
+    people = plural("households.people", h.people)
     matched = match_text(h)
     lines: list[ft.Control] = []
     if matched is not None:

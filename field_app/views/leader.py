@@ -350,7 +350,7 @@ class TeamScreens:
         lines: list[ft.Control] = [
             _text(member.label, ft.TextThemeStyle.TITLE_MEDIUM),
             ft.Row([theme.status_chip(*member.status)], wrap=True),
-            _text(member.acked),
+            _text(member.sent),
         ]
         if member.revoked:
             lines.append(ft.Row([ft.Icon(ft.Icons.BLOCK, color=theme.COLORS.error),

@@ -49,6 +49,7 @@ from field_app.app_state import Device
 from field_app.i18n import t
 from field_app.lock import AppLock, Clock, IdleTimer, PinError, SystemClock
 from field_app.net.errors import SyncError
+from field_app.store import Work
 
 from .lock_screen import LockScreen, discard_dialog, forgot_dialog, offer_banner, setup_view
 from .models.lock import Cover, LockFlow, Submit, counts_as_person, keypad_key
@@ -421,7 +422,7 @@ class LockGuard:
     def _ask_forgot(self) -> None:
         if not self.flow.may_ask_forgot():
             return
-        pending = self.shell.store.pending_count() if self.shell.signed_in else 0
+        pending = self.shell.store.work() if self.shell.signed_in else Work()
 
         def cancel(e: ft.ControlEvent) -> None:
             self._pop_dialog(dialog)
@@ -451,9 +452,9 @@ class LockGuard:
             await shell.blocking(_sign_out, shell.device, force)
         except SyncError as exc:
             reason = self.flow.sign_out_refused(exc, self._lang())
-            left = shell.store.pending_count() if shell.signed_in else 0
+            left = shell.store.work() if shell.signed_in else Work()
             self._refresh()
-            if left:
+            if left.total:
                 self._ask_discard(left, reason)
             return
         except Exception:
@@ -469,7 +470,7 @@ class LockGuard:
         shell.go("/")
         shell.snack(done)
 
-    def _ask_discard(self, left: int, reason: str) -> None:
+    def _ask_discard(self, left: Work, reason: str) -> None:
         def stay(e: ft.ControlEvent) -> None:
             self._pop_dialog(dialog)
 

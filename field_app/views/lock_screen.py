@@ -12,9 +12,11 @@ import flet as ft
 from field_app import theme
 from field_app.i18n import t
 from field_app.lock import MAX_ATTEMPTS, PIN_MAX, PIN_MIN
+from field_app.store import Work
 
-from .common import C, number
+from .common import C
 from .models.lock import LockFace
+from .models.words import work_text
 
 __all__ = ["LOCK_ROUTE", "SETUP_ROUTE", "LockScreen", "discard_dialog", "forgot_dialog", "offer_banner",
            "setup_view"]
@@ -177,13 +179,14 @@ def offer_banner(lang: str, *, later: Handler, set_now: Handler) -> ft.Banner:
     )
 
 
-def forgot_dialog(lang: str, pending: int, *, cancel: Handler, confirm: Handler) -> ft.AlertDialog:
+def forgot_dialog(lang: str, pending: Work, *, cancel: Handler, confirm: Handler) -> ft.AlertDialog:
     """"Quên mã PIN?": signing out is the way, and what it costs."""
     return ft.AlertDialog(
         modal=True,
         icon=ft.Icon(ft.Icons.HELP_OUTLINE, color=C.primary),
         title=ft.Text(t("lock.forgot_title", lang=lang)),
-        content=ft.Text(t("lock.forgot_body", lang=lang, count=number(pending)), key="lock.forgot_body"),
+        content=ft.Text(t("lock.forgot_body", lang=lang, work=work_text(pending, lang=lang)) if pending.total
+                        else t("lock.forgot_body_all_sent", lang=lang), key="lock.forgot_body"),
         actions=[
             ft.TextButton(t("common.cancel", lang=lang), on_click=cancel, key="lock.forgot_cancel"),
             ft.FilledButton(t("lock.forgot_confirm", lang=lang), on_click=confirm, key="lock.forgot_confirm"),
@@ -191,18 +194,19 @@ def forgot_dialog(lang: str, pending: int, *, cancel: Handler, confirm: Handler)
     )
 
 
-def discard_dialog(lang: str, left: int, reason: str, *, stay: Handler, discard: Handler) -> ft.AlertDialog:
-    """The sign-out could not send `left` events: drop them, or stay."""
+def discard_dialog(lang: str, left: Work, reason: str, *, stay: Handler, discard: Handler) -> ft.AlertDialog:
+    """The sign-out could not send `left` (visits, people …): drop them, or stay."""
+    work = work_text(left, lang=lang)
     s = theme.STATUSES["problem"]
     return ft.AlertDialog(
         modal=True,
         icon=ft.Icon(ft.Icons.REPORT_PROBLEM, color=s.strong),
-        title=ft.Text(t("settings.unsent_title", lang=lang, count=number(left))),
-        content=ft.Text(t("settings.unsent_body", lang=lang, count=number(left), reason=reason),
+        title=ft.Text(t("settings.unsent_title", lang=lang, work=work)),
+        content=ft.Text(t("settings.unsent_body", lang=lang, work=work, reason=reason),
                         key="lock.unsent_body"),
         actions=[
             ft.TextButton(t("settings.unsent_stay", lang=lang), on_click=stay, key="lock.unsent_stay"),
-            ft.FilledButton(t("settings.unsent_discard", lang=lang, count=number(left)), key="lock.unsent_discard",
+            ft.FilledButton(t("settings.unsent_discard", lang=lang, work=work), key="lock.unsent_discard",
                             on_click=discard, style=ft.ButtonStyle(bgcolor=s.strong, color="#FFFFFF")),
         ],
     )

@@ -18,8 +18,8 @@ from field_app.lock import TIMEOUT_CHOICES
 from field_app.net.errors import SyncError
 
 from .audit import settings_tile as audit_tile
-from .common import C, card, chip, heading, note, number
-from .models.words import error_text
+from .common import C, card, chip, heading, note, role_label
+from .models.words import error_text, work_text
 from .qr import VNEID_LINKS, qr_png
 from .shell import Shell
 
@@ -123,20 +123,20 @@ def settings_screen(shell: Shell) -> list[ft.Control]:
             sign_out_button.disabled = False
             busy.visible = False
             shell.page.update()
-            left = store.pending_count()
+            left = store.work()
             reason = error_text(exc)
-            if not left:  # nothing would be lost: say why it failed and stop there
+            if not left.total:  # nothing would be lost: say why it failed and stop there
                 shell.snack(reason, error=True)
                 return
             shell.page.show_dialog(ft.AlertDialog(
                 modal=True,
                 icon=ft.Icon(ft.Icons.REPORT_PROBLEM, color=s.strong),
-                title=ft.Text(t("settings.unsent_title", count=number(left))),
-                content=ft.Text(t("settings.unsent_body", count=number(left), reason=reason),
+                title=ft.Text(t("settings.unsent_title", work=work_text(left))),
+                content=ft.Text(t("settings.unsent_body", work=work_text(left), reason=reason),
                                 key="settings.unsent_body"),
                 actions=[
                     ft.TextButton(t("settings.unsent_stay"), on_click=close_dialog, key="settings.unsent_stay"),
-                    ft.FilledButton(t("settings.unsent_discard", count=number(left)), key="settings.unsent_discard",
+                    ft.FilledButton(t("settings.unsent_discard", work=work_text(left)), key="settings.unsent_discard",
                                     on_click=discard, style=ft.ButtonStyle(bgcolor=s.strong, color="#FFFFFF")),
                 ],
             ))
@@ -155,11 +155,12 @@ def settings_screen(shell: Shell) -> list[ft.Control]:
         await run_sign_out(True)
 
     def ask(e: ft.Event[ft.OutlinedButton]) -> None:
-        n = store.pending_count()
+        work = store.work()
         shell.page.show_dialog(ft.AlertDialog(
             modal=True,
             title=ft.Text(t("settings.sign_out_title")),
-            content=ft.Text(t("settings.sign_out_body", count=number(n))),
+            content=ft.Text(t("settings.sign_out_body", work=work_text(work)) if work.total
+                            else t("settings.sign_out_body_all_sent")),
             actions=[
                 ft.TextButton(t("common.cancel"), on_click=close_dialog, key="settings.sign_out_cancel"),
                 ft.FilledButton(t("settings.sign_out_confirm"), on_click=confirmed, key="settings.sign_out_confirm"),
@@ -170,7 +171,7 @@ def settings_screen(shell: Shell) -> list[ft.Control]:
     about = card(
         [
             heading(t("settings.device")),
-            note(ft.Icons.BADGE_OUTLINED, t("settings.role", role=t(f"role.{shell.role}"))),
+            note(ft.Icons.BADGE_OUTLINED, t("settings.role", role=role_label(shell.role, store.scope))),
             note(ft.Icons.DNS_OUTLINED, t("settings.server", url=store.server_url or "—")),
             note(ft.Icons.PHONE_ANDROID, t("settings.device_id", id=(store.device_id or "—")[:8])),
             note(ft.Icons.STORAGE_OUTLINED, t("settings.data_here")),
@@ -212,7 +213,8 @@ def lock_card(shell: Shell) -> ft.Control | None:
                           color=problem.strong)
     rows.append(state_note)
     if pin.role_requires_pin:
-        rows.append(note(ft.Icons.BADGE_OUTLINED, t("lock.settings.required", role=t(f"role.{shell.role}"))))
+        rows.append(note(ft.Icons.BADGE_OUTLINED,
+                         t("lock.settings.required", role=role_label(shell.role, shell.store.scope))))
     if not has_pin:
         rows.append(theme.big_button(t("lock.settings.set"), icon=ft.Icons.PIN_OUTLINED, key="settings.lock.set",
                                      on_click=lambda e: shell.go("/settings/pin/set")))

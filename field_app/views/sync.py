@@ -15,8 +15,8 @@ from field_app import theme
 from field_app.i18n import refusal_text, t
 from field_app.net.sync import SyncStatus
 
-from .common import C, card, heading, kind_label, note, number, reason_text, relative_time
-from .models.words import ERROR_KINDS, error_text
+from .common import C, card, heading, kind_label, note, reason_text, relative_time
+from .models.words import ERROR_KINDS, changes_text, error_text, work_text
 from .shell import Shell
 
 
@@ -66,8 +66,9 @@ def sync_screen(shell: Shell) -> list[ft.Control]:
     button = theme.big_button(t("sync.now"), icon=ft.Icons.SYNC, key="sync.now")
 
     def paint(status: SyncStatus | None) -> None:
-        n = store.pending_count()
-        pending.value = t("sync.pending", count=number(n))
+        work = store.work()
+        n = work.total
+        pending.value = t("sync.pending", work=work_text(work)) if n else t("home.all_sent")
         last.value = t("sync.last_ok", when=relative_time(store.last_sync_ok))
         syncing = status is not None and status.state == "syncing"
         failed = status is not None and status.state == "error"
@@ -82,7 +83,7 @@ def sync_screen(shell: Shell) -> list[ft.Control]:
             state_icon.color = theme.STATUSES["problem"].strong
         elif n:
             state_icon.icon, state_text.value = ft.Icons.CLOUD_UPLOAD_OUTLINED, t("sync.state.waiting",
-                                                                                 count=number(n))
+                                                                                 work=work_text(work))
             state_icon.color = theme.STATUSES["revisit"].strong
         elif store.last_sync_ok:
             state_icon.icon, state_text.value = ft.Icons.CLOUD_DONE_OUTLINED, t("sync.state.done")
@@ -121,12 +122,12 @@ def sync_screen(shell: Shell) -> list[ft.Control]:
             receipt_icon.icon, receipt_icon.color = ft.Icons.CLOUD_OFF, theme.STATUSES["problem"].strong
             receipt_text.value = error_text(exc)
         else:
-            n = store.pending_count()
+            left = store.work()
             if result.agree:
                 receipt_icon.icon, receipt_icon.color = ft.Icons.VERIFIED, theme.STATUSES["done"].strong
-                receipt_text.value = t("sync.receipt.agree", count=number(result.local.acked_seq))
-                if n:
-                    receipt_text.value += " " + t("sync.receipt.still_pending", count=number(n))
+                receipt_text.value = t("sync.receipt.agree", work=work_text(store.work("sent")))
+                if left.total:
+                    receipt_text.value += " " + t("sync.receipt.still_pending", work=work_text(left))
             else:
                 receipt_icon.icon, receipt_icon.color = ft.Icons.REPORT_PROBLEM, theme.STATUSES["problem"].strong
                 receipt_text.value = t("sync.receipt.differ")
@@ -152,7 +153,7 @@ def sync_screen(shell: Shell) -> list[ft.Control]:
     quarantine: list[ft.Control] = []
     if quarantined:
         s = theme.STATUSES["problem"]
-        quarantine.append(heading(t("sync.quarantined_title", count=number(len(quarantined)))))
+        quarantine.append(heading(t("sync.quarantined_title", changes=changes_text(len(quarantined)))))
         quarantine.append(ft.Text(t("sync.quarantined_hint"), size=14, color=C.on_surface_variant))
         for q in quarantined:
             quarantine.append(card(

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
+from campaign.followup import file_stem
 from campaign.time import now
 
 from ..errors import responses
@@ -76,7 +77,7 @@ def followup(request: Request, response: Response, commune: str = Query(..., pat
         lines = service.download(engine_of(request), who, commune, list)
         stamp = now().strftime("%Y%m%d")  # Vietnam's date
         return StreamingResponse(lines, media_type="text/csv; charset=utf-8", headers={
-            "Content-Disposition": f'attachment; filename="gocua-{list}-{commune}-{stamp}.csv"',
+            "Content-Disposition": f'attachment; filename="{file_stem(list)}-{commune}-{stamp}.csv"',
             "Cache-Control": "no-store"})
     page = service.page(engine_of(request), who, commune, list, after, limit)
     response.headers["Cache-Control"] = "no-store"

@@ -19,7 +19,7 @@ from .text import HAMLET_HEADER, TOTAL_COLUMNS, TOTAL_LABEL, last_visit, needs_t
 
 BOM = "\ufeff"
 PERSON_HEADERS = ["Thôn/Tổ", "Địa chỉ hộ", "Người", "Năm sinh", "Thẻ", "VNeID", "Vướng mắc", "Cần làm"]
-REVISIT_HEADERS = ["Thôn/Tổ", "Địa chỉ hộ", "Số lần đến", "Lần đến gần nhất"]
+REVISIT_HEADERS = ["Thôn/Tổ", "Địa chỉ hộ", "Số lượt thăm", "Lượt thăm gần nhất"]  # docs/glossary.md
 
 
 def _safe(cell: Any) -> Any:

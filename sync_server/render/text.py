@@ -36,20 +36,21 @@ def neutralise(text: str) -> str:
     return text
 
 
-HAMLET_HEADER = "Thôn/Tổ dân phố"
-TOTAL_LABEL = "Tổng cộng"
+# the words are campaign's (vocabulary.TERMS), the app's own (docs/glossary.md)
+HAMLET_HEADER = v.TERMS.label("hamlet")
+TOTAL_LABEL = v.TERMS.label("total")
 OFFICIAL_NOTE = "Số liệu do tổ ghi nhận; số liệu chính thức do Công an nắm giữ"
 
 
 def _columns() -> list[tuple[str, tuple[str, ...]]]:
     """(header, path into a /api/v1/totals row) for every number of the totals sheet."""
-    cols: list[tuple[str, tuple[str, ...]]] = [("Số hộ", ("households",)), ("Hộ đã đến", ("visited",)), ("Hộ cần đến lại", ("revisit",)),
-            ("Số người", ("people",))]
+    cols: list[tuple[str, tuple[str, ...]]] = [(v.TERMS.label(c), (c,)) for c in ("households", "visited", "revisit",
+                                                                                   "people")]
     cols += [(f"Thẻ: {v.CARD.label(c)}", ("card", c)) for c in v.CARD.codes]
     cols += [("Có thẻ gắn chip hoặc thẻ căn cước", ("chip_card",))]
     cols += [(f"VNeID: {v.VNEID.label(c)}", ("vneid", c)) for c in v.VNEID.codes]
     cols += [("Đã kích hoạt định danh điện tử", ("eid_active",))]
-    cols += [("Lượt đến", ("visits",)), ("Người được hỗ trợ", ("helped",))]
+    cols += [(v.TERMS.label(c), (c,)) for c in ("visits", "helped")]
     cols += [(f"Hỗ trợ: {v.ACTIONS.label(c)}", ("actions", c)) for c in v.ACTIONS.codes]
     cols += [(f"Vướng mắc: {v.BLOCKERS.label(c)}", ("blockers", c)) for c in v.BLOCKERS.codes]
     return cols

@@ -91,7 +91,7 @@ def totals_workbook(out: IO[bytes], table: TotalsTable, followup: Iterable[Follo
     if n:
         index = {path: i + 2 for i, (_h, path) in enumerate(TOTAL_COLUMNS)}  # column numbers
         anchor = n + 4
-        for title, paths in (("Hộ đã đến / số hộ, theo thôn, tổ", [("households",), ("visited",)]),
+        for title, paths in ((f"{v.TERMS.label('visited')} / số hộ, theo thôn, tổ", [("households",), ("visited",)]),
                              ("Định danh điện tử đã kích hoạt / số người, theo thôn, tổ",
                               [("people",), ("eid_active",)])):
             chart = BarChart()

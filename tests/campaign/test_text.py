@@ -95,3 +95,13 @@ def test_events_refuse_exactly_the_control_characters(code):
         assert refused.code == "bad_text" and is_control_character(chr(code))
     else:
         assert not is_control_character(chr(code))
+
+
+def test_slug_is_the_words_without_marks() -> None:
+    from campaign.followup import file_stem
+    from campaign.text import slug
+
+    assert slug("Thu nhận thẻ căn cước") == "thu-nhan-the-can-cuoc"
+    assert slug("Đến lại (không có nhà)") == "den-lai-khong-co-nha"
+    assert file_stem("card_capture") == "gocua-thu-nhan-the-can-cuoc"
+    assert file_stem("l2") == "gocua-dang-ky-dinh-danh-muc-2"

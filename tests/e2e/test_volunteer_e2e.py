@@ -133,7 +133,7 @@ def test_a_visit_recorded_offline_reaches_the_server(browser, world) -> None:
     app.page.go_back()
 
     app.tab("Đồng bộ").click()
-    expect(app.text("Chờ gửi: 3 sự kiện")).to_be_visible()
+    expect(app.text("Chờ gửi: 1 lượt thăm")).to_be_visible()
     button(app, "Đồng bộ ngay").click()
     expect(app.text("Chưa đồng bộ được")).to_be_visible()
     shoot(app, "sync-offline")
@@ -141,10 +141,10 @@ def test_a_visit_recorded_offline_reaches_the_server(browser, world) -> None:
     # -- the server is back: sync, then prove it -------------------------------------------------
     server.start()  # same port, same database
     button(app, "Đồng bộ ngay").click()
-    expect(app.text("Chờ gửi: 0 sự kiện")).to_be_visible()
+    expect(app.text("Đã gửi hết")).to_be_visible()
     expect(app.text("Đã đồng bộ xong")).to_be_visible()
     button(app, "Kiểm tra").click()
-    expect(app.text("Máy chủ đã nhận đủ 3 sự kiện của bạn.")).to_be_visible()
+    expect(app.text("Máy chủ đã nhận đủ mọi việc bạn đã gửi: 1 lượt thăm.")).to_be_visible()
     shoot(app, "sync")
 
     totals = world["admin"].get("/api/v1/totals", commune="10525", by="hamlet").json()

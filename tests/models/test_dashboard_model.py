@@ -131,7 +131,7 @@ def test_the_headline() -> None:
         ("Hộ đã thăm", "300", "25,0 % của 1.200 hộ · 12 hộ cần quay lại", "dashboard:visited", 0.25)
     assert (eid.value, eid.detail, eid.share) == ("1.000", "25,0 % của 4.000 người", 0.25)
     assert (chip.value, chip.share) == ("2.000", 0.5)
-    assert (helped.value, helped.detail, helped.share) == ("450", "qua 380 lượt đến hộ", None)
+    assert (helped.value, helped.detail, helped.share) == ("450", "qua 380 lượt thăm", None)
     assert m.headline({})[0].detail == "0,0 % của 0 hộ · 0 hộ cần quay lại"
 
 
@@ -201,7 +201,7 @@ def test_the_days_newest_first_two_weeks_at_most() -> None:
     shown = m.by_day({"days": [*days, "not a day"]})
     assert [d["day"] for d in shown] == [f"2026-03-{n:02d}" for n in range(20, 6, -1)]
     assert m.day_cells(shown[0]) == ["20/03/2026", "20", "20", "0", "0"]
-    assert m.day_line(shown[0]) == ("20/03/2026: 20 hộ thăm lần đầu · 20 lượt đến hộ · 0 người được hỗ trợ · "
+    assert m.day_line(shown[0]) == ("20/03/2026: 20 hộ thăm lần đầu · 20 lượt thăm · 0 người được hỗ trợ · "
                                     "0 kích hoạt")
 
 
@@ -217,10 +217,10 @@ def test_the_teams_sync() -> None:
     assert summary.devices_line() == "4 máy đang dùng"
     assert summary.chips() == [("done", "2 máy đồng bộ trong 24 giờ qua"), ("revisit", "1 máy lâu hơn 24 giờ"),
                                ("problem", "1 máy chưa đồng bộ lần nào")]
-    assert summary.held_line() == "Bị giữ lại: 3 sự kiện trên 2 máy, cần xem lý do."
+    assert summary.held_line() == "Bị giữ lại: 3 thay đổi trên 2 máy, cần xem lý do."
     quiet = m.sync_summary([{"last_push_at": at(1)}], NOW)
     assert quiet.chips() == [("done", "1 máy đồng bộ trong 24 giờ qua")]
-    assert quiet.held_line() == "Không có sự kiện nào bị giữ lại."
+    assert quiet.held_line() == "Không có thay đổi nào bị giữ lại."
 
 
 def test_the_follow_up_tiles() -> None:
@@ -229,7 +229,7 @@ def test_the_follow_up_tiles() -> None:
     card, level2, _, _, revisit = tiles
     assert card.label == "Thu nhận thẻ căn cước" and level2.label == "Đăng ký định danh mức 2"
     assert card.subtitle == "Từ 14 tuổi, chưa có thẻ hoặc chỉ có CMND 9 số · 12 người"
-    assert revisit.subtitle == "Hộ mà lần đến gần nhất không có ai ở nhà · 3 hộ"
+    assert revisit.subtitle == "Hộ mà lượt thăm gần nhất không gặp ai ở nhà · 3 hộ"
     assert level2.subtitle.endswith(" · mở để xem số lượng")
     assert card.download == "Tải CSV: Thu nhận thẻ căn cước"
 

@@ -79,7 +79,7 @@ def test_device_labels(store: Store) -> None:
     assert leader.device_label("dev-lead") == "Máy này (bạn)"
     assert leader.device_label("0190f2a3-9c4b-7") == "Máy 0190F2"
     leader.roles = {"0190f2a3-9c4b-7": "volunteer"}
-    assert leader.device_label("0190f2a3-9c4b-7") == "Tuyên truyền viên · Máy 0190F2"
+    assert leader.device_label("0190f2a3-9c4b-7") == "Tình nguyện viên · Máy 0190F2"
     assert leader.as_of() == "Máy này chưa đồng bộ lần nào: danh sách có thể chưa đủ."
 
 
@@ -141,11 +141,13 @@ def test_the_team(store: Store) -> None:
     leader = LeaderModel(store)
     member, me = leader.members(devices, NOW)
     assert leader.roles == {"0190aaaa-1": "volunteer", "dev-lead": "leader"}
-    assert member.label == "Tuyên truyền viên · Máy 0190AA"
+    assert member.label == "Tình nguyện viên · Máy 0190AA"
     assert member.status == ("done", "Đồng bộ lần cuối: 5 phút trước")
-    assert (member.acked, member.quarantined, member.quarantined_text, member.revoked) == \
-        ("Máy chủ đã nhận đến sự kiện số 1.234", 2, "Bị giữ lại: 2 sự kiện", False)
+    # plain words: when it last sent, what was held back; never an event number (issue #11, item 5)
+    assert (member.sent, member.quarantined, member.quarantined_text, member.revoked) == \
+        ("Gửi lên máy chủ lần cuối: 5 phút trước", 2, "Bị giữ lại: 2 thay đổi", False)
     assert me.label == "Máy này (bạn)" and me.status == ("problem", "Chưa đồng bộ lần nào") and me.revoked
+    assert me.sent == "Chưa gửi gì lên máy chủ"
 
 
 def test_quarantined_events_with_their_reasons() -> None:
@@ -153,6 +155,6 @@ def test_quarantined_events_with_their_reasons() -> None:
                          "received_at": None},
                         {"seq": 8, "kind": "made.up", "reason": "odd: something", "received_at": None}])
     assert [(e.seq, e.kind, e.when, e.reason, e.detail) for e in held] == [
-        (7, "Ghi lượt thăm", "Sự kiện số 7 · nhận chưa bao giờ", "Ngoài phạm vi hoặc quyền của máy này.",
+        (7, "Ghi lượt thăm", "Thay đổi thứ 7 của máy · nhận chưa bao giờ", "Ngoài phạm vi hoặc quyền của máy này.",
          "forbidden: hamlet outside scope"),
-        (8, "made.up", "Sự kiện số 8 · nhận chưa bao giờ", None, "odd: something")]
+        (8, "made.up", "Thay đổi thứ 8 của máy · nhận chưa bao giờ", None, "odd: something")]

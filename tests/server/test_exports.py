@@ -70,7 +70,7 @@ def test_the_follow_up_sheet_and_the_information_sheet(world):
     info = dict(wb["Thông tin"].iter_rows(values_only=True))
     assert info["Xã/phường"] == "Phường Hải Dương" and info["Tỉnh/thành phố"] == "Thành phố Hải Phòng"
     assert info["Ghi chú"] == "Số liệu do tổ ghi nhận; số liệu chính thức do Công an nắm giữ"
-    assert info["Người lập"] == f"Công an xã, thiết bị {world.officer.id}"
+    assert info["Người lập"] == f"Công an cấp xã, thiết bị {world.officer.id}"
     assert info["Lập lúc"].endswith("(giờ Việt Nam)") and info["Phạm vi"] == "Toàn xã/phường"
 
 

@@ -89,6 +89,8 @@ def test_csv_streams_the_whole_list_with_a_bom(world):
     assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/csv")
     assert answer.content.startswith(b"\xef\xbb\xbf")
     assert "attachment" in answer.headers["content-disposition"]
+    # a Vietnamese file name without marks, never the list's code (docs/glossary.md)
+    assert f'filename="gocua-thu-nhan-the-can-cuoc-{WARD}-' in answer.headers["content-disposition"]
     rows = list(csv.reader(io.StringIO(answer.content.decode("utf-8-sig"))))
     assert rows[0] == ["Thôn/Tổ", "Địa chỉ hộ", "Người", "Năm sinh", "Thẻ", "VNeID", "Vướng mắc", "Cần làm"]
     body = {r[2]: r for r in rows[1:]}
@@ -97,7 +99,7 @@ def test_csv_streams_the_whole_list_with_a_bom(world):
     assert body["Dung"][6] == "Không đi lại được" and body["Dung"][7] == "Thu nhận thẻ căn cước; Thu nhận tại nhà"
     revisit = list(csv.reader(io.StringIO(world.officer.get(
         "/api/v1/followup", commune=WARD, list="revisit", format="csv").content.decode("utf-8-sig"))))
-    assert revisit[0] == ["Thôn/Tổ", "Địa chỉ hộ", "Số lần đến", "Lần đến gần nhất"]
+    assert revisit[0] == ["Thôn/Tổ", "Địa chỉ hộ", "Số lượt thăm", "Lượt thăm gần nhất"]
     assert [r[1] for r in revisit[1:]] == ["Số 2, phố Lê Lợi"]
 
 

@@ -295,7 +295,7 @@ def test_csv_starts_with_a_bom_and_never_writes_a_formula() -> None:
     assert "'=Tổ 1,'+84 ngõ 5,'@An,1980," in text
     table = TotalsTable([rules.row("h1", "-Tổ 1", Counter({"people": 3}))], rules.row("", "", Counter({"people": 3})))
     header, hamlet_line, total_line = "".join(render_csv.totals(table)).removeprefix("\ufeff").splitlines()
-    assert header.startswith("Thôn/Tổ dân phố,Số hộ,Hộ đã đến,Hộ cần đến lại,Số người,")
+    assert header.startswith("Thôn/Tổ dân phố,Số hộ,Hộ đã thăm,Hộ cần quay lại,Số người,")
     assert hamlet_line.startswith("'-Tổ 1,0,0,0,3,") and total_line.startswith("Tổng cộng,0,0,0,3,")
 
 

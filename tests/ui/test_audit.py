@@ -69,7 +69,7 @@ def test_an_admin_sees_the_log_newest_first_and_pages(in_process_server, make_ha
     first = entry_keys(h)
     assert len(first) == 4 and first == sorted(first, reverse=True)
     newest = h.get(key=f"audit.entry.{first[0]}").text
-    for words in ("Xem danh sách theo dõi", "Danh sách: Cần đăng ký định danh mức 2", "Công an xã · Máy ",
+    for words in ("Xem danh sách theo dõi", "Danh sách: Cần đăng ký định danh mức 2", "Công an cấp xã · Máy ",
                   "Phường Hải Dương · toàn xã/phường", "vừa xong"):
         assert words in newest, (words, newest)
     second = h.get(key=f"audit.entry.{first[1]}").text
@@ -125,7 +125,7 @@ def test_a_volunteer_is_not_offered_the_log_and_the_server_refuses_it(in_process
     h.go(audit.ROUTE)  # a typed or bookmarked link
     wait_for(h, lambda: h.exists(key="audit.error"))
     assert h.get(key="audit.error")["value"] == ("Máy này không được xem nhật ký truy cập: chỉ quản trị viên "
-                                                  "và công an xã xem được.")
+                                                  "và công an cấp xã xem được.")
     assert entry_keys(h) == [] and not h.exists(key="audit.more")
 
 

@@ -77,7 +77,7 @@ def test_a_leader_cannot_change_the_target(world, make_harness, tmp_path) -> Non
     loaded(h)
     assert not h.exists(key="dashboard:campaign")
     h.go(CAMPAIGN_ROUTE)
-    assert h.exists(ft.Text, text="Chỉ cán bộ công an xã và quản trị viên được sửa mục tiêu chiến dịch.")
+    assert h.exists(ft.Text, text="Chỉ công an cấp xã và quản trị viên được sửa mục tiêu chiến dịch.")
 
 
 def test_dates_are_read_as_people_write_them() -> None:

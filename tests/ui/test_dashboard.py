@@ -222,7 +222,7 @@ def test_an_officer_lands_on_the_dashboard_with_the_servers_figures(world, make_
     bars = h.get(key="dashboard.chart.hamlets")["groups"]
     assert [g["rods"][0]["to_y"] for g in bars] == [r["households"] for r in world.totals(world.officer)["rows"]]
     # the team's sync status and the follow-up lists with the server's counts
-    assert "Không có sự kiện nào bị giữ lại." in h.get(key="dashboard:sync").text
+    assert "Không có thay đổi nào bị giữ lại." in h.get(key="dashboard:sync").text
     counts = world.officer.get("/api/v1/followup/counts", commune=WARD).json()["counts"]
     assert counts["activation"] == total["vneid"]["l1_approved"] + total["vneid"]["l2_approved"]
     assert counts["card_capture"] and counts["revisit"] == total["revisit"]
@@ -234,7 +234,7 @@ def test_an_officer_lands_on_the_dashboard_with_the_servers_figures(world, make_
     for day in progress["days"][-2:]:
         y, m, d = day["day"].split("-")
         assert text_of(h, f"dashboard:day:{day['day']}") == (
-            f"{d}/{m}/{y}: {day['visited']} hộ thăm lần đầu · {day['visits']} lượt đến hộ · "
+            f"{d}/{m}/{y}: {day['visited']} hộ thăm lần đầu · {day['visits']} lượt thăm · "
             f"{day['helped']} người được hỗ trợ · {day['activated']} kích hoạt")
     assert sum(d["visits"] for d in progress["days"]) == total["visits"]
 

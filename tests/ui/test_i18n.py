@@ -51,10 +51,10 @@ def test_vietnamese_is_the_default() -> None:
 
 def test_lookup_language_and_placeholders() -> None:
     assert t("nav.households", lang="en") == "Households"
-    assert t("home.pending_sync", count=3) == "Chờ đồng bộ: 3"
-    assert t("home.pending_sync", lang="en", count=3) == "Waiting to sync: 3"
+    assert t("home.pending_sync", work="3 hộ") == "Chờ gửi: 3 hộ"
+    assert t("home.pending_sync", lang="en", work="3 households") == "Waiting to send: 3 households"
     # a missing placeholder stays visible instead of crashing the screen
-    assert t("home.pending_sync") == "Chờ đồng bộ: {count}"
+    assert t("home.pending_sync") == "Chờ gửi: {work}"
 
 
 def test_process_language_setting() -> None:

@@ -110,5 +110,5 @@ def test_a_leader_cannot_import(world, make_harness, tmp_path) -> None:
     from .test_dashboard import enrolled
     leader = enrolled(world.server, tmp_path / "leader", "leader", team=world.team)
     h = open_app(make_harness, leader, route=IMPORT)
-    assert h.exists(ft.Text, text="Chỉ cán bộ công an xã và quản trị viên được nhập danh sách.")
+    assert h.exists(ft.Text, text="Chỉ công an cấp xã và quản trị viên được nhập danh sách.")
     assert not h.exists(key="import:choose")

@@ -230,8 +230,8 @@ def test_conflicts_side_by_side_and_a_tap_settles_them_on_the_server(team, make_
         first, second = h.get(key=f"conflict:{person}:card:choose:0"), h.get(key=f"conflict:{person}:card:choose:1")
         assert "CCCD gắn chip" in first.text and "Đã làm, chờ nhận" in second.text
         # who and when, for each value; roles come from the team list
-        assert f"Tuyên truyền viên · Máy {team.anna.device_id.replace('-', '')[:6].upper()}" in first.text
-        assert f"Tuyên truyền viên · Máy {team.binh.device_id.replace('-', '')[:6].upper()}" in second.text
+        assert f"Tình nguyện viên · Máy {team.anna.device_id.replace('-', '')[:6].upper()}" in first.text
+        assert f"Tình nguyện viên · Máy {team.binh.device_id.replace('-', '')[:6].upper()}" in second.text
         assert "vừa xong" in first.text and "vừa xong" in second.text
         assert "Đang hiển thị" in second.text  # the later arrival is what devices show now
 
@@ -293,8 +293,9 @@ def test_team_screen_lists_last_sync_and_quarantined_reasons(team, make_harness,
     assert h.route == "/review/team"
     wait_for(h, lambda: h.exists(key=f"member:{team.anna.device_id}"))
     anna = h.get(key=f"member:{team.anna.device_id}").text
-    assert "Tuyên truyền viên · Máy" in anna and "Đồng bộ lần cuối: vừa xong" in anna
-    assert "Máy chủ đã nhận đến sự kiện số 3" in anna and "Không có sự kiện nào bị giữ lại" in anna
+    assert "Tình nguyện viên · Máy" in anna and "Đồng bộ lần cuối: vừa xong" in anna
+    assert "Gửi lên máy chủ lần cuối: vừa xong" in anna and "Không có thay đổi nào bị giữ lại" in anna
+    assert "sự kiện" not in anna
     assert "Máy này (bạn)" in h.get(key=f"member:{team.leader.device_id}").text
     binh = h.get(key=f"member:{team.binh.device_id}").text
     assert "Chưa đồng bộ lần nào" in binh  # status in words, with its own icon

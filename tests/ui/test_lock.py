@@ -411,14 +411,14 @@ def test_a_forgotten_pin_sends_first_then_signs_out(make_harness: Any, tmp_path:
     h = start(make_harness, data, clock, width=360, height=640)
     h.click(h.get(key="lock.forgot"))
     body = h.get(key="lock.forgot_body")["value"]
-    assert "gửi hết việc chưa gửi lên máy chủ trước (đang chờ: 3 sự kiện)" in body
+    assert "gửi hết việc chưa gửi lên máy chủ trước (còn chờ gửi: 1 hộ, 1 người, 1 thay đổi khác)" in body
     assert "cần xin tổ trưởng mã đăng ký mới" in body
     h.click(h.get(key="lock.forgot_cancel"))
     assert locked(h) and not h.exists(ft.AlertDialog)
     h.click(h.get(key="lock.forgot"))
     h.click(h.get(key="lock.forgot_confirm"))
     wait_for(h, lambda: h.exists(key="lock.unsent_body"), timeout=30)
-    assert h.exists(ft.Text, text="Còn 3 sự kiện chưa gửi được")
+    assert h.exists(ft.Text, text="Còn 1 hộ, 1 người, 1 thay đổi khác chưa gửi được")
     store = shell_of(h).store
     assert store.signed_in and store.pending_count() == 3, "nothing is lost without a second yes"
     h.click(h.get(key="lock.unsent_stay"))
@@ -457,7 +457,7 @@ def test_an_officer_enrolled_in_the_app_must_set_a_pin_first(in_process_server: 
     h.change(h.get(key="enrol.code"), in_process_server.code("officer", commune=WARD))
     h.click(h.get(key="enrol.submit"))
     wait_for(h, lambda: h.top_view["route"] == "/lock/setup")
-    assert h.get(key="lock.setup_required")["value"].startswith("Với vai trò Công an xã, máy phải có mã PIN")
+    assert h.get(key="lock.setup_required")["value"].startswith("Với vai trò Công an cấp xã, máy phải có mã PIN")
     assert not h.exists(ft.NavigationBar) and not h.exists(key="lock.offer_later"), "no way to skip it"
     h.go("/settings")
     assert h.top_view["route"] == "/lock/setup", "not even by a link"
@@ -466,7 +466,7 @@ def test_an_officer_enrolled_in_the_app_must_set_a_pin_first(in_process_server: 
     h.click(h.get(key="pin.save"))
     assert h.top_view["route"] != "/lock/setup" and h.exists(ft.NavigationBar)
     h.click(h.get(ft.NavigationBarDestination, text="Cài đặt"))
-    assert h.exists(ft.Text, text="Với vai trò Công an xã, mã PIN là bắt buộc.")
+    assert h.exists(ft.Text, text="Với vai trò Công an phường, mã PIN là bắt buộc.")  # a ward: its own kind
     assert not h.exists(key="settings.lock.remove"), "it can be changed, not removed"
     h.go("/settings/pin/remove")
     assert h.get(ft.AppBar, where=lambda c: c.parent is h.top_view)["title"].text == "Đổi mã PIN"

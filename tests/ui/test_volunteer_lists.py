@@ -34,7 +34,8 @@ def test_home_shows_todays_work_and_what_is_left(make_harness, tmp_path: Path) -
     assert h.get(key="home.left")["value"] == "1"
     assert h.get(key="home.revisit")["value"] == "1"
     assert h.get(key="home.follow_up")["value"] == "1"  # Lê Văn Tám has no card
-    assert h.get(key="home.pending")["value"] == f"Chờ đồng bộ: {pending}"
+    # two visits, the three households and their people added, the hamlet made here: never "sự kiện"
+    assert h.get(key="home.pending")["value"] == "Chờ gửi: 2 lượt thăm, 3 hộ, 3 người, 1 thay đổi khác"
     assert h.get(key="home.last_sync")["value"] == "Đồng bộ lần cuối: 5 phút trước"
     assert not h.exists(key="home.quarantined")
     # the app bar shows the unsent count on every screen
@@ -53,7 +54,7 @@ def test_quarantined_events_are_counted_with_a_link_to_sync(make_harness, tmp_pa
     with device_store(data) as store:
         store.acknowledge(store.last_seq, [{"seq": 1, "reason": "forbidden: only an admin creates hamlets"}])
     h = open_app(make_harness, data)
-    assert h.get(key="home.quarantined")["value"] == "1 sự kiện bị máy chủ giữ lại: xem lý do"
+    assert h.get(key="home.quarantined")["value"] == "1 thay đổi bị máy chủ giữ lại: xem lý do"
     h.click(h.get(key="home.quarantined").parent.parent)
     assert h.route == "/sync"
 

@@ -67,9 +67,10 @@ def test_sign_out_offline_with_unsent_events_asks_again(make_harness, tmp_path: 
     h.click(h.get(key="settings.sign_out"))
     h.click(h.get(key="settings.sign_out_confirm"))
     wait_for(h, lambda: h.exists(key="settings.unsent_body"))
-    assert h.exists(ft.Text, text="Còn 3 sự kiện chưa gửi được")
+    assert h.exists(ft.Text, text="Còn 1 hộ, 1 người, 1 thay đổi khác chưa gửi được")
     body = h.get(key="settings.unsent_body")["value"]
-    assert body.startswith("Không có mạng") and "3 sự kiện này sẽ bị xóa vĩnh viễn" in body
+    assert body.startswith("Không có mạng") and "1 hộ, 1 người, 1 thay đổi khác chưa gửi sẽ bị xóa vĩnh viễn" in body
+    assert h.get(key="settings.unsent_discard").text == "Xóa 1 hộ, 1 người, 1 thay đổi khác chưa gửi và đăng xuất"
     assert store.signed_in and store.pending_count() == 3, "nothing is lost without a second yes"
     h.click(h.get(key="settings.unsent_stay"))
     assert store.signed_in

@@ -8,6 +8,7 @@ from pathlib import Path
 import flet as ft
 
 from field_app.net.sync import SyncStatus
+from field_app.store import Work
 
 from ..store_support import add_hamlet
 from .harness import wait_for
@@ -19,15 +20,16 @@ def test_offline_the_screen_says_so_and_keeps_the_work(make_harness, tmp_path: P
     add_household(data, "Số 1, phố Hoà Bình")
     h = open_app(make_harness, data, width=360, height=640)
     h.click(h.get(ft.NavigationBarDestination, text="Đồng bộ"))
-    assert h.get(key="sync.state")["value"] == "Còn 2 sự kiện chờ gửi"
-    assert h.get(key="sync.pending")["value"] == "Chờ gửi: 2 sự kiện"
+    # in households and people, never "sự kiện" (the hamlet made on this test device is a change)
+    assert h.get(key="sync.state")["value"] == "Còn 1 hộ, 1 thay đổi khác chờ gửi"
+    assert h.get(key="sync.pending")["value"] == "Chờ gửi: 1 hộ, 1 thay đổi khác"
     assert h.get(key="sync.last")["value"] == "Đồng bộ thành công lần cuối: chưa lần nào"
     h.click(h.get(key="sync.now"))
     wait_for(h, lambda: h.get(key="sync.state")["value"] == "Chưa đồng bộ được")
     error = h.get(key="sync.error")["value"]
     assert error.startswith("Không có mạng hoặc máy chủ không trả lời. Dữ liệu vẫn an toàn trên máy.")
     assert "Tự thử lại sau" in error
-    assert h.get(key="sync.pending")["value"] == "Chờ gửi: 2 sự kiện"
+    assert h.get(key="sync.pending")["value"] == "Chờ gửi: 1 hộ, 1 thay đổi khác"
     # the receipt check says why it cannot answer
     h.click(h.get(key="sync.check"))
     wait_for(h, lambda: h.get(key="sync.receipt")["value"].startswith("Không có mạng"))
@@ -60,12 +62,13 @@ def test_sync_then_the_receipt_agrees(in_process_server, make_harness, tmp_path:
     store = shell_of(h).store
     store.update_person(ba, vneid="l1_active")
     store.record_visit(hid, "met", ["activation_help"], [ba])
+    assert store.work() == Work(visits=1)  # its VNeID change is the visit's
     h.click(h.get(key="sync.now"))
-    wait_for(h, lambda: h.get(key="sync.pending")["value"] == "Chờ gửi: 0 sự kiện"
+    wait_for(h, lambda: h.get(key="sync.pending")["value"] == "Đã gửi hết"
              and h.get(key="sync.state")["value"] == "Đã đồng bộ xong")
     assert h.get(key="sync.last")["value"] == "Đồng bộ thành công lần cuối: vừa xong"
     h.click(h.get(key="sync.check"))
-    wait_for(h, lambda: h.get(key="sync.receipt")["value"] == "Máy chủ đã nhận đủ 2 sự kiện của bạn.")
+    wait_for(h, lambda: h.get(key="sync.receipt")["value"] == "Máy chủ đã nhận đủ mọi việc bạn đã gửi: 1 lượt thăm.")
     [row] = in_process_server.totals()["rows"]
     assert row["visited"] == 1 and row["actions"].get("activation_help") == 1
 
@@ -82,9 +85,9 @@ def test_quarantined_events_with_reasons_in_words(in_process_server, make_harnes
     h.click(h.get(ft.NavigationBarDestination, text="Đồng bộ"))
     h.click(h.get(key="sync.now"))
     wait_for(h, lambda: h.exists(key="sync.quarantined.1"))
-    assert h.exists(ft.Text, text="Máy chủ giữ lại 1 sự kiện")
+    assert h.exists(ft.Text, text="Máy chủ giữ lại 1 thay đổi")
     assert h.get(key="sync.quarantined.1")["value"] == \
         "Hộ này không thuộc địa bàn của máy, hoặc việc này chỉ tổ trưởng được làm."
     assert h.exists(ft.Text, text_contains="Tạo thôn/tổ (số 1")
     h.click(h.get(ft.NavigationBarDestination, text="Trang chủ"))
-    assert h.get(key="home.quarantined")["value"] == "1 sự kiện bị máy chủ giữ lại: xem lý do"
+    assert h.get(key="home.quarantined")["value"] == "1 thay đổi bị máy chủ giữ lại: xem lý do"

@@ -21,7 +21,7 @@ from field_app import i18n
 from field_app.i18n import format_number, t, vocab_label
 from field_app.store import ReviewItem, Store, StoreError
 
-from .words import code_label, format_value, parse_time, refusal_of, relative_time
+from .words import changes_text, code_label, format_value, parse_time, refusal_of, relative_time
 
 __all__ = ["OUTCOME_STATUS", "QUEUE_SHOWN", "STALE_AFTER_HOURS", "ConflictCard", "ConflictOption", "HeldEvent",
            "LeaderApi", "LeaderModel", "Member", "ReviewQueue", "TeamApi", "VisitCard", "group_conflicts",
@@ -124,7 +124,7 @@ class Member:
     device_id: str
     label: str
     status: tuple[str, str]  # how recently it synced: a status and its words
-    acked: str
+    sent: str  # when it last sent to the server, in words
     revoked: bool
     quarantined: int
     quarantined_text: str
@@ -308,7 +308,9 @@ class LeaderModel:
         words = t("leader.team.never") if last is None else \
             t("leader.team.last_sync", when=relative_time(last.isoformat(), now))
         count = int(device.get("quarantined") or 0)
+        sent = parse_time(device.get("last_push_at"))
         return Member(device_id, self.device_label(device_id), (status, words),
-                      t("leader.team.acked", seq=format_number(int(device.get("acked_seq") or 0))),
+                      t("leader.team.sent", when=relative_time(sent.isoformat(), now)) if sent
+                      else t("leader.team.never_sent"),
                       bool(device.get("revoked")), count,
-                      t("leader.team.quarantined", count=format_number(count)))
+                      t("leader.team.quarantined", changes=changes_text(count)))

@@ -9,8 +9,9 @@ from campaign.time import VIETNAM
 from field_app import i18n
 from field_app.i18n import format_number, get_language, refusal_text, t, vocab_label
 
-__all__ = ["ERROR_KINDS", "FIELD_VOCABULARY", "code_label", "day_text", "error_text", "failure_text",
-           "format_value", "parse_time", "percent", "refusal_of", "relative_time", "share_of"]
+__all__ = ["ERROR_KINDS", "FIELD_VOCABULARY", "changes_text", "code_label", "day_text", "error_text",
+           "failure_text", "format_value", "parse_time", "percent", "refusal_of", "relative_time", "share_of",
+           "work_text"]
 
 #: The sync client's failures that have their own sentence (`sync.error.<kind>`); others are "other".
 ERROR_KINDS = ("Offline", "ServerBusy", "BadAnswer", "NotEnrolled", "Revoked", "Purged", "Rejected",
@@ -44,6 +45,19 @@ def failure_text(exc: Exception) -> str:
     if getattr(exc, "retryable", False):  # no network, server down or busy, a captive portal
         return t("dashboard.offline")
     return t("dashboard.refused", reason=refusal_of(exc))
+
+
+def work_text(work: Any, *, lang: str | None = None) -> str:
+    """A device's events as people speak of them (store.Work): "1 lượt thăm, 2 người";
+    "1 visit, 2 people". Never "events"; nothing at all is said by the caller."""
+    parts = [i18n.plural(f"work.{name}", n, lang=lang)
+             for name in ("visits", "reviews", "households", "people", "other") if (n := getattr(work, name))]
+    return ", ".join(parts)
+
+
+def changes_text(n: int, *, lang: str | None = None) -> str:
+    """A count of single changes (a quarantined one is one event, not a whole visit): "3 thay đổi"."""
+    return i18n.plural("work.changes", n, lang=lang)
 
 
 def percent(share: float | None) -> str:
