@@ -11,7 +11,7 @@ from typing import Any
 
 import flet as ft
 
-from campaign import guides
+from campaign import guides, old_areas
 from campaign import vocabulary as v
 from campaign.events import MAX_LABEL, MIN_BIRTH_YEAR, InvalidEvent, birth_year_problem
 from field_app import theme
@@ -85,6 +85,30 @@ def guide_cards(blockers: list[str]) -> list[ft.Control]:
                   for n, step in enumerate(steps, 1)]
         out.append(card(lines, key=f"person.guide.{code}", padding=12, spacing=4))
     return out
+
+
+REISSUE = "reissue_request"
+
+
+def reissue_offer(address: str, help_row: ft.Row, chosen: list[str], on_help: Any) -> list[ft.Control]:
+    """An address that names a unit gone since the 1 July 2025 merger (campaign.old_areas): the card
+    likely shows it too, and may be re-issued free in VNeID; one tap adds that help."""
+    if not old_areas.is_pre_merger(address):
+        return []
+
+    def add(e: Any) -> None:
+        if REISSUE not in chosen:
+            on_help([*chosen, REISSUE])
+        for chip_ in help_row.controls:
+            if getattr(chip_, "key", None) == f"person.help.{REISSUE}":
+                chip_.selected = True  # type: ignore[attr-defined]
+        button.disabled = True
+
+    button = ft.TextButton(t("person.reissue_add"), icon=ft.Icons.ADD, key="person.reissue_add",
+                           disabled=REISSUE in chosen, height=theme.TOUCH_TARGET)
+    button.on_click = add
+    return [card([note(ft.Icons.HOME_WORK_OUTLINED, t("person.reissue_note"), key="person.reissue_note"), button],
+                 key="person.reissue", padding=12, spacing=4)]
 
 
 def person_view(shell: Shell, params: dict[str, str]) -> ft.View:
@@ -182,11 +206,13 @@ def person_view(shell: Shell, params: dict[str, str]) -> ft.View:
     if needs:
         header.append(ft.Row([pill("problem", t(f"follow_up.{r}"), small=True) for r in needs],
                              wrap=True, spacing=6, run_spacing=6))
+    help_row = filter_group(v.ACTIONS, v.ACTIONS.codes, help_chosen, on_help, key_prefix="person.help")
     controls: list[ft.Control] = [
         *header,
+        *reissue_offer(household.address, help_row, help_chosen, on_help),
         heading(t("person.help")),
         ft.Text(t("person.help_hint"), size=14, color=C.on_surface_variant),
-        filter_group(v.ACTIONS, v.ACTIONS.codes, help_chosen, on_help, key_prefix="person.help"),
+        help_row,
         heading(t("person.vneid")),
         vneid_box,
         heading(t("person.card")),

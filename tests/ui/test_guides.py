@@ -13,7 +13,7 @@ from campaign.ids import uuid7
 from ..support import Server, hamlet_data, household_data, person_data
 from .test_dashboard import enrolled, loaded, text_of
 from .test_dashboard import open_app as open_dashboard
-from .volunteer import Taps, add_household, device_store, enrolled_dir, open_app
+from .volunteer import Taps, add_household, device_store, enrolled_dir, open_app, shell_of
 
 ADULT = {"label": "Trần Thị Hoà", "birth_year": 1987, "card": "cccd_chip", "vneid": "no_app"}
 
@@ -79,3 +79,24 @@ def test_the_dashboard_shows_the_blockers_being_resolved_and_by_which_help(serve
     assert not h.exists(key="dashboard:resolving:refused")  # nobody has it: not listed
     panel = h.get(key="dashboard:resolving").text
     assert panel.index(v.BLOCKERS.label("sim_not_own")) < panel.index(v.BLOCKERS.label("otp_old_number"))
+
+
+def test_a_pre_merger_address_offers_the_free_card_reissue(make_harness, tmp_path: Path) -> None:
+    data = enrolled_dir(tmp_path)
+    hid, (pid,) = add_household(data, "Số 5, phường Trần Phú, TP Hải Dương, tỉnh Hải Dương", [ADULT],
+                                consent="given")
+    h = open_app(make_harness, data, route=f"/households/{hid}/people/{pid}", width=360, height=640)
+    assert "7 ngày làm việc" in h.get(key="person.reissue_note").text
+    tap = Taps(h)
+    tap(h.get(key="person.reissue_add"))
+    assert h.get(key="person.help.reissue_request")["selected"]
+    tap(h.get(key="person.save"))
+    assert h.route == f"/households/{hid}"
+    tap(h.get(key="outcome.met"))
+    visit = [e for e in shell_of(h).store.pending(limit=1000) if e["kind"] == "visit.recorded"][-1]
+    assert visit["data"]["actions"] == ["reissue_request"] and visit["data"]["people_helped"] == [pid]
+
+
+def test_a_current_address_offers_nothing(make_harness, tmp_path: Path) -> None:
+    h = _open(make_harness, tmp_path)  # "Số 16, ngõ 5, phố Lê Lợi"
+    assert not h.exists(key="person.reissue")
