@@ -301,6 +301,36 @@ def canonical(event: dict[str, Any]) -> str:
     return json.dumps(normalize_tree(body), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
+QUARANTINE_KEPT = ("id", "device_id", "seq", "kind", "entity", "at")  # the envelope, without data, base, schema
+MAX_KEPT_TEXT = 64  # each kept text, in characters: what a refused event costs on disk is bounded
+
+
+def quarantine_record(event: dict[str, Any], canonical_body: str) -> str:
+    """What is kept of a refused (quarantined) event, as one canonical JSON line: its envelope
+    (texts cut to MAX_KEPT_TEXT, anything else not a text or the seq kept as null) and the
+    SHA-256 of its canonical form, never its data (issue #12, M2 and M3). The server stores it
+    in place of the event; the receipt digest counts this line for a quarantined event, so a
+    device computes the same from its own copy (quarantine_line). Equal records mean the same
+    content: a retried event is compared through it."""
+    kept: dict[str, object] = {}
+    for key in QUARANTINE_KEPT:
+        value = event.get(key)
+        if key == "seq" and type(value) is int:
+            kept[key] = value
+        elif isinstance(value, str):
+            kept[key] = value[:MAX_KEPT_TEXT].encode("utf-8", "replace").decode("utf-8")  # no lone surrogate
+        else:
+            kept[key] = None
+    kept["sha256"] = hashlib.sha256(canonical_body.encode("utf-8", "surrogatepass")).hexdigest()
+    return json.dumps(kept, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def quarantine_line(canonical_body: str) -> str:
+    """quarantine_record of an event known by its canonical form (a device's outbox)."""
+    event = json.loads(canonical_body)
+    return quarantine_record(event if isinstance(event, dict) else {}, canonical_body)
+
+
 def digest(canonicals: Iterable[str]) -> str:
     """SHA-256 over the acknowledged events in seq order, one canonical line each."""
     h = hashlib.sha256()

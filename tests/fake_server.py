@@ -14,7 +14,7 @@ from urllib.parse import parse_qs
 
 import httpx
 
-from campaign.events import MAX_BATCH, canonical, digest
+from campaign.events import MAX_BATCH, canonical, digest, quarantine_line
 
 
 class FakeServer:
@@ -142,7 +142,7 @@ class FakeServer:
                                          "more": len(later) > limit})
 
     def receipt(self) -> httpx.Response:
-        texts = [self.held[s] for s in sorted(self.held)]
+        texts = [quarantine_line(self.held[s]) if s in self.quarantine else self.held[s] for s in sorted(self.held)]
         counts = Counter(json.loads(t)["kind"] for t in texts)
         return httpx.Response(200, json={"acked_seq": self.acked, "counts": dict(counts), "digest": digest(texts)})
 

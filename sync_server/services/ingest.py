@@ -18,6 +18,8 @@ Per event: validate (campaign.events), apply (campaign.projection), authorise
 visit.voided is authorised before it is applied, `authorise_void`), count
 (campaign.totals).
 An event refused by any of them is quarantined with its reason; the batch goes on.
+Of a quarantined event the server keeps its envelope, its reason's code and the
+digest of its canonical form (campaign.events.quarantine_record), never its data.
 """
 from __future__ import annotations
 
@@ -113,6 +115,8 @@ def _prepare(event: dict[str, Any]) -> tuple[str, ev.InvalidEvent | None]:
 
 # ---- the push -----------------------------------------------------------------------
 
+MAX_REASON = 300  # characters of a refusal's sentence in the answer: a detail may quote what was sent
+
 Fresh = tuple[dict[str, Any], str, ev.InvalidEvent | None]  # (event, canonical body, why it is invalid)
 
 
@@ -128,7 +132,8 @@ def push(conn: Connection, device: Device, scope: Scope, batch: list[dict[str, A
         seq = event["seq"]
         if seq <= acked:
             stored = held.get(seq)
-            if stored is None or stored.body != body:
+            if stored is None or stored.body != (body if stored.status == "applied"
+                                                 else ev.quarantine_record(event, body)):
                 result.error, result.detail = "seq_reused", (
                     f"seq {seq} is already held with different content: this device reused a number")
                 break
@@ -210,10 +215,10 @@ def _apply_batch(conn: Connection, device: Device, scope: Scope, fresh: list[Fre
             outcome = projection.apply(event, cursor, state.get, state.children)
             authorise(device, scope, event, outcome, state.commune_of)
         except ev.InvalidEvent as bad:
-            reason = f"{bad.code}: {bad.detail}"
-            result.quarantined.append(Refusal(event["seq"], reason))
-            rows.append(EventRow(cursor, device.id, event["seq"], kind, entity, None, None, "quarantined", reason,
-                                 now, body))
+            # The sender hears why; the server keeps the envelope, the code and a digest (M2, M3).
+            result.quarantined.append(Refusal(event["seq"], f"{bad.code}: {bad.detail}"[:MAX_REASON]))
+            rows.append(EventRow(cursor, device.id, event["seq"], kind, entity, None, None, "quarantined",
+                                 bad.code[:40], now, ev.quarantine_record(event, body)))
             continue
         commune = state.commune_of(outcome.hamlet_id)
         if event["kind"] == "hamlet.created":

@@ -11,9 +11,10 @@ whose campaign is due (`due()`). In one write transaction, for that commune:
   Everything counted (statuses, visits, actions, dates) stays, so the maintained
   totals stay exactly as they were and a recount still agrees.
 - the stored events (`events.body`, the canonical JSON), the same fields, so a
-  replay of the log gives the purged state. A quarantined event that concerns
-  the commune (or comes from one of its devices) keeps its kind and seq, loses
-  its data (`{}`) and the detail of its reason (the code stays).
+  replay of the log gives the purged state. A quarantined event keeps no
+  data and only its reason's code since issue #12 (ingest stores its envelope
+  and a digest; revision 0006 cut the older ones down): one that still held
+  data would lose it here (`{}`) with the detail of its reason.
 - conflicts (their two values), and the details of an import's row errors
   (which quote cells of the file).
 - devices: every device that may hold a copy is retired (revoked, with the
@@ -220,18 +221,16 @@ def _purge_events(conn: Connection, commune: str, labels: dict[str, str], dry_ru
 
 def _purge_quarantined(conn: Connection, commune: str, ids: set[str], dry_run: bool) -> tuple[int, set[str]]:
     """Quarantined events are filed under no hamlet: those naming an entity of the commune,
-    or sent by one of its devices, lose their data and the detail of their reason."""
+    or sent by one of its devices, lose their data and the detail of their reason: what ingest
+    keeps of them since issue #12 (the record and the code), so these find nothing to cut."""
     ours = _commune_devices(conn, commune, ids)
     changed, devices = [], set()
     for cursor, device_id, stored, old_reason in store.quarantined(conn):
         event = json.loads(stored)
         if device_id not in ours and not _mentions(event, ids):
             continue
-        if isinstance(event, dict) and "data" in event:
-            event["data"] = {}
-        body = ev.canonical(event) if isinstance(event, dict) else stored
-        code = (old_reason or "").split(":", 1)[0]
-        reason = f"{code}: {REASON_REMOVED}" if code else REASON_REMOVED
+        body = ev.quarantine_line(stored) if isinstance(event, dict) and "data" in event else stored
+        reason = (old_reason or "").split(":", 1)[0] or REASON_REMOVED  # the code only, as ingest keeps it
         if body != stored or reason != old_reason:
             changed.append((cursor, body, reason))
             devices.add(device_id)

@@ -237,3 +237,40 @@ def test_0005_indexes_the_totals_for_a_communes_sums(backend, tmp_path, pg_datab
         assert "ix_totals_hamlet_metric" not in {i["name"] for i in inspect(engine).get_indexes("totals")}
     finally:
         engine.dispose()
+
+
+# ---- 0006: quarantined events keep no data -------------------------------------------------------
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_0006_cuts_the_quarantined_events_already_stored_down_to_their_record(backend, tmp_path, pg_databases):
+    from campaign import events as ev
+    engine = make_engine(database_url(backend, tmp_path, pg_databases))
+    try:
+        migrate.upgrade(engine)
+        with write_transaction(engine) as conn:
+            code, _ = enrolment.create_enrolment(conn, "admin")
+            admin, _token = enrolment.enrol(conn, code)
+        a, h, p = uuid7(), uuid7(), uuid7()
+        history = [{"id": uuid7(), "device_id": admin.id, "seq": seq, "kind": kind, "entity": entity, "base": None,
+                    "at": "2026-11-20T09:00:00+07:00", "data": data, "schema": 1} for seq, (kind, entity, data) in
+                   enumerate([("hamlet.created", a, hamlet_data("Tổ A")),
+                              ("household.created", h, household_data(a)),
+                              ("person.added", p, {**person_data(h, "Lê Văn Khách"), "phone": "0912345678"})], 1)]
+        with write_transaction(engine) as conn:
+            assert len(ingest.push(conn, admin, Scope(hamlets=None), history).quarantined) == 1
+        refused = ev.canonical(history[2])
+        command.downgrade(migrate.alembic_config(engine), "0005")
+        with write_transaction(engine) as conn:  # as 0005's code stored it: whole, with its detail
+            conn.execute(update(t.events).where(t.events.c.seq == 3).values(
+                body=refused, reason="unknown_field: person.added has no field phone"))
+        migrate.upgrade(engine)
+        assert migrate.current(engine) == migrate.head() == "0006"
+        with read_transaction(engine) as conn:
+            rows = conn.execute(select(t.events.c.status, t.events.c.reason, t.events.c.body)
+                                .order_by(t.events.c.cursor)).all()
+        assert [r.status for r in rows] == ["applied", "applied", "quarantined"]
+        assert rows[2].reason == "unknown_field" and rows[2].body == ev.quarantine_line(refused)
+        assert "0912345678" not in rows[2].body and "Khách" not in rows[2].body
+        assert rows[0].body == ev.canonical(history[0])  # applied events are untouched
+    finally:
+        engine.dispose()

@@ -27,10 +27,11 @@ from ..support import Device, household_data, person_data
 from .reporting import RURAL, WARD, World, audit_rows, build_world, engine_for, enroll, ok, put, run_cli
 
 # Personal data of Phường Hải Dương that must go (long enough to be unmistakable in raw bytes).
-WARD_SECRETS = ("Nguyễn Thị Riêng Tư", "Trần Văn Kín Đáo", "Lê Thị Từ Chối", "Số 88, ngõ Bí Mật",
+WARD_SECRETS = ("Nguyễn Thị Riêng Tư", "Trần Văn Kín Đáo", "Số 88, ngõ Bí Mật",
                 "Gặp cô Riêng Tư lúc năm giờ", "Xác minh lại với ông Kín Đáo", "Kín Đáo Xung Đột",
                 "Số 1, phố Lê Lợi", "Số 3, phố Trần Phú", "Hẹn quay lại", "Trùng lượt của ông Bí Ẩn")
 RURAL_KEPT = ("Xóm 1, thôn Đông", "Phạm Văn Nông Thôn")  # Xã Thanh Hà's campaign is not over
+NEVER_STORED = "Lê Thị Từ Chối"  # a name refused consent_declined: the refusal keeps no data (issue #12, M2)
 
 
 @dataclass
@@ -66,7 +67,7 @@ def purgeable(server: Any) -> Purgeable:
         v.event("visit.voided", voided, {"reason": "Trùng lượt của ông Bí Ẩn"}),  # a reason is free text
         v.event("household.created", declined, household_data(world.hamlet_a, "Số 90, ngõ Bí Mật", "declined")),
         v.event("person.added", uuid7(), person_data(declined, "Người 1", 1990, "cccd_chip", "l2_active")),
-        v.event("person.added", uuid7(), person_data(declined, "Lê Thị Từ Chối")),  # quarantined, kept with its name
+        v.event("person.added", uuid7(), person_data(declined, "Lê Thị Từ Chối")),  # quarantined: its name never stored
     ]
     answer = ok(v.push(batch))
     assert [q["reason"].split(":")[0] for q in answer["quarantined"]] == ["consent_declined"]
@@ -137,6 +138,7 @@ def purged(server: Any, purgeable: Purgeable) -> Purged:
 
 def test_a_dry_run_changes_nothing(purged: Purged) -> None:
     assert all(s in purged.text_before for s in WARD_SECRETS + RURAL_KEPT)  # the check sees them while there
+    assert NEVER_STORED not in purged.text_before
     assert purged.dry.returncode == 0 and f"would purge {WARD}" in purged.dry.stdout, purged.dry
     assert RURAL not in purged.dry.stdout
     assert all(s in purged.text_after_dry for s in WARD_SECRETS)
@@ -176,8 +178,8 @@ def test_the_state_and_the_log_are_generic(server: Any, purgeable: Purgeable, pu
     assert all(d["address"] == "(đã xoá)" for i, d in bodies.items() if rows[i].type == "household")
     assert bodies[purgeable.visit]["note"] == "" and bodies[purgeable.visit]["review_comment"] == "(đã xoá)"
     assert bodies[purgeable.visit]["review"] == "returned"  # what was decided stays, not what was said
-    assert quarantined and all(json.loads(b)["data"] == {} and r.startswith("consent_declined: ")
-                               for b, r in quarantined)
+    # a refused event never kept its data, nor more of its reason than the code (issue #12, M2)
+    assert quarantined and all("data" not in json.loads(b) and r == "consent_declined" for b, r in quarantined)
     # every rewritten event still passes the wire's own validation, and is canonical
     with engine_for(server).connect() as conn:
         applied = conn.execute(select(t.events.c.body).where(
@@ -202,7 +204,7 @@ def test_the_purge_is_on_the_record(server: Any, purgeable: Purgeable, purged: P
     [row] = audit_rows(server, "retention.purge")
     detail = json.loads(row.detail)
     assert row.commune == WARD and detail["events"] > 0 and detail["entities"] > 0 and detail["conflicts"] == 1
-    assert detail["quarantined"] >= 1
+    assert detail["quarantined"] == 0  # nothing left to cut: ingest kept no data (issue #12, M2)
     assert world.volunteer.id in detail["devices"] and world.other_officer.id not in detail["devices"]
     entries = ok(enroll(server, "officer", commune=WARD).get("/api/v1/audit", commune=WARD))["entries"]
     assert "retention.purge" in [e["action"] for e in entries]

@@ -3,6 +3,9 @@ the hardening of labels, `base` and `schema`). SECURITY.md ("What a refusal reve
 keeps") points here. Every test runs on both backends (the `server` fixture)."""
 from __future__ import annotations
 
+import gzip
+import hashlib
+import json
 import re
 from typing import Any
 
@@ -94,3 +97,81 @@ def test_declining_says_no_count_of_the_people_still_named(world):
     got = reasons(v.push([v.event("household.updated", household, {"consent": "declined"})]))
     assert got[0].startswith("consent_declined"), got
     assert not re.search(r"[0-9]", re.sub(r"Người [0-9]", "", got[0])), got  # no count of anyone
+
+
+# ---- M2, M3: a refused event keeps its envelope, its code and a digest: never its data -----------
+
+SECRETS = {"cccd_number": "001099012345", "phone": "0912345678", "religion": "Phật giáo Hoà Hảo",
+           "gps": "20.9373,106.3146"}
+DECLINED_NAME = "Trần Thị Bí Mật"
+
+
+def _stored(world: World, device_id: str) -> list[Any]:
+    """The device's rows of the event log, read from the database itself."""
+    from sqlalchemy import select
+
+    from sync_server.store import schema as t
+
+    from .reporting import engine_for
+    with engine_for(world.server).connect() as conn:
+        return list(conn.execute(select(t.events).where(t.events.c.device_id == device_id)
+                                 .order_by(t.events.c.seq)))
+
+
+def test_a_refused_event_leaves_no_data_on_disk(world):
+    from campaign import events as ev
+
+    from .reporting import enroll
+    v = enroll(world.server, "volunteer", hamlets=(world.hamlet_a,))
+    household, declined = uuid7(), uuid7()
+    sent = [
+        v.event("household.created", household, household_data(world.hamlet_a)),
+        v.event("person.added", uuid7(), {**person_data(household, "Lê Văn Khách"), **SECRETS}),
+        v.event("household.created", declined, household_data(world.hamlet_a, "Số 9", consent="declined")),
+        v.event("person.added", uuid7(), person_data(declined, DECLINED_NAME)),
+        v.event("person.added", uuid7(), person_data(declined, "Người 1")),
+    ]
+    answer = ok(v.push(sent))
+    assert [q["reason"].split(":")[0] for q in answer["quarantined"]] == ["unknown_field", "consent_declined"]
+    rows = _stored(world, v.id)
+    text = repr([tuple(r) for r in rows])
+    for secret in [*SECRETS.values(), "Lê Văn Khách", DECLINED_NAME, *SECRETS]:
+        assert secret not in text, secret
+    refused = [r for r in rows if r.status == "quarantined"]
+    assert [r.reason for r in refused] == ["unknown_field", "consent_declined"]  # the code, no detail
+    for row, event in zip(refused, (sent[1], sent[3]), strict=True):
+        kept = json.loads(row.body)
+        assert kept == {"id": event["id"], "device_id": v.id, "seq": event["seq"], "kind": "person.added",
+                        "entity": event["entity"], "at": event["at"],
+                        "sha256": hashlib.sha256(ev.canonical(event).encode()).hexdigest()}
+    # the receipt counts each refused event by its record: the device computes the same
+    lines = [ev.quarantine_line(ev.canonical(e)) if e in (sent[1], sent[3]) else ev.canonical(e) for e in sent]
+    assert ok(v.get("/api/v1/sync/receipt"))["digest"] == ev.digest(lines)
+    # a retry is recognised through the record: the same refusals again, and a changed event is caught
+    again = ok(v.push(sent))
+    assert [q["seq"] for q in again["quarantined"]] == [2, 4]
+    changed = {**sent[1], "data": {**sent[1]["data"], "phone": "0999999999"}}
+    assert v.push([changed]).json()["error"] == "seq_reused"
+
+
+def test_what_a_refused_event_costs_on_disk_is_bounded(world):
+    """8 MiB of label in a few KB of gzip: refused too_long, and only the record is stored."""
+    from .reporting import enroll, http
+    v = enroll(world.server, "volunteer", hamlets=(world.hamlet_a,))
+    household = uuid7()
+    huge = "a" * (8 * 1024 * 1024)
+    sent = [v.event("household.created", household, household_data(world.hamlet_a)),
+            v.event("person.added", uuid7(), person_data(household, huge)),
+            v.event("household.created", uuid7(), household_data(world.hamlet_a, "Số 10"))]
+    sent[1]["at"] = "b" * 100_000  # the envelope is cut too
+    packed = gzip.compress(json.dumps({"schema": 1, "events": sent}).encode(), 9)
+    assert len(packed) < 100_000
+    answer = http.post(world.server.url + "/api/v1/sync/push", content=packed,
+                       headers={**v.headers, "Content-Type": "application/json", "Content-Encoding": "gzip"})
+    assert answer.status_code == 200, answer.text[:500]
+    body = answer.json()
+    assert body["acked_seq"] == 3 and [q["seq"] for q in body["quarantined"]] == [2]
+    assert len(body["quarantined"][0]["reason"]) <= 300
+    rows = _stored(world, v.id)
+    assert [r.status for r in rows] == ["applied", "quarantined", "applied"]
+    assert len(rows[1].body) + len(rows[1].reason) < 600, len(rows[1].body)
