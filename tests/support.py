@@ -133,23 +133,12 @@ class Server:
 
     def enroll(self, role: str, *, team: str | None = None, commune: str | None = None,
                hamlets: tuple[str, ...] = ()) -> Device:
-        code = self.code(role, team=team, commune=commune, hamlets=hamlets)
-        answer = HTTP.post(self.url + "/api/v1/enroll", json={"code": code}, timeout=10)
-        answer.raise_for_status()
-        body = answer.json()
-        return Device(self, body["device_id"], body["token"], body["role"])
+        """A bare wire device of `role` (see `Device`), enrolled through POST /enroll."""
+        return enrolled_device(self, self.code(role, team=team, commune=commune, hamlets=hamlets))
 
     def code(self, role: str, *, team: str | None = None, commune: str | None = None,
              hamlets: tuple[str, ...] = (), hours: float | None = None) -> str:
-        """A fresh enrolment code, made in-process through the same store function
-        `gocua-server enroll` calls (tests/server/test_enrol_auth.py drives the CLI itself):
-        a CLI subprocess per device cost about a second each."""
-        from sync_server.services import enrolment
-        from sync_server.store.db import write_transaction
-        with write_transaction(self.engine) as conn:
-            code, _ = enrolment.create_enrolment(conn, role, team, commune, list(hamlets),
-                                               **({"ttl_hours": hours} if hours is not None else {}))
-        return code
+        return issue_code(self.engine, role, team=team, commune=commune, hamlets=hamlets, hours=hours)
 
     @property
     def engine(self):  # type: ignore[no-untyped-def]
@@ -188,6 +177,53 @@ def served_routes(*, docs: bool = False) -> set[tuple[str, str]]:
     return out
 
 
+def issue_code(engine: Any, role: str, *, team: str | None = None, commune: str | None = None,
+               hamlets: tuple[str, ...] | list[str] = (), hours: float | None = None) -> str:
+    """A fresh enrolment code, made in-process through the service `gocua-server enroll` calls
+    (tests/server/test_enrol_auth.py drives the CLI itself: a subprocess per device costs about a
+    second). `hours` below zero makes a code that has already expired."""
+    from sync_server.services import enrolment
+    from sync_server.store.db import write_transaction
+    with write_transaction(engine) as conn:
+        code, _ = enrolment.create_enrolment(conn, role, team, commune, list(hamlets),
+                                           **({"ttl_hours": hours} if hours is not None else {}))
+    return code
+
+
+def spend_code(url: str, code: str, http: httpx.Client | None = None) -> dict[str, Any]:
+    """POST /enroll with `code` at the server at `url`: its answer (device_id, token, role, scope)."""
+    answer = (http or HTTP).post(url + "/api/v1/enroll", json={"code": code}, timeout=30)
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+def enrolled_device(server: Any, code: str, http: httpx.Client | None = None) -> Device:
+    """A bare wire device at `server` (anything with a `url`: a Server, an in-process server)."""
+    body = spend_code(server.url, code, http)
+    return Device(server, body["device_id"], body["token"], body["role"], http=http)
+
+
+def enrolled_store(path: Path | str, url: str, code: str, *, http: httpx.Client | None = None,
+                   clock: Any = None) -> Any:
+    """A device store at `path` (opened as `new_store` opens it) enrolled the way the app enrols:
+    `app_state.enrol` spends the code and keeps the identity."""
+    from field_app.app_state import enrol
+
+    store = new_store(path, clock)
+    enrol(store, url, code, http=http)
+    return store
+
+
+def offline_store(path: Path | str, *, role: str = "volunteer", scope: dict[str, Any] | None = None,
+                  device: str = "dev-a", token: str | None = None, url: str = "http://127.0.0.1:9",
+                  clock: Any = None) -> Any:
+    """A device store enrolled with an identity and no server (nothing listens at `url`): for
+    tests that never reach one, or reach a fake."""
+    store = new_store(path, clock)
+    store.enrol(url, device, token or f"token-{device}", role, {"hamlets": []} if scope is None else scope)
+    return store
+
+
 def wire_event(device_id: str, seq: int, kind: str, entity: str, data: dict[str, Any],
                base: int | None = None, at: str | None = None) -> dict[str, Any]:
     """An event as a device sends it (the wire contract, built by hand)."""
@@ -198,12 +234,19 @@ def wire_event(device_id: str, seq: int, kind: str, entity: str, data: dict[str,
 
 @dataclass
 class Device:
-    """A bare device: builds events by hand and speaks the wire contract directly."""
-    server: Server
+    """A bare device: builds events by hand and speaks the wire contract directly. The one hand-made
+    wire device of the tests, at a real server (`server.enroll`) or an in-process one (`http`: its
+    TestClient)."""
+    server: Any  # a Server, or anything with a `url`
     id: str
     token: str
     role: str
     seq: int = 0
+    http: httpx.Client | None = None  # default: the shared HTTP client
+
+    @property
+    def client(self) -> httpx.Client:
+        return self.http or HTTP
 
     @property
     def headers(self) -> dict[str, str]:
@@ -215,11 +258,11 @@ class Device:
         return wire_event(self.id, self.seq, kind, entity, data, base, at)
 
     def push(self, events: list[dict[str, Any]], **kw: Any) -> httpx.Response:
-        return HTTP.post(self.server.url + "/api/v1/sync/push", json={"schema": 1, "events": events},
-                          headers=self.headers, timeout=30, **kw)
+        return self.client.post(self.server.url + "/api/v1/sync/push", json={"schema": 1, "events": events},
+                                headers=self.headers, **{"timeout": 60, **kw})
 
     def get(self, path: str, **params: Any) -> httpx.Response:
-        return HTTP.get(self.server.url + path, params=params, headers=self.headers, timeout=30)
+        return self.client.get(self.server.url + path, params=params, headers=self.headers, timeout=60)
 
     def pull_all(self, after: int = 0, limit: int = 500) -> list[dict[str, Any]]:
         out = []

@@ -8,10 +8,9 @@ import pytest
 
 from campaign.vocabulary import ACTIONS, VNEID
 from field_app.app_state import VisitDraft, implied_vneid, record_outcome
-from field_app.crypto import Cipher
-from field_app.store import Store
 
 from .store_support import add_hamlet
+from .support import offline_store
 
 # activation help activates the account the person has: a level-2 one stays level 2
 ACTIVATION = {
@@ -39,8 +38,7 @@ def test_implied_vneid(action: str, current: str | None) -> None:
                                                ("l1_approved", "l1_active"), ("no_app", "l1_active")])
 def test_a_visit_with_activation_help_records_the_level_the_person_had(tmp_path: Path, before: str,
                                                                        after: str) -> None:
-    store = Store(tmp_path / "device", key=Cipher.new_key())
-    store.enrol("http://127.0.0.1:9", "dev-a", "token-a", "volunteer", {"hamlets": []})
+    store = offline_store(tmp_path / "device")
     household = store.add_household(add_hamlet(store, "10525", "Tổ dân phố 3", "to_dan_pho"), "Số 1", "given")
     person = store.add_person(household, "Trần Thị Hoà", 1987, "home", "cccd_chip", before)
     draft = VisitDraft()

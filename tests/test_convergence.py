@@ -32,14 +32,14 @@ from field_app.net.sync import SyncClient
 from field_app.store import Store
 from sync_server.app import create_app
 from sync_server.config import Settings
-from sync_server.services import enrolment, ingest, recount
+from sync_server.services import ingest, recount
 from sync_server.services import team as teams
 from sync_server.store import migrate
 from sync_server.store import schema as t
 from sync_server.store.db import make_engine, read_transaction, write_transaction
 
 from .store_support import add_hamlet, household_list, state_of, visit_of
-from .support import new_store
+from .support import enrolled_store, issue_code
 
 FAULTS = ["ok", "ok", "ok", "drop_before", "drop_after", "duplicate", "delay", "replay_late", "crash"]
 
@@ -119,12 +119,7 @@ class World:
             client.sync_once()
 
     def _enrol(self, role: str, path: Path) -> Store:
-        with write_transaction(self.engine) as conn:
-            code, _ = enrolment.create_enrolment(conn, role, team_id="t1")
-        answer = self.http.post("/api/v1/enroll", json={"code": code}).json()
-        store = new_store(path)
-        store.enrol("http://testserver", answer["device_id"], answer["token"], answer["role"], answer["scope"])
-        return store
+        return enrolled_store(path, "http://testserver", issue_code(self.engine, role, team="t1"), http=self.http)
 
     def sync(self, i: int, faults: list[str]) -> None:
         self.plans[i][:] = faults

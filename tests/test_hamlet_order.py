@@ -11,12 +11,11 @@ from fastapi.testclient import TestClient
 from field_app.net.sync import SyncClient
 from sync_server.app import create_app
 from sync_server.config import Settings
-from sync_server.services import enrolment
 from sync_server.store import migrate
-from sync_server.store.db import make_engine, write_transaction
+from sync_server.store.db import make_engine
 
 from .store_support import add_hamlet
-from .support import new_store
+from .support import enrolled_store, issue_code
 
 COMMUNE = "10525"
 # No two with the same natural key: a tie is ordered by each side as it likes (campaign/order.py).
@@ -28,11 +27,7 @@ def test_the_device_and_the_server_list_hamlets_in_one_order(tmp_path: Path) -> 
     engine = make_engine(f"sqlite:///{tmp_path / 'server.db'}")
     migrate.upgrade(engine)
     http = TestClient(create_app(Settings(database_url="unused", public_url="http://testserver"), engine))
-    with write_transaction(engine) as conn:
-        code, _ = enrolment.create_enrolment(conn, "admin")
-    answer = http.post("/api/v1/enroll", json={"code": code}).json()
-    store = new_store(tmp_path / "admin")
-    store.enrol("http://testserver", answer["device_id"], answer["token"], answer["role"], answer["scope"])
+    store = enrolled_store(tmp_path / "admin", "http://testserver", issue_code(engine, "admin"), http=http)
     for name in NAMES:
         add_hamlet(store, COMMUNE, name, "to_dan_pho", "2025-07-01")
     SyncClient(store, client=http).sync_once()

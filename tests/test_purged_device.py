@@ -24,7 +24,7 @@ import pytest
 
 from campaign.ids import uuid7
 from campaign.time import local_date, now
-from field_app.app_state import Device, default_key, enrol
+from field_app.app_state import Device, default_key
 from field_app.cli import enrol_at_start
 from field_app.keys import KEY_FILE, FileKeyProvider
 from field_app.net.errors import Purged, PurgeNotice
@@ -37,7 +37,7 @@ from sync_server.services import team as teams
 from sync_server.store.db import read_transaction, write_transaction
 
 from .store_support import household_list
-from .support import HTTP, Server, hamlet_data, wait_until
+from .support import HTTP, Server, enrolled_store, hamlet_data, wait_until
 from .test_store_encryption import file_bytes, leaks
 
 on_sqlite = pytest.mark.parametrize("server", ["sqlite"], indirect=True)
@@ -82,7 +82,7 @@ def purge_due(server: Server) -> list[dict[str, Any]]:
     return reports
 
 
-class Ward:
+class CampaignHamlet:
     """A hamlet of Phường Hải Dương made by an admin, and a way to enrol devices in it."""
 
     def __init__(self, server: Server) -> None:
@@ -99,8 +99,7 @@ class Ward:
 
     def store(self, path: Path, role: str = "volunteer", **scope: Any) -> Store:
         """An enrolled device store that has pulled its scope (the hamlet)."""
-        store = Store(path, key=default_key(path))
-        enrol(store, self.server.url, self.code(role, **scope))
+        store = enrolled_store(path, self.server.url, self.code(role, **scope))
         synced(store)
         return store
 
@@ -113,8 +112,8 @@ class Ward:
 
 
 @pytest.fixture()
-def ward(server: Server) -> Ward:
-    return Ward(server)
+def campaign_hamlet(server: Server) -> CampaignHamlet:
+    return CampaignHamlet(server)
 
 
 def record_work(store: Store, hamlet: str) -> str:
@@ -142,17 +141,17 @@ def assert_purged(store: Store, path: Path) -> None:
 # ---- the sync path ----------------------------------------------------------------------------
 
 @on_sqlite
-def test_a_sync_is_told_once_deletes_everything_and_keeps_a_notice(ward: Ward, tmp_path: Path) -> None:
+def test_a_sync_is_told_once_deletes_everything_and_keeps_a_notice(campaign_hamlet: CampaignHamlet, tmp_path: Path) -> None:
     path = tmp_path / "phone"
-    store = ward.store(path)
-    household = record_work(store, ward.hamlet)
+    store = campaign_hamlet.store(path)
+    household = record_work(store, campaign_hamlet.hamlet)
     synced(store)
     old_key = (path / KEY_FILE).read_bytes()
     store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     stolen = tmp_path / "stolen"  # a copy of the file taken before the purge
     stolen.mkdir()
     (stolen / "gocua.db").write_bytes(file_for(path).read_bytes())
-    ward.purge()
+    campaign_hamlet.purge()
     store.add_person(household, LATE_PERSON, 1990)  # made after the purge: can never be delivered
     store.record_visit(household, "not_home")
     assert store.pending_count() == 2
@@ -182,15 +181,15 @@ def test_a_sync_is_told_once_deletes_everything_and_keeps_a_notice(ward: Ward, t
     store.close()
     with Store(path, key=default_key(path)) as again:
         assert purge_notice(again) == notice and not again.signed_in
-        assert again.server_url == ward.server.url  # kept: the next enrolment is to the same server
+        assert again.server_url == campaign_hamlet.server.url  # kept: the next enrolment is to the same server
 
 
 @on_sqlite
-def test_with_nothing_pending_the_pull_is_told_and_nothing_is_pushed(ward: Ward, tmp_path: Path) -> None:
-    store = ward.store(tmp_path / "phone")
-    record_work(store, ward.hamlet)
+def test_with_nothing_pending_the_pull_is_told_and_nothing_is_pushed(campaign_hamlet: CampaignHamlet, tmp_path: Path) -> None:
+    store = campaign_hamlet.store(tmp_path / "phone")
+    record_work(store, campaign_hamlet.hamlet)
     synced(store)
-    ward.purge()
+    campaign_hamlet.purge()
     requests = Requests()
     client = SyncClient(store, client=requests.client())
     with pytest.raises(Purged):
@@ -209,10 +208,10 @@ def test_with_nothing_pending_the_pull_is_told_and_nothing_is_pushed(ward: Ward,
     (SyncClient.check_receipt, ("GET", "/api/v1/sync/receipt")),  # no push to "save" the pending ones
     (lambda client: sign_out(client.store, client.push), ("POST", "/api/v1/sync/push")),  # told; nothing follows
 ], ids=["receipt check", "sign-out"])
-def test_a_receipt_check_or_a_sign_out_is_told_too(ward: Ward, tmp_path: Path, call, request_made) -> None:
-    store = ward.store(tmp_path / "phone")
-    record_work(store, ward.hamlet)
-    ward.purge()
+def test_a_receipt_check_or_a_sign_out_is_told_too(campaign_hamlet: CampaignHamlet, tmp_path: Path, call, request_made) -> None:
+    store = campaign_hamlet.store(tmp_path / "phone")
+    record_work(store, campaign_hamlet.hamlet)
+    campaign_hamlet.purge()
     requests = Requests()
     client = SyncClient(store, client=requests.client())
     with pytest.raises(Purged):
@@ -226,7 +225,7 @@ def test_a_receipt_check_or_a_sign_out_is_told_too(ward: Ward, tmp_path: Path, c
 # ---- the background sync and the Device ------------------------------------------------------------
 
 @on_sqlite
-def test_the_background_sync_stops_for_good_and_the_device_tells_its_sessions(ward: Ward, tmp_path: Path) -> None:
+def test_the_background_sync_stops_for_good_and_the_device_tells_its_sessions(campaign_hamlet: CampaignHamlet, tmp_path: Path) -> None:
     requests = Requests()
     http = requests.client()
     device = Device(tmp_path / "phone", http=http, sync_interval=0.2)
@@ -238,15 +237,15 @@ def test_the_background_sync_stops_for_good_and_the_device_tells_its_sessions(wa
         seen_signed_in.append(device.store.signed_in)
 
     device.subscribe(listener)
-    device.enrol(ward.server.url, ward.code())
+    device.enrol(campaign_hamlet.server.url, campaign_hamlet.code())
     wait_until(lambda: bool(device.store.hamlets()))  # the first sync brought the hamlet
-    record_work(device.store, ward.hamlet)
+    record_work(device.store, campaign_hamlet.hamlet)
     device.changed()
     wait_until(lambda: device.store.pending_count() == 0 and device.status.state == "idle")
     background = device.background
     assert background is not None and background.running
 
-    ward.purge()
+    campaign_hamlet.purge()
     device.store.add_person(household_list(device.store)[0].id, LATE_PERSON)
     device.sync_now()
     wait_until(lambda: not device.store.signed_in)
@@ -265,16 +264,16 @@ def test_the_background_sync_stops_for_good_and_the_device_tells_its_sessions(wa
     assert len(requests.seen) == told
     assert_purged(device.store, tmp_path / "phone")
     # a new code starts over, and the notice has been read
-    device.enrol(ward.server.url, ward.code())
+    device.enrol(campaign_hamlet.server.url, campaign_hamlet.code())
     assert device.store.signed_in and device.purge_notice is None
     device.close()
     http.close()
 
 
 @on_sqlite
-def test_background_sync_on_its_own_stops_at_purged(ward: Ward, tmp_path: Path) -> None:
-    store = ward.store(tmp_path / "phone")
-    ward.purge()
+def test_background_sync_on_its_own_stops_at_purged(campaign_hamlet: CampaignHamlet, tmp_path: Path) -> None:
+    store = campaign_hamlet.store(tmp_path / "phone")
+    campaign_hamlet.purge()
     changes: list[SyncStatus] = []
     done = threading.Event()
     client = SyncClient(store)
@@ -293,16 +292,16 @@ def test_background_sync_on_its_own_stops_at_purged(ward: Ward, tmp_path: Path) 
 
 
 @on_sqlite
-def test_a_leaders_online_call_purges_the_device_and_stops_its_sync(ward: Ward, tmp_path: Path) -> None:
+def test_a_leaders_online_call_purges_the_device_and_stops_its_sync(campaign_hamlet: CampaignHamlet, tmp_path: Path) -> None:
     team = f"t-{uuid7()[-8:]}"
-    with write_transaction(ward.server.engine) as conn:
-        teams.create_team(conn, team, "Tổ 9", WARD, [ward.hamlet])
+    with write_transaction(campaign_hamlet.server.engine) as conn:
+        teams.create_team(conn, team, "Tổ 9", WARD, [campaign_hamlet.hamlet])
     device = Device(tmp_path / "leader", sync_interval=60)
-    device.enrol(ward.server.url, ward.code("leader", team=team))
+    device.enrol(campaign_hamlet.server.url, campaign_hamlet.code("leader", team=team))
     wait_until(lambda: device.store.last_sync_ok is not None)
     sessions: list[SyncStatus] = []
     device.subscribe(sessions.append)
-    ward.purge()
+    campaign_hamlet.purge()
     api = device.server_api()  # as the leader's screens make it (app_state.server_api): the device's identity
     with pytest.raises(Purged) as told:
         api.team_devices()
@@ -315,11 +314,11 @@ def test_a_leaders_online_call_purges_the_device_and_stops_its_sync(ward: Ward, 
 
 
 @on_sqlite
-def test_a_store_without_a_device_is_purged_by_the_client_itself(ward: Ward, tmp_path: Path) -> None:
+def test_a_store_without_a_device_is_purged_by_the_client_itself(campaign_hamlet: CampaignHamlet, tmp_path: Path) -> None:
     """(A script, `--enrol` at start.) A client given an `on_purged` (a Device's) calls that instead."""
-    store = ward.store(tmp_path / "phone")
+    store = campaign_hamlet.store(tmp_path / "phone")
     calls: list[Purged] = []
-    ward.purge()
+    campaign_hamlet.purge()
     owned = ServerApi(store, on_purged=lambda p: calls.append(p) or PurgeNotice(None, None, "x", 0))
     with pytest.raises(Purged) as told:
         owned.conflicts(WARD)
@@ -332,16 +331,16 @@ def test_a_store_without_a_device_is_purged_by_the_client_itself(ward: Ward, tmp
 
 
 @on_sqlite
-def test_enrol_at_start_purges_and_enrols_again(ward: Ward, tmp_path: Path) -> None:
+def test_enrol_at_start_purges_and_enrols_again(campaign_hamlet: CampaignHamlet, tmp_path: Path) -> None:
     path = tmp_path / "web"
-    store = ward.store(path)
-    record_work(store, ward.hamlet)
+    store = campaign_hamlet.store(path)
+    record_work(store, campaign_hamlet.hamlet)
     synced(store)
     store.close()
-    ward.purge()
+    campaign_hamlet.purge()
     err = io.StringIO()
     with contextlib.redirect_stderr(err):
-        assert enrol_at_start(path, ward.server.url, ward.code(), wait=5) == "enrolled"
+        assert enrol_at_start(path, campaign_hamlet.server.url, campaign_hamlet.code(), wait=5) == "enrolled"
     assert "purged" in err.getvalue() and WARD in err.getvalue()
     with Store(path, key=default_key(path)) as again:
         assert again.signed_in and again.hamlets() == [] and purge_notice(again) is None

@@ -16,17 +16,14 @@ from field_app.net.sync import SyncClient
 from sync_server.store import schema as t
 from sync_server.store.db import make_engine
 
-from .support import HTTP, cli, new_store, wait_until
+from .support import cli, enrolled_store, wait_until
 
 EVENTS = 600
 KILLS = 4
 
 
 def test_device_survives_a_server_killed_mid_push(server, admin, hamlet, tmp_path):
-    code = server.code("volunteer", hamlets=(hamlet,))
-    store = new_store(tmp_path / "device")
-    answer = HTTP.post(server.url + "/api/v1/enroll", json={"code": code}).json()
-    store.enrol(server.url, answer["device_id"], answer["token"], answer["role"], answer["scope"])
+    store = enrolled_store(tmp_path / "device", server.url, server.code("volunteer", hamlets=(hamlet,)))
     client = SyncClient(store, timeout=5, batch_size=50)
     client.sync_once()
     rng = random.Random(7)

@@ -41,6 +41,7 @@ from .store_support import (
     state_of,
     visit_of,
 )
+from .support import wire_event
 
 VN = timezone(timedelta(hours=7))
 COMMUNE = "10525"  # Phường Hải Dương
@@ -430,8 +431,7 @@ def test_a_hamlet_closed_later_does_not_undo_households_the_server_accepted(stor
     household = uuid7()
 
     def ev(seq, kind, entity, data, at):
-        return {"id": uuid7(), "device_id": admin, "seq": seq, "kind": kind, "entity": entity, "base": None,
-                "at": at, "data": data, "schema": 1, "cursor": seq}
+        return {**wire_event(admin, seq, kind, entity, data, at=at), "cursor": seq}
 
     page = [
         ev(1, "hamlet.created", hamlet, {"commune": COMMUNE, "name": "Thôn Cũ", "kind": "thon",
@@ -492,9 +492,8 @@ def test_people_stored_by_an_older_app_without_derived_fields_keep_working(tmp_p
 
 def test_pulled_events_from_a_newer_app_are_kept_and_skipped(store):
     _hamlet, household = seed(store)
-    store.apply_pulled([{"id": uuid7(), "device_id": "dev-new", "seq": 1, "kind": "household.photographed",
-                         "entity": household, "base": None, "at": "2026-03-02T08:00:00+07:00",
-                         "data": {"x": 1}, "schema": 2, "cursor": 1}], 1)
+    newer = wire_event("dev-new", 1, "household.photographed", household, {"x": 1}, at="2026-03-02T08:00:00+07:00")
+    store.apply_pulled([{**newer, "schema": 2, "cursor": 1}], 1)
     assert store.household(household).address.startswith("Số 12")
     assert [p["kind"] for p in problems_of(store)] == ["household.photographed"]
 

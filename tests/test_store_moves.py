@@ -18,14 +18,13 @@ from field_app.net.sync import SyncClient
 from field_app.store import Store
 from sync_server.app import create_app
 from sync_server.config import Settings
-from sync_server.services import enrolment
 from sync_server.services import team as teams
 from sync_server.store import migrate
 from sync_server.store import schema as t
 from sync_server.store.db import make_engine, read_transaction, write_transaction
 
 from .store_support import add_hamlet, household_list, problems_of, state_of, visit_of
-from .support import new_store
+from .support import enrolled_store, issue_code
 
 COMMUNE = "10525"
 
@@ -53,11 +52,8 @@ class Town:
             self.sync(store)
 
     def enrol(self, role: str, team: str | None = None, hamlets: list[str] | None = None) -> Store:
-        with write_transaction(self.engine) as conn:
-            code, _ = enrolment.create_enrolment(conn, role, team_id=team, hamlets=hamlets)
-        answer = self.http.post("/api/v1/enroll", json={"code": code}).json()
-        store = new_store(self.root / f"d{len(self.stores)}")
-        store.enrol("http://testserver", answer["device_id"], answer["token"], answer["role"], answer["scope"])
+        code = issue_code(self.engine, role, team=team, hamlets=hamlets or ())
+        store = enrolled_store(self.root / f"d{len(self.stores)}", "http://testserver", code, http=self.http)
         self.stores.append(store)
         return store
 

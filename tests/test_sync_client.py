@@ -26,7 +26,7 @@ from field_app.store import Receipt, Store
 
 from .fake_server import FakeServer
 from .store_support import add_hamlet, household_list, outbox_rows, problems_of, state_of
-from .support import new_store, wait_until
+from .support import hamlet_data, household_data, new_store, offline_store, wait_until, wire_event
 
 VN = timezone(timedelta(hours=7))
 URL = "http://gocua.test"
@@ -43,9 +43,7 @@ class Clock:
 
 
 def enrolled(tmp_path, name: str = "a", device: str = "dev-a", token: str = "tok-a") -> Store:
-    s = new_store(tmp_path / name, clock=Clock())
-    s.enrol(URL, device, token, "volunteer", {"hamlets": []})
-    return s
+    return offline_store(tmp_path / name, device=device, token=token, url=URL, clock=Clock())
 
 
 def work(s: Store, households: int = 3) -> list[str]:
@@ -337,14 +335,11 @@ def test_not_enrolled_device_does_not_call_the_server(tmp_path, fake):
 
 def foreign_events(n: int, device: str = "dev-b") -> list[dict]:
     hamlet = uuid7()
-    events = [{"id": uuid7(), "device_id": device, "seq": 1, "kind": "hamlet.created", "entity": hamlet,
-               "base": None, "at": "2026-03-01T08:00:00+07:00", "schema": 1,
-               "data": {"commune": COMMUNE, "name": "Thôn Bắc", "kind": "thon", "valid_from": "2025-07-01",
-                        "valid_to": None}}]
+    events = [wire_event(device, 1, "hamlet.created", hamlet, {**hamlet_data("Thôn Bắc", COMMUNE), "kind": "thon"},
+                         at="2026-03-01T08:00:00+07:00")]
     for seq in range(2, n + 1):
-        events.append({"id": uuid7(), "device_id": device, "seq": seq, "kind": "household.created",
-                       "entity": uuid7(), "base": None, "at": "2026-03-01T09:00:00+07:00", "schema": 1,
-                       "data": {"hamlet_id": hamlet, "address": f"Số {seq}", "consent": "unknown"}})
+        events.append(wire_event(device, seq, "household.created", uuid7(),
+                                 household_data(hamlet, f"Số {seq}", consent="unknown"), at="2026-03-01T09:00:00+07:00"))
     return events
 
 

@@ -11,14 +11,13 @@ import pytest
 
 from campaign import vocabulary as v
 from campaign.ids import uuid7
-from field_app.app_state import default_key, enrol
 from field_app.net.server_api import ServerApi
 from field_app.store import Store
 from field_app.views.models import dashboard as m
 from sync_server.services import team as teams
 from sync_server.store.db import write_transaction
 
-from ..support import Server, hamlet_data, household_data, person_data
+from ..support import Server, enrolled_store, hamlet_data, household_data, person_data
 
 WARD, RURAL = "10525", "10813"
 NOW = datetime(2026, 3, 10, 5, 0, tzinfo=UTC)
@@ -28,13 +27,13 @@ NOW = datetime(2026, 3, 10, 5, 0, tzinfo=UTC)
 
 
 @dataclass
-class Ward:
+class WardWithTeam:
     server: Server
     team: str
 
 
 @pytest.fixture(scope="module")
-def ward(server: Server) -> Ward:
+def ward_with_team(server: Server) -> WardWithTeam:
     """Two households of the ward (one visited and helped) and a team on their hamlet; a hamlet
     of another commune."""
     admin = server.enroll("admin")
@@ -54,17 +53,16 @@ def ward(server: Server) -> Ward:
     team = f"t-{uuid7()[-8:]}"
     with write_transaction(server.engine) as conn:
         teams.create_team(conn, team, "Tổ Lê Lợi", WARD, [hamlet])
-    return Ward(server, team)
+    return WardWithTeam(server, team)
 
 
 @pytest.fixture
-def api_of(ward: Ward, tmp_path: Path) -> Iterator[Callable[..., tuple[Store, ServerApi]]]:
+def api_of(ward_with_team: WardWithTeam, tmp_path: Path) -> Iterator[Callable[..., tuple[Store, ServerApi]]]:
     made: list[tuple[Store, ServerApi]] = []
 
     def make(role: str, **scope: object) -> tuple[Store, ServerApi]:
         path = tmp_path / f"{role}-{len(made)}"
-        store = Store(path, key=default_key(path))
-        enrol(store, ward.server.url, ward.server.code(role, **scope))
+        store = enrolled_store(path, ward_with_team.server.url, ward_with_team.server.code(role, **scope))
         made.append((store, ServerApi(store)))
         return made[-1]
 
@@ -105,8 +103,8 @@ def test_an_admin_picks_among_the_communes_and_gets_the_first_by_default(api_of)
 
 
 @on_sqlite
-def test_a_leaders_snapshot_has_no_commune_tables(api_of, ward: Ward) -> None:
-    _, api = api_of("leader", team=ward.team)
+def test_a_leaders_snapshot_has_no_commune_tables(api_of, ward_with_team: WardWithTeam) -> None:
+    _, api = api_of("leader", team=ward_with_team.team)
     snapshot = m.load_snapshot(api, "leader", WARD)
     assert snapshot.progress is not None and snapshot.teams is None and snapshot.followup_counts is None
 

@@ -15,7 +15,7 @@ from field_app.views.models import leader as model
 from field_app.views.models.leader import LeaderModel, group_conflicts, held_events, sync_state
 
 from ..store_support import add_hamlet, visit_of
-from .conftest import enrolled_store
+from ..support import offline_store
 
 WARD = "10525"
 NOW = datetime(2026, 3, 10, 5, 0, tzinfo=UTC)
@@ -23,7 +23,7 @@ NOW = datetime(2026, 3, 10, 5, 0, tzinfo=UTC)
 
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[Store]:
-    s = enrolled_store(tmp_path / "leader", role="leader", scope={"commune": WARD, "hamlets": []}, device="dev-lead")
+    s = offline_store(tmp_path / "leader", role="leader", scope={"commune": WARD, "hamlets": []}, device="dev-lead")
     yield s
     s.close()
 

@@ -23,14 +23,14 @@ from field_app.views.models.lock import (
     wait_text,
 )
 
-from .conftest import enrolled_store
+from ..support import offline_store
 
 PIN = "25807413"
 
 
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[Store]:
-    s = enrolled_store(tmp_path / "phone")
+    s = offline_store(tmp_path / "phone")
     yield s
     s.close()
 
@@ -89,7 +89,7 @@ def test_a_volunteer_just_enrolled_is_offered_a_pin_once(store: Store, clock: Ma
 @pytest.mark.parametrize("role", ["leader", "officer", "admin"])
 def test_a_commune_or_team_role_just_enrolled_must_set_a_pin_first(tmp_path: Path, clock: ManualClock,
                                                                     role: str) -> None:
-    with enrolled_store(tmp_path / role, role=role) as store:
+    with offline_store(tmp_path / role, role=role) as store:
         pin = AppLock(store, clock)
         flow = LockFlow(pin, enrolling=True)
         assert flow.cover(signed_in=True, needs_enrolment=False, covered=False) is Cover.SETUP
@@ -275,7 +275,7 @@ def test_the_last_wrong_current_pin_in_settings_signs_out(store: Store, clock: M
 
 
 def test_a_leader_cannot_remove_the_pin(tmp_path: Path, clock: ManualClock) -> None:
-    with enrolled_store(tmp_path / "leader", role="leader") as store:
+    with offline_store(tmp_path / "leader", role="leader") as store:
         pin = AppLock(store, clock)
         pin.set_pin(PIN, PIN)
         refused = PinTask(pin, "remove").save(PIN, "", "")

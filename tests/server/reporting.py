@@ -1,9 +1,5 @@
-"""What the report tests share: fast enrolment and a small commune with known needs.
-
-Enrolment codes are made in-process through store.devices (the CLI's own
-function) instead of a `gocua-server enroll` subprocess each: the tests make
-many devices and a subprocess costs about a second.
-"""
+"""What the report tests share: a small commune with known needs, built on the real server
+(devices enrolled with `Server.enroll`, tests/support.py)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -16,7 +12,6 @@ from sqlalchemy.pool import NullPool
 
 from campaign.ids import uuid7
 from campaign.totals import VIETNAM
-from sync_server.services import enrolment
 from sync_server.services import team as teams
 from sync_server.store import schema as t
 
@@ -33,26 +28,9 @@ def engine_for(server: Server):  # type: ignore[no-untyped-def]
     return create_engine(server.db_url, poolclass=NullPool)
 
 
-class ReportDevice(Device):
-    """support.Device, its requests through the shared client."""
-
-    def get(self, path: str, **params: Any) -> httpx.Response:
-        return http.get(self.server.url + path, params=params, headers=self.headers)
-
-    def push(self, events: list[dict[str, Any]], **kw: Any) -> httpx.Response:
-        return http.post(self.server.url + "/api/v1/sync/push", json={"schema": 1, "events": events},
-                         headers=self.headers, **kw)
-
-
-def enroll(server: Server, role: str, *, team: str | None = None, commune: str | None = None,
-           hamlets: tuple[str, ...] = ()) -> Device:
-    engine = engine_for(server)
-    with engine.begin() as conn:
-        code, _ = enrolment.create_enrolment(conn, role, team, commune, list(hamlets))
-    answer = http.post(server.url + "/api/v1/enroll", json={"code": code})
-    answer.raise_for_status()
-    body = answer.json()
-    return ReportDevice(server, body["device_id"], body["token"], body["role"])
+def enroll(server: Server, role: str, **scope: Any) -> Device:
+    """Kept for tests written before `Server.enroll` was the one way: use `server.enroll(role, ...)`."""
+    return server.enroll(role, **scope)
 
 
 def make_team(server: Server, team_id: str, commune: str, hamlets: list[str]) -> None:
@@ -139,7 +117,7 @@ class World:
 
 
 def build_world(server: Server, tag: str) -> World:
-    admin = enroll(server, "admin")
+    admin = server.enroll("admin")
     a, b, rural = uuid7(), uuid7(), uuid7()
     names = {a: f"Tổ dân phố {tag} 2", b: f"Tổ dân phố {tag} 10", rural: f"Thôn {tag}"}
     answer = admin.push([admin.event("hamlet.created", a, hamlet_data(names[a])),
@@ -148,9 +126,9 @@ def build_world(server: Server, tag: str) -> World:
     assert ok(answer)["quarantined"] == []
     team = f"team-{tag}"
     make_team(server, team, WARD, [a])
-    world = World(server, admin, enroll(server, "officer", commune=WARD), enroll(server, "officer", commune=RURAL),
-                  enroll(server, "leader", team=team), enroll(server, "volunteer", team=team),
-                  enroll(server, "volunteer", hamlets=(b, rural)), a, b, rural, names)
+    world = World(server, admin, server.enroll("officer", commune=WARD), server.enroll("officer", commune=RURAL),
+                  server.enroll("leader", team=team), server.enroll("volunteer", team=team),
+                  server.enroll("volunteer", hamlets=(b, rural)), a, b, rural, names)
     v, vb = world.volunteer, world.volunteer_b
     h1, h2, h3, h4 = (uuid7() for _ in range(4))
     world.households = {"h1": h1, "h2": h2, "h3": h3, "h4": h4}

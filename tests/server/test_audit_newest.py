@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..support import Server
-from .reporting import RURAL, WARD, enroll, ok
+from .reporting import RURAL, WARD, ok
 
 
 def _got(answer: Any) -> None:
@@ -17,13 +17,13 @@ def _got(answer: Any) -> None:
 
 def _rows(server: Server) -> dict[str, Any]:
     """Five audited reads by an officer of each commune, in a known order."""
-    ward, rural = enroll(server, "officer", commune=WARD), enroll(server, "officer", commune=RURAL)
+    ward, rural = server.enroll("officer", commune=WARD), server.enroll("officer", commune=RURAL)
     _got(ward.get("/api/v1/exports/totals.csv", commune=WARD))
     _got(rural.get("/api/v1/exports/totals.csv", commune=RURAL))
     ok(ward.get("/api/v1/followup", commune=WARD, list="card_capture"))
     ok(ward.get("/api/v1/followup", commune=WARD, list="revisit"))
     _got(ward.get("/api/v1/exports/totals.csv", commune=WARD))
-    return {"ward": ward, "rural": rural, "admin": enroll(server, "admin")}
+    return {"ward": ward, "rural": rural, "admin": server.enroll("admin")}
 
 
 def test_newest_first_paged_with_before(server: Server) -> None:

@@ -10,13 +10,13 @@ from campaign import vocabulary as v
 from campaign.ids import uuid7
 
 from ..support import hamlet_data, household_data, person_data
-from .reporting import WARD, enroll, ok
+from .reporting import WARD, ok
 
 
 @pytest.fixture
 def world(server):  # type: ignore[no-untyped-def]
-    admin = enroll(server, "admin")
-    officer = enroll(server, "officer", commune=WARD)
+    admin = server.enroll("admin")
+    officer = server.enroll("officer", commune=WARD)
     hamlet, household = uuid7(), uuid7()
     sim, sim2, phone, moved = uuid7(), uuid7(), uuid7(), uuid7()
     visit, wrong = uuid7(), uuid7()
@@ -74,8 +74,8 @@ def test_the_rule_counts_people_living_here_and_help_not_taken_back() -> None:
 def test_children_are_counted_apart_by_what_can_be_done(server) -> None:  # type: ignore[no-untyped-def]
     from sync_server.services.followup import this_year
     year = this_year()
-    admin = enroll(server, "admin")
-    officer = enroll(server, "officer", commune=WARD)
+    admin = server.enroll("admin")
+    officer = server.enroll("officer", commune=WARD)
     before = ok(officer.get("/api/v1/followup/counts", commune=WARD))["children"]
     hamlet, with_parent, without = uuid7(), uuid7(), uuid7()
     events = [admin.event("hamlet.created", hamlet, hamlet_data("Tổ trẻ em")),

@@ -12,7 +12,7 @@ from campaign.totals import VIETNAM
 from sync_server.services.progress import forecast
 
 from ..support import hamlet_data, household_data, person_data
-from .reporting import RURAL, WARD, audit_rows, build_world, enroll, ok, put, run_cli
+from .reporting import RURAL, WARD, audit_rows, build_world, ok, put, run_cli
 
 TODAY = datetime.now(VIETNAM).date()
 SETTINGS = {"name": "Chiến dịch 90 ngày", "target_kind": "percent", "target_value": 50,
@@ -93,8 +93,8 @@ def test_activations_by_day_drive_the_forecast(world):
     admin, hamlet = world.admin, uuid7()
     assert ok(admin.push([admin.event("hamlet.created", hamlet, hamlet_data("Thôn Tốc Độ", commune=commune))]))[
         "quarantined"] == []
-    officer = enroll(world.server, "officer", commune=commune)
-    v = enroll(world.server, "volunteer", hamlets=(hamlet,))
+    officer = world.server.enroll("officer", commune=commune)
+    v = world.server.enroll("volunteer", hamlets=(hamlet,))
     ok(put(officer, f"/api/v1/campaigns/{commune}", json=SETTINGS))  # started 10 days ago, 50 %
 
     def at(days_ago: int, clock: str = "10:00:00+07:00") -> str:

@@ -8,7 +8,7 @@ import pytest
 
 from sync_server.services import enrolment
 
-from .reporting import WARD, audit_rows, build_world, engine_for, enroll, http, ok
+from .reporting import WARD, audit_rows, build_world, engine_for, http, ok
 
 SIGN_OUT = "/api/v1/device/sign-out"
 
@@ -23,7 +23,7 @@ def _sign_out(device) -> dict:  # type: ignore[no-untyped-def]
 
 
 def test_the_token_is_dead_after_sign_out(world):
-    v = enroll(world.server, "volunteer", team="team-so")
+    v = world.server.enroll("volunteer", team="team-so")
     assert v.get("/api/v1/sync/receipt").status_code == 200
     before = len(audit_rows(world.server))
     assert _sign_out(v) == {"signed_out": True}
@@ -48,13 +48,13 @@ def test_sign_out_needs_a_token_and_touches_no_other_device(world):
     assert answer.status_code == 401 and answer.json()["error"] == "unauthenticated"
     answer = http.post(world.server.url + SIGN_OUT, headers={"Authorization": "Bearer never-issued"})
     assert answer.status_code == 401 and answer.json()["error"] == "unknown_token"
-    a, b = (enroll(world.server, "volunteer", team="team-so") for _ in range(2))
+    a, b = (world.server.enroll("volunteer", team="team-so") for _ in range(2))
     _sign_out(a)
     assert b.get("/api/v1/sync/receipt").status_code == 200
 
 
 def test_a_rotated_token_signs_out_nothing(world):
-    v = enroll(world.server, "volunteer", team="team-so")
+    v = world.server.enroll("volunteer", team="team-so")
     old = v.token
     v.token = ok(http.post(world.server.url + "/api/v1/token/rotate", headers=v.headers))["token"]
     answer = http.post(world.server.url + SIGN_OUT, headers={"Authorization": f"Bearer {old}"})
@@ -63,8 +63,8 @@ def test_a_rotated_token_signs_out_nothing(world):
 
 
 def test_enrolling_with_the_previous_token_revokes_it(world):
-    old = enroll(world.server, "volunteer", team="team-so")
-    new = enroll(world.server, "volunteer", team="team-so")  # a plain second enrolment kills nothing
+    old = world.server.enroll("volunteer", team="team-so")
+    new = world.server.enroll("volunteer", team="team-so")  # a plain second enrolment kills nothing
     assert old.get("/api/v1/sync/receipt").status_code == 200
     with engine_for(world.server).begin() as conn:
         code, _ = enrolment.create_enrolment(conn, "volunteer", "team-so")

@@ -7,7 +7,7 @@ from __future__ import annotations
 from campaign.ids import uuid7
 
 from ..support import cli, hamlet_data, household_data, person_data
-from .reporting import WARD, enroll, make_team, ok
+from .reporting import WARD, make_team, ok
 
 
 def _people(client, hamlet: str) -> int:  # type: ignore[no-untyped-def]
@@ -21,14 +21,14 @@ def _reason(answer) -> str:  # type: ignore[no-untyped-def]
 
 
 def test_two_devices_record_one_person_and_the_leader_merges_them(server) -> None:  # type: ignore[no-untyped-def]
-    admin = enroll(server, "admin")
+    admin = server.enroll("admin")
     hamlet, home_a, home_b = uuid7(), uuid7(), uuid7()
     assert ok(admin.push([admin.event("hamlet.created", hamlet, hamlet_data("Tổ trùng"))]))["quarantined"] == []
-    officer = enroll(server, "officer", commune=WARD)
+    officer = server.enroll("officer", commune=WARD)
     team = f"t-{uuid7()[-8:]}"
     make_team(server, team, WARD, [hamlet])
-    leader = enroll(server, "leader", team=team)
-    one, two = (enroll(server, "volunteer", hamlets=(hamlet,)) for _ in range(2))
+    leader = server.enroll("leader", team=team)
+    one, two = (server.enroll("volunteer", hamlets=(hamlet,)) for _ in range(2))
     first, second = uuid7(), uuid7()
     assert ok(one.push([one.event("household.created", home_a, household_data(hamlet, "Số 1, phố Trùng")),
                         one.event("person.added", first, person_data(home_a, "Nguyễn Thị Lụa", 1961, "none",
@@ -59,7 +59,7 @@ def test_two_devices_record_one_person_and_the_leader_merges_them(server) -> Non
 
 
 def test_viewing_duplicates_is_audited(server) -> None:  # type: ignore[no-untyped-def]
-    officer = enroll(server, "officer", commune=WARD)
+    officer = server.enroll("officer", commune=WARD)
     ok(officer.get("/api/v1/followup/duplicates", commune=WARD))
     rows = ok(officer.get("/api/v1/audit", commune=WARD, limit=1000))["entries"]
     assert any(r["action"] == "duplicates.view" for r in rows)

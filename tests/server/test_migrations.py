@@ -20,7 +20,7 @@ from sync_server.store.db import make_engine, read_transaction, write_transactio
 from sync_server.store.devices import Scope
 from sync_server.store.schema import metadata
 
-from ..support import cli, database_url, hamlet_data, household_data, person_data
+from ..support import cli, database_url, hamlet_data, household_data, person_data, wire_event
 
 BACKENDS = ["sqlite", "postgresql"]
 
@@ -50,8 +50,7 @@ def _history(device_id: str) -> tuple[list[dict[str, Any]], dict[str, str]]:
     def e(kind: str, entity: str, data: dict[str, Any], at: str) -> dict[str, Any]:
         nonlocal seq
         seq += 1
-        return {"id": uuid7(), "device_id": device_id, "seq": seq, "kind": kind, "entity": entity, "base": None,
-                "at": at, "data": data, "schema": 1}
+        return wire_event(device_id, seq, kind, entity, data, at=at)
 
     def day(d: int, clock: str = "09:00:00+07:00") -> str:
         return f"2026-11-{d:02d}T{clock}"
@@ -181,8 +180,7 @@ def test_0004_files_the_moves_already_stored_under_the_hamlet_they_left(backend,
         def e(kind: str, entity: str, data: dict[str, Any]) -> dict[str, Any]:
             nonlocal seq
             seq += 1
-            return {"id": uuid7(), "device_id": admin.id, "seq": seq, "kind": kind, "entity": entity,
-                    "base": None, "at": "2026-11-20T09:00:00+07:00", "data": data, "schema": 1}
+            return wire_event(admin.id, seq, kind, entity, data, at="2026-11-20T09:00:00+07:00")
 
         history = [
             e("hamlet.created", a, hamlet_data("Tổ A")),

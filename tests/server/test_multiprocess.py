@@ -23,8 +23,7 @@ import pytest
 
 from campaign import events as ev
 from campaign.ids import uuid7
-from sync_server.services import enrolment
-from sync_server.store.db import make_engine, write_transaction
+from sync_server.store.db import make_engine
 
 from ..support import (
     Device,
@@ -32,8 +31,10 @@ from ..support import (
     Server,
     cli,
     database_url,
+    enrolled_device,
     hamlet_data,
     household_data,
+    issue_code,
     person_data,
 )
 
@@ -61,13 +62,10 @@ def enrol(url: str, servers: list[Server], role: str, hamlets: tuple[str, ...] =
     """A code written in-process (as `gocua-server enroll` writes it), spent through a server."""
     engine = make_engine(url)
     try:
-        with write_transaction(engine) as conn:
-            code, _ = enrolment.create_enrolment(conn, role, hamlets=list(hamlets))
+        code = issue_code(engine, role, hamlets=hamlets)
     finally:
         engine.dispose()
-    server = random.choice(servers)
-    body = httpx.post(server.url + "/api/v1/enroll", json={"code": code}, timeout=30).json()
-    return Device(server, body["device_id"], body["token"], body["role"])
+    return enrolled_device(random.choice(servers), code)
 
 
 def make_events(device: Device, hamlet: str, n: int) -> list[dict[str, Any]]:

@@ -13,7 +13,7 @@ from campaign import vocabulary as v
 from campaign.ids import uuid7
 
 from ..support import cli, hamlet_data, household_data, person_data
-from .reporting import WARD, enroll, ok
+from .reporting import WARD, ok
 
 NEW_ACTIONS = ("reissue_request", "wallet_health_insurance", "wallet_driving_licence", "child_registration")
 NEW_BLOCKERS = ("otp_old_number", "face_match_failed", "card_unreadable", "os_too_old")
@@ -23,11 +23,11 @@ NEW_BLOCKERS = ("otp_old_number", "face_match_failed", "card_unreadable", "os_to
 def world(server):  # type: ignore[no-untyped-def]
     """One hamlet: a person per new blocker (no app, a chip card), and one visit giving every new action
     to all of them."""
-    admin = enroll(server, "admin")
-    officer = enroll(server, "officer", commune=WARD)
+    admin = server.enroll("admin")
+    officer = server.enroll("officer", commune=WARD)
     hamlet = uuid7()
     assert ok(admin.push([admin.event("hamlet.created", hamlet, hamlet_data("Tổ mã mới"))]))["quarantined"] == []
-    volunteer = enroll(server, "volunteer", hamlets=(hamlet,))
+    volunteer = server.enroll("volunteer", hamlets=(hamlet,))
     household = uuid7()
     people = {code: uuid7() for code in NEW_BLOCKERS}
     events = [volunteer.event("household.created", household, household_data(hamlet, "Số 9, phố Mới"))]
@@ -52,7 +52,7 @@ def test_every_new_code_is_in_the_vocabulary_and_has_both_labels():
 
 
 def test_another_device_pulls_them_as_pushed(world):
-    other = enroll(world["server"], "volunteer", hamlets=(world["hamlet"],))
+    other = world["server"].enroll("volunteer", hamlets=(world["hamlet"],))
     events = other.pull_all()
     blockers = {e["entity"]: e["data"]["blockers"] for e in events if e["kind"] == "person.updated"}
     assert blockers == {pid: [code] for code, pid in world["people"].items()}

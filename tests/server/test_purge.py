@@ -24,7 +24,7 @@ from campaign.time import local_date, now
 from sync_server.store import schema as t
 
 from ..support import Device, household_data, person_data
-from .reporting import RURAL, WARD, World, audit_rows, build_world, engine_for, enroll, ok, put, run_cli
+from .reporting import RURAL, WARD, World, audit_rows, build_world, engine_for, ok, put, run_cli
 
 # Personal data of Phường Hải Dương that must go (long enough to be unmistakable in raw bytes).
 WARD_SECRETS = ("Nguyễn Thị Riêng Tư", "Trần Văn Kín Đáo", "Số 88, ngõ Bí Mật",
@@ -146,7 +146,7 @@ def test_a_dry_run_changes_nothing(purged: Purged) -> None:
 
 def test_totals_are_unchanged_and_a_recount_agrees(server: Any, purgeable: Purgeable, purged: Purged) -> None:
     assert purged.done.returncode == 0 and f"purged {WARD}" in purged.done.stdout, purged.done
-    fresh_admin = enroll(server, "admin")
+    fresh_admin = server.enroll("admin")
     assert _totals(fresh_admin, WARD) == purged.before[WARD]
     assert _totals(fresh_admin, RURAL) == purged.before[RURAL]
     again = ok(fresh_admin.get("/api/v1/progress", commune=WARD))
@@ -206,7 +206,7 @@ def test_the_purge_is_on_the_record(server: Any, purgeable: Purgeable, purged: P
     assert row.commune == WARD and detail["events"] > 0 and detail["entities"] > 0 and detail["conflicts"] == 1
     assert detail["quarantined"] == 0  # nothing left to cut: ingest kept no data (issue #12, M2)
     assert world.volunteer.id in detail["devices"] and world.other_officer.id not in detail["devices"]
-    entries = ok(enroll(server, "officer", commune=WARD).get("/api/v1/audit", commune=WARD))["entries"]
+    entries = ok(server.enroll("officer", commune=WARD).get("/api/v1/audit", commune=WARD))["entries"]
     assert "retention.purge" in [e["action"] for e in entries]
 
 
@@ -217,7 +217,7 @@ def test_a_second_run_changes_nothing(purged: Purged) -> None:
 
 
 def test_a_device_enrolled_afterwards_pulls_the_purged_log(server: Any, purgeable: Purgeable, purged: Purged) -> None:
-    newcomer = enroll(server, "volunteer", hamlets=(purgeable.world.hamlet_a,))
+    newcomer = server.enroll("volunteer", hamlets=(purgeable.world.hamlet_a,))
     events = newcomer.pull_all()
     labels = [e["data"]["label"] for e in events if e["kind"] in ("person.added", "person.updated")
               and "label" in e["data"]]

@@ -10,7 +10,7 @@ from campaign.ids import uuid7
 from sync_server.app import create_app
 from sync_server.config import Settings
 
-from .reporting import RURAL, WARD, audit_rows, build_world, enroll, http, ok
+from .reporting import RURAL, WARD, audit_rows, build_world, http, ok
 
 
 @pytest.fixture(scope="module")
@@ -94,5 +94,5 @@ def test_a_volunteer_still_reads_the_totals_of_its_own_hamlets(world):
     for commune, hamlet in ((WARD, world.hamlet_b), (RURAL, world.hamlet_rural)):
         rows = ok(world.volunteer_b.get("/api/v1/totals", commune=commune))["rows"]
         assert [r["key"] for r in rows] == [hamlet]
-    lone = enroll(world.server, "volunteer", hamlets=(uuid7(),))  # a hamlet that does not exist: no commune
+    lone = world.server.enroll("volunteer", hamlets=(uuid7(),))  # a hamlet that does not exist: no commune
     assert lone.get("/api/v1/totals", commune=WARD).status_code == 403

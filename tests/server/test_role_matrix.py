@@ -37,7 +37,7 @@ from campaign.roles import LEADER_KINDS, Capability, can
 from sync_server.services import enrolment
 
 from ..support import Device, Server, household_data, person_data, served_routes
-from .reporting import RURAL, WARD, World, build_world, engine_for, enroll, http, make_team
+from .reporting import RURAL, WARD, World, build_world, engine_for, http, make_team
 
 A, S, Q = "2xx", "2xx, scoped", "2xx, quarantined"
 ROLES = ("none", "unknown", "revoked", "volunteer", "volunteer_team2", "volunteer_rural", "leader", "leader_team2",
@@ -137,22 +137,21 @@ def _enroll(m: Matrix, role: str) -> Request:
     # Without a live token (none, unknown, revoked: a revoked phone re-enrols): a fresh code, 200.
     # With one: an unknown code, 400, so that no caller of the matrix is replaced by re-enrolment.
     if role in ("none", "unknown", "revoked"):
-        with engine_for(m.world.server).begin() as conn:
-            code, _ = enrolment.create_enrolment(conn, "volunteer", hamlets=[m.world.hamlet_a])
-        return Request("POST", "/api/v1/enroll", json={"code": code})
+        return Request("POST", "/api/v1/enroll", json={"code": m.world.server.code("volunteer",
+                                                                                 hamlets=(m.world.hamlet_a,))})
     return Request("POST", "/api/v1/enroll", json={"code": "AAAA-BBBB-CCCC"})
 
 
 def _sign_out(m: Matrix, role: str) -> Request:
-    fresh = {"volunteer": lambda: enroll(m.world.server, "volunteer", hamlets=(m.world.hamlet_a,)),
-             "volunteer_team2": lambda: enroll(m.world.server, "volunteer", team=TEAM2),
-             "volunteer_rural": lambda: enroll(m.world.server, "volunteer", team=TEAM_RURAL),
-             "leader": lambda: enroll(m.world.server, "leader", team="team-rm"),
-             "leader_team2": lambda: enroll(m.world.server, "leader", team=TEAM2),
-             "leader_rural": lambda: enroll(m.world.server, "leader", team=TEAM_RURAL),
-             "officer": lambda: enroll(m.world.server, "officer", commune=WARD),
-             "officer_other": lambda: enroll(m.world.server, "officer", commune=RURAL),
-             "admin": lambda: enroll(m.world.server, "admin")}
+    fresh = {"volunteer": lambda: m.world.server.enroll("volunteer", hamlets=(m.world.hamlet_a,)),
+             "volunteer_team2": lambda: m.world.server.enroll("volunteer", team=TEAM2),
+             "volunteer_rural": lambda: m.world.server.enroll("volunteer", team=TEAM_RURAL),
+             "leader": lambda: m.world.server.enroll("leader", team="team-rm"),
+             "leader_team2": lambda: m.world.server.enroll("leader", team=TEAM2),
+             "leader_rural": lambda: m.world.server.enroll("leader", team=TEAM_RURAL),
+             "officer": lambda: m.world.server.enroll("officer", commune=WARD),
+             "officer_other": lambda: m.world.server.enroll("officer", commune=RURAL),
+             "admin": lambda: m.world.server.enroll("admin")}
     headers = {"Authorization": f"Bearer {fresh[role]().token}"} if role in fresh else None
     return Request("POST", "/api/v1/device/sign-out", headers=headers)
 
@@ -388,7 +387,7 @@ def docs_server(server) -> Iterator[Server]:  # type: ignore[no-untyped-def]
 @pytest.fixture(scope="module")
 def matrix(server, docs_server) -> Matrix:  # type: ignore[no-untyped-def]
     world = build_world(server, "rm")
-    revoked = enroll(server, "volunteer", hamlets=(world.hamlet_a,))
+    revoked = server.enroll("volunteer", hamlets=(world.hamlet_a,))
     with engine_for(server).begin() as conn:
         enrolment.revoke(conn, revoked.id)
     make_team(server, TEAM2, WARD, [world.hamlet_b])
@@ -396,9 +395,9 @@ def matrix(server, docs_server) -> Matrix:  # type: ignore[no-untyped-def]
     unknown = Device(server, str(uuid7()), "not-a-token-this-server-gave", "volunteer")
     callers: dict[str, Device | None] = {
         "none": None, "unknown": unknown, "revoked": revoked, "volunteer": world.volunteer, "leader": world.leader,
-        "volunteer_team2": enroll(server, "volunteer", team=TEAM2), "leader_team2": enroll(server, "leader", team=TEAM2),
-        "volunteer_rural": enroll(server, "volunteer", team=TEAM_RURAL),
-        "leader_rural": enroll(server, "leader", team=TEAM_RURAL),
+        "volunteer_team2": server.enroll("volunteer", team=TEAM2), "leader_team2": server.enroll("leader", team=TEAM2),
+        "volunteer_rural": server.enroll("volunteer", team=TEAM_RURAL),
+        "leader_rural": server.enroll("leader", team=TEAM_RURAL),
         "officer": world.officer, "officer_other": world.other_officer, "admin": world.admin}
     m = Matrix(world, callers, import_id="", docs_url=docs_server.url)
     leader, vb = world.leader, world.volunteer_b

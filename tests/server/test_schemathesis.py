@@ -37,12 +37,10 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from campaign.ids import uuid7
-from sync_server.services import enrolment
-from sync_server.store import devices
 
 from ..support import Server, cli, hamlet_data, served_routes
 from .openapi_snapshot import committed_schema
-from .reporting import WARD, engine_for
+from .reporting import WARD
 
 MAX_EXAMPLES = 10
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_headers_conformance,
@@ -64,14 +62,11 @@ schema.config.generation.update(max_examples=MAX_EXAMPLES, deterministic=True, d
 class Target:
     def __init__(self, server: Server) -> None:
         self.server = server
-        self.admin = self.token("admin")
+        self.admin_device = server.enroll("admin")
+        self.admin = self.admin_device.token
 
     def token(self, role: str) -> str:
-        with engine_for(self.server).begin() as conn:
-            code, _ = enrolment.create_enrolment(conn, role)
-        answer = httpx.post(self.server.url + "/api/v1/enroll", json={"code": code}, timeout=30)
-        answer.raise_for_status()
-        return answer.json()["token"]
+        return self.server.enroll(role).token
 
 
 @pytest.fixture(scope="module")
@@ -86,19 +81,16 @@ def target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Target]:
         server = Server(url).start()
     try:
         target = Target(server)
-        headers = {"Authorization": f"Bearer {target.admin}"}
-        with engine_for(server).connect() as conn:  # the admin pushes a hamlet, as any device would
-            admin_device = devices.by_token(conn, target.admin).id  # type: ignore[union-attr]
-        event = {"id": uuid7(), "device_id": admin_device, "seq": 1, "kind": "hamlet.created", "entity": uuid7(),
-                 "base": None, "at": "2026-01-05T09:00:00+07:00", "data": hamlet_data("Tổ dân phố Thử"), "schema": 1}
-        assert httpx.post(server.url + "/api/v1/sync/push", json={"schema": 1, "events": [event]},
-                          headers=headers).json()["quarantined"] == []
+        admin = target.admin_device  # pushes a hamlet, as any device would
+        headers = admin.headers
+        assert admin.push([admin.event("hamlet.created", uuid7(), hamlet_data("Tổ dân phố Thử"),
+                                       at="2026-01-05T09:00:00+07:00")]).json()["quarantined"] == []
         assert httpx.put(server.url + f"/api/v1/campaigns/{WARD}", headers=headers, json={
             "name": "Thử", "target_kind": "percent", "target_value": 80, "start": "2026-01-01",
             "deadline": "2026-03-31", "ends": "2026-04-30", "retention_days": 90}).status_code == 200
         yield target
     finally:
-        server.stop()
+        server.close()
 
 
 def _known(context: Any) -> bool:

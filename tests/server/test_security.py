@@ -20,8 +20,20 @@ from campaign.ids import uuid7
 from sync_server.services import enrolment
 from sync_server.store import devices
 
-from ..support import ROOT, Device, cli, free_port, hamlet_data, household_data, person_data, wait_until
-from .reporting import WARD, World, build_world, engine_for, enroll, http
+from ..support import (
+    ROOT,
+    Device,
+    cli,
+    enrolled_device,
+    free_port,
+    hamlet_data,
+    household_data,
+    issue_code,
+    person_data,
+    spend_code,
+    wait_until,
+)
+from .reporting import WARD, World, build_world, engine_for, http
 
 CSP = "default-src 'none'"
 
@@ -38,9 +50,7 @@ def from_address(address: str) -> httpx.Client:
 
 
 def new_code(world: World, role: str = "volunteer") -> str:
-    with engine_for(world.server).begin() as conn:
-        code, _ = enrolment.create_enrolment(conn, role, hamlets=[world.hamlet_a] if role == "volunteer" else None)
-    return code
+    return world.server.code(role, hamlets=(world.hamlet_a,) if role == "volunteer" else ())
 
 
 # ---- headers ----------------------------------------------------------------------------
@@ -168,7 +178,7 @@ def test_every_json_body_is_limited(server, world):
     answer = http.post(server.url + "/api/v1/enroll", content=chunks, headers={"Content-Type": "application/json"})
     assert answer.status_code == 413
     # a push has its own, larger limit (5 MB): 300 events are more than 64 KiB
-    volunteer = enroll(server, "volunteer", hamlets=(world.hamlet_a,))
+    volunteer = server.enroll("volunteer", hamlets=(world.hamlet_a,))
     events = [volunteer.event("household.created", uuid7(), household_data(world.hamlet_a, f"Số {i}, ngõ 7"))
               for i in range(300)]
     assert len(json.dumps({"schema": 1, "events": events})) > 64 * 1024
@@ -214,23 +224,19 @@ def test_unknown_tokens_are_limited_per_address_but_known_tokens_never(server, w
 
 def test_every_authenticated_request_is_limited_per_device(app_with):
     client, engine = app_with(GOCUA_DEVICE_REQUESTS_PER_MINUTE="6")  # bursts of 3
-    with engine.begin() as conn:
-        code, _ = enrolment.create_enrolment(conn, "admin")
-    token = client.post("/api/v1/enroll", json={"code": code}).json()["token"]
+    token = spend_code("", issue_code(engine, "admin"), client)["token"]
     headers = {"Authorization": f"Bearer {token}"}
     assert [client.get("/api/v1/sync/receipt", headers=headers).status_code for _ in range(3)] == [200] * 3
     limited = client.get("/api/v1/sync/pull", headers=headers)
     assert limited.status_code == 429 and limited.json()["retry_after"] >= 1
-    with engine.begin() as conn:  # another device has its own bucket
-        code, _ = enrolment.create_enrolment(conn, "admin")
-    other = client.post("/api/v1/enroll", json={"code": code}).json()["token"]
+    other = spend_code("", issue_code(engine, "admin"), client)["token"]  # another device has its own bucket
     assert client.get("/api/v1/sync/receipt", headers={"Authorization": f"Bearer {other}"}).status_code == 200
 
 
 # ---- tokens -----------------------------------------------------------------------------
 
 def test_a_token_replayed_after_rotation_is_refused(server, world):
-    volunteer = enroll(server, "volunteer", hamlets=(world.hamlet_a,))
+    volunteer = server.enroll("volunteer", hamlets=(world.hamlet_a,))
     first = volunteer.event("household.created", uuid7(), household_data(world.hamlet_a))
     assert volunteer.push([first]).status_code == 200
     old = volunteer.token
@@ -254,7 +260,7 @@ def test_a_token_replayed_after_rotation_is_refused(server, world):
 
 
 def test_re_enrolling_with_the_old_token_revokes_the_old_device(server, world):
-    phone = enroll(server, "volunteer", hamlets=(world.hamlet_a,))
+    phone = server.enroll("volunteer", hamlets=(world.hamlet_a,))
     answer = http.post(server.url + "/api/v1/enroll", json={"code": new_code(world)}, headers=phone.headers)
     assert answer.status_code == 200
     again = Device(server, answer.json()["device_id"], answer.json()["token"], "volunteer")
@@ -274,7 +280,7 @@ def test_re_enrolling_with_the_old_token_revokes_the_old_device(server, world):
 
 
 def test_a_device_revoked_mid_session_is_refused_on_its_next_request(server, world):
-    volunteer = enroll(server, "volunteer", hamlets=(world.hamlet_a,))
+    volunteer = server.enroll("volunteer", hamlets=(world.hamlet_a,))
     # one kept-alive connection, as the app's sync keeps
     with httpx.Client(base_url=server.url, headers=volunteer.headers, timeout=30) as session:
         assert session.get("/api/v1/sync/pull").status_code == 200
@@ -386,12 +392,10 @@ def test_no_personal_data_or_token_reaches_the_logs(chatty_server):
     secrets = []
 
     def enrol(role: str, **scope: Any) -> Device:
-        with engine.begin() as conn:
-            code, _ = enrolment.create_enrolment(conn, role, **scope)
-        secrets.append(code)
-        body = httpx.post(url + "/api/v1/enroll", json={"code": code}).json()
-        secrets.append(body["token"])
-        return Device(None, body["device_id"], body["token"], body["role"])  # type: ignore[arg-type]
+        code = issue_code(engine, role, **scope)
+        device = enrolled_device(chatty_server, code)
+        secrets.extend([code, device.token])
+        return device
 
     def push(device: Device, events: list[dict[str, Any]]) -> httpx.Response:
         return httpx.post(url + "/api/v1/sync/push", json={"schema": 1, "events": events}, headers=device.headers)

@@ -13,9 +13,9 @@ from typing import Any
 import flet as ft
 import pytest
 
-from field_app.app_state import enrol
 from field_app.views import audit
 
+from ..support import enrolled_store
 from .harness import AppHarness, wait_for
 from .test_volunteer_layout import check
 from .volunteer import NOWHERE, WARD, device_store, in_process_server, open_app, shell_of  # noqa: F401
@@ -23,8 +23,8 @@ from .volunteer import NOWHERE, WARD, device_store, in_process_server, open_app,
 
 def enrolled(in_process_server: Any, path: Path, role: str, **scope: Any) -> Path:
     """A data dir enrolled at the in-process server (through its TestClient)."""
-    with device_store(path) as store:
-        enrol(store, in_process_server.url, in_process_server.code(role, **scope), http=in_process_server.client)
+    enrolled_store(path, in_process_server.url, in_process_server.code(role, **scope),
+                   http=in_process_server.client).close()
     return path
 
 

@@ -22,7 +22,7 @@ import pytest
 
 from campaign.ids import uuid7
 from field_app.app import build_app
-from field_app.app_state import default_key, enrol
+from field_app.app_state import default_key
 from field_app.net.errors import Offline, Rejected
 from field_app.net.server_api import ServerApi
 from field_app.net.sync import SyncClient
@@ -32,7 +32,7 @@ from field_app.views.models import dashboard as dashboard_model
 from sync_server.services import team as teams
 from sync_server.store.db import make_engine, write_transaction
 
-from ..support import VN, Device, Server, hamlet_data, household_data, person_data
+from ..support import VN, Device, Server, enrolled_store, hamlet_data, household_data, person_data
 from .harness import AppHarness, wait_for
 from .test_volunteer_layout import problems
 
@@ -47,8 +47,7 @@ DAY = timedelta(days=1)
 def enrolled(server: Server, path: Path, role: str, **scope: Any) -> Path:
     """A data dir enrolled on the real server the way the app does it (`app_state.enrol` spends a
     code made in-process, as `gocua-server enroll` would)."""
-    with Store(path, key=default_key(path)) as store:
-        enrol(store, server.url, server.code(role, **scope))
+    enrolled_store(path, server.url, server.code(role, **scope)).close()
     return path
 
 

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import flet as ft
-import httpx
 import pytest
 
 from campaign.ids import uuid7
@@ -23,12 +22,11 @@ from field_app.net.sync import BackgroundSync, SyncClient
 from field_app.store import Store
 from field_app.views import leader
 from field_app.views.models import leader as leader_model
-from sync_server.services import enrolment as enrolments
 from sync_server.services import team as teams
 from sync_server.store.db import make_engine, write_transaction
 
 from ..store_support import household_list, visit_of
-from ..support import Device, Server, free_port, hamlet_data, household_data, wait_until
+from ..support import Server, enrolled_store, free_port, hamlet_data, household_data, wait_until
 from .harness import AppHarness, wait_for
 
 # the module's server (tests/conftest.py), on SQLite only: the screens do not see the backend
@@ -42,27 +40,6 @@ def engine(server: Server) -> Any:
     engine = make_engine(server.db_url)
     yield engine
     engine.dispose()
-
-
-def enrolment(server: Server, engine: Any, role: str, **scope: Any) -> dict[str, Any]:
-    with write_transaction(engine) as conn:
-        code, _ = enrolments.create_enrolment(conn, role, **scope)
-    answer = httpx.post(server.url + "/api/v1/enroll", json={"code": code}, timeout=10)
-    assert answer.status_code == 200, answer.text
-    return answer.json()
-
-
-def bare_device(server: Server, engine: Any, role: str, **scope: Any) -> Device:
-    answer = enrolment(server, engine, role, **scope)
-    return Device(server, answer["device_id"], answer["token"], answer["role"])
-
-
-def enrol(server: Server, engine: Any, path: Path, role: str, **scope: Any) -> Store:
-    """A real device: an enrolment code, POST /enroll, the identity kept in its store."""
-    answer = enrolment(server, engine, role, **scope)
-    store = Store(path, key=default_key(path))
-    store.enrol(server.url, answer["device_id"], answer["token"], answer["role"], answer["scope"])
-    return store
 
 
 def sync(*stores: Store) -> None:
@@ -79,16 +56,16 @@ class Team:
 
     def __init__(self, server: Server, engine: Any, tmp: Path) -> None:
         self.server, self.engine = server, engine
-        self.admin = bare_device(server, engine, "admin")
+        self.admin = server.enroll("admin")
         self.hamlet = uuid7()
         answer = self.admin.push([self.admin.event("hamlet.created", self.hamlet, hamlet_data("Tổ dân phố 3"))])
         assert answer.json()["quarantined"] == []
         self.id = f"t-{uuid7()[-8:]}"
         with write_transaction(engine) as conn:
             teams.create_team(conn, self.id, "Tổ 3", "10525", [self.hamlet])
-        self.leader = enrol(server, engine, tmp / "leader", "leader", team_id=self.id)
-        self.anna = enrol(server, engine, tmp / "anna", "volunteer", team_id=self.id)
-        self.binh = enrol(server, engine, tmp / "binh", "volunteer", team_id=self.id)
+        self.leader = enrolled_store(tmp / "leader", server.url, server.code("leader", team=self.id))
+        self.anna = enrolled_store(tmp / "anna", server.url, server.code("volunteer", team=self.id))
+        self.binh = enrolled_store(tmp / "binh", server.url, server.code("volunteer", team=self.id))
         sync(self.leader, self.anna)  # the hamlet reaches the devices (Bình stays unsynced)
 
     def app(self, make_harness: Callable[..., AppHarness], tmp: Path, *, sync: Any = None,
@@ -283,7 +260,7 @@ def test_team_screen_lists_last_sync_and_quarantined_reasons(team, make_harness,
     elsewhere = uuid7()
     team.admin.push([team.admin.event("hamlet.created", elsewhere, hamlet_data("Tổ ngoài"))])
     # a volunteer of the team writing outside its hamlets: quarantined "forbidden"
-    stray = bare_device(team.server, team.engine, "volunteer", team_id=team.id)
+    stray = team.server.enroll("volunteer", team=team.id)
     answer = stray.push([stray.event("household.created", uuid7(), household_data(elsewhere, "Số 1 Ngõ Lạ"))])
     assert answer.json()["quarantined"][0]["reason"].startswith("forbidden")
 

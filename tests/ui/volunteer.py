@@ -23,7 +23,7 @@ from field_app.app_state import default_key
 from field_app.store import Store
 
 from ..store_support import add_hamlet
-from ..support import wire_event
+from ..support import Device, enrolled_device, hamlet_data, issue_code, offline_store
 from .harness import AppHarness, ClientControl
 
 VN = timezone(timedelta(hours=7))
@@ -41,8 +41,7 @@ def enrolled_dir(root: Path, *, hamlet: str = "Tổ dân phố 3", server: str =
     """A data dir enrolled as a volunteer of a server that is not there, with
     one hamlet (made on the device: these tests never reach a server)."""
     path = root / "device"
-    with device_store(path) as store:
-        store.enrol(server, "device-1", "token-1", "volunteer", {"hamlets": []})
+    with offline_store(path, device="device-1", url=server) as store:
         add_hamlet(store, WARD, hamlet, "to_dan_pho")
     return path
 
@@ -96,63 +95,34 @@ class Taps:
 
 
 @dataclass
-class Pusher:
-    """A device that speaks the wire contract by hand (an admin making hamlets)."""
-
-    client: Any
-    device_id: str
-    token: str
-    seq: int = 0
-
-    @property
-    def headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.token}"}
-
-    def push(self, *events: tuple[str, str, dict[str, Any]]) -> dict[str, Any]:
-        body = []
-        for kind, entity, data in events:
-            self.seq += 1
-            body.append(wire_event(self.device_id, self.seq, kind, entity, data))
-        answer = self.client.post("/api/v1/sync/push", json={"schema": 1, "events": body}, headers=self.headers)
-        assert answer.status_code == 200 and answer.json()["quarantined"] == [], answer.text
-        return answer.json()
-
-    def get(self, path: str, **params: Any) -> Any:
-        answer = self.client.get(path, params=params, headers=self.headers)
-        assert answer.status_code == 200, answer.text
-        return answer.json()
-
-
-@dataclass
 class InProcessServer:
     engine: Any
     client: Any  # starlette TestClient: an httpx.Client into the app
     url: str = "http://testserver"
-    admin: Pusher | None = None
+    admin: Device | None = None
     made: list[str] = field(default_factory=list)
 
     def code(self, role: str = "volunteer", *, hamlets: tuple[str, ...] = (), team: str | None = None,
              commune: str | None = None, hours: float = 72) -> str:
-        from sync_server.services import enrolment
-        from sync_server.store.db import write_transaction
-        with write_transaction(self.engine) as conn:
-            code, _ = enrolment.create_enrolment(conn, role, team, commune, list(hamlets) or None, ttl_hours=hours)
-        return code
+        return issue_code(self.engine, role, team=team, commune=commune, hamlets=hamlets, hours=hours)
 
-    def enrol(self, role: str = "admin", **kw: Any) -> Pusher:
-        answer = self.client.post("/api/v1/enroll", json={"code": self.code(role, **kw)}).json()
-        return Pusher(self.client, answer["device_id"], answer["token"])
+    def enrol(self, role: str = "admin", **kw: Any) -> Device:
+        """A bare wire device (tests/support.py), its requests through the TestClient."""
+        return enrolled_device(self, self.code(role, **kw), http=self.client)
+
+    def push(self, *events: tuple[str, str, dict[str, Any]]) -> None:
+        """The admin's events, each (kind, entity, data): all taken, none quarantined."""
+        self.admin = self.admin or self.enrol("admin")
+        answer = self.admin.push([self.admin.event(kind, entity, data) for kind, entity, data in events])
+        assert answer.status_code == 200 and answer.json()["quarantined"] == [], answer.text
 
     def hamlet(self, name: str = "Tổ dân phố 7") -> str:
-        self.admin = self.admin or self.enrol("admin")
         hid = uuid7()
-        self.admin.push(("hamlet.created", hid, {"commune": WARD, "name": name, "kind": "to_dan_pho",
-                                                 "valid_from": "2025-07-01", "valid_to": None}))
+        self.push(("hamlet.created", hid, hamlet_data(name, WARD)))
         return hid
 
     def household(self, hamlet_id: str, address: str, labels: tuple[str, ...] = (),
                   consent: str = "unknown") -> tuple[str, list[str]]:
-        assert self.admin is not None
         hid = uuid7()
         events = [("household.created", hid, {"hamlet_id": hamlet_id, "address": address, "consent": consent})]
         pids = []
@@ -161,12 +131,14 @@ class InProcessServer:
             pids.append(pid)
             events.append(("person.added", pid, {"household_id": hid, "label": label, "birth_year": 1980,
                                                  "presence": "home", "card": "cccd_chip", "vneid": "no_app"}))
-        self.admin.push(*events)
+        self.push(*events)
         return hid, pids
 
     def totals(self) -> dict[str, Any]:
         assert self.admin is not None
-        return self.admin.get("/api/v1/totals", commune=WARD, by="hamlet")
+        answer = self.admin.get("/api/v1/totals", commune=WARD, by="hamlet")
+        assert answer.status_code == 200, answer.text
+        return answer.json()
 
 
 @pytest.fixture
