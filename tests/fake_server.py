@@ -37,10 +37,13 @@ class FakeServer:
         self.holding = threading.Event()  # a "hold" request has reached the server
         self.release = threading.Event()  # ... and may go on
         self.cursor = 0  # never reused, even after a restore
+        self.cursor_of: dict[int, int] = {}  # this device's applied seqs: their cursors
+        self.names_cursors = True  # False: answers as a server before issue #16 (no cursors, no `mine`)
 
-    def _store(self, event: dict) -> None:
+    def _store(self, event: dict) -> int:
         self.cursor += 1
         self.log.append({**event, "cursor": self.cursor})
+        return self.cursor
 
     @property
     def acked(self) -> int:
@@ -58,6 +61,7 @@ class FakeServer:
         lost = {s for s in self.held if s > seq}
         for s in lost:
             del self.held[s]
+            self.cursor_of.pop(s, None)
         self.log = [e for e in self.log if not (e["device_id"] == self.device_id and e["seq"] in lost)]
 
     def handle(self, request: httpx.Request) -> httpx.Response:
@@ -95,7 +99,8 @@ class FakeServer:
             response = self.push(request)
         elif path == "/api/v1/sync/pull":
             query = parse_qs(request.url.query.decode())
-            response = self.pull(int(query["after"][0]), int(query["limit"][0]))
+            response = self.pull(int(query["after"][0]), int(query["limit"][0]),
+                                 int(query.get("mine", ["0"])[0]) if self.names_cursors else 0)
         elif path == "/api/v1/sync/receipt":
             response = self.receipt()
         else:
@@ -115,31 +120,42 @@ class FakeServer:
             return httpx.Response(413, json={"error": "too_many", "detail": "500 events at most"})
         if any(e["device_id"] != self.device_id for e in body["events"]):
             return httpx.Response(403, json={"error": "wrong_device", "detail": "not this token's device"})
-        quarantined = []
+        quarantined: list[dict] = []
+        cursors: list[list[int]] = []  # [seq, cursor] of the applied events, new or held
         for event in body["events"]:
             seq, text = event["seq"], canonical(event)
             if seq in self.held:
                 if self.held[seq] != text:
                     return httpx.Response(409, json={"error": "seq_reused", "acked_seq": self.acked,
-                                                     "quarantined": quarantined,
+                                                     "quarantined": quarantined, "cursors": cursors,
                                                      "detail": f"seq {seq} is held with different content"})
+                if seq in self.cursor_of:
+                    cursors.append([seq, self.cursor_of[seq]])
                 continue
             if seq != self.acked + 1:
                 return httpx.Response(409, json={"error": "gap", "detail": f"expected seq {self.acked + 1}",
                                                  "acked_seq": self.acked, "expected_seq": self.acked + 1,
-                                                 "quarantined": quarantined})
+                                                 "quarantined": quarantined, "cursors": cursors})
             self.held[seq] = text
             if seq in self.quarantine:
                 quarantined.append({"seq": seq, "reason": self.quarantine[seq]})
             else:
-                self._store(json.loads(text))
-        return httpx.Response(200, json={"acked_seq": self.acked, "quarantined": quarantined})
+                self.cursor_of[seq] = self._store(json.loads(text))
+                cursors.append([seq, self.cursor_of[seq]])
+        answer = {"acked_seq": self.acked, "quarantined": quarantined, "cursors": cursors}
+        if not self.names_cursors:
+            del answer["cursors"]
+        return httpx.Response(200, json=answer)
 
-    def pull(self, after: int, limit: int) -> httpx.Response:
-        later = [e for e in self.log if e["cursor"] > after]
+    def pull(self, after: int, limit: int, mine: int = 0) -> httpx.Response:
+        top = max((e["cursor"] for e in self.log), default=0)
+        later = [e for e in self.log if e["cursor"] > after
+                 and not (e["device_id"] == self.device_id and e["seq"] <= mine)]
         page = later[:limit]
-        return httpx.Response(200, json={"events": page, "next": page[-1]["cursor"] if page else after,
-                                         "more": len(later) > limit})
+        more = len(later) > limit
+        reached = page[-1]["cursor"] if page else after
+        return httpx.Response(200, json={"events": page, "next": max(reached, top) if mine and not more else reached,
+                                         "more": more})
 
     def receipt(self) -> httpx.Response:
         texts = [quarantine_line(self.held[s]) if s in self.quarantine else self.held[s] for s in sorted(self.held)]

@@ -100,7 +100,9 @@ def test_1201_events_go_in_three_gzip_batches_of_at_most_500(store, fake):
     assert [canonical(e) for batch in fake.pushes() for e in batch] == \
         [r["body"] for r in outbox_rows(store)]
     assert (report.pushed, report.acked_seq, report.batches) == (1201, 1201, 3)
-    assert report.pulled == 1201 and report.cursor == 1201  # own events come back with cursors
+    # the push answers named each event's cursor: filed at once, nothing pulled back
+    assert report.pulled == 0 and report.cursor == 1201
+    assert store.db.execute("SELECT count(*) FROM inbox").fetchone()[0] == 1201
     assert store.acked_seq == 1201 and store.pending() == []
     assert progress == sorted(progress) and progress[-1] == 1.0 and len(progress) >= 4
     assert store.last_sync_ok is not None and store.sync.last_error is None
@@ -368,12 +370,42 @@ def test_a_pull_page_lost_after_sending_is_applied_once(store, fake):
     assert store.db.execute("SELECT count(*) FROM inbox").fetchone()[0] == 30
 
 
-def test_own_events_come_back_and_leave_the_pending_layer(store, fake):
+@pytest.mark.parametrize("names_cursors", [True, False], ids=["push_names_cursors", "older_server"])
+def test_own_events_come_back_and_leave_the_pending_layer(store, fake, names_cursors):
+    fake.names_cursors = names_cursors  # an older server names no cursors: the pull brings them back
     work(store, 1)
-    SyncClient(store, fake.client()).sync_once()
+    report = SyncClient(store, fake.client()).sync_once()
     rows = list(store.db.execute("SELECT status, pulled FROM outbox"))
     assert rows == [("acked", 1)] * 3
     assert problems_of(store) == []
+    assert report.pulled == (0 if names_cursors else 3)
+    assert [r[0] for r in store.db.execute("SELECT cursor FROM inbox ORDER BY cursor")] == [1, 2, 3]
+
+
+def test_own_events_filed_from_the_push_answer_give_the_state_a_pull_back_gives(store, fake):
+    """Others' events arrive between this device's: filed from the push answers (then only the
+    others' pulled, with `mine`), the store ends as one that pulled everything back."""
+    work(store, 2)
+    client = SyncClient(store, fake.client())
+    client.push()
+    mine = [e for e in fake.log if e["device_id"] == "dev-a"]
+    created = [e for e in mine if e["kind"] == "household.created"]
+    fake.add_foreign([{**e, "id": uuid7(), "device_id": "dev-b", "seq": n, "kind": "household.updated",
+                       "data": {"address": f"Số {n} (sửa)"}, "base": None} for n, e in enumerate(created, 1)])
+    work_after = store.add_household(created[0]["data"]["hamlet_id"], "Số 99")  # pushed after the others'
+    report = client.sync_once()
+    assert report.pulled == 2  # the others' two, none of its own
+    assert parse_qs(fake.requests[-1].url.query.decode())["mine"] == [str(store.acked_seq)] == [str(len(mine) + 1)]
+    filed = (state_of(store), list(store.db.execute("SELECT cursor, device_id, seq FROM inbox ORDER BY cursor")))
+    assert work_after in filed[0] and [e["data"]["address"] for e in fake.log[-3:-1]] == ["Số 1 (sửa)", "Số 2 (sửa)"]
+    with store.db.atomic():  # forget the filing, and pull everything back as an older server makes it
+        store.db.execute("DELETE FROM inbox")
+        store.db.execute("UPDATE outbox SET pulled = 0")
+        store.sync.meta.set("pull_cursor", 0)
+    fake.names_cursors = False
+    assert client.sync_once().pulled == len(fake.log)
+    assert (state_of(store), list(store.db.execute("SELECT cursor, device_id, seq FROM inbox ORDER BY cursor"))) \
+        == filed
 
 
 # ---- receipt -------------------------------------------------------------------------------

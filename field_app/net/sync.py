@@ -171,7 +171,11 @@ class SyncClient:
         if not isinstance(quarantined, list) or not all(
                 isinstance(q, dict) and isinstance(q.get("seq"), int) for q in quarantined):
             raise BadAnswer("the server's 'quarantined' is not a list of {seq, reason}")
-        self.store.acknowledge(acked, quarantined)
+        cursors = answer.get("cursors") or []  # absent from an older server: the pull brings them back
+        if not isinstance(cursors, list) or not all(
+                isinstance(c, list) and len(c) == 2 and all(type(x) is int for x in c) for c in cursors):
+            raise BadAnswer("the server's 'cursors' is not a list of [seq, cursor]")
+        self.store.acknowledge(acked, quarantined, [(seq, cursor) for seq, cursor in cursors])
         report.pushed += max(0, self.store.acked_seq - before)
         report.acked_seq = self.store.acked_seq
         report.quarantined.extend({"seq": q["seq"], "reason": q.get("reason")} for q in quarantined)
@@ -179,7 +183,11 @@ class SyncClient:
     def _pull(self, report: SyncReport) -> None:
         while True:
             cursor = self.store.pull_cursor
-            response = self.http.request("GET", PULL, params={"after": cursor, "limit": self.page_size})
+            params = {"after": cursor, "limit": self.page_size}
+            mine = self.store.own_filed_upto()
+            if mine:  # its own events up to there are filed already: not sent back (docs/sync.md)
+                params["mine"] = mine
+            response = self.http.request("GET", PULL, params=params)
             page = json_object(response)
             events, more = page.get("events"), page.get("more")
             if not isinstance(events, list) or not isinstance(more, bool):

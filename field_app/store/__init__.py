@@ -247,8 +247,12 @@ class Store:
         and people (never "events" to a person: see rows.Work)."""
         return self.sync.work(which)
 
-    def acknowledge(self, acked_seq: int, quarantined: Iterable[Mapping[str, Any]] = ()) -> None:
-        self.sync.acknowledge(acked_seq, quarantined)
+    def acknowledge(self, acked_seq: int, quarantined: Iterable[Mapping[str, Any]] = (),
+                    cursors: Iterable[tuple[int, int]] = ()) -> None:
+        self.sync.acknowledge(acked_seq, quarantined, cursors)
+
+    def own_filed_upto(self) -> int:
+        return self.sync.own_filed_upto()
 
     def resend_from(self, expected_seq: int) -> None:
         self.sync.resend_from(expected_seq)

@@ -81,9 +81,12 @@ class SyncState:
                                               [self.acked_seq]).fetchall())
 
     @locked
-    def acknowledge(self, acked_seq: int, quarantined: Iterable[Mapping[str, Any]] = ()) -> None:
+    def acknowledge(self, acked_seq: int, quarantined: Iterable[Mapping[str, Any]] = (),
+                    cursors: Iterable[tuple[int, int]] = ()) -> None:
         """The server holds every seq up to acked_seq; the quarantined ones ({seq, reason}) leave the state.
-        Never beyond the last seq made, never backwards; a quarantined seq reported again is idempotent."""
+        Never beyond the last seq made, never backwards; a quarantined seq reported again is idempotent.
+        `cursors` ((seq, cursor) of the events the server applied: its push answer) files those
+        events where the log holds them, as pulling them back would (`_file_own`)."""
         db = self.sealed.db
         with db.atomic():
             previous = self.acked_seq
@@ -111,10 +114,45 @@ class SyncState:
                         self._quarantine(seq, reasons[seq])
             if acked > previous:
                 self.meta.set("acked_seq", acked)
+            touched |= self._file_own(cursors, acked)
             if touched:
                 self.replay.recompute(touched)
             if settled:  # a household kept after it moved away only for these events can go now
                 self.drop_moved_away(settled | touched)
+
+    def _file_own(self, cursors: Iterable[tuple[int, int]], acked: int) -> set[str]:
+        """This device's acknowledged events into the inbox at the cursors the server gave them,
+        marked pulled: exactly what apply_pulled does when a pull brings them back, so the pull
+        may leave them out (`own_filed_upto`). Returns what they are about, to recompute."""
+        db = self.sealed.db
+        me = self.meta.get("device_id")
+        touched: set[str] = set()
+        if me is None:
+            return touched
+        for seq, cursor in cursors:
+            if isinstance(seq, bool) or not isinstance(seq, int) or isinstance(cursor, bool) \
+                    or not isinstance(cursor, int) or cursor < 1 or seq > acked:
+                raise StoreError(f"the server's cursors name seq {seq!r} at {cursor!r}: not an acknowledged event")
+            row = db.execute("SELECT id, kind, entity, related, body FROM outbox "
+                             "WHERE seq = ? AND status = 'acked' AND pulled = 0", [seq]).fetchone()
+            if row is None:
+                continue  # filed already, quarantined, or dropped with a household that moved away
+            event_id, kind, entity, about, sealed = row
+            body = self.sealed.unseal("outbox", "body", seq, sealed)
+            db.execute("INSERT OR IGNORE INTO inbox (cursor, id, device_id, seq, kind, entity, related, body) "
+                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                       [cursor, event_id, me, seq, kind, entity, about, self.sealed.seal("inbox", "body", cursor, body)])
+            db.execute("UPDATE outbox SET pulled = 1 WHERE seq = ?", [seq])
+            touched.add(about or entity)
+        return touched
+
+    @locked
+    def own_filed_upto(self) -> int:
+        """The highest seq up to which every acknowledged event of this device is filed at its
+        cursor (pulled, or named by a push answer): a pull may leave those out (`mine`)."""
+        db = self.sealed.db
+        first = db.execute("SELECT min(seq) FROM outbox WHERE status = 'acked' AND pulled = 0").fetchone()[0]
+        return self.acked_seq if first is None else min(self.acked_seq, int(first) - 1)
 
     def _quarantine(self, seq: int, reason: str) -> None:
         self.sealed.db.execute("UPDATE outbox SET status = 'quarantined', reason = ? WHERE seq = ?",

@@ -31,6 +31,10 @@ class Quarantined(BaseModel):
 class PushAnswer(BaseModel):
     acked_seq: int
     quarantined: list[Quarantined]
+    # [seq, cursor] of each event of the push the log holds as applied (new, or held from an
+    # earlier push of the same seq): the device files them at those cursors and pulls with
+    # `mine` so it is not sent them back. Added in issue #16; older devices ignore it.
+    cursors: list[tuple[int, int]] = []
 
 
 class PullAnswer(BaseModel):
@@ -61,12 +65,15 @@ async def push(request: Request, who: Caller = Depends(caller)) -> PushAnswer:
     batch = ingest.validate_body(body, who.device.id, nfc=nfc)
     result = await run_in_threadpool(_push, request, who, batch)
     quarantined = [asdict(q) for q in result.quarantined]
+    cursors = [list(pair) for pair in result.cursors]
     if result.error == "gap":
         raise ApiError(409, "gap", result.detail, acked_seq=result.acked_seq,
-                       expected_seq=result.expected_seq, quarantined=quarantined)
+                       expected_seq=result.expected_seq, quarantined=quarantined, cursors=cursors)
     if result.error == "seq_reused":
-        raise ApiError(409, "seq_reused", result.detail, acked_seq=result.acked_seq, quarantined=quarantined)
-    return PushAnswer(acked_seq=result.acked_seq, quarantined=[Quarantined(**q) for q in quarantined])
+        raise ApiError(409, "seq_reused", result.detail, acked_seq=result.acked_seq, quarantined=quarantined,
+                       cursors=cursors)
+    return PushAnswer(acked_seq=result.acked_seq, quarantined=[Quarantined(**q) for q in quarantined],
+                      cursors=result.cursors)
 
 
 def _push(request: Request, who: Caller, batch: list[dict[str, Any]]) -> ingest.PushResult:
@@ -130,9 +137,12 @@ def _parse(raw: bytes, encoding: str) -> tuple[Any, bool]:
 @router.get("/api/v1/sync/pull", response_model=PullAnswer, responses=responses(400, 401, 403))
 def pull(request: Request, after: int = Query(0, ge=0, le=2**63 - 1),  # a cursor is a 64-bit integer
          limit: int = Query(PULL_DEFAULT_LIMIT, ge=1, le=PULL_MAX_LIMIT),
+         mine: int = Query(0, ge=0, le=2**63 - 1, description=(
+             "leave out this device's own events up to this seq: it holds them at the cursors its push "
+             "answers named (docs/sync.md, \"Own events are not pulled back\")")),
          who: Caller = Depends(caller)) -> Response:
     """Events after a cursor, in the device's scope, page by page; `next` is where to resume."""
-    page = pulling.pull(engine_of(request), who, after, limit)
+    page = pulling.pull(engine_of(request), who, after, limit, mine)
     # The stored bodies are JSON already: splice the cursor in instead of parsing them.
     events = ",".join(f'{body[:-1]},"cursor":{cursor}}}' for cursor, body in page.events)
     text = f'{{"events":[{events}],"next":{page.next},"more":{"true" if page.more else "false"}}}'

@@ -63,6 +63,9 @@ class PushResult:
     error: str | None = None  # "gap" | "seq_reused"
     expected_seq: int | None = None
     detail: str = ""
+    # (seq, cursor) of every event of the push the log holds as applied, new or held already:
+    # the device files its own events at their cursors and need not pull them back (docs/sync.md)
+    cursors: list[tuple[int, int]] = field(default_factory=list)
 
 
 # ---- the body, before any database ------------------------------------------------
@@ -139,6 +142,8 @@ def push(conn: Connection, device: Device, scope: Scope, batch: list[dict[str, A
                 break
             if stored.status == "quarantined":  # the first answer may have been lost: say it again
                 result.quarantined.append(Refusal(seq, stored.reason or ""))
+            elif stored.status == "applied":
+                result.cursors.append((seq, stored.cursor))
             continue
         expected = acked + 1 + len(fresh)
         if seq != expected:
@@ -228,6 +233,7 @@ def _apply_batch(conn: Connection, device: Device, scope: Scope, fresh: list[Fre
                 new_team_hamlets.append(hamlet_id)
         rows.append(EventRow(cursor, device.id, event["seq"], kind, entity, outcome.hamlet_id, commune, "applied",
                              None, now, body))
+        result.cursors.append((event["seq"], cursor))
         if outcome.moved:
             household_id, old_hamlet, _new = outcome.moved
             if old_hamlet is not None:

@@ -29,16 +29,23 @@ class Receipt:
     digest: str  # campaign.events.digest of the bodies held, in seq order
 
 
-def pull(engine: Engine, who: Caller, after: int, limit: int) -> Page:
+def pull(engine: Engine, who: Caller, after: int, limit: int, mine: int = 0) -> Page:
     """Events after a cursor, in the caller's scope, page by page. A device that is caught up
     (no more pages) is noted as having pulled (its team leader sees when), in a short write
-    transaction of its own after the read."""
+    transaction of its own after the read.
+
+    `mine` > 0: the device's own events up to that seq are left out (it filed them at the
+    cursors its push answers named). The last page then resumes past the log's end as it
+    stood before the walk, so events of its own at the end are not walked again next time:
+    cursors commit in order, so every event up to that cursor was visible to the walk."""
     with read_transaction(engine) as conn:
-        rows, more = store.pull(conn, who.scope, after, limit)
+        top = store_events.last_cursor(conn) if mine else after
+        rows, more = store.pull(conn, who.scope, after, limit, skip=(who.device.id, mine) if mine else None)
     if not more:
         with short_write_transaction(engine) as conn:
             store_devices.touch_pull(conn, who.device.id, clock.now_iso())
-    return Page([(cursor, body) for cursor, body in rows], rows[-1][0] if rows else after, more)
+    reached = rows[-1][0] if rows else after
+    return Page([(cursor, body) for cursor, body in rows], reached if more else max(reached, top), more)
 
 
 def receipt(conn: Connection, who: Caller) -> Receipt:

@@ -54,6 +54,7 @@ class Held(NamedTuple):
     body: str
     status: str
     reason: str | None
+    cursor: int = 0  # where the log holds it: a retried push's answer names it again
 
 
 def lock_device(conn: Connection, device_id: str) -> int:
@@ -69,10 +70,10 @@ def held(conn: Connection, device_id: str, seqs: Sequence[int]) -> dict[int, Hel
     """The events of a device already held, by seq."""
     out: dict[int, Held] = {}
     for part in bulk.chunks(seqs):
-        for seq, body, status, reason in conn.execute(
-                select(t.events.c.seq, t.events.c.body, t.events.c.status, t.events.c.reason).where(
-                t.events.c.device_id == device_id, t.events.c.seq.in_(part))):
-            out[seq] = Held(body, status, reason)
+        for seq, body, status, reason, cursor in conn.execute(
+                select(t.events.c.seq, t.events.c.body, t.events.c.status, t.events.c.reason, t.events.c.cursor)
+                .where(t.events.c.device_id == device_id, t.events.c.seq.in_(part))):
+            out[seq] = Held(body, status, reason, cursor)
     return out
 
 

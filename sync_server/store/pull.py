@@ -3,14 +3,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, Select, select, union
+from sqlalchemy import Connection, Select, and_, select, union
 
 from . import bulk
 from . import schema as t
 from .devices import Scope
 
 
-def pull(conn: Connection, scope: Scope, after: int, limit: int) -> tuple[list[tuple[int, str]], bool]:
+def pull(conn: Connection, scope: Scope, after: int, limit: int,
+         skip: tuple[str, int] | None = None) -> tuple[list[tuple[int, str]], bool]:
     """Applied events after a cursor, in cursor order, within the scope: (cursor, body).
 
     Each hamlet (or commune) of the scope walks its own (hamlet_id, cursor) index for
@@ -25,8 +26,13 @@ def pull(conn: Connection, scope: Scope, after: int, limit: int) -> tuple[list[t
     history, the earlier events of it and its people and visits (lower cursors, sent
     just before the move, in cursor order): its unit is never split across pages, so a
     page may exceed `limit` when such a unit is its first. The last event of a page is
-    always at `next`, the cursor the page reached."""
-    applied = (t.events.c.cursor > after, t.events.c.status == "applied")
+    always at `next`, the cursor the page reached.
+
+    `skip` (device id, seq): that device's events up to that seq are left out (it holds
+    them already: services/pull.py)."""
+    applied: tuple[Any, ...] = (t.events.c.cursor > after, t.events.c.status == "applied")
+    if skip is not None:
+        applied += (~and_(t.events.c.device_id == skip[0], t.events.c.seq <= skip[1]),)
     if scope.hamlets is None and scope.communes is None:  # everything: one walk of the primary key
         return _page(conn, select(t.events.c.cursor, t.events.c.body).where(*applied), limit)
     keys = [(t.events.c.hamlet_id, t.event_moves.c.hamlet_id, h) for h in sorted(scope.hamlets or ())]

@@ -67,3 +67,31 @@ def test_pull_limit_is_bounded(server, admin):
     answer = admin.get("/api/v1/sync/pull", after=0, limit=100000)
     assert answer.status_code == 400
     assert answer.json()["error"] == "bad_request"
+
+
+def test_a_push_names_the_cursors_and_a_pull_with_mine_leaves_them_out(server, admin, hamlet):
+    """Issue #16 item 3: the push answer names where the log holds each applied event (again
+    on a retry), and `mine` leaves the device's own events out of its pull; the last page
+    resumes past them, so they are not walked again."""
+    volunteer = server.enroll("volunteer", hamlets=(hamlet,))
+    other = server.enroll("volunteer", hamlets=(hamlet,))
+    households = [uuid7(), uuid7()]
+    batch = [volunteer.event("household.created", h, household_data(hamlet)) for h in households]
+    batch.append(volunteer.event("household.created", uuid7(), household_data(uuid7())))  # quarantined: no cursor
+    answer = volunteer.push(batch).json()
+    assert [seq for seq, _ in answer["cursors"]] == [1, 2] and [q["seq"] for q in answer["quarantined"]] == [3]
+    assert volunteer.push(batch).json()["cursors"] == answer["cursors"]  # a retry names them again
+    theirs = other.event("household.updated", households[0], {"address": "Số 7"})
+    assert other.push([theirs]).status_code == 200
+    everything = volunteer.pull_all()
+    assert [e["cursor"] for e in everything if e["device_id"] == volunteer.id] == [c for _, c in answer["cursors"]]
+    page = volunteer.get("/api/v1/sync/pull", after=0, limit=500, mine=3).json()
+    assert volunteer.id not in {e["device_id"] for e in page["events"]}
+    assert theirs["id"] in {e["id"] for e in page["events"]}
+    assert page["more"] is False and page["next"] == max(e["cursor"] for e in everything)
+    again = volunteer.get("/api/v1/sync/pull", after=0, limit=500, mine=1).json()  # only seq 1 filed
+    assert [e["seq"] for e in again["events"] if e["device_id"] == volunteer.id] == [2]
+    mine_last = volunteer.event("household.updated", households[1], {"address": "Số 9"})
+    cursor = volunteer.push([mine_last]).json()["cursors"][0][1]
+    tail = volunteer.get("/api/v1/sync/pull", after=page["next"], limit=500, mine=4).json()
+    assert tail == {"events": [], "next": cursor, "more": False}  # past its own event at the end

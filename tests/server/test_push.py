@@ -4,6 +4,7 @@ from __future__ import annotations
 import gzip
 import json
 import threading
+from unittest.mock import ANY
 
 import httpx
 import pytest
@@ -20,9 +21,10 @@ def test_push_acknowledges_in_order_and_is_idempotent(server, hamlet):
              volunteer.event("person.added", person, person_data(household))]
     first = volunteer.push(batch)
     assert first.status_code == 200
-    assert first.json() == {"acked_seq": 2, "quarantined": []}
+    assert first.json() == {"acked_seq": 2, "quarantined": [], "cursors": ANY}
+    assert [seq for seq, _cursor in first.json()["cursors"]] == [1, 2]
     again = volunteer.push(batch)
-    assert again.json() == {"acked_seq": 2, "quarantined": []}
+    assert again.json() == first.json()  # a retry: the same answer, the same cursors
     receipt = volunteer.get("/api/v1/sync/receipt").json()
     assert receipt["acked_seq"] == 2
     assert receipt["counts"] == {"household.created": 1, "person.added": 1}
@@ -38,7 +40,7 @@ def test_gzip_push_equals_plain_push(server, hamlet):
     answer = httpx.post(server.url + "/api/v1/sync/push", content=body,
                         headers={**volunteer.headers, "Content-Encoding": "gzip",
                                  "Content-Type": "application/json"})
-    assert answer.json() == {"acked_seq": 1, "quarantined": []}
+    assert answer.json() == {"acked_seq": 1, "quarantined": [], "cursors": ANY}
 
 
 def test_same_seq_with_other_content_is_409_and_changes_nothing(server, hamlet):

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
+from unittest.mock import ANY
 
 import httpx
 import pytest
@@ -182,7 +183,7 @@ def test_every_json_body_is_limited(server, world):
     events = [volunteer.event("household.created", uuid7(), household_data(world.hamlet_a, f"Số {i}, ngõ 7"))
               for i in range(300)]
     assert len(json.dumps({"schema": 1, "events": events})) > 64 * 1024
-    assert volunteer.push(events).json() == {"acked_seq": 300, "quarantined": []}
+    assert volunteer.push(events).json() == {"acked_seq": 300, "quarantined": [], "cursors": ANY}
 
 
 # ---- rate limits ------------------------------------------------------------------------
@@ -250,7 +251,7 @@ def test_a_token_replayed_after_rotation_is_refused(server, world):
                      headers={"Authorization": f"Bearer {old}"}).status_code == 401
     volunteer.token = new  # same device, same seq: the log goes on
     answer = volunteer.push([volunteer.event("household.created", uuid7(), household_data(world.hamlet_a))])
-    assert answer.json() == {"acked_seq": 2, "quarantined": []}
+    assert answer.json() == {"acked_seq": 2, "quarantined": [], "cursors": ANY}
     with engine_for(server).connect() as conn:
         from sqlalchemy import select
 
