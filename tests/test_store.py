@@ -585,7 +585,7 @@ def test_filters(store):
         household_list(store, filter="everything")
     counts = store.counts()
     assert counts == Counts(households=5, visited=3, left=2, revisit=1, follow_up=1, returned=1,
-                           today=3, pending=11, quarantined=0)
+                           today=3, today_mine=3, pending=11, quarantined=0)
     assert [v.visit.id for v in store.review_queue()] == [store.visits(met)[0].id, store.visits(not_home)[0].id]
     assert store.hamlets()[0].households == 5 and store.hamlets()[0].visited == 3
 

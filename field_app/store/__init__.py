@@ -218,7 +218,8 @@ class Store:
 
     def counts(self, hamlet_id: str | None = None) -> Counts:
         with self.sealed.lock:
-            return self.reads.counts(hamlet_id, self.sync.pending_count(), self.sync.quarantined_count())
+            return self.reads.counts(hamlet_id, self.sync.pending_count(), self.sync.quarantined_count(),
+                                     self.device_id)
 
     # ---- sync bookkeeping (syncstate.py) --------------------------------------------------
 

@@ -231,13 +231,16 @@ class ReadModels:
         return sorted(out, key=lambda r: (parse_at(r.visit.at), r.visit.id))
 
     @locked
-    def counts(self, hamlet_id: str | None, pending: int, quarantined: int) -> Counts:
+    def counts(self, hamlet_id: str | None, pending: int, quarantined: int, device_id: str | None = None) -> Counts:
         """The home screen's numbers (with the sync state's `pending` and `quarantined`), from the
-        cached summaries and visit days: only what changed since the last call is opened."""
+        cached summaries and visit days: only what changed since the last call is opened. `today`
+        is the team's visits today (every device's, in the hamlets held here), `today_mine` those
+        this device (`device_id`) recorded."""
         where, params = in_hamlet("household", hamlet_id)
         sealed = dict(self.sealed.db.execute(f"SELECT id, search FROM entities {where}", params).fetchall())
         summaries = list(self.summaries.of(sealed, hamlet_id, year(self.clock)).values())
         day = today(self.clock)
+        days = self.summaries.visit_days(hamlet_id)
         visited = sum(1 for s in summaries if s.visits)
         return Counts(
             households=len(summaries),
@@ -246,7 +249,8 @@ class ReadModels:
             revisit=sum(1 for s in summaries if s.revisit),
             follow_up=sum(1 for s in summaries if s.follow_up),
             returned=sum(1 for s in summaries if s.returned),
-            today=sum(1 for d in self.summaries.visit_days(hamlet_id) if d == day),
+            today=sum(1 for d, _ in days if d == day),
+            today_mine=sum(1 for d, device in days if d == day and device == device_id),
             pending=pending,
             quarantined=quarantined,
         )

@@ -146,7 +146,8 @@ class Counts:
     revisit: int
     follow_up: int
     returned: int
-    today: int  # visits whose day in Vietnam is today
+    today: int  # visits whose day in Vietnam is today, by the whole team (every device)
+    today_mine: int  # of which recorded by this device
     pending: int  # events not yet acknowledged
     quarantined: int
 

@@ -53,7 +53,7 @@ class Summaries:
         # household id → ((year, its sealed key, its people's and visits' (id, sealed key)), Summary),
         # and (visit id, sealed key) → its local day.
         self.summary_cache: dict[str, tuple[tuple[Any, ...], Summary]] = {}
-        self.day_cache: dict[tuple[str, bytes], str | None] = {}
+        self.day_cache: dict[tuple[str, bytes], tuple[str | None, str | None]] = {}
 
     def forget_decrypted(self) -> None:
         self.summary_cache.clear()
@@ -95,9 +95,9 @@ class Summaries:
                     self.summary_cache[row.id] = (stale[row.id], summary)
         return out
 
-    def visit_days(self, hamlet_id: str | None) -> list[str | None]:
-        """The local day of each visit (of a hamlet, or all; None for one taken back), opened only
-        when its sealed key changed."""
+    def visit_days(self, hamlet_id: str | None) -> list[tuple[str | None, str | None]]:
+        """(local day, device that recorded it) of each visit (of a hamlet, or all; day None for
+        one taken back), opened only when its sealed key changed."""
         sql, params = "WHERE type = 'visit'", []
         if hamlet_id is not None:
             sql += " AND hamlet_id = ?"
@@ -112,6 +112,8 @@ class Summaries:
             loaded = self.entities.by_ids(missing)
             for id, sealed in rows:
                 if id in loaded:
-                    at = loaded[id].data.get("at")
-                    cache[(id, sealed)] = local_day(at) if at and not is_voided(loaded[id].data) else None
-        return [cache.get((id, sealed)) for id, sealed in rows]
+                    data = loaded[id].data
+                    at = data.get("at")
+                    cache[(id, sealed)] = (local_day(at) if at and not is_voided(data) else None,
+                                           data.get("device_id"))
+        return [cache.get((id, sealed), (None, None)) for id, sealed in rows]

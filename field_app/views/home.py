@@ -1,7 +1,9 @@
 """Home: today's work and what is left, at a glance; the sync state always shown.
 
 Figures come from `Store.counts()` (all the device's hamlets); each tile opens
-the household list with the matching filter.
+the household list with the matching filter. Today's visits are this phone's
+("Lượt thăm hôm nay của tôi", `today_mine`) with the whole team's beside them
+("Cả tổ", `today`): a volunteer who did nothing today reads 0.
 """
 from __future__ import annotations
 
@@ -27,7 +29,7 @@ TILES = (
 
 
 def _tile(shell: Shell, key: str, label: str, style: str, icon: Any, value: int,
-          filter_: str | None) -> ft.Container:
+          filter_: str | None, extra: str | None = None) -> ft.Container:
     s = theme.STATUSES[style]
     return ft.Container(
         content=ft.Column(
@@ -36,7 +38,9 @@ def _tile(shell: Shell, key: str, label: str, style: str, icon: Any, value: int,
                         ft.Text(number(value), size=28, font_family=theme.FONT_SEMIBOLD,
                                 key=f"home.{key}")],
                        spacing=8),
-                ft.Text(label, size=14.5, font_family=theme.FONT_MEDIUM, color=C.on_surface),
+                ft.Text(label, size=14.5, font_family=theme.FONT_MEDIUM, color=C.on_surface,
+                        key=f"home.{key}_label"),
+                *([ft.Text(extra, size=14, color=C.on_surface_variant, key=f"home.{key}_team")] if extra else []),
             ],
             spacing=2,
             tight=True,
@@ -58,8 +62,12 @@ def home_screen(shell: Shell) -> list[ft.Control]:
     counts = store.counts()
     hamlets = store.hamlets()
 
-    tiles: list[ft.Control] = [_tile(shell, key, t(label), style, icon, getattr(counts, key), f)
-             for key, label, style, icon, f in TILES]
+    # today: this phone's visits ("của tôi") big, the whole team's beside them, never mixed up
+    tiles: list[ft.Control] = [
+        _tile(shell, key, t(label), style, icon, counts.today_mine, f,
+              t("home.today_team", count=number(counts.today))) if key == "today" else
+        _tile(shell, key, t(label), style, icon, getattr(counts, key), f)
+        for key, label, style, icon, f in TILES]
     grid = ft.Column(
         [ft.Row(tiles[0:2], spacing=10), ft.Row(tiles[2:4], spacing=10)],
         spacing=10,
