@@ -104,16 +104,18 @@ class Server:
              "--workers", str(self.workers)],
             env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
             start_new_session=True)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"server exited: {self.proc.stderr.read().decode()[-2000:]}")
+        proc = self.proc
+
+        def answers() -> bool:
+            if proc.poll() is not None:
+                raise RuntimeError(f"server exited: {proc.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
             try:
-                if HTTP.get(self.url + "/healthz", timeout=1).status_code == 200:
-                    return self
+                return HTTP.get(self.url + "/healthz", timeout=1).status_code == 200
             except httpx.HTTPError:
-                time.sleep(0.1)
-        raise RuntimeError("server did not start in 30 s")
+                return False
+
+        wait_until(answers, 30, every=0.1, message="server did not start in 30 s")
+        return self
 
     def kill(self) -> None:
         """SIGKILL: no shutdown handlers, no flush, as in a power cut."""
