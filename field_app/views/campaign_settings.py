@@ -8,8 +8,8 @@ the campaign's end and how many days personal data is kept after it. The
 form reads `GET /api/v1/campaigns/{commune}` (404: a first campaign, with
 defaults) and writes `PUT` (audited by the server as campaign.update). The
 server's validation is the one rule: its refusal is shown above the form, in
-the UI's language, and nothing changes. Dates are typed as people write them
-here (30/04/2027; ISO works too). See docs/dashboard.md and docs/reports.md.
+the UI's language, and nothing changes. Dates are chosen on a calendar
+(DatePicker) and shown as people write them here (30/04/2027). See docs/dashboard.md and docs/reports.md.
 """
 from __future__ import annotations
 
@@ -147,9 +147,9 @@ class CampaignForm:
             ft.Text(t("campaign.target"), theme_style=ft.TextThemeStyle.TITLE_SMALL),
             kinds,
             field("target_value", t("campaign.target_value"), c["target_value"], number=True),
-            field("start", t("campaign.start"), _typed(c["start"]), hint=t("campaign.date_hint")),
-            field("deadline", t("campaign.deadline"), _typed(c["deadline"]), hint=t("campaign.date_hint")),
-            field("ends", t("campaign.ends"), _typed(c.get("ends")), hint=t("campaign.ends_hint")),
+            self._date_field("start", t("campaign.start"), c["start"], today),
+            self._date_field("deadline", t("campaign.deadline"), c["deadline"], today),
+            self._date_field("ends", t("campaign.ends"), c.get("ends"), today, hint=t("campaign.ends_hint")),
             field("retention_days", t("campaign.retention"), c["retention_days"], number=True),
             ft.Text(t("campaign.retention_explain"), theme_style=ft.TextThemeStyle.BODY_SMALL),
         ]
@@ -159,6 +159,42 @@ class CampaignForm:
         controls.append(theme.big_button(t("common.save"), icon=ft.Icons.SAVE, key="campaign:save",
                                          on_click=lambda e: self.page.run_task(self.save, commune)))
         return controls
+
+    def _date_field(self, name: str, label: str, value: str | None, today: date, *, hint: str = "") -> ft.Control:
+        """A date chosen on a calendar (Flet's DatePicker), not typed: the field shows it as people
+        write it (30/04/2027); "ends" may be emptied again."""
+        box = ft.TextField(label=label, value=_typed(value), hint_text=hint or None, read_only=True,
+                           key=f"campaign:{name}", expand=True)
+        self.fields[name] = box
+
+        def picked(e: ft.Event[ft.DatePicker]) -> None:
+            chosen: Any = e.control.value  # a datetime, or its ISO text as the client sent it
+            day = chosen.date().isoformat() if isinstance(chosen, datetime) else \
+                chosen.isoformat() if isinstance(chosen, date) else parse_day(str(chosen or "")[:10])
+            if day:
+                box.value = _typed(day)
+                box.update()
+
+        def pick(e: Any) -> None:
+            current = parse_day(box.value or "")
+            self.page.show_dialog(ft.DatePicker(
+                value=date.fromisoformat(current) if current else today,
+                first_date=date(today.year - 5, 1, 1), last_date=date(today.year + 5, 12, 31),
+                help_text=label, cancel_text=t("common.cancel"), confirm_text=t("common.ok"),
+                on_change=picked))
+
+        def clear(e: Any) -> None:
+            box.value = ""
+            box.update()
+
+        buttons: list[ft.Control] = [ft.IconButton(ft.Icons.CALENDAR_MONTH, tooltip=t("campaign.pick_date", field=label),
+                                                   on_click=pick, key=f"campaign:{name}:pick",
+                                                   width=theme.TOUCH_TARGET, height=theme.TOUCH_TARGET)]
+        if name == "ends":
+            buttons.append(ft.IconButton(ft.Icons.CLEAR, tooltip=t("campaign.clear_date", field=label),
+                                         on_click=clear, key=f"campaign:{name}:clear",
+                                         width=theme.TOUCH_TARGET, height=theme.TOUCH_TARGET))
+        return ft.Row([box, *buttons], spacing=4)
 
     def _kind_changed(self, e: Any) -> None:
         selected = e.control.selected or []

@@ -288,7 +288,7 @@ class DashboardScreens:
         sections += [panels.headline(total, wide=wide),
                      ft.ResponsiveRow([panels.target(progress, edit), panels.daily(progress)], spacing=12,
                                       run_spacing=12),
-                     panels.hamlet_bars(snapshot, panels.room(float(self.page.width or 390), wide=wide))]
+                     panels.hamlet_bars(snapshot, wide=wide)]
         if commune_role:
             sections += [self._followups(snapshot), panels.blockers(snapshot)]
         if can(self.role, Capability.MERGE_PEOPLE):
@@ -406,5 +406,8 @@ class DashboardScreens:
 
     def followup(self, shell: Shell, params: dict[str, str]) -> ft.View:
         name = params["list"]
+        snapshot = self._current()
+        counts = snapshot.followup_counts if snapshot is not None else None
         return followup_view(shell, f"{FOLLOWUP}/{name}", name, self.commune, self.api,
-                             lambda commune: self._download_handler(lambda: self.api.followup_csv(commune, name)))
+                             lambda commune: self._download_handler(lambda: self.api.followup_csv(commune, name)),
+                             total=(counts or {}).get(name))

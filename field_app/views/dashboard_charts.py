@@ -1,7 +1,7 @@
 """The dashboard's two charts (flet-charts 1.0.5), and the words that go with them.
 
     progress_chart(progress)          # e-IDs active and people helped by day, against the target
-    hamlet_chart(rows, width=358)     # a stacked bar per hamlet: households visited / not yet
+    hamlet_chart(rows, wide=False)    # a line per hamlet: households visited / not yet
 
 Colours are Okabe–Ito hues (colour-blind safe), and every series also differs
 in shape (solid, dashed, dotted, a dot, a stack) and is named in a legend
@@ -23,12 +23,11 @@ import flet_charts as fch
 from field_app import theme
 from field_app.i18n import format_number, get_language, t
 
-__all__ = ["BAR_SLOT", "CHART_HEIGHT", "Series", "active_by_day", "day_label", "hamlet_chart", "legend",
+__all__ = ["CHART_HEIGHT", "Series", "active_by_day", "day_label", "hamlet_chart", "legend",
            "nice_ticks", "progress_chart", "short_name"]
 
 CHART_HEIGHT = 240
-BAR_SLOT = 56  # px per hamlet: a 20 px bar and a two-line label of 52 px under it
-BAR_WIDTH = 20
+BAR_HEIGHT = 12  # a hamlet's bar
 DATE_LABELS = 5  # on the time axis: more would collide at 360 px
 
 # Okabe–Ito: blue, vermillion, bluish green, and a light grey for "not yet"
@@ -202,54 +201,42 @@ def progress_chart(progress: dict[str, Any], *, key: str = "dashboard.chart.prog
 # ---- a bar per hamlet ------------------------------------------------------------------
 
 
-def hamlet_chart(rows: list[dict[str, Any]], *, width: float, key: str = "dashboard.chart.hamlets"
+def hamlet_chart(rows: list[dict[str, Any]], *, wide: bool, key: str = "dashboard.chart.hamlets"
                  ) -> ft.Control | None:
-    """A bar per hamlet, its households split into visited and not yet visited. Wider
-    than `width` (the room on screen) when the bars need it: then it scrolls sideways."""
+    """A line per hamlet, its whole name over a bar of its households split into visited and not
+    yet visited, and the count ("17/20 hộ"). Every hamlet is on the page, nothing scrolls
+    sideways (a mouse cannot drag a chart): on a laptop three columns, on a phone one."""
     if not rows:
         return None
-    groups = []
-    for i, row in enumerate(rows):
+    items: list[ft.Control] = []
+    for row in rows:
         known, visited = int(row.get("households") or 0), int(row.get("visited") or 0)
-        tip = t("dashboard.chart.hamlet_tip", name=row.get("name") or "", visited=format_number(visited),
-                households=format_number(known))
-        groups.append(fch.BarChartGroup(x=i, rods=[fch.BarChartRod(
-            from_y=0, to_y=max(known, visited), width=BAR_WIDTH, tooltip=tip,
-            border_radius=ft.BorderRadius.only(top_left=4, top_right=4),
-            stack_items=[fch.BarChartRodStackItem(from_y=0, to_y=visited, color=VISITED),
-                         fch.BarChartRodStackItem(from_y=visited, to_y=max(known, visited), color=NOT_YET)],
-        )]))
-    ticks = nice_ticks(max(max(int(r.get("households") or 0) for r in rows), 1) * 1.02)
-    chart = fch.BarChart(
-        groups=groups,
-        min_y=0, max_y=ticks[-1],
-        group_alignment=ft.MainAxisAlignment.SPACE_AROUND,
-        left_axis=_left_axis(ticks),
-        bottom_axis=fch.ChartAxis(
-            labels=[fch.ChartAxisLabel(value=i, label=_axis_text(short_name(r.get("name") or ""), BAR_SLOT - 4))
-                    for i, r in enumerate(rows)],
-            label_size=36,
-            label_spacing=1,
-        ),
-        horizontal_grid_lines=_grid(ticks),
-        border=ft.Border.all(1, theme.COLORS.outline_variant),
-        tooltip=fch.BarChartTooltip(bgcolor=theme.COLORS.on_surface, fit_inside_horizontally=True,
-                                    fit_inside_vertically=True),
-        interactive=True,
-        key=key,
-    )
-    needed = 60 + BAR_SLOT * len(rows)  # the left axis, then a slot per hamlet
-    body = ft.Container(chart, width=max(width, needed), height=CHART_HEIGHT + 40,
-                        padding=ft.Padding.only(right=8, top=8))
+        left = max(known - visited, 0)
+        segments: list[ft.Control] = []
+        if visited:
+            segments.append(ft.Container(bgcolor=VISITED, expand=visited))
+        if left or not visited:
+            segments.append(ft.Container(bgcolor=NOT_YET, expand=left or 1))
+        words = t("dashboard.chart.hamlet_count", visited=format_number(visited), households=format_number(known))
+        items.append(ft.Container(
+            ft.Column([
+                ft.Row([ft.Text(row.get("name") or "", size=14, expand=True, max_lines=2,
+                                overflow=ft.TextOverflow.ELLIPSIS, font_family=theme.FONT_MEDIUM),
+                        ft.Text(words, size=13, color=theme.COLORS.on_surface_variant)], spacing=8),
+                ft.Container(ft.Row(segments, spacing=0), height=BAR_HEIGHT,
+                             border_radius=ft.BorderRadius.all(BAR_HEIGHT // 2),
+                             clip_behavior=ft.ClipBehavior.ANTI_ALIAS),
+            ], spacing=4, tight=True),
+            col={"xs": 12, "md": 6, "xl": 4},
+            tooltip=t("dashboard.chart.hamlet_tip", name=row.get("name") or "", visited=format_number(visited),
+                      households=format_number(known)),
+            key=f"dashboard.chart.hamlet:{row.get('key')}",
+            data=(visited, known),
+        ))
     parts: list[Series] = [(VISITED, "box", t("dashboard.chart.visited")),
                            (NOT_YET, "box", t("dashboard.chart.not_visited"))]
-    controls: list[ft.Control] = [ft.Row([body], scroll=ft.ScrollMode.AUTO)]
-    if needed > width:
-        controls.append(ft.Row([ft.Icon(ft.Icons.SWIPE, size=18, color=theme.COLORS.on_surface_variant),
-                                ft.Text(t("dashboard.chart.scroll"), size=13, color=theme.COLORS.on_surface_variant,
-                                        expand=True)], spacing=6))
-    controls.append(legend(parts))
-    return ft.Column(controls, spacing=8)
+    grid = ft.ResponsiveRow(items, spacing=24 if wide else 12, run_spacing=12)
+    return ft.Column([grid, legend(parts)], spacing=12, key=key)
 
 
 # ---- the legend ---------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from .models import dashboard as m
 from .models import resolving
 
 __all__ = ["HALF", "bar", "blockers", "breakdown", "by_day", "count_line", "daily", "data_table", "followup_card",
-           "hamlet_bars", "headline", "muted", "note", "panel", "room", "row_cards", "statuses", "table", "target", "text", "tile",
+           "hamlet_bars", "headline", "muted", "note", "panel", "row_cards", "statuses", "table", "target", "text", "tile",
            "vneid"]
 
 Col = dict[str | ft.ResponsiveRowBreakpoint, int | float]  # a ResponsiveRow column's width by breakpoint
@@ -94,22 +94,28 @@ def target(progress: dict[str, Any], edit: list[ft.Control]) -> ft.Control:
     if aim is None:
         return panel([note(ft.Icons.FLAG_OUTLINED, t("dashboard.no_campaign")), *edit], key="dashboard:target",
                       title=t("dashboard.target.title"), col=HALF)
+    # two figures, each with its own label: against the target (with the pace, a statement about
+    # the target only), and against all the people; then the forecast
+    def label(words: str) -> ft.Text:
+        return text(words, ft.TextThemeStyle.LABEL_LARGE, font_family=theme.FONT_SEMIBOLD,
+                    color=theme.COLORS.on_surface_variant)
+
     lines: list[ft.Control] = [
         text(aim.name, ft.TextThemeStyle.BODY_LARGE, font_family=theme.FONT_MEDIUM),
         text(aim.aim),
+        label(t("dashboard.target.against")),
         bar(aim.share, 10, theme.STATUSES["done"].hue),
-        text(aim.reached, key="dashboard:target_reached"),
-        ft.Row([theme.status_chip(*aim.pace)], wrap=True),
+        ft.Row([text(aim.reached, key="dashboard:target_reached", expand=True), theme.status_chip(*aim.pace)],
+               wrap=False, spacing=8),
+        ft.Divider(height=1),
+        label(t("dashboard.target.of_residents")),
+        text(aim.residents, key="dashboard:target_residents"),
+        ft.Divider(height=1),
+        label(t("dashboard.target.forecast_title")),
         text(aim.forecast, ft.TextThemeStyle.BODY_LARGE, key="dashboard:forecast"),
         *(muted(line) for line in aim.lines),
     ]
     return panel(lines + edit, key="dashboard:target", title=t("dashboard.target.title"), col=HALF)
-
-
-def room(width: float, *, wide: bool) -> float:
-    """About how wide a full-width panel's inside is (the hamlet chart scrolls past it)."""
-    around = (88 + 1 + 48) if wide else 32  # the rail and padding, or the phone's padding
-    return max(240.0, width - around - 34)
 
 
 def daily(progress: dict[str, Any]) -> ft.Control:
@@ -121,8 +127,8 @@ def daily(progress: dict[str, Any]) -> ft.Control:
                   key="dashboard:progress_chart", title=t("dashboard.chart.progress_title"), col=HALF)
 
 
-def hamlet_bars(snapshot: m.Snapshot, width: float) -> ft.Control:
-    bars = hamlet_chart((snapshot.hamlets or {}).get("rows") or [], width=width)
+def hamlet_bars(snapshot: m.Snapshot, *, wide: bool) -> ft.Control:
+    bars = hamlet_chart((snapshot.hamlets or {}).get("rows") or [], wide=wide)
     return panel([bars] if bars else [note(ft.Icons.BAR_CHART, t("dashboard.chart.no_hamlets"))],
                   key="dashboard:hamlet_chart", title=t("dashboard.chart.hamlets_title"))
 

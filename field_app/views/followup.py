@@ -31,15 +31,16 @@ class FollowupApi(Protocol):
 
 
 def followup_view(shell: Shell, route: str, name: str, commune: str | None, api: FollowupApi,
-                  download_csv: Callable[[str], Callable[[ft.Event[Any]], Any]]) -> ft.View:
-    """The list `name` of `commune`; `download_csv(commune)`: the CSV button's handler."""
+                  download_csv: Callable[[str], Callable[[ft.Event[Any]], Any]], total: int | None = None) -> ft.View:
+    """The list `name` of `commune`; `download_csv(commune)`: the CSV button's handler; `total`: its
+    length by the dashboard's counts (what "còn … nữa" says)."""
     if name not in m.LISTS:
         return shell.pushed_view(route, t("dashboard.followup.title"),
                                  [panels.note(ft.Icons.ERROR_OUTLINE, t("dashboard.followup.unknown", name=name))])
     if commune is None:
         return shell.pushed_view(route, m.list_label(name),
                                  [panels.note(ft.Icons.TRAVEL_EXPLORE, t("dashboard.no_commune"))])
-    pager = _ListPager(shell.page, api, commune, name)
+    pager = _ListPager(shell.page, api, commune, name, total)
     return shell.pushed_view(route, m.list_label(name), [
         panels.text(t(f"dashboard.followup.who.{name}")),
         panels.note(ft.Icons.PRIVACY_TIP_OUTLINED, t("dashboard.followup.personal")),
@@ -52,10 +53,12 @@ def followup_view(shell: Shell, route: str, name: str, commune: str | None, api:
 class _ListPager:
     """A follow-up list as the server pages it: the first page, then "Xem thêm" for the next."""
 
-    def __init__(self, page: ft.Page, api: FollowupApi, commune: str, name: str) -> None:
+    def __init__(self, page: ft.Page, api: FollowupApi, commune: str, name: str, total: int | None) -> None:
         self.page, self.api, self.commune = page, api, commune
-        self.pages = m.FollowupPager(name)
-        self.column = ft.Column(spacing=12, key="followup:list")
+        self.pages = m.FollowupPager(name, total)
+        # every card as wide as the list, whatever its text: even edges on a laptop
+        self.column = ft.Column(spacing=12, key="followup:list",
+                                horizontal_alignment=ft.CrossAxisAlignment.STRETCH)
 
     def start(self) -> ft.Column:
         self.column.controls = [self._loading()]

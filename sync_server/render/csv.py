@@ -15,7 +15,7 @@ from typing import Any
 from campaign import vocabulary as v
 
 from .rows import FollowupRow, HouseholdRevisit, PersonNeed, TotalsTable
-from .text import HAMLET_HEADER, TOTAL_COLUMNS, TOTAL_LABEL, last_visit, needs_text, neutralise, value
+from .text import HAMLET_HEADER, TOTAL_COLUMNS, TOTAL_LABEL, blockers_text, last_visit, needs_text, neutralise, value
 
 BOM = "\ufeff"
 PERSON_HEADERS = ["Thôn/Tổ", "Địa chỉ hộ", "Người", "Năm sinh", "Thẻ", "VNeID", "Vướng mắc", "Cần làm"]
@@ -61,4 +61,4 @@ def followup(list_name: str, rows: Iterable[FollowupRow]) -> Iterator[str]:
     people = (r for r in rows if isinstance(r, PersonNeed))
     yield from _lines(chain([PERSON_HEADERS], (
         [r.hamlet, r.address, r.label, r.birth_year, v.CARD.label(r.card), v.VNEID.label(r.vneid),
-         "; ".join(v.BLOCKERS.label(b) for b in r.blockers), needs_text(r.needs)] for r in people)))
+         blockers_text(r.blockers), needs_text(r.needs)] for r in people)))

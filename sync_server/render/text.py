@@ -70,6 +70,11 @@ def needs_text(needs: list[str]) -> str:
     return "; ".join(rules.label(n) for n in needs)
 
 
+def blockers_text(blockers: list[str]) -> str:
+    """A person's blockers in words, as the CSV and the workbook's «Vướng mắc» column both write them."""
+    return "; ".join(v.BLOCKERS.label(b) for b in blockers)
+
+
 def vn_time(at: datetime) -> str:
     return at.astimezone(VIETNAM).strftime("%d/%m/%Y %H:%M") + " (giờ Việt Nam)"
 

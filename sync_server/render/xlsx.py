@@ -22,6 +22,7 @@ from .text import (
     OFFICIAL_NOTE,
     TOTAL_COLUMNS,
     TOTAL_LABEL,
+    blockers_text,
     made_by_text,
     needs_text,
     neutralise,
@@ -32,7 +33,7 @@ from .text import (
 
 SHEET_TOTALS, SHEET_FOLLOWUP, SHEET_INFO = "Tổng hợp", "Cần theo dõi", "Thông tin"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-FOLLOWUP_HEADERS = ["Thôn/Tổ", "Địa chỉ hộ", "Người", "Năm sinh", "Thẻ", "VNeID", "Cần làm"]
+FOLLOWUP_HEADERS = ["Thôn/Tổ", "Địa chỉ hộ", "Người", "Năm sinh", "Thẻ", "VNeID", "Vướng mắc", "Cần làm"]
 
 
 def _text(ws: Any, value: Any) -> Any:
@@ -107,7 +108,7 @@ def totals_workbook(out: IO[bytes], table: TotalsTable, followup: Iterable[Follo
     # Cần theo dõi: the follow-up lists (personal data)
     ws = wb.create_sheet(SHEET_FOLLOWUP)
     ws.freeze_panes = "A2"
-    for col, width in zip("ABCDEFG", (22, 40, 28, 10, 22, 30, 44), strict=True):
+    for col, width in zip("ABCDEFGH", (22, 40, 28, 10, 22, 30, 36, 44), strict=True):
         ws.column_dimensions[col].width = width
     ws.append(head(ws, FOLLOWUP_HEADERS))
     people = households = 0
@@ -119,10 +120,10 @@ def totals_workbook(out: IO[bytes], table: TotalsTable, followup: Iterable[Follo
             people += 1
             ws.append([_text(ws, x) for x in (line.hamlet, line.address, line.label, line.birth_year,
                                               v.CARD.label(line.card), v.VNEID.label(line.vneid),
-                                              needs_text(line.needs))])
+                                              blockers_text(line.blockers), needs_text(line.needs))])
         else:
             households += 1
-            ws.append([_text(ws, x) for x in (line.hamlet, line.address, None, None, None, None,
+            ws.append([_text(ws, x) for x in (line.hamlet, line.address, None, None, None, None, None,
                                               needs_text(line.needs))])
 
     # Thông tin: what this is, who made it, when

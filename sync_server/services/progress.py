@@ -181,18 +181,19 @@ def forecast(*, today: date, start: date, deadline: date, households: int, visit
 
 
 def sentences(*, share: float, short: int, needed: int | None, deadline: date) -> tuple[str, str]:
-    """The forecast in a sentence, Vietnamese and English."""
+    """The forecast in a sentence, Vietnamese and English. `share` is of all the people (not of the
+    target: the dashboard says that one apart, beside the pace)."""
     when = deadline.strftime("%d/%m/%Y")
     percent = f"{share * 100:.1f}".replace(".", ",")
     if short == 0:
-        return (f"Đã đạt mục tiêu; với tốc độ này, đạt {percent} % vào {when}.",
-                f"Target reached; at this pace {share * 100:.1f} % by {deadline.isoformat()}.")
+        return (f"Đã đạt mục tiêu; với tốc độ này, đạt {percent} % số người vào {when}.",
+                f"Target reached; at this pace {share * 100:.1f} % of the people by {deadline.isoformat()}.")
     if needed is None:
         return (f"Đã quá hạn {when}; còn thiếu {vi_int(short)} người so với mục tiêu.",
                 f"The deadline {deadline.isoformat()} has passed; {short:,} people short of the target.")
-    return (f"Với tốc độ này, đạt {percent} % vào {when}; cần {vi_int(needed)} người mỗi ngày "
+    return (f"Với tốc độ này, đạt {percent} % số người vào {when}; cần {vi_int(needed)} người mỗi ngày "
             "để đạt mục tiêu đúng hạn.",
-            f"At this pace {share * 100:.1f} % by {deadline.isoformat()}; {needed:,} people a day "
+            f"At this pace {share * 100:.1f} % of the people by {deadline.isoformat()}; {needed:,} people a day "
             "needed to reach the target by the deadline.")
 
 

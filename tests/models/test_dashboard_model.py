@@ -130,25 +130,28 @@ def test_the_headline() -> None:
     assert (eid.value, eid.detail, eid.share) == ("1.000", "25,0 % của 4.000 người", 0.25)
     assert (chip.value, chip.share) == ("2.000", 0.5)
     assert (helped.value, helped.detail, helped.share) == ("450", "qua 380 lượt thăm", None)
-    assert m.headline({})[0].detail == "0,0 % của 0 hộ · 0 hộ cần quay lại"
+    assert m.headline({})[0].detail == "0 trên 0 hộ · 0 hộ cần quay lại"
+    # a handful is said as a count, not as "0,0 %"
+    few = m.headline({"households": 11, "visited": 0, "people": 11, "eid_active": 0})
+    assert few[0].detail.startswith("0 trên 11 hộ") and few[1].detail == "0 trên 11 người"
 
 
 def test_the_forecast_sentences_follow_the_numbers() -> None:
     say = m.forecast_sentence
     target = {"deadline": "2027-01-28"}
     assert say({"short_of_target": 0, "share_at_deadline": 0.95, "needed_a_day": 0}, target) == \
-        "Đã đạt mục tiêu; với tốc độ này, đạt 95,0 % vào 28/01/2027."
+        "Đã đạt mục tiêu; với tốc độ này, đạt 95,0 % số người vào 28/01/2027."
     assert say({"short_of_target": 1234, "share_at_deadline": 0.5, "needed_a_day": None}, target) == \
         "Đã quá hạn 28/01/2027; còn thiếu 1.234 người so với mục tiêu."
     assert say({"short_of_target": 10, "share_at_deadline": 0.875, "needed_a_day": 3}, target) == \
-        "Với tốc độ này, đạt 87,5 % vào 28/01/2027; cần 3 người mỗi ngày để đạt mục tiêu đúng hạn."
+        "Với tốc độ này, đạt 87,5 % số người vào 28/01/2027; cần 3 người mỗi ngày để đạt mục tiêu đúng hạn."
 
 
 def test_the_target_and_its_pace() -> None:
     forecast = {"short_of_target": 200, "needed_a_day": 10, "on_track": False, "share_at_deadline": 0.6,
                 "days_left": 20, "window_days": 7, "helped_a_day": 6.5, "visited_a_day": 3.4,
                 "visited_share_at_deadline": 0.9, "visited_at_deadline": 1080, "days_to_visit_all": 0}
-    progress = {"eid_active": 300, "households": 1200, "campaign": {"name": "Chiến dịch Phường Hải Dương"},
+    progress = {"eid_active": 300, "households": 1200, "people": 4000, "campaign": {"name": "Chiến dịch Phường Hải Dương"},
                 "target": {"kind": "people", "people": 500, "deadline": "2027-01-28"}, "forecast": forecast}
     aim = m.target(progress)
     assert aim is not None
@@ -156,6 +159,8 @@ def test_the_target_and_its_pace() -> None:
     assert aim.aim == "Mục tiêu: 500 người có định danh điện tử đã kích hoạt trước 28/01/2027."
     assert (aim.share, aim.reached) == (0.6, "Hiện có 300 / 500 người (60,0 % mục tiêu).")
     assert aim.pace == ("revisit", "Chậm tiến độ")
+    # the share of all the people is a figure of its own, never beside the pace
+    assert aim.residents == "Hiện có 300 / 4.000 người đang sinh sống đã kích hoạt (7,5 % số người)."
     assert aim.lines == [
         "Còn 20 ngày đến hạn, tính cả hôm nay.",
         "Tốc độ 7 ngày qua: mỗi ngày 6,5 người được hỗ trợ, 3,4 hộ được thăm lần đầu.",
@@ -178,17 +183,22 @@ def test_counts_by_code() -> None:
     lines = m.count_lines(v.CARD, {"none": 3, "cccd_chip": 1}, 4, "dashboard:card")
     assert [line.key for line in lines] == [f"dashboard:card:{code}" for code in v.CARD.codes]
     none = next(line for line in lines if line.key == "dashboard:card:none")
-    assert (none.label, none.count, none.percent, none.share) == ("Chưa có thẻ", "3", "75,0 %", 0.75)
+    assert (none.label, none.count, none.percent, none.share) == ("Chưa có thẻ", "3", "3/4", 0.75)
+    [many] = m.count_lines(v.CARD, {"none": 30}, 40, "k", ("none",))
+    assert many.percent == "75,0 %"
     assert [line.key for line in m.count_lines(v.VNEID, {}, 0, "k", ("no_app", "unknown"))] == ["k:no_app", "k:unknown"]
 
 
 def test_tables_on_a_laptop_and_on_a_phone() -> None:
     row = {"key": "h1", "name": "Tổ dân phố 2", "households": 4, "visited": 1, "revisit": 1, "people": 10,
            "eid_active": 3, "chip_card": 5, "helped": 2}
-    assert m.table_cells(row) == ["Tổ dân phố 2", "4", "1 (25,0 %)", "1", "10", "3 (30,0 %)", "5", "2"]
+    assert m.table_cells(row) == ["Tổ dân phố 2", "4", "1/4", "1", "10", "3/10", "5", "2"]
+    big = {**row, "households": 40, "visited": 10, "people": 100, "eid_active": 30}
+    assert m.table_cells(big)[2::3] == ["10 (25,0 %)", "30 (30,0 %)"]
+    assert m.card_lines(big)[:2] == ("Đã thăm 10/40 hộ (25,0 %) · 1 cần quay lại", "Đã kích hoạt 30/100 người (30,0 %)")
     assert m.table_cells(row, "Tổng")[0] == "Tổng"
     assert m.table_cells({"key": "t-1"})[0] == "t-1"
-    assert m.card_lines(row) == ("Đã thăm 1/4 hộ (25,0 %) · 1 cần quay lại", "Đã kích hoạt 3/10 người (30,0 %)",
+    assert m.card_lines(row) == ("Đã thăm 1/4 hộ · 1 cần quay lại", "Đã kích hoạt 3/10 người",
                                  "Thẻ gắn chip: 5 · Được hỗ trợ: 2")
     assert m.table_total({"by": "hamlet", "total": row}) == row
     assert m.table_total({"by": "team", "total": row}) is None, "teams may overlap: their total is no sum"
@@ -240,6 +250,10 @@ def test_a_follow_up_list_page_by_page() -> None:
     assert (pager.after, pager.more, pager.head()) == ("p2", True, "Đang hiện 2 dòng đầu; còn nữa")
     pager.add({"rows": [{"person_id": "p3"}], "next": None, "more": False})
     assert (len(pager.rows), pager.head()) == (3, "3 người")
+    # the dashboard's count says how many are left
+    counted = m.FollowupPager("level2", total=112)
+    counted.add({"rows": [{"person_id": f"p{i}"} for i in range(100)], "next": "p99", "more": True})
+    assert counted.head() == "Đang hiện 100 dòng đầu; còn 12 người nữa"
     households = m.FollowupPager("revisit")
     households.add({"rows": [{"household_id": "h1"}], "more": False})
     assert households.head() == "1 hộ"

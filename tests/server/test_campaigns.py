@@ -148,8 +148,8 @@ def test_activations_by_day_drive_the_forecast(world):
     assert (f["eid_active_at_deadline"], f["share_at_deadline"]) == (14, 0.7368)
     assert progress["target"]["people"] == 10
     assert (f["short_of_target"], f["needed_a_day"], f["on_track"]) == (5, 1, True)
-    assert f["text_en"].startswith(f"At this pace 73.7 % by {SETTINGS['deadline']}; 1 people a day needed")
-    assert f["text_vi"].startswith("Với tốc độ này, đạt 73,7 % vào ")
+    assert f["text_en"].startswith(f"At this pace 73.7 % of the people by {SETTINGS['deadline']}; 1 people a day needed")
+    assert f["text_vi"].startswith("Với tốc độ này, đạt 73,7 % số người vào ")
     assert run_cli(world.server, "recount").returncode == 0
 
 
@@ -187,9 +187,9 @@ def test_the_pace_is_the_average_of_the_last_seven_full_days():
     assert f["eid_active_at_deadline"] == 200 and f["share_at_deadline"] == 0.5
     assert f["visited_at_deadline"] == 90 and f["days_to_visit_all"] == 12
     assert f["short_of_target"] == 260 and f["needed_a_day"] == 26 and f["on_track"] is False
-    assert f["text_vi"] == ("Với tốc độ này, đạt 50,0 % vào 19/03/2026; cần 26 người mỗi ngày "
+    assert f["text_vi"] == ("Với tốc độ này, đạt 50,0 % số người vào 19/03/2026; cần 26 người mỗi ngày "
                             "để đạt mục tiêu đúng hạn.")
-    assert f["text_en"].startswith("At this pace 50.0 % by 2026-03-19; 26 people a day needed")
+    assert f["text_en"].startswith("At this pace 50.0 % of the people by 2026-03-19; 26 people a day needed")
 
 
 def test_the_forecast_at_the_edges():

@@ -59,13 +59,17 @@ def test_the_workbook_matches_the_totals_number_by_number(world):
 def test_the_follow_up_sheet_and_the_information_sheet(world):
     wb = _workbook(world.officer.get("/api/v1/exports/totals.xlsx", commune=WARD).content)
     rows = list(wb["Cần theo dõi"].iter_rows(values_only=True))
-    assert rows[0] == ("Thôn/Tổ", "Địa chỉ hộ", "Người", "Năm sinh", "Thẻ", "VNeID", "Cần làm")
+    assert rows[0] == ("Thôn/Tổ", "Địa chỉ hộ", "Người", "Năm sinh", "Thẻ", "VNeID", "Vướng mắc", "Cần làm")
     by_label = {r[2]: r for r in rows[1:] if r[2]}
     assert set(by_label) == {"An", "Bình", "Cường", "Dung", "Giang", "Hà"}
     assert by_label["Dung"] == (world.names[world.hamlet_a], "Số 1, phố Lê Lợi", "Dung", 1940, "Chỉ có CMND 9 số",
-                                "Chưa rõ", "Thu nhận thẻ căn cước; Thu nhận tại nhà")
+                                "Chưa rõ", "Không đi lại được", "Thu nhận thẻ căn cước; Thu nhận tại nhà")
+    # the «Vướng mắc» column says what the follow-up CSV says, person by person
+    csv_rows = world.officer.get("/api/v1/followup", commune=WARD, list="home_capture", format="csv").text
+    [dung_csv] = [line for line in csv_rows.splitlines() if ",Dung," in line]
+    assert "Không đi lại được" in dung_csv
     revisits = [r for r in rows[1:] if not r[2]]
-    assert {(r[1], r[6]) for r in revisits} == {("Số 2, phố Lê Lợi", "Đến lại (không có nhà)"),
+    assert {(r[1], r[7]) for r in revisits} == {("Số 2, phố Lê Lợi", "Đến lại (không có nhà)"),
                                                 ("'=1+2", "Đến lại (không có nhà)")}
     info = dict(wb["Thông tin"].iter_rows(values_only=True))
     assert info["Xã/phường"] == "Phường Hải Dương" and info["Tỉnh/thành phố"] == "Thành phố Hải Phòng"

@@ -29,6 +29,7 @@ from field_app.net.sync import SyncClient
 from field_app.store import Store
 from field_app.views.dashboard_charts import active_by_day, nice_ticks, short_name
 from field_app.views.models import dashboard as dashboard_model
+from field_app.views.models.words import share_words
 from sync_server.services import team as teams
 from sync_server.store.db import make_engine, write_transaction
 
@@ -160,9 +161,9 @@ def vi(n: int) -> str:
 
 
 def shows_visited(h: AppHarness, total: dict[str, Any]) -> bool:
-    """The first tile: households visited, "of N households" under it."""
+    """The first tile: households visited, "of N households" under it (a count for a few)."""
     return text_of(h, "dashboard:visited") == vi(total["visited"]) and \
-        f"của {vi(total['households'])} hộ" in text_of(h, "dashboard:headline")
+        share_words(total["visited"], total["households"], "households") in text_of(h, "dashboard:headline")
 
 
 def nav(h: AppHarness) -> list[str]:
@@ -218,8 +219,12 @@ def test_an_officer_lands_on_the_dashboard_with_the_servers_figures(world, make_
     helped = series[0]["points"]
     assert len(helped) == len(progress["days"]) and helped[-1]["y"] == sum(d["helped"] for d in progress["days"])
     assert series[1]["points"][0]["y"] == target
-    bars = h.get(key="dashboard.chart.hamlets")["groups"]
-    assert [g["rods"][0]["to_y"] for g in bars] == [r["households"] for r in world.totals(world.officer)["rows"]]
+    # every hamlet on the page, its bar and its count, with nothing to scroll sideways
+    chart = h.get(key="dashboard.chart.hamlets")
+    for row in world.totals(world.officer)["rows"]:
+        line = h.get(key=f"dashboard.chart.hamlet:{row['key']}", within=chart)
+        assert f"{row['visited']}/{row['households']} hộ" in line.text and row["name"] in line.text
+    assert not [c for c in h.find(ft.Row, within=chart) if c.get("scroll")]
     # the team's sync status and the follow-up lists with the server's counts
     assert "Không có thay đổi nào bị giữ lại." in h.get(key="dashboard:sync").text
     counts = world.officer.get("/api/v1/followup/counts", commune=WARD).json()["counts"]
@@ -392,7 +397,7 @@ def test_a_follow_up_list_pages_as_the_server_pages(world, make_harness, monkeyp
     wait_for(h, lambda: h.exists(key="followup:count"))
     rows = world.officer.get("/api/v1/followup", commune=WARD, list="card_capture", limit=1000).json()["rows"]
     assert len(rows) == 3
-    assert text_of(h, "followup:count") == "Đang hiện 2 dòng đầu; còn nữa"
+    assert text_of(h, "followup:count") == "Đang hiện 2 dòng đầu; còn 1 người nữa"  # the dashboard counted 3
     first = h.get(key=f"followup:row:{rows[0]['person_id']}").text
     assert rows[0]["label"] in first and "Thẻ: Chưa có thẻ" in first and "Cần làm: Thu nhận thẻ căn cước" in first
     assert not h.exists(key=f"followup:row:{rows[2]['person_id']}")

@@ -24,7 +24,7 @@ from field_app.i18n import format_number, get_language, t, vocab_label
 from field_app.net.errors import SyncError
 
 from .leader import sync_state
-from .words import day_text, failure_text, percent, relative_time, share_of
+from .words import SMALL_WHOLE, day_text, failure_text, percent, relative_time, share_of, share_short, share_words
 
 __all__ = [
     "DAYS_SHOWN", "LISTS", "PAGE_SIZE", "VNEID_GRID", "CountLine", "DashboardApi", "FollowupPager",
@@ -159,14 +159,12 @@ def headline(total: Answer) -> list[Tile]:
     eid, chip = int(total.get("eid_active") or 0), int(total.get("chip_card") or 0)
     return [
         Tile(t("dashboard.tile.visited"), format_number(visited),
-             t("dashboard.tile.visited_detail", households=format_number(households),
-               share=percent(share_of(visited, households)), revisit=format_number(int(total.get("revisit") or 0))),
+             t("dashboard.tile.visited_detail", share=share_words(visited, households, "households"),
+               revisit=format_number(int(total.get("revisit") or 0))),
              "dashboard:visited", share_of(visited, households)),
-        Tile(t("dashboard.tile.eid"), format_number(eid),
-             t("dashboard.tile.of_people", share=percent(share_of(eid, people)), people=format_number(people)),
+        Tile(t("dashboard.tile.eid"), format_number(eid), share_words(eid, people, "people"),
              "dashboard:eid", share_of(eid, people)),
-        Tile(t("dashboard.tile.chip"), format_number(chip),
-             t("dashboard.tile.of_people", share=percent(share_of(chip, people)), people=format_number(people)),
+        Tile(t("dashboard.tile.chip"), format_number(chip), share_words(chip, people, "people"),
              "dashboard:chip", share_of(chip, people)),
         Tile(t("dashboard.tile.helped"), format_number(int(total.get("helped") or 0)),
              t("dashboard.tile.visits", visits=format_number(int(total.get("visits") or 0))), "dashboard:helped"),
@@ -184,7 +182,8 @@ class Target:
     aim: str
     share: float  # of the goal reached (the bar)
     reached: str
-    pace: tuple[str, str]  # a status (theme.STATUSES) and its words
+    pace: tuple[str, str]  # a status (theme.STATUSES) and its words: about the target only
+    residents: str  # the same people against all the people living here (not the target)
     forecast: str
     lines: list[str]  # the forecast's basis and details, smaller
 
@@ -207,6 +206,9 @@ def target(progress: Answer) -> Target | None:
         reached=t("dashboard.target.reached", eid=format_number(eid), goal=format_number(goal),
                   share=percent(share_of(eid, goal))),
         pace=pace(forecast),
+        residents=t("dashboard.target.residents", eid=format_number(eid),
+                    people=format_number(int(progress.get("people") or 0)),
+                    share=share_short(eid, int(progress.get("people") or 0))),
         forecast=forecast_sentence(forecast, goal_),
         lines=pace_lines(progress, forecast),
     )
@@ -276,7 +278,7 @@ class CountLine:
 
 
 def count_line(label: str, n: int, whole: int, key: str) -> CountLine:
-    return CountLine(label, format_number(n), percent(share_of(n, whole)), share_of(n, whole), key)
+    return CountLine(label, format_number(n), share_short(n, whole), share_of(n, whole), key)
 
 
 def count_lines(vocab: v.Vocabulary, counts: Answer, whole: int, key: str,
@@ -301,20 +303,32 @@ def table_cells(row: Answer, name: str | None = None) -> list[str]:
     f = figures(row)
     return [name or row_name(row),
             format_number(f["households"]),
-            f"{format_number(f['visited'])} ({percent(share_of(f['visited'], f['households']))})",
+            _with_share(f["visited"], f["households"]),
             format_number(f["revisit"]), format_number(f["people"]),
-            f"{format_number(f['eid_active'])} ({percent(share_of(f['eid_active'], f['people']))})",
+            _with_share(f["eid_active"], f["people"]),
             format_number(f["chip_card"]), format_number(f["helped"])]
+
+
+def _with_share(part: int, whole: int) -> str:
+    """"12 (54,5 %)"; a small whole says its count already: "3/11"."""
+    if whole < SMALL_WHOLE:
+        return share_short(part, whole)
+    return f"{format_number(part)} ({percent(share_of(part, whole))})"
+
+
+def _share_after(part: int, whole: int) -> str:
+    """" (54,5 %)" after "12/22 hộ"; nothing for a small whole (the count says it)."""
+    return "" if whole < SMALL_WHOLE else f" ({percent(share_of(part, whole))})"
 
 
 def card_lines(row: Answer) -> tuple[str, str, str]:
     """A table's line on a phone, as a card: visited, e-IDs, and the rest (smaller)."""
     f = figures(row)
     return (t("dashboard.card_row.visited", visited=format_number(f["visited"]),
-              households=format_number(f["households"]), share=percent(share_of(f["visited"], f["households"])),
+              households=format_number(f["households"]), share=_share_after(f["visited"], f["households"]),
               revisit=format_number(f["revisit"])),
             t("dashboard.card_row.eid", eid=format_number(f["eid_active"]), people=format_number(f["people"]),
-              share=percent(share_of(f["eid_active"], f["people"]))),
+              share=_share_after(f["eid_active"], f["people"])),
             t("dashboard.card_row.more", chip=format_number(f["chip_card"]), helped=format_number(f["helped"])))
 
 
@@ -419,8 +433,9 @@ def followup_tiles(counts: Mapping[str, int] | None) -> list[FollowupTile]:
 class FollowupPager:
     """A follow-up list as the server pages it: the rows so far, and whether there are more."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, total: int | None = None) -> None:
         self.name = name
+        self.total = total  # the list's length by the dashboard's counts, when known
         self.rows: list[dict[str, Any]] = []
         self.after: str | None = None
         self.more = False
@@ -435,6 +450,11 @@ class FollowupPager:
         if not self.rows:
             return t("dashboard.followup.empty")
         if self.more:
+            left = (self.total or 0) - len(self.rows)
+            if left > 0:
+                unit = "households" if self.name == "revisit" else "people"
+                return t("dashboard.followup.shown_more_left", n=n, left=format_number(left),
+                         unit=t(f"words.unit.{unit}"))
             return t("dashboard.followup.shown_more", n=n)
         if self.name == "revisit":
             return t("dashboard.followup.shown_households", n=n)

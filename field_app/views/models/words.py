@@ -11,7 +11,7 @@ from field_app.i18n import format_number, get_language, refusal_text, t, vocab_l
 
 __all__ = ["ERROR_KINDS", "FIELD_VOCABULARY", "changes_text", "code_label", "day_text", "error_text",
            "failure_text", "format_value", "parse_time", "percent", "refusal_of", "relative_time", "share_of",
-           "work_text"]
+           "share_short", "share_words", "work_text"]
 
 #: The sync client's failures that have their own sentence (`sync.error.<kind>`); others are "other".
 ERROR_KINDS = ("Offline", "ServerBusy", "BadAnswer", "NotEnrolled", "Revoked", "Purged", "Rejected",
@@ -67,6 +67,26 @@ def percent(share: float | None) -> str:
 
 def share_of(part: int, whole: int) -> float:
     return part / whole if whole else 0.0
+
+
+#: below this many, a share is said as a count ("0 trên 11 người"): "0,0 %" of a handful says nothing
+SMALL_WHOLE = 20
+
+
+def share_words(part: int, whole: int, unit: str) -> str:
+    """A part of a whole in words: "63,9 % của 1.722 người", or "3 trên 11 người" for a small
+    whole; `unit`: "people", "households" or "visits"."""
+    unit_word = t(f"words.unit.{unit}")
+    if whole < SMALL_WHOLE:
+        return t("words.share.few", n=format_number(part), whole=format_number(whole), unit=unit_word)
+    return t("words.share.of", share=percent(share_of(part, whole)), whole=format_number(whole), unit=unit_word)
+
+
+def share_short(part: int, whole: int) -> str:
+    """The same for a narrow column: "63,9 %", or "3/11" for a small whole."""
+    if whole < SMALL_WHOLE:
+        return f"{format_number(part)}/{format_number(whole)}"
+    return percent(share_of(part, whole))
 
 
 def day_text(iso: str | None) -> str:
