@@ -49,7 +49,8 @@ POLL_SECONDS = 0.5
 #: problem codes with their own sentence (docs/reports.md); others show the server's words
 CODES = ("missing_hamlet", "unknown_hamlet", "ambiguous_hamlet", "hamlet_closed", "missing_address", "too_long",
          "bad_text", "bad_birth_year", "unknown_status", "too_young", "duplicate_row", "consent_declined",
-         "date_as_year", "encoding", "changed", "refused", "interrupted")
+         "date_as_year", "encoding", "changed", "refused", "interrupted", "unknown_commune", "other_commune",
+         "ambiguous_commune")
 
 
 def register(shell: Shell, dashboard: DashboardScreens) -> ImportScreen:
@@ -204,6 +205,13 @@ class ImportScreen:
             _figure(t("imports.report.skipped"), report.get("skipped", 0), "import:skipped"),
         ], spacing=6)
         out: list[ft.Control] = [_panel([figures])]
+        resolutions = report.get("resolutions") or []
+        if resolutions:  # rows naming their commune, old or new: how each was read (issue #14)
+            out.append(_panel([
+                _note(ft.Icons.MAP_OUTLINED, t("imports.resolutions", n=format_number(len(resolutions)))),
+                *[ft.Text(t("imports.resolution", n=r.get("row"), given=r.get("given"), name=r.get("name")),
+                          key=f"import:resolution:{i}") for i, r in enumerate(resolutions[:ERRORS_SHOWN])],
+            ], key="import:resolutions"))
         if report.get("ignored_columns"):
             out.append(_note(ft.Icons.VIEW_COLUMN_OUTLINED,
                              t("imports.ignored_columns", columns=", ".join(map(str, report["ignored_columns"])))))

@@ -41,6 +41,8 @@ class ImportReport(BaseModel):
     errors: list[dict[str, Any]]
     warnings: list[dict[str, Any]]
     ignored_columns: list[str]
+    # added with issue #14: rows that name their commune (old or new names), and how each was read
+    resolutions: list[dict[str, Any]] = []
 
 
 class ImportState(BaseModel):

@@ -62,6 +62,10 @@ HEADER_ALIASES: dict[str, tuple[str, ...]] = {
     "label": ("họ tên", "họ và tên", "tên", "người", "label", "name", "person"),
     "birth_year": ("năm sinh", "năm", "birth year", "birth_year", "year of birth"),
     "card": ("thẻ", "thẻ căn cước", "loại thẻ", "tình trạng thẻ", "cccd", "card"),
+    # optional: the address's commune, district, province, old (pre-2025) or new names (import_plan resolves them)
+    "commune": ("xã/phường", "xã, phường", "phường/xã", "xã", "phường", "commune", "ward"),
+    "district": ("huyện", "quận/huyện", "huyện/quận", "quận", "huyện/thị xã", "district"),
+    "province": ("tỉnh", "tỉnh/thành phố", "tỉnh/tp", "tỉnh, thành phố", "province"),
     "vneid": ("vneid", "tài khoản vneid", "định danh điện tử", "tài khoản định danh", "tài khoản định danh điện tử",
               "mức định danh"),
 }

@@ -33,7 +33,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from campaign import areas
+from campaign import areas, old_areas
 from campaign import events as ev
 from campaign import vocabulary as v
 from campaign.ids import uuid7
@@ -131,6 +131,7 @@ class Plan:
     warnings: list[Problem]
     skipped: list[int]  # rows of people the server already has
     ignored_columns: list[str]
+    resolutions: list[dict[str, Any]] = field(default_factory=list)  # rows naming a commune: how it was read
 
     @property
     def new_households(self) -> int:
@@ -145,7 +146,7 @@ class Plan:
                 "existing_households": sum(not h.new and bool(h.people) for h in self.households),
                 "skipped": len(self.skipped), "errors": [p.wire() for p in self.errors],
                 "warnings": [p.wire() for p in self.warnings],
-                "ignored_columns": self.ignored_columns}
+                "ignored_columns": self.ignored_columns, "resolutions": self.resolutions}
 
 
 def _problem(row: int | None, column: str | None, code: str, detail: str) -> Problem:
@@ -234,6 +235,7 @@ def check(parsed: Parsed, world: World, today: date | None = None) -> Plan:
     households: dict[tuple[str, str], Household] = {}
     people_seen: dict[tuple[str, str], int] = {}  # (household key, folded label) -> row
     skipped: list[int] = []
+    resolutions: list[dict[str, Any]] = []
     commune_name = areas.commune(world.commune).full_name
     col = parsed.columns
 
@@ -258,6 +260,9 @@ def check(parsed: Parsed, world: World, today: date | None = None) -> Plan:
                 fail("hamlet", "hamlet_closed", f"hamlet {found[0].name!r} closed on {found[0].valid_to}")
             else:
                 hamlet = found[0]
+        place = _resolve_place(values, world.commune, commune_name, fail)
+        if place is not None:
+            resolutions.append({"row": row.number, **place})
         address = _text(values.get("address"))
         if not address:
             fail("address", "missing_address", "the address is empty")
@@ -315,7 +320,35 @@ def check(parsed: Parsed, world: World, today: date | None = None) -> Plan:
     ordered = sorted(households.values(), key=lambda h: h.first_row)
     _number_generic(ordered, world)
     return Plan(world.commune, parsed.format, len(parsed.rows),
-                [h for h in ordered if h.new or h.people], errors, warnings, skipped, parsed.ignored_columns)
+                [h for h in ordered if h.new or h.people], errors, warnings, skipped, parsed.ignored_columns,
+                resolutions)
+
+
+def _resolve_place(values: dict[str, Any], commune: str, commune_name: str,
+                   fail: Callable[[str, str, str], None]) -> dict[str, Any] | None:
+    """A row that names its commune (old or new, with its old district and province when given):
+    how it reads (campaign.old_areas), or an error when it is another commune, several, or none.
+    A split old commune of which this import's commune is one candidate is read as this one."""
+    given = [_text(values.get(f)) for f in ("commune", "district", "province")]
+    if not given[0]:
+        return None
+    found = old_areas.resolve(given[0], given[1] or None, given[2] or None)
+    words = ", ".join(x for x in given if x)
+    if found.status == old_areas.UNKNOWN:
+        fail("commune", "unknown_commune", f"no commune, old or new, is named {words!r}")
+        return None
+    code = found.code
+    if found.status == old_areas.AMBIGUOUS:
+        if commune not in found.candidates:
+            names = ", ".join(areas.commune(c).full_name for c in found.candidates)
+            fail("commune", "ambiguous_commune", f"{words!r} is now one of {names}: write the new commune's name")
+            return None
+        code = commune
+    if code != commune:
+        fail("commune", "other_commune", f"{words!r} is now {areas.commune(code or '').full_name}, not {commune_name}")
+        return None
+    return {"given": words, "status": found.status, "code": commune, "name": commune_name,
+            "candidates": list(found.candidates)}
 
 
 def _check_text(fail: Callable[[str, str, str], None], name: str, text: str, limit: int) -> None:

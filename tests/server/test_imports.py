@@ -217,3 +217,27 @@ def test_import_roles_and_the_template(world):
     assert world.officer.get("/api/v1/imports/nonexistent").status_code == 404
     checks = audit_rows(world.server, "import.check")
     assert checks[-1].device_id == world.officer.id and '"dry_run":true' in checks[-1].detail
+
+
+def test_a_dry_run_shows_how_each_old_commune_name_was_read():
+    """issue #14: a target list naming pre-merger communes (with their old district and province)
+    is read into this import's commune when that is what they became; a split one whose candidates
+    do not include it, another commune, or a name nobody has, is an error that asks for the new name."""
+    world = import_plan.World(WARD, {import_file.key("Tổ dân phố 1"): [import_plan.Hamlet(HAMLET, "Tổ dân phố 1", None)]}, {}, {})
+    text = ("Thôn/Tổ,Địa chỉ,Họ tên,Xã/Phường,Huyện,Tỉnh\r\n"
+            "Tổ dân phố 1,Số 1,An,Phường Quang Trung,TP Hải Dương,Tỉnh Hải Dương\r\n"  # merged whole into 10525
+            "Tổ dân phố 1,Số 2,Bình,Hải Dương,,Thành phố Hải Phòng\r\n"  # already the new name
+            "Tổ dân phố 1,Số 3,Cúc,Phường Trần Phú,Thành phố Hải Dương,Hải Dương\r\n"  # split: not into 10525
+            "Tổ dân phố 1,Số 4,Dũng,Xã Đông Hiệp,Huyện Cờ Đỏ,Cần Thơ\r\n"  # another commune now
+            "Tổ dân phố 1,Số 5,Em,Phường Không Có,,\r\n"
+            "Tổ dân phố 1,Số 6,Gấm,,,\r\n")  # no commune named: nothing to resolve
+    plan = import_plan.check(import_file.read(text.encode("utf-8")), world)
+    report = plan.report()
+    assert [(r["row"], r["status"], r["code"]) for r in report["resolutions"]] == [(2, "resolved", WARD),
+                                                                                  (3, "current", WARD)]
+    assert report["resolutions"][0]["given"] == "Phường Quang Trung, TP Hải Dương, Tỉnh Hải Dương"
+    assert report["resolutions"][0]["name"] == "Phường Hải Dương"
+    assert [(e["row"], e["code"]) for e in report["errors"]] == [(4, "ambiguous_commune"), (5, "other_commune"),
+                                                                 (6, "unknown_commune")]
+    assert "Phường Lê Thanh Nghị" in report["errors"][0]["detail"]
+    assert [p.label for h in plan.households for p in h.people] == ["An", "Bình", "Gấm"]

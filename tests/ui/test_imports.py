@@ -112,3 +112,18 @@ def test_a_leader_cannot_import(world, make_harness, tmp_path) -> None:
     h = open_app(make_harness, leader, route=IMPORT)
     assert h.exists(ft.Text, text="Chỉ công an cấp xã và quản trị viên được nhập danh sách.")
     assert not h.exists(key="import:choose")
+
+
+@on_sqlite
+def test_the_dry_run_shows_how_each_old_commune_name_was_read(world, make_harness) -> None:
+    h = open_app(make_harness, world.officer_dir, route=IMPORT, width=360, height=640)
+    text = ("Thôn/Tổ,Địa chỉ,Họ và tên,Xã/Phường,Huyện,Tỉnh\n"
+            "Tổ dân phố 2,Số 31 phố Lê Lợi,Hà Văn Tư,Phường Quang Trung,TP Hải Dương,Tỉnh Hải Dương\n"
+            "Tổ dân phố 2,Số 32 phố Lê Lợi,Hà Thị Năm,Phường Trần Phú,TP Hải Dương,Hải Dương\n")
+    pick(h, "danh-sach-cu.csv", text.encode())
+    wait_for(h, lambda: report_shown(h))
+    assert h.get(key="import:resolution:0").text == \
+        "Dòng 2: Phường Quang Trung, TP Hải Dương, Tỉnh Hải Dương → Phường Hải Dương"
+    assert h.get(key="import:error:0").text.startswith("Dòng 3 · Xã/Phường: xã, phường cũ này nay chia")
+    assert not h.exists(key="import:start")
+    assert [p for root in h.screen() for p in problems(root)] == []  # the report at 360 x 640
