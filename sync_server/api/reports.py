@@ -24,7 +24,10 @@ class TotalsAnswer(BaseModel):
 
 
 @router.get("/api/v1/totals", response_model=TotalsAnswer, responses=responses(400, 401, 403))
-def totals(request: Request, commune: str = COMMUNE,
+def totals(request: Request,
+           commune: str | None = Query(None, pattern=r"^\d{5}$",
+                                       description="official 5-digit commune code; without it, the caller's own "
+                                                   "commune (an officer's or a leader's)"),
            by: Literal["hamlet", "team", "day"] = Query("hamlet"),
            who: Caller = Depends(caller)) -> TotalsAnswer:
     """Counts recorded by the team (the police hold the official figures), by hamlet, team or day."""

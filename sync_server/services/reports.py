@@ -27,6 +27,7 @@ from ..store.devices import Scope
 from .access import check_commune, known_commune, scope_hamlets, visible_hamlets
 from .audit import log_read
 from .enrolment import Caller
+from .errors import Invalid
 
 BY = ("hamlet", "team", "day")
 
@@ -108,8 +109,13 @@ def commune_totals(conn: Connection, commune: str, by: str, scope: Scope) -> Tot
     return Totals(commune, by, rows, rules.row("", "", everything))
 
 
-def totals(conn: Connection, who: Caller, commune: str, by: str) -> Totals:
-    """GET /totals: the commune's totals in the caller's scope."""
+def totals(conn: Connection, who: Caller, commune: str | None, by: str) -> Totals:
+    """GET /totals: the commune's totals in the caller's scope. Without a commune, the caller's one
+    commune (an officer's, a leader's); an admin, who may read any, must name it."""
+    if commune is None:
+        if can(who.device.role, Capability.ANY_COMMUNE) or not who.device.commune:
+            raise Invalid("missing_commune", "give ?commune=CODE: this device reads more than one commune")
+        commune = who.device.commune
     known_commune(commune)
     check_commune(who, commune, conn)
     return commune_totals(conn, commune, by, who.scope)

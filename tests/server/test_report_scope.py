@@ -96,3 +96,12 @@ def test_a_volunteer_still_reads_the_totals_of_its_own_hamlets(world):
         assert [r["key"] for r in rows] == [hamlet]
     lone = world.server.enroll("volunteer", hamlets=(uuid7(),))  # a hamlet that does not exist: no commune
     assert lone.get("/api/v1/totals", commune=WARD).status_code == 403
+
+
+def test_an_officers_totals_without_a_commune_are_of_their_one_commune(world):
+    mine = world.officer.get("/api/v1/totals")
+    assert mine.status_code == 200, mine.text
+    assert mine.json() == ok(world.officer.get("/api/v1/totals", commune=WARD))
+    # an admin reads any commune, so must name it: a clear 400, not a guess
+    answer = world.admin.get("/api/v1/totals")
+    assert answer.status_code == 400 and answer.json()["error"] == "missing_commune"
