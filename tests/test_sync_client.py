@@ -382,6 +382,20 @@ def test_own_events_come_back_and_leave_the_pending_layer(store, fake, names_cur
     assert [r[0] for r in store.db.execute("SELECT cursor FROM inbox ORDER BY cursor")] == [1, 2, 3]
 
 
+def test_a_last_push_with_nothing_else_new_needs_no_pull(store, fake):
+    work(store, 2)
+    report = SyncClient(store, fake.client()).sync_once()
+    assert [r.url.path.rsplit("/", 1)[1] for r in fake.requests] == ["push"]  # and no pull after it
+    assert report.caught_up and store.pull_cursor == len(fake.log) and store.pending() == []
+    fake.add_foreign([{**fake.log[0], "id": uuid7(), "device_id": "dev-b", "seq": 1, "kind": "household.updated",
+                       "data": {"address": "Số 5"}, "base": None, "entity": fake.log[1]["entity"]}])
+    store.add_household(fake.log[0]["entity"], "Số 8")
+    fake.requests.clear()
+    report = SyncClient(store, fake.client()).sync_once()
+    assert [r.url.path.rsplit("/", 1)[1] for r in fake.requests] == ["push", "pull"]  # another's event: pulled
+    assert report.pulled == 1 and not report.caught_up
+
+
 def test_own_events_filed_from_the_push_answer_give_the_state_a_pull_back_gives(store, fake):
     """Others' events arrive between this device's: filed from the push answers (then only the
     others' pulled, with `mine`), the store ends as one that pulled everything back."""

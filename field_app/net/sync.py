@@ -55,6 +55,7 @@ class SyncReport:
     cursor: int = 0  # pull cursor after the run
     batches: int = 0  # push requests answered
     pages: int = 0  # pull pages applied
+    caught_up: bool = False  # the last push's answer said nothing else was new: no pull needed
 
 
 @dataclass
@@ -99,7 +100,8 @@ class SyncClient:
                 if not self.store.signed_in:
                     raise NotEnrolled("this device is not enrolled")
                 self._push(report, progress)
-                self._pull(report)
+                if not report.caught_up:
+                    self._pull(report)
             except Purged:
                 raise  # the store was just emptied: nothing of this run is worth keeping in it
             except SyncError as exc:
@@ -124,13 +126,21 @@ class SyncClient:
         size = self.batch_size
         gaps = 0
         total = max(1, math.ceil(self.store.pending_count() / size))
+        report.caught_up = False
         while True:
             batch = self.store.pending(limit=size)
             if not batch:
                 return
             body = json.dumps({"schema": PROTOCOL, "events": batch}, ensure_ascii=False,
                               separators=(",", ":")).encode("utf-8")
+            params: dict[str, int] = {}
+            last = self.store.pending_count() <= len(batch)
+            if last:  # may this answer say that nothing else is new, so no pull is needed?
+                filed = self.store.own_filed_upto()
+                params = {"after": self.store.pull_cursor,
+                          "mine": batch[-1]["seq"] if filed >= batch[0]["seq"] - 1 else filed}
             response = self.http.request("POST", PUSH, allow=(409, 413), content=gzip.compress(body, 6),
+                                         params=params,
                                          headers={"Content-Encoding": "gzip", "Content-Type": "application/json"})
             if response.status_code == 413:
                 if size == 1:
@@ -159,6 +169,11 @@ class SyncClient:
                 continue
             acked = _int(answer, "acked_seq")
             self._acknowledge(report, acked, answer, before)
+            caught_up = answer.get("caught_up")
+            if last and type(caught_up) is int and self.store.pending_count() == 0 \
+                    and self.store.own_filed_upto() >= params["mine"]:
+                self.store.apply_pulled([], caught_up)  # nothing new but its own, now filed: no pull
+                report.cursor, report.caught_up = self.store.pull_cursor, True
             gaps = 0
             report.batches += 1
             if progress:

@@ -35,6 +35,10 @@ class PushAnswer(BaseModel):
     # earlier push of the same seq): the device files them at those cursors and pulls with
     # `mine` so it is not sent them back. Added in issue #16; older devices ignore it.
     cursors: list[tuple[int, int]] = []
+    # Asked with ?after=C&mine=N (the device's pull cursor, and the seq up to which its own
+    # events will be filed once this answer is): the cursor to pull from when nothing else is
+    # new in its scope after C, so its last push needs no pull after it; null otherwise.
+    caught_up: int | None = None
 
 
 class PullAnswer(BaseModel):
@@ -57,7 +61,11 @@ PUSH_BODY = {"requestBody": {"required": True, "content": {"application/json": {
 
 @router.post("/api/v1/sync/push", response_model=PushAnswer, openapi_extra=PUSH_BODY,
              responses=responses(400, 401, 403, 409, 413, 415, 429))
-async def push(request: Request, who: Caller = Depends(caller)) -> PushAnswer:
+async def push(request: Request, who: Caller = Depends(caller),
+               after: int | None = Query(None, ge=0, le=2**63 - 1, description=(
+                   "the device's pull cursor: the answer says (caught_up) whether anything else is new")),
+               mine: int = Query(0, ge=0, le=2**63 - 1, description=(
+                   "with after: the device's own events up to this seq are not news to it"))) -> PushAnswer:
     """Store this device's events exactly once, in seq order. The body may be gzip-compressed."""
     check_push_rate(who.device.id)
     raw = await _read_limited(request)
@@ -72,8 +80,12 @@ async def push(request: Request, who: Caller = Depends(caller)) -> PushAnswer:
     if result.error == "seq_reused":
         raise ApiError(409, "seq_reused", result.detail, acked_seq=result.acked_seq, quarantined=quarantined,
                        cursors=cursors)
+    caught_up = None
+    if after is not None:  # nothing else new after the device's cursor? Then it need not pull
+        page = await run_in_threadpool(pulling.pull, engine_of(request), who, after, 1, mine)
+        caught_up = page.next if not page.events and not page.more else None
     return PushAnswer(acked_seq=result.acked_seq, quarantined=[Quarantined(**q) for q in quarantined],
-                      cursors=result.cursors)
+                      cursors=result.cursors, caught_up=caught_up)
 
 
 def _push(request: Request, who: Caller, batch: list[dict[str, Any]]) -> ingest.PushResult:

@@ -95,3 +95,19 @@ def test_a_push_names_the_cursors_and_a_pull_with_mine_leaves_them_out(server, a
     cursor = volunteer.push([mine_last]).json()["cursors"][0][1]
     tail = volunteer.get("/api/v1/sync/pull", after=page["next"], limit=500, mine=4).json()
     assert tail == {"events": [], "next": cursor, "more": False}  # past its own event at the end
+
+
+def test_a_last_push_says_when_nothing_else_is_new(server, admin, hamlet):
+    volunteer = server.enroll("volunteer", hamlets=(hamlet,))
+    other = server.enroll("volunteer", hamlets=(hamlet,))
+    cursor = volunteer.pull_all()[-1]["cursor"]
+    household = uuid7()
+    answer = volunteer.push([volunteer.event("household.created", household, household_data(hamlet))],
+                            params={"after": cursor, "mine": 1}).json()
+    assert answer["caught_up"] == answer["cursors"][0][1]  # only its own event is new: no pull needed
+    assert volunteer.push([], params={"after": cursor, "mine": 0}).json()["caught_up"] is None  # its own is news
+    other.push([other.event("household.updated", household, {"address": "Số 3"})])
+    answer = volunteer.push([volunteer.event("household.updated", household, {"consent": "declined"})],
+                            params={"after": answer["caught_up"], "mine": 2}).json()
+    assert answer["caught_up"] is None  # another device's event is new to it
+    assert volunteer.push([]).json()["caught_up"] is None  # not asked
