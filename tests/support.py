@@ -1,4 +1,15 @@
-"""Helpers the tests share: a real server process, databases, events."""
+"""Helpers the tests share: a real server process, databases, events. One of each, for every test:
+
+- `Server`: a real `gocua-server serve` (the `server` fixture of tests/conftest.py), which a test may
+  kill and restart; `server.code(role, ...)` and `server.enroll(role, ...)`.
+- enrolment: `issue_code` (in-process, as `gocua-server enroll`), `spend_code` (POST /enroll),
+  `enrolled_device` (a bare wire `Device`), `enrolled_store` (a device store enrolled the way the
+  app enrols), `offline_store` (a device store with an identity and no server).
+- `Device` and `wire_event`: the one hand-made wire device and event.
+- `wait_until(condition)`: the one way to wait on another thread or process (no fixed sleeps;
+  the UI tests' `wait_for` in tests/ui/harness.py is built on it).
+- `served_routes()`: what the server's app serves (the role matrix, the schema tests).
+"""
 from __future__ import annotations
 
 import os
