@@ -364,6 +364,18 @@ QUICK_ACTIONS = ("activation_help", "l1_help", "installed_app")
 
 NOT_YET_REGISTERED = frozenset({"unknown", "no_app"})
 
+#: nothing left to help with on the spot: active already, or not eligible
+DONE_VNEID = frozenset({"l1_active", "l2_active", "not_eligible"})
+
+
+def quick_actions_for(vneid: str | None) -> tuple[str, ...]:
+    """The one-tap help worth offering a person: none once they are done (active, or not
+    eligible); installing the app and level-1 help only before they have registered."""
+    vneid = vneid or "unknown"
+    if vneid in DONE_VNEID:
+        return ()
+    return tuple(a for a in QUICK_ACTIONS if a == "activation_help" or vneid in NOT_YET_REGISTERED)
+
 
 def implied_vneid(action: str, current: str | None) -> str | None:
     """The VNeID status that help given on the spot leaves a person in, or

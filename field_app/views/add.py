@@ -14,7 +14,7 @@ from field_app import theme
 from field_app.i18n import t
 from field_app.store import PersonRow
 
-from .common import C, age_text, chip, choice_group, full_width, heading, note, reason_text
+from .common import C, age_text, chip, choice_group, full_width, heading, note, reason_text, says_when_full
 from .person import birth_year_error, birth_year_field, parse_birth_year
 from .shell import Shell
 
@@ -39,8 +39,9 @@ def add_household_view(shell: Shell, params: dict[str, str]) -> ft.View:
     if chosen["hamlet"] not in {h.id for h in hamlets}:
         chosen["hamlet"] = hamlets[0].id
 
-    address = ft.TextField(label=t("add.address"), hint_text=t("add.address_hint"), max_length=MAX_ADDRESS, counter="",
-                           key="add.address", autofocus=True, text_size=17)
+    address = says_when_full(ft.TextField(label=t("add.address"), hint_text=t("add.address_hint"),
+                                          max_length=MAX_ADDRESS, counter="", key="add.address", autofocus=True,
+                                          text_size=17))
 
     def set_hamlet(e: ft.Event[ft.Dropdown]) -> None:
         if e.control.value is not None:
@@ -123,16 +124,16 @@ def add_person_view(shell: Shell, params: dict[str, str]) -> ft.View:
     next_label = generic_label(len(store.people(hid)) + 1)
     values: dict[str, Any] = {"presence": "home", "card": "unknown", "vneid": "unknown"}
 
-    label = ft.TextField(
+    label = says_when_full(ft.TextField(
         label=t("add.label"),
         hint_text=t("add.label_hint", label=next_label),
         max_length=MAX_LABEL,
-        counter="",  # no "0/80" under the field
+        counter="",  # no "0/80" under the field: said when it is full
         disabled=declined,
         helper=t("person.label_declined") if declined else None,
         key="add.label",
         text_size=17,
-    )
+    ))
     this_year = store.this_year()
     year = birth_year_field(None, key="add.birth_year", hint=t("add.year_hint"), this_year=this_year)
     band_chips: list[ft.Chip] = []

@@ -59,6 +59,25 @@ def card(controls: list[ft.Control], *, bgcolor: str | None = None, key: Any = N
     )
 
 
+def says_when_full(field: ft.TextField) -> ft.TextField:
+    """A field with a `max_length` (its counter hidden) says so once the text reaches it: what
+    is typed past the limit is cut, and the person is told instead of finding it out later."""
+    limit = field.max_length or 0
+    usual = field.helper
+    before: Any = field.on_change  # a handler of the event, or of nothing
+
+    def changed(e: Any) -> None:
+        full = limit > 0 and len(field.value or "") >= limit
+        field.helper = t("common.text_full", limit=limit) if full else usual
+        field.helper_max_lines = 2
+        field.update()
+        if before is not None:
+            before(e)
+
+    field.on_change = changed
+    return field
+
+
 def full_width(field: ft.Control) -> ft.Row:
     """A text field across the whole screen (Flet gives a bare one a fixed width)."""
     field.expand = True

@@ -30,6 +30,7 @@ from field_app.app_state import (
     RecordedVisit,
     household_status,
     implied_vneid,
+    quick_actions_for,
     record_outcome,
     undo_visit,
 )
@@ -116,11 +117,13 @@ def _person_card(shell: Shell, household: HouseholdRow, person: PersonRow) -> ft
         return handler
 
     paint()
+    # only the help that is still worth offering (none for someone already done), plus any chosen
+    offered = [a for a in QUICK_ACTIONS if a in quick_actions_for(person.vneid) or a in draft.actions_of(pid)]
     quick = ft.Row(
         [chip(t(f"household.quick.{a}"), selected=a in draft.actions_of(pid), on_select=toggle(a),
               key=f"person.{pid}.help.{a}")
-         for a in QUICK_ACTIONS],
-        wrap=True, spacing=8, run_spacing=6, visible=living and household.consent != "unknown",
+         for a in offered],
+        wrap=True, spacing=8, run_spacing=6, visible=living and household.consent != "unknown" and bool(offered),
     )
     title = ft.Container(
         ft.Row(

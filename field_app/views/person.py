@@ -18,7 +18,19 @@ from field_app import theme
 from field_app.app_state import age_of, implied_vneid
 from field_app.i18n import get_language, t, vocab_label
 
-from .common import C, age_text, card, choice_group, filter_group, full_width, heading, note, pill, reason_text
+from .common import (
+    C,
+    age_text,
+    card,
+    choice_group,
+    filter_group,
+    full_width,
+    heading,
+    note,
+    pill,
+    reason_text,
+    says_when_full,
+)
 from .shell import Shell
 
 L2 = ("l2_pending", "l2_approved", "l2_active")
@@ -162,15 +174,15 @@ def person_view(shell: Shell, params: dict[str, str]) -> ft.View:
 
     paint_vneid()
     paint_guides()
-    label_field = ft.TextField(
+    label_field = says_when_full(ft.TextField(
         label=t("person.label"),
         value=person.label,
         max_length=MAX_LABEL,
-        counter="",  # no "0/80" under the field
+        counter="",  # no "0/80" under the field: said when it is full
         disabled=declined,
         helper=t("person.label_declined") if declined else None,
         key="person.label",
-    )
+    ))
     this_year = store.this_year()
     year_field = birth_year_field(person.birth_year, key="person.birth_year", this_year=this_year)
 

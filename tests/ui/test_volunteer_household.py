@@ -162,3 +162,46 @@ def test_a_returned_visit_shows_the_leaders_comment(make_harness, tmp_path: Path
         "Tổ trưởng trả lại lượt thăm gần nhất: “Ông An chưa kích hoạt được, quay lại giúp”"
     assert "Bị trả lại: Ông An chưa kích hoạt được, quay lại giúp" in h.get(key=f"visit.{visit}").text
     assert h.get(key="household.status").text == "Bị trả lại"
+
+
+def test_quick_help_is_offered_only_where_it_can_still_help(make_harness, tmp_path: Path) -> None:
+    data = enrolled_dir(tmp_path)
+    hid, (done, approved, none) = add_household(data, "Số 30, ngõ 5", [
+        {"label": "Lê Văn Xong", "birth_year": 1970, "card": "cccd_chip", "vneid": "l2_active"},
+        {"label": "Lê Thị Duyệt", "birth_year": 1975, "card": "cccd_chip", "vneid": "l1_approved"},
+        {"label": "Lê Văn Chưa", "birth_year": 1990, "card": "cccd_chip", "vneid": "no_app"},
+    ], consent="given")
+    h = open_household(make_harness, data, hid)
+    offered = {pid: sorted(c["key"].rsplit(".", 1)[1] for c in h.find(ft.Chip)
+                           if c.get("key", "").startswith(f"person.{pid}.help."))
+               for pid in (done, approved, none)}
+    assert offered == {done: [], approved: ["activation_help"],
+                       none: ["activation_help", "installed_app", "l1_help"]}
+
+
+def test_a_name_with_emoji_is_saved_as_typed(make_harness, tmp_path: Path) -> None:
+    """The rule permits emoji in a name (campaign.events counts characters, not bytes): saved
+    whole, never refused as "too long"."""
+    data = enrolled_dir(tmp_path)
+    hid, _ = add_household(data, "Số 32, ngõ 5", consent="given")
+    h = open_app(make_harness, data, route=f"/households/{hid}/people/new")
+    store = shell_of(h).store
+    name = "Bà Tư 👵🏻 ❤️ 👨‍👩‍👧"
+    h.change(h.get(key="add.label"), name)
+    h.click(h.get(key="add.save_person"))
+    assert [p.label for p in store.people(hid)] == [name]
+    assert not h.exists(ft.Text, text_contains="quá dài")
+
+
+def test_a_name_at_its_limit_says_the_rest_is_cut(make_harness, tmp_path: Path) -> None:
+    from campaign.events import MAX_LABEL
+
+    data = enrolled_dir(tmp_path)
+    hid, _ = add_household(data, "Số 34, ngõ 5", consent="given")
+    h = open_app(make_harness, data, route=f"/households/{hid}/people/new")
+    field = h.get(key="add.label")
+    assert field["max_length"] == MAX_LABEL and not field.get("helper")
+    h.change(field, "A" * MAX_LABEL)  # what the field holds once the client has cut the rest
+    assert h.get(key="add.label")["helper"] == f"Đã đủ {MAX_LABEL} ký tự: phần gõ thêm bị cắt, không được ghi."
+    h.change(h.get(key="add.label"), "Nguyễn Văn An")
+    assert not h.get(key="add.label").get("helper")
