@@ -75,8 +75,8 @@ BLOCKERS = Vocabulary("blockers", {
     "refused": ("Không muốn làm", "Refused"),
     "otp_old_number": ("Mã OTP gửi về số cũ", "Code goes to an old number"),
     "face_match_failed": ("Không xác thực được khuôn mặt", "Face match fails"),
-    "card_unreadable": ("Không đọc được chip hoặc mã QR của thẻ", "Card chip or QR code unreadable"),
-    "os_too_old": ("Hệ điều hành quá cũ, không cài được VNeID", "Phone system too old for VNeID"),
+    "card_unreadable": ("Thẻ không đọc được chip, mã QR", "Card chip or QR unreadable"),
+    "os_too_old": ("Hệ điều hành quá cũ", "Phone system too old"),
 })
 
 OUTCOME = Vocabulary("outcome", {

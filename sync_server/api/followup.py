@@ -77,7 +77,7 @@ def followup(request: Request, response: Response, commune: str = Query(..., pat
         lines = service.download(engine_of(request), who, commune, list)
         stamp = now().strftime("%Y%m%d")  # Vietnam's date
         return StreamingResponse(lines, media_type="text/csv; charset=utf-8", headers={
-            "Content-Disposition": f'attachment; filename="{file_stem(list)}-{commune}-{stamp}.csv"',
+            "Content-Disposition": f'attachment; filename="{file_stem(service.LISTS[list])}-{commune}-{stamp}.csv"',
             "Cache-Control": "no-store"})
     page = service.page(engine_of(request), who, commune, list, after, limit)
     response.headers["Cache-Control"] = "no-store"
