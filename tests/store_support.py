@@ -10,7 +10,7 @@ from dataclasses import replace
 from typing import Any
 
 from campaign.ids import uuid7
-from campaign.order import natural_key
+from campaign.order import walking_key
 from campaign.search import Query, Rank
 from campaign.text import fold
 from field_app.store import FILTERS, HouseholdRow, PersonRow, SearchMatch, Store, VisitRow
@@ -93,7 +93,7 @@ def household_list(store: Store, hamlet_id: str | None = None, search: str = "",
                                                  person.label if person else None,
                                                  person.birth_year if person else None))
         rows.append(row)
-    rows.sort(key=lambda r: (r.match.rank if r.match else 0, natural_key(fold(r.address)), fold(r.address), r.id))
+    rows.sort(key=lambda r: (r.match.rank if r.match else 0, walking_key(r.address), r.id))
     if filter == "not_visited":
         return [r for r in rows if r.visits == 0]
     if filter == "revisit":

@@ -1,5 +1,5 @@
 """Store.households_page: the households screen's page is exactly the slice of the full list
-(tests/store_support.py household_list: a search's rank, then campaign.order.natural_key), for every
+(tests/store_support.py household_list: a search's rank, then campaign.order.walking_key), for every
 filter, search, hamlet and page boundary, and its cached summaries follow every write.
 """
 from __future__ import annotations
@@ -32,7 +32,7 @@ SEARCHES = ["", "nguyen", "so 2", "SỐ", "lê lợi", "hoà", "hoa binh", "tran
 
 
 def old_screen(s: Store, hamlet: str | None, search: str, filter: str | None) -> list[HouseholdRow]:
-    """The full list, built household by household: by a search's rank, then natural_key."""
+    """The full list, built household by household: by a search's rank, then walking_key (street by street, then house numbers)."""
     return household_list(s, hamlet, search=search, filter=filter)
 
 
@@ -155,13 +155,13 @@ def test_a_purge_empties_the_caches(tmp_path: Path) -> None:
 
 
 # Vietnamese letters in both cases, digits and separators: the paged order (on the folded keys)
-# is the screen's old order (natural_key of the addresses), ties included.
+# is the walking order (campaign.order.walking_key), ties included.
 ADDRESS_TEXT = st.text(alphabet="SsốỐoơƠaàẢăâđĐeêhòÒoa 0123456789,/-", min_size=0, max_size=14)
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(addresses=st.lists(ADDRESS_TEXT, min_size=1, max_size=12), limit=st.integers(1, 5))
-def test_the_paged_order_is_the_natural_order_of_the_addresses(addresses: list[str], limit: int) -> None:
+def test_the_paged_order_is_the_walking_order_of_the_addresses(addresses: list[str], limit: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         s = open_store(Path(tmp) / "a")
         hamlet = add_hamlet(s, "10525", "Thôn Đông")

@@ -200,6 +200,10 @@ class Store:
     def household(self, id: str) -> HouseholdRow | None:
         return self.reads.household(id)
 
+    def same_address(self, hamlet_id: str, address: str) -> list[HouseholdRow]:
+        """The hamlet's households at that address (folded compare): adding one more is warned."""
+        return self.reads.same_address(hamlet_id, address)
+
     def people(self, household_id: str) -> list[PersonRow]:
         return self.reads.people(household_id)
 

@@ -13,7 +13,7 @@ from typing import Any, NamedTuple
 
 from campaign import duplicates
 from campaign.events import parse_at
-from campaign.order import natural_key
+from campaign.order import natural_key, same_address, walking_key
 from campaign.projection import Entity, is_merged, is_voided
 from campaign.search import Query, Rank
 
@@ -128,15 +128,18 @@ class ReadModels:
         hamlet_id None: every hamlet this device holds. search: campaign.search (a person's name,
         the address as a phrase, the hamlet's name); the rows carry their `match`. filter:
         not_visited, revisit (the latest visit found nobody home), follow_up, returned (the latest
-        visit was returned by the leader). Ordered by rank (a search's), then the natural order of
-        the folded address ("Số 2" before "Số 10"), ties by folded address then id. Only the page's
+        visit was returned by the leader). Ordered by rank (a search's), then walking order
+        (campaign.order.walking_key: street by street, the outermost way first, then the house
+        numbers in natural order, "Số 2" before "Số 10"), ties by folded address then id. Only the page's
         households, people and latest visits are decrypted and parsed: the order and the total come
         from the cached search keys, a filter from the cached summaries."""
         check_filter(filter)
         if offset < 0 or limit < 0:
             raise ValueError("offset and limit must be 0 or more")
         found = self._matching(hamlet_id, search)
-        order = sorted(found, key=lambda id: (found[id].rank or Rank.EXACT, natural_key(found[id].key), found[id].key, id))
+        # walking order (campaign.order.walking_key: street by street, then house numbers), a search's
+        # best rank first
+        order = sorted(found, key=lambda id: (found[id].rank or Rank.EXACT, walking_key(found[id].key), id))
         if filter is not None:
             summaries = self.summaries.of({id: f.sealed for id, f in found.items()}, hamlet_id, year(self.clock))
             order = [id for id in order if passes(summaries[id], filter)]
@@ -164,6 +167,15 @@ class ReadModels:
                                 person.data.get("birth_year") if person is not None else None)
             out.append(replace(r, match=match))
         return out
+
+    @locked
+    def same_address(self, hamlet_id: str, address: str) -> list[HouseholdRow]:
+        """The households of the hamlet at that address (campaign.order.same_address: folded, the
+        same house number and ways), in walking order: what adding a household warns about."""
+        ids = [r.id for r in self.entities.search_rows(*in_hamlet("household", hamlet_id))
+               if same_address(r.key, address)]
+        loaded = self.entities.by_ids(ids)
+        return household_rows(self.entities, [loaded[id] for id in sorted(ids) if id in loaded], year(self.clock))
 
     @locked
     def household(self, id: str) -> HouseholdRow | None:

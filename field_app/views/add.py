@@ -39,13 +39,42 @@ def add_household_view(shell: Shell, params: dict[str, str]) -> ft.View:
     if chosen["hamlet"] not in {h.id for h in hamlets}:
         chosen["hamlet"] = hamlets[0].id
 
+    names = {h.id: h.name for h in hamlets}
+    same_text = ft.Text("", size=15, key="add.same_address", expand=True,
+                        color=theme.STATUSES["revisit"].on_container)
+    same_open = ft.TextButton(t("add.same_address_open"), icon=ft.Icons.OPEN_IN_NEW, key="add.same_address_open",
+                              height=theme.TOUCH_TARGET)
+    same_box = ft.Container(
+        ft.Column([ft.Row([ft.Icon(ft.Icons.WARNING_AMBER_ROUNDED, color=theme.STATUSES["revisit"].strong),
+                           same_text], spacing=10, vertical_alignment=ft.CrossAxisAlignment.START),
+                   same_open], spacing=4, tight=True),
+        bgcolor=theme.STATUSES["revisit"].container, border=ft.Border.all(1.2, theme.STATUSES["revisit"].strong),
+        border_radius=ft.BorderRadius.all(theme.RADIUS), padding=ft.Padding.all(12), visible=False,
+        key="add.same_address_box",
+    )
+
+    def check_address() -> None:
+        """Warn, never block: the hamlet already has a household at this address (folded)."""
+        text = " ".join((address.value or "").split())
+        same = store.same_address(chosen["hamlet"], text) if text else []
+        same_box.visible = bool(same)
+        if same:
+            same_text.value = t("add.same_address", count=len(same), address=same[0].address,
+                                hamlet=names.get(chosen["hamlet"], ""))
+            same_open.on_click = lambda e, hid=same[0].id: shell.go(f"/households/{hid}")
+
+    def on_address(e: ft.Event[ft.TextField]) -> None:
+        address.error = None
+        check_address()
+
     address = says_when_full(ft.TextField(label=t("add.address"), hint_text=t("add.address_hint"),
                                           max_length=MAX_ADDRESS, counter="", key="add.address", autofocus=True,
-                                          text_size=17))
+                                          text_size=17, on_change=on_address))
 
     def set_hamlet(e: ft.Event[ft.Dropdown]) -> None:
         if e.control.value is not None:
             chosen["hamlet"] = e.control.value
+            check_address()
 
     def save(e: ft.Event[ft.Button]) -> None:
         text = " ".join((address.value or "").split())
@@ -62,7 +91,7 @@ def add_household_view(shell: Shell, params: dict[str, str]) -> ft.View:
         shell.go(f"/households/{hid}")
         shell.snack(t("add.household_saved"))
 
-    controls: list[ft.Control] = [full_width(address)]
+    controls: list[ft.Control] = [full_width(address), same_box]
     if len(hamlets) > 1:
         controls.append(full_width(ft.Dropdown(
             label=t("households.hamlet"),

@@ -4,7 +4,9 @@ one clear status per row (icon + words).
 Reads `Store.households_search(hamlet_id, search, filter, offset, limit)`: what
 the search finds is `campaign.search` (one person's name, the address as a
 phrase, the hamlet's whole name; "nguyen van" finds "Nguyễn Văn …", "hoà" finds
-"Hòa"), best rank first, then the screen's order (`campaign.order.natural_key`).
+"Hòa"), best rank first, then walking order (`campaign.order.walking_key`: street
+by street, the outer way before its alleys, then house numbers as numbers). A row
+names its hamlet when the list spans several.
 A row found by a name shows that person (the name once the household agreed,
 the birth year always); the count line says how many were found by name, by
 address, by hamlet. Rows go into a
@@ -67,7 +69,9 @@ def summary_text(found: HouseholdsPage, households: int, searching: bool, filter
     return t("households.summary_all", total=number(households))
 
 
-def _row(shell: Shell, h: HouseholdRow) -> ft.Control:
+def _row(shell: Shell, h: HouseholdRow, hamlet: str | None = None) -> ft.Control:
+    """A household: its address, who a search found, its status in words and its people; its
+    hamlet when the list spans several."""
     status = household_status(h)
     people = plural("households.people", h.people)
     matched = match_text(h)
@@ -77,8 +81,12 @@ def _row(shell: Shell, h: HouseholdRow) -> ft.Control:
                              ft.Text(matched, size=14.5, font_family=theme.FONT_MEDIUM, expand=True,
                                      key=f"household.{h.id}.match")],
                             spacing=6, vertical_alignment=ft.CrossAxisAlignment.START))
-    lines.append(ft.Row([household_pill(status), ft.Text(people, size=14.5, color=C.on_surface_variant)],
-                        spacing=8, wrap=True, run_spacing=4))
+    facts: list[ft.Control] = [household_pill(status), ft.Text(people, size=14.5, color=C.on_surface_variant)]
+    if hamlet:
+        facts.append(ft.Row([ft.Icon(ft.Icons.HOLIDAY_VILLAGE_OUTLINED, size=15, color=C.on_surface_variant),
+                             ft.Text(hamlet, size=14.5, color=C.on_surface_variant, key=f"household.{h.id}.hamlet")],
+                            spacing=3, tight=True))
+    lines.append(ft.Row(facts, spacing=8, wrap=True, run_spacing=4))
     return ft.ListTile(
         key=f"household.{h.id}",
         title=ft.Text(h.address, max_lines=2, overflow=ft.TextOverflow.ELLIPSIS,
@@ -100,6 +108,7 @@ def households_screen(shell: Shell) -> Screen:
     hamlets = store.hamlets()
     if ui.get("households.hamlet") not in {h.id for h in hamlets} | {ALL_HAMLETS}:
         ui["households.hamlet"] = hamlets[0].id if len(hamlets) == 1 else ALL_HAMLETS
+    names = {h.id: h.name for h in hamlets}
     state: dict[str, Any] = {"shown": PAGE, "rows": [], "found": HouseholdsPage([], 0)}
 
     def hamlet_id() -> str | None:
@@ -141,8 +150,9 @@ def households_screen(shell: Shell) -> Screen:
             ch.label = ft.Text(t(label_key, count=number(getattr(counts, count_key))), size=15)
             ch.selected = ui.get("households.filter") == f
         items: list[ft.Control] = list(header)
+        spans = hamlet_id() is None and len(hamlets) > 1  # rows say their hamlet
         for h in rows:
-            items.append(_row(shell, h))
+            items.append(_row(shell, h, names.get(h.hamlet_id or "") if spans else None))
             items.append(ft.Divider(height=1))
         if total > len(rows):
             items.append(ft.Container(

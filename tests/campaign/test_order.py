@@ -89,3 +89,34 @@ def test_any_two_keys_compare(texts):
 def test_a_digit_that_is_not_a_decimal_digit_is_text():
     # "²" passes str.isdigit() but is no number: the keys before #10 raised ValueError on it.
     assert natural_key("Tổ 1²") == ("to ", 1, "²")
+
+
+def test_an_address_is_its_house_number_and_its_ways_outermost_first():
+    from campaign.order import address_parts
+
+    assert address_parts("Số 12, ngõ 4, phố Lê Lợi") == ("12", ("pho le loi", "ngo 4"))
+    assert address_parts("Số 12 ngõ 4 Nguyễn Văn A") == ("12", ("nguyen van a", "ngo 4"))
+    assert address_parts("Số10 Trần Hưng Đạo") == ("10", ("tran hung dao",))
+    assert address_parts("12A Trần Hưng Đạo") == ("12a", ("tran hung dao",))
+    assert address_parts("Số 100, ngách 2/7 Ông Ích Khiêm") == ("100", ("ong ich khiem", "ngach 2/7"))
+    assert address_parts("Đội 3, xóm Đồng") == ("", ("xom dong", "doi 3"))
+    assert address_parts("Thôn Hòa Bình") == ("", ("thon hoa binh",))
+
+
+def test_walking_order_is_street_by_street_then_house_by_house():
+    from campaign.order import walking_key
+
+    walk = ["Số 2, phố Lê Lợi", "Số 10, phố Lê Lợi", "Số 1, ngõ 4, phố Lê Lợi", "Số 3, ngõ 4, phố Lê Lợi",
+            "Số 1, ngõ 10, phố Lê Lợi", "Số 1 phố Trần Hưng Đạo", "Số 2 phố Trần Hưng Đạo", "Số 12A phố Trần Hưng Đạo"]
+    # by house number across all streets (the order before): Lê Lợi's and Trần Hưng Đạo's houses interleaved
+    assert {"Số 1, ngõ 4, phố Lê Lợi", "Số 1 phố Trần Hưng Đạo"} <= set(sorted(walk, key=natural_key)[:3])
+    assert sorted(reversed(walk), key=walking_key) == walk
+    assert walking_key("SỐ 2, PHỐ LÊ LỢI") < walking_key("số 10, phố lê lợi")  # folded, numbers as numbers
+
+
+@given(st.lists(words, max_size=8))
+def test_walking_order_is_a_total_order_on_any_text(addresses):
+    from campaign.order import walking_key
+
+    ordered = sorted(addresses, key=walking_key)
+    assert sorted(ordered, key=walking_key) == ordered

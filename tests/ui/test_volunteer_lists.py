@@ -74,18 +74,21 @@ def test_search_as_you_type_on_the_folded_key(make_harness, tmp_path: Path) -> N
     assert h.get(key="households.summary")["value"] == "400 hộ"
     rows = h.find(ft.ListTile)
     assert len(rows) == 100, "sent a page at a time"
-    # "Số 2" before "Số 10": numbers sort as numbers
-    assert [r["title"].text for r in rows[:3]] == ["Số 1, ngõ 0, phố Lê Lợi", "Số 2, ngõ 1, phố Lê Lợi",
-                                                   "Số 3, ngõ 2, phố Lê Lợi"]
-    assert rows[99]["title"].text == "Số 100, ngõ 14, phố Lê Lợi"
+    # walking order: alley by alley ("ngõ 2" before "ngõ 10"), then "Số 1" before "Số 18" in each
+    walk = sorted(range(400), key=lambda i: (i % 17, i))
+    assert [r["title"].text for r in rows[:3]] == ["Số 1, ngõ 0, phố Lê Lợi", "Số 18, ngõ 0, phố Lê Lợi",
+                                                   "Số 35, ngõ 0, phố Lê Lợi"]
+    assert rows[99]["title"].text == f"Số {walk[99] + 1}, ngõ {walk[99] % 17}, phố Lê Lợi"
     h.change(h.get(key="households.search"), "nguyen van")
     assert h.get(key="households.summary")["value"] == "Tìm thấy 40 trong 400 hộ: 40 theo tên người"
     found = [r["title"].text for r in h.find(ft.ListTile)]
-    assert found == [f"Số {i + 1}, ngõ {i % 17}, phố Lê Lợi" for i in range(0, 400, 10)]  # every Nguyễn Văn, in order
+    assert found == [f"Số {i + 1}, ngõ {i % 17}, phố Lê Lợi"  # every Nguyễn Văn, in walking order
+                     for i in sorted(range(0, 400, 10), key=lambda i: (i % 17, i))]
     assert not h.exists(key="households.more")
     h.change(h.get(key="households.search"), "NGUYỄN văn số10")
     rows = h.find(ft.ListTile)
-    assert [r["title"].text for r in rows] == ["Số 11, ngõ 10, phố Lê Lợi", "Số 101, ngõ 15, phố Lê Lợi"]  # "Số 11" before "Số 101"
+    # the whole name first ("Nguyễn Văn Số10"), then the name beginning so ("… Số100")
+    assert [r["title"].text for r in rows] == ["Số 11, ngõ 10, phố Lê Lợi", "Số 101, ngõ 15, phố Lê Lợi"]
     assert "2 người" in rows[0].text and "Chưa thăm" in rows[0].text
     h.change(h.get(key="households.search"), "khong co ai")
     assert h.get(key="households.summary")["value"] == "Tìm thấy 0 trong 400 hộ"
@@ -97,7 +100,7 @@ def test_search_as_you_type_on_the_folded_key(make_harness, tmp_path: Path) -> N
         h.click(h.get(key="households.more"))
         assert len(h.find(ft.ListTile)) == shown
     assert not h.exists(key="households.more")
-    assert h.find(ft.ListTile)[-1]["title"].text == "Số 400, ngõ 8, phố Lê Lợi"
+    assert h.find(ft.ListTile)[-1]["title"].text == f"Số {walk[-1] + 1}, ngõ {walk[-1] % 17}, phố Lê Lợi"
 
 
 def test_filter_chips_and_row_status_in_words(make_harness, tmp_path: Path) -> None:
