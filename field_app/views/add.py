@@ -66,6 +66,7 @@ def add_household_view(shell: Shell, params: dict[str, str]) -> ft.View:
     def on_address(e: ft.Event[ft.TextField]) -> None:
         address.error = None
         check_address()
+        shell.page.update()  # says_when_full updated the field itself: Flet's auto-update is off
 
     address = says_when_full(ft.TextField(label=t("add.address"), hint_text=t("add.address_hint"),
                                           max_length=MAX_ADDRESS, counter="", key="add.address", autofocus=True,
