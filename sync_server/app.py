@@ -6,7 +6,7 @@ from fastapi.middleware.gzip import GZipMiddleware
 from sqlalchemy import Engine
 
 from . import errors
-from .api import audit, campaigns, enroll, exports, followup, imports, reports, security, sync, team, tokens
+from .api import audit, campaigns, enroll, exports, followup, imports, reports, security, sync, team, timing, tokens
 from .config import Settings
 from .store.db import make_engine
 
@@ -35,4 +35,6 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         return {"ok": True}
 
     security.install(app)  # headers, CORS, body and rate limits, log redaction: after every route
+    if settings.request_times:  # outermost: the server's own time for each request (the bench)
+        app.add_middleware(timing.RequestTimes, path=settings.request_times)
     return app

@@ -67,6 +67,7 @@ class Settings:
     public_url_given: bool = False  # GOCUA_PUBLIC_URL is set (else the demo makes one from its own port)
     demo_app_port: int = DEMO_APP_PORT  # GOCUA_DEMO_APP_PORT: the demo's first field app (0: none)
     bench_pg_url: str | None = None  # GOCUA_BENCH_PG: where `gocua-server bench` makes its databases
+    request_times: str | None = None  # GOCUA_REQUEST_TIMES: a file each request's time is appended to (the bench)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -81,6 +82,7 @@ class Settings:
             public_url_given=bool(env.get("GOCUA_PUBLIC_URL")),
             demo_app_port=int(env.get("GOCUA_DEMO_APP_PORT", DEMO_APP_PORT)),
             bench_pg_url=env.get("GOCUA_BENCH_PG") or None,
+            request_times=env.get("GOCUA_REQUEST_TIMES") or None,
         )
 
 

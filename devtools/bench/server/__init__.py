@@ -49,6 +49,11 @@ TARGETS: dict[str, tuple[str, str, float | None, str | None]] = {
     "devices_1000_errors": ("1,000 devices: errors", "", 0, "zero"),
     "devices_1000_p50_ms": ("1,000 devices: p50", "ms", None, None),
     "devices_1000_p99_ms": ("1,000 devices: p99", "ms", 2000.0, "max_open"),
+    "devices_server_push_p50_ms": ("  the server's own time for a push, p50", "ms", None, None),
+    "devices_server_push_p99_ms": ("  the server's own time for a push, p99", "ms", None, None),
+    "devices_server_pull_p50_ms": ("  the server's own time for a pull, p50", "ms", None, None),
+    "devices_server_pull_p99_ms": ("  the server's own time for a pull, p99", "ms", None, None),
+    "devices_server_cpu_ms_per_device": ("  server CPU per device (push + pull)", "ms", None, None),
     "rss_mb": ("server RSS, largest process", "MB", 500.0, "max_open"),
     "load_average_at_start": ("machine load average (1 min) at start", "", None, None),
 }
@@ -130,7 +135,7 @@ def run_backend(backend: Backend, dataset: Dataset, meta: dict[str, Any], sizes:
 
     engine = make_engine(url)
     try:
-        with ServerProcess(url, workers=1 if quick else 2) as server:
+        with ServerProcess(url, workers=1 if quick else 2, request_times=str(workdir / f"{backend.name}-times.log")) as server:
             pull = m.pull_catch_up(server, engine, meta, sizes, log)
             totals = m.commune_totals(server, engine, meta, sizes, log)
             province = m.province_breakdown(engine, sizes, log)
@@ -154,6 +159,9 @@ def run_backend(backend: Backend, dataset: Dataset, meta: dict[str, Any], sizes:
              rss_mb=round(many["rss_mb_max"], 1), rss_processes=many["processes"],
              read_server_workers=1 if quick else 2,
              devices_server_cpu_ms_per_device=round(many["server_cpu_ms_per_device"], 2),
+             devices_client=many["client"],
+             **{f"devices_server_{k}_ms": round(many[f"server_{k}_ms"], 1)
+                for k in ("push_p50", "push_p99", "pull_p50", "pull_p99")},
              week_offline_push_s=round(week["push_seconds"], 2) if week.get("push_seconds") else None,
              load_average_at_end=round(os.getloadavg()[0], 2))
     if many["error_sample"]:

@@ -19,6 +19,7 @@ from sync_server.store.db import read_transaction
 
 from ..common import Log, percentile
 from . import dataset as d
+from . import loadgen
 from .link import SlowLink
 from .measures import GZIP_HEADERS, PULL, PUSH, Sizes, chunks, create_hamlets, device_events, gz_body, known_hamlet
 from .process import Device, RssSampler, ServerProcess, enrol_many, make_codes
@@ -122,22 +123,50 @@ def many_devices(server: ServerProcess, engine: Engine, meta: dict[str, Any], si
               for i, dev in enumerate(enrolled)]
     with read_transaction(engine) as conn:
         cursor0 = conn.execute(select(func.max(t.events.c.cursor))).scalar_one()
+    plans = [loadgen.Plan(dev.token, body, cursor0) for dev, body in zip(enrolled, bodies, strict=True)]
+    mark = _size(server.request_times)
     with RssSampler([server]) as rss:
         cpu0 = server.cpu_seconds()
         started = time.perf_counter()
-        results = asyncio.run(_sync_all(server.url, enrolled, bodies, cursor0, sizes.devices_in_flight))
+        results = asyncio.run(loadgen.run("127.0.0.1", server.port, plans, sizes.devices_in_flight))
         wall = time.perf_counter() - started
         cpu = server.cpu_seconds() - cpu0
+    own = _server_times(server.request_times, mark)
     latencies = [r[0] * 1000 for r in results if r[1] is None]
     errors = [r[1] for r in results if r[1] is not None]
     out = {"devices": n, "in_flight": sizes.devices_in_flight, "errors": len(errors), "error_sample": errors[:3],
            "p50_ms": percentile(latencies, 50), "p99_ms": percentile(latencies, 99),
            "max_ms": max(latencies, default=0),
            "wall_s": wall, "rss_mb_max": rss.max_mb, "rss_mb": {str(k): round(v, 1) for k, v in rss.peak.items()},
-           "processes": len(rss.peak), "server_cpu_ms_per_device": cpu * 1000 / n}
+           "processes": len(rss.peak), "server_cpu_ms_per_device": cpu * 1000 / n,
+           "client": "devtools/bench/server/loadgen.py (asyncio streams, keep-alive, prepared requests)",
+           **{f"server_{kind}_{p}_ms": percentile(own.get(kind, []), q)
+              for kind in ("push", "pull") for p, q in (("p50", 50), ("p99", 99))}}
     log(f"  {n:,} devices ({sizes.devices_in_flight} in flight): {len(errors)} errors, p50 {out['p50_ms']:.0f} ms, "
         f"p99 {out['p99_ms']:.0f} ms, {wall:.1f} s in all, server CPU {cpu * 1000 / n:.1f} ms a device; "
         f"server RSS max {rss.max_mb:.0f} MB per process" + (f"; errors: {errors[:3]}" if errors else ""))
+    log(f"    the server's own request times: push p50 {out['server_push_p50_ms']:.1f} / p99 "
+        f"{out['server_push_p99_ms']:.1f} ms, pull p50 {out['server_pull_p50_ms']:.1f} / p99 "
+        f"{out['server_pull_p99_ms']:.1f} ms ({sum(len(v) for v in own.values()):,} requests)")
+    return out
+
+
+def _size(path: str | None) -> int:
+    return os.path.getsize(path) if path and os.path.exists(path) else 0
+
+
+def _server_times(path: str | None, offset: int) -> dict[str, list[float]]:
+    """{"push": [ms], "pull": [ms]} the server wrote (GOCUA_REQUEST_TIMES) after `offset`."""
+    out: dict[str, list[float]] = {"push": [], "pull": []}
+    if not path or not os.path.exists(path):
+        return out
+    with open(path, "rb") as f:
+        f.seek(offset)
+        for line in f.read().decode().splitlines():
+            _method, route, _status, ms = line.split(" ")
+            kind = "push" if route == PUSH else "pull" if route == PULL else None
+            if kind:
+                out[kind].append(float(ms))
     return out
 
 
@@ -151,31 +180,3 @@ async def _enrol_all(url: str, codes: list[str], cap: int) -> list[Device]:
                 body = answer.json()
                 return Device(body["device_id"], body["token"], body["role"])
         return list(await asyncio.gather(*(one(c) for c in codes)))
-
-
-async def _sync_all(url: str, devices: list[Device], bodies: list[bytes], cursor0: int,
-                    cap: int) -> list[tuple[float, str | None]]:
-    sem = asyncio.Semaphore(cap)
-    limits = httpx.Limits(max_connections=cap, max_keepalive_connections=cap)
-    async with httpx.AsyncClient(timeout=60, limits=limits) as client:
-        async def one(device: Device, body: bytes) -> tuple[float, str | None]:
-            async with sem:
-                started = time.perf_counter()
-                try:
-                    answer = await client.post(url + PUSH, content=body, headers={**device.headers, **GZIP_HEADERS})
-                    if answer.status_code != 200:
-                        return time.perf_counter() - started, f"push {answer.status_code} {answer.text[:120]}"
-                    after = cursor0
-                    while True:
-                        answer = await client.get(url + PULL, params={"after": after, "limit": 500},
-                                                  headers=device.headers)
-                        if answer.status_code != 200:
-                            return time.perf_counter() - started, f"pull {answer.status_code} {answer.text[:120]}"
-                        page = answer.json()
-                        after = page["next"]
-                        if not page["more"]:
-                            break
-                except httpx.HTTPError as exc:
-                    return time.perf_counter() - started, f"{type(exc).__name__}: {exc}"
-                return time.perf_counter() - started, None
-        return list(await asyncio.gather(*(one(dv, b) for dv, b in zip(devices, bodies, strict=True))))

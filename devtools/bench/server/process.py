@@ -35,13 +35,16 @@ class ServerProcess:
     workers: int = 1
     port: int = field(default_factory=free_port)
     proc: subprocess.Popen[bytes] | None = None
+    request_times: str | None = None  # a file the server appends each request's own time to
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 60) -> ServerProcess:
+    def start(self, timeout: float = 180) -> ServerProcess:  # two workers on a loaded 2-core machine: ~60 s
         env = {**os.environ, "DATABASE_URL": self.db_url, "GOCUA_PUBLIC_URL": self.url}
+        if self.request_times:
+            env["GOCUA_REQUEST_TIMES"] = self.request_times
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "sync_server.cli", "serve", "--host", "127.0.0.1", "--port", str(self.port),
              "--workers", str(self.workers)],
