@@ -359,6 +359,19 @@ def test_pull_goes_page_by_page_and_resumes_where_it_broke(store, fake):
     assert len(household_list(store)) == 1199
 
 
+def test_each_page_applied_is_reported_for_the_progress_line(store, fake):
+    fake.add_foreign(foreign_events(1200))
+    seen: list[tuple[int, int]] = []
+    statuses = []
+    background = BackgroundSync(SyncClient(store, fake.client()), on_change=statuses.append)
+    SyncClient(store, fake.client()).sync_once(on_page=lambda pages, n: seen.append((pages, n)))
+    assert seen == [(1, 500), (2, 1000), (3, 1200)]  # after each page is stored, never before
+    fake.add_foreign(foreign_events(600))
+    background.run_once()
+    assert list(dict.fromkeys((s.pages, s.pulled) for s in statuses if s.state == "syncing" and s.pages)) == \
+        [(1, 500), (2, 600)]
+
+
 def test_a_pull_page_lost_after_sending_is_applied_once(store, fake):
     fake.add_foreign(foreign_events(30))
     fake.faults = [("/pull", "drop_after")]
@@ -462,7 +475,7 @@ class FlakyClient:
         self.errors = list(errors)
         self.calls = 0
 
-    def sync_once(self, progress=None):
+    def sync_once(self, progress=None, on_page=None):
         self.calls += 1
         if progress:
             progress(0.5)

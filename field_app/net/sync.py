@@ -92,8 +92,10 @@ class SyncClient:
 
 # ---- sync -------------------------------------------------------------------------
 
-    def sync_once(self, progress: Callable[[float], None] | None = None) -> SyncReport:
-        """Push everything pending, then pull everything new. Records success or the error in the store."""
+    def sync_once(self, progress: Callable[[float], None] | None = None,
+                  on_page: Callable[[int, int], None] | None = None) -> SyncReport:
+        """Push everything pending, then pull everything new. Records success or the error in the store.
+        `on_page(pages, events)` after each pulled page is applied: a first sync's progress line."""
         with self._lock:
             report = SyncReport(acked_seq=self.store.acked_seq, cursor=self.store.pull_cursor)
             try:
@@ -101,7 +103,7 @@ class SyncClient:
                     raise NotEnrolled("this device is not enrolled")
                 self._push(report, progress)
                 if not report.caught_up:
-                    self._pull(report)
+                    self._pull(report, on_page)
             except Purged:
                 raise  # the store was just emptied: nothing of this run is worth keeping in it
             except SyncError as exc:
@@ -195,7 +197,7 @@ class SyncClient:
         report.acked_seq = self.store.acked_seq
         report.quarantined.extend({"seq": q["seq"], "reason": q.get("reason")} for q in quarantined)
 
-    def _pull(self, report: SyncReport) -> None:
+    def _pull(self, report: SyncReport, on_page: Callable[[int, int], None] | None = None) -> None:
         while True:
             cursor = self.store.pull_cursor
             params = {"after": cursor, "limit": self.page_size}
@@ -212,6 +214,8 @@ class SyncClient:
             report.pulled += len(events)
             report.pages += 1
             report.cursor = self.store.pull_cursor
+            if on_page:
+                on_page(report.pages, report.pulled)
             if not more:
                 return
             if not events and next_cursor <= cursor:
@@ -266,6 +270,8 @@ class SyncStatus:
     error_kind: str | None  # the exception's class name: Offline, Revoked, NotEnrolled …
     failures: int  # failures in a row
     next_in: float | None  # seconds until the next attempt (None while syncing)
+    pages: int = 0  # pulled pages applied in the current sync (a first sync's progress line)
+    pulled: int = 0  # ... and the changes they held
     error_code: str | None = None  # the server's code of a refusal (campaign/wire.py): the screen's sentence
     error_answer: dict[str, Any] | None = None  # the refusal's answer (a field's name, rule, limit)
 
@@ -334,9 +340,10 @@ class BackgroundSync:
 
     def run_once(self) -> float:
         """One attempt; returns the delay before the next one."""
-        self._publish(state="syncing", progress=0.0, next_in=None)
+        self._publish(state="syncing", progress=0.0, next_in=None, pages=0, pulled=0)
         try:
-            report = self.client.sync_once(progress=lambda p: self._publish(progress=p))
+            report = self.client.sync_once(progress=lambda p: self._publish(progress=p),
+                                           on_page=lambda pages, n: self._publish(pages=pages, pulled=n))
         except Purged as exc:  # the campaign is over: nothing left to sync, ever (SECURITY.md "Retention")
             self.purged = True
             self._stopping.set()

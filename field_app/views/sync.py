@@ -15,7 +15,7 @@ from field_app import theme
 from field_app.i18n import refusal_text, t
 from field_app.net.sync import SyncStatus
 
-from .common import C, card, heading, kind_label, note, reason_text, relative_time
+from .common import C, card, heading, kind_label, note, number, reason_text, relative_time
 from .models.words import ERROR_KINDS, changes_text, error_text, work_text
 from .shell import Shell
 
@@ -51,6 +51,7 @@ def sync_screen(shell: Shell) -> list[ft.Control]:
     state_icon = ft.Icon(ft.Icons.CLOUD_DONE_OUTLINED, size=30, color=C.primary)
     state_text = ft.Text("", theme_style=ft.TextThemeStyle.TITLE_MEDIUM, key="sync.state", expand=True)
     progress = ft.ProgressBar(visible=False, key="sync.progress", bar_height=8)
+    pages = ft.Text("", theme_style=ft.TextThemeStyle.BODY_MEDIUM, key="sync.pages", visible=False)
     pending = ft.Text("", theme_style=ft.TextThemeStyle.BODY_LARGE, key="sync.pending")
     last = ft.Text("", theme_style=ft.TextThemeStyle.BODY_LARGE, key="sync.last")
     error = ft.Text("", theme_style=ft.TextThemeStyle.BODY_MEDIUM, key="sync.error", visible=False,
@@ -74,6 +75,9 @@ def sync_screen(shell: Shell) -> list[ft.Control]:
         failed = status is not None and status.state == "error"
         progress.visible = syncing
         progress.value = (status.progress or None) if status is not None and syncing else None
+        pages.visible = status is not None and syncing and status.pages > 0  # a first sync takes a while
+        if status is not None and pages.visible:
+            pages.value = t("sync.pages", pages=number(status.pages), changes=number(status.pulled))
         button.disabled = syncing
         if syncing:
             state_icon.icon, state_text.value = ft.Icons.SYNC, t("sync.state.syncing")
@@ -180,6 +184,7 @@ def sync_screen(shell: Shell) -> list[ft.Control]:
             [
                 ft.Row([state_icon, state_text], spacing=12),
                 progress,
+                pages,
                 pending,
                 last,
                 error_box,

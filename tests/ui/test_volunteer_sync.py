@@ -91,3 +91,20 @@ def test_quarantined_events_with_reasons_in_words(in_process_server, make_harnes
     assert h.exists(ft.Text, text_contains="Tạo thôn/tổ (số 1")
     h.click(h.get(ft.NavigationBarDestination, text="Trang chủ"))
     assert h.get(key="home.quarantined")["value"] == "1 thay đổi bị máy chủ giữ lại: xem lý do"
+
+
+def test_a_first_sync_shows_the_pages_received(make_harness, tmp_path: Path) -> None:
+    # issue #16: a first sync after enrolment pulls thousands of changes; the line counts the
+    # pages the sync client has applied (BackgroundSync publishes them from on_page)
+    data = enrolled_dir(tmp_path)
+    h = open_app(make_harness, data)
+    h.click(h.get(ft.NavigationBarDestination, text="Đồng bộ"))
+    device = shell_of(h).device
+    device._on_status(SyncStatus("syncing", 0.0, None, None, None, 0, None))
+    wait_for(h, lambda: h.exists(key="sync.progress"))
+    assert not h.exists(key="sync.pages")  # nothing received yet: no line
+    device._on_status(SyncStatus("syncing", 0.0, None, None, None, 0, None, pages=3, pulled=1500))
+    wait_for(h, lambda: h.exists(key="sync.pages"))
+    assert h.get(key="sync.pages")["value"] == "Đã nhận 3 trang, 1.500 thay đổi từ máy chủ"
+    device._on_status(SyncStatus("idle", 1.0, None, None, None, 0, 60.0, pages=16, pulled=8000))
+    wait_for(h, lambda: not h.exists(key="sync.pages"))
