@@ -23,6 +23,7 @@ from campaign.time import local_year, now
 
 from ..render import csv as render_csv
 from ..render.rows import FollowupRow, HouseholdRevisit, PersonNeed
+from ..store import entities as store_entities
 from ..store import followup as store
 from ..store.db import read_transaction
 from ..store.devices import Scope
@@ -77,6 +78,10 @@ def _booked(conn: Connection, hamlet_id: str) -> set[str]:
     out: set[str] = set()
     for _i, _p, visit in store.visits_mentioning(conn, hamlet_id, rules.HOME_CAPTURE_ACTION):
         out.update(rules.booked_people(visit))
+    if out:  # a booking of a duplicate merged since counts for the person kept (person.merged)
+        for person in store_entities.load(conn, sorted(out)).values():
+            if person.data.get("merged_into"):
+                out.add(person.data["merged_into"])
     return out
 
 

@@ -63,3 +63,25 @@ def test_viewing_duplicates_is_audited(server) -> None:  # type: ignore[no-untyp
     ok(officer.get("/api/v1/followup/duplicates", commune=WARD))
     rows = ok(officer.get("/api/v1/audit", commune=WARD, limit=1000))["entries"]
     assert any(r["action"] == "duplicates.view" for r in rows)
+
+
+def test_a_home_capture_booked_for_the_duplicate_counts_for_the_person_kept(server) -> None:  # type: ignore[no-untyped-def]
+    admin = server.enroll("admin")
+    officer = server.enroll("officer", commune=WARD)
+    hamlet, home, keep, dup = uuid7(), uuid7(), uuid7(), uuid7()
+    assert ok(admin.push([
+        admin.event("hamlet.created", hamlet, hamlet_data("Tổ hẹn tại nhà")),
+        admin.event("household.created", home, household_data(hamlet, "Số 9, phố Hẹn")),
+        admin.event("person.added", keep, person_data(home, "Lò Văn Páo", 1940, "none", "no_app")),
+        admin.event("person.added", dup, person_data(home, "lo van pao", 1941, "none", "no_app")),
+        admin.event("visit.recorded", uuid7(), {"household_id": home, "outcome": "met",
+                                                "actions": ["booked_home_capture"], "people_helped": [dup],
+                                                "note": ""}),
+    ]))["quarantined"] == []
+
+    def home_capture() -> set[str]:
+        rows = ok(officer.get("/api/v1/followup", commune=WARD, list="home_capture", limit=1000))["rows"]
+        return {r["person_id"] for r in rows if r["hamlet_id"] == hamlet}
+    assert home_capture() == {dup}
+    assert _reason(admin.push([admin.event("person.merged", dup, {"into": keep})])) == ""
+    assert home_capture() == {keep}
