@@ -12,13 +12,15 @@ test instead of breaking the lock quietly.
 """
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 import flet as ft
+from flet.controls.context import _context_page
 
-__all__ = ["FLET_VERSION", "EventFilter", "dialogs", "hook_session", "is_embedded", "is_linux_server"]
+__all__ = ["FLET_VERSION", "EventFilter", "dialogs", "hook_session", "is_embedded", "is_linux_server", "run_soon"]
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +33,26 @@ message goes through to its handler. `control` is the live control it is aimed
 at (None when it is gone), `is_page` whether that is the page itself,
 `event_name` the CONTROL_EVENT's name, or None for a property update (a field's
 value as typed)."""
+
+
+def run_soon(page: ft.Page, handler: Callable[..., Coroutine[Any, Any, Any]], *args: Any) -> bool:
+    """`page.run_task(handler, *args)` from any thread, for a session that may be gone: False, and
+    nothing left behind, when its loop is closed or its connection dropped (a closed tab).
+    `page.run_task` makes the coroutine before it looks at the loop, so a late call would leave
+    a coroutine never awaited (and a RuntimeWarning in the log); here it is made only when the
+    loop is there, and closed if the loop refuses it after all."""
+    connection = getattr(getattr(page, "session", None), "connection", None)
+    loop = getattr(connection, "loop", None)
+    if not isinstance(loop, asyncio.AbstractEventLoop) or loop.is_closed():
+        return False
+    _context_page.set(page)  # type: ignore[arg-type]  # as run_task does: ft.context.page in the handler
+    coro = handler(*args)
+    try:
+        asyncio.run_coroutine_threadsafe(coro, loop)
+    except RuntimeError:  # closed between the look and the call
+        coro.close()
+        return False
+    return True
 
 
 def dialogs(page: ft.Page) -> list[ft.DialogControl]:

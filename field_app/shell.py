@@ -336,10 +336,8 @@ class AppShell:
         (`asyncio.run_coroutine_threadsafe` on the session's loop)."""
         if self._closed:
             return
-        try:
-            self.page.run_task(self._apply_status, status)
-        except Exception:  # the session is gone: nothing to show it on
-            log.debug("sync status not delivered", exc_info=True)
+        if not flet_private.run_soon(self.page, self._apply_status, status):
+            log.debug("sync status not delivered: the session is gone")
 
     async def _apply_status(self, status: SyncStatus) -> None:
         if self._closed:

@@ -7,6 +7,7 @@ browser loads and talks to this server only (docs/ui.md "Web mode").
 """
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
@@ -23,6 +24,8 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 FletMain = Callable[[ft.Page], Any]
+
+log = logging.getLogger(__name__)
 
 #: Sent with every web-mode response. The browser may load scripts, fonts,
 #: images and data only from this server (plus blob:/data: URLs the Flutter
@@ -50,6 +53,9 @@ def web_asgi_app(app: FletMain) -> ASGIApp:
     csp = WEB_CSP.encode()
 
     async def with_csp(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            await inner(scope, receive, _quiet_when_gone(send))
+            return
         if scope["type"] != "http":
             await inner(scope, receive, send)
             return
@@ -69,6 +75,22 @@ def web_asgi_app(app: FletMain) -> ASGIApp:
         await inner(scope, receive, send_with_csp)
 
     return with_csp
+
+
+def _quiet_when_gone(send: Send) -> Send:
+    """A websocket's send that drops what is sent after the browser tab closed. The server's send
+    fails with an OSError then; Starlette turns it into WebSocketDisconnect, which ends Flet's
+    send loop with a traceback in the log and leaves the session connected (Flet disconnects a
+    session only when its receive loop ends). Dropped here, the receive loop hears the close and
+    ends the session the ordinary way."""
+    async def send_or_drop(message: Message) -> None:
+        try:
+            await send(message)
+        except OSError:
+            if message.get("type") != "websocket.send":
+                raise
+            log.debug("a browser tab closed while the app was sending to it")
+    return send_or_drop
 
 
 def serve_web(app: FletMain, *, host: str, port: int) -> None:
