@@ -24,7 +24,7 @@ import flet as ft
 
 from campaign.roles import ROLES
 from field_app import flet_private, frame, i18n
-from field_app.app_state import Device, VisitDraft
+from field_app.app_state import Device
 from field_app.i18n import t
 from field_app.navigation import (
     ENROL_ROUTE,
@@ -41,6 +41,7 @@ from field_app.net.sync import SyncReport, SyncStatus
 from field_app.screen import Screen
 from field_app.store import Store
 from field_app.views.shell import DetailBuilder, EnrolBuilder, LiveCallback, Lock, ScreenBuilder
+from field_app.visit_record import VisitDraft
 
 __all__ = ["AppShell", "apply_locale"]
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from campaign.vocabulary import ACTIONS, VNEID
-from field_app.app_state import VisitDraft, implied_vneid, record_outcome
+from field_app.visit_record import VisitDraft, implied_vneid, record_outcome
 
 from .store_support import add_hamlet
 from .support import offline_store

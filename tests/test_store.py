@@ -224,7 +224,7 @@ def test_a_failure_inside_the_transaction_leaves_neither_event_nor_state(store, 
 def test_a_visit_and_the_statuses_it_changes_are_one_transaction(store, monkeypatch):
     """record_outcome writes each helped person's new VNeID status, then the visit: a failure at
     the visit must not leave the statuses changed (as if helped by a visit that never was)."""
-    from field_app.app_state import VisitDraft, record_outcome
+    from field_app.visit_record import VisitDraft, record_outcome
 
     _hamlet, household = seed(store)
     person = store.add_person(household, "Lê Thị Hoa", 1990, "home", "cccd_chip", "l1_approved")

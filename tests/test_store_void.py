@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from campaign.events import InvalidEvent
-from field_app.app_state import VisitDraft, record_outcome, undo_visit
+from field_app.visit_record import VisitDraft, record_outcome, undo_visit
 
 from .store_support import household_list, state_of, visit_of
 from .test_store import RefServer, expected_device_state, open_store, outbox, seed

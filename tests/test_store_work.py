@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from field_app.app_state import VisitDraft, record_outcome
 from field_app.store import Work
 from field_app.views.models.words import changes_text, work_text
+from field_app.visit_record import VisitDraft, record_outcome
 
 from .test_store import open_store, seed
 

@@ -25,17 +25,17 @@ from campaign import vocabulary as v
 from campaign.events import InvalidEvent
 from campaign.followup import follow_up
 from field_app import theme
-from field_app.app_state import (
+from field_app.app_state import household_status
+from field_app.i18n import plural, t, vocab_label
+from field_app.store import HouseholdRow, PersonRow
+from field_app.visit_record import (
     QUICK_ACTIONS,
     RecordedVisit,
-    household_status,
     implied_vneid,
     quick_actions_for,
     record_outcome,
     undo_visit,
 )
-from field_app.i18n import plural, t, vocab_label
-from field_app.store import HouseholdRow, PersonRow
 
 from .children import children_panel
 from .common import (

@@ -15,8 +15,9 @@ from campaign import guides, old_areas
 from campaign import vocabulary as v
 from campaign.events import MAX_LABEL, MIN_BIRTH_YEAR, InvalidEvent, birth_year_problem
 from field_app import theme
-from field_app.app_state import age_of, implied_vneid
+from field_app.app_state import age_of
 from field_app.i18n import get_language, t, vocab_label
+from field_app.visit_record import implied_vneid
 
 from .common import (
     C,

@@ -16,10 +16,11 @@ import flet as ft
 from field_app.screen import Screen
 
 if TYPE_CHECKING:  # types only
-    from field_app.app_state import Device, VisitDraft
+    from field_app.app_state import Device
     from field_app.lock import AppLock, IdleTimer
     from field_app.net.sync import SyncStatus
     from field_app.store import Store
+    from field_app.visit_record import VisitDraft
 
 __all__ = ["DetailBuilder", "EnrolBuilder", "LiveCallback", "Lock", "ScreenBuilder", "Shell"]
 

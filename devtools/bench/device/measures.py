@@ -205,7 +205,7 @@ class Measures:
             raise RuntimeError("no household with two adults at home: use more households")
 
         def one_transaction(home: Home, helped: list[PersonRow]) -> None:
-            with store.transaction():  # as app_state.record_outcome writes a visit
+            with store.transaction():  # as visit_record.record_outcome writes a visit
                 for person in helped:  # a status that differs from the stored one, so an event is written
                     store.update_person(person.id, vneid="l1_active" if person.vneid == "l1_pending"
                                         else "l1_pending")
