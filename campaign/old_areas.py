@@ -118,7 +118,10 @@ def is_pre_merger(text: str) -> bool:
     ("Huyện", "Quận", "Thị xã" and a name of the old list) or a province merged away. The
     test a card address passes before the app offers the free re-issue (reissue_request)."""
     k = key(text)
-    return any(d in k for d in _old_district_keys()) or any(p in k for p in _gone_province_keys())
+    if any(d in k for d in _old_district_keys()) or any(p in k for p in _gone_province_keys()):
+        return True
+    parts = read_address(text)  # no address has named a district since the merger
+    return parts is not None and parts[1] is not None
 
 
 @cache
@@ -133,3 +136,43 @@ def _gone_province_keys() -> frozenset[str]:
     """The old provinces that no longer exist under their name ("tinhhaiduong")."""
     now = {key(p.name) for p in areas.provinces().values()}
     return frozenset(r.province_key for r in old_communes() if r.province_key not in now)
+
+
+def read_address(text: str) -> tuple[str, str | None, str | None] | None:
+    """The commune, district and province an address names, from its comma-separated parts
+    ("Số 5, phường Trần Phú, TP Hải Dương, tỉnh Hải Dương"); None without a commune part.
+    A "Thành phố"/"TP" part is the district when an old district has that name, else the province."""
+    ward = district = province = None
+    for part in (p.strip() for p in text.split(",")):
+        k = key(part)
+        if not k:
+            continue
+        if ward is None and k.startswith(_WARD_TYPES):
+            ward = part
+        elif k.startswith(("huyen", "quan", "thixa", "tx")):
+            district = part
+        elif k.startswith(("thanhpho", "tp")):
+            bare = _bare(k, _DISTRICT_TYPES)
+            if district is None and ("thanhpho" + bare) in _old_district_keys_any():
+                district = part
+            else:
+                province = part
+        elif k.startswith("tinh"):
+            province = part
+    return (ward, district, province) if ward else None
+
+
+@cache
+def _old_district_keys_any() -> frozenset[str]:
+    return frozenset(r.district_key for r in old_communes())
+
+
+def explain(address: str) -> Resolution | None:
+    """For an address that names a unit gone since the merger: how its commune reads today
+    (resolve() on read_address()); an `unknown` resolution when no commune part can be read."""
+    if not is_pre_merger(address):
+        return None
+    parts = read_address(address)
+    if parts is None:
+        return Resolution(UNKNOWN, None, (), ())
+    return resolve(*parts)

@@ -8,6 +8,7 @@ from typing import Any
 
 import flet as ft
 
+from campaign import areas, old_areas
 from campaign import vocabulary as v
 from campaign.events import MAX_ADDRESS, MAX_LABEL, InvalidEvent, generic_label
 from field_app import theme
@@ -53,9 +54,29 @@ def add_household_view(shell: Shell, params: dict[str, str]) -> ft.View:
         key="add.same_address_box",
     )
 
+    old_text = ft.Text("", size=14.5, key="add.old_address", expand=True)
+    old_box = ft.Row([ft.Icon(ft.Icons.MAP_OUTLINED, color=C.on_surface_variant), old_text], spacing=10,
+                     vertical_alignment=ft.CrossAxisAlignment.START, visible=False)
+
+    def check_old(text: str) -> None:
+        """An address with pre-merger names is kept as written; the note says what it is now."""
+        found = old_areas.explain(text) if text else None
+        old_box.visible = found is not None
+        if found is None:
+            return
+        names = ", ".join(areas.commune(c).full_name for c in found.candidates)
+        if found.status in (old_areas.RESOLVED, old_areas.CURRENT) and found.code:
+            place = areas.commune(found.code)
+            old_text.value = t("add.old_address_now", commune=place.full_name, province=place.province)
+        elif found.status == old_areas.AMBIGUOUS:
+            old_text.value = t("add.old_address_one_of", communes=names)
+        else:
+            old_text.value = t("add.old_address")
+
     def check_address() -> None:
         """Warn, never block: the hamlet already has a household at this address (folded)."""
         text = " ".join((address.value or "").split())
+        check_old(text)
         same = store.same_address(chosen["hamlet"], text) if text else []
         same_box.visible = bool(same)
         if same:
@@ -92,7 +113,7 @@ def add_household_view(shell: Shell, params: dict[str, str]) -> ft.View:
         shell.go(f"/households/{hid}")
         shell.snack(t("add.household_saved"))
 
-    controls: list[ft.Control] = [full_width(address), same_box]
+    controls: list[ft.Control] = [full_width(address), old_box, same_box]
     if len(hamlets) > 1:
         controls.append(full_width(ft.Dropdown(
             label=t("households.hamlet"),

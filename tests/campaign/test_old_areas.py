@@ -51,3 +51,15 @@ def test_the_shipped_data_is_the_packages() -> None:
 ])
 def test_an_address_naming_a_unit_gone_since_the_merger(address: str, old: bool) -> None:
     assert o.is_pre_merger(address) is old
+
+
+def test_an_address_is_read_into_its_commune_district_and_province() -> None:
+    assert o.read_address("Số 5, phường Trần Phú, TP Hải Dương, Hải Dương") == (
+        "phường Trần Phú", "TP Hải Dương", None)
+    assert o.read_address("Thôn 3, xã Đông Hiệp, huyện Cờ Đỏ, TP Cần Thơ") == (
+        "xã Đông Hiệp", "huyện Cờ Đỏ", "TP Cần Thơ")
+    assert o.read_address("Số 12, ngõ 5, phố Lê Lợi") is None
+    assert o.is_pre_merger("Số 5, phường Trần Phú, TP Hải Dương, Hải Dương")  # a district: gone since 2025
+    assert o.explain("Số 5, phường Hải Dương, thành phố Hải Phòng") is None
+    explained = o.explain("Thôn 3, xã Đông Hiệp, huyện Cờ Đỏ, TP Cần Thơ")
+    assert explained is not None and explained.code == "31273"

@@ -49,3 +49,18 @@ def test_no_warning_for_another_name_or_a_year_two_apart(make_harness, tmp_path:
     assert not h.exists(key="duplicate.body")
     assert h.route == f"/households/{hid}"
     assert len(shell_of(h).store.people(hid)) == 2
+
+
+def test_the_household_form_accepts_old_names_and_says_what_they_are_now(make_harness, tmp_path: Path) -> None:
+    data = enrolled_dir(tmp_path)
+    h = open_app(make_harness, data, route="/households/new", width=360, height=640)
+    assert not h.get(key="add.old_address").visible if h.exists(key="add.old_address") else True
+    h.change(h.get(key="add.address"), "Số 5, phường Quang Trung, TP Hải Dương, tỉnh Hải Dương")
+    assert h.get(key="add.old_address").text == ("Địa chỉ ghi tên đơn vị cũ (trước 1/7/2025): nay là Phường Hải "
+                                                 "Dương, Thành phố Hải Phòng. Vẫn lưu như đã ghi.")
+    h.change(h.get(key="add.address"), "Số 7, phường Trần Phú, TP Hải Dương, Hải Dương")
+    assert "Phường Lê Thanh Nghị, Phường Tân Hưng" in h.get(key="add.old_address").text
+    Taps(h)(h.get(key="add.consent.given"))
+    h.click(h.get(key="add.save"))
+    [household] = [x for x in shell_of(h).store.households_page()[0]]
+    assert household.address == "Số 7, phường Trần Phú, TP Hải Dương, Hải Dương"  # kept as written
