@@ -35,8 +35,8 @@ SERVER_ERRORS: frozenset[str] = frozenset({
 
 EVENT_ERRORS: frozenset[str] = frozenset({
     "bad_base", "bad_code", "bad_date", "bad_device_id", "bad_field", "bad_id", "bad_seq", "bad_text",
-    "bad_time", "bad_type", "bad_visit", "consent_declined", "duplicate", "empty", "exists", "forbidden",
-    "hamlet_closed", "missing_field", "not_nfc", "out_of_range", "too_long", "too_young", "unknown_commune",
+    "bad_merge", "bad_time", "bad_type", "bad_visit", "consent_declined", "duplicate", "empty", "exists", "forbidden",
+    "hamlet_closed", "merged", "missing_field", "not_nfc", "out_of_range", "too_long", "too_young", "unknown_commune",
     "unknown_entity", "unknown_field", "unknown_kind", "unknown_schema", "voided", "wrong_entity",
     # campaign.projection's "unknown_" + the entity type it needs
     "unknown_hamlet", "unknown_household", "unknown_person", "unknown_visit",

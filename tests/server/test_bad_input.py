@@ -104,7 +104,8 @@ def _mutate(event, path, value):  # type: ignore[no-untyped-def]
     (("at",), "yesterday", "bad_time"),
     (("at",), "2026-11-28T09:00:00", "bad_time"),
     (("base",), "3", "bad_base"),
-    (("data", "hamlet_id"), "01a2235e-427d-7a0a-b2ea-ca77904cdb73", "unknown_hamlet"),
+    # a hamlet nobody knows is outside the volunteer's hamlets: scope first, existence never said (issue #12, M1)
+    (("data", "hamlet_id"), "01a2235e-427d-7a0a-b2ea-ca77904cdb73", "forbidden"),
 ])
 def test_invalid_events_are_quarantined_with_a_reason(volunteer, path, value, code):
     bad = _mutate(volunteer.event("household.created", uuid7(), household_data(volunteer.hamlet)), path, value)
