@@ -21,13 +21,14 @@ from field_app.keys import FileKeyProvider
 from field_app.store import HouseholdRow, PersonRow, Store
 
 from ..common import Log, percentile
-from .phone import SYNC_PAGE, Home, Phone, teammate_page
+from .phone import SYNC_PAGE, Home, Phone, pages, teammate_page
 from .raw import PAGE, Clear, connect, one_address, raw_page, raw_search, words_of
 
 # Runs per measure (after one warm-up run, reported as `first`). The writes
 # grow the store a little with every run; the reads do not change it.
 RUNS = {"open": 20, "list": 15, "list_all": 5, "search": 20, "keystroke": 15, "record": 30,
-        "pending": 20, "apply": 7}
+        "pending": 20, "apply": 7, "first_sync": 2, "week": 2}
+WEEK_PAGES = 10  # a week's teammates' work in 4 hamlets, pulled after a week away: ~5,000 changes
 
 T = TypeVar("T")
 
@@ -111,6 +112,8 @@ class Measures:
         self.pending()
         self.record_visit()
         self.apply_pulled()
+        self.first_sync()
+        self.week_pull()
         return self.out
 
     def _keep(self, name: str, t: Timings) -> None:
@@ -249,6 +252,60 @@ class Measures:
             t.add(ours, theirs)
         t.extra.update(events=len(page), entity_rows=len(rows))
         self._keep("apply_pulled_500", t)
+
+
+    # -- the first sync after enrolment: every page of the target list into an empty store
+    def first_sync(self) -> None:
+        target = self.phone.target
+        t = Timings(f"first sync after enrolment, store side ({len(target):,} changes, "
+                    f"{len(self.phone.homes):,} households)", "apply_pulled of every 500-event page of the "
+                    "target list into a new, enrolled store (the network is the server bench's)",
+                    "the same inbox rows and their entity rows (clear) in one transaction")
+        inbox = self.clear.inbox("WHERE cursor <= ?", [target[-1]["cursor"]])
+        rows = words_of(self.clear.entities("WHERE type IN ('hamlet', 'household', 'person')"))
+        for run in range(RUNS["first_sync"] + 1):
+            store = Store(self.root / f"first-sync-{run}", key=FileKeyProvider(self.root / f"first-sync-{run}.key"))
+            try:
+                store.enrol("http://127.0.0.1:9", "bench-first", "bench-token", "volunteer",
+                            {"hamlets": self.phone.hamlets})
+                started = time.perf_counter()
+                for page in pages(target):
+                    store.apply_pulled(page, page[-1]["cursor"])
+                ours = time.perf_counter() - started
+            finally:
+                store.close()
+            theirs, _ = timed(partial(_raw_write, self.raw, inbox, rows, "inbox"))
+            t.add(ours, theirs)
+        t.extra.update(events=len(target), entity_rows=len(rows))
+        self._keep("first_sync", t)
+
+    # -- a week's pull: teammates' pages, one after another, as a sync after a week away applies them
+    def week_pull(self) -> None:
+        store, clock = self.store, self.phone.clock
+        n = min(WEEK_PAGES, max(2, len(self.phone.homes) // 200))  # a smoke run's phone: fewer pages
+        t = Timings(f"a week's pull applied ({n} pages of 500)", f"apply_pulled of {n} teammates' pages in a "
+                    "row", "the same inbox rows and the entity rows they change (clear), a transaction a page")
+        for _ in range(RUNS["week"] + 1):
+            got = []
+            for _page in range(n):
+                clock.now += timedelta(hours=3)
+                got.append(teammate_page(store, self.phone.server, self.rng, self.phone.homes, clock.now))
+            ours, _ = timed(partial(_apply_all, store, got))
+            inbox = self.clear.inbox("WHERE cursor >= ?", [got[0][0]["cursor"]])
+            changed = sorted({e["entity"] for p in got for e in p})
+            rows = []
+            for start in range(0, len(changed), 200):
+                chunk = changed[start:start + 200]
+                rows += self.clear.entities(f"WHERE id IN ({','.join('?' * len(chunk))})", chunk)
+            theirs, _ = timed(partial(_raw_write, self.raw, inbox, words_of(rows), "inbox"))
+            t.add(ours, theirs)
+        t.extra.update(events=sum(len(p) for p in got))
+        self._keep("week_pull", t)
+
+
+def _apply_all(store: Store, got: list[list[dict[str, Any]]]) -> None:
+    for page in got:
+        store.apply_pulled(page, page[-1]["cursor"])
 
 
 def _open(data: Path, provider: FileKeyProvider) -> Store:

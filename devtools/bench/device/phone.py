@@ -136,6 +136,7 @@ class Phone:
     hamlets: list[str]
     homes: list[Home]
     visited: set[str] = field(default_factory=set)  # ids of the households visited while building
+    target: list[dict[str, Any]] = field(default_factory=list)  # the target list's events: a first sync
 
 
 def build(root: Path, households: int, rng: random.Random, log: Log) -> Phone:
@@ -177,7 +178,7 @@ def build(root: Path, households: int, rng: random.Random, log: Log) -> Phone:
     log(f"{sent:,} own events sent and pulled back in {time.perf_counter() - t0:.1f} s; "
         f"{store.pending_count():,} pending")
     clock.now = START + timedelta(days=3, hours=1)
-    return Phone(store, provider, key, clock, server, device, hamlets, homes, {h.id for h in visited})
+    return Phone(store, provider, key, clock, server, device, hamlets, homes, {h.id for h in visited}, events)
 
 
 def teammate_page(store: Store, server: ServerLog, rng: random.Random, homes: list[Home],
