@@ -83,7 +83,7 @@ def sync_button(on_click: Callable[[ft.Event[ft.IconButton]], Any]) -> tuple[ft.
 
 def paint_sync_button(button: ft.IconButton, *, state: str, pending: int) -> None:
     """The icon's shape tells the state (done, waiting, syncing, failed), a
-    badge the number of unsent events."""
+    badge how much is unsent (visits, households, people: Store.work().total)."""
     if state == "syncing":
         button.icon = ft.Icons.SYNC
     elif state == "error":

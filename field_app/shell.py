@@ -224,7 +224,8 @@ class AppShell:
         return holder
 
     def _paint_badge(self, button: ft.IconButton, status: SyncStatus | None) -> None:
-        pending = self.store.pending_count() if self.signed_in else 0
+        # the unsent work as people count it (visits, households, people), as the screens say it
+        pending = self.store.work().total if self.signed_in else 0
         frame.paint_sync_button(button, state=status.state if status is not None else "idle", pending=pending)
 
     # -- views ------------------------------------------------------------

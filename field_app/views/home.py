@@ -34,13 +34,15 @@ def _tile(shell: Shell, key: str, label: str, style: str, icon: Any, value: int,
     return ft.Container(
         content=ft.Column(
             [
+                # the team's figure beside this phone's, on the number's line: the tiles stay one height
                 ft.Row([ft.Icon(icon, color=s.strong, size=22),
                         ft.Text(number(value), size=28, font_family=theme.FONT_SEMIBOLD,
-                                key=f"home.{key}")],
-                       spacing=8),
+                                key=f"home.{key}"),
+                        *([ft.Text(extra, size=14.5, color=C.on_surface_variant, key=f"home.{key}_team")]
+                          if extra else [])],
+                       spacing=8, wrap=True, run_spacing=0, vertical_alignment=ft.CrossAxisAlignment.CENTER),
                 ft.Text(label, size=14.5, font_family=theme.FONT_MEDIUM, color=C.on_surface,
                         key=f"home.{key}_label"),
-                *([ft.Text(extra, size=14, color=C.on_surface_variant, key=f"home.{key}_team")] if extra else []),
             ],
             spacing=2,
             tight=True,

@@ -27,8 +27,8 @@ def test_the_home_screen_says_whose(make_harness: Any, tmp_path: Path) -> None:
     mate.close()
     h = open_app(make_harness, data, width=360, height=640)
     assert h.get(key="home.today")["value"] == "0"
-    assert h.get(key="home.today_label")["value"] == "Lượt thăm hôm nay của tôi"
-    assert h.get(key="home.today_team")["value"] == "Cả tổ: 2"
+    assert h.get(key="home.today_label")["value"] == "Hôm nay của tôi"
+    assert h.get(key="home.today_team")["value"] == "cả tổ: 2"
     h = open_app(make_harness, data, language="en")
-    assert h.get(key="home.today_label")["value"] == "My visits today"
-    assert h.get(key="home.today_team")["value"] == "Whole team: 2"
+    assert h.get(key="home.today_label")["value"] == "Mine today"
+    assert h.get(key="home.today_team")["value"] == "team: 2"

@@ -55,7 +55,7 @@ def test_home_shows_vietnamese_navigation(app: AppHarness) -> None:
     assert bar.get("label_behavior") == "alwaysShow"
     assert app.exists(ft.Text, text="Xin chào!")
     # statuses are never colour alone: each home tile has an icon and words
-    for label in ("Lượt thăm hôm nay của tôi", "Hộ chưa thăm", "Cần quay lại", "Cần theo dõi"):
+    for label in ("Hôm nay của tôi", "Hộ chưa thăm", "Cần quay lại", "Cần theo dõi"):
         tile = app.get(ft.Text, text=label).parent
         assert any(c.type == "Icon" for c in tile.descendants())
 
