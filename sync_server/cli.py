@@ -36,6 +36,8 @@ def main(argv: list[str] | None = None) -> int:
     enrol.add_argument("--hamlet", action="append", default=[])
     enrol.add_argument("--hours", type=float, default=72, help="how long the code stays valid")
     enrol.add_argument("--json", action="store_true")
+    enrol.add_argument("--server", help="the address phones reach this server at, for the link "
+                                        "(default: GOCUA_PUBLIC_URL)")
     revoke = sub.add_parser("revoke", help="revoke a device: refused from its next request")
     revoke.add_argument("device_id")
     team_cmd = sub.add_parser("team", help="create a team covering some hamlets")
@@ -99,7 +101,11 @@ def cmd_enroll(args: argparse.Namespace, settings: Settings) -> int:
     except ServiceError as bad:
         print(f"error: {bad.detail}", file=sys.stderr)
         return 2
-    url = enrolment_url(settings.public_url, code)
+    server = (args.server or settings.public_url).rstrip("/")
+    if not args.server and not settings.public_url_given:
+        print(f"note: GOCUA_PUBLIC_URL is not set, so the link names {server}, which phones cannot reach: "
+              "set GOCUA_PUBLIC_URL (or give --server) to the address phones use", file=sys.stderr)
+    url = enrolment_url(server, code)
     if args.json:
         print(json.dumps({"code": code, "url": url, "expires_at": expires_at}))
         return 0

@@ -1,6 +1,8 @@
 """Enrolment codes are one-time and short-lived; tokens are checked on every call."""
 from __future__ import annotations
 
+import json
+
 import httpx
 
 from ..support import cli
@@ -89,3 +91,16 @@ def test_enroll_command_prints_a_code_that_enrols(server):
     assert answer.status_code == 200 and answer.json()["role"] == "officer"
     text = cli(server.db_url, "enroll", "--role", "admin").stdout
     assert "code:" in text and ("▀" in text or "█" in text)  # the QR code drawn in the terminal
+
+
+def test_the_enrolment_link_names_the_address_phones_use(server) -> None:
+    from urllib.parse import parse_qs, urlparse
+
+    def link(*args: str) -> tuple[str, str]:
+        done = cli(server.db_url, "enroll", "--role", "admin", "--json", *args)
+        return parse_qs(urlparse(json.loads(done.stdout)["url"]).query)["server"][0], done.stderr
+
+    given, said = link("--server", "http://192.168.1.10:9000/")
+    assert given == "http://192.168.1.10:9000" and said == ""
+    _, said = link()
+    assert "GOCUA_PUBLIC_URL is not set" in said, "never a silent guess at port 8000"
