@@ -30,6 +30,8 @@ MAX_ADDRESS = 120
 MAX_LABEL = 80
 MAX_NOTE = 280
 MAX_HAMLET_NAME = 80
+MAX_PLACE = 120
+MAX_CAPACITY = 500
 MIN_BIRTH_YEAR = 1900
 MAX_BIRTH_YEAR = 2100
 GENERIC_LABEL = re.compile(r"^Người [0-9]{1,3}\Z")  # not "Người 1\n", not other scripts' digits
@@ -136,6 +138,25 @@ def _iso_date(nullable: bool) -> Check:
     return check
 
 
+def _datetime(name: str, value: object) -> None:
+    try:
+        parse_at(value)
+    except InvalidEvent:
+        raise InvalidEvent("bad_time", f"{name} must be an ISO 8601 time with its offset") from None
+
+
+def _capacity(name: str, value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidEvent("bad_type", f"{name} must be a whole number")
+    if not 1 <= value <= MAX_CAPACITY:
+        raise InvalidEvent("out_of_range", f"{name} must be from 1 to {MAX_CAPACITY}")
+
+
+def _bool(name: str, value: object) -> None:
+    if not isinstance(value, bool):
+        raise InvalidEvent("bad_type", f"{name} must be true or false")
+
+
 def _commune(name: str, value: object) -> None:
     from .areas import is_commune_code  # the list is large: load it only when needed
     if not isinstance(value, str) or not is_commune_code(value):
@@ -186,6 +207,9 @@ HOUSEHOLD_FIELDS = {"address": _text(MAX_ADDRESS), "consent": _code(v.CONSENT), 
 PERSON_FIELDS = {"label": _text(MAX_LABEL), "birth_year": _birth_year, "presence": _code(v.PRESENCE),
                  "card": _code(v.CARD), "vneid": _code(v.VNEID)}
 
+SESSION_FIELDS = {"kind": _code(v.SESSION_KIND), "starts_at": _datetime, "ends_at": _datetime,
+                  "place": _text(MAX_PLACE), "capacity": _capacity}
+
 KINDS: dict[str, KindSpec] = {spec.kind: spec for spec in (
     KindSpec("hamlet.created", "hamlet", {"commune": _commune, **HAMLET_FIELDS,
                                           "valid_from": _iso_date(nullable=False)}, creates=True),
@@ -204,6 +228,11 @@ KINDS: dict[str, KindSpec] = {spec.kind: spec for spec in (
     KindSpec("assignment.set", "household", {"device_id": _device_ref}, creates=True),
     # A leader or officer folds a person recorded twice into one (docs/rules.md section 9).
     KindSpec("person.merged", "person", {"into": _uuid}, creates=True),
+    # Capture sessions and their bookings (DESIGN.md, "work at the door"; campaign/sessions.py).
+    KindSpec("session.created", "session", {"commune": _commune, **SESSION_FIELDS}, creates=True),
+    KindSpec("session.updated", "session", {**SESSION_FIELDS, "cancelled": _bool}, creates=False),
+    KindSpec("booking.made", "booking", {"session_id": _uuid, "person_id": _uuid}, creates=True),
+    KindSpec("booking.updated", "booking", {"status": _code(v.BOOKING_STATUS)}, creates=False),
     KindSpec("conflict.resolved", "", {"field": _text(40), "value": _any_json}, creates=True),
 )}
 
@@ -235,6 +264,7 @@ DERIVED: dict[str, tuple[str, ...]] = {
     "household": ("visits", "first_visit_at", "last_visit_at", "last_outcome", "last_visit_id"),
     "person": ("vneid_active_at", "merged_into", "merged_at", "merged_by"),
     "visit": ("voided_at", "voided_by", "void_reason"),
+    "booking": ("made_at", "made_by"),
 }
 assert not any(set(names) & set(spec.fields) for names in DERIVED.values() for spec in KINDS.values())
 assert not any(set(DERIVED.get(type_, ())) & set(fields) for type_, fields in UPDATABLE.items())

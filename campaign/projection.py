@@ -18,75 +18,33 @@ the state, so that a late review of it can be refused, but counts nowhere.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from . import sessions
 from . import vocabulary as v
+from .entity import Children as Children
+from .entity import Conflict as Conflict
+from .entity import Entity as Entity
+from .entity import Event as Event
+from .entity import Lookup as Lookup
+from .entity import Outcome as Outcome
+from .entity import require as _require
+from .entity import stamp as _stamp
 from .events import GENERIC_LABEL, KINDS, MIN_BIRTH_YEAR, UPDATABLE, InvalidEvent, birth_year_problem, parse_at
 from .time import local_year
 
-CREATES = frozenset({"hamlet.created", "household.created", "person.added", "visit.recorded"})
+CREATES = frozenset({"hamlet.created", "household.created", "person.added", "visit.recorded"}) | sessions.CREATES
 VNEID_ACTIVE_AT = "vneid_active_at"  # derived (events.DERIVED): see activation_time()
 VOIDED_AT = "voided_at"  # derived (events.DERIVED): see is_voided()
 MERGED_INTO = "merged_into"  # derived (events.DERIVED): see is_merged()
-
-
-@dataclass
-class Entity:
-    id: str
-    type: str  # hamlet | household | person | visit
-    hamlet_id: str | None  # the scope it lives in: a hamlet is its own
-    parent_id: str | None  # a person's or a visit's household
-    data: dict[str, Any]
-    version: int | None = None  # cursor of the last server event applied
-    meta: dict[str, list[Any]] = field(default_factory=dict)  # field -> [version, device_id, event_id]
-
-    def to_json(self) -> dict[str, Any]:
-        return {"data": self.data, "version": self.version, "meta": self.meta}
-
-    @classmethod
-    def from_json(cls, id: str, type: str, hamlet_id: str | None, parent_id: str | None,
-                  body: dict[str, Any]) -> Entity:
-        return cls(id, type, hamlet_id, parent_id, body["data"], body.get("version"), body.get("meta", {}))
-
-    def copy(self) -> Entity:
-        """A copy whose changes never reach this one, copied on write: the projection never
-        edits a field's value in place (it sets the field to a new value, and `_stamp` sets a
-        new [version, device, event] list), so copying the two dicts is enough, and costs a
-        tenth of copy.deepcopy on a household or a person. Keep it so: a value is replaced,
-        never mutated (test_projection's test_copy_on_write)."""
-        return Entity(self.id, self.type, self.hamlet_id, self.parent_id, dict(self.data), self.version,
-                      dict(self.meta))
-
-
-@dataclass(frozen=True)
-class Conflict:
-    entity: str
-    field: str
-    earlier: dict[str, Any]  # {"value", "version", "device_id", "event"}
-    later: dict[str, Any]
-
-
-@dataclass
-class Outcome:
-    hamlet_id: str | None  # the scope the event belongs to (pull, permissions)
-    changed: dict[str, Entity]  # new state of every entity the event touched
-    conflicts: list[Conflict] = field(default_factory=list)
-    resolved: list[tuple[str, str]] = field(default_factory=list)  # (entity, field)
-    moved: tuple[str, str | None, str] | None = None  # (household, old hamlet, new hamlet)
-
-
-Event = dict[str, Any]  # a validated event (events.check_event), as on the wire
-Lookup = Callable[[str], "Entity | None"]
-Children = Callable[[str], "list[Entity]"]  # a household id -> its people and visits, as they stand
 
 
 def needs(event: dict[str, Any]) -> set[str]:
     """The entity ids apply() will look up: a store loads them in one query per batch."""
     data = event["data"]
     ids = {event["entity"]}
-    for key in ("hamlet_id", "household_id"):
+    for key in ("hamlet_id", "household_id", "session_id", "person_id"):
         if isinstance(data.get(key), str):
             ids.add(data[key])
     if isinstance(data.get("into"), str):
@@ -135,20 +93,6 @@ def apply(event: dict[str, Any], version: int | None, lookup: Lookup,
 
 
 # ---- helpers --------------------------------------------------------------------
-
-def _stamp(entity: Entity, event: dict[str, Any], version: int | None, fields: list[str]) -> None:
-    for name in fields:
-        entity.meta[name] = [version, event["device_id"], event["id"]]
-    if version is not None:
-        entity.version = version
-
-
-def _require(lookup: Lookup, entity_id: str | None, type_: str, what: str) -> Entity:
-    found = lookup(entity_id) if entity_id is not None else None
-    if found is None or found.type != type_:
-        raise InvalidEvent("unknown_" + type_, f"{what} {entity_id} is not a known {type_}")
-    return found
-
 
 def _check_hamlet_open(hamlet: Entity, at: str) -> None:
     valid_to = hamlet.data.get("valid_to")
@@ -452,5 +396,6 @@ _APPLY: dict[str, Callable[..., Outcome]] = {
     "assignment.set": _assignment_set,
     "person.merged": _person_merged,
     "conflict.resolved": _conflict_resolved,
+    **sessions.APPLY,
 }
 assert set(_APPLY) | {"visit.voided"} == set(KINDS)

@@ -44,6 +44,16 @@ Capabilities (a StrEnum: each is also its wire-friendly name), where enforced:
   the server's ingest `authorise`, the app's household screen).
 - MERGE_PEOPLE: fold a person recorded twice into one (person.merged): leaders,
   officers and admins, within their scope.
+- MANAGE_SESSIONS: create and change capture sessions (session.created,
+  session.updated): officers and admins, in their commune (scope: the caller's).
+  The app's sessions screen offers "new session" to them.
+- RECORD_ATTENDANCE: set a booking `attended` or `no_show` (booking.updated; see
+  `may_set_booking`), and read a session's roster (GET /api/v1/exports/roster.xlsx,
+  the app's roster screen): leaders, officers and admins.
+
+`may_set_booking(role, status)` answers who sets a booking's status: attendance
+(`attended`, `no_show`) is RECORD_ATTENDANCE's; `booked` and `cancelled` are for
+anyone who may change the person (every role, within its hamlets).
 
 `may_void(role, own)` answers who takes back a visit (visit.voided): the device
 that recorded it (`own`), or a leader or admin, within their hamlets (scope, the
@@ -63,6 +73,7 @@ from enum import StrEnum
 
 from . import vocabulary as v
 from .events import KINDS
+from .sessions import ATTENDANCE
 
 ROLES: tuple[str, ...] = ("volunteer", "leader", "officer", "admin")
 assert v.ROLES.codes == ROLES, "the roles and their labels (vocabulary.ROLES) must agree"
@@ -73,6 +84,8 @@ LEADER_KINDS = frozenset({"review.decided", "assignment.set", "conflict.resolved
 assert set(KINDS) >= LEADER_KINDS
 MERGE_KIND = "person.merged"  # leaders, officers and admins (MERGE_PEOPLE)
 assert MERGE_KIND in KINDS
+SESSION_KINDS = frozenset({"session.created", "session.updated"})  # officers and admins (MANAGE_SESSIONS)
+assert set(KINDS) >= SESSION_KINDS
 
 
 class Capability(StrEnum):
@@ -90,6 +103,8 @@ class Capability(StrEnum):
     WRITE_LEADER_KINDS = "write_leader_kinds"
     VOID_ANY_VISIT = "void_any_visit"
     MERGE_PEOPLE = "merge_people"
+    MANAGE_SESSIONS = "manage_sessions"
+    RECORD_ATTENDANCE = "record_attendance"
 
 
 _EVERYONE = frozenset(ROLES)
@@ -112,6 +127,8 @@ _GRANTS: dict[Capability, frozenset[str]] = {
     Capability.WRITE_LEADER_KINDS: _LEADERS,
     Capability.VOID_ANY_VISIT: _LEADERS,
     Capability.MERGE_PEOPLE: _TEAM_AND_COMMUNE,
+    Capability.MANAGE_SESSIONS: _COMMUNE,
+    Capability.RECORD_ATTENDANCE: _TEAM_AND_COMMUNE,
 }
 assert set(_GRANTS) == set(Capability)
 
@@ -139,7 +156,17 @@ def may_write(role: str | None, kind: str) -> bool:
         return can(role, Capability.WRITE_LEADER_KINDS)
     if kind == MERGE_KIND:
         return can(role, Capability.MERGE_PEOPLE)
+    if kind in SESSION_KINDS:
+        return can(role, Capability.MANAGE_SESSIONS)
     return True
+
+
+def may_set_booking(role: str | None, status: str) -> bool:
+    """Whether this role may set a booking to this status (booking.updated): attendance for
+    leaders, officers and admins; booked or cancelled for anyone who may change the person."""
+    if role not in _EVERYONE:
+        return False
+    return status not in ATTENDANCE or can(role, Capability.RECORD_ATTENDANCE)
 
 
 def may_void(role: str | None, own: bool) -> bool:

@@ -21,6 +21,7 @@ What counts (recorded by the team; the police hold the official figures):
 - visits, outcome:, action: (one per visit that gave it), helped: people helped.
   A voided visit (visit.voided) counts nowhere, and its household's aggregates are
   those of the visits that remain (projection), so `visited` and `revisit` follow.
+- booking:<status>: capture bookings by status, in their person's hamlet (campaign.sessions).
 """
 from __future__ import annotations
 
@@ -102,7 +103,12 @@ def _visit(data: dict[str, Any]) -> Counter[Key]:
     return out
 
 
-_BY_TYPE = {"household": _household, "person": _person, "visit": _visit}
+def _booking(data: dict[str, Any]) -> Counter[Key]:
+    """A booking counts by its status in its person's hamlet (booking:booked …); a session counts nothing."""
+    return Counter({(NO_DAY, f"booking:{data['status']}"): 1})
+
+
+_BY_TYPE = {"household": _household, "person": _person, "visit": _visit, "booking": _booking}
 
 
 def recount(entities: Iterable[Entity]) -> dict[tuple[str, str, str], int]:

@@ -114,6 +114,18 @@ HAMLET_KIND = Vocabulary("hamlet_kind", {
     "other": ("Khác", "Other"),
 })
 
+SESSION_KIND = Vocabulary("session_kind", {
+    "mobile_capture": ("Thu nhận lưu động", "Mobile capture"),  # at a hall, on a date
+    "home_capture": ("Thu nhận tại nhà", "Home capture"),  # a round of people's homes
+})
+
+BOOKING_STATUS = Vocabulary("booking_status", {
+    "booked": ("Đã hẹn", "Booked"),
+    "attended": ("Đã đến", "Attended"),
+    "no_show": ("Không đến", "No-show"),
+    "cancelled": ("Đã huỷ", "Cancelled"),
+})
+
 ROLES = Vocabulary("role", {
     "volunteer": ("Tình nguyện viên", "Volunteer"),
     "leader": ("Tổ trưởng", "Team leader"),
@@ -134,7 +146,7 @@ TERMS = Vocabulary("term", {
 })
 
 ALL = {v.name: v for v in (CONSENT, PRESENCE, CARD, VNEID, BLOCKERS, OUTCOME, ACTIONS,
-                           DECISION, HAMLET_KIND, ROLES, TERMS)}
+                           DECISION, HAMLET_KIND, SESSION_KIND, BOOKING_STATUS, ROLES, TERMS)}
 
 # Domain rules that the validators and totals share.
 CARD_COMPULSORY_AGE = 14

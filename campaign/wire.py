@@ -39,7 +39,9 @@ EVENT_ERRORS: frozenset[str] = frozenset({
     "hamlet_closed", "merged", "missing_field", "not_nfc", "out_of_range", "too_long", "too_young", "unknown_commune",
     "unknown_entity", "unknown_field", "unknown_kind", "unknown_schema", "voided", "wrong_entity",
     # campaign.projection's "unknown_" + the entity type it needs
-    "unknown_hamlet", "unknown_household", "unknown_person", "unknown_visit",
+    "unknown_hamlet", "unknown_household", "unknown_person", "unknown_visit", "unknown_session",
+    # capture sessions and bookings (campaign.sessions)
+    "bad_booking",
 })
 
 VALIDATION_ERROR = "bad_request"

@@ -50,6 +50,11 @@ def visit_data(household_id: str, **over: Any) -> dict[str, Any]:
             "people_helped": [], "note": "", **over}
 
 
+def session_data(**over: Any) -> dict[str, Any]:
+    return {"commune": HAI_DUONG, "kind": "mobile_capture", "starts_at": "2026-12-05T08:00:00+07:00",
+            "ends_at": "2026-12-05T11:30:00+07:00", "place": "Nhà văn hoá tổ 3", "capacity": 2, **over}
+
+
 def example(kind: str) -> dict[str, Any]:
     """A valid event of `kind`, as far as a stateless check can tell."""
     data = {
@@ -65,6 +70,10 @@ def example(kind: str) -> dict[str, Any]:
         "conflict.resolved": {"field": "address", "value": "Số 14, ngõ 5"},
         "visit.voided": {"reason": "Ghi nhầm hộ bên cạnh"},
         "person.merged": {"into": uuid7()},
+        "session.created": session_data(),
+        "session.updated": {"capacity": 40, "cancelled": True},
+        "booking.made": {"session_id": uuid7(), "person_id": uuid7()},
+        "booking.updated": {"status": "no_show"},
     }[kind]
     return event(kind, data=data)
 
@@ -142,6 +151,14 @@ class World:
         device = device or self.admin
         outcome = self.apply(device.event("visit.recorded", data=visit_data(household_id, **over), at=at))
         return next(e.id for e in outcome.changed.values() if e.type == "visit")
+
+    def session(self, **over: Any) -> str:
+        return next(iter(self.apply(self.admin.event("session.created", data=session_data(**over))).changed))
+
+    def book(self, session_id: str, person_id: str, *, device: Device | None = None) -> str:
+        device = device or self.admin
+        outcome = self.apply(device.event("booking.made", data={"session_id": session_id, "person_id": person_id}))
+        return next(iter(outcome.changed))
 
 
 @pytest.fixture()

@@ -38,7 +38,8 @@ def nfd(text: str) -> str:
 def test_the_wire_contract_has_these_kinds():
     assert set(KINDS) == {"hamlet.created", "hamlet.updated", "household.created", "household.updated",
                           "person.added", "person.updated", "visit.recorded", "review.decided",
-                          "assignment.set", "conflict.resolved", "visit.voided", "person.merged"}
+                          "assignment.set", "conflict.resolved", "visit.voided", "person.merged",
+                          "session.created", "session.updated", "booking.made", "booking.updated"}
 
 
 @pytest.mark.parametrize("kind", sorted(KINDS))
@@ -65,6 +66,10 @@ def test_an_update_may_carry_any_single_field(kind):
         "household.updated": {"address": "Số 3", "consent": "given", "hamlet_id": uuid7()},
         "person.updated": {"label": "Người 1", "birth_year": None, "presence": "abroad", "card": "none",
                            "vneid": "no_app", "blockers": []},
+        "session.updated": {"kind": "home_capture", "starts_at": "2026-12-05T08:00:00+07:00",
+                            "ends_at": "2026-12-05T17:00:00Z", "place": "Tổ 3", "capacity": 500,
+                            "cancelled": False},
+        "booking.updated": {"status": "attended"},
     }[kind]
     assert set(full) == set(KINDS[kind].fields)
     for name, value in full.items():

@@ -22,6 +22,8 @@ TABLE = {
     C.WRITE_LEADER_KINDS: {"leader", "admin"},  # store/events.py LEADER_KINDS
     C.VOID_ANY_VISIT: {"leader", "admin"},  # issue #11: a leader takes back any visit of the team
     C.MERGE_PEOPLE: {"leader", "officer", "admin"},  # issue #14: person.merged
+    C.MANAGE_SESSIONS: {"officer", "admin"},  # issue #13: session.created, session.updated
+    C.RECORD_ATTENDANCE: {"leader", "officer", "admin"},  # issue #13: attended / no_show, the roster
 }
 
 
@@ -58,8 +60,8 @@ def test_the_kinds_that_lead_a_team():
 # it may, within its scope (a leader's hamlet.created: in their own commune), which the caller checks
 REFUSED = {
     "volunteer": {"hamlet.created", "hamlet.updated", "review.decided", "assignment.set", "conflict.resolved",
-                  "person.merged"},
-    "leader": set(),
+                  "person.merged", "session.created", "session.updated"},
+    "leader": {"session.created", "session.updated"},
     "officer": {"hamlet.created", "hamlet.updated", "review.decided", "assignment.set", "conflict.resolved"},
     "admin": set(),
 }

@@ -319,6 +319,14 @@ def draw_event(data, world: World, devices: list[Device]) -> dict:
         kinds += ["person.updated", "person.updated"]
     if visits:
         kinds += ["review.decided", "visit.voided"]
+    sessions, bookings = of_type("session"), of_type("booking")
+    kinds += ["session.created"]
+    if sessions:
+        kinds += ["session.updated"]
+        if people:
+            kinds += ["booking.made", "booking.made"]
+    if bookings:
+        kinds += ["booking.updated", "booking.updated"]
     kind = pick(kinds)
     device = pick(devices)
     at = pick(AT_CHOICES)
@@ -361,6 +369,18 @@ def draw_event(data, world: World, devices: list[Device]) -> dict:
                             at=at)
     if kind == "visit.voided":
         return device.event(kind, pick(visits).id, {"reason": pick(["", "Ghi nhầm hộ"])}, at=at)
+    if kind == "session.created":
+        return device.event(kind, data={"commune": "10525", "kind": pick(v.SESSION_KIND.codes),
+                                        "starts_at": "2026-12-05T08:00:00+07:00",
+                                        "ends_at": "2026-12-05T11:00:00+07:00", "place": "Nhà văn hoá",
+                                        "capacity": pick([1, 2, 30])}, at=at)
+    if kind == "session.updated":
+        return device.event(kind, pick(sessions).id, {"capacity": pick([1, 3]), "cancelled": pick([False, True])},
+                            at=at)
+    if kind == "booking.made":
+        return device.event(kind, data={"session_id": pick(sessions).id, "person_id": pick(people).id}, at=at)
+    if kind == "booking.updated":
+        return device.event(kind, pick(bookings).id, {"status": pick(v.BOOKING_STATUS.codes)}, at=at)
     if kind == "assignment.set":
         return device.event(kind, pick(households).id, {"device_id": pick([None, "phone-a", "phone-b"])}, at=at)
     target = pick(households + people)
