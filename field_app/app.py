@@ -134,6 +134,18 @@ def _show_locked(page: ft.Page, exc: Exception) -> None:
     )
 
 
+def hold_for_web(data_dir: Path) -> Device | None:
+    """Web mode: the process holds its device from the start, not only while a browser has it
+    open, so an enrolled device (a leader's laptop app) syncs in the background with no tab
+    open. The key is the key file beside the database, as every web session's is. None (and
+    the sessions say why) when the store cannot be opened."""
+    try:
+        return acquire_device(data_dir, key=keys.provider_for(None, data_dir))
+    except (StoreError, keys.KeyUnavailable) as exc:
+        print(f"gocua-app: the data in {data_dir} cannot be opened: {exc}", file=sys.stderr)
+        return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Console entry point `gocua-app`."""
     args = parse_args(argv)
@@ -165,6 +177,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         web = True
 
     if web:
+        hold_for_web(data_dir)
         serve_web(app, host=args.host, port=args.port)
     else:
         ft.run(app, assets_dir=str(theme.ASSETS_DIR), no_cdn=True)
