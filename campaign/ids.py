@@ -6,6 +6,7 @@ these machines). Python 3.11 has no uuid7, so it is built here per RFC 9562.
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import threading
@@ -43,3 +44,28 @@ def uuid7() -> str:
 def is_uuid(value: object) -> bool:
     """Canonical lowercase hyphenated form only, so one id has one spelling."""
     return isinstance(value, str) and _UUID_RE.fullmatch(value) is not None
+
+
+# Crockford's base 32: no I, L, O or U, so a code read off paper is typed without doubt.
+_CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+CODE_LENGTH = 5
+
+
+def short_code(entity_id: str) -> str:
+    """A five-character code for a household on a printed walk sheet ("7KM2Q"), the same on the
+    server and the phone: the volunteer types it to open the household. From a hash of the id
+    (32^5 codes: two households of one hamlet share one by chance about once in 60,000 hamlets
+    of 500 households; the app then lists both)."""
+    digest = int.from_bytes(hashlib.sha256(entity_id.encode("ascii")).digest()[:8], "big")
+    out = []
+    for _ in range(CODE_LENGTH):
+        digest, rest = divmod(digest, 32)
+        out.append(_CODE_ALPHABET[rest])
+    return "".join(out)
+
+
+def normal_code(typed: str) -> str:
+    """A typed code as short_code writes it: upper case, spaces and dashes dropped, and the
+    letters Crockford reads as digits (O -> 0, I and L -> 1)."""
+    text = "".join(c for c in typed.upper() if c not in " -")
+    return text.translate(str.maketrans("OIL", "011"))

@@ -359,6 +359,7 @@ def _review_decided(event: Event, version: int | None, current: Entity, lookup: 
 def _assignment_set(event: Event, version: int | None, current: Entity, lookup: Lookup) -> Outcome:
     household = current.copy()
     household.data["assigned_to"] = event["data"]["device_id"]
+    household.data["assigned_at"] = event["at"]  # campaign.assignments: when an assignment lapses
     _stamp(household, event, version, ["assigned_to"])
     return Outcome(household.hamlet_id, {household.id: household})
 

@@ -37,6 +37,7 @@ from .ratelimit import Limits
 
 __all__ = [
     "COMMUNE_PATTERN",
+    "UUID_PATTERN",
     "Caller",
     "Capability",
     "bearer_token",
@@ -144,3 +145,4 @@ IMPORTERS = require(Capability.IMPORT)
 TEAM_REVIEWERS = require(Capability.TEAM_STATUS)
 
 COMMUNE_PATTERN = r"^\d{5}$"
+UUID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"  # campaign.ids.is_uuid

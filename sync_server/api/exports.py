@@ -1,4 +1,4 @@
-"""GET /api/v1/exports/totals.xlsx and totals.csv (every export is audited).
+"""GET /api/v1/exports/totals.xlsx, totals.csv and walksheet.pdf (every export is audited).
 
 The workbook is written into a spooled temporary file (memory up to 8 MB, then
 disk) and streamed from there. Officers: their commune; leaders: their team's
@@ -11,14 +11,14 @@ from collections.abc import Iterator
 from typing import IO, Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import StreamingResponse
+from fastapi.responses import Response, StreamingResponse
 
 from campaign.time import now
 
 from ..errors import responses
 from ..render.xlsx import XLSX_TYPE
-from ..services import exports
-from .deps import COMMUNE_PATTERN, EXPORTERS, Caller, engine_of
+from ..services import clock, exports, walksheet
+from .deps import COMMUNE_PATTERN, EXPORTERS, UUID_PATTERN, Caller, engine_of
 
 router = APIRouter()
 
@@ -65,3 +65,19 @@ def totals_csv(request: Request, commune: str = Query(..., pattern=COMMUNE_PATTE
     lines = exports.totals_csv(engine_of(request), who, commune)
     return StreamingResponse((s.encode("utf-8") for s in lines), media_type="text/csv; charset=utf-8", headers={
         "Content-Disposition": f'attachment; filename="{_filename(commune, "csv")}"', "Cache-Control": "no-store"})
+
+
+@router.get("/api/v1/exports/walksheet.pdf", responses={
+    **responses(400, 401, 403, 404), 200: {"content": {"application/pdf": {}}, "description": "the walk sheet"}})
+def walksheet_pdf(request: Request, hamlet: str = Query(..., pattern=UUID_PATTERN),
+                  device: str | None = Query(None, min_length=1, max_length=64),
+                  who: Caller = Depends(EXPORTERS)) -> Any:
+    """An A4 walk sheet of a hamlet (leader of its team, officer of its commune, admin): one row
+    per household still to visit or revisit (never visited, or nobody home at the last visit),
+    in walking order, with a short code to key the results back in the app, who still needs
+    what (people's labels only where the household's consent is `given`), the volunteer
+    assigned and boxes to tick. `device`: only the households that device holds."""
+    printed = walksheet.walk_sheet(engine_of(request), who, hamlet, device, clock.now())
+    name = f"gocua-phieu-di-tham-{now():%Y%m%d-%H%M}.pdf"
+    return Response(printed.pdf, media_type="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})

@@ -87,3 +87,23 @@ class WorkbookMade:
 
     def detail(self) -> dict[str, Any]:
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class WalkRow:
+    """One household on a walk sheet, worded already (the renderer only lays it out)."""
+    code: str  # campaign.ids.short_code
+    address: str
+    why: str  # "Chưa thăm" or "Đến lại (không có nhà)"
+    needs: list[str]  # who still needs what, one line each
+    holder: str  # the volunteer assigned, or "" for the pool
+
+
+@dataclass(frozen=True)
+class WalkSheet:
+    hamlet: str
+    commune: str  # its full name
+    made_at: datetime
+    made_by: str
+    volunteer: str | None  # the sheet of one volunteer, or None for the whole hamlet
+    rows: list[WalkRow]

@@ -28,6 +28,7 @@ CLI_ROLE = "cli"  # the server's command line: someone with the database in hand
 ACTIONS = (
     "campaign.update",
     "export.totals.xlsx", "export.totals.csv",
+    "export.walksheet.pdf",  # services/walksheet.py
     "followup.view", "followup.download",
     "duplicates.view",  # services/duplicates.py
     "conflicts.view",

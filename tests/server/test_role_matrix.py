@@ -209,6 +209,10 @@ MATRIX: dict[Row, tuple[Build, dict[str, Any]]] = {
     ("GET", "/api/v1/exports/totals.xlsx", ""): (_get("/api/v1/exports/totals.xlsx", commune=WARD), READERS),
     ("GET", "/api/v1/exports/totals.csv", ""): (_get("/api/v1/exports/totals.csv", commune=WARD),
                                                 authed(403, S, S, 403, A, **OUTSIDE)),
+    # hamlet A: the team's leader, the commune's officer; the second team's leader is refused
+    ("GET", "/api/v1/exports/walksheet.pdf", ""): (
+        lambda m, r: Request("GET", "/api/v1/exports/walksheet.pdf", {"hamlet": m.world.hamlet_a}),
+        authed(403, A, A, 403, A, leader_team2=403, **OUTSIDE)),
     ("POST", "/api/v1/imports", ""): (
         lambda m, r: Request("POST", "/api/v1/imports", {"commune": WARD, "dry_run": "true"}, content=_csv(m),
                              headers={"Content-Type": "text/csv"}), MANAGERS),

@@ -1,0 +1,106 @@
+"""The walk sheet (GET /api/v1/exports/walksheet.pdf): a hamlet's households still to visit
+or revisit, on paper, for the whole hamlet or the households one volunteer holds.
+
+Who: a leader of the hamlet's team, an officer of its commune, an admin. People's labels
+print only for households whose consent is `given`; for the others the sheet says how
+many people need what. Every print is audited (export.walksheet.pdf) before the PDF
+leaves the server, with the number of rows and no personal data.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Connection, Engine
+
+from campaign import areas, assignments
+from campaign import followup as rules
+from campaign.ids import short_code
+from campaign.order import walking_key
+from campaign.roles import Capability, can
+from campaign.time import local_year
+
+from ..render.rows import WalkRow, WalkSheet
+from ..store import devices, entities
+from ..store import followup as store
+from ..store.db import read_transaction
+from .access import check_commune
+from .audit import log_read
+from .enrolment import Caller
+from .errors import Forbidden, NotFound
+
+NEW, REVISIT = "Chưa thăm", rules.label("revisit")
+
+
+@dataclass(frozen=True)
+class Printed:
+    pdf: bytes
+    hamlet: str
+    rows: int
+
+
+def device_label(device_id: str) -> str:
+    """How a sheet names a device until it carries its holder's name: "Máy CA757E"."""
+    return f"Máy {device_id.replace('-', '')[-6:].upper()}"
+
+
+def _needs(conn: Connection, hamlet_id: str, year: int) -> dict[str, list[tuple[str, list[str]]]]:
+    """{household id: [(label, needs)]} for the people of a hamlet who still need the team."""
+    booked: set[str] = set()
+    for _i, _p, visit in store.visits_mentioning(conn, hamlet_id, rules.HOME_CAPTURE_ACTION):
+        booked.update(rules.booked_people(visit))
+    out: dict[str, list[tuple[str, list[str]]]] = {}
+    for person_id, household_id, data in store.people(conn, hamlet_id):
+        needs = rules.needs(data, year, person_id in booked)
+        if needs and household_id is not None:
+            out.setdefault(household_id, []).append((data["label"], needs))
+    return out
+
+
+def _need_lines(people: list[tuple[str, list[str]]], consent: str) -> list[str]:
+    if consent == "given":
+        return [f"{label}: {', '.join(rules.label(n).lower() for n in needs)}" for label, needs in people]
+    counts = Counter(n for _label, needs in people for n in needs)
+    return [f"{counts[n]} người: {rules.label(n).lower()}" for n in rules.NEEDS if counts[n]]
+
+
+def _check(who: Caller, hamlet_id: str, commune: str, conn: Connection) -> None:
+    check_commune(who, commune, conn)
+    if not can(who.device.role, Capability.EXPORT) or not who.scope.allows(hamlet_id, commune):
+        raise Forbidden("forbidden", "this hamlet is outside this device's scope")
+
+
+def walk_sheet(engine: Engine, who: Caller, hamlet_id: str, device_id: str | None, now: datetime,
+               lapse_days: int = assignments.DEFAULT_LAPSE_DAYS) -> Printed:
+    """The sheet's PDF and what the audit row says of it. `now`: when an assignment lapses."""
+    from ..render import pdf  # fpdf2 costs its import only here
+
+    with read_transaction(engine) as conn:
+        hamlet = entities.load(conn, [hamlet_id]).get(hamlet_id)
+        if hamlet is None or hamlet.type != "hamlet":
+            raise NotFound("unknown_hamlet", f"no hamlet {hamlet_id}")
+        commune = hamlet.data["commune"]
+        _check(who, hamlet_id, commune, conn)
+        if device_id is not None and devices.get(conn, device_id) is None:
+            raise NotFound("unknown_device", f"no device {device_id}")
+        people = _needs(conn, hamlet_id, local_year(now))
+        rows: list[tuple[tuple[object, ...], WalkRow]] = []
+        for household_id, _p, data in store.households(conn, hamlet_id):
+            if data.get("visits") and not rules.needs_revisit(data):
+                continue
+            holder = assignments.holder(data, now, lapse_days)
+            if device_id is not None and holder != device_id:
+                continue
+            rows.append((walking_key(data["address"]), WalkRow(
+                short_code(household_id), data["address"], REVISIT if data.get("visits") else NEW,
+                _need_lines(people.get(household_id, []), data.get("consent", "")),
+                device_label(holder) if holder else "")))
+    rows.sort(key=lambda r: r[0])
+    sheet = WalkSheet(hamlet.data["name"], areas.commune(commune).full_name, now, device_label(who.device.id),
+                      device_label(device_id) if device_id else None, [r for _k, r in rows])
+    made = pdf.walk_sheet(sheet)
+    log_read(engine, who, "export.walksheet.pdf", commune,
+             {"format": "pdf", "hamlet": hamlet_id, "device": device_id, "rows": len(rows), "bytes": len(made)},
+             [hamlet_id])
+    return Printed(made, hamlet.data["name"], len(rows))
