@@ -12,12 +12,13 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from field_app.app_state import EnrolFailed, default_key, enrol
+from field_app.lock import AppLock
 from field_app.net.errors import NotEnrolled, Purged, SyncError
 from field_app.net.sync import SyncClient
 from field_app.signout import sign_out
 from field_app.store import Store
 
-__all__ = ["enrol_at_start", "parse_args"]
+__all__ = ["enrol_at_start", "parse_args", "require_pin_if_due"]
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -43,6 +44,14 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
+def require_pin_if_due(store: Store) -> None:
+    """An officer, leader or admin enrolled here (not in the app) must set the PIN Settings calls
+    required, as one enrolled in the app must: the first screen is the PIN's until it is set."""
+    pin = AppLock(store)
+    if pin.role_requires_pin and not pin.has_pin:
+        pin.require()
+
+
 def enrol_at_start(data_dir: Path, server_url: str | None, code: str, *, wait: float = 30.0) -> str:
     """`--enrol CODE`: make the data dir an enrolled device before serving.
 
@@ -62,6 +71,7 @@ def enrol_at_start(data_dir: Path, server_url: str | None, code: str, *, wait: f
                     client = SyncClient(store, timeout=10)
                     try:
                         client.check_receipt()
+                        require_pin_if_due(store)
                         return "kept"
                     except NotEnrolled:
                         lost = store.pending_count()
@@ -74,6 +84,7 @@ def enrol_at_start(data_dir: Path, server_url: str | None, code: str, *, wait: f
                     finally:
                         client.close()
                 enrol(store, server_url, code)
+                require_pin_if_due(store)
                 return "enrolled"
             except (EnrolFailed, SyncError) as exc:
                 offline = getattr(exc, "kind", None) == "offline" or getattr(exc, "retryable", False)

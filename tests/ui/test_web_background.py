@@ -28,3 +28,22 @@ def test_an_enrolled_web_app_syncs_with_no_browser_open(tmp_path: Path) -> None:
             release_device(device)
     finally:
         server.stop()
+
+
+def test_an_officer_enrolled_from_the_command_line_must_set_a_pin(tmp_path: Path) -> None:
+    """`gocua-app --enrol CODE` (not the enrol screen): the PIN Settings calls required is asked
+    first all the same; a volunteer's stays an offer."""
+    from field_app.cli import enrol_at_start
+    from field_app.lock import AppLock
+
+    db = f"sqlite:///{tmp_path / 'server.db'}"
+    cli(db, "init")
+    server = Server(db).start()
+    try:
+        for role, scope, required in (("officer", {"commune": "10525"}, True), ("admin", {}, True)):
+            data = tmp_path / role
+            assert enrol_at_start(data, server.url, server.code(role, **scope)) == "enrolled"
+            with Store(data, key=default_key(data)) as store:
+                assert AppLock(store).required is required, role
+    finally:
+        server.stop()
