@@ -57,3 +57,19 @@ def normalize_tree(value: object) -> object:
     if isinstance(value, dict):
         return {nfc(k) if isinstance(k, str) else k: normalize_tree(v) for k, v in value.items()}
     return value
+
+
+HOLDER_NAME_MAX = 60  # the name of the person holding a phone (enrolment)
+
+
+def holder_name(text: str) -> str:
+    """The name of a phone's holder as stored: NFC, spaces trimmed and collapsed. Raises
+    ValueError (a code: `empty`, `too_long`, `bad_text`) when it cannot be one."""
+    name = " ".join(nfc(text).split())
+    if not name:
+        raise ValueError("empty")
+    if len(name) > HOLDER_NAME_MAX:
+        raise ValueError("too_long")
+    if has_control_characters(name):
+        raise ValueError("bad_text")
+    return name

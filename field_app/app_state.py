@@ -49,7 +49,7 @@ ENROL_TIMEOUT = 15.0  # s: a volunteer waits on this screen
 
 class EnrolFailed(Exception):
     """Enrolment did not work. `kind` picks the sentence the screen shows:
-    no_code, bad_server, unknown_code, used_code, expired_code, offline,
+    no_code, bad_name, bad_server, unknown_code, used_code, expired_code, offline,
     rejected (any other refusal: the sentence of its `code`), not_gocua (an answer that is not
     the Gõ Cửa server's), other_device
     (this data dir still holds another enrolment's unsent events)."""
@@ -105,11 +105,12 @@ def clean_server_url(url: str) -> str:
 
 
 def enrol(store: Store, server_url: str, code: str, http: httpx.Client | None = None,
-          timeout: float = ENROL_TIMEOUT) -> dict[str, Any]:
+          timeout: float = ENROL_TIMEOUT, name: str | None = None) -> dict[str, Any]:
     """Spend `code` at the server and keep the identity in `store`. Blocking
-    (call it off the UI loop). Returns the server's answer."""
+    (call it off the UI loop). Returns the server's answer. `name`: the holder's, as typed."""
     if not code:
         raise EnrolFailed("no_code")
+    request = {"code": code, **({"name": name} if name and name.strip() else {})}  # the server checks it
     server_url = clean_server_url(server_url)
     headers: dict[str, str] = {}
     previous = store.token if store.signed_in else store.previous_token
@@ -119,7 +120,7 @@ def enrol(store: Store, server_url: str, code: str, http: httpx.Client | None = 
     client = http or httpx.Client(timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)))
     try:
         try:
-            response = client.post(server_url + ENROLL, json={"code": code}, headers=headers)
+            response = client.post(server_url + ENROLL, json=request, headers=headers)
         except httpx.HTTPError as exc:
             raise EnrolFailed("offline", f"{type(exc).__name__}: {exc}") from exc
         try:
@@ -129,7 +130,7 @@ def enrol(store: Store, server_url: str, code: str, http: httpx.Client | None = 
         if response.status_code >= 400:
             error = body.get("error") if isinstance(body, dict) else None
             detail = body.get("detail") if isinstance(body, dict) else response.text[:200]
-            if error in ("unknown_code", "used_code", "expired_code"):
+            if error in ("unknown_code", "used_code", "expired_code", "bad_name"):
                 raise EnrolFailed(error, str(detail or ""))
             if response.status_code == 422 or (error == VALIDATION_ERROR and body.get("field") == "code"):
                 raise EnrolFailed("unknown_code", str(detail or ""))  # the code's shape (too long …)
@@ -143,7 +144,8 @@ def enrol(store: Store, server_url: str, code: str, http: httpx.Client | None = 
         if own:
             client.close()
     try:
-        store.enrol(server_url, body["device_id"], body["token"], body["role"], body.get("scope"))
+        store.enrol(server_url, body["device_id"], body["token"], body["role"], body.get("scope"),
+                    body["name"] if isinstance(body.get("name"), str) else None)
     except StoreError as exc:
         raise EnrolFailed("other_device", str(exc)) from exc
     clear_purge_notice(store)  # new work: the last campaign's notice has been read
@@ -267,8 +269,8 @@ class Device:
 
     # -- enrolment and sign-out (blocking: call off the UI loop) --------------
 
-    def enrol(self, server_url: str, code: str) -> dict[str, Any]:
-        answer = enrol(self.store, server_url, code, self.http)
+    def enrol(self, server_url: str, code: str, name: str | None = None) -> dict[str, Any]:
+        answer = enrol(self.store, server_url, code, self.http, name=name)
         self.status = SyncStatus("idle", 0.0, None, None, None, 0, None)  # not the last identity's
         self.start_sync()
         return answer

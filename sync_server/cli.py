@@ -35,6 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     enrol.add_argument("--commune")
     enrol.add_argument("--hamlet", action="append", default=[])
     enrol.add_argument("--hours", type=float, default=72, help="how long the code stays valid")
+    enrol.add_argument("--name", help="who will hold the phone (at most 60 characters): leaders see it")
     enrol.add_argument("--json", action="store_true")
     enrol.add_argument("--server", help="the address phones reach this server at, for the link "
                                         "(default: GOCUA_PUBLIC_URL)")
@@ -97,7 +98,7 @@ def cmd_enroll(args: argparse.Namespace, settings: Settings) -> int:
     try:
         with write_transaction(engine) as conn:
             code, expires_at = enrolment.create_enrolment(conn, args.role, args.team, args.commune,
-                                                          args.hamlet, ttl_hours=args.hours)
+                                                          args.hamlet, ttl_hours=args.hours, name=args.name)
     except ServiceError as bad:
         print(f"error: {bad.detail}", file=sys.stderr)
         return 2

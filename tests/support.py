@@ -150,8 +150,8 @@ class Server:
         return enrolled_device(self, self.code(role, team=team, commune=commune, hamlets=hamlets))
 
     def code(self, role: str, *, team: str | None = None, commune: str | None = None,
-             hamlets: tuple[str, ...] = (), hours: float | None = None) -> str:
-        return issue_code(self.engine, role, team=team, commune=commune, hamlets=hamlets, hours=hours)
+             hamlets: tuple[str, ...] = (), hours: float | None = None, name: str | None = None) -> str:
+        return issue_code(self.engine, role, team=team, commune=commune, hamlets=hamlets, hours=hours, name=name)
 
     @property
     def engine(self):  # type: ignore[no-untyped-def]
@@ -191,14 +191,15 @@ def served_routes(*, docs: bool = False) -> set[tuple[str, str]]:
 
 
 def issue_code(engine: Any, role: str, *, team: str | None = None, commune: str | None = None,
-               hamlets: tuple[str, ...] | list[str] = (), hours: float | None = None) -> str:
+               hamlets: tuple[str, ...] | list[str] = (), hours: float | None = None,
+               name: str | None = None) -> str:
     """A fresh enrolment code, made in-process through the service `gocua-server enroll` calls
     (tests/server/test_enrol_auth.py drives the CLI itself: a subprocess per device costs about a
     second). `hours` below zero makes a code that has already expired."""
     from sync_server.services import enrolment
     from sync_server.store.db import write_transaction
     with write_transaction(engine) as conn:
-        code, _ = enrolment.create_enrolment(conn, role, team, commune, list(hamlets),
+        code, _ = enrolment.create_enrolment(conn, role, team, commune, list(hamlets), name=name,
                                            **({"ttl_hours": hours} if hours is not None else {}))
     return code
 

@@ -118,6 +118,7 @@ class Store:
     previous_token = MetaValue[str | None]("previous_token")  # signed out unheard: the next enrolment sends it
     role = MetaValue[str | None]("role")
     scope = MetaValue[Any]("scope")
+    holder_name = MetaValue[str | None]("holder_name")  # who holds this phone, as enrolment told
 
     def setting(self, name: str, default: Any = None) -> Any:
         """A preference (language …): kept across sign-out."""
@@ -126,9 +127,17 @@ class Store:
     def set_setting(self, name: str, value: Any) -> None:
         self.meta.set_setting(name, value)
 
-    def enrol(self, server_url: str, device_id: str, token: str, role: str, scope: Any) -> None:
+    def enrol(self, server_url: str, device_id: str, token: str, role: str, scope: Any,
+              name: str | None = None) -> None:
         """Keep what POST /api/v1/enroll answered. A new device id needs an empty outbox."""
-        self.meta.enrol(server_url, device_id, token, role, scope)
+        self.meta.enrol(server_url, device_id, token, role, scope, name)
+
+    def device_names(self) -> dict[str, str]:
+        """Device id -> its holder's name, from the team lists seen (names shown instead of ids)."""
+        return self.meta.device_names()
+
+    def remember_device_names(self, names: dict[str, str]) -> None:
+        self.meta.remember_device_names(names)
 
     def keep_previous_token(self, token: str | None) -> None:
         """Keep (sealed) the token of a sign-out the server did not hear, for the next enrolment."""

@@ -49,7 +49,8 @@ class Meta:
         self.set(SETTING + name, value)
 
     @locked
-    def enrol(self, server_url: str, device_id: str, token: str, role: str, scope: Any) -> None:
+    def enrol(self, server_url: str, device_id: str, token: str, role: str, scope: Any,
+              name: str | None = None) -> None:
         """Keep what POST /api/v1/enroll answered. A new device id needs an empty outbox."""
         if not device_id or not token:
             raise StoreError("enrolment needs a device id and a token")
@@ -60,7 +61,8 @@ class Meta:
             raise StoreError("this phone still holds another device's events: sign out (send, then purge) first")
         with db.atomic():
             for key, value in (("server_url", server_url.rstrip("/")), ("device_id", device_id),
-                               ("token", token), ("role", role), ("scope", scope), ("previous_token", None)):
+                               ("token", token), ("role", role), ("scope", scope), ("previous_token", None),
+                               ("holder_name", name)):
                 self.set(key, value)
 
     @locked
@@ -68,6 +70,18 @@ class Meta:
         """After a purge whose sign-out the server did not hear: the token it still honours,
         sealed under the new key, for the next enrolment to send (and so revoke)."""
         self.set("previous_token", token)
+
+    @locked
+    def device_names(self) -> dict[str, str]:
+        """Device id -> the name of who holds it, as the last team lists told (sealed: people's names)."""
+        return dict(self.get("device_names") or {})
+
+    @locked
+    def remember_device_names(self, names: dict[str, str]) -> None:
+        """Add what a team list told: the review queue names volunteers offline after it."""
+        known = dict(self.get("device_names") or {})
+        known.update(names)
+        self.set("device_names", known or None)
 
     @property
     def signed_in(self) -> bool:

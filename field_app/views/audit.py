@@ -343,6 +343,9 @@ class AuditScreen:
             return role_text
         if self.store is not None and device_id == self.store.device_id:
             return t("audit.who.this_device", role=role_text)
+        name = entry.get("name")
+        if isinstance(name, str) and name:
+            return t("audit.who.named", role=role_text, name=name)
         return t("audit.who.device", role=role_text, id=str(device_id).replace("-", "")[:6].upper())
 
     def scope_text(self, entry: dict[str, Any]) -> str:

@@ -21,6 +21,7 @@ from urllib.parse import parse_qs, urlparse
 import flet as ft
 
 from campaign import areas
+from campaign.text import HOLDER_NAME_MAX
 from campaign.time import VIETNAM
 from field_app import i18n, theme
 from field_app.app_state import EnrolFailed, parse_enrolment
@@ -33,7 +34,7 @@ from .shell import Shell
 
 NOTICE_READ = "enrol.purge_notice_read"  # shell.ui: this session has moved on to the form
 
-ERRORS = ("no_code", "bad_server", "unknown_code", "used_code", "expired_code", "offline", "rejected",
+ERRORS = ("no_code", "bad_name", "bad_server", "unknown_code", "used_code", "expired_code", "offline", "rejected",
           "not_gocua", "other_device")
 
 
@@ -176,7 +177,7 @@ def enrol_view(shell: Shell) -> ft.View:
         error.visible = False
         shell.page.update()
         try:
-            answer = await shell.blocking(shell.device.enrol, server, parsed.code)
+            answer = await shell.blocking(shell.device.enrol, server, parsed.code, name_field.value or None)
         except EnrolFailed as failed:
             show_error(failed.kind if failed.kind in ERRORS else "rejected", server=server,
                        detail=refusal_text(failed.code, failed.answer, status=failed.status))
@@ -187,8 +188,11 @@ def enrol_view(shell: Shell) -> ft.View:
         shell.ui.pop("enrol.server", None)
         shell.ui.pop(NOTICE_READ, None)
         role = answer.get("role", "volunteer")
+        role_text = t(f"role.{role}") if i18n.has(f"role.{role}") else role
+        named = answer.get("name")
         shell.go("/")
-        shell.snack(t("enrol.done", role=t(f"role.{role}") if i18n.has(f"role.{role}") else role))
+        shell.snack(t("enrol.done_named", role=role_text, name=named) if isinstance(named, str) and named
+                    else t("enrol.done", role=role_text))
 
     code_field = ft.TextField(
         value=linked_code,
@@ -203,6 +207,16 @@ def enrol_view(shell: Shell) -> ft.View:
         enable_suggestions=False,
         suffix_icon=ft.IconButton(ft.Icons.CONTENT_PASTE, tooltip=t("enrol.paste"), on_click=paste,
                              key="enrol.paste"),
+    )
+    name_field = ft.TextField(  # optional: a code made with a name, or the phone's earlier one, wins
+        label=t("enrol.name_label"),
+        helper=t("enrol.name_hint"),
+        value=(store.holder_name if store is not None else None) or "",
+        key="enrol.name",
+        max_length=HOLDER_NAME_MAX,
+        capitalization=ft.TextCapitalization.WORDS,
+        on_submit=submit,
+        text_size=18,
     )
     server_field = ft.TextField(
         label=t("enrol.server_label"),
@@ -235,6 +249,7 @@ def enrol_view(shell: Shell) -> ft.View:
             ft.Text(t("enrol.title"), theme_style=ft.TextThemeStyle.HEADLINE_SMALL),
             ft.Text(t("enrol.intro"), theme_style=ft.TextThemeStyle.BODY_LARGE),
             full_width(code_field),
+            full_width(name_field),
             full_width(server_field),
             error,
             progress,

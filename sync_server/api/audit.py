@@ -25,6 +25,7 @@ class AuditEntry(BaseModel):
     commune: str | None
     scope: dict[str, Any]
     detail: dict[str, Any]
+    name: str | None = None  # who holds the device (enrolment); null when never told
 
 
 class AuditAnswer(BaseModel):

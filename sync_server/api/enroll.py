@@ -16,6 +16,9 @@ router = APIRouter()
 
 class EnrolRequest(BaseModel):
     code: str = Field(min_length=1, max_length=64)
+    name: str | None = Field(None, max_length=200,
+                             description="the holder's name typed on the phone (at most 60 characters once "
+                                         "trimmed); the code's own name, when it has one, wins")
 
 
 class EnrolAnswer(BaseModel):
@@ -23,6 +26,8 @@ class EnrolAnswer(BaseModel):
     token: str
     role: str
     scope: dict[str, Any]
+    name: str | None = Field(None, description="who holds the phone (the code's name, the typed one, or the "
+                                                "replaced device's); null when never told")
 
 
 @router.post("/api/v1/enroll", response_model=EnrolAnswer, responses=responses(400, 410, 429))
@@ -38,9 +43,10 @@ def enroll(body: EnrolRequest, request: Request,
         limits.enrol_failures.check(address)
     try:
         with writing(request) as conn:
-            device, token = enrolment.enrol(conn, body.code, previous_token=previous_token)
+            device, token = enrolment.enrol(conn, body.code, previous_token=previous_token, name=body.name)
     except ServiceError:
         if limits is not None:
             limits.enrol_failures.spend(address)
         raise
-    return EnrolAnswer(device_id=device.id, token=token, role=device.role, scope=device.scope())
+    return EnrolAnswer(device_id=device.id, token=token, role=device.role, scope=device.scope(),
+                       name=device.name)

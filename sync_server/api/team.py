@@ -28,6 +28,7 @@ class Member(BaseModel):
     last_push_at: str | None
     last_pull_at: str | None
     quarantined: int
+    name: str | None = None  # who holds the phone (enrolment); null when never told
 
 
 class MembersAnswer(BaseModel):

@@ -13,6 +13,7 @@ from typing import NamedTuple
 
 from sqlalchemy import Connection
 
+from campaign.text import HOLDER_NAME_MAX, holder_name
 from campaign.vocabulary import ROLES
 
 from ..config import ENROL_CODE_TTL_HOURS
@@ -55,9 +56,11 @@ def format_code(code: str) -> str:
 
 def create_enrolment(conn: Connection, role: str, team_id: str | None = None, commune: str | None = None,
                      hamlets: list[str] | None = None,
-                     ttl_hours: float = ENROL_CODE_TTL_HOURS) -> EnrolmentCode:
-    """A one-time code for a device of `role` and its scope. Refuses (Invalid) a role
-    without the scope it needs, and (NotFound) a team that does not exist."""
+                     ttl_hours: float = ENROL_CODE_TTL_HOURS, name: str | None = None) -> EnrolmentCode:
+    """A one-time code for a device of `role` and its scope, for the person `name` (who will
+    hold the phone). Refuses (Invalid) a role without the scope it needs or a name that cannot
+    be one, and (NotFound) a team that does not exist."""
+    name = checked_name(name)
     if role not in ROLES:
         raise Invalid("bad_role", f"role must be one of {', '.join(ROLES.codes)}")
     hamlets = list(hamlets or [])
@@ -75,19 +78,35 @@ def create_enrolment(conn: Connection, role: str, team_id: str | None = None, co
     code = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(CODE_LENGTH))
     expires_at = clock.later(ttl_hours)
     store.insert_enrolment(conn, code, role=role, team_id=team_id, commune=commune, hamlets=hamlets,
-                           created_at=clock.now_iso(), expires_at=expires_at)
+                           created_at=clock.now_iso(), expires_at=expires_at, name=name)
     return EnrolmentCode(format_code(code), expires_at)
 
 
-def enrol(conn: Connection, code: str, previous_token: str | None = None) -> Enrolled:
+def checked_name(name: str | None) -> str | None:
+    """A holder's name as stored (NFC, trimmed), None for none; Invalid `bad_name` otherwise."""
+    if name is None or not name.strip():
+        return None
+    try:
+        return holder_name(name)
+    except ValueError as bad:
+        words = {"too_long": f"a name has at most {HOLDER_NAME_MAX} characters",
+                 "bad_text": "a name cannot hold control characters"}
+        raise Invalid("bad_name", words.get(str(bad), "a name cannot be empty")) from None
+
+
+def enrol(conn: Connection, code: str, previous_token: str | None = None, name: str | None = None) -> Enrolled:
     """Spend a code: a new device and its token.
+
+    The device's name (who holds it) is the code's, else `name` (typed on the phone), else
+    the name of the device it replaces (`previous_token`): a phone enrolled again keeps it.
 
     Re-enrolment: a phone that presents the token it held (`previous_token`, the
     Authorization header of POST /enroll) gets a new device and the old record is
     revoked in the same transaction, so a copy of the old token stops working.
     An unknown or revoked previous token changes nothing: enrolling never fails
     because of it (a revoked phone is the usual one to re-enrol).
-    Refuses an unknown code (Invalid), a used or expired one (Gone)."""
+    Refuses an unknown code or a bad name (Invalid), a used or expired one (Gone)."""
+    typed = checked_name(name)
     found = store.enrolment(conn, normalise_code(code))
     if found is None:
         raise Invalid("unknown_code", "this enrolment code is not known")
@@ -99,11 +118,11 @@ def enrol(conn: Connection, code: str, previous_token: str | None = None) -> Enr
     token = secrets.token_urlsafe(32)
     if not store.spend_enrolment(conn, found.code_hash, device_id, clock.now_iso()):
         raise Gone("used_code", "this enrolment code has already been used")  # spent between our read and write
-    store.insert_device(conn, device_id, token, found, clock.now_iso())
-    if previous_token:
-        previous = store.by_token(conn, previous_token)
-        if previous is not None and previous.id != device_id:
-            store.revoke(conn, previous.id, clock.now_iso())
+    previous = store.by_token(conn, previous_token) if previous_token else None
+    store.insert_device(conn, device_id, token, found, clock.now_iso(),
+                        name=found.name or typed or (previous.name if previous is not None else None))
+    if previous is not None and previous.id != device_id:
+        store.revoke(conn, previous.id, clock.now_iso())
     device = store.get(conn, device_id)
     assert device is not None
     return Enrolled(device, token)

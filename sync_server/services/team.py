@@ -33,6 +33,7 @@ class Member:
     last_push_at: str | None
     last_pull_at: str | None
     quarantined: int
+    name: str | None = None  # who holds it, when enrolment told
 
 
 @dataclass(frozen=True)
@@ -97,7 +98,7 @@ def members(conn: Connection, who: Caller, commune: str | None = None) -> list[M
                 if covered.covers(r)]
     counts = store.quarantined_counts(conn, [r.id for r in rows])
     return [Member(r.id, r.role, r.team_id, r.enrolled_at, r.revoked, r.acked_seq, r.last_push_at, r.last_pull_at,
-                   counts.get(r.id, 0)) for r in rows]
+                   counts.get(r.id, 0), r.name) for r in rows]
 
 
 def quarantined(conn: Connection, who: Caller, device_id: str) -> Quarantined:

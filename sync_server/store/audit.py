@@ -20,6 +20,7 @@ class AuditRow:
     commune: str | None
     scope: dict[str, Any]
     detail: dict[str, Any]
+    name: str | None = None  # who holds the device (enrolment), read from the devices table
 
 
 def insert(conn: Connection, *, at: str, device_id: str | None, role: str, action: str, commune: str | None,
@@ -39,7 +40,8 @@ def entries(conn: Connection, commune: str | None, after: int, limit: int, *, be
             newest_first: bool = False, action: str | None = None) -> tuple[list[AuditRow], bool]:
     """Rows with after < id (< before), oldest first (or newest first); commune None: every
     commune. `action` is one action or a family: "export" matches "export" and every "export.*"."""
-    query = select(t.audit).where(t.audit.c.id > after)
+    query = select(t.audit, t.devices.c.name).outerjoin(t.devices, t.devices.c.id == t.audit.c.device_id) \
+        .where(t.audit.c.id > after)
     if before is not None:
         query = query.where(t.audit.c.id < before)
     if commune is not None:
@@ -48,6 +50,6 @@ def entries(conn: Connection, commune: str | None, after: int, limit: int, *, be
         query = query.where(or_(t.audit.c.action == action, t.audit.c.action.startswith(action + ".", autoescape=True)))
     order = t.audit.c.id.desc() if newest_first else t.audit.c.id
     rows = conn.execute(query.order_by(order).limit(limit + 1)).all()
-    out = [AuditRow(r.id, r.at, r.device_id, r.role, r.action, r.commune, json.loads(r.scope), json.loads(r.detail))
-           for r in rows[:limit]]
+    out = [AuditRow(r.id, r.at, r.device_id, r.role, r.action, r.commune, json.loads(r.scope), json.loads(r.detail),
+                    r.name) for r in rows[:limit]]
     return out, len(rows) > limit

@@ -25,6 +25,7 @@ class Device:
     hamlets: tuple[str, ...]
     revoked: bool
     acked_seq: int
+    name: str | None = None  # who holds the phone (enrolment), None when never told
 
     def scope(self) -> dict[str, Any]:
         """What the enrolment answer calls the device's scope."""
@@ -63,6 +64,7 @@ class Enrolment:
     hamlets: str  # JSON list, copied to the device as it is
     expires_at: str
     used_at: str | None
+    name: str | None = None  # the holder's name, when the code was made with one
 
 
 def hash_secret(secret: str) -> str:
@@ -72,17 +74,18 @@ def hash_secret(secret: str) -> str:
 # ---- enrolment codes ------------------------------------------------------------
 
 def insert_enrolment(conn: Connection, code: str, *, role: str, team_id: str | None, commune: str | None,
-                     hamlets: list[str], created_at: str, expires_at: str) -> None:
+                     hamlets: list[str], created_at: str, expires_at: str, name: str | None = None) -> None:
     conn.execute(t.enrolments.insert().values(
         code_hash=hash_secret(code), role=role, team_id=team_id, commune=commune,
-        hamlets=json.dumps(hamlets), created_at=created_at, expires_at=expires_at))
+        hamlets=json.dumps(hamlets), created_at=created_at, expires_at=expires_at, name=name))
 
 
 def enrolment(conn: Connection, code: str) -> Enrolment | None:
     row = conn.execute(select(t.enrolments).where(t.enrolments.c.code_hash == hash_secret(code))).first()
     if row is None:
         return None
-    return Enrolment(row.code_hash, row.role, row.team_id, row.commune, row.hamlets, row.expires_at, row.used_at)
+    return Enrolment(row.code_hash, row.role, row.team_id, row.commune, row.hamlets, row.expires_at, row.used_at,
+                     row.name)
 
 
 def spend_enrolment(conn: Connection, code_hash: str, device_id: str, at: str) -> bool:
@@ -95,10 +98,11 @@ def spend_enrolment(conn: Connection, code_hash: str, device_id: str, at: str) -
 
 # ---- devices --------------------------------------------------------------------
 
-def insert_device(conn: Connection, device_id: str, token: str, code: Enrolment, at: str) -> None:
+def insert_device(conn: Connection, device_id: str, token: str, code: Enrolment, at: str,
+                  name: str | None = None) -> None:
     conn.execute(t.devices.insert().values(
         id=device_id, token_hash=hash_secret(token), role=code.role, team_id=code.team_id,
-        commune=code.commune, hamlets=code.hamlets, enrolled_at=at, acked_seq=0))
+        commune=code.commune, hamlets=code.hamlets, enrolled_at=at, acked_seq=0, name=name))
 
 
 def by_token(conn: Connection, token: str) -> Device | None:
@@ -113,7 +117,7 @@ def get(conn: Connection, device_id: str) -> Device | None:
 
 def _from_row(row: Row[Any]) -> Device:
     return Device(row.id, row.role, row.team_id, row.commune, tuple(json.loads(row.hamlets)),
-                  row.revoked_at is not None, row.acked_seq)
+                  row.revoked_at is not None, row.acked_seq, row.name)
 
 
 def replace_token(conn: Connection, device_id: str, token: str, new: str) -> bool:

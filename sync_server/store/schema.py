@@ -36,6 +36,7 @@ devices = Table(
     Column("acked_seq", BigInteger, nullable=False, default=0),
     Column("last_push_at", String(32)),
     Column("last_pull_at", String(32)),
+    Column("name", Text),  # who holds the phone (revision 0007); None before names were asked
 )
 
 enrolments = Table(
@@ -49,6 +50,7 @@ enrolments = Table(
     Column("expires_at", String(32), nullable=False),
     Column("used_at", String(32)),
     Column("device_id", String(64)),
+    Column("name", Text),  # the holder's name, copied to the device (revision 0007)
 )
 
 # One row per (device, seq), ever. `cursor` is assigned by the server under its

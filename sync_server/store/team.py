@@ -27,6 +27,7 @@ class DeviceRow:
     acked_seq: int
     last_push_at: str | None
     last_pull_at: str | None
+    name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -39,7 +40,7 @@ class QuarantinedRow:
 
 def _row(r: Row[Any]) -> DeviceRow:
     return DeviceRow(r.id, r.role, r.team_id, r.commune, tuple(json.loads(r.hamlets or "[]")), r.enrolled_at,
-                     r.revoked_at is not None, int(r.acked_seq), r.last_push_at, r.last_pull_at)
+                     r.revoked_at is not None, int(r.acked_seq), r.last_push_at, r.last_pull_at, r.name)
 
 
 def commune_teams(conn: Connection, commune: str) -> frozenset[str]:

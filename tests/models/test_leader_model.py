@@ -158,3 +158,17 @@ def test_quarantined_events_with_their_reasons() -> None:
         (7, "Ghi lượt thăm", "Thay đổi thứ 7 của máy · nhận chưa bao giờ", "Ngoài phạm vi hoặc quyền của máy này.",
          "forbidden: hamlet outside scope"),
         (8, "made.up", "Thay đổi thứ 8 của máy · nhận chưa bao giờ", None, "odd: something")]
+
+
+def test_names_from_the_team_list_replace_device_ids_and_are_kept_offline(store: Store) -> None:
+    """Issue #13, item 1: the team list's names label the review queue, conflicts and the team,
+    and stay in the store (sealed) for the next session, offline."""
+    leader = LeaderModel(store)
+    devices = [{"device_id": "0190aaaa-1", "role": "volunteer", "name": "Nguyễn Thị Lan", "quarantined": 0},
+               {"device_id": "0190bbbb-2", "role": "volunteer", "name": None, "quarantined": 0}]
+    named, unnamed = leader.members(devices, NOW)
+    assert named.label == "Nguyễn Thị Lan" and unnamed.label == "Tình nguyện viên · Máy 0190BB"
+    later = LeaderModel(store)  # another session: no team list fetched yet
+    assert later.device_label("0190aaaa-1") == "Nguyễn Thị Lan"
+    raw = store.db.execute("SELECT value FROM meta WHERE key = 'device_names'").fetchone()[0]
+    assert b"Lan" not in (raw if isinstance(raw, bytes) else raw.encode())  # a person's name: sealed like the other personal data

@@ -104,3 +104,57 @@ def test_the_enrolment_link_names_the_address_phones_use(server) -> None:
     assert given == "http://192.168.1.10:9000" and said == ""
     _, said = link()
     assert "GOCUA_PUBLIC_URL is not set" in said, "never a silent guess at port 8000"
+
+
+# ---- named volunteers (issue #13, item 1) ------------------------------------------------------------
+
+
+def _team_names(server, leader):  # type: ignore[no-untyped-def]
+    rows = leader.get("/api/v1/team/devices").json()["devices"]
+    return {row["device_id"]: row["name"] for row in rows}
+
+
+def test_enroll_name_reaches_the_answer_and_the_team_list_and_stays_on_re_enrolment(server):
+    team = "named-" + server.db_url[-6:].replace("/", "")
+    cli(server.db_url, "team", team, "--name", "Tổ tên", "--commune", "10525")
+    printed = json.loads(cli(server.db_url, "enroll", "--role", "volunteer", "--team", team,
+                             "--name", "  Nguye\u0302\u0303n  Thị Lan ", "--json").stdout)
+    first = _enrol(server, printed["code"]).json()
+    assert first["name"] == "Nguyễn Thị Lan"  # NFC, trimmed, inner spaces collapsed
+    leader = server.enroll("leader", team=team)
+    assert _team_names(server, leader)[first["device_id"]] == "Nguyễn Thị Lan"
+    # the same phone enrolled again with a code made without a name keeps its name
+    again = httpx.post(server.url + "/api/v1/enroll", json={"code": server.code("volunteer", team=team)},
+                       headers={"Authorization": f"Bearer {first['token']}"}).json()
+    assert again["device_id"] != first["device_id"] and again["name"] == "Nguyễn Thị Lan"
+    names = _team_names(server, leader)
+    assert names[again["device_id"]] == "Nguyễn Thị Lan"
+    # a name typed on the phone counts when the code has none; the code's own wins over it
+    typed = httpx.post(server.url + "/api/v1/enroll",
+                       json={"code": server.code("volunteer", team=team), "name": "Trần Văn Bình"}).json()
+    assert typed["name"] == "Trần Văn Bình"
+    coded = httpx.post(server.url + "/api/v1/enroll",
+                       json={"code": server.code("volunteer", team=team, name="Lê Hoa"), "name": "Khác"}).json()
+    assert coded["name"] == "Lê Hoa"
+    unnamed = _enrol(server, server.code("volunteer", team=team)).json()
+    assert unnamed["name"] is None and names.get(unnamed["device_id"]) is None
+
+
+def test_bad_names_are_refused_and_spend_nothing(server):
+    long = cli(server.db_url, "enroll", "--role", "admin", "--name", "x" * 61, "--json", check=False)
+    assert long.returncode == 2 and "60" in long.stderr
+    control = cli(server.db_url, "enroll", "--role", "admin", "--name", "Lan\x07", "--json", check=False)
+    assert control.returncode == 2 and "control" in control.stderr
+    code = server.code("admin")
+    refused = httpx.post(server.url + "/api/v1/enroll", json={"code": code, "name": "y" * 61})
+    assert refused.status_code == 400 and refused.json()["error"] == "bad_name"
+    assert _enrol(server, code).status_code == 200  # the code was not spent by the refusal
+
+
+def test_the_audit_log_names_who_held_the_device(server):
+    from ..support import enrolled_device
+    admin = enrolled_device(server, server.code("admin", name="Phạm Quản Trị"))
+    assert admin.get("/api/v1/conflicts", commune="10525").status_code == 200  # audited: conflicts.view
+    entries = admin.get("/api/v1/audit", order="newest").json()["entries"]
+    mine = [e for e in entries if e["device_id"] == admin.id]
+    assert mine and all(e["name"] == "Phạm Quản Trị" for e in mine)

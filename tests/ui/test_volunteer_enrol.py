@@ -100,3 +100,30 @@ def test_parse_enrolment() -> None:
     link = parse_enrolment("gocua://enrol?server=http%3A%2F%2F192.168.1.10%3A8000%2F&code=ABCD-EFGH-JKMN")
     assert (link.server, link.code) == ("http://192.168.1.10:8000", "ABCD-EFGH-JKMN")
     assert parse_enrolment("ABCD-EFGH-JKMN").server is None
+
+
+def test_the_name_typed_at_enrolment_is_kept_and_said(in_process_server, make_harness, tmp_path: Path) -> None:
+    """Issue #13, item 1: the holder's name goes with the code; the answer's name is kept."""
+    hamlet = in_process_server.hamlet()
+    h = open_app(make_harness, tmp_path / "phone", http=in_process_server.client, server_url=in_process_server.url,
+                 width=360, height=640)
+    h.change(h.get(key="enrol.code"), in_process_server.code("volunteer", hamlets=(hamlet,)))
+    h.change(h.get(key="enrol.name"), "x" * 61)  # what the field would stop: the rule still holds
+    h.click(h.get(key="enrol.submit"))
+    wait_for(h, lambda: h.get(key="enrol.error")["visible"])
+    assert "tối đa 60 ký tự" in h.get(key="enrol.error_text")["value"]
+    h.change(h.get(key="enrol.name"), "  Trần Thị  Mai ")
+    h.click(h.get(key="enrol.submit"))
+    wait_for(h, lambda: h.exists(ft.NavigationBar))
+    assert shell_of(h).store.holder_name == "Trần Thị Mai"
+    assert h.exists(ft.Text, text_contains="Tình nguyện viên · Trần Thị Mai")  # the snack bar
+
+
+def test_a_code_made_with_a_name_names_the_phone(in_process_server, make_harness, tmp_path: Path) -> None:
+    hamlet = in_process_server.hamlet()
+    code = in_process_server.code("volunteer", hamlets=(hamlet,), name="Đỗ Văn Hùng")
+    h = open_app(make_harness, tmp_path / "phone", http=in_process_server.client, server_url=in_process_server.url)
+    h.change(h.get(key="enrol.code"), code)
+    h.click(h.get(key="enrol.submit"))
+    wait_for(h, lambda: h.exists(ft.NavigationBar))
+    assert shell_of(h).store.holder_name == "Đỗ Văn Hùng"

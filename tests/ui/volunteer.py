@@ -103,8 +103,8 @@ class InProcessServer:
     made: list[str] = field(default_factory=list)
 
     def code(self, role: str = "volunteer", *, hamlets: tuple[str, ...] = (), team: str | None = None,
-             commune: str | None = None, hours: float = 72) -> str:
-        return issue_code(self.engine, role, team=team, commune=commune, hamlets=hamlets, hours=hours)
+             commune: str | None = None, hours: float = 72, name: str | None = None) -> str:
+        return issue_code(self.engine, role, team=team, commune=commune, hamlets=hamlets, hours=hours, name=name)
 
     def enrol(self, role: str = "admin", **kw: Any) -> Device:
         """A bare wire device (tests/support.py), its requests through the TestClient."""

@@ -165,14 +165,19 @@ class LeaderModel:
     def __init__(self, store: Store) -> None:
         self.store = store
         self.roles: dict[str, str | None] = {}  # device id -> role, from the last team list
+        self.names: dict[str, str] = store.device_names()  # device id -> holder's name, kept in the store
         self.settled: dict[tuple[str, str], Any] = {}  # (entity, field) -> value chosen, until the server agrees
 
     def device_label(self, device_id: str | None) -> str:
-        """"Máy 3F2A9C" (with the role when the team list told us), "Máy này" for this one."""
+        """Who holds the device: "Nguyễn Thị Lan" once a team list named them, else "Máy 3F2A9C"
+        (with the role when the team list told us); "Máy này" for this one."""
         if not device_id:
             return t("leader.device.unknown")
         if device_id == self.store.device_id:
             return t("leader.device.this")
+        name = self.names.get(device_id)
+        if name:
+            return name
         short = t("leader.device.short", id=device_id.replace("-", "")[:6].upper())
         role = self.roles.get(device_id)
         return f"{vocab_label(v.ROLES, role)} · {short}" if role is not None and role in v.ROLES else short
@@ -300,6 +305,10 @@ class LeaderModel:
 
     def members(self, devices: list[dict[str, Any]], now: datetime) -> list[Member]:
         self.roles = {d["device_id"]: d.get("role") for d in devices}
+        named = {d["device_id"]: d["name"] for d in devices if isinstance(d.get("name"), str) and d["name"]}
+        if named:
+            self.store.remember_device_names(named)
+            self.names.update(named)
         return [self._member(d, now) for d in devices]
 
     def _member(self, device: Answer, now: datetime) -> Member:
