@@ -1,10 +1,11 @@
 """GET /totals, GET /communes and GET /conflicts."""
 from __future__ import annotations
 
+import json
 from dataclasses import asdict
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel
 
 from ..errors import responses
@@ -29,10 +30,14 @@ def totals(request: Request,
                                        description="official 5-digit commune code; without it, the caller's own "
                                                    "commune (an officer's or a leader's)"),
            by: Literal["hamlet", "team", "day"] = Query("hamlet"),
-           who: Caller = Depends(caller)) -> TotalsAnswer:
+           who: Caller = Depends(caller)) -> Response:
     """Counts recorded by the team (the police hold the official figures), by hamlet, team or day."""
     with reading(request) as conn:
-        return TotalsAnswer(**asdict(reports.totals(conn, who, commune, by)))
+        found = reports.totals(conn, who, commune, by)
+    # Written as JSON here, not through the model: validating and encoding its ~60 figures a
+    # row cost 5.5 ms of CPU for a commune of 20 hamlets, more than the query (issue #16, item 2).
+    answer = {"commune": found.commune, "by": found.by, "rows": found.rows, "total": found.total}
+    return Response(json.dumps(answer, ensure_ascii=False, separators=(",", ":")), media_type="application/json")
 
 
 class CommunesAnswer(BaseModel):

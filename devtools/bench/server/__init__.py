@@ -24,6 +24,7 @@ from ..common import machine as machine_info
 from . import dataset as d
 from . import devices
 from . import measures as m
+from . import scale as growth
 from .load import Backend, Dataset, PostgresBackend, SqliteBackend, bulk_load, processes
 from .process import ServerProcess
 from .verify import verify_sample
@@ -103,6 +104,8 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
     out.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
     print()
     print(table(results, backends))
+    print("\nHow cost grows with the work (devtools/bench/server/scale.py):")
+    print(growth.table({b: results[b]["scale"] for b in backends if results.get(b, {}).get("scale")}))
     print(f"\nwritten {out} in {results['seconds']:.0f} s")
     return 0
 
@@ -135,6 +138,8 @@ def run_backend(backend: Backend, dataset: Dataset, meta: dict[str, Any], sizes:
 
     engine = make_engine(url)
     try:
+        with ServerProcess(url, 1) as server:  # the whole province's scale point, before the reads and devices
+            whole = growth.point("whole", url, engine, server, meta, sizes, log)
         with ServerProcess(url, workers=1 if quick else 2, request_times=str(workdir / f"{backend.name}-times.log")) as server:
             pull = m.pull_catch_up(server, engine, meta, sizes, log)
             totals = m.commune_totals(server, engine, meta, sizes, log)
@@ -164,6 +169,7 @@ def run_backend(backend: Backend, dataset: Dataset, meta: dict[str, Any], sizes:
                 for k in ("push_p50", "push_p99", "pull_p50", "pull_p99")},
              week_offline_push_s=round(week["push_seconds"], 2) if week.get("push_seconds") else None,
              load_average_at_end=round(os.getloadavg()[0], 2))
+    r["scale"] = [*growth.smaller(backend, dataset, meta, sizes, log), whole]
     if many["error_sample"]:
         r["devices_error_sample"] = many["error_sample"]
     return r
