@@ -169,7 +169,8 @@ def run_backend(backend: Backend, dataset: Dataset, meta: dict[str, Any], sizes:
                 for k in ("push_p50", "push_p99", "pull_p50", "pull_p99")},
              week_offline_push_s=round(week["push_seconds"], 2) if week.get("push_seconds") else None,
              load_average_at_end=round(os.getloadavg()[0], 2))
-    r["scale"] = [*growth.smaller(backend, dataset, meta, sizes, log), whole]
+    # quick: the whole point only (its quarter and half are one commune each: nothing to compare)
+    r["scale"] = [*([] if quick else growth.smaller(backend, dataset, meta, sizes, log)), whole]
     if many["error_sample"]:
         r["devices_error_sample"] = many["error_sample"]
     return r

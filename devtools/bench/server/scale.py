@@ -33,7 +33,7 @@ def point(label: str, url: str, engine: Engine, server: ServerProcess, meta: dic
           log: Log) -> dict[str, Any]:
     """The scale figures of one loaded database, through a running server."""
     small = m.Sizes(**{**sizes.__dict__, "totals_requests": min(sizes.totals_requests, 100)})
-    ingest = push_into(server, engine, meta, log)
+    ingest = push_into(server, engine, meta, log, PUSH_EVENTS if sizes.ingest_events_per_device > 2_000 else 500)
     totals = m.commune_totals(server, engine, meta, small, log)
     pull = m.pull_catch_up(server, engine, meta, sizes, log)
     return {"scale": label, "communes": len(meta["communes"]), "events": sum(c["events"] for c in meta["communes"]),
@@ -43,15 +43,16 @@ def point(label: str, url: str, engine: Engine, server: ServerProcess, meta: dic
             "pull_10k_s": round(pull["seconds"], 3)}
 
 
-def push_into(server: ServerProcess, engine: Engine, meta: dict[str, Any], log: Log) -> dict[str, Any]:
-    """PUSH_DEVICES volunteers push PUSH_EVENTS new events each at once into the loaded database."""
+def push_into(server: ServerProcess, engine: Engine, meta: dict[str, Any], log: Log,
+              per_device: int = PUSH_EVENTS) -> dict[str, Any]:
+    """PUSH_DEVICES volunteers push `per_device` new events each at once into the loaded database."""
     rng = random.Random("scale")
     with httpx.Client(timeout=120) as client:
         admin = enrol_many(engine, server.url, "admin", 1)[0]
         # in the last commune: the reads measure the first one, and the middle one's volunteer
         hamlets, _ = m.create_hamlets(client, server.url, admin, meta["communes"][-1]["code"], PUSH_DEVICES, rng)
     volunteers = enrol_many(engine, server.url, "volunteer", PUSH_DEVICES, hamlets=[[h.id] for h in hamlets])
-    plans = [(v, [m.gz_body(c) for c in m.chunks(m.device_events(v.id, h, PUSH_EVENTS, rng), d.BATCH)])
+    plans = [(v, [m.gz_body(c) for c in m.chunks(m.device_events(v.id, h, per_device, rng), d.BATCH)])
              for v, h in zip(volunteers, hamlets, strict=True)]
     errors: list[str] = []
 
@@ -72,7 +73,7 @@ def push_into(server: ServerProcess, engine: Engine, meta: dict[str, Any], log: 
     seconds, cpu = time.perf_counter() - started, server.cpu_seconds() - cpu0
     if errors:
         raise RuntimeError(f"scale push failed: {errors[:3]}")
-    total = PUSH_DEVICES * PUSH_EVENTS
+    total = PUSH_DEVICES * per_device
     log(f"  push into the loaded province: {total:,} events in {seconds:.2f} s = {total / seconds:,.0f}/s "
         f"({total / cpu if cpu else 0:,.0f} per server CPU-second)")
     return {"events_per_s": total / seconds, "events_per_cpu_s": total / cpu if cpu else None}
