@@ -12,17 +12,18 @@ import json
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from . import vocabulary as v
 from .ids import is_uuid
-from .text import has_control_characters, is_nfc, nfc, normalize_tree
+from .text import has_control_characters, has_hidden_characters, is_nfc, nfc, normalize_tree
 
 PROTOCOL = 1  # the request-level "schema"
 SCHEMA = 1  # an event's data schema
 MAX_BATCH = 500
 MAX_DEVICE_ID = 64
+MAX_VERSION = 2**63 - 1  # a version is a server cursor, a 64-bit integer
 ENVELOPE = ("id", "device_id", "seq", "kind", "entity", "base", "at", "data", "schema")
 _ENVELOPE_KEYS = frozenset(ENVELOPE)
 
@@ -61,6 +62,8 @@ def _text(max_len: int, allow_empty: bool = False) -> Check:
             raise InvalidEvent("too_long", f"{name} is longer than {max_len} characters")
         if has_control_characters(value):
             raise InvalidEvent("bad_text", f"{name} contains control characters")
+        if has_hidden_characters(value):
+            raise InvalidEvent("bad_text", f"{name} contains invisible or reordering characters")
     return check
 
 
@@ -299,7 +302,7 @@ def check_event(event: dict[str, Any]) -> None:
     if len(event["device_id"]) > MAX_DEVICE_ID:
         raise InvalidEvent("bad_device_id", "device_id is too long")
     base = event["base"]
-    if base is not None and (isinstance(base, bool) or not isinstance(base, int) or base < 0):
+    if base is not None and (isinstance(base, bool) or not isinstance(base, int) or not 0 <= base <= MAX_VERSION):
         raise InvalidEvent("bad_base", "base must be a server version (a whole number) or null")
     parse_at(event["at"])
     spec = KINDS.get(event["kind"]) if isinstance(event["kind"], str) else None
@@ -317,7 +320,26 @@ def parse_at(value: object) -> datetime:
         raise InvalidEvent("bad_time", "at must be an ISO 8601 time with its offset") from None
     if parsed.tzinfo is None:
         raise InvalidEvent("bad_time", "at must carry its UTC offset")
+    try:
+        parsed.astimezone(UTC)  # 9999-12-31T23:59:59-12:00 is past the calendar's end in UTC
+    except OverflowError:
+        raise InvalidEvent("bad_time", "at is outside the calendar") from None
     return parsed
+
+
+EARLIEST_AT = datetime(2020, 1, 1, tzinfo=UTC)  # no campaign's data is older (docs/rules.md)
+CLOCK_SKEW = timedelta(days=2)  # how far ahead of the server a phone's clock may run
+
+
+def check_time_window(at: str, now: datetime) -> None:
+    """An event's time is refused `bad_time` before 2020-01-01 (before any campaign's data could
+    exist) or more than CLOCK_SKEW after `now` (the receiver's clock, injected): a visit dated
+    1900 or 2999 would stretch every series and total by day (issue #12, L2)."""
+    when = parse_at(at)
+    if when < EARLIEST_AT:
+        raise InvalidEvent("bad_time", f"at is before {EARLIEST_AT.date().isoformat()}")
+    if when > now + CLOCK_SKEW:
+        raise InvalidEvent("bad_time", "at is in the future: is the phone's clock right?")
 
 
 def normalize(event: dict[str, Any]) -> dict[str, Any]:
@@ -348,11 +370,16 @@ def quarantine_record(event: dict[str, Any], canonical_body: str) -> str:
         if key == "seq" and type(value) is int:
             kept[key] = value
         elif isinstance(value, str):
-            kept[key] = value[:MAX_KEPT_TEXT].encode("utf-8", "replace").decode("utf-8")  # no lone surrogate
+            kept[key] = storable(value[:MAX_KEPT_TEXT])
         else:
             kept[key] = None
     kept["sha256"] = hashlib.sha256(canonical_body.encode("utf-8", "surrogatepass")).hexdigest()
     return json.dumps(kept, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def storable(text: str) -> str:
+    """The text with any lone surrogate (JSON may spell one, UTF-8 cannot) replaced by '?'."""
+    return text if text.isascii() else text.encode("utf-8", "replace").decode("utf-8")
 
 
 def quarantine_line(canonical_body: str) -> str:

@@ -158,6 +158,8 @@ def _update_fields(entity: Entity, event: dict[str, Any], version: int | None,
                    changes: dict[str, Any], detect: bool) -> list[Conflict]:
     conflicts = []
     base = event["base"]
+    if base is not None and base > (entity.version or 0):  # 10**40 would switch detection off
+        raise InvalidEvent("bad_base", "base is a version this entity never had")
     for name, value in changes.items():
         seen = entity.meta.get(name)
         if detect and seen is not None and seen[0] is not None and seen[1] != event["device_id"] \

@@ -48,6 +48,18 @@ def has_control_characters(text: str) -> bool:
     return _CONTROL.search(text) is not None
 
 
+# Characters a label never needs and that hide or reorder what a reader sees (issue #12): the
+# bidirectional embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069, the marks
+# U+200E/U+200F), zero-width characters (U+200B–U+200D, U+2060, U+FEFF), the line and
+# paragraph separators (U+2028, U+2029), and lone surrogates (JSON can spell one, UTF-8 cannot).
+_HIDDEN = re.compile("[\u200b-\u200f\u2028-\u202e\u2060\u2066-\u2069\ufeff\ud800-\udfff]")
+
+
+def has_hidden_characters(text: str) -> bool:
+    """Whether the text holds an invisible or reordering character, or a lone surrogate."""
+    return not text.isascii() and _HIDDEN.search(text) is not None
+
+
 def normalize_tree(value: object) -> object:
     """NFC every string inside a JSON-like value (keys too)."""
     if isinstance(value, str):

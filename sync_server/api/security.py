@@ -48,6 +48,8 @@ from ..config import Settings
 from ..errors import ERROR_SCHEMA
 from .ratelimit import Limits
 
+logger = logging.getLogger("gocua.server")
+
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
@@ -107,14 +109,25 @@ class SecurityMiddleware:
             return
         path: str = scope.get("path", "")
         headers = self._headers(scope, path)
+        started = False
 
         async def send_with_headers(message: Message) -> None:
+            nonlocal started
             if message["type"] == "http.response.start":
+                started = True
                 kept = [(k, v) for k, v in message.get("headers", [])
                         if k.lower() not in {name for name, _ in headers}]
                 message = {**message, "headers": kept + headers}
             await send(message)
 
+        try:
+            await self._guarded(scope, receive, send_with_headers, path)
+        except Exception:  # the last resort (issue #12, L3): logged, answered JSON with the headers
+            logger.exception("unexpected error answering %s %s", scope.get("method"), path)
+            if not started:
+                await _answer(send_with_headers, 500, "http_error", "the server failed to answer: it is logged")
+
+    async def _guarded(self, scope: Scope, receive: Receive, send_with_headers: Send, path: str) -> None:
         request_headers = {k.lower(): v for k, v in scope.get("headers", [])}
         origin = request_headers.get(b"origin", b"").decode("latin-1").rstrip("/")
         if (scope["method"] == "OPTIONS" and origin and b"access-control-request-method" in request_headers

@@ -144,6 +144,8 @@ def _parse(raw: bytes, encoding: str) -> tuple[Any, bool]:
         return json.loads(raw), False  # UTF-16, UTF-32, a BOM: as before, no shortcut
     except (UnicodeDecodeError, ValueError) as bad:
         raise ApiError(400, "bad_json", f"the body is not JSON: {bad}") from None
+    except RecursionError:  # [[[[… 100,000 levels: no event is a tenth as deep
+        raise ApiError(400, "bad_json", "the body nests too deeply") from None
 
 
 @router.get("/api/v1/sync/pull", response_model=PullAnswer, responses=responses(400, 401, 403))

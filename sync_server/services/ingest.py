@@ -78,7 +78,7 @@ def validate_body(body: Any, device_id: str, *, nfc: bool = False) -> list[dict[
     already (api/sync.py checks the request's JSON text once), so no event is walked again."""
     if not isinstance(body, dict) or "events" not in body or "schema" not in body:
         raise Invalid("bad_request", 'the body must be {"schema": 1, "events": [...]}')
-    if body["schema"] != ev.PROTOCOL or isinstance(body["schema"], bool):
+    if type(body["schema"]) is not int or body["schema"] != ev.PROTOCOL:  # not 1.0, not true
         raise Invalid("unknown_schema",
                       f"protocol schema {body['schema']!r} is not known: this server speaks {ev.PROTOCOL}")
     events = body["events"]
@@ -93,7 +93,30 @@ def validate_body(body: Any, device_id: str, *, nfc: bool = False) -> list[dict[
             raise Invalid(bad.code, f"event {i}: {bad.detail}") from None
         if event["device_id"] != device_id:
             raise Forbidden("wrong_device", f"event {i} belongs to device {event['device_id']!r}, not this one")
-    return events if nfc else [ev.normalize(event) for event in events]
+    return [_shallow(event) if _too_deep(event) else event if nfc else ev.normalize(event) for event in events]
+
+
+MAX_DEPTH = 8  # an event's JSON nests 3 levels (event, data, a list of ids): 8 is plenty
+TOO_DEEP = f"(nested deeper than {MAX_DEPTH} levels: not read)"
+
+
+def _too_deep(event: dict[str, Any]) -> bool:
+    """Whether the event nests deeper than MAX_DEPTH: walked without recursion, stopping at the
+    limit, so a 900-level event costs what an 8-level one does (issue #12, L3)."""
+    level: list[Any] = [event]
+    for _ in range(MAX_DEPTH):
+        level = [c for v in level for c in (v.values() if isinstance(v, dict) else v)
+                 if isinstance(c, (dict, list))]
+        if not level:
+            return False
+    return True
+
+
+def _shallow(event: dict[str, Any]) -> dict[str, Any]:
+    """A too deep event as it is kept and refused: its flat envelope values, TOO_DEEP in place of
+    anything nested (so its data is not an object: quarantined `bad_type`)."""
+    return ev.normalize({key: TOO_DEEP if isinstance(value, (dict, list)) else value
+                         for key, value in event.items()})
 
 
 def canonical(event: dict[str, Any]) -> str:
@@ -202,7 +225,8 @@ def _apply_batch(conn: Connection, device: Device, scope: Scope, fresh: list[Fre
     state = _Batch(conn)
     state.load(i for event, _, problem in fresh if problem is None for i in projection.needs(event))
     cursor = store.last_cursor(conn)
-    now = clock.now_iso()
+    now_at = clock.now()
+    now = clock.iso(now_at)
     rows: list[EventRow] = []
     conflict_rows: list[ConflictRow] = []
     move_rows: list[MoveRow] = []
@@ -210,18 +234,19 @@ def _apply_batch(conn: Connection, device: Device, scope: Scope, fresh: list[Fre
     new_team_hamlets: list[str] = []
     for event, body, problem in fresh:
         cursor += 1
-        kind, entity = str(event.get("kind"))[:40], str(event.get("entity"))[:36]
+        kind, entity = ev.storable(str(event.get("kind"))[:40]), ev.storable(str(event.get("entity"))[:36])
         try:
             authorise_scope(scope, event, state.get, state.commune_of)
             if problem is not None:
                 raise problem
+            ev.check_time_window(event["at"], now_at)
             if event["kind"] == "visit.voided":
                 authorise_void(device, scope, state.get(event["entity"]), state.commune_of)
             outcome = projection.apply(event, cursor, state.get, state.children)
             authorise(device, scope, event, outcome, state.commune_of)
         except ev.InvalidEvent as bad:
             # The sender hears why; the server keeps the envelope, the code and a digest (M2, M3).
-            result.quarantined.append(Refusal(event["seq"], f"{bad.code}: {bad.detail}"[:MAX_REASON]))
+            result.quarantined.append(Refusal(event["seq"], ev.storable(f"{bad.code}: {bad.detail}"[:MAX_REASON])))
             rows.append(EventRow(cursor, device.id, event["seq"], kind, entity, None, None, "quarantined",
                                  bad.code[:40], now, ev.quarantine_record(event, body)))
             continue
@@ -275,28 +300,45 @@ def authorise_scope(scope: Scope, event: dict[str, Any], get: Callable[[str], En
         return
     kind, data = event.get("kind"), event.get("data")
     data = data if isinstance(data, dict) else {}
+
+    def place(entity: Entity | None) -> tuple[str | None, str | None]:
+        if entity is None:
+            return None, None
+        if entity.hamlet_id is None:  # a session belongs to a commune (campaign/sessions.py)
+            commune = entity.data.get("commune")
+            return None, commune if isinstance(commune, str) else None
+        return entity.hamlet_id, commune_of(entity.hamlet_id)
+
+    def place_of(entity_id: object) -> tuple[str | None, str | None]:
+        return place(get(str(entity_id))) if is_uuid(entity_id) else (None, None)
+
     current = get(event["entity"]) if is_uuid(event.get("entity")) else None
-    places: list[str | None] = []
+    places: list[tuple[str | None, str | None]] = []
     if current is not None:
-        places.append(current.hamlet_id)
+        places.append(place(current))
     elif kind == "hamlet.created":
         pass  # a new hamlet: its commune is checked with the role (authorise)
     elif kind == "household.created":
         if is_uuid(data.get("hamlet_id")):
-            places.append(data["hamlet_id"])
-    elif kind in ("person.added", "visit.recorded"):
-        if is_uuid(data.get("household_id")):
-            parent = get(data["household_id"])
-            places.append(parent.hamlet_id if parent is not None and parent.type == "household" else None)
+            places.append((data["hamlet_id"], commune_of(data["hamlet_id"])))
+    elif kind in CREATED_UNDER:
+        if is_uuid(data.get(CREATED_UNDER[kind])):
+            places.append(place_of(data[CREATED_UNDER[kind]]))
+    elif kind == "session.created":
+        if isinstance(data.get("commune"), str):
+            places.append((None, data["commune"]))
     elif kind in ev.KINDS and is_uuid(event.get("entity")):
         raise out_of_scope()  # a change to nothing this device can see
     if kind == "household.updated" and is_uuid(data.get("hamlet_id")):
-        places.append(data["hamlet_id"])
+        places.append((data["hamlet_id"], commune_of(data["hamlet_id"])))
     if kind == "person.merged" and is_uuid(data.get("into")):
-        into = get(data["into"])  # the person kept must be within reach too
-        places.append(into.hamlet_id if into is not None else None)
-    if not all(scope.allows(h, commune_of(h)) for h in places):
+        places.append(place_of(data["into"]))  # the person kept must be within reach too
+    if not all(scope.allows(h, c) for h, c in places):
         raise out_of_scope()
+
+
+# A new entity is placed where the entity it is created under stands.
+CREATED_UNDER = {"person.added": "household_id", "visit.recorded": "household_id", "booking.made": "person_id"}
 
 
 def authorise(device: Device, scope: Scope, event: dict[str, Any], outcome: projection.Outcome,

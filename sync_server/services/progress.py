@@ -14,6 +14,7 @@ from datetime import date, timedelta
 from sqlalchemy import Connection
 
 from campaign import areas
+from campaign.events import EARLIEST_AT
 from campaign.time import local_date, now
 from campaign.totals import coverage
 
@@ -99,12 +100,15 @@ def progress(conn: Connection, who: Caller, commune: str, today: date | None = N
     daily = {r["key"]: r for r in by_day.rows}
     # the series runs from the campaign's start (or the first day with work) to today;
     # first visits before it are the series' starting point
+    # (clipped: never before campaign.events.EARLIEST_AT, whatever the log holds; never past the
+    # campaign's end)
     first = (date.fromisoformat(settings.start) if settings
-             else min((date.fromisoformat(d) for d in daily), default=today))
+             else max(min((date.fromisoformat(d) for d in daily if d), default=today), EARLIEST_AT.date()))
+    last = min(today, date.fromisoformat(settings.ends)) if settings is not None and settings.ends else today
     days: list[Day] = []
     cumulative = sum(r["visited"] for d, r in daily.items() if d < first.isoformat())
     day = first
-    while day <= today:
+    while day <= last:
         row = daily.get(day.isoformat())
         visited = row["visited"] if row else 0
         cumulative += visited

@@ -7,6 +7,7 @@ import gzip
 import hashlib
 import json
 import re
+from datetime import UTC
 from typing import Any
 
 import pytest
@@ -175,3 +176,113 @@ def test_what_a_refused_event_costs_on_disk_is_bounded(world):
     rows = _stored(world, v.id)
     assert [r.status for r in rows] == ["applied", "quarantined", "applied"]
     assert len(rows[1].body) + len(rows[1].reason) < 600, len(rows[1].body)
+
+
+# ---- L3: every bad input is a JSON 4xx or a quarantine entry, never a 5xx ------------------------
+
+HEADERS = ("x-content-type-options", "x-frame-options", "content-security-policy", "referrer-policy")
+
+
+def _raw(v: Any, content: bytes) -> Any:
+    from .reporting import http
+    return http.post(v.server.url + "/api/v1/sync/push", content=content,
+                     headers={**v.headers, "Content-Type": "application/json"})
+
+
+def _fresh(world: World) -> Any:
+    from .reporting import enroll
+    return enroll(world.server, "volunteer", hamlets=(world.hamlet_a,))
+
+
+@pytest.mark.parametrize("bad", ["nested_data", "far_future", "far_past", "surrogate"])
+def test_a_bad_event_is_quarantined_and_the_one_behind_it_stored(world, bad):
+    v = _fresh(world)
+    household = uuid7()
+    first = v.event("household.created", household, household_data(world.hamlet_a))
+    if bad == "nested_data":
+        nested: Any = "x"
+        for _ in range(900):
+            nested = [nested]
+        first["data"]["address"] = nested
+    elif bad == "far_future":
+        first["at"] = "9999-12-31T23:59:59-12:00"
+    elif bad == "far_past":
+        first["at"] = "0001-01-01T00:00:00+14:00"
+    else:
+        first["data"]["address"] = "Số 1 \ud800"
+    second = v.event("household.created", uuid7(), household_data(world.hamlet_a, "Số 2"))
+    text = json.dumps({"schema": 1, "events": [first, second]})  # a lone surrogate travels as \ud800
+    answer = _raw(v, text.encode())
+    assert answer.status_code == 200, answer.text[:300]
+    assert all(h in answer.headers for h in HEADERS)
+    body = answer.json()
+    assert body["acked_seq"] == 2 and [q["seq"] for q in body["quarantined"]] == [1], body
+    assert [r.status for r in _stored(world, v.id)] == ["quarantined", "applied"]
+
+
+def test_a_body_nested_100000_levels_is_a_json_400_with_the_headers(world):
+    v = _fresh(world)
+    answer = _raw(v, b"[" * 100_000 + b"]" * 100_000)
+    assert answer.status_code == 400 and answer.json()["error"] == "bad_json", answer.text[:300]
+    assert all(h in answer.headers for h in HEADERS)
+
+
+def test_an_unexpected_error_is_a_json_500_with_the_headers():
+    """The last resort, in process: whatever breaks inside answers JSON, with the headers."""
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+
+    from sync_server.api.security import SecurityMiddleware
+    app = FastAPI()
+
+    @app.get("/api/v1/boom")
+    def boom() -> None:
+        raise RuntimeError("broken on purpose")
+
+    app.add_middleware(SecurityMiddleware, origins=[], docs=set(), https=False)
+    answer = TestClient(app, raise_server_exceptions=False).get("/api/v1/boom")
+    assert answer.status_code == 500 and answer.json()["error"] == "http_error"
+    assert all(h in answer.headers for h in HEADERS) and "broken" not in answer.text
+
+
+# ---- hardening: invisible and reordering characters, base, schema ------------------------------
+
+@pytest.mark.parametrize("label", ["An\u202eoN", "An\u200bBình", "An\u2028Bình", "An\u2029", "\u2066An\u2069",
+                                   "An\ufeff"])
+def test_invisible_or_reordering_characters_are_refused_in_labels(world, label):
+    v = world.volunteer
+    got = reasons(v.push([v.event("person.added", uuid7(), person_data(world.households["h1"], label))]))
+    assert got and got[0].startswith("bad_text"), got
+
+
+def test_a_base_beyond_any_version_is_refused(world):
+    v = world.volunteer
+    person = world.people["An"]
+    got = reasons(v.push([v.event("person.updated", person, {"card": "cccd_chip"}, base=10**40),
+                          v.event("person.updated", person, {"card": "cccd_chip"}, base=2**62)]))
+    assert [r.split(":")[0] for r in got] == ["bad_base", "bad_base"], got
+
+
+def test_a_request_schema_must_be_the_whole_number_1(world):
+    from .reporting import http
+    v = _fresh(world)
+    for schema in (1.0, "1", True):
+        answer = http.post(v.server.url + "/api/v1/sync/push", json={"schema": schema, "events": []},
+                           headers=v.headers)
+        assert answer.status_code == 400 and answer.json()["error"] == "unknown_schema", (schema, answer.text)
+
+
+# ---- L2: times outside a sane window -------------------------------------------------------------
+
+def test_times_before_2020_or_beyond_the_clock_skew_are_bad_time(world):
+    from datetime import datetime, timedelta
+    v = _fresh(world)
+    soon = (datetime.now(UTC) + timedelta(days=1)).isoformat(timespec="seconds")
+    late = (datetime.now(UTC) + timedelta(days=3)).isoformat(timespec="seconds")
+    events = [v.event("household.created", uuid7(), household_data(world.hamlet_a), at=at)
+              for at in ("1900-01-01T08:00:00+07:00", "2019-12-31T23:59:59+00:00", late, soon)]
+    got = ok(v.push(events))["quarantined"]
+    assert [(q["seq"], q["reason"].split(":")[0]) for q in got] == [(1, "bad_time"), (2, "bad_time"),
+                                                                       (3, "bad_time")], got
+    days = ok(world.officer.get("/api/v1/progress", commune="10525"))["days"]
+    assert len(days) < 3000 and all(d["day"] >= "2020-01-01" for d in days)
