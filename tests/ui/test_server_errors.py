@@ -87,7 +87,8 @@ def test_the_screens_strings_never_pass_the_servers_words_through() -> None:
                  t("imports.failed", reason=refusal_of(refused))):
         _no_server_words(text)
         assert expected in text
-    status = SyncStatus("error", 0.0, None, str(refused), "Rejected", 1, 60.0, VALIDATION_ERROR, refused.answer)
+    status = SyncStatus("error", 0.0, None, str(refused), "Rejected", 1, 60.0, error_code=VALIDATION_ERROR,
+                        error_answer=refused.answer)
     assert error_sentence(status) == f"Máy chủ từ chối: {expected}"
     assert failure_text(Offline("no connection")) == t("dashboard.offline")
     no_header = Rejected("the server refused the list: no header row …", code="no_header", status=400)
