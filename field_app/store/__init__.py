@@ -203,8 +203,9 @@ class Store:
 
     def households_search(self, hamlet_id: str | None = None, search: str = "", filter: str | None = None,
                           offset: int = 0, limit: int = 100) -> HouseholdsPage:
-        """A page of the households screen with what the whole search found (readmodels.py)."""
-        return self.reads.households_page(hamlet_id, search, filter, offset, limit)
+        """A page of the households screen with what the whole search found (readmodels.py): this
+        device's households first ("Của tôi") when nothing is searched."""
+        return self.reads.households_page(hamlet_id, search, filter, offset, limit, self.device_id)
 
     def household(self, id: str) -> HouseholdRow | None:
         return self.reads.household(id)

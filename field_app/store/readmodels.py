@@ -121,7 +121,7 @@ class ReadModels:
 
     @locked
     def households_page(self, hamlet_id: str | None = None, search: str = "", filter: str | None = None,
-                        offset: int = 0, limit: int = 100) -> HouseholdsPage:
+                        offset: int = 0, limit: int = 100, me: str | None = None) -> HouseholdsPage:
         """One page of the households screen: rows offset … offset+limit, and how many match in all
         (by name, by address, by hamlet).
 
@@ -130,7 +130,9 @@ class ReadModels:
         not_visited, revisit (the latest visit found nobody home), follow_up, returned (the latest
         visit was returned by the leader). Ordered by rank (a search's), then walking order
         (campaign.order.walking_key: street by street, the outermost way first, then the house
-        numbers in natural order, "Số 2" before "Số 10"), ties by folded address then id. Only the page's
+        numbers in natural order, "Số 2" before "Số 10"), ties by folded address then id. `me` (this
+        device), with no search: the households it holds first ("Của tôi", campaign.assignments.holder),
+        then the rest, each in that order; `mine` says how many. Only the page's
         households, people and latest visits are decrypted and parsed: the order and the total come
         from the cached search keys, a filter from the cached summaries."""
         check_filter(filter)
@@ -140,18 +142,26 @@ class ReadModels:
         # walking order (campaign.order.walking_key: street by street, then house numbers), a search's
         # best rank first
         order = sorted(found, key=lambda id: (found[id].rank or Rank.EXACT, walking_key(found[id].key), id))
-        if filter is not None:
+        mine: set[str] = set()
+        if filter is not None or (me is not None and not search.strip()):
             summaries = self.summaries.of({id: f.sealed for id, f in found.items()}, hamlet_id, year(self.clock))
-            order = [id for id in order if passes(summaries[id], filter)]
+            if filter is not None:
+                order = [id for id in order if passes(summaries[id], filter)]
+            if me is not None and not search.strip():
+                now = self.clock()
+                mine = {id for id in order if summaries[id].holder(now) == me}
+                order = [id for id in order if id in mine] + [id for id in order if id not in mine]
         page = order[offset:offset + limit]
         loaded = self.entities.by_ids(page)
         people: dict[str, list[Entity]] = {}
         rows = household_rows(self.entities, [loaded[id] for id in page if id in loaded], year(self.clock), people)
+        if mine:
+            rows = [replace(r, mine=True) if r.id in mine else r for r in rows]
         if search.strip():
             rows = self._with_matches(rows, found, people)
         ranks = [found[id].rank for id in order]
         return HouseholdsPage(rows, len(order), by_name=sum(1 for r in ranks if r is not None and r.by_name),
-                              by_address=ranks.count(Rank.ADDRESS), by_hamlet=ranks.count(Rank.HAMLET))
+                              by_address=ranks.count(Rank.ADDRESS), by_hamlet=ranks.count(Rank.HAMLET), mine=len(mine))
 
     @staticmethod
     def _with_matches(rows: list[HouseholdRow], found: dict[str, Found],

@@ -57,6 +57,8 @@ class HouseholdRow:
     returned: bool  # the latest visit was returned by the leader
     revisit: bool  # the latest visit found nobody home (campaign.followup.needs_revisit)
     match: SearchMatch | None = None  # on a search's rows: why it was found
+    assigned_at: str | None = None  # when assigned_to was set (campaign.assignments: lapsing)
+    mine: bool = False  # this device holds it (campaign.assignments.holder): the list shows it first
 
     def as_data(self) -> dict[str, Any]:
         """The household's fields as events name them (a conflict's value is compared with these)."""
@@ -76,6 +78,7 @@ class HouseholdsPage:
     by_name: int = 0
     by_address: int = 0
     by_hamlet: int = 0
+    mine: int = 0  # the first `mine` households of the whole list are this device's ("Của tôi")
 
 
 @dataclass(frozen=True, slots=True)
@@ -257,5 +260,5 @@ def household_rows(entities: Entities, households: Sequence[Entity], year: int,
             int(d.get("visits") or 0), d.get("first_visit_at"), d.get("last_visit_at"), d.get("last_outcome"),
             d.get("last_visit_id"), h.version, len(members),
             sum(p.data.get("presence") in v.LIVING_HERE for p in members), tuple(needs),
-            d.get("last_visit_id") in returned, needs_revisit(d)))
+            d.get("last_visit_id") in returned, needs_revisit(d), assigned_at=d.get("assigned_at")))
     return rows

@@ -12,8 +12,10 @@ follow-up depends on the year (a stored flag goes stale on 1 January).
 """
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, NamedTuple
 
+from campaign import assignments
 from campaign.projection import is_voided
 from campaign.time import local_day
 
@@ -31,6 +33,14 @@ class Summary(NamedTuple):
     revisit: bool  # the latest visit found nobody home
     follow_up: bool  # someone living here needs follow_up() this year
     returned: bool  # the latest visit was returned by the leader
+    assigned_to: str | None = None  # with assigned_at and last_visit_at: who holds it (campaign.assignments)
+    assigned_at: str | None = None
+    last_visit_at: str | None = None
+
+    def holder(self, now: datetime) -> str | None:
+        """The device holding the household now (an assignment not worked lately has lapsed)."""
+        return assignments.holder({"assigned_to": self.assigned_to, "assigned_at": self.assigned_at,
+                                   "last_visit_at": self.last_visit_at}, now)
 
 
 def passes(summary: Summary, filter: str) -> bool:
@@ -87,7 +97,8 @@ class Summaries:
         if stale:
             loaded = self.entities.by_ids(list(stale))
             for row in household_rows(self.entities, [loaded[id] for id in stale if id in loaded], year):
-                out[row.id] = summary = Summary(row.visits, row.revisit, bool(row.follow_up), row.returned)
+                out[row.id] = summary = Summary(row.visits, row.revisit, bool(row.follow_up), row.returned,
+                                                row.assigned_to, row.assigned_at, row.last_visit_at)
                 last = row.last_visit_id
                 if last is None or any(child == last for child, _ in stale[row.id][2]):
                     if len(self.summary_cache) >= SUMMARY_CACHE:

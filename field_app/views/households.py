@@ -6,7 +6,8 @@ the search finds is `campaign.search` (one person's name, the address as a
 phrase, the hamlet's whole name; "nguyen van" finds "Nguyễn Văn …", "hoà" finds
 "Hòa"), best rank first, then walking order (`campaign.order.walking_key`: street
 by street, the outer way before its alleys, then house numbers as numbers). A row
-names its hamlet when the list spans several.
+names its hamlet when the list spans several. The households this device holds (a
+leader's walk list: campaign.assignments) come first under "Của tôi", then the rest.
 A row found by a name shows that person (the name once the household agreed,
 the birth year always); the count line says how many were found by name, by
 address, by hamlet. Rows go into a
@@ -99,6 +100,12 @@ def _row(shell: Shell, h: HouseholdRow, hamlet: str | None = None) -> ft.Control
     )
 
 
+def _section(text: str, key: str) -> ft.Control:
+    """A heading inside the list: "Của tôi" (the households this device holds), then the rest."""
+    return ft.Container(ft.Text(text, theme_style=ft.TextThemeStyle.TITLE_SMALL, color=C.primary, key=key),
+                        padding=ft.Padding.only(top=10, bottom=2))
+
+
 def households_screen(shell: Shell) -> Screen:
     store = shell.store
     ui = shell.ui
@@ -151,7 +158,10 @@ def households_screen(shell: Shell) -> Screen:
             ch.selected = ui.get("households.filter") == f
         items: list[ft.Control] = list(header)
         spans = hamlet_id() is None and len(hamlets) > 1  # rows say their hamlet
-        for h in rows:
+        for i, h in enumerate(rows):  # rows run from the list's start: i is the position in the list
+            if found.mine and i in (0, found.mine):
+                items.append(_section(t("households.mine", count=number(found.mine)) if i == 0
+                                      else t("households.rest"), "households.section." + ("mine" if i == 0 else "rest")))
             items.append(_row(shell, h, names.get(h.hamlet_id or "") if spans else None))
             items.append(ft.Divider(height=1))
         if total > len(rows):

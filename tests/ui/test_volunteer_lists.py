@@ -142,3 +142,20 @@ def test_hamlet_picker_when_there_are_several(make_harness, tmp_path: Path) -> N
     h.event(picker, "select", other)
     assert [r["title"].text for r in h.find(ft.ListTile)] == ["Số 5, phố Trần Phú"]
     assert shell_of(h).ui["households.hamlet"] == other
+
+
+def test_my_households_open_first_then_the_rest_of_the_hamlet(make_harness, tmp_path: Path) -> None:
+    data = enrolled_dir(tmp_path)
+    ids = three_households(data)
+    h = open_app(make_harness, data, width=360, height=640)
+    h.go("/households")
+    assert not h.exists(key="households.section.mine")  # nothing assigned: the list as before
+    with device_store(data) as store:  # the leader's assignment, as it arrives by sync
+        store.writer.record("assignment.set", ids["new"], {"device_id": "device-1"})
+    h.go("/")
+    h.go("/households")
+    assert h.get(key="households.section.mine")["value"] == "Của tôi (1 hộ)"
+    assert h.get(key="households.section.rest")["value"] == "Còn lại trong thôn/tổ"
+    tiles = [c.text for c in h.find(ft.ListTile)]
+    assert tiles[0].startswith("Số 3, phố Hòa Bình")
+    assert [t[:17] for t in tiles[1:]] == ["Số 1, phố Hoà Bìn", "Số 2, phố Hoà Bìn"]
