@@ -10,20 +10,8 @@ import pytest
 
 from campaign.totals import recount
 
-from .volunteer import Taps, add_household, device_store, enrolled_dir, open_app, shell_of
-
-TWO = [
-    {"label": "Nguyễn Văn An", "birth_year": 1958, "card": "cccd_chip", "vneid": "l1_approved"},
-    {"label": "Trần Thị Hoà", "birth_year": 1987, "card": "cmnd_only", "vneid": "no_app"},
-]
-
-
-def events_since(store, seq: int) -> list[dict]:
-    return [e for e in store.pending(limit=100_000) if e["seq"] > seq]
-
-
-def open_household(make_harness, data: Path, hid: str, **kw):
-    return open_app(make_harness, data, route=f"/households/{hid}", **kw)
+from .test_volunteer_household import TWO, events_since, open_household
+from .volunteer import Taps, add_household, device_store, enrolled_dir, shell_of
 
 
 def metric(store, name: str) -> int:
