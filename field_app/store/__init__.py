@@ -178,6 +178,18 @@ class Store:
     def decide_review(self, visit_id: str, decision: str, comment: str = "") -> dict[str, Any]:
         return self.writer.decide_review(visit_id, decision, comment)
 
+    def assign(self, household_ids: Iterable[str], device_id: str | None) -> int:
+        """A leader's walk list: one `assignment.set` per household whose holder changes (device
+        None: back to the pool). Returns how many events were written."""
+        written = 0
+        for household_id in household_ids:
+            row = self.reads.household(household_id)
+            if row is not None and row.assigned_to == device_id:
+                continue
+            self.writer.record("assignment.set", household_id, {"device_id": device_id})
+            written += 1
+        return written
+
     def void_visit(self, visit_id: str, reason: str = "", restore: Iterable[FieldChange] = ()) -> dict[str, Any]:
         """Take a visit back, with the person fields it changed put back (see Writer.void_visit)."""
         return self.writer.void_visit(visit_id, reason, restore)
