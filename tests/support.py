@@ -17,6 +17,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Callable
@@ -94,6 +95,12 @@ def database_url(backend: str, tmp: Path, pg: PostgresDatabases) -> str:
     return pg.create()
 
 
+def _stderr_of(proc: Any) -> str:
+    if hasattr(proc, "stderr_text"):
+        return str(proc.stderr_text())
+    return str(proc.stderr.read().decode(errors="replace"))
+
+
 @dataclass
 class Server:
     """A real `gocua-server serve` on 127.0.0.1, which a test may kill and restart."""
@@ -101,7 +108,7 @@ class Server:
     port: int = field(default_factory=free_port)
     workers: int = 1
     env: dict[str, str] = field(default_factory=dict)  # settings beyond the database, e.g. GOCUA_DOCS
-    proc: subprocess.Popen[bytes] | None = None
+    proc: Any = None  # subprocess.Popen, or server_process.ForkedServe (its few methods alike)
     _engine: Any = None
 
     @property
@@ -110,16 +117,20 @@ class Server:
 
     def start(self) -> Server:
         env = {**os.environ, "DATABASE_URL": self.db_url, "GOCUA_PUBLIC_URL": self.url, **self.env}
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "sync_server.cli", "serve", "--port", str(self.port),
-             "--workers", str(self.workers)],
-            env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-            start_new_session=True)
+        argv = ["serve", "--port", str(self.port), "--workers", str(self.workers)]
+        if self.workers == 1:  # forked from a zygote that imported the server once (tests/server_process.py)
+            from .server_process import ForkedServe
+            fd, stderr_path = tempfile.mkstemp(prefix="gocua-serve-", suffix=".log")
+            os.close(fd)
+            self.proc = ForkedServe(argv, env, ROOT, Path(stderr_path))
+        else:  # uvicorn's own worker processes: a daemonic forked process may not have children
+            self.proc = subprocess.Popen([sys.executable, "-m", "sync_server.cli", *argv], env=env, cwd=ROOT,
+                                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
         proc = self.proc
 
         def answers() -> bool:
             if proc.poll() is not None:
-                raise RuntimeError(f"server exited: {proc.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
+                raise RuntimeError(f"server exited: {_stderr_of(proc)[-2000:]}")
             try:
                 return HTTP.get(self.url + "/healthz", timeout=1).status_code == 200
             except httpx.HTTPError:
