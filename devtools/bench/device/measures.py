@@ -242,17 +242,21 @@ class Measures:
             first = page[0]["cursor"]
             ours, _ = timed(partial(store.apply_pulled, page, page[-1]["cursor"]))
             inbox = self.clear.inbox("WHERE cursor >= ?", [first])
-            changed = sorted({e["entity"] for e in page} | {e["data"]["household_id"] for e in page
-                                                               if e["kind"] == "visit.recorded"})
-            rows = []
-            for start in range(0, len(changed), 200):
-                chunk = changed[start:start + 200]
-                rows += self.clear.entities(f"WHERE id IN ({','.join('?' * len(chunk))})", chunk)
+            rows = self._entities({e["entity"] for e in page} | {e["data"]["household_id"] for e in page
+                                                                 if e["kind"] == "visit.recorded"})
             theirs, _ = timed(partial(_raw_write, self.raw, inbox, words_of(rows), "inbox"))
             t.add(ours, theirs)
         t.extra.update(events=len(page), entity_rows=len(rows))
         self._keep("apply_pulled_500", t)
 
+
+    def _entities(self, ids: set[str]) -> list[tuple[Any, ...]]:
+        """The clear entity rows of these ids (what a page changed), 200 ids a query."""
+        changed, rows = sorted(ids), []
+        for start in range(0, len(changed), 200):
+            chunk = changed[start:start + 200]
+            rows += self.clear.entities(f"WHERE id IN ({','.join('?' * len(chunk))})", chunk)
+        return rows
 
     # -- the first sync after enrolment: every page of the target list into an empty store
     def first_sync(self) -> None:
@@ -292,11 +296,7 @@ class Measures:
                 got.append(teammate_page(store, self.phone.server, self.rng, self.phone.homes, clock.now))
             ours, _ = timed(partial(_apply_all, store, got))
             inbox = self.clear.inbox("WHERE cursor >= ?", [got[0][0]["cursor"]])
-            changed = sorted({e["entity"] for p in got for e in p})
-            rows = []
-            for start in range(0, len(changed), 200):
-                chunk = changed[start:start + 200]
-                rows += self.clear.entities(f"WHERE id IN ({','.join('?' * len(chunk))})", chunk)
+            rows = self._entities({e["entity"] for p in got for e in p})
             theirs, _ = timed(partial(_raw_write, self.raw, inbox, words_of(rows), "inbox"))
             t.add(ours, theirs)
         t.extra.update(events=sum(len(p) for p in got))

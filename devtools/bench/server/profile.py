@@ -26,6 +26,7 @@ from sync_server.store.db import make_engine, write_transaction
 from . import dataset as d
 from .load import PostgresBackend, SqliteBackend, _device_row, insert_device_rows, migrated
 from .measures import _read_event_rows, raw_insert
+from .verify import pushes
 
 DEFAULT_PG = "postgresql://127.0.0.1:5432/postgres"
 
@@ -36,13 +37,7 @@ def bodies(events_wanted: int, seed: int = 11) -> tuple[list[tuple[str, bytes]],
     scale = d.Scale("profile", 1, 4, households)
     admin_id = d.admin_device_id(seed)
     commune = d.commune_events(scale, 0, admin_id, seed)
-    events = commune.events[:events_wanted]
-    batches: list[list[dict[str, Any]]] = []
-    for event in events:
-        if batches and batches[-1][0]["device_id"] == event["device_id"] and len(batches[-1]) < d.BATCH:
-            batches[-1].append(event)
-        else:
-            batches.append([event])
+    batches = pushes(commune.events[:events_wanted])
     out = [(b[0]["device_id"], gzip.compress(json.dumps(
         {"schema": 1, "events": [json.loads(d.canonical(e)) for e in b]}, separators=(",", ":"),
         ensure_ascii=False).encode(), 6)) for b in batches]

@@ -68,17 +68,21 @@ def verify_sample(backend: Backend, seed: int = 7) -> dict[str, Any]:
         backend.drop(pushed_url)
 
 
-def _push_all(url: str, events: list[dict[str, Any]]) -> None:
+def pushes(events: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
     """Each device's events in the order they were interleaved, as ≤ 500-event pushes."""
-    engine = make_engine(url)
     batches: list[list[dict[str, Any]]] = []
     for event in events:
         if batches and batches[-1][0]["device_id"] == event["device_id"] and len(batches[-1]) < d.BATCH:
             batches[-1].append(event)
         else:
             batches.append([event])
+    return batches
+
+
+def _push_all(url: str, events: list[dict[str, Any]]) -> None:
+    engine = make_engine(url)
     try:
-        for batch in batches:
+        for batch in pushes(events):
             with write_transaction(engine) as conn:
                 device = devices.get(conn, batch[0]["device_id"])
                 assert device is not None
