@@ -241,6 +241,9 @@ def _person_updated(event: Event, version: int | None, current: Entity, lookup: 
 def _visit_recorded(event: Event, version: int | None, current: None, lookup: Lookup) -> Outcome:
     data = event["data"]
     household = _require(lookup, data["household_id"], "household", "household_id").copy()
+    if household.data.get("consent") == "declined" and str(data.get("note", "")).strip():
+        # a note could name the people the household declined to give (issue #12, L1); the address stays
+        raise InvalidEvent("note_declined", "this household declined: its visits carry no note")
     if data["outcome"] in ("not_home", "moved") and (data["people_helped"] or data["actions"]):
         raise InvalidEvent("bad_visit", f"a visit with outcome {data['outcome']} helps nobody: no actions or people")
     for person_id in data["people_helped"]:

@@ -38,6 +38,7 @@ EVENT_ERRORS: frozenset[str] = frozenset({
     "bad_merge", "bad_time", "bad_type", "bad_visit", "consent_declined", "duplicate", "empty", "exists", "forbidden",
     "hamlet_closed", "merged", "missing_field", "not_nfc", "out_of_range", "too_long", "too_young", "unknown_commune",
     "unknown_entity", "unknown_field", "unknown_kind", "unknown_schema", "voided", "wrong_entity",
+    "note_declined",
     # campaign.projection's "unknown_" + the entity type it needs
     "unknown_hamlet", "unknown_household", "unknown_person", "unknown_visit", "unknown_session",
     # capture sessions and bookings (campaign.sessions)

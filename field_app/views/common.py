@@ -285,7 +285,7 @@ KIND_KEYS = {
 REASONS = (
     "forbidden", "consent_declined", "too_young", "hamlet_closed", "unknown_entity", "unknown_household",
     "unknown_person", "unknown_hamlet", "exists", "bad_visit", "too_long", "empty", "out_of_range",
-    "duplicate", "wrong_entity", "not_nfc", "bad_code",
+    "duplicate", "wrong_entity", "not_nfc", "bad_code", "note_declined",
 )
 
 

@@ -286,3 +286,19 @@ def test_times_before_2020_or_beyond_the_clock_skew_are_bad_time(world):
                                                                        (3, "bad_time")], got
     days = ok(world.officer.get("/api/v1/progress", commune="10525"))["days"]
     assert len(days) < 3000 and all(d["day"] >= "2020-01-01" for d in days)
+
+
+# ---- L1: a household that declined takes no note on its visits -------------------------------------
+
+def test_a_declined_household_s_visits_carry_no_note_but_its_address_stays(world):
+    v = world.volunteer
+    declined = uuid7()
+
+    def visit(note: str) -> dict[str, Any]:
+        return v.event("visit.recorded", uuid7(), {"household_id": declined, "outcome": "refused", "actions": [],
+                                                   "people_helped": [], "note": note})
+    got = ok(v.push([v.event("household.created", declined, household_data(world.hamlet_a, "Số 77", "declined")),
+                     visit("Bà Tư nói không muốn cho tên"), visit(""),
+                     v.event("household.updated", declined, {"address": "Số 77A"})]))["quarantined"]
+    assert [(q["seq"] - got[0]["seq"], q["reason"].split(":")[0]) for q in got] == [(0, "note_declined")], got
+    assert "Bà Tư" not in repr([tuple(r) for r in _stored(world, v.id)])
