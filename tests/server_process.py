@@ -15,7 +15,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-_PRELOAD = ["tests.server_process", "sync_server.cli", "sync_server.app", "uvicorn"]
+# "__main__": the forkserver runs the main script (pytest's) once, so that each child need not re-run it
+_PRELOAD = ["__main__", "tests.server_process", "sync_server.cli", "sync_server.app", "uvicorn"]
 _context: Any = None
 
 
