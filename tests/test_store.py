@@ -817,3 +817,15 @@ def test_random_offline_work_converges_on_the_server(data):
             assert d.local_receipt().digest == digest(
                 server.held[(d.device_id, seq)] for seq in range(1, server.acked.get(d.device_id, 0) + 1))
             d.close()
+
+
+def test_a_declined_household_s_visit_takes_no_note_on_the_phone_either(store):
+    """issue #12, L1: the rule lives in campaign, so the phone refuses on the spot what the server would."""
+    hamlet, _ = seed(store)
+    household = store.add_household(hamlet, "Số 77", "declined")
+    before = store.last_seq
+    with pytest.raises(InvalidEvent) as refused:
+        store.record_visit(household, "refused", note="Bà Tư không cho tên")
+    assert refused.value.code == "note_declined" and store.last_seq == before
+    store.record_visit(household, "refused")  # without a note: recorded
+    assert store.last_seq == before + 1
