@@ -6,7 +6,21 @@ from fastapi.middleware.gzip import GZipMiddleware
 from sqlalchemy import Engine
 
 from . import errors
-from .api import audit, campaigns, enroll, exports, followup, imports, reports, security, sync, team, timing, tokens
+from .api import (
+    audit,
+    campaigns,
+    enroll,
+    exports,
+    followup,
+    imports,
+    relay,
+    reports,
+    security,
+    sync,
+    team,
+    timing,
+    tokens,
+)
 from .config import Settings
 from .store.db import make_engine
 
@@ -21,6 +35,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.add_middleware(GZipMiddleware, minimum_size=1024)
     app.include_router(enroll.router)
     app.include_router(sync.router)
+    app.include_router(relay.router)
     app.include_router(reports.router)
     app.include_router(team.router)
     app.include_router(campaigns.router)

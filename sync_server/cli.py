@@ -12,10 +12,11 @@ from urllib.parse import urlencode
 from sqlalchemy import Engine
 
 from campaign.areas import is_commune_code
+from campaign.relay import canonical
 from campaign.roles import ROLES
 
-from .config import Settings
-from .services import campaigns, enrolment, exports, followup, import_file, imports, purge, recount, team
+from .config import MAX_WIRE_BYTES, Settings
+from .services import campaigns, enrolment, exports, followup, import_file, imports, purge, recount, relay, team
 from .services.errors import ServiceError
 from .store import migrate
 from .store.db import make_engine, read_transaction, write_transaction
@@ -61,6 +62,11 @@ def main(argv: list[str] | None = None) -> int:
                        "(default $GOCUA_BENCH_PG or postgresql://127.0.0.1:5432/postgres)")
     _add_report_commands(sub)
     _add_purge_command(sub)
+    relay_cmd = sub.add_parser("relay", help="the sealed relay: apply a bundle a phone made (issue #15)")
+    relay_sub = relay_cmd.add_subparsers(dest="relay_command", required=True)
+    relay_import = relay_sub.add_parser("import", help="apply a sealed bundle file; its signed receipt is "
+                                        "written next to it (FILE.receipt) for the phone")
+    relay_import.add_argument("file")
     args = parser.parse_args(argv)
     settings = Settings.from_env()
     return COMMANDS[args.command](args, settings)
@@ -329,6 +335,29 @@ def cmd_purge(args: argparse.Namespace, settings: Settings) -> int:
 
 
 COMMANDS["purge"] = cmd_purge
+
+
+def cmd_relay(args: argparse.Namespace, settings: Settings) -> int:
+    """`relay import FILE`: the bundle's events as its phone's push, as POST /sync/relay applies them."""
+    path = Path(args.file)
+    if path.stat().st_size > MAX_WIRE_BYTES:
+        print(f"error: too_large: a bundle is at most {MAX_WIRE_BYTES // 2**20} MB", file=sys.stderr)
+        return 2
+    try:
+        with write_transaction(_engine(settings)) as conn:
+            relay.ensure_keys(conn)
+            done = relay.relay(conn, path.read_bytes())
+    except ServiceError as bad:
+        print(f"error: {bad.code}: {bad.detail}", file=sys.stderr)
+        return 2
+    receipt = path.with_name(path.name + ".receipt")
+    receipt.write_bytes(canonical(done.receipt))
+    print(f"device {done.device_id}: acked_seq {done.acked_seq}, {len(done.quarantined)} quarantined; "
+          f"receipt for the phone: {receipt}")
+    return 0
+
+
+COMMANDS["relay"] = cmd_relay
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
 from ..errors import responses
-from ..services import enrolment
+from ..services import enrolment, relay
 from ..services.errors import ServiceError
 from .deps import client_address, limits_of, optional_token, writing
 
@@ -19,6 +19,9 @@ class EnrolRequest(BaseModel):
     name: str | None = Field(None, max_length=200,
                              description="the holder's name typed on the phone (at most 60 characters once "
                                          "trimmed); the code's own name, when it has one, wins")
+    # the phone's Ed25519 public key (base64url) for the sealed relay; older phones send none
+    # and register it later (POST /api/v1/sync/sign-key)
+    sign_key: str | None = Field(None, min_length=43, max_length=43)
 
 
 class EnrolAnswer(BaseModel):
@@ -44,6 +47,8 @@ def enroll(body: EnrolRequest, request: Request,
     try:
         with writing(request) as conn:
             device, token = enrolment.enrol(conn, body.code, previous_token=previous_token, name=body.name)
+            if body.sign_key is not None:  # a bad key refuses the enrolment whole: the code is not spent
+                relay.register_key(conn, device.id, body.sign_key)
     except ServiceError:
         if limits is not None:
             limits.enrol_failures.spend(address)

@@ -37,6 +37,15 @@ devices = Table(
     Column("last_push_at", String(32)),
     Column("last_pull_at", String(32)),
     Column("name", Text),  # who holds the phone (revision 0007); None before names were asked
+    Column("sign_key", String(64)),  # the phone's Ed25519 public key (base64url): the sealed relay
+)
+
+server_keys = Table(  # the server's own key pairs (services/relay.py): "seal" (X25519), "sign" (Ed25519)
+    "server_keys", metadata,
+    Column("name", String(16), primary_key=True),
+    Column("private_key", String(64), nullable=False),
+    Column("public_key", String(64), nullable=False),
+    Column("created_at", String(32), nullable=False),
 )
 
 enrolments = Table(
