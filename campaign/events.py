@@ -177,6 +177,14 @@ def _any_json(name: str, value: object) -> None:
     """conflict.resolved carries a value checked against its field in projection."""
 
 
+def _come_back(name: str, value: object) -> None:
+    """{"window": a COME_BACK code, "on": a date YYYY-MM-DD or null}."""
+    if not isinstance(value, dict) or value.keys() != {"window", "on"}:
+        raise InvalidEvent("bad_type", f'{name} must be {{"window": …, "on": DATE or null}}')
+    _code(v.COME_BACK)(f"{name}.window", value["window"])
+    _iso_date(nullable=True)(f"{name}.on", value["on"])
+
+
 FIELDS: dict[str, Check] = {}  # field name -> check, for conflict.resolved
 
 
@@ -185,7 +193,8 @@ class KindSpec:
     kind: str
     entity_type: str  # "" = the type of the existing entity (conflict.resolved)
     fields: dict[str, Check]
-    creates: bool  # every field required, the entity must be new
+    creates: bool  # every field required (but `optional`'s), the entity must be new
+    optional: frozenset[str] = frozenset()  # fields added later, by adding only: an old phone never sends them
 
     def check_data(self, data: object) -> None:
         if not isinstance(data, dict):
@@ -195,8 +204,8 @@ class KindSpec:
             unknown = sorted(data.keys() - fields.keys())
             raise InvalidEvent("unknown_field", f"{self.kind} has no field {', '.join(unknown)}")
         if self.creates:
-            if len(data) != len(fields):  # no unknown field: so some are missing
-                missing = sorted(fields.keys() - data.keys())
+            missing = sorted(fields.keys() - data.keys() - self.optional)
+            if missing:
                 raise InvalidEvent("missing_field", f"{self.kind} needs {', '.join(missing)}")
         elif not data:
             raise InvalidEvent("empty", f"{self.kind} changes nothing")
@@ -223,7 +232,8 @@ KINDS: dict[str, KindSpec] = {spec.kind: spec for spec in (
     KindSpec("person.updated", "person", {**PERSON_FIELDS, "blockers": _codes(v.BLOCKERS)}, creates=False),
     KindSpec("visit.recorded", "visit", {"household_id": _uuid, "outcome": _code(v.OUTCOME),
                                          "actions": _codes(v.ACTIONS), "people_helped": _uuids,
-                                         "note": _text(MAX_NOTE, allow_empty=True)}, creates=True),
+                                         "note": _text(MAX_NOTE, allow_empty=True), "come_back": _come_back},
+             creates=True, optional=frozenset({"come_back"})),  # come_back: only with not_home (projection)
     KindSpec("review.decided", "visit", {"decision": _code(v.DECISION),
                                          "comment": _text(MAX_NOTE, allow_empty=True)}, creates=True),
     # An empty reason is an undo at once, by whoever recorded the visit (docs/rules.md).
@@ -264,7 +274,7 @@ UPDATABLE: dict[str, dict[str, Check]] = {
 # They are refused like any field outside a kind's list (`unknown_field`), and
 # conflict.resolved cannot name them (`bad_field`: they are not in UPDATABLE).
 DERIVED: dict[str, tuple[str, ...]] = {
-    "household": ("visits", "first_visit_at", "last_visit_at", "last_outcome", "last_visit_id"),
+    "household": ("visits", "first_visit_at", "last_visit_at", "last_outcome", "last_visit_id", "last_come_back"),
     "person": ("vneid_active_at", "merged_into", "merged_at", "merged_by"),
     "visit": ("voided_at", "voided_by", "void_reason"),
     "booking": ("made_at", "made_by"),

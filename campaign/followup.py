@@ -30,8 +30,11 @@ from __future__ import annotations
 from typing import Any
 
 from . import vocabulary as v
+from .projection import COME_BACK as LAST_COME_BACK
 from .projection import is_merged, is_voided
 from .text import slug
+
+COME_BACK_ORDER = v.COME_BACK.codes  # morning, midday, evening, weekend, any
 
 FOLLOW_UP = ("card_capture", "l2", "activation")  # follow_up()'s codes, in display order
 NEEDS = (*FOLLOW_UP, "home_capture")  # needs()'s codes, in display order
@@ -100,6 +103,25 @@ def needs(person: dict[str, Any], year: int, booked_home_capture: bool = False) 
 def needs_revisit(household: dict[str, Any]) -> bool:
     """The latest visit found nobody home."""
     return household.get("last_outcome") == "not_home"
+
+
+def come_back_of(household: dict[str, Any]) -> dict[str, Any] | None:
+    """When to come back to a household to revisit ({"window", "on"}), as its latest
+    (not-home) visit said; None when it said nothing or the household needs no revisit."""
+    come_back = household.get(LAST_COME_BACK) if needs_revisit(household) else None
+    return come_back if isinstance(come_back, dict) else None
+
+
+def revisit_order(household: dict[str, Any]) -> tuple[int, str, int]:
+    """The revisit list's order: dated come-backs first (soonest first), then by window
+    (morning, midday, evening, weekend, any: vocabulary.COME_BACK's order), then those
+    that said nothing."""
+    come_back = come_back_of(household)
+    if come_back is None:
+        return (2, "", 0)
+    window = come_back["window"]
+    rank = COME_BACK_ORDER.index(window) if window in COME_BACK_ORDER else len(COME_BACK_ORDER)
+    return (0, come_back["on"], rank) if come_back.get("on") else (1, "", rank)
 
 
 def booked_people(visit: dict[str, Any]) -> list[str]:

@@ -38,6 +38,7 @@ CREATES = frozenset({"hamlet.created", "household.created", "person.added", "vis
 VNEID_ACTIVE_AT = "vneid_active_at"  # derived (events.DERIVED): see activation_time()
 VOIDED_AT = "voided_at"  # derived (events.DERIVED): see is_voided()
 MERGED_INTO = "merged_into"  # derived (events.DERIVED): see is_merged()
+COME_BACK = "last_come_back"  # derived on a household (events.DERIVED): its latest visit's, when nobody was home
 
 
 def needs(event: dict[str, Any]) -> set[str]:
@@ -246,6 +247,8 @@ def _visit_recorded(event: Event, version: int | None, current: None, lookup: Lo
         raise InvalidEvent("note_declined", "this household declined: its visits carry no note")
     if data["outcome"] in ("not_home", "moved") and (data["people_helped"] or data["actions"]):
         raise InvalidEvent("bad_visit", f"a visit with outcome {data['outcome']} helps nobody: no actions or people")
+    if data.get("come_back") is not None and data["outcome"] != "not_home":
+        raise InvalidEvent("bad_visit", "only a visit that found nobody home says when to come back")
     for person_id in data["people_helped"]:
         person = lookup(person_id)  # unknown or elsewhere: one answer, which says nothing of elsewhere
         if person is None or person.type != "person" or person.parent_id != household.id:
@@ -256,14 +259,16 @@ def _visit_recorded(event: Event, version: int | None, current: None, lookup: Lo
         **data, "at": event["at"], "device_id": event["device_id"],
         "review": None, "review_comment": None, "reviewed_by": None, "reviewed_at": None})
     _stamp(visit, event, version, list(data))
-    _count_visit(household, visit.id, event["at"], data["outcome"])
+    _count_visit(household, visit.id, event["at"], data["outcome"], data.get("come_back"))
     if version is not None:
         household.version = version
     return Outcome(household.hamlet_id, {visit.id: visit, household.id: household})
 
 
-def _count_visit(household: Entity, visit_id: str, at: str, outcome: str) -> None:
-    """Order-free aggregates, so every device gets the same whatever the arrival order."""
+def _count_visit(household: Entity, visit_id: str, at: str, outcome: str,
+                 come_back: dict[str, Any] | None = None) -> None:
+    """Order-free aggregates, so every device gets the same whatever the arrival order.
+    `come_back` (the latest visit's, set only by a not-home visit) rides with `last_outcome`."""
     h = household.data
     h["visits"] += 1
     when = parse_at(at)
@@ -272,6 +277,7 @@ def _count_visit(household: Entity, visit_id: str, at: str, outcome: str) -> Non
         h["first_visit_at"] = at
     if h["last_visit_at"] is None or (when, visit_id) > (parse_at(h["last_visit_at"]), h["last_visit_id"]):
         h["last_visit_at"], h["last_outcome"], h["last_visit_id"] = at, outcome, visit_id
+        h[COME_BACK] = come_back
 
 
 def activation_time(vneid: object, current: str | None, at: str) -> str | None:
@@ -341,8 +347,9 @@ def _visit_voided(event: Event, version: int | None, current: Entity, lookup: Lo
                  if v.type == "visit" and v.id != visit.id and not is_voided(v.data)]
     h = household.data
     h.update(visits=0, first_visit_at=None, last_visit_at=None, last_outcome=None, last_visit_id=None)
+    h[COME_BACK] = None
     for other in remaining:
-        _count_visit(household, other.id, other.data["at"], other.data["outcome"])
+        _count_visit(household, other.id, other.data["at"], other.data["outcome"], other.data.get("come_back"))
     if version is not None:
         household.version = version
     return Outcome(household.hamlet_id, {visit.id: visit, household.id: household})

@@ -10,7 +10,8 @@ time), so the same table answers "by hamlet" and "by day".
 What counts (recorded by the team; the police hold the official figures):
 - households: every household known; visited: households with a visit at all,
   counted on the day of their first visit; revisit: the latest visit found
-  nobody home.
+  nobody home; revisit:<window>: those of them whose visit said when to come back
+  (visit.recorded's `come_back`, vocabulary.COME_BACK).
 - people: people living here (at home, away for work or study, abroad); moved
   and deceased people stay in the data but leave the counts. card:/vneid:/
   blocker: split those people by status.
@@ -30,7 +31,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from . import vocabulary as v
-from .followup import needs_revisit
+from .followup import come_back_of, needs_revisit
 from .projection import MERGED_INTO, VNEID_ACTIVE_AT, Entity, is_voided
 
 # Re-exported for callers being moved to campaign.time (issue #10); a later cleanup removes them.
@@ -66,6 +67,9 @@ def _household(data: dict[str, Any]) -> Counter[Key]:
         out[(local_day(data["first_visit_at"]), "visited")] += 1
     if needs_revisit(data):
         out[(NO_DAY, "revisit")] += 1
+        come_back = come_back_of(data)
+        if come_back is not None:  # by window: the evening and weekend shifts are planned from these
+            out[(NO_DAY, f"revisit:{come_back['window']}")] += 1
     return out
 
 

@@ -86,6 +86,16 @@ OUTCOME = Vocabulary("outcome", {
     "moved": ("Đã chuyển đi", "Moved"),
 })
 
+# When to come back to a household found nobody home (visit.recorded's `come_back`), in the
+# order a day's come-backs are walked; `any` last.
+COME_BACK = Vocabulary("come_back", {
+    "morning": ("Sáng", "Morning"),
+    "midday": ("Trưa", "Midday"),
+    "evening": ("Tối", "Evening"),
+    "weekend": ("Cuối tuần", "Weekend"),
+    "any": ("Bất kỳ lúc nào", "Any time"),
+})
+
 ACTIONS = Vocabulary("actions", {
     "explained": ("Đã hướng dẫn", "Explained"),
     "installed_app": ("Cài ứng dụng VNeID", "Installed the app"),
@@ -145,7 +155,7 @@ TERMS = Vocabulary("term", {
     "total": ("Tổng cộng", "Total"),
 })
 
-ALL = {v.name: v for v in (CONSENT, PRESENCE, CARD, VNEID, BLOCKERS, OUTCOME, ACTIONS,
+ALL = {v.name: v for v in (CONSENT, PRESENCE, CARD, VNEID, BLOCKERS, OUTCOME, COME_BACK, ACTIONS,
                            DECISION, HAMLET_KIND, SESSION_KIND, BOOKING_STATUS, ROLES, TERMS)}
 
 # Domain rules that the validators and totals share.

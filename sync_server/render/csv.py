@@ -19,7 +19,16 @@ from .text import HAMLET_HEADER, TOTAL_COLUMNS, TOTAL_LABEL, blockers_text, last
 
 BOM = "\ufeff"
 PERSON_HEADERS = ["Thôn/Tổ", "Địa chỉ hộ", "Người", "Năm sinh", "Thẻ", "VNeID", "Vướng mắc", "Cần làm"]
-REVISIT_HEADERS = ["Thôn/Tổ", "Địa chỉ hộ", "Số lượt thăm", "Lượt thăm gần nhất"]  # docs/glossary.md
+REVISIT_HEADERS = ["Thôn/Tổ", "Địa chỉ hộ", "Số lượt thăm", "Lượt thăm gần nhất", "Hẹn quay lại"]  # docs/glossary.md
+
+
+def come_back_text(come_back: dict[str, Any] | None) -> str:
+    """"Tối, 06/12/2026", "Cuối tuần" or "" (the not-home visit said nothing)."""
+    if not come_back:
+        return ""
+    window = v.COME_BACK.label(come_back["window"])
+    on = come_back.get("on")
+    return f"{window}, {on[8:10]}/{on[5:7]}/{on[0:4]}" if on else window
 
 
 def _safe(cell: Any) -> Any:
@@ -55,7 +64,8 @@ def followup(list_name: str, rows: Iterable[FollowupRow]) -> Iterator[str]:
     yield BOM
     if list_name == "revisit":
         households = (r for r in rows if isinstance(r, HouseholdRevisit))
-        yield from _lines(chain([REVISIT_HEADERS], ([r.hamlet, r.address, r.visits, last_visit(r.last_visit_at)]
+        yield from _lines(chain([REVISIT_HEADERS], ([r.hamlet, r.address, r.visits, last_visit(r.last_visit_at),
+                                                     come_back_text(r.come_back)]
                                                     for r in households)))
         return
     people = (r for r in rows if isinstance(r, PersonNeed))

@@ -45,6 +45,7 @@ class HouseholdRevisit:
     visits: int
     last_visit_at: str | None
     needs: list[str] = field(default_factory=lambda: ["revisit"])
+    come_back: dict[str, Any] | None = None  # {"window", "on"}: when the not-home visit said to come back
 
     def wire(self) -> dict[str, Any]:
         return asdict(self)

@@ -104,11 +104,20 @@ def _people_in(conn: Connection, hamlet_id: str, hamlet: str, year: int, want: s
 
 def _revisits_in(conn: Connection, hamlet_id: str, hamlet: str,
                  after: Position | None) -> Iterator[tuple[Position, HouseholdRevisit]]:
-    for household_id, _p, data in store.households(conn, hamlet_id, after.household_id if after else None):
+    """A hamlet's households to revisit in campaign.followup.revisit_order (dated come-backs first,
+    then by window), ties by id. A page resumes after the household named in `after` at the
+    place its data puts it now (a household that needs no revisit any more still has one)."""
+    keyed = sorted(((rules.revisit_order(data), household_id), data)
+                   for household_id, _p, data in store.households(conn, hamlet_id))
+    start = 0
+    if after is not None:
+        place = next((key for key, _d in keyed if key[1] == after.household_id), None)
+        start = sum(1 for key, _d in keyed if place is not None and key <= place)
+    for (_order, household_id), data in keyed[start:]:
         if rules.needs_revisit(data):
             yield (Position(hamlet_id, household_id, ""),
                    HouseholdRevisit(hamlet_id, hamlet, household_id, data["address"], data["visits"],
-                                    data["last_visit_at"]))
+                                    data["last_visit_at"], come_back=rules.come_back_of(data)))
 
 
 # ---- a commune ------------------------------------------------------------------------

@@ -47,11 +47,20 @@ def test_every_kind_accepts_a_valid_example(kind):
     check_event(example(kind))
 
 
-@pytest.mark.parametrize("kind,field", [(k, f) for k in CREATE_KINDS for f in KINDS[k].fields])
+@pytest.mark.parametrize("kind,field", [(k, f) for k in CREATE_KINDS for f in KINDS[k].fields
+                                        if f not in KINDS[k].optional])
 def test_a_creating_kind_needs_every_field(kind, field):
     e = example(kind)
     del e["data"][field]
     assert code_of(e) == "missing_field"
+
+
+def test_an_optional_field_may_be_left_out_and_only_those_listed_are():
+    """Fields added by adding only (DESIGN.md, the wire's second part): an old phone never sends them."""
+    assert KINDS["visit.recorded"].optional == frozenset({"come_back"})
+    e = example("visit.recorded")
+    e["data"].pop("come_back", None)
+    check_event(e)
 
 
 @pytest.mark.parametrize("kind", UPDATE_KINDS)

@@ -362,8 +362,10 @@ def draw_event(data, world: World, devices: list[Device]) -> dict:
         helped = [] if outcome in ("not_home", "moved") else \
             some([p.id for p in people if p.parent_id == household.id], max_size=4)
         actions = [] if outcome in ("not_home", "moved") else some(v.ACTIONS.codes)
+        come_back = pick([None, None, {"window": pick(v.COME_BACK.codes), "on": pick([None, "2026-12-06"])}])
         return device.event(kind, data=visit_data(household.id, outcome=outcome, actions=actions,
-                                                  people_helped=helped), at=at)
+                                                  people_helped=helped,
+                                                  **({"come_back": come_back} if come_back else {})), at=at)
     if kind == "review.decided":
         return device.event(kind, pick(visits).id, {"decision": pick(v.DECISION.codes), "comment": pick(["", "Sửa lại"])},
                             at=at)

@@ -99,7 +99,7 @@ def test_csv_streams_the_whole_list_with_a_bom(world):
     assert body["Dung"][6] == "Không đi lại được" and body["Dung"][7] == "Thu nhận thẻ căn cước; Thu nhận tại nhà"
     revisit = list(csv.reader(io.StringIO(world.officer.get(
         "/api/v1/followup", commune=WARD, list="revisit", format="csv").content.decode("utf-8-sig"))))
-    assert revisit[0] == ["Thôn/Tổ", "Địa chỉ hộ", "Số lượt thăm", "Lượt thăm gần nhất"]
+    assert revisit[0] == ["Thôn/Tổ", "Địa chỉ hộ", "Số lượt thăm", "Lượt thăm gần nhất", "Hẹn quay lại"]
     assert [r[1] for r in revisit[1:]] == ["Số 2, phố Lê Lợi"]
 
 
