@@ -40,6 +40,15 @@ def test_migrations_match_the_schema_and_go_down_again(backend, tmp_path, pg_dat
         engine.dispose()
 
 
+def _migrated_with_an_admin(engine: Any) -> Any:
+    """The database at the head revision, with an enrolled admin device (returned)."""
+    migrate.upgrade(engine)
+    with write_transaction(engine) as conn:
+        code, _ = enrolment.create_enrolment(conn, "admin")
+        admin, _token = enrolment.enrol(conn, code)
+    return admin
+
+
 # ---- 0003: people's vneid_active_at and the day-keyed `activated` counters ---------------
 
 def _history(device_id: str) -> tuple[list[dict[str, Any]], dict[str, str]]:
@@ -123,10 +132,7 @@ def test_0003_times_every_activation_and_recount_then_agrees(backend, tmp_path, 
     try:
         # Pushed by today's code (which files moves in 0004's event_moves), then taken back to 0002:
         # 0004 down, and the data as 0002's code stored it (0003 changed no table).
-        migrate.upgrade(engine)
-        with write_transaction(engine) as conn:
-            code, _ = enrolment.create_enrolment(conn, "admin")
-            admin, _token = enrolment.enrol(conn, code)
+        admin = _migrated_with_an_admin(engine)
         events, i = _history(admin.id)
         with write_transaction(engine) as conn:
             pushed = ingest.push(conn, admin, Scope(hamlets=None), events)
@@ -170,10 +176,7 @@ def test_0003_times_every_activation_and_recount_then_agrees(backend, tmp_path, 
 def test_0004_files_the_moves_already_stored_under_the_hamlet_they_left(backend, tmp_path, pg_databases):
     engine = make_engine(database_url(backend, tmp_path, pg_databases))
     try:
-        migrate.upgrade(engine)
-        with write_transaction(engine) as conn:
-            code, _ = enrolment.create_enrolment(conn, "admin")
-            admin, _token = enrolment.enrol(conn, code)
+        admin = _migrated_with_an_admin(engine)
         a, b, c, h1, h2, p1 = (uuid7() for _ in range(6))
         seq = 0
 
@@ -244,10 +247,7 @@ def test_0006_cuts_the_quarantined_events_already_stored_down_to_their_record(ba
     from campaign import events as ev
     engine = make_engine(database_url(backend, tmp_path, pg_databases))
     try:
-        migrate.upgrade(engine)
-        with write_transaction(engine) as conn:
-            code, _ = enrolment.create_enrolment(conn, "admin")
-            admin, _token = enrolment.enrol(conn, code)
+        admin = _migrated_with_an_admin(engine)
         a, h, p = uuid7(), uuid7(), uuid7()
         history = [{"id": uuid7(), "device_id": admin.id, "seq": seq, "kind": kind, "entity": entity, "base": None,
                     "at": "2026-11-20T09:00:00+07:00", "data": data, "schema": 1} for seq, (kind, entity, data) in
