@@ -51,6 +51,7 @@ log = logging.getLogger(__name__)
 REVIEW = "/review"
 CONFLICTS = "/review/conflicts"
 TEAM = "/review/team"
+WALK = "/review/walk"  # views/walk_lists.py
 
 
 def register(shell: Shell, *, store: Store | None = None, sync: Callable[[], Any] | None = None,
@@ -176,6 +177,8 @@ class LeaderScreens:
                                   key="review:conflicts", on_click=lambda e: shell.go(CONFLICTS)),
                 ft.OutlinedButton(t("leader.team.open"), icon=ft.Icons.GROUPS, height=48,
                                   key="review:team", on_click=lambda e: shell.go(TEAM)),
+                ft.OutlinedButton(t("walk.open"), icon=ft.Icons.ASSIGNMENT_IND, height=48,
+                                  key="review:walk", on_click=lambda e: shell.go(WALK)),
             ], wrap=True, spacing=8, run_spacing=8),
             _small(self.model.as_of()),
             queue,
