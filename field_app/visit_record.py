@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from .store import FieldChange, Store
 
@@ -89,13 +90,14 @@ FIX_REASON = "fixed"  # the reason of a returned visit taken back by its fix (ne
 
 
 def record_outcome(store: Store, household_id: str, outcome: str, draft: VisitDraft | None,
-                   note: str = "", replaces: str | None = None) -> RecordedVisit:
+                   note: str = "", replaces: str | None = None,
+                   come_back: dict[str, Any] | None = None) -> RecordedVisit:
     """Write the visit: for `met` (and `refused`) the help in the draft — first
     each helped person's implied VNeID status (`person.updated`), then the
     `visit.recorded` with the actions and the people helped. `not_home` and
     `moved` carry no help (the server would quarantine it). `replaces`: a visit
     the leader returned, taken back (visit.voided) in the same transaction, so
-    the fix never counts twice.
+    the fix never counts twice. `come_back` ({"window", "on"}): when to come back, for not_home only.
     """
     draft = draft or VisitDraft()
     with_help = outcome == "met"
@@ -114,7 +116,8 @@ def record_outcome(store: Store, household_id: str, outcome: str, draft: VisitDr
                 store.update_person(pid, vneid=vneid)
                 changes.append(FieldChange(pid, "vneid", people[pid].vneid, vneid))
         actions = [a for a in draft.actions() if any(a in draft.actions_of(p) for p in helped)] if with_help else []
-        visit_id = store.record_visit(household_id, outcome, actions=actions, people_helped=helped, note=note)
+        visit_id = store.record_visit(household_id, outcome, actions=actions, people_helped=helped, note=note,
+                                      come_back=come_back if outcome == "not_home" else None)
     return RecordedVisit(visit_id, tuple(changes))
 
 

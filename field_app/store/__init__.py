@@ -172,8 +172,9 @@ class Store:
         return self.writer.update_person(id, **changes)
 
     def record_visit(self, household_id: str, outcome: str, actions: Iterable[str] = (),
-                     people_helped: Iterable[str] = (), note: str = "") -> str:
-        return self.writer.record_visit(household_id, outcome, actions, people_helped, note)
+                     people_helped: Iterable[str] = (), note: str = "",
+                     come_back: dict[str, Any] | None = None) -> str:
+        return self.writer.record_visit(household_id, outcome, actions, people_helped, note, come_back)
 
     def decide_review(self, visit_id: str, decision: str, comment: str = "") -> dict[str, Any]:
         return self.writer.decide_review(visit_id, decision, comment)

@@ -136,11 +136,13 @@ class Writer:
 
     @locked
     def record_visit(self, household_id: str, outcome: str, actions: Iterable[str] = (),
-                     people_helped: Iterable[str] = (), note: str = "") -> str:
+                     people_helped: Iterable[str] = (), note: str = "",
+                     come_back: dict[str, Any] | None = None) -> str:
+        """`come_back` ({"window", "on"}) only with not_home; left out when None (as an old phone)."""
         visit_id = uuid7()
         self.record("visit.recorded", visit_id, {"household_id": household_id, "outcome": outcome,
                                                  "actions": list(actions), "people_helped": list(people_helped),
-                                                 "note": note})
+                                                 "note": note, **({"come_back": come_back} if come_back else {})})
         return visit_id
 
     def void_visit(self, visit_id: str, reason: str = "", restore: Iterable[FieldChange] = ()) -> dict[str, Any]:

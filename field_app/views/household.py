@@ -202,12 +202,13 @@ def household_view(shell: Shell, params: dict[str, str]) -> ft.View:
             ],
         ))
 
-    def record(outcome: str) -> Callable[[ft.Event[ft.Button] | ft.Event[ft.OutlinedButton]], None]:
+    def record(outcome: str, come_back: dict[str, Any] | None = None
+               ) -> Callable[[ft.Event[ft.Button] | ft.Event[ft.OutlinedButton]], None]:
         def handler(e: ft.Event[ft.Button] | ft.Event[ft.OutlinedButton]) -> None:
             # answering a returned visit replaces it: the old one is taken back, the fix counts once
             replaces = returned.id if h.returned and returned is not None else None
             try:
-                recorded = record_outcome(store, hid, outcome, draft, replaces=replaces)
+                recorded = record_outcome(store, hid, outcome, draft, replaces=replaces, come_back=come_back)
             except InvalidEvent as bad:
                 shell.snack(reason_text(bad.code), error=True)
                 return
@@ -217,6 +218,28 @@ def household_view(shell: Shell, params: dict[str, str]) -> ft.View:
             said = "household.recorded_fix" if replaces else "household.recorded"
             shell.snack(t(said, outcome=vocab_label(v.OUTCOME, outcome)), undo=lambda: undo(recorded, outcome))
         return handler
+
+    def ask_come_back(e: ft.Event[ft.Button] | ft.Event[ft.OutlinedButton]) -> None:
+        """"Không có nhà": when to come back, one tap on a window records the visit (two taps in all)."""
+        def choose(window: str) -> Callable[[ft.Event[ft.Button]], None]:
+            def chosen(ev: ft.Event[ft.Button]) -> None:
+                shell.page.pop_dialog()
+                record("not_home", {"window": window, "on": None})(ev)
+            return chosen
+
+        def without(ev: ft.Event[ft.TextButton]) -> None:
+            shell.page.pop_dialog()
+            record("not_home")(e)
+
+        shell.page.show_dialog(ft.AlertDialog(
+            modal=True,
+            title=ft.Text(t("household.come_back_title")),
+            content=ft.Column([ft.FilledTonalButton(vocab_label(v.COME_BACK, window), key=f"come_back.{window}",
+                                                    on_click=choose(window), height=48, expand=True)
+                               for window in v.COME_BACK.codes], tight=True, spacing=8,
+                              horizontal_alignment=ft.CrossAxisAlignment.STRETCH),
+            actions=[ft.TextButton(t("household.come_back_skip"), on_click=without, key="come_back.skip")],
+        ))
 
     def undo(recorded: RecordedVisit, outcome: str) -> None:
         """The undo bar: the visit goes, the statuses its help set go back, the help chosen
@@ -334,7 +357,7 @@ def household_view(shell: Shell, params: dict[str, str]) -> ft.View:
                 ft.Row([
                     _outcome_button(vocab_label(v.OUTCOME, "met"), "met", record("met"), filled=True,
                                     disabled=met_disabled),
-                    _outcome_button(vocab_label(v.OUTCOME, "not_home"), "not_home", record("not_home"),
+                    _outcome_button(vocab_label(v.OUTCOME, "not_home"), "not_home", ask_come_back,
                                     filled=False, disabled=False),
                 ], spacing=8),
                 ft.Row([

@@ -38,9 +38,12 @@ def test_names_stay_hidden_until_the_household_agrees(make_harness, tmp_path: Pa
     store = shell_of(h).store
     seq = store.last_seq
     h.click(h.get(key="outcome.not_home"))
+    assert events_since(store, seq) == [], "when to come back is asked first"
+    h.click(h.get(key="come_back.evening"))
     [visit] = events_since(store, seq)
     assert visit["kind"] == "visit.recorded"
     assert visit["data"]["outcome"] == "not_home" and visit["data"]["actions"] == [] == visit["data"]["people_helped"]
+    assert visit["data"]["come_back"] == {"window": "evening", "on": None}
     assert h.get(key="household.status").text == "Cần quay lại"
     assert h.get(key=f"visit.{visit['entity']}").text.startswith("vừa xong · Không có nhà")
     h.click(h.get(key="consent.given"))

@@ -53,3 +53,27 @@ def test_a_standard_visit_takes_at_most_three_taps(make_harness, tmp_path: Path)
     assert not h.exists(key="household.draft_box")
     assert store.household(hid).last_outcome == "met"
     assert store.person(hoa).vneid == "l2_active"  # the other person untouched
+
+
+NOT_HOME_TAPS = 2  # issue #13, item 4: a not-home visit with a come-back window
+
+
+def test_a_not_home_visit_with_a_come_back_window_takes_two_taps(make_harness, tmp_path: Path) -> None:
+    data = enrolled_dir(tmp_path)
+    hid, _ = add_household(data, "Số 14, ngõ 5, phố Lê Lợi", [
+        {"label": "Nguyễn Văn An", "birth_year": 1958, "card": "cccd_chip", "vneid": "l1_approved"}])
+    for width, height in ((360, 640), (390, 844)):
+        h = open_app(make_harness, data, width=width, height=height)
+        store = shell_of(h).store
+        before = store.last_seq
+        h.click(h.get(ft.NavigationBarDestination, text="Hộ dân"))
+        h.click(h.get(key=f"household.{hid}"))
+        tap = Taps(h)
+        tap(h.get(key="outcome.not_home"))   # 1: nobody home; when to come back?
+        tap(h.get(key="come_back.evening"))  # 2: "Tối": the visit is recorded
+        assert tap.count == NOT_HOME_TAPS
+        [visit] = [e for e in store.pending(limit=1000) if e["seq"] > before]
+        assert visit["data"]["outcome"] == "not_home" and visit["data"]["come_back"] == {"window": "evening", "on": None}
+        assert store.household(hid).last_outcome == "not_home"
+        assert h.get(key="snack.undo")["label"] == "Hoàn tác"
+        h.click(h.get(key="snack.undo"))  # the next size starts from the same household, unvisited
