@@ -32,6 +32,8 @@ from typing import Any
 
 import sqlite_utils
 
+from campaign.ids import CODE_LENGTH, normal_code, short_code
+
 from ..keys import KeyProvider
 from . import purge
 from .clock import Clock, system_clock, year
@@ -219,6 +221,17 @@ class Store:
         """A page of the households screen with what the whole search found (readmodels.py): this
         device's households first ("Của tôi") when nothing is searched."""
         return self.reads.households_page(hamlet_id, search, filter, offset, limit, self.device_id)
+
+    def households_by_code(self, typed: str) -> list[HouseholdRow]:
+        """The households whose walk-sheet code (campaign.ids.short_code) is what was typed
+        ("7km-2q" finds 7KM2Q; O, I and L read as 0, 1, 1): the results on paper keyed back."""
+        code = normal_code(typed)
+        if len(code) != CODE_LENGTH:
+            return []
+        with self.sealed.lock:
+            ids = [id for (id,) in self.sealed.db.execute("SELECT id FROM entities WHERE type = 'household'")
+                   if short_code(id) == code]
+        return [row for id in ids if (row := self.household(id)) is not None]
 
     def household(self, id: str) -> HouseholdRow | None:
         return self.reads.household(id)

@@ -23,6 +23,7 @@ from urllib.parse import parse_qs, urlparse
 
 import flet as ft
 
+from campaign.ids import short_code
 from field_app import theme
 from field_app.app_state import household_status
 from field_app.i18n import plural, t
@@ -157,6 +158,13 @@ def households_screen(shell: Shell) -> Screen:
             ch.label = ft.Text(t(label_key, count=number(getattr(counts, count_key))), size=15)
             ch.selected = ui.get("households.filter") == f
         items: list[ft.Control] = list(header)
+        typed = ui.get("households.search", "").strip()
+        if 4 <= len(typed) <= 8:  # a walk sheet's code (campaign.ids.short_code): open that household
+            for hit in store.households_by_code(typed):
+                items.append(ft.FilledTonalButton(
+                    t("households.code_hit", code=short_code(hit.id), address=hit.address),
+                    icon=ft.Icons.QR_CODE_2, key=f"households.code.{hit.id}", height=theme.TOUCH_TARGET,
+                    on_click=lambda e, hid=hit.id: shell.go(f"/households/{hid}")))
         spans = hamlet_id() is None and len(hamlets) > 1  # rows say their hamlet
         for i, h in enumerate(rows):  # rows run from the list's start: i is the position in the list
             if found.mine and i in (0, found.mine):

@@ -159,3 +159,19 @@ def test_my_households_open_first_then_the_rest_of_the_hamlet(make_harness, tmp_
     tiles = [c.text for c in h.find(ft.ListTile)]
     assert tiles[0].startswith("Số 3, phố Hòa Bình")
     assert [t[:17] for t in tiles[1:]] == ["Số 1, phố Hoà Bìn", "Số 2, phố Hoà Bìn"]
+
+
+def test_the_walk_sheets_code_typed_in_the_search_opens_the_household(make_harness, tmp_path: Path) -> None:
+    from campaign.ids import short_code
+
+    data = enrolled_dir(tmp_path)
+    ids = three_households(data)
+    code = short_code(ids["away"])
+    h = open_app(make_harness, data, width=360, height=640)
+    h.go("/households")
+    typed = f"{code[:3].lower()}-{code[3:]}".replace("0", "o")  # as read off the paper
+    h.change(h.get(key="households.search"), typed)
+    hit = h.get(key=f"households.code.{ids['away']}")
+    assert hit.text == f"Mã {code}: Số 2, phố Hoà Bình"
+    h.click(hit)
+    assert h.route == f"/households/{ids['away']}"
