@@ -22,6 +22,9 @@ abroad; moved and deceased people, and a duplicate merged into another, need not
   a visit that booked a home capture (`booked_home_capture`) listed them among
   the people helped.
 
+A person holding a capture booking (booked or attended, in a session not cancelled) leaves
+the home_capture list; a no_show or a cancellation puts them back on it.
+
 A household needs a revisit when its latest visit found nobody home
 (`last_outcome == "not_home"`), as the totals' `revisit` counter counts.
 """
@@ -90,14 +93,26 @@ def follow_up(person: dict[str, Any], year: int) -> list[str]:
     return out
 
 
-def needs(person: dict[str, Any], year: int, booked_home_capture: bool = False) -> list[str]:
+def needs(person: dict[str, Any], year: int, booked_home_capture: bool = False,
+          scheduled: bool = False) -> list[str]:
     """follow_up() plus home_capture. `booked_home_capture`: a visit with the action
-    booked_home_capture listed this person among the people helped."""
+    booked_home_capture listed this person among the people helped. `scheduled`: the person
+    holds a booking of a capture session (`scheduled()`): they leave the home-capture list until
+    it ends in a no-show or is cancelled, which puts them back on it."""
     out = follow_up(person, year)
-    if (("card_capture" in out or "l2" in out)
+    if (("card_capture" in out or "l2" in out) and not scheduled
             and (booked_home_capture or "cannot_travel" in (person.get("blockers") or []))):
         out.append("home_capture")
     return out
+
+
+SCHEDULED = frozenset({"booked", "attended"})  # a booking's statuses that take a person off the list
+
+
+def scheduled(booking: dict[str, Any], session: dict[str, Any] | None) -> bool:
+    """Whether a booking (its data as projected) keeps its person off the home-capture list: booked
+    or attended, in a session that is not cancelled. A no_show or a cancelled booking does not."""
+    return booking.get("status") in SCHEDULED and session is not None and not session.get("cancelled")
 
 
 def needs_revisit(household: dict[str, Any]) -> bool:

@@ -16,6 +16,7 @@ from .api import (
     relay,
     reports,
     security,
+    sessions,
     sync,
     team,
     timing,
@@ -41,6 +42,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(campaigns.router)
     app.include_router(followup.router)
     app.include_router(exports.router)
+    app.include_router(sessions.router)
     app.include_router(imports.router)
     app.include_router(audit.router)
     app.include_router(tokens.router)

@@ -143,6 +143,7 @@ AUDIT_READERS = require(Capability.READ_AUDIT)
 CAMPAIGN_EDITORS = require(Capability.EDIT_CAMPAIGN)
 IMPORTERS = require(Capability.IMPORT)
 TEAM_REVIEWERS = require(Capability.TEAM_STATUS)
+ROSTER_READERS = require(Capability.RECORD_ATTENDANCE)
 
 COMMUNE_PATTERN = r"^\d{5}$"
 UUID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"  # campaign.ids.is_uuid

@@ -26,7 +26,7 @@ SPOOL_BYTES = 8 * 1024 * 1024
 CHUNK = 64 * 1024
 
 
-def _file_chunks(spool: IO[bytes]) -> Iterator[bytes]:
+def file_chunks(spool: IO[bytes]) -> Iterator[bytes]:
     try:
         spool.seek(0)
         while chunk := spool.read(CHUNK):
@@ -45,14 +45,14 @@ def totals_xlsx(request: Request, commune: str = Query(..., pattern=COMMUNE_PATT
                 who: Caller = Depends(EXPORTERS)) -> Any:
     """Sheets "Tổng hợp" (totals by hamlet, a total row, charts), "Cần theo dõi" (the follow-up
     lists: personal data) and "Thông tin" (campaign, commune, when and by whom)."""
-    spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115 - _file_chunks closes it once sent
+    spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115 - file_chunks closes it once sent
     try:
         exports.totals_workbook(engine_of(request), who, commune, spool)
         size = spool.tell()
     except BaseException:
         spool.close()
         raise
-    return StreamingResponse(_file_chunks(spool), media_type=XLSX_TYPE, headers={
+    return StreamingResponse(file_chunks(spool), media_type=XLSX_TYPE, headers={
         "Content-Disposition": f'attachment; filename="{_filename(commune, "xlsx")}"',
         "Content-Length": str(size), "Cache-Control": "no-store"})
 

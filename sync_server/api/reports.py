@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel
 
 from ..errors import responses
-from ..services import reports
+from ..services import reports, sessions
 from .deps import REPORT_READERS, Caller, caller, engine_of, reading
 
 router = APIRouter()
@@ -56,11 +56,17 @@ def communes(request: Request,
 
 class ConflictAnswer(BaseModel):
     conflicts: list[dict[str, Any]]
+    # added with capture sessions: bookings past their session's capacity, for a leader or officer to move
+    overbooked: list[dict[str, Any]] = []
 
 
 @router.get("/api/v1/conflicts", response_model=ConflictAnswer, responses=responses(400, 401, 403))
 def conflicts(request: Request, commune: str = COMMUNE,
               who: Caller = Depends(REPORT_READERS)) -> ConflictAnswer:
-    """Open conflicts: the same field changed on two devices, neither having seen the other.
-    Audited (conflicts.view)."""
-    return ConflictAnswer(conflicts=[asdict(c) for c in reports.conflicts(engine_of(request), who, commune)])
+    """Open conflicts: the same field changed on two devices, neither having seen the other;
+    and `overbooked`, the capture bookings past their session's capacity (in the order they hold
+    places). Audited (conflicts.view)."""
+    found = reports.conflicts(engine_of(request), who, commune)
+    with reading(request) as conn:
+        late = sessions.overbooked(conn, commune, who.scope)
+    return ConflictAnswer(conflicts=[asdict(c) for c in found], overbooked=[asdict(o) for o in late])

@@ -108,3 +108,39 @@ class WalkSheet:
     made_by: str
     volunteer: str | None  # the sheet of one volunteer, or None for the whole hamlet
     rows: list[WalkRow]
+
+
+# ---- a capture session's roster (services/sessions.py, render/roster.py) ----------------
+
+@dataclass(frozen=True)
+class SessionSummary:
+    id: str
+    commune: str
+    kind: str
+    starts_at: str
+    ends_at: str
+    place: str
+    capacity: int
+    cancelled: bool
+    booked: int  # bookings holding a place (booked, attended, no_show)
+    overbooked: int
+
+
+@dataclass(frozen=True)
+class RosterRow:
+    booking: str
+    position: int | None  # 1, 2 … in hold order among the bookings holding a place; None if cancelled
+    status: str
+    overbooked: bool
+    person: str  # the person it counts for (a merged duplicate's: the one kept)
+    label: str
+    birth_year: int | None
+    address: str
+    hamlet_id: str | None
+    hamlet: str
+
+
+@dataclass(frozen=True)
+class Roster:
+    session: SessionSummary
+    rows: list[RosterRow]

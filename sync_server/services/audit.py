@@ -32,6 +32,7 @@ ACTIONS = (
     "followup.view", "followup.download",
     "duplicates.view",  # services/duplicates.py
     "conflicts.view",
+    "roster.view", "export.roster.xlsx",  # services/sessions.py
     "device.sign_out",  # services/signout.py
     "import.check", "import.run", "import.failed",
     "retention.purge",  # services/purge.py

@@ -170,4 +170,5 @@ def scope_of(conn: Connection, device: Device) -> Scope:
     hamlets = set(device.hamlets)
     if device.team_id:
         hamlets.update(store.team_hamlets(conn, device.team_id))
-    return Scope(hamlets=frozenset(hamlets))
+    communes = {device.commune} if device.commune else store.communes_of(conn, sorted(hamlets))
+    return Scope(hamlets=frozenset(hamlets), sessions=frozenset(communes))

@@ -85,14 +85,25 @@ def _booked(conn: Connection, hamlet_id: str) -> set[str]:
     return out
 
 
+def _scheduled(conn: Connection, hamlet_id: str) -> set[str]:
+    """People of this hamlet holding a capture booking (campaign.followup.scheduled)."""
+    found = list(store.bookings(conn, hamlet_id))
+    if not found:
+        return set()
+    sessions = store_entities.load(conn, sorted({s for _i, s, _d in found if s}))
+    return {str(data["person_id"]) for _i, session_id, data in found
+            if rules.scheduled(data, sessions[session_id].data if session_id in sessions else None)}
+
+
 def _people_in(conn: Connection, hamlet_id: str, hamlet: str, year: int, want: str | None,
                after: Position | None) -> Iterator[tuple[Position, PersonNeed]]:
     """People of one hamlet with a need (`want`, or any need for None), in list order."""
     households = {i: data for i, _p, data in store.households(conn, hamlet_id)}
     booked = _booked(conn, hamlet_id) if want in (None, "home_capture") else set()
+    scheduled = _scheduled(conn, hamlet_id) if want in (None, "home_capture") else set()
     resume = (after.household_id, after.person_id) if after is not None else None
     for person_id, household_id, data in store.people(conn, hamlet_id, resume):
-        needs = rules.needs(data, year, person_id in booked)
+        needs = rules.needs(data, year, person_id in booked, person_id in scheduled)
         if needs and (want is None or want in needs):
             assert household_id is not None
             household = households.get(household_id, {})

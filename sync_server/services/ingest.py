@@ -36,7 +36,7 @@ from campaign import events as ev
 from campaign import projection, totals
 from campaign.ids import is_uuid
 from campaign.projection import Entity
-from campaign.roles import Capability, can, may_void, may_write
+from campaign.roles import SESSION_KINDS, Capability, can, may_set_booking, may_void, may_write
 
 from ..config import MAX_EVENTS
 from ..store import devices as store_devices
@@ -251,6 +251,8 @@ def _apply_batch(conn: Connection, device: Device, scope: Scope, fresh: list[Fre
                                  bad.code[:40], now, ev.quarantine_record(event, body)))
             continue
         commune = state.commune_of(outcome.hamlet_id)
+        if event["kind"] in SESSION_KINDS:  # a session is its commune's, filed under no hamlet
+            commune = outcome.changed[event["entity"]].data["commune"]
         if event["kind"] == "hamlet.created":
             hamlet_id = event["entity"]  # a hamlet is its own
             state.communes[hamlet_id] = commune = event["data"]["commune"]
@@ -355,8 +357,15 @@ def authorise(device: Device, scope: Scope, event: dict[str, Any], outcome: proj
                                       or event["data"]["commune"] == device.commune):
             return
         raise ev.InvalidEvent("forbidden", "only an admin, or a leader in their own commune, creates hamlets")
+    if kind in SESSION_KINDS:
+        commune = outcome.changed[event["entity"]].data["commune"]
+        if may_write(role, kind) and (can(role, Capability.ANY_COMMUNE) or commune == device.commune):
+            return
+        raise ev.InvalidEvent("forbidden", "capture sessions are made by the commune's police")
     if not may_write(role, kind):
         raise ev.InvalidEvent("forbidden", f"{kind} is for team leaders")
+    if kind == "booking.updated" and not may_set_booking(role, event["data"]["status"]):
+        raise ev.InvalidEvent("forbidden", "attendance is recorded by officers and team leaders")
     places = [outcome.hamlet_id]
     if outcome.moved:
         places.append(outcome.moved[1])
@@ -415,7 +424,8 @@ def _write_entities(conn: Connection, state: _Batch) -> None:
         now = state.loaded[entity_id]
         if now is None or now is original:
             continue
-        row = store_entities.row_of(now, state.commune_of(now.hamlet_id))
+        commune = now.data["commune"] if now.type == "session" else state.commune_of(now.hamlet_id)
+        row = store_entities.row_of(now, commune)
         (updates if original is not None else inserts).append(row)
     store_entities.insert(conn, inserts)
     store_entities.update(conn, updates)

@@ -37,6 +37,9 @@ class Scope:
     """What a device may see and change: None means everything (admin)."""
     hamlets: frozenset[str] | None
     communes: frozenset[str] | None = None
+    # communes whose capture sessions (events filed under no hamlet) a hamlet-scoped device
+    # pulls: so a volunteer books people offline into their commune's sessions
+    sessions: frozenset[str] = frozenset()
 
     @property
     def everything(self) -> bool:
@@ -158,3 +161,11 @@ def insert_team(conn: Connection, team_id: str, name: str, commune: str) -> None
 def add_team_hamlets(conn: Connection, team_id: str, hamlets: list[str]) -> None:
     if hamlets:
         conn.execute(t.team_hamlets.insert(), [{"team_id": team_id, "hamlet_id": h} for h in hamlets])
+
+
+def communes_of(conn: Connection, hamlet_ids: list[str]) -> set[str]:
+    """The communes these hamlets are in."""
+    if not hamlet_ids:
+        return set()
+    return {c for c in conn.execute(select(t.entities.c.commune).distinct().where(
+        t.entities.c.id.in_(hamlet_ids), t.entities.c.type == "hamlet")).scalars() if c}

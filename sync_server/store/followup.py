@@ -49,3 +49,9 @@ def people(conn: Connection, hamlet_id: str, after: tuple[str, str] | None = Non
         household_id, person_id = after
         query = query.where(or_(e.parent_id > household_id, and_(e.parent_id == household_id, e.id > person_id)))
     return _bodies(conn, query.order_by(e.parent_id, e.id))
+
+
+def bookings(conn: Connection, hamlet_id: str) -> Iterator[Body]:
+    """A hamlet's capture bookings (their parent: the session)."""
+    e = t.entities.c
+    return _bodies(conn, select(e.id, e.parent_id, e.body).where(e.hamlet_id == hamlet_id, e.type == "booking"))

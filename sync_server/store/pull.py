@@ -37,10 +37,14 @@ def pull(conn: Connection, scope: Scope, after: int, limit: int,
         return _page(conn, select(t.events.c.cursor, t.events.c.body).where(*applied), limit)
     keys = [(t.events.c.hamlet_id, t.event_moves.c.hamlet_id, h) for h in sorted(scope.hamlets or ())]
     keys += [(t.events.c.commune, t.event_moves.c.commune, c) for c in sorted(scope.communes or ())]
-    if not keys:
+    # a hamlet-scoped device's commune sessions: the events filed under the commune and no hamlet
+    sessions = [select(t.events.c.cursor).where(t.events.c.commune == c, t.events.c.hamlet_id.is_(None), *applied)
+                .order_by(t.events.c.cursor).limit(limit + 1).subquery()
+                for c in sorted(scope.sessions - (scope.communes or frozenset()))]
+    if not keys and not sessions:
         return [], False
     walks = [select(t.events.c.cursor).where(column == value, *applied).order_by(t.events.c.cursor)
-             .limit(limit + 1).subquery() for column, _, value in keys]
+             .limit(limit + 1).subquery() for column, _, value in keys] + sessions
     walks += [select(t.event_moves.c.cursor).where(column == value, t.event_moves.c.cursor > after)
               .order_by(t.event_moves.c.cursor).limit(limit + 1).subquery() for _, column, value in keys]
     # union, not union all: a move matches its new hamlet's walk and its old hamlet's, an

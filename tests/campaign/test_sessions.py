@@ -128,3 +128,14 @@ def test_a_phone_books_offline_and_the_booking_lands_like_any_other(world):
                           pending=True)
     booking = next(iter(pending.changed.values()))
     assert booking.version is None and overbooked(2, [booking]) == set()
+
+
+def test_a_held_booking_takes_a_person_off_the_home_capture_list_until_a_no_show():
+    from campaign.followup import needs, scheduled
+    person = {"presence": "home", "birth_year": 1940, "card": "none", "vneid": "no_app", "blockers": ["cannot_travel"]}
+    session = {"cancelled": False}
+    assert "home_capture" in needs(person, 2026)
+    assert "home_capture" not in needs(person, 2026, scheduled=scheduled({"status": "booked"}, session))
+    for status in ("no_show", "cancelled"):
+        assert "home_capture" in needs(person, 2026, scheduled=scheduled({"status": status}, session))
+    assert not scheduled({"status": "booked"}, {"cancelled": True}) and not scheduled({"status": "booked"}, None)

@@ -87,6 +87,7 @@ class Matrix:
     import_id: str
     docs_url: str = ""  # a server of the same database with GOCUA_DOCS=1
     visit_b: str = ""  # a visit in hamlet B, for the leaders' reviews
+    session: str = ""  # a capture session of the ward, with a booking in hamlet A and one in hamlet B
 
     def ward_ids(self) -> set[str]:
         w = self.world
@@ -221,6 +222,13 @@ MATRIX: dict[Row, tuple[Build, dict[str, Any]]] = {
         lambda m, r: Request("GET", f"/api/v1/imports/{m.import_id}"), MANAGERS),
     ("GET", "/api/v1/audit", ""): (_get("/api/v1/audit", commune=WARD), MANAGERS),
     ("POST", "/api/v1/token/rotate", ""): (lambda m, r: Request("POST", "/api/v1/token/rotate"), authed(A, A, A, A, A)),
+    # capture sessions: the list is no personal data; a roster names people (leaders: their hamlets' rows)
+    ("GET", "/api/v1/sessions", ""): (_get("/api/v1/sessions", commune=WARD), authed(A, A, A, 403, A, **OUTSIDE)),
+    ("GET", "/api/v1/sessions/{session_id}/roster", ""): (
+        lambda m, r: Request("GET", f"/api/v1/sessions/{m.session}/roster"), authed(403, S, A, 403, A, **OUTSIDE)),
+    ("GET", "/api/v1/exports/roster.xlsx", ""): (
+        lambda m, r: Request("GET", "/api/v1/exports/roster.xlsx", {"session": m.session}),
+        authed(403, A, A, 403, A, **OUTSIDE)),
     # each active caller signs out a fresh device of its own kind (the matrix's callers live on);
     # a revoked device: nothing to do, the same 200 (idempotent)
     ("POST", "/api/v1/device/sign-out", ""): (_sign_out, {**public(A), "none": 401, "unknown": 401}),
@@ -338,12 +346,19 @@ def _scoped_duplicates(m: Matrix, role: str, body: Any) -> None:
 
 def _scoped_conflicts(m: Matrix, role: str, body: Any) -> None:
     assert all(c["hamlet_id"] in m.hamlets_seen(role) for c in body["conflicts"]), body["conflicts"]
+    assert all(o["hamlet_id"] in m.hamlets_seen(role) for o in body["overbooked"]), body["overbooked"]
     if role in ("leader", "officer"):  # the conflict on Cường, hamlet A
         assert body["conflicts"]
 
 
+def _scoped_roster(m: Matrix, role: str, body: Any) -> None:
+    """A leader's roster holds their hamlet's booking only."""
+    assert [r["hamlet_id"] for r in body["rows"]] == [m.hamlet(role)], body["rows"]
+
+
 Check = Callable[[Matrix, str, Any], None]
 SCOPED: dict[Row, Check] = {
+    ("GET", "/api/v1/sessions/{session_id}/roster", ""): _scoped_roster,
     ("GET", "/api/v1/sync/pull", ""): _scoped_pull,
     ("GET", "/api/v1/totals", ""): _scoped_totals,
     ("GET", "/api/v1/totals", "by team"): _scoped_totals_by_team,
@@ -413,6 +428,14 @@ def matrix(server, docs_server) -> Matrix:  # type: ignore[no-untyped-def]
     assert vb.push([vb.event("visit.recorded", m.visit_b, {"household_id": world.households["h3"], "outcome": "met",
                                                           "actions": [], "people_helped": [], "note": ""})]).json()[
         "quarantined"] == []
+    m.session = uuid7()
+    session = {"commune": WARD, "kind": "mobile_capture", "starts_at": "2026-12-05T08:00:00+07:00",
+               "ends_at": "2026-12-05T11:00:00+07:00", "place": "Nhà văn hoá", "capacity": 1}
+    officer, va = world.officer, world.volunteer
+    assert officer.push([officer.event("session.created", m.session, session)]).json()["quarantined"] == []
+    for device, person in ((va, world.people["An"]), (vb, world.people["Hà"])):
+        booked = device.push([device.event("booking.made", uuid7(), {"session_id": m.session, "person_id": person})])
+        assert booked.json()["quarantined"] == [], booked.text
     answer = _send(m, "admin", _build_for(m, ("PUT", "/api/v1/campaigns/{commune}", ""), "admin"))
     assert answer.status_code == 200, answer.text
     answer = _send(m, "officer", _build_for(m, ("POST", "/api/v1/imports", ""), "officer"))

@@ -1,0 +1,36 @@
+"""Capture sessions and their bookings, as projected (campaign.sessions): SQL only.
+
+A session's row is filed under its commune and no hamlet; a booking's under its person's
+hamlet and commune, with its session as parent (ix_entities_parent finds a roster)."""
+from __future__ import annotations
+
+from sqlalchemy import Connection, select
+
+from campaign.projection import Entity
+
+from . import schema as t
+from .entities import entity
+
+
+def session(conn: Connection, session_id: str) -> Entity | None:
+    row = conn.execute(select(t.entities).where(t.entities.c.id == session_id,
+                                                t.entities.c.type == "session")).first()
+    return entity(row) if row is not None else None
+
+
+def sessions(conn: Connection, commune: str) -> list[Entity]:
+    """The commune's sessions, in no order."""
+    return [entity(r) for r in conn.execute(select(t.entities).where(
+        t.entities.c.commune == commune, t.entities.c.type == "session"))]
+
+
+def bookings(conn: Connection, session_id: str) -> list[Entity]:
+    """A session's bookings, in no order."""
+    return [entity(r) for r in conn.execute(select(t.entities).where(
+        t.entities.c.parent_id == session_id, t.entities.c.type == "booking"))]
+
+
+def commune_bookings(conn: Connection, commune: str) -> list[Entity]:
+    """Every booking of a commune's people, in no order."""
+    return [entity(r) for r in conn.execute(select(t.entities).where(
+        t.entities.c.commune == commune, t.entities.c.type == "booking"))]
