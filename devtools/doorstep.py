@@ -73,7 +73,10 @@ class Doorstep:
         outcome = pick(rng, FIRST_CALL)
         out: list[tuple[int, Visit]] = []
         for _ in range(MAX_CALLS):
-            out.append((day, self.visit(household, outcome)))
+            visit = self.visit(household, outcome)
+            if household.consent == "declined":
+                visit.note = ""  # a declined household's visits carry no note (docs/rules.md, note_declined)
+            out.append((day, visit))
             if outcome == "not_home":
                 if rng.random() >= 0.75:
                     break

@@ -32,7 +32,8 @@ from . import dataset as d
 
 # 2: person bodies carry vneid_active_at, totals the activated counter (0003);
 # 3: the people and visits of the shared model (devtools/population.py, devtools/doorstep.py)
-DATASET_VERSION = 3
+# 4: no note on a declined household's visits (note_declined, issue #12)
+DATASET_VERSION = 4
 RECEIVED_AT = "2026-04-20T12:00:00+00:00"
 T = TypeVar("T")
 DEVICE_COLUMNS = ("id", "token_hash", "role", "team_id", "commune", "hamlets", "enrolled_at", "revoked_at",
