@@ -32,7 +32,8 @@ from typing import Any
 
 import sqlite_utils
 
-from campaign.ids import CODE_LENGTH, normal_code, short_code
+from campaign.entity import Entity
+from campaign.ids import CODE_LENGTH, normal_code, short_code, uuid7
 
 from ..keys import KeyProvider
 from . import purge
@@ -204,6 +205,22 @@ class Store:
 
     def resolve_conflict(self, entity: str, field: str, value: Any) -> dict[str, Any]:
         return self.writer.resolve_conflict(entity, field, value)
+
+    def book(self, session_id: str, person_id: str) -> str:
+        """Book a person into a capture session (booking.made), offline: never refused for
+        capacity (campaign.sessions). Returns the booking's id."""
+        booking = uuid7()
+        self.writer.record("booking.made", booking, {"session_id": session_id, "person_id": person_id})
+        return booking
+
+    def sessions(self) -> list[Entity]:
+        """The capture sessions this phone holds (its commune's, pulled), soonest first."""
+        found = self.entities.select("WHERE type = 'session'")
+        return sorted(found, key=lambda s: (str(s.data.get("starts_at")), s.id))
+
+    def bookings_of(self, person_id: str) -> list[Entity]:
+        """A person's capture bookings on this phone."""
+        return [b for b in self.entities.select("WHERE type = 'booking'") if b.data.get("person_id") == person_id]
 
     # ---- reads for the screens (readmodels.py) ---------------------------------------------
 

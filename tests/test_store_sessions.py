@@ -1,0 +1,51 @@
+"""Capture sessions on the phone (issue #13, item 5): a volunteer's phone pulls its commune's
+sessions (filed under no hamlet), books a person offline, and the booking reaches the roster;
+past capacity it is still taken, and the roster flags it overbooked.
+
+The server is the real application on a SQLite file, in process (as tests/test_hamlet_order.py)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+
+from field_app.net.sync import SyncClient
+from sync_server.app import create_app
+from sync_server.config import Settings
+from sync_server.store import migrate
+from sync_server.store.db import make_engine
+
+from .store_support import add_hamlet
+from .support import enrolled_store, issue_code, wire_event
+
+COMMUNE = "10525"
+
+
+def test_a_volunteer_books_offline_into_the_officers_session_past_capacity(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'server.db'}")
+    migrate.upgrade(engine)
+    http = TestClient(create_app(Settings(database_url="unused", public_url="http://testserver"), engine))
+    admin = enrolled_store(tmp_path / "admin", "http://testserver", issue_code(engine, "admin"), http=http)
+    hamlet = add_hamlet(admin, COMMUNE, "Tổ dân phố 3", "to_dan_pho", "2025-07-01")
+    household = admin.add_household(hamlet, "Số 4, phố Hẹn", "given")
+    people = [admin.add_person(household, name, 1940, "home", "none", "no_app") for name in ("Lò Văn Páo", "Mai")]
+    SyncClient(admin, client=http).sync_once()
+    officer = http.post("/api/v1/enroll", json={"code": issue_code(engine, "officer", commune=COMMUNE)}).json()
+    session = "01a24000-0000-7000-8000-000000000001"
+    made = http.post("/api/v1/sync/push", headers={"Authorization": f"Bearer {officer['token']}"}, json={
+        "schema": 1, "events": [wire_event(officer["device_id"], 1, "session.created", session, {
+            "commune": COMMUNE, "kind": "mobile_capture", "starts_at": "2026-12-05T08:00:00+07:00",
+            "ends_at": "2026-12-05T11:00:00+07:00", "place": "Nhà văn hoá", "capacity": 1})]})
+    assert made.status_code == 200 and made.json()["quarantined"] == [], made.text
+
+    phone = enrolled_store(tmp_path / "phone", "http://testserver",
+                           issue_code(engine, "volunteer", hamlets=(hamlet,)), http=http)
+    SyncClient(phone, client=http).sync_once()
+    assert [s.id for s in phone.sessions()] == [session]
+    bookings = [phone.book(session, p) for p in people]  # offline: the phone cannot know it is full
+    assert [b.id for b in phone.bookings_of(people[1])] == [bookings[1]]
+    SyncClient(phone, client=http).sync_once()
+    roster = http.get(f"/api/v1/sessions/{session}/roster", headers={"Authorization": f"Bearer {officer['token']}"})
+    assert roster.status_code == 200, roster.text
+    assert [(r["booking"], r["overbooked"]) for r in roster.json()["rows"]] == [(bookings[0], False),
+                                                                               (bookings[1], True)]
