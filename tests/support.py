@@ -62,9 +62,9 @@ def wait_until(condition: Callable[[], T], timeout: float = 15.0, *, every: floa
 
 
 def cli(db_url: str, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "DATABASE_URL": db_url}
-    return subprocess.run([sys.executable, "-m", "sync_server.cli", *args], env=env, cwd=ROOT,
-                          capture_output=True, text=True, check=check, timeout=120)
+    """`gocua-server ARGS` as its own process (forked from the server zygote: tests/server_process.py)."""
+    from .server_process import run
+    return run(list(args), {**os.environ, "DATABASE_URL": db_url}, ROOT, check=check, timeout=120)
 
 
 class PostgresDatabases:
