@@ -45,6 +45,8 @@ TOTALS = "/api/v1/totals"
 COMMUNES = "/api/v1/communes"
 FOLLOWUP = "/api/v1/followup"
 TOTALS_XLSX = "/api/v1/exports/totals.xlsx"
+WALKSHEET_PDF = "/api/v1/exports/walksheet.pdf"
+PDF_TYPE = "application/pdf"
 TOTALS_CSV = "/api/v1/exports/totals.csv"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CAMPAIGNS = "/api/v1/campaigns"
@@ -196,6 +198,11 @@ class ServerApi:
     def totals_xlsx(self, commune: str) -> Download:
         """The totals workbook (sheets: totals by hamlet with charts, follow-up, information)."""
         return self._download(TOTALS_XLSX, XLSX_TYPE, f"gocua-tong-hop-{commune}.xlsx", commune=commune)
+
+    def walksheet_pdf(self, hamlet: str, device: str | None = None) -> Download:
+        """The A4 walk sheet of a hamlet (or of the households one device holds), audited."""
+        params = {"hamlet": hamlet, **({"device": device} if device else {})}
+        return self._download(WALKSHEET_PDF, PDF_TYPE, "gocua-phieu-di-tham.pdf", **params)
 
     def totals_csv(self, commune: str) -> Download:
         """The totals by hamlet as CSV."""

@@ -45,6 +45,7 @@ from field_app.store import Store
 
 from . import dashboard_panels as panels
 from .common import on_screen
+from .downloads import Downloads
 from .duplicates import duplicates_view
 from .followup import followup_view
 from .leader import TeamScreens
@@ -110,7 +111,7 @@ class DashboardScreens:
 
     def __init__(self, shell: Shell, store: Store, api: ServerApi) -> None:
         self.shell, self.store, self.api = shell, store, api
-        self.picker: ft.FilePicker | None = None  # made on the first download, kept (a service)
+        self.downloads = Downloads(shell)  # the save dialog, made on the first download and kept
         self.loading = False
         self.status = ft.Column(spacing=8)
         self.body = ft.Column(spacing=20)
@@ -343,41 +344,8 @@ class DashboardScreens:
         return handler
 
     async def download(self, fetch: Callable[[], Download], button: ft.BaseControl | None = None) -> None:
-        """Fetch a file through the app's own HTTP path (the server wants the device's token,
-        which a browser link would not carry), then hand the bytes to the save dialog: in a
-        browser that is a download, on a desktop a "Save as", on a phone the share sheet."""
-        if isinstance(button, ft.Control):
-            button.disabled = True
-            button.update()
-        self.shell.snack(t("dashboard.download.working"))
-        try:
-            try:
-                file = await asyncio.to_thread(fetch)
-            except SyncError as exc:
-                self.shell.snack(t("dashboard.download.failed", reason=failure_text(exc)), error=True)
-                return
-            try:
-                saved = await self.file_picker().save_file(file_name=file.filename, src_bytes=file.data)
-            except Exception as exc:  # no save dialog on this platform, or it failed
-                log.warning("dashboard: saving %s failed: %s", file.filename, exc)
-                self.shell.snack(t("dashboard.download.failed", reason=t("error.file_dialog")), error=True)
-                return
-            if saved or self.page.web:  # a browser's download answers nothing
-                self.shell.snack(t("dashboard.download.done", name=file.filename))
-            else:
-                self.shell.snack(t("dashboard.download.cancelled"))
-        finally:
-            if isinstance(button, ft.Control):
-                button.disabled = False
-                if on_screen(button, self.page):
-                    button.update()
-
-    def file_picker(self) -> ft.FilePicker:
-        """The page's save dialog. A Flet 1.0 service registers itself with the page whose
-        handler is running, once; it is kept here, or Flet would drop it as unused."""
-        if self.picker is None:
-            self.picker = ft.FilePicker()
-        return self.picker
+        """Fetch a file and hand it to the save dialog (views/downloads.py)."""
+        await self.downloads.download(fetch, button)
 
     # team sync ---------------------------------------------------------------------------------
 

@@ -149,7 +149,7 @@ class ImportScreen:
     def _choose(self, commune: str) -> Any:
         async def handler(e: Any) -> None:
             try:
-                files = await self.dashboard.file_picker().pick_files(
+                files = await self.dashboard.downloads.file_picker().pick_files(
                     dialog_title=t("imports.choose"), file_type=ft.FilePickerFileType.CUSTOM,
                     allowed_extensions=["xlsx", "csv"], with_data=True)
             except Exception as exc:  # no file dialog on this platform

@@ -20,6 +20,7 @@ from field_app.i18n import t
 from field_app.store import HouseholdRow, Store
 
 from .common import number
+from .downloads import Downloads
 from .leader import LeaderScreens, _panel, _Remote, _text
 from .models.walk_lists import holdings, split_among, streets
 from .shell import Shell
@@ -32,6 +33,7 @@ class WalkLists:
         self.screens = screens
         self.store: Store = screens.store
         self.hamlet: str | None = None
+        self.downloads = Downloads(screens.shell)
 
     def rows(self) -> list[HouseholdRow]:
         if self.hamlet is None:
@@ -73,6 +75,11 @@ class WalkLists:
             out.append(_panel([ft.Row([theme.status_icon("problem"),
                                        _text(t("walk.lapsed", count=number(len(held.lapsed))), expand=True,
                                              key="walk:lapsed")])]))
+        hamlet = self.hamlet
+        if hamlet is not None:
+            out.append(theme.big_button(t("walk.print"), icon=ft.Icons.PRINT, filled=False, key="walk:print",
+                                        on_click=self.downloads.handler(
+                                            lambda: self.screens.api.walksheet_pdf(hamlet))))
         if not team:
             return [*out, _text(t("walk.no_team"), key="walk:no_team")]
         def refill() -> None:

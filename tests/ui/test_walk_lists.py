@@ -2,6 +2,8 @@
 their phone under "Của tôi"; the hamlet split across the team; who holds what."""
 from __future__ import annotations
 
+from typing import Any
+
 import flet as ft
 
 from field_app.app import build_app
@@ -51,3 +53,27 @@ def test_a_street_given_to_a_volunteer_and_the_hamlet_split(team, make_harness, 
     assert all(text.endswith(": 2 hộ") for text in held.values())
     assert set(ids.values()) == {r.id for r in team.leader.households_search(team.hamlet).rows}
     assert "sự kiện" not in " ".join(h.texts())
+
+
+@on_sqlite
+def test_the_walk_sheet_is_printed_from_the_screen(team, make_harness, tmp_path) -> None:
+    team.anna.add_household(team.hamlet, "Số 9, phố Lê Lợi", "given")
+    sync(team.anna, team.leader)
+    saved: dict[str, Any] = {}
+
+    async def save_file(file_name: str, src_bytes: bytes, **kw: Any) -> str:
+        saved.update(name=file_name, data=src_bytes)
+        return f"/tmp/{file_name}"
+
+    def main(page: ft.Page) -> None:
+        shell = build_app(page, role="leader", data_dir=tmp_path / "app")
+        walk = walk_lists.register(shell, leader.register(shell, store=team.leader))
+        walk.downloads.file_picker().save_file = save_file  # type: ignore[method-assign]
+        shell.render()
+
+    h = make_harness(main, width=390, height=844)
+    h.go("/review/walk")
+    wait_for(h, lambda: h.exists(key="walk:print"))
+    h.click(h.get(key="walk:print"))
+    wait_for(h, lambda: "data" in saved)
+    assert saved["name"].endswith(".pdf") and saved["data"].startswith(b"%PDF")

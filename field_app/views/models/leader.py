@@ -47,6 +47,8 @@ class LeaderApi(TeamApi, Protocol):
 
     def conflicts(self, commune: str) -> list[dict[str, Any]]: ...
 
+    def walksheet_pdf(self, hamlet: str, device: str | None = None) -> Any: ...  # a net.server_api.Download
+
 
 def sync_state(device: Answer, now: datetime) -> tuple[str, datetime | None]:
     """How recently a device synced (its last push or pull): "done" (within
