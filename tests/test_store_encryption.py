@@ -20,7 +20,7 @@ import sqlite_utils
 
 from campaign.events import canonical, digest
 from campaign.ids import uuid7
-from campaign.order import natural_key
+from campaign.order import walking_key
 from campaign.search import Query, Rank
 from campaign.text import fold
 from field_app.crypto import Cipher, DecryptionFailed, place
@@ -637,8 +637,8 @@ def test_search_of_a_2000_household_hamlet_finds_every_match_in_address_order(tm
             ranks += [Rank.ADDRESS] if q.phrase(fold(address)) else []
             if ranks:
                 found[h] = min(ranks)
-        # best rank first, then the address in natural order, then the id
-        return sorted(found, key=lambda h: (found[h], natural_key(fold(texts[h][0])), fold(texts[h][0]), h))
+        # best rank first, then walking order (street by street, then house numbers), then the id
+        return sorted(found, key=lambda h: (found[h], walking_key(fold(texts[h][0])), h))
 
     for query, at_least in (("nguyen", 500), ("nguyen van an", 10), ("so 12 ngo 12", 1), ("ngo 7", 50), ("khong co ai", 0)):
         want = expected(query)
