@@ -34,6 +34,7 @@ from .net.errors import Purged, PurgeNotice, SyncError
 from .net.http import same_server
 from .net.server_api import ServerApi
 from .net.sync import BackgroundSync, ReceiptCheck, SyncClient, SyncStatus
+from .relay import new_sign_key
 from .signout import clear_purge_notice, forget_purged, purge_notice, sign_out
 from .store import HouseholdRow, Store, StoreError
 
@@ -110,7 +111,9 @@ def enrol(store: Store, server_url: str, code: str, http: httpx.Client | None = 
     (call it off the UI loop). Returns the server's answer. `name`: the holder's, as typed."""
     if not code:
         raise EnrolFailed("no_code")
-    request = {"code": code, **({"name": name} if name and name.strip() else {})}  # the server checks it
+    key = new_sign_key()  # the sealed relay's: the server registers its public half with the enrolment
+    request = {"code": code, "sign_key": key.public,
+               **({"name": name} if name and name.strip() else {})}  # the server checks it
     server_url = clean_server_url(server_url)
     headers: dict[str, str] = {}
     previous = store.token if store.signed_in else store.previous_token
@@ -148,6 +151,7 @@ def enrol(store: Store, server_url: str, code: str, http: httpx.Client | None = 
                     body["name"] if isinstance(body.get("name"), str) else None)
     except StoreError as exc:
         raise EnrolFailed("other_device", str(exc)) from exc
+    store.keep_sign_key(key.private, registered=True)
     clear_purge_notice(store)  # new work: the last campaign's notice has been read
     return body
 

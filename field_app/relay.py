@@ -38,6 +38,12 @@ def new_sign_key() -> SignKey:
                    fmt.b64(key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)))
 
 
+def public_of(private: str) -> str:
+    """The public key of a private signing key (both base64url)."""
+    key = Ed25519PrivateKey.from_private_bytes(fmt.unb64(private, fmt.KEY_BYTES))
+    return fmt.b64(key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw))
+
+
 def seal_bundle(events: list[dict[str, Any]], device_id: str, sign_private: str, server_seal_key: str) -> bytes:
     """The bundle file of these events (consecutive seqs of this device's, in order)."""
     if not events:

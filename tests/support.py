@@ -246,6 +246,8 @@ def offline_store(path: Path | str, *, role: str = "volunteer", scope: dict[str,
     tests that never reach one, or reach a fake."""
     store = new_store(path, clock)
     store.enrol(url, device, token or f"token-{device}", role, {"hamlets": []} if scope is None else scope)
+    from field_app.relay import new_sign_key
+    store.keep_sign_key(new_sign_key().private, registered=True)  # as the app's enrolment leaves it
     return store
 
 

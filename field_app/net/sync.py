@@ -31,6 +31,7 @@ import httpx
 
 from campaign.events import MAX_BATCH, PROTOCOL
 
+from ..relay import new_sign_key, public_of
 from ..signout import forget_purged
 from ..store import Receipt, Store, StoreError
 from .errors import BadAnswer, NotEnrolled, Purged, Rejected, Revoked, SeqConflict, SyncError
@@ -42,6 +43,7 @@ PUSH = "/api/v1/sync/push"
 PULL = "/api/v1/sync/pull"
 RECEIPT = "/api/v1/sync/receipt"
 SIGN_OUT = "/api/v1/device/sign-out"
+SIGN_KEY = "/api/v1/sync/sign-key"
 PAGE = 500
 MAX_GAP_RETRIES = 3  # 409 gaps in a row (no accepted batch between) before giving up on this run
 
@@ -101,6 +103,7 @@ class SyncClient:
             try:
                 if not self.store.signed_in:
                     raise NotEnrolled("this device is not enrolled")
+                self._register_sign_key()
                 self._push(report, progress)
                 if not report.caught_up:
                     self._pull(report, on_page)
@@ -116,6 +119,17 @@ class SyncClient:
             if progress:
                 progress(1.0)
             return report
+
+    def _register_sign_key(self) -> None:
+        """A phone enrolled before the sealed relay registers its signing key once, on its next
+        sync (docs/sync.md, "Sealed relay"). A server without the route, or one holding another
+        key, leaves it unregistered: the sync goes on, only the relay is unavailable."""
+        if self.store.sign_key_registered:
+            return
+        private = self.store.sign_key or new_sign_key().private
+        response = self.http.request("POST", SIGN_KEY, allow=(400, 404, 405, 409, 422),
+                                     json={"sign_key": public_of(private)})
+        self.store.keep_sign_key(private, registered=response.status_code < 300)
 
     def push(self) -> SyncReport:
         """Only send (sign-out sends before it purges)."""

@@ -121,6 +121,8 @@ class Store:
     previous_token = MetaValue[str | None]("previous_token")  # signed out unheard: the next enrolment sends it
     role = MetaValue[str | None]("role")
     scope = MetaValue[Any]("scope")
+    sign_key = MetaValue[str | None]("sign_key")  # the relay's Ed25519 private key (sealed): field_app/relay.py
+    sign_key_registered = MetaValue[bool | None]("sign_key_registered")  # the server holds its public key
     holder_name = MetaValue[str | None]("holder_name")  # who holds this phone, as enrolment told
 
     def setting(self, name: str, default: Any = None) -> Any:
@@ -134,6 +136,10 @@ class Store:
               name: str | None = None) -> None:
         """Keep what POST /api/v1/enroll answered. A new device id needs an empty outbox."""
         self.meta.enrol(server_url, device_id, token, role, scope, name)
+
+    def keep_sign_key(self, private: str, registered: bool) -> None:
+        """The sealed relay's signing key (sealed at rest), and whether the server has its public key."""
+        self.meta.keep_sign_key(private, registered)
 
     def device_names(self) -> dict[str, str]:
         """Device id -> its holder's name, from the team lists seen (names shown instead of ids)."""

@@ -66,6 +66,12 @@ class Meta:
                 self.set(key, value)
 
     @locked
+    def keep_sign_key(self, private: str, registered: bool) -> None:
+        with self.sealed.db.atomic():
+            self.set("sign_key", private)
+            self.set("sign_key_registered", registered)
+
+    @locked
     def keep_previous_token(self, token: str | None) -> None:
         """After a purge whose sign-out the server did not hear: the token it still honours,
         sealed under the new key, for the next enrolment to send (and so revoke)."""

@@ -120,3 +120,28 @@ def test_relay_import_at_the_commune_office(server, hamlet, tmp_path):
     path.write_bytes(path.read_bytes().replace(b'"seq_to":2', b'"seq_to":3'))
     refused = cli(server.db_url, "relay", "import", str(path), check=False)
     assert refused.returncode != 0 and "bad_bundle" in refused.stderr
+
+
+def test_the_app_registers_its_key_at_enrolment_or_on_its_next_sync(server, hamlet, tmp_path):
+    from sqlalchemy import select
+
+    from field_app.net.sync import SyncClient
+    from field_app.relay import public_of
+    from sync_server.store import schema as t
+
+    from ..support import enrolled_store
+
+    def registered(device_id: str) -> str | None:
+        with server.engine.connect() as conn:
+            return conn.execute(select(t.devices.c.sign_key).where(t.devices.c.id == device_id)).scalar()
+
+    new = enrolled_store(tmp_path / "new.db", server.url, server.code("volunteer", hamlets=(hamlet,)))
+    assert new.sign_key_registered and registered(new.device_id) == public_of(new.sign_key)
+    assert new.sign_key.encode() not in (tmp_path / "new.db").read_bytes()  # sealed at rest
+    old = enrolled_store(tmp_path / "old.db", server.url, server.code("volunteer", hamlets=(hamlet,)))
+    with server.engine.begin() as conn:  # as a phone enrolled before the relay: no key anywhere
+        conn.execute(t.devices.update().where(t.devices.c.id == old.device_id).values(sign_key=None))
+    old.meta.set("sign_key", None)
+    old.meta.set("sign_key_registered", None)
+    SyncClient(old).sync_once()
+    assert old.sign_key_registered and registered(old.device_id) == public_of(old.sign_key)
