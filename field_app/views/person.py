@@ -19,6 +19,7 @@ from field_app.app_state import age_of
 from field_app.i18n import get_language, t, vocab_label
 from field_app.visit_record import implied_vneid
 
+from .booking import booking_panel
 from .common import (
     C,
     age_text,
@@ -220,8 +221,10 @@ def person_view(shell: Shell, params: dict[str, str]) -> ft.View:
         header.append(ft.Row([pill("problem", t(f"follow_up.{r}"), small=True) for r in needs],
                              wrap=True, spacing=6, run_spacing=6))
     help_row = filter_group(v.ACTIONS, v.ACTIONS.codes, help_chosen, on_help, key_prefix="person.help")
+    booking = booking_panel(store, pid, lambda text, error: shell.snack(text, error=error))
     controls: list[ft.Control] = [
         *header,
+        *([booking] if booking is not None else []),
         *reissue_offer(household.address, help_row, help_chosen, on_help),
         heading(t("person.help")),
         ft.Text(t("person.help_hint"), size=14, color=C.on_surface_variant),
