@@ -121,6 +121,7 @@ class VisitRow:
     version: int | None
     voided_at: str | None = None  # taken back (visit.voided): the reads leave it out
     void_reason: str | None = None
+    come_back: dict[str, Any] | None = None  # not_home: when to come back ({"window", "on"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,7 +234,8 @@ def visit_row(visit: Entity) -> VisitRow:
     return VisitRow(visit.id, d.get("household_id", visit.parent_id or ""), visit.hamlet_id, d.get("outcome", ""),
                     _strings(d.get("actions")), _strings(d.get("people_helped")), d.get("note", ""), d.get("at", ""),
                     d.get("device_id", ""), d.get("review"), d.get("review_comment"), d.get("reviewed_by"),
-                    d.get("reviewed_at"), visit.version, d.get("voided_at"), d.get("void_reason"))
+                    d.get("reviewed_at"), visit.version, d.get("voided_at"), d.get("void_reason"),
+                    d.get("come_back") if isinstance(d.get("come_back"), dict) else None)
 
 
 def household_rows(entities: Entities, households: Sequence[Entity], year: int,

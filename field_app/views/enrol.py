@@ -211,6 +211,7 @@ def enrol_view(shell: Shell) -> ft.View:
     name_field = ft.TextField(  # optional: a code made with a name, or the phone's earlier one, wins
         label=t("enrol.name_label"),
         helper=t("enrol.name_hint"),
+        helper_max_lines=2,
         value=(store.holder_name if store is not None else None) or "",
         key="enrol.name",
         max_length=HOLDER_NAME_MAX,

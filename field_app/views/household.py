@@ -235,7 +235,7 @@ def household_view(shell: Shell, params: dict[str, str]) -> ft.View:
             modal=True,
             title=ft.Text(t("household.come_back_title")),
             content=ft.Column([ft.FilledTonalButton(vocab_label(v.COME_BACK, window), key=f"come_back.{window}",
-                                                    on_click=choose(window), height=48, expand=True)
+                                                    on_click=choose(window), height=48)
                                for window in v.COME_BACK.codes], tight=True, spacing=8,
                               horizontal_alignment=ft.CrossAxisAlignment.STRETCH),
             actions=[ft.TextButton(t("household.come_back_skip"), on_click=without, key="come_back.skip")],

@@ -33,7 +33,8 @@ def visit_row(shell: Shell, visit: VisitRow, names: dict[str, str]) -> ft.Contro
     """One visit in the household's list; a tap opens it."""
     lines: list[ft.Control] = [
         ft.Text(t("household.visit_line", when=relative_time(visit.at),
-                  outcome=vocab_label(v.OUTCOME, visit.outcome)),
+                  outcome=vocab_label(v.OUTCOME, visit.outcome))
+                + (f" · {vocab_label(v.COME_BACK, visit.come_back['window'])}" if visit.come_back else ""),
                 font_family=theme.FONT_MEDIUM, size=15),
     ]
     if visit.actions:

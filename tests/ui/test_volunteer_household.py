@@ -45,7 +45,7 @@ def test_names_stay_hidden_until_the_household_agrees(make_harness, tmp_path: Pa
     assert visit["data"]["outcome"] == "not_home" and visit["data"]["actions"] == [] == visit["data"]["people_helped"]
     assert visit["data"]["come_back"] == {"window": "evening", "on": None}
     assert h.get(key="household.status").text == "Cần quay lại"
-    assert h.get(key=f"visit.{visit['entity']}").text.startswith("vừa xong · Không có nhà")
+    assert h.get(key=f"visit.{visit['entity']}").text.startswith("vừa xong · Không có nhà · Tối")
     h.click(h.get(key="consent.given"))
     assert h.exists(text="Nguyễn Văn An") and h.exists(text="Trần Thị Hoà")
     assert h.get(key="household.consent_state")["value"] == "Hộ đồng ý cung cấp thông tin"
