@@ -24,7 +24,7 @@ A receipt is the server's answer for the origin phone, signed by the server:
 
     format      "gocua-receipt/1"
     device_id, acked_seq, counts, digest   as GET /sync/receipt answers for the device
-    quarantined [[seq, reason code], ...] of the bundle's events
+    quarantined [[seq, reason code], ...] of every event of the device held as quarantined
     signature   Ed25519 by the server over `signed_bytes`
 """
 from __future__ import annotations

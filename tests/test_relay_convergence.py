@@ -134,7 +134,7 @@ def test_relayed_and_direct_syncs_converge_like_direct_sync(households: int, ste
         assert [body for _, body in mixed[1]] == [
             body.replace(ref_phone.id, phone.id).replace(ref_admin, admin) for _, body in direct[1]]
         with read_transaction(engine) as conn:
-            assert relay.signed_receipt(conn, phone, Scope(hamlets=frozenset({HAMLET})), [])["acked_seq"] == len(history)
+            assert relay.signed_receipt(conn, phone, Scope(hamlets=frozenset({HAMLET})))["acked_seq"] == len(history)
         engine.dispose()
         ref_engine.dispose()
 

@@ -36,6 +36,7 @@ from sqlalchemy import Connection
 from campaign import relay as fmt
 
 from ..store import devices as store_devices
+from ..store import events as store_events
 from ..store import keys as store
 from ..store.devices import Device, Scope
 from . import clock, ingest
@@ -158,15 +159,18 @@ def relay(conn: Connection, raw: bytes) -> Relayed:
     if result.error == "seq_reused":
         raise Conflict("seq_reused", result.detail, acked_seq=result.acked_seq)
     return Relayed(device.id, result.acked_seq, result.quarantined,
-                   signed_receipt(conn, device, scope, result.quarantined))
+                   signed_receipt(conn, device, scope))
 
 
-def signed_receipt(conn: Connection, device: Device, scope: Scope, quarantined: list[ingest.Refusal]) -> dict[str, Any]:
+def signed_receipt(conn: Connection, device: Device, scope: Scope) -> dict[str, Any]:
+    """What the server holds of the device, signed. `quarantined` lists every event of the device
+    held as quarantined, not only the bundle's: a phone that missed an earlier receipt (or answer)
+    must not take those seqs for accepted when it acknowledges up to `acked_seq`."""
     held = pulling.receipt(conn, Caller(device, scope))
     receipt: dict[str, Any] = {
         "format": fmt.RECEIPT_FORMAT, "device_id": device.id, "acked_seq": held.acked_seq,
         "counts": held.counts, "digest": held.digest,
-        "quarantined": [[q.seq, q.reason.split(":", 1)[0]] for q in quarantined]}
+        "quarantined": [[seq, reason] for seq, reason in store_events.quarantined_of(conn, device.id)]}
     private = store.server_key(conn, SIGN)
     if private is None:
         ensure_keys(conn)

@@ -77,6 +77,13 @@ def held(conn: Connection, device_id: str, seqs: Sequence[int]) -> dict[int, Hel
     return out
 
 
+def quarantined_of(conn: Connection, device_id: str) -> list[tuple[int, str]]:
+    """(seq, reason code) of every event of the device held as quarantined, in seq order."""
+    return [(seq, reason or "") for seq, reason in conn.execute(
+        select(t.events.c.seq, t.events.c.reason)
+        .where(t.events.c.device_id == device_id, t.events.c.status == "quarantined").order_by(t.events.c.seq))]
+
+
 def last_cursor(conn: Connection) -> int:
     return int(conn.execute(select(func.coalesce(func.max(t.events.c.cursor), 0))).scalar_one())
 

@@ -62,6 +62,19 @@ def test_a_carried_bundle_is_applied_once_and_answered_with_a_signed_receipt(ser
         read_receipt(fmt.canonical(first.json()["receipt"]), new_sign_key().public, phone.id)
 
 
+def test_a_receipt_names_every_quarantined_visit_of_the_phone_not_only_the_bundles(server, hamlet):
+    phone, key = _origin(server, hamlet)
+    carrier = server.enroll("volunteer", hamlets=(hamlet,))
+    household = uuid7()
+    first = [phone.event("household.created", household, household_data(hamlet, ADDRESS)),
+             phone.event("person.added", uuid7(), {**person_data(household, LABEL), "phone": "0912"})]
+    pushed = phone.push(first)
+    assert pushed.json()["quarantined"][0]["seq"] == 2, pushed.text  # its answer lost, say
+    answer = _relay(carrier, seal_bundle(_visits(phone, hamlet), phone.id, key.private, _keys(server)["seal"]))
+    assert answer.json()["receipt"]["acked_seq"] == 4
+    assert answer.json()["receipt"]["quarantined"] == [[2, "unknown_field"]]
+
+
 def test_a_bundle_altered_by_one_bit_is_refused_whole(server, hamlet):
     phone, key = _origin(server, hamlet)
     carrier = server.enroll("volunteer", hamlets=(hamlet,))
