@@ -85,10 +85,10 @@ class WalkLists:
         def refill() -> None:
             self._refill(devices, column)
 
-        who = ft.Dropdown(key="walk:who", label=t("walk.who"), value=team[0],
+        who = ft.Dropdown(key="walk:who", label=t("walk.who"), value=team[0], expand=True,
                           options=[ft.DropdownOption(key=d, text=model.device_label(d)) for d in team])
         by_street = streets(rows)
-        street = ft.Dropdown(key="walk:street", label=t("walk.street"),
+        street = ft.Dropdown(key="walk:street", label=t("walk.street"), expand=True,
                              value=next(iter(by_street), None),
                              options=[ft.DropdownOption(key=k, text=t("walk.street_option", street=words,
                                                                       count=number(len(ids))))

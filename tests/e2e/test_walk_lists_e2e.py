@@ -1,0 +1,66 @@
+"""The leader's walk lists end to end (headless Chromium, a real server on SQLite): the leader's
+app (`gocua-app --web --enrol CODE`) opens "Giao hộ" from the review tab and sees who holds
+what. Screenshots: screenshots/walk-lists-360x640.png and walk-lists-390x844.png."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from campaign.ids import uuid7
+from tests.server.reporting import make_team
+from tests.support import Server, cli, hamlet_data, household_data
+
+from .conftest import _stop, open_page, start_web_app, wait_up
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> Iterator[dict[str, Any]]:
+    db_url = f"sqlite:///{tmp_path / 'server.db'}"
+    server = Server(db_url)
+    app = None
+    try:
+        cli(db_url, "init")
+        server.start()
+        admin = server.enroll("admin")
+        hamlet = uuid7()
+        events = [admin.event("hamlet.created", hamlet, hamlet_data("Tổ dân phố 3"))]
+        for address in ("Số 2, phố Lê Lợi", "Số 4, phố Lê Lợi", "Số 1, phố Trần Phú", "Số 3, phố Trần Phú"):
+            events.append(admin.event("household.created", uuid7(), household_data(hamlet, address)))
+        assert admin.push(events).json()["quarantined"] == []
+        make_team(server, "t3", "10525", [hamlet])
+        server.enroll("volunteer", team="t3")
+        app = start_web_app(tmp_path, tmp_path / "leader", "--server", server.url,
+                            "--enrol", server.code("leader", team="t3"))
+        wait_up(app)
+        yield {"server": server, "app": app}
+    finally:
+        if app is not None:
+            _stop(app.process)
+        server.stop()
+
+
+def test_the_leader_opens_walk_lists_at_both_sizes(browser, world) -> None:
+    app = open_page(browser, world["app"].url, 360, 640)
+    expect(app.text("Đặt mã PIN cho ứng dụng")).to_be_visible()
+    for label in ("Mã PIN mới", "Nhập lại mã PIN mới"):
+        app.page.get_by_role("textbox", name=label, exact=True).click()
+        app.page.keyboard.type("741963")
+    app.page.get_by_role("button", name="Lưu mã PIN", exact=True).click()
+    expect(app.text("Đặt mã PIN cho ứng dụng")).to_be_hidden()
+    app.settle(1.5)
+    expect(app.tab("Duyệt")).to_be_visible(timeout=20_000)
+    app.tab("Duyệt").click()
+    app.page.get_by_role("button", name="Giao hộ", exact=True).click()
+    expect(app.text("Ai đang giữ hộ nào")).to_be_visible()
+    expect(app.text("Chưa giao: 4 hộ")).to_be_visible(timeout=20_000)  # once the leader's phone has synced
+    app.settle(1.5)
+    app.screenshot("walk-lists-360x640")
+    app.resize(390, 844)
+    app.settle(1.5)
+    app.screenshot("walk-lists-390x844")
