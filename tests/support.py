@@ -89,6 +89,30 @@ class PostgresDatabases:
         self.created.clear()
 
 
+_MIGRATED_SQLITE: list[Path] = []
+
+
+def migrated_sqlite(path: Path) -> str:
+    """The URL of a new SQLite database at `path`, already at the newest revision: a copy of one the
+    migrations made once per process (~2 ms instead of ~50 ms of Alembic; the migrations themselves
+    are tested in tests/server/test_migrations.py)."""
+    import atexit
+    import shutil
+    if not _MIGRATED_SQLITE:
+        from sync_server.store import migrate
+        from sync_server.store.db import make_engine
+        folder = Path(tempfile.mkdtemp(prefix="gocua-migrated-"))
+        atexit.register(shutil.rmtree, folder, True)
+        engine = make_engine(f"sqlite:///{folder / 'server.db'}")
+        try:
+            migrate.upgrade(engine)
+        finally:
+            engine.dispose()  # the last connection closed: the WAL is folded into the file
+        _MIGRATED_SQLITE.append(folder / "server.db")
+    shutil.copyfile(_MIGRATED_SQLITE[0], path)
+    return f"sqlite:///{path}"
+
+
 def database_url(backend: str, tmp: Path, pg: PostgresDatabases) -> str:
     if backend == "sqlite":
         return f"sqlite:///{tmp / 'server.db'}"

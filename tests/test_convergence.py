@@ -34,12 +34,11 @@ from sync_server.app import create_app
 from sync_server.config import Settings
 from sync_server.services import ingest, recount
 from sync_server.services import team as teams
-from sync_server.store import migrate
 from sync_server.store import schema as t
 from sync_server.store.db import make_engine, read_transaction, write_transaction
 
 from .store_support import add_hamlet, household_list, state_of, visit_of
-from .support import enrolled_store, issue_code
+from .support import enrolled_store, issue_code, migrated_sqlite
 
 FAULTS = ["ok", "ok", "ok", "drop_before", "drop_after", "duplicate", "delay", "replay_late", "crash"]
 
@@ -97,8 +96,7 @@ class World:
     """One server, one hamlet, two volunteers and a leader, each with a store and a faulty link."""
 
     def __init__(self, root: Path, n_volunteers: int = 2) -> None:
-        self.engine = make_engine(f"sqlite:///{root / 'server.db'}")
-        migrate.upgrade(self.engine)
+        self.engine = make_engine(migrated_sqlite(root / "server.db"))
         self.app = create_app(Settings(database_url="unused", public_url="http://testserver"), self.engine)
         self.crash = {"on": False}
         self.http = TestClient(self.app, raise_server_exceptions=False)

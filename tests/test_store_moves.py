@@ -19,12 +19,11 @@ from field_app.store import Store
 from sync_server.app import create_app
 from sync_server.config import Settings
 from sync_server.services import team as teams
-from sync_server.store import migrate
 from sync_server.store import schema as t
 from sync_server.store.db import make_engine, read_transaction, write_transaction
 
 from .store_support import add_hamlet, household_list, problems_of, state_of, visit_of
-from .support import enrolled_store, issue_code
+from .support import enrolled_store, issue_code, migrated_sqlite
 
 COMMUNE = "10525"
 
@@ -34,8 +33,7 @@ class Town:
 
     def __init__(self, root: Path) -> None:
         self.root = root
-        self.engine = make_engine(f"sqlite:///{root / 'server.db'}")
-        migrate.upgrade(self.engine)
+        self.engine = make_engine(migrated_sqlite(root / "server.db"))
         self.http = TestClient(create_app(Settings(database_url="unused", public_url="http://testserver"),
                                           self.engine))
         self.stores: list[Store] = []

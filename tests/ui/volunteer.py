@@ -148,12 +148,12 @@ def in_process_server(tmp_path: Path) -> Iterator[InProcessServer]:
 
     from sync_server.app import create_app
     from sync_server.config import Settings
-    from sync_server.store import migrate
     from sync_server.store.db import make_engine
 
-    url = f"sqlite:///{tmp_path / 'server.db'}"
+    from ..support import migrated_sqlite
+
+    url = migrated_sqlite(tmp_path / "server.db")
     engine = make_engine(url)
-    migrate.upgrade(engine)
     client = TestClient(create_app(Settings(database_url=url, public_url="http://testserver"), engine),
                         base_url="http://testserver")
     yield InProcessServer(engine, client)
