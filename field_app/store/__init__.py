@@ -224,6 +224,10 @@ class Store:
         found = self.entities.select("WHERE type = 'session'")
         return sorted(found, key=lambda s: (str(s.data.get("starts_at")), s.id))
 
+    def bookings_in(self, session_id: str) -> list[Entity]:
+        """A session's bookings on this phone (campaign.sessions.hold_order sorts them)."""
+        return self.entities.select("WHERE type = 'booking' AND parent_id = ?", [session_id])
+
     def bookings_of(self, person_id: str) -> list[Entity]:
         """A person's capture bookings on this phone."""
         return [b for b in self.entities.select("WHERE type = 'booking'") if b.data.get("person_id") == person_id]

@@ -20,7 +20,7 @@ from .common import C, card, heading, pill, reason_text
 STATUS_PILL = {"booked": "revisit", "attended": "done", "no_show": "problem", "cancelled": "problem"}
 
 
-def _when(starts_at: str, ends_at: str) -> str:
+def when_text(starts_at: str, ends_at: str) -> str:
     start, end = (parse_at(x).astimezone(VIETNAM) for x in (starts_at, ends_at))
     return f"{start:%d/%m} {start:%H:%M}–{end:%H:%M}"
 
@@ -39,7 +39,7 @@ def booking_panel(store: Store, person_id: str, said: Callable[[str, bool], None
             d = s.data
             line: list[ft.Control] = [ft.Column([
                 ft.Text(d["place"], size=15, font_family=theme.FONT_SEMIBOLD),
-                ft.Text(f"{vocab_label(v.SESSION_KIND, d['kind'])} · {_when(d['starts_at'], d['ends_at'])}",
+                ft.Text(f"{vocab_label(v.SESSION_KIND, d['kind'])} · {when_text(d['starts_at'], d['ends_at'])}",
                         size=13.5, color=C.on_surface_variant),
             ], spacing=0, expand=True)]
             held = mine.get(s.id)

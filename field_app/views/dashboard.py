@@ -53,6 +53,8 @@ from .models import dashboard as m
 from .models import resolving
 from .models.leader import LeaderModel
 from .models.words import failure_text
+from .sessions import LIST as SESSIONS
+from .sessions import register as register_sessions
 from .shell import Shell
 
 __all__ = ["DashboardScreens", "register"]
@@ -86,6 +88,7 @@ def register(shell: Shell, *, store: Store | None = None, api: ServerApi | None 
     shell.register_detail(TEAM, screens.team)
     shell.register_detail(DUPLICATES, lambda sh, params: duplicates_view(sh, DUPLICATES, screens.commune, screens.api))
     shell.register_detail(TEAM + "/:device_id", screens.quarantined)
+    register_sessions(shell)
     return screens
 
 
@@ -295,6 +298,9 @@ class DashboardScreens:
         if can(self.role, Capability.MERGE_PEOPLE):
             sections.append(theme.big_button(t("duplicates.open"), icon=ft.Icons.PEOPLE_OUTLINE, filled=False,
                                               key="dashboard:duplicates", on_click=lambda e: self.shell.go(DUPLICATES)))
+        if can(self.role, Capability.RECORD_ATTENDANCE):
+            sections.append(theme.big_button(t("sessions.open"), icon=ft.Icons.EVENT_OUTLINED, filled=False,
+                                              key="dashboard:sessions", on_click=lambda e: self.shell.go(SESSIONS)))
         sections += [panels.statuses(total),
                      panels.table(snapshot.hamlets or {}, t("dashboard.by_hamlet"), t("dashboard.col.hamlet"),
                                   "dashboard:hamlets", wide=wide)]
