@@ -1,0 +1,64 @@
+"""Capture sessions end to end (headless Chromium, a real server on SQLite): a volunteer's app
+shows the officer's session on the person screen and books the person; the officer's app opens
+the roster, the booking past capacity flagged "Quá chỗ". Screenshots: screenshots/booking-*.png
+and roster-*.png at 360x640 and 390x844."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from campaign.ids import uuid7
+from tests.support import Server, cli, hamlet_data, household_data, person_data
+
+from .conftest import _stop, open_page, start_web_app, wait_up
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> Iterator[dict[str, Any]]:
+    db_url = f"sqlite:///{tmp_path / 'server.db'}"
+    server = Server(db_url)
+    apps: list[Any] = []
+    try:
+        cli(db_url, "init")
+        server.start()
+        admin = server.enroll("admin")
+        hamlet, home, first, second, session = (uuid7() for _ in range(5))
+        assert admin.push([
+            admin.event("hamlet.created", hamlet, hamlet_data("Tổ dân phố 3")),
+            admin.event("household.created", home, household_data(hamlet, "Số 8, phố Lê Lợi")),
+            admin.event("person.added", first, person_data(home, "Lò Thị Xuân", 1938, "none", "no_app")),
+            admin.event("person.added", second, person_data(home, "Lò Văn Thành", 1936, "none", "no_app")),
+            admin.event("session.created", session, {
+                "commune": "10525", "kind": "mobile_capture", "starts_at": "2026-12-05T08:00:00+07:00",
+                "ends_at": "2026-12-05T11:00:00+07:00", "place": "Nhà văn hoá tổ 3", "capacity": 1}),
+            admin.event("booking.made", uuid7(), {"session_id": session, "person_id": first}),
+        ]).json()["quarantined"] == []
+        volunteer = start_web_app(tmp_path, tmp_path / "volunteer", "--server", server.url,
+                                  "--enrol", server.code("volunteer", hamlets=(hamlet,)))
+        apps.append(volunteer)
+        wait_up(volunteer)
+        yield {"server": server, "volunteer": volunteer, "home": home, "second": second, "session": session,
+               "tmp": tmp_path}
+    finally:
+        for app in apps:
+            _stop(app.process)
+        server.stop()
+
+
+def test_a_volunteer_books_and_the_officer_sees_the_roster(browser, world) -> None:
+    route = f"/households/{world['home']}/people/{world['second']}"
+    app = open_page(browser, world["volunteer"].url, 360, 640, route)
+    expect(app.text("Nhà văn hoá tổ 3")).to_be_visible(timeout=30_000)  # once the phone has synced
+    app.settle(1.0)
+    app.screenshot("booking-360x640")
+    app.page.get_by_role("button", name="Hẹn", exact=True).click()
+    expect(app.text("Đã hẹn")).to_be_visible()
+    app.resize(390, 844)
+    app.settle(1.5)
+    app.screenshot("booking-390x844")
