@@ -33,7 +33,7 @@ from .keys import KEY_FILE, FileKeyProvider, KeyProvider
 from .net.errors import Purged, PurgeNotice, SyncError
 from .net.http import same_server
 from .net.server_api import ServerApi
-from .net.sync import BackgroundSync, ReceiptCheck, SyncClient, SyncStatus
+from .net.sync import SERVER_KEY, BackgroundSync, ReceiptCheck, SyncClient, SyncStatus, learn_server_keys
 from .relay import new_sign_key
 from .signout import clear_purge_notice, forget_purged, purge_notice, sign_out
 from .store import HouseholdRow, Store, StoreError
@@ -143,6 +143,10 @@ def enrol(store: Store, server_url: str, code: str, http: httpx.Client | None = 
         if not isinstance(body, dict) or not all(isinstance(body.get(k), str)
                                                  for k in ("device_id", "token", "role")):
             raise EnrolFailed("not_gocua", "the answer is not the Gõ Cửa server's")
+        try:  # the relay's keys: learnt again on a later sync if this fails
+            keys_answer: httpx.Response | None = client.get(server_url + SERVER_KEY)
+        except httpx.HTTPError:
+            keys_answer = None
     finally:
         if own:
             client.close()
@@ -152,6 +156,8 @@ def enrol(store: Store, server_url: str, code: str, http: httpx.Client | None = 
     except StoreError as exc:
         raise EnrolFailed("other_device", str(exc)) from exc
     store.keep_sign_key(key.private, registered=True)
+    if keys_answer is not None:
+        learn_server_keys(store, keys_answer)
     clear_purge_notice(store)  # new work: the last campaign's notice has been read
     return body
 

@@ -25,6 +25,14 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat, PublicFormat
 
 from campaign import relay as fmt
+from campaign.events import MAX_BATCH
+
+from .store import Store
+
+
+class RelayUnavailable(RuntimeError):
+    """This phone cannot make a bundle: no signing key, or the server's keys not learnt yet (it
+    must have synced once since the relay came)."""
 
 
 class SignKey(NamedTuple):
@@ -78,4 +86,25 @@ def read_receipt(raw: bytes, server_sign_key: str, device_id: str) -> dict[str, 
         raise fmt.BadFile("the receipt's signature does not match: not from this server, or changed") from None
     if receipt["device_id"] != device_id:
         raise fmt.BadFile("the receipt is another phone's")
+    return receipt
+
+
+def make_bundle(store: Store) -> bytes | None:
+    """The bundle of this phone's unsent visits (at most a push's worth); None when nothing is
+    unsent. The visits stay pending until the server's receipt, or the next sync, says it holds them."""
+    keys, private, device_id = store.server_keys, store.sign_key, store.device_id
+    if not isinstance(keys, dict) or not keys.get("seal") or not private or not device_id:
+        raise RelayUnavailable("this phone has no relay keys yet: sync once while online")
+    events = store.pending(limit=MAX_BATCH)
+    return seal_bundle(events, device_id, private, keys["seal"]) if events else None
+
+
+def accept_receipt(store: Store, raw: bytes) -> dict[str, Any]:
+    """A receipt carried back: checked with the server's key, then acknowledged as a push answer
+    would be (every seq up to acked_seq held, the quarantined ones refused). fmt.BadFile if not."""
+    keys = store.server_keys
+    if not isinstance(keys, dict) or not keys.get("sign") or not store.device_id:
+        raise RelayUnavailable("this phone has no relay keys yet: sync once while online")
+    receipt = read_receipt(raw, keys["sign"], store.device_id)
+    store.acknowledge(receipt["acked_seq"], [{"seq": seq, "reason": reason} for seq, reason in receipt["quarantined"]])
     return receipt

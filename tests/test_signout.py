@@ -234,5 +234,6 @@ def test_the_old_token_goes_only_to_the_server_it_came_from(tmp_path, real):
 
         enrol(s, "http://203.0.113.9:8000", "ABCD-EFGH-JKMN", http=httpx.Client(
             transport=httpx.MockTransport(other_server)))
-        assert len(seen) == 1 and "authorization" not in seen[0].headers
-        assert old not in seen[0].content.decode()
+        # the enrolment, and the relay's public keys asked after it (no token with either)
+        assert [r.url.path for r in seen] == ["/api/v1/enroll", "/api/v1/server-key"]
+        assert all("authorization" not in r.headers and old not in r.content.decode() for r in seen)

@@ -44,6 +44,7 @@ PULL = "/api/v1/sync/pull"
 RECEIPT = "/api/v1/sync/receipt"
 SIGN_OUT = "/api/v1/device/sign-out"
 SIGN_KEY = "/api/v1/sync/sign-key"
+SERVER_KEY = "/api/v1/server-key"
 PAGE = 500
 MAX_GAP_RETRIES = 3  # 409 gaps in a row (no accepted batch between) before giving up on this run
 
@@ -130,6 +131,8 @@ class SyncClient:
         response = self.http.request("POST", SIGN_KEY, allow=(400, 404, 405, 409, 422),
                                      json={"sign_key": public_of(private)})
         self.store.keep_sign_key(private, registered=response.status_code < 300)
+        if response.status_code < 300:
+            learn_server_keys(self.store, self.http.request("GET", SERVER_KEY, allow=(404, 405)))
 
     def push(self) -> SyncReport:
         """Only send (sign-out sends before it purges)."""
@@ -391,3 +394,14 @@ class BackgroundSync:
                     break
             self._wake.clear()
             delay = self.run_once()
+
+
+def learn_server_keys(store: Store, response: httpx.Response) -> None:
+    """Keep the server's public keys (GET /api/v1/server-key): bundles are sealed to one, receipts
+    checked with the other. An answer without them changes nothing."""
+    try:
+        keys = response.json() if response.status_code == 200 else None
+    except ValueError:
+        keys = None
+    if isinstance(keys, dict) and isinstance(keys.get("seal"), str) and isinstance(keys.get("sign"), str):
+        store.meta.keep_server_keys({"seal": keys["seal"], "sign": keys["sign"]})

@@ -123,6 +123,7 @@ class Store:
     scope = MetaValue[Any]("scope")
     sign_key = MetaValue[str | None]("sign_key")  # the relay's Ed25519 private key (sealed): field_app/relay.py
     sign_key_registered = MetaValue[bool | None]("sign_key_registered")  # the server holds its public key
+    server_keys = MetaValue[Any]("server_keys")  # {"seal", "sign"}: GET /api/v1/server-key, public keys
     holder_name = MetaValue[str | None]("holder_name")  # who holds this phone, as enrolment told
 
     def setting(self, name: str, default: Any = None) -> Any:

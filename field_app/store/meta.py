@@ -72,6 +72,10 @@ class Meta:
             self.set("sign_key_registered", registered)
 
     @locked
+    def keep_server_keys(self, keys: dict[str, str]) -> None:
+        self.set("server_keys", keys)
+
+    @locked
     def keep_previous_token(self, token: str | None) -> None:
         """After a purge whose sign-out the server did not hear: the token it still honours,
         sealed under the new key, for the next enrolment to send (and so revoke)."""

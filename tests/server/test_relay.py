@@ -158,3 +158,29 @@ def test_the_app_registers_its_key_at_enrolment_or_on_its_next_sync(server, haml
     old.meta.set("sign_key_registered", None)
     SyncClient(old).sync_once()
     assert old.sign_key_registered and registered(old.device_id) == public_of(old.sign_key)
+    assert old.server_keys == new.server_keys == _keys(server)  # learnt at enrolment, or then
+
+
+def test_a_phone_bundles_its_unsent_visits_and_a_carried_back_receipt_settles_them(server, hamlet, tmp_path):
+    from field_app.net.sync import SyncClient
+    from field_app.relay import accept_receipt, make_bundle
+
+    from ..support import enrolled_store
+
+    phone = enrolled_store(tmp_path / "phone.db", server.url, server.code("volunteer", hamlets=(hamlet,)))
+    SyncClient(phone).sync_once()  # the hamlet comes down; then the phone goes out of reach
+    household = phone.add_household(hamlet, ADDRESS)
+    phone.add_person(household, LABEL, 1990)
+    raw = make_bundle(phone)
+    assert raw is not None and LABEL.encode() not in raw and ADDRESS.encode() not in raw
+    assert phone.pending_count() == 2  # a bundle made settles nothing
+    carrier = server.enroll("volunteer", hamlets=(hamlet,))
+    answer = _relay(carrier, raw)
+    assert answer.status_code == 200, answer.text
+    receipt = fmt.canonical(answer.json()["receipt"])
+    with pytest.raises(fmt.BadFile):
+        accept_receipt(phone, receipt.replace(b'"acked_seq":2', b'"acked_seq":3'))
+    assert phone.pending_count() == 2
+    accept_receipt(phone, receipt)
+    assert phone.pending_count() == 0 and phone.acked_seq == 2
+    assert make_bundle(phone) is None
