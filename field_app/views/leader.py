@@ -41,6 +41,7 @@ from field_app.store import Store
 
 from .common import on_screen
 from .models.leader import ConflictCard, LeaderApi, LeaderModel, Member, TeamApi, VisitCard, held_events
+from .models.review_groups import VolunteerDay
 from .models.words import refusal_of
 from .shell import Shell
 
@@ -190,7 +191,15 @@ class LeaderScreens:
         if not model.cards:
             queue.controls = [head, _message(ft.Icons.TASK_ALT, t("leader.review.empty"))]
             return
-        queue.controls = [head, *(self._visit_card(card, queue) for card in model.cards)]
+        queue.controls = [head]
+        for group, heading, cards in self.model.groups():  # by volunteer and day, the sample first
+            queue.controls.append(_text(heading, ft.TextThemeStyle.TITLE_SMALL, key=group.key))
+            queue.controls += [self._visit_card(card, queue) for card in cards]
+            if group.rest:
+                queue.controls.append(ft.FilledTonalButton(
+                    t("leader.review.approve_rest", count=len(group.rest)), icon=ft.Icons.DONE_ALL, height=48,
+                    key=f"approve_rest:{group.device_id}:{group.day}",
+                    on_click=lambda e, g=group: self._approve_rest(g, queue)))
         if model.more is not None:
             queue.controls.append(_message(ft.Icons.MORE_HORIZ, model.more))
 
@@ -222,6 +231,16 @@ class LeaderScreens:
         queue.update()
         self._sent()
         return True
+
+    def _approve_rest(self, group: VolunteerDay, queue: ft.Column) -> None:
+        failed = self.model.approve_rest(group)
+        if failed is not None:
+            self.shell.snack(failed, error=True)
+            return
+        self._fill_queue(queue)
+        queue.update()
+        self._sent()
+        self.shell.snack(t("leader.review.approved_rest", count=len(group.rest)))
 
     def _approve(self, card: VisitCard, queue: ft.Column) -> None:
         if self._decide(card, queue, "approved"):

@@ -137,10 +137,12 @@ def test_a_long_queue_shows_the_oldest_first_and_the_next_after_each_decision(
     sync(team.anna, team.leader)
     h, _ = team.app(make_harness, tmp_path)
     open_review(h)
-    assert h.exists(key=f"visit:{first}") and not h.exists(key=f"visit:{second}")
+    # one volunteer's day: its sample (issue #13, item 6) is drawn first, then the rest
+    [shown] = [v for v in (first, second) if h.exists(key=f"visit:{v}")]
+    other = second if shown == first else first
     assert h.exists(ft.Text, text_contains="còn 1 lượt")
-    h.click(h.get(key=f"approve:{first}"))
-    assert h.exists(key=f"visit:{second}")
+    h.click(h.get(key=f"approve:{shown}"))
+    assert h.exists(key=f"visit:{other}")
     assert not h.exists(ft.Text, text_contains="còn 1 lượt")
 
 
@@ -298,3 +300,30 @@ def test_the_screens_follow_the_language(team, make_harness, tmp_path) -> None:
     assert h.exists(ft.Text, text="Waiting for review: 1 visits")
     assert h.get(key=f"approve:{visit}").text == "Approve"
     assert "Met" in h.get(key=f"visit:{visit}").text
+
+
+@on_sqlite
+def test_the_queue_groups_by_named_volunteer_and_approves_the_rest_of_a_day_at_once(
+        team, make_harness, tmp_path) -> None:
+    """Issue #13, item 6: a volunteer's day under their name, its sample first, then "approve the
+    rest of this day" in one tap: one review.decided per visit, the sample left for a close look."""
+    from campaign.review import sample
+    from campaign.time import local_day
+    households = [team.anna.add_household(team.hamlet, f"Số {i}, phố Hàng Bạc", "given") for i in range(1, 13)]
+    visits = [team.anna.record_visit(h, "met", ["explained"]) for h in households]
+    sync(team.anna, team.leader)
+    team.leader.remember_device_names({team.anna.device_id: "Nguyễn Thị Lan"})
+    h, _ = team.app(make_harness, tmp_path)
+    open_review(h)
+    day = local_day(team.leader.review_queue()[0].visit.at)
+    picked = sample(day, team.anna.device_id, visits)
+    assert len(picked) == 2
+    assert h.exists(ft.Text, text_contains="Nguyễn Thị Lan · ngày")
+    seq = team.leader.last_seq
+    h.click(h.get(key=f"approve_rest:{team.anna.device_id}:{day}"))
+    decided = [e for e in team.leader.pending(limit=1000) if e["seq"] > seq]
+    assert len(decided) == 10 and {e["kind"] for e in decided} == {"review.decided"}
+    assert {e["entity"] for e in decided} == set(visits) - picked
+    assert {i.visit.id for i in team.leader.review_queue()} == picked
+    assert all(h.exists(key=f"visit:{v}") for v in picked)
+    assert h.exists(ft.Text, text_contains="Đã duyệt 10 lượt thăm")

@@ -21,6 +21,7 @@ from field_app import i18n
 from field_app.i18n import format_number, t, vocab_label
 from field_app.store import ReviewItem, Store, StoreError
 
+from .review_groups import Filters, VolunteerDay, approve_rest, volunteer_days
 from .words import changes_text, code_label, format_value, parse_time, refusal_of, relative_time
 
 __all__ = ["OUTCOME_STATUS", "QUEUE_SHOWN", "STALE_AFTER_HOURS", "ConflictCard", "ConflictOption", "HeldEvent",
@@ -196,6 +197,27 @@ class LeaderModel:
                 if len(visits) > QUEUE_SHOWN else None)
         return ReviewQueue(t("leader.review.count", count=format_number(len(visits))),
                            [self._visit(item) for item in visits[:QUEUE_SHOWN]], more)
+
+    def groups(self, filters: Filters | None = None) -> list[tuple[VolunteerDay, str, list[VisitCard]]]:
+        """The queue by volunteer and day (review_groups): each group, its heading in words and
+        its cards, the sample's first; QUEUE_SHOWN cards in all are drawn."""
+        out, drawn = [], 0
+        for group in volunteer_days(self.store.review_queue(), filters or Filters()):
+            items = (group.sample + group.rest)[:max(0, QUEUE_SHOWN - drawn)]
+            drawn += len(items)
+            day = f"{group.day[8:10]}/{group.day[5:7]}"
+            out.append((group, t("leader.review.group", who=self.device_label(group.device_id), day=day,
+                                 sample=len(group.sample), rest=len(group.rest)),
+                        [self._visit(item) for item in items]))
+        return out
+
+    def approve_rest(self, group: VolunteerDay) -> str | None:
+        """Approve the group's rest in one action. None when recorded, else why not, in words."""
+        try:
+            approve_rest(self.store, group)
+        except (InvalidEvent, StoreError) as exc:
+            return t("leader.review.failed", reason=refusal_of(exc))
+        return None
 
     def _visit(self, item: ReviewItem) -> VisitCard:
         visit = item.visit

@@ -41,10 +41,11 @@ class VolunteerDay:
         return f"review:{self.device_id}:{self.day}"
 
 
-def volunteer_days(items: list[ReviewItem], filters: Filters = Filters(),
+def volunteer_days(items: list[ReviewItem], filters: Filters | None = None,
                    every: int = SAMPLE_EVERY) -> list[VolunteerDay]:
     """The queue by volunteer and day, oldest day first. The sample is drawn over the whole
     day's waiting visits (filters narrow what is shown, not what is drawn), so it is stable."""
+    filters = filters or Filters()
     days: dict[tuple[str, str], list[ReviewItem]] = {}
     for item in items:
         days.setdefault((item.visit.device_id, local_day(item.visit.at)), []).append(item)
