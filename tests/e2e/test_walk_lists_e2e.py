@@ -1,6 +1,7 @@
 """The leader's walk lists end to end (headless Chromium, a real server on SQLite): the leader's
 app (`gocua-app --web --enrol CODE`) opens "Giao hộ" from the review tab and sees who holds
-what. Screenshots: screenshots/walk-lists-360x640.png and walk-lists-390x844.png."""
+what; a volunteer's app opens its households on "Của tôi". Screenshots:
+screenshots/walk-lists-360x640.png, walk-lists-390x844.png, mine-360x640.png, mine-390x844.png."""
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -64,3 +65,44 @@ def test_the_leader_opens_walk_lists_at_both_sizes(browser, world) -> None:
     app.resize(390, 844)
     app.settle(1.5)
     app.screenshot("walk-lists-390x844")
+
+
+def test_the_volunteers_list_opens_on_mine(browser, tmp_path) -> None:
+    db_url = f"sqlite:///{tmp_path / 'server.db'}"
+    server = Server(db_url)
+    app = None
+    try:
+        cli(db_url, "init")
+        server.start()
+        admin = server.enroll("admin")
+        hamlet, mine = uuid7(), uuid7()
+        events = [admin.event("hamlet.created", hamlet, hamlet_data("Tổ dân phố 3")),
+                  admin.event("household.created", mine, household_data(hamlet, "Số 9, phố Trần Phú"))]
+        for address in ("Số 2, phố Lê Lợi", "Số 4, phố Lê Lợi"):
+            events.append(admin.event("household.created", uuid7(), household_data(hamlet, address)))
+        assert admin.push(events).json()["quarantined"] == []
+        make_team(server, "t4", "10525", [hamlet])
+        leader = server.enroll("leader", team="t4")
+        app = start_web_app(tmp_path, tmp_path / "volunteer", "--server", server.url,
+                            "--enrol", server.code("volunteer", team="t4"))
+        wait_up(app)
+        devices = leader.get("/api/v1/team/devices").json()
+        rows = devices["devices"] if isinstance(devices, dict) else devices
+        volunteer = next(d["device_id"] for d in rows if d.get("role") == "volunteer")
+        assert leader.push([leader.event("assignment.set", mine, {"device_id": volunteer})]).json()["quarantined"] == []
+
+        page = open_page(browser, app.url, 360, 640)
+        expect(page.tab("Đồng bộ")).to_be_visible(timeout=20_000)
+        page.tab("Đồng bộ").click()  # the leader's assignment reaches the phone
+        page.by_role("button", "Đồng bộ ngay").click()
+        page.tab("Hộ dân").click()
+        expect(page.text("Của tôi (1 hộ)")).to_be_visible(timeout=30_000)
+        page.settle(1.5)
+        page.screenshot("mine-360x640")
+        page.resize(390, 844)
+        page.settle(1.5)
+        page.screenshot("mine-390x844")
+    finally:
+        if app is not None:
+            _stop(app.process)
+        server.stop()
