@@ -142,6 +142,9 @@ def row(key: str, name: str, counts: Counter[str] | dict[str, int]) -> dict[str,
         out[metric] = counts.get(metric, 0)
     for group, vocab in GROUPS.items():
         out[group] = {code: counts.get(f"{_PREFIX[group]}:{code}", 0) for code in vocab.codes}
+    # added after the first release: households to revisit by when to come back (revisit:<window>);
+    # those whose visit said nothing are revisit minus the sum
+    out["come_back"] = {code: counts.get(f"revisit:{code}", 0) for code in v.COME_BACK.codes}
     out["chip_card"] = sum(out["card"][c] for c in v.CHIP_CARDS)
     out["eid_active"] = sum(out["vneid"][c] for c in v.ACTIVE_VNEID)
     return out

@@ -249,6 +249,11 @@ def test_a_row_reads_prefixed_metrics_into_groups():
     assert (out["presence"]["abroad"], out["consent"]["declined"]) == (6, 1)
 
 
+def test_a_row_says_the_households_to_revisit_by_window():
+    out = row("h1", "Tổ 1", {"revisit": 7, "revisit:evening": 3, "revisit:weekend": 2})
+    assert out["revisit"] == 7 and out["come_back"] == {"morning": 0, "midday": 0, "evening": 3, "weekend": 2, "any": 0}
+
+
 def test_chip_cards_are_chip_cccd_and_can_cuoc():
     out = row("", "", {"card:cccd_chip": 7, "card:can_cuoc": 5, "card:cccd_barcode": 100, "card:applied_waiting": 9})
     assert out["chip_card"] == 12

@@ -64,3 +64,5 @@ def test_come_backs_are_applied_counted_listed_in_order_and_refused_with_another
             t.totals.c.hamlet_id == hamlet, t.totals.c.metric.like("revisit%"))).all())
         assert recount.recount(conn) == []
     assert by_window == {"revisit": 5, "revisit:evening": 2, "revisit:morning": 1, "revisit:weekend": 1}
+    [wire] = [r for r in ok(officer.get("/api/v1/totals", commune=WARD, by="hamlet"))["rows"] if r["key"] == hamlet]
+    assert wire["come_back"] == {"morning": 1, "midday": 0, "evening": 2, "weekend": 1, "any": 0}  # the evening column
