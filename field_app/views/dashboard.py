@@ -51,6 +51,7 @@ from .followup import followup_view
 from .leader import TeamScreens
 from .models import dashboard as m
 from .models import resolving
+from .models.come_back import come_back_line
 from .models.leader import LeaderModel
 from .models.words import failure_text
 from .sessions import LIST as SESSIONS
@@ -289,7 +290,9 @@ class DashboardScreens:
         edit: list[ft.Control] = [ft.OutlinedButton(
             t("campaign.edit"), icon=ft.Icons.EDIT_CALENDAR, height=theme.TOUCH_TARGET, key="dashboard:campaign",
             on_click=lambda e: self.shell.go(CAMPAIGN_ROUTE))] if commune_role else []
+        windows = come_back_line(total)  # the evening and weekend shifts are planned from it
         sections += [panels.headline(total, wide=wide),
+                     *([panels.note(ft.Icons.SCHEDULE, windows, key="dashboard:come_back")] if windows else []),
                      ft.ResponsiveRow([panels.target(progress, edit), panels.daily(progress)], spacing=12,
                                       run_spacing=12),
                      panels.hamlet_bars(snapshot, wide=wide)]

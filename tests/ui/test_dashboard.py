@@ -184,6 +184,9 @@ def test_an_officer_lands_on_the_dashboard_with_the_servers_figures(world, make_
     assert text_of(h, "dashboard:eid") == vi(total["eid_active"])
     assert text_of(h, "dashboard:chip") == vi(total["chip_card"])
     assert text_of(h, "dashboard:helped") == vi(total["helped"])
+    # households to revisit by when to come back (issue #13, item 4): the world's one gave no time
+    assert h.get(key="dashboard:come_back")["value"] == \
+        f"Hộ cần quay lại theo buổi: chưa hẹn {vi(total['revisit'])}"
     assert h.exists(ft.Text, text="Số liệu do tổ ghi nhận; số liệu chính thức do công an nắm giữ.")
     assert text_of(h, "dashboard:commune") == "Phường Hải Dương"
     # people by card and VNeID status, help and blockers: the vocabulary's words, the server's counts
