@@ -28,7 +28,7 @@ def world(tmp_path: Path) -> Iterator[dict[str, Any]]:
         cli(db_url, "init")
         server.start()
         admin = server.enroll("admin")
-        hamlet, home, first, second, session = (uuid7() for _ in range(5))
+        hamlet, home, first, second, third, session = (uuid7() for _ in range(6))
         assert admin.push([
             admin.event("hamlet.created", hamlet, hamlet_data("Tổ dân phố 3")),
             admin.event("household.created", home, household_data(hamlet, "Số 8, phố Lê Lợi")),
@@ -37,7 +37,9 @@ def world(tmp_path: Path) -> Iterator[dict[str, Any]]:
             admin.event("session.created", session, {
                 "commune": "10525", "kind": "mobile_capture", "starts_at": "2026-12-05T08:00:00+07:00",
                 "ends_at": "2026-12-05T11:00:00+07:00", "place": "Nhà văn hoá tổ 3", "capacity": 1}),
+            admin.event("person.added", third, person_data(home, "Lò Thị Mai", 1941, "none", "no_app")),
             admin.event("booking.made", uuid7(), {"session_id": session, "person_id": first}),
+            admin.event("booking.made", uuid7(), {"session_id": session, "person_id": third}),  # past capacity
         ]).json()["quarantined"] == []
         volunteer = start_web_app(tmp_path, tmp_path / "volunteer", "--server", server.url,
                                   "--enrol", server.code("volunteer", hamlets=(hamlet,)))
@@ -62,3 +64,33 @@ def test_a_volunteer_books_and_the_officer_sees_the_roster(browser, world) -> No
     app.resize(390, 844)
     app.settle(1.5)
     app.screenshot("booking-390x844")
+
+
+def test_the_officer_opens_the_roster_at_both_sizes(browser, world) -> None:
+    server = world["server"]
+    officer = start_web_app(world["tmp"], world["tmp"] / "officer", "--server", server.url,
+                            "--enrol", server.code("officer", commune="10525"))
+    try:
+        wait_up(officer)
+        app = open_page(browser, officer.url, 360, 640)
+        expect(app.text("Đặt mã PIN cho ứng dụng")).to_be_visible()
+        for label in ("Mã PIN mới", "Nhập lại mã PIN mới"):
+            app.page.get_by_role("textbox", name=label, exact=True).click()
+            app.page.keyboard.type("741963")
+        app.page.get_by_role("button", name="Lưu mã PIN", exact=True).click()
+        expect(app.text("Đặt mã PIN cho ứng dụng")).to_be_hidden()
+        app.settle(1.5)
+        app.page.get_by_role("button", name="Buổi thu nhận", exact=True).click(timeout=30_000)
+        place = app.page.locator("flt-semantics").get_by_text("Nhà văn hoá tổ 3").first
+        expect(place).to_be_visible(timeout=30_000)
+        app.settle(1.0)
+        app.screenshot("sessions-360x640")
+        place.click()
+        expect(app.page.locator("flt-semantics").get_by_text("Quá chỗ").first).to_be_visible(timeout=20_000)
+        app.settle(1.0)
+        app.screenshot("roster-360x640")
+        app.resize(390, 844)
+        app.settle(1.5)
+        app.screenshot("roster-390x844")
+    finally:
+        _stop(officer.process)
