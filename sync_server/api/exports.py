@@ -7,7 +7,7 @@ hamlets; admins: any commune.
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import IO, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -45,15 +45,21 @@ def totals_xlsx(request: Request, commune: str = Query(..., pattern=COMMUNE_PATT
                 who: Caller = Depends(EXPORTERS)) -> Any:
     """Sheets "Tổng hợp" (totals by hamlet, a total row, charts), "Cần theo dõi" (the follow-up
     lists: personal data) and "Thông tin" (campaign, commune, when and by whom)."""
+    return spooled_xlsx(lambda out: exports.totals_workbook(engine_of(request), who, commune, out),
+                        _filename(commune, "xlsx"))
+
+
+def spooled_xlsx(write: Callable[[IO[bytes]], object], filename: str) -> StreamingResponse:
+    """A workbook written by `write` into a spooled temporary file, streamed from there."""
     spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115 - file_chunks closes it once sent
     try:
-        exports.totals_workbook(engine_of(request), who, commune, spool)
+        write(spool)
         size = spool.tell()
     except BaseException:
         spool.close()
         raise
     return StreamingResponse(file_chunks(spool), media_type=XLSX_TYPE, headers={
-        "Content-Disposition": f'attachment; filename="{_filename(commune, "xlsx")}"',
+        "Content-Disposition": f'attachment; filename="{filename}"',
         "Content-Length": str(size), "Cache-Control": "no-store"})
 
 

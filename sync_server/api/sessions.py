@@ -6,12 +6,10 @@ names people: leaders, officers and admins (campaign.roles RECORD_ATTENDANCE), a
 """
 from __future__ import annotations
 
-import tempfile
 from dataclasses import asdict
 from typing import Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
-from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
 from campaign.time import now
@@ -20,7 +18,7 @@ from ..errors import responses
 from ..render.xlsx import XLSX_TYPE
 from ..services import sessions as service
 from .deps import COMMUNE_PATTERN, ROSTER_READERS, Caller, caller, engine_of
-from .exports import SPOOL_BYTES, file_chunks
+from .exports import spooled_xlsx
 
 router = APIRouter()
 
@@ -89,14 +87,5 @@ def roster_xlsx(request: Request, session: str = Query(..., pattern=UUID_PATTERN
                 who: Caller = Depends(ROSTER_READERS)) -> Any:
     """The roster as a workbook (sheet "Danh sách hẹn"): every text cell neutralised, never a
     formula. Audited (export.roster.xlsx)."""
-    spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115 - file_chunks closes it once sent
-    try:
-        service.roster_workbook(engine_of(request), who, session, spool)
-        size = spool.tell()
-    except BaseException:
-        spool.close()
-        raise
-    name = f"gocua-danh-sach-hen-{now():%Y%m%d-%H%M}.xlsx"
-    return StreamingResponse(file_chunks(spool), media_type=XLSX_TYPE, headers={
-        "Content-Disposition": f'attachment; filename="{name}"', "Content-Length": str(size),
-        "Cache-Control": "no-store"})
+    return spooled_xlsx(lambda out: service.roster_workbook(engine_of(request), who, session, out),
+                        f"gocua-danh-sach-hen-{now():%Y%m%d-%H%M}.xlsx")
