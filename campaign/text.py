@@ -52,12 +52,29 @@ def has_control_characters(text: str) -> bool:
 # bidirectional embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069, the marks
 # U+200E/U+200F), zero-width characters (U+200B–U+200D, U+2060, U+FEFF), the line and
 # paragraph separators (U+2028, U+2029), and lone surrogates (JSON can spell one, UTF-8 cannot).
+# The zero-width joiner is the one exception, between two emoji ("👨\u200d👩\u200d👧" is one
+# family): there it joins pictures, never letters, so it cannot disguise a name.
 _HIDDEN = re.compile("[\u200b-\u200f\u2028-\u202e\u2060\u2066-\u2069\ufeff\ud800-\udfff]")
+_ZWJ = "\u200d"
+
+
+def _emoji_side(ch: str) -> bool:
+    # a pictograph (So), a skin tone (Sk) or the emoji presentation selector
+    return ch == "\ufe0f" or unicodedata.category(ch) in ("So", "Sk")
 
 
 def has_hidden_characters(text: str) -> bool:
-    """Whether the text holds an invisible or reordering character, or a lone surrogate."""
-    return not text.isascii() and _HIDDEN.search(text) is not None
+    """Whether the text holds an invisible or reordering character, or a lone surrogate (a
+    zero-width joiner between two emoji excepted)."""
+    if text.isascii():
+        return False
+    for found in _HIDDEN.finditer(text):
+        at = found.start()
+        joins_emoji = (found.group() == _ZWJ and 0 < at < len(text) - 1
+                       and _emoji_side(text[at - 1]) and _emoji_side(text[at + 1]))
+        if not joins_emoji:
+            return True
+    return False
 
 
 def normalize_tree(value: object) -> object:

@@ -6,7 +6,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from campaign.events import KINDS, InvalidEvent
-from campaign.text import fold, has_control_characters, is_control_character, is_nfc, nfc, normalize_tree
+from campaign.text import (
+    fold,
+    has_control_characters,
+    has_hidden_characters,
+    is_control_character,
+    is_nfc,
+    nfc,
+    normalize_tree,
+)
 
 
 def nfd(text: str) -> str:
@@ -105,3 +113,16 @@ def test_slug_is_the_words_without_marks() -> None:
     assert slug("Đến lại (không có nhà)") == "den-lai-khong-co-nha"
     assert file_stem("card_capture") == "gocua-thu-nhan-the-can-cuoc"
     assert file_stem("l2") == "gocua-dang-ky-dinh-danh-muc-2"
+
+
+@pytest.mark.parametrize("text, hidden", [
+    ("Bà Tư 👵🏻 ❤️ 👨\u200d👩\u200d👧", False),  # a family emoji: the joiner joins pictures
+    ("👩\u200d", True),  # a joiner with nothing after it
+    ("An\u200dBình", True),  # a joiner between letters hides nothing a reader sees
+    ("An\u200d👩", True),
+    ("An\u200bBình", True),
+    ("An\u202eoN", True),
+    ("Nguyễn Văn An", False),
+])
+def test_a_zero_width_joiner_is_allowed_only_between_emoji(text: str, hidden: bool) -> None:
+    assert has_hidden_characters(text) is hidden

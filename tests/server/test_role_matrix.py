@@ -232,6 +232,15 @@ MATRIX: dict[Row, tuple[Build, dict[str, Any]]] = {
     # each active caller signs out a fresh device of its own kind (the matrix's callers live on);
     # a revoked device: nothing to do, the same 200 (idempotent)
     ("POST", "/api/v1/device/sign-out", ""): (_sign_out, {**public(A), "none": 401, "unknown": 401}),
+    # the sealed relay: the server's public keys are for anyone; a bundle or a signing key is taken
+    # from any enrolled phone (tests/server/test_relay.py sends real ones): a broken one is a 400
+    ("GET", "/api/v1/server-key", ""): (_get("/api/v1/server-key"), public()),
+    ("POST", "/api/v1/sync/relay", ""): (
+        lambda m, r: Request("POST", "/api/v1/sync/relay", content=b"not a bundle",
+                             headers={"Content-Type": "application/octet-stream"}), authed(400, 400, 400, 400, 400)),
+    ("POST", "/api/v1/sync/sign-key", ""): (
+        lambda m, r: Request("POST", "/api/v1/sync/sign-key", json={"sign_key": "x" * 43}),
+        authed(400, 400, 400, 400, 400)),
 }
 
 
