@@ -212,6 +212,30 @@ class FlutterPage:
     def resize(self, width: int, height: int) -> None:
         self.page.set_viewport_size({"width": width, "height": height})
 
+    def type_into(self, name: str, text: str) -> None:
+        """Type into the text box named `name`, and see that it holds `text`. Flutter moves its
+        editing focus after the click, asynchronously: a keystroke sent in between goes to the box
+        left, or nowhere (seen: "41963" for "741963"), so the box is typed again until it holds it."""
+        from playwright.sync_api import expect
+
+        box = self.by_role("textbox", name)
+        for _ in range(3):
+            box.click()
+            self.page.keyboard.press("Control+A")
+            self.page.keyboard.type(text)
+            if box.input_value() == text:
+                return
+        expect(box).to_have_value(text)
+
+    def set_pin(self, pin: str = "741963") -> None:
+        """The PIN an officer's or leader's app asks first when it was enrolled with --enrol."""
+        from playwright.sync_api import expect
+
+        expect(self.text("Đặt mã PIN cho ứng dụng")).to_be_visible()
+        for name in ("Mã PIN mới", "Nhập lại mã PIN mới"):
+            self.type_into(name, pin)
+        self.by_role("button", "Lưu mã PIN").click()
+
 
 def open_page(browser: Any, app_url: str, width: int = 390, height: int = 844, route: str = "/") -> FlutterPage:
     """A fresh browser context at that viewport, the app loaded, semantics on. Every request is

@@ -68,11 +68,7 @@ def world(tmp_path: Path) -> Iterator[dict[str, Any]]:
 def test_the_officers_dashboard_shows_a_new_visit_after_refresh(browser, world) -> None:
     app = open_page(browser, world["app"].url, 1280, 800)
     # enrolled with --enrol as an officer: the PIN Settings calls required comes first
-    expect(app.text("Đặt mã PIN cho ứng dụng")).to_be_visible()
-    for label in ("Mã PIN mới", "Nhập lại mã PIN mới"):
-        app.page.get_by_role("textbox", name=label, exact=True).click()
-        app.page.keyboard.type("741963")
-    app.page.get_by_role("button", name="Lưu mã PIN", exact=True).click()
+    app.set_pin()
     expect(app.by_role("heading", "Tổng hợp")).to_be_visible()  # the landing screen
     expect(app.text("0 trên 2 hộ · 0 hộ cần quay lại")).to_be_visible()  # a small whole: a count
     expect(app.text("Số liệu do tổ ghi nhận; số liệu chính thức do công an nắm giữ.")).to_be_visible()

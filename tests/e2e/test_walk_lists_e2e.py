@@ -48,11 +48,7 @@ def world(tmp_path: Path) -> Iterator[dict[str, Any]]:
 
 def test_the_leader_opens_walk_lists_at_both_sizes(browser, world) -> None:
     app = open_page(browser, world["app"].url, 360, 640)
-    expect(app.text("Đặt mã PIN cho ứng dụng")).to_be_visible()
-    for label in ("Mã PIN mới", "Nhập lại mã PIN mới"):
-        app.page.get_by_role("textbox", name=label, exact=True).click()
-        app.page.keyboard.type("741963")
-    app.page.get_by_role("button", name="Lưu mã PIN", exact=True).click()
+    app.set_pin()
     expect(app.text("Đặt mã PIN cho ứng dụng")).to_be_hidden()
     app.settle(1.5)
     expect(app.tab("Duyệt")).to_be_visible(timeout=20_000)

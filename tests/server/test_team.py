@@ -10,7 +10,7 @@ from campaign.ids import uuid7
 
 from ..support import Device, Server, cli, hamlet_data, household_data, person_data
 
-DEVICE_FIELDS = {"device_id", "role", "team", "enrolled_at", "revoked", "acked_seq", "last_push_at",
+DEVICE_FIELDS = {"device_id", "name", "role", "team", "enrolled_at", "revoked", "acked_seq", "last_push_at",
                  "last_pull_at", "quarantined"}
 
 
