@@ -221,7 +221,9 @@ class FlutterPage:
         box = self.by_role("textbox", name)
         for _ in range(3):
             box.click()
-            self.page.keyboard.press("Control+A")
+            self.page.keyboard.press("End")
+            for _ in box.input_value():
+                self.page.keyboard.press("Backspace")
             self.page.keyboard.type(text)
             if box.input_value() == text:
                 return
