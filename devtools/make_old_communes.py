@@ -5,7 +5,7 @@ Run by hand, from the repository root, in a throwaway venv (the package is not a
 dependency, and nothing fetches it at run time):
 
     python3 -m venv /tmp/vau && /tmp/vau/bin/pip install vietnamadminunits==1.0.4
-    /tmp/vau/bin/python devtools/make_old_communes.py
+    /tmp/vau/bin/python -m devtools.make_old_communes
 
 It reads the package's `data/converter_2025.json` (old unit keys -> new commune keys: whole
 communes in DICT_PROVINCE_WARD_NO_DIVIDED, split ones in DICT_PROVINCE_WARD_DIVIDED) and
@@ -22,14 +22,11 @@ from __future__ import annotations
 import csv
 import json
 import sqlite3
-import sys
 import unicodedata
-from importlib.metadata import version
-from importlib.util import find_spec
-from pathlib import Path
 
-EXPECTED_VERSION = "1.0.4"
-OUT = Path(__file__).resolve().parent.parent / "campaign" / "data" / "old_communes.csv"
+from .adminunits import CAMPAIGN_DATA, data_dir
+
+OUT = CAMPAIGN_DATA / "old_communes.csv"
 
 
 def key(name: str) -> str:
@@ -39,12 +36,7 @@ def key(name: str) -> str:
 
 
 def main() -> int:
-    got = version("vietnamadminunits")
-    if got != EXPECTED_VERSION:
-        sys.exit(f"need vietnamadminunits=={EXPECTED_VERSION}, found {got}")
-    spec = find_spec("vietnamadminunits")
-    assert spec and spec.origin
-    data = Path(spec.origin).parent / "data"
+    data = data_dir()
     converter = json.loads((data / "converter_2025.json").read_text(encoding="utf-8"))
     with sqlite3.connect(f"file:{data / 'dataset.db'}?mode=ro", uri=True) as conn:
         new = {(pk, wk): code for pk, wk, code in

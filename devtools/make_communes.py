@@ -4,10 +4,10 @@ Run by hand, once, from the repository root; it is never imported at run time an
 the package must not become a project dependency, hence the throwaway venv:
 
     python3 -m venv /tmp/vau && /tmp/vau/bin/pip install vietnamadminunits==1.0.4
-    /tmp/vau/bin/python campaign/data/make_communes.py
+    /tmp/vau/bin/python -m devtools.make_communes
 
 It reads the package's SQLite table `admin_units` (the 34-province structure in
-force since 1 July 2025) and writes the two CSV files next to this script.
+force since 1 July 2025) and writes the two CSV files into campaign/data/.
 
 Source quirk handled here: in 4 rows the package's `wardType` column contradicts
 the unit's own full name (`ward`), e.g. "Phường Việt Hòa" typed "Xã". The
@@ -22,12 +22,10 @@ import csv
 import sqlite3
 import sys
 import unicodedata
-from importlib.metadata import version
-from importlib.util import find_spec
-from pathlib import Path
 
-EXPECTED_VERSION = "1.0.4"
-OUT = Path(__file__).resolve().parent
+from .adminunits import CAMPAIGN_DATA, data_dir
+
+OUT = CAMPAIGN_DATA
 
 # Longest prefixes first is not needed (no prefix is a prefix of another), but
 # keep the mapping explicit so an unknown type fails loudly.
@@ -48,12 +46,7 @@ def split_prefix(full: str, types: dict[str, str]) -> tuple[str, str]:
 
 
 def main() -> int:
-    got = version("vietnamadminunits")
-    if got != EXPECTED_VERSION:
-        sys.exit(f"need vietnamadminunits=={EXPECTED_VERSION}, found {got}")
-    spec = find_spec("vietnamadminunits")
-    assert spec and spec.origin
-    db = Path(spec.origin).parent / "data" / "dataset.db"
+    db = data_dir() / "dataset.db"
 
     with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
         rows = conn.execute(
