@@ -104,9 +104,12 @@ def members(conn: Connection, who: Caller, commune: str | None = None) -> list[M
 def quarantined(conn: Connection, who: Caller, device_id: str) -> Quarantined:
     """A member device's quarantined events: seq, kind, the server's reason, when it arrived."""
     row = store.device_row(conn, device_id)
-    if row is None:
+    covered = _membership_of(conn, who, None)
+    if row is None and covered.everyone:
         raise NotFound("unknown_device", f"no device {device_id}")
-    if not _membership_of(conn, who, None).covers(row):
+    # An unknown id and another team's device get the same answer: a leader must not learn
+    # which device ids exist outside their own team by asking.
+    if row is None or not covered.covers(row):
         raise Forbidden("forbidden", f"device {device_id} is outside this device's scope")
     return Quarantined(device_id, store.quarantined(conn, device_id))
 

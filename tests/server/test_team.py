@@ -103,6 +103,8 @@ def test_an_admin_sees_everyone_or_one_commune(admin: Device, teams: Teams) -> N
     assert answer.status_code == 400 and answer.json()["error"] == "unknown_commune"
     answer = admin.get("/api/v1/team/devices", commune="abc")
     assert answer.status_code == 400 and answer.json()["error"] == "bad_request"
+    answer = admin.get("/api/v1/team/quarantined", device_id="no-such-device")
+    assert answer.status_code == 404 and answer.json()["error"] == "unknown_device"
 
 
 def test_volunteers_and_strangers_are_refused(server: Server, teams: Teams) -> None:
@@ -112,8 +114,11 @@ def test_volunteers_and_strangers_are_refused(server: Server, teams: Teams) -> N
         assert answer.status_code == 403 and answer.json()["error"] == "forbidden"
         answer = httpx.get(server.url + path, params=params, timeout=10)
         assert answer.status_code == 401 and answer.json()["error"] == "unauthenticated"
-    answer = teams.leader_a.get("/api/v1/team/quarantined", device_id="no-such-device")
-    assert answer.status_code == 404 and answer.json()["error"] == "unknown_device"
+    # a leader learns nothing of which device ids exist beyond their team: unknown = another team's
+    unknown = teams.leader_a.get("/api/v1/team/quarantined", device_id="no-such-device")
+    theirs = teams.leader_a.get("/api/v1/team/quarantined", device_id=teams.volunteer_b.id)
+    assert unknown.status_code == theirs.status_code == 403
+    assert unknown.json()["error"] == theirs.json()["error"] == "forbidden"
     answer = teams.leader_a.get("/api/v1/team/quarantined")
     assert answer.status_code == 400 and answer.json()["error"] == "bad_request"
 
