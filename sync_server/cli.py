@@ -58,6 +58,11 @@ def main(argv: list[str] | None = None) -> int:
     bench.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
     bench.add_argument("--quick", action="store_true", help="small sizes: about a minute")
     bench.add_argument("--out", default="benchmarks", help="where results.json and data/ go")
+    bench.add_argument("--only", choices=["ingest"], help="one measure alone, without the province: "
+                       "'ingest' pushes through HTTP with 1 and 2 workers and inserts the same rows raw; "
+                       "writes results-ingest.json (results.json is the full run's)")
+    bench.add_argument("--ingest-events", type=int, help="events per pushing device (default: the full "
+                       "bench's 12,500, or --quick's 1,500); 8 devices push (4 with --quick)")
     bench.add_argument("--pg-url", help="PostgreSQL to create (and drop) the bench's databases in "
                        "(default $GOCUA_BENCH_PG or postgresql://127.0.0.1:5432/postgres)")
     _add_report_commands(sub)

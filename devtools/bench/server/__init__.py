@@ -9,6 +9,7 @@ Results go to benchmarks/results.json; BENCHMARKS.md explains them.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import time
@@ -64,6 +65,8 @@ RATIO_TARGET = {"sqlite": 0.25, "postgresql": 0.2}
 def main(args: argparse.Namespace, settings: Settings) -> int:
     quick = bool(args.quick)
     out_dir = Path(args.out).resolve()
+    if getattr(args, "only", None) == "ingest":
+        return ingest_only(args, settings, out_dir)
     data_root = out_dir / "data"
     data_root.mkdir(parents=True, exist_ok=True)
     workdir = data_root / ("run-quick" if quick else "run")
@@ -117,18 +120,7 @@ def run_backend(backend: Backend, dataset: Dataset, meta: dict[str, Any], sizes:
     log(f"  bulk rows = push-path rows on a sample ({sample['events']:,} events); recount agrees")
     r["verified_sample_events"] = sample["events"]
 
-    w1 = m.ingest(backend, 1, sizes, log)
-    raw = m.raw_insert(backend, w1["url"], w1["cursor0"], log)
-    backend.drop(w1["url"])
-    w2 = m.ingest(backend, 2, sizes, log)
-    backend.drop(w2["url"])
-    best = max(w1["events_per_s"], w2["events_per_s"])
-    r.update(ingest_events_per_s=round(best), ingest_w1_events_per_s=round(w1["events_per_s"]),
-             ingest_w2_events_per_s=round(w2["events_per_s"]), ingest_events=w1["events"],
-             ingest_devices=w1["devices"], raw_rows_per_s=round(raw["rows_per_s"]), raw_method=raw["method"],
-             ingest_w1_events_per_server_cpu_s=round(w1["events_per_cpu_s"] or 0),
-             ingest_w2_events_per_server_cpu_s=round(w2["events_per_cpu_s"] or 0),
-             ingest_ratio=round(best / raw["rows_per_s"], 3), ingest_ratio_target=RATIO_TARGET[backend.name])
+    r.update(ingest_ratio(backend, sizes, log))
 
     url = backend.new_url("province")
     started = time.perf_counter()
@@ -176,6 +168,60 @@ def run_backend(backend: Backend, dataset: Dataset, meta: dict[str, Any], sizes:
     return r
 
 
+def ingest_ratio(backend: Backend, sizes: m.Sizes, log: Log) -> dict[str, Any]:
+    """Push through HTTP with 1 and 2 workers, and the raw insert of the rows the first stored:
+    the ingest figures of run_backend, the same measures, with nothing else around them."""
+    w1 = m.ingest(backend, 1, sizes, log)
+    raw = m.raw_insert(backend, w1["url"], w1["cursor0"], log)
+    backend.drop(w1["url"])
+    w2 = m.ingest(backend, 2, sizes, log)
+    backend.drop(w2["url"])
+    best = max(w1["events_per_s"], w2["events_per_s"])
+    return dict(ingest_events_per_s=round(best), ingest_w1_events_per_s=round(w1["events_per_s"]),
+                ingest_w2_events_per_s=round(w2["events_per_s"]), ingest_events=w1["events"],
+                ingest_devices=w1["devices"], raw_rows_per_s=round(raw["rows_per_s"]), raw_method=raw["method"],
+                ingest_w1_events_per_server_cpu_s=round(w1["events_per_cpu_s"] or 0),
+                ingest_w2_events_per_server_cpu_s=round(w2["events_per_cpu_s"] or 0),
+                ingest_ratio=round(best / raw["rows_per_s"], 3), ingest_ratio_target=RATIO_TARGET[backend.name])
+
+
+INGEST_KEYS = ("ingest_events_per_s", "ingest_w1_events_per_s", "ingest_w2_events_per_s", "raw_rows_per_s",
+               "ingest_ratio", "load_average_at_start")
+
+
+def ingest_only(args: argparse.Namespace, settings: Settings, out_dir: Path) -> int:
+    """`bench --only ingest [--ingest-events N]`: the ingest ratio alone, in a minute or two, without
+    the province (for working on the push path; the full run is what BENCHMARKS.md reports)."""
+    sizes = m.QUICK_SIZES if args.quick else m.FULL_SIZES
+    if getattr(args, "ingest_events", None):
+        sizes = dataclasses.replace(sizes, ingest_events_per_device=args.ingest_events)
+    backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
+    out_dir.mkdir(parents=True, exist_ok=True)
+    workdir = out_dir / "data" / "run-ingest"
+    workdir.mkdir(parents=True, exist_ok=True)
+    log = logger()
+    results: dict[str, Any] = {"date": datetime.now(UTC).isoformat(timespec="seconds"), "only": "ingest",
+                               "machine": machine(), "sizes": sizes.__dict__}
+    for name in backends:
+        backend: Backend = SqliteBackend(workdir) if name == "sqlite" else PostgresBackend(
+            args.pg_url or settings.bench_pg_url or DEFAULT_PG)
+        log(f"== {name}")
+        try:
+            results[name] = {"load_average_at_start": round(os.getloadavg()[0], 2)} | ingest_ratio(backend, sizes, log)
+        finally:
+            backend.drop_all()
+    out = out_dir / "results-ingest.json"
+    out.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+    print()
+    print(table(results, backends, INGEST_KEYS))
+    for name in backends:
+        r = results[name]
+        print(f"{name}: {1e6 / r['ingest_w1_events_per_server_cpu_s']:.1f} µs server CPU per event (1 worker), "
+              f"{1e6 / r['ingest_w2_events_per_server_cpu_s']:.1f} (2 workers)")
+    print(f"\nwritten {out}")
+    return 0
+
+
 def verdict(key: str, value: Any, backend: str) -> str:
     _label, _unit, target, kind = TARGETS[key]
     if key == "ingest_ratio":
@@ -187,10 +233,12 @@ def verdict(key: str, value: Any, backend: str) -> str:
     return "ok" if ok else "MISS"
 
 
-def table(results: dict[str, Any], backends: list[str]) -> str:
+def table(results: dict[str, Any], backends: list[str], keys: tuple[str, ...] | None = None) -> str:
     header = ["measure", "target", *backends]
     lines = [header]
     for key, (label, unit, target, kind) in TARGETS.items():
+        if keys is not None and key not in keys:
+            continue
         if key == "ingest_ratio":
             goal = " / ".join(f"≥ {RATIO_TARGET[b]}" for b in backends)
         elif target is None:
