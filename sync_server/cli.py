@@ -57,6 +57,10 @@ def main(argv: list[str] | None = None) -> int:
     bench = sub.add_parser("bench", help="province-scale benchmarks: writes benchmarks/results.json")
     bench.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
     bench.add_argument("--quick", action="store_true", help="small sizes: about a minute")
+    bench.add_argument("--only", metavar="STEP[,STEP]",
+                       help="only these steps (pull, totals, province, week, devices), on the province's first "
+                            "--communes communes: for working on one figure; writes no results.json")
+    bench.add_argument("--communes", type=int, help="with --only: how many of the province's communes (default 4)")
     bench.add_argument("--out", default="benchmarks", help="where results.json and data/ go")
     bench.add_argument("--only", choices=["ingest"], help="one measure alone, without the province: "
                        "'ingest' pushes through HTTP with 1 and 2 workers and inserts the same rows raw; "

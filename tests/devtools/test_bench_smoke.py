@@ -41,3 +41,21 @@ def _processes_using(path) -> list[int]:
             except OSError:
                 pass
     return found
+
+
+def test_only_names_known_steps_and_keeps_a_part_of_the_province_apart(tmp_path):
+    """`bench --only` (one step on the province's first communes): its steps are checked, and its
+    part of the province is the full one's first communes, kept in a directory of its own."""
+    import pytest
+
+    from devtools.bench.server import dataset as d
+    from devtools.bench.server import only
+    from devtools.bench.server.load import Dataset
+
+    assert only.steps("totals, province") == ["totals", "province"]
+    with pytest.raises(SystemExit, match="--only takes"):
+        only.steps("totals,ingestion")
+    part = only.part_scale(3)
+    assert part.name == d.FULL.name  # the generator seeds each commune by the scale's name and its code
+    assert d.communes(part) == d.communes(d.FULL)[:3]
+    assert Dataset(tmp_path, part).dir != Dataset(tmp_path, d.FULL).dir

@@ -63,6 +63,9 @@ RATIO_TARGET = {"sqlite": 0.25, "postgresql": 0.2}
 
 
 def main(args: argparse.Namespace, settings: Settings) -> int:
+    if getattr(args, "only", None):
+        from . import only
+        return only.main(args, args.pg_url or settings.bench_pg_url or DEFAULT_PG, logger())
     quick = bool(args.quick)
     out_dir = Path(args.out).resolve()
     if getattr(args, "only", None) == "ingest":

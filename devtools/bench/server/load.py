@@ -145,7 +145,9 @@ class Dataset:
     def __init__(self, root: Path, scale: d.Scale, seed: int = 1) -> None:
         self.scale = scale
         self.seed = seed
-        self.dir = root / f"{scale.name}-v{DATASET_VERSION}-s{seed}"
+        # a part of the province (bench --only) is kept apart from the whole, whose name it shares
+        label = scale.name if scale in (d.FULL, d.QUICK) else f"{scale.name}-{scale.communes}c"
+        self.dir = root / f"{label}-v{DATASET_VERSION}-s{seed}"
         self.admin_id = d.admin_device_id(seed)
 
     @property
