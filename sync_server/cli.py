@@ -57,14 +57,14 @@ def main(argv: list[str] | None = None) -> int:
     bench = sub.add_parser("bench", help="province-scale benchmarks: writes benchmarks/results.json")
     bench.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
     bench.add_argument("--quick", action="store_true", help="small sizes: about a minute")
-    bench.add_argument("--only", metavar="STEP[,STEP]",
-                       help="only these steps (pull, totals, province, week, devices), on the province's first "
-                            "--communes communes: for working on one figure; writes no results.json")
-    bench.add_argument("--communes", type=int, help="with --only: how many of the province's communes (default 4)")
     bench.add_argument("--out", default="benchmarks", help="where results.json and data/ go")
-    bench.add_argument("--only", choices=["ingest"], help="one measure alone, without the province: "
-                       "'ingest' pushes through HTTP with 1 and 2 workers and inserts the same rows raw; "
-                       "writes results-ingest.json (results.json is the full run's)")
+    bench.add_argument("--only", metavar="STEP[,STEP]", help="one or more measures alone, for working on one "
+                       "figure (results.json is the full run's): 'ingest' pushes through HTTP with 1 and 2 workers "
+                       "and inserts the same rows raw, without the province (results-ingest.json); 'pull', "
+                       "'totals', 'province', 'week', 'devices' read the province's first --communes communes "
+                       "(data/only-BACKEND.json)")
+    bench.add_argument("--communes", type=int, help="with --only's reads: how many of the province's communes "
+                       "(default 4)")
     bench.add_argument("--ingest-events", type=int, help="events per pushing device (default: the full "
                        "bench's 12,500, or --quick's 1,500); 8 devices push (4 with --quick)")
     bench.add_argument("--pg-url", help="PostgreSQL to create (and drop) the bench's databases in "

@@ -63,13 +63,15 @@ RATIO_TARGET = {"sqlite": 0.25, "postgresql": 0.2}
 
 
 def main(args: argparse.Namespace, settings: Settings) -> int:
-    if getattr(args, "only", None):
-        from . import only
-        return only.main(args, args.pg_url or settings.bench_pg_url or DEFAULT_PG, logger())
     quick = bool(args.quick)
     out_dir = Path(args.out).resolve()
-    if getattr(args, "only", None) == "ingest":
-        return ingest_only(args, settings, out_dir)
+    if getattr(args, "only", None):  # one option for every step alone: ingest here, the reads in only.py
+        from . import only
+        chosen = only.steps(args.only)
+        reads = [s for s in chosen if s != "ingest"]
+        done = ingest_only(args, settings, out_dir) if "ingest" in chosen else 0
+        return done or (only.main(args, reads, args.pg_url or settings.bench_pg_url or DEFAULT_PG, logger())
+                        if reads else 0)
     data_root = out_dir / "data"
     data_root.mkdir(parents=True, exist_ok=True)
     workdir = data_root / ("run-quick" if quick else "run")

@@ -1,4 +1,4 @@
-"""`gocua-server bench --only STEP[,STEP] [--communes N]`: one step of the bench, alone, at a reduced size.
+"""`gocua-server bench --only STEP[,STEP] [--communes N]`: the reads' steps alone, at a reduced size.
 
 For working on one figure without the full run (6–12 min on a quiet machine, far more on a
 shared one). The province is cut to its first N communes (default 4), each generated exactly as
@@ -30,8 +30,10 @@ from . import measures as m
 from .load import Backend, Dataset, PostgresBackend, SqliteBackend, bulk_load, processes
 from .process import ServerProcess
 
-# The steps that read the loaded province, each the full run's own function.
-STEPS = ("pull", "totals", "province", "week", "devices")
+# The steps that read the loaded province, each the full run's own function; "ingest" (no
+# province: __init__.ingest_only) is the same option's.
+READS = ("pull", "totals", "province", "week", "devices")
+STEPS = ("ingest", *READS)
 DEFAULT_COMMUNES = 4
 
 
@@ -51,8 +53,7 @@ def part_scale(communes: int) -> d.Scale:
     return replace(d.FULL, communes=communes)
 
 
-def main(args: argparse.Namespace, pg_url: str, log: Log) -> int:
-    chosen = steps(args.only)
+def main(args: argparse.Namespace, chosen: list[str], pg_url: str, log: Log) -> int:
     scale = part_scale(args.communes or DEFAULT_COMMUNES)
     sizes = m.FULL_SIZES
     out_dir = Path(args.out).resolve() / "data"
