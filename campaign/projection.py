@@ -21,6 +21,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
+from . import come_back as come_back_rules
 from . import sessions
 from . import vocabulary as v
 from .entity import Children as Children
@@ -32,7 +33,7 @@ from .entity import Outcome as Outcome
 from .entity import require as _require
 from .entity import stamp as _stamp
 from .events import GENERIC_LABEL, KINDS, MIN_BIRTH_YEAR, UPDATABLE, InvalidEvent, birth_year_problem, parse_at
-from .time import local_year
+from .time import local_date, local_year
 
 CREATES = frozenset({"hamlet.created", "household.created", "person.added", "visit.recorded"}) | sessions.CREATES
 VNEID_ACTIVE_AT = "vneid_active_at"  # derived (events.DERIVED): see activation_time()
@@ -249,6 +250,7 @@ def _visit_recorded(event: Event, version: int | None, current: None, lookup: Lo
         raise InvalidEvent("bad_visit", f"a visit with outcome {data['outcome']} helps nobody: no actions or people")
     if data.get("come_back") is not None and data["outcome"] != "not_home":
         raise InvalidEvent("bad_visit", "only a visit that found nobody home says when to come back")
+    _check_come_back_date(data.get("come_back"), event["at"])
     for person_id in data["people_helped"]:
         person = lookup(person_id)  # unknown or elsewhere: one answer, which says nothing of elsewhere
         if person is None or person.type != "person" or person.parent_id != household.id:
@@ -263,6 +265,18 @@ def _visit_recorded(event: Event, version: int | None, current: None, lookup: Lo
     if version is not None:
         household.version = version
     return Outcome(household.hamlet_id, {visit.id: visit, household.id: household})
+
+
+def _check_come_back_date(come_back: dict[str, Any] | None, at: str) -> None:
+    """A come-back's date is not before the visit's day, nor too far after it (campaign.come_back)."""
+    on = come_back_rules.on_date(come_back) if come_back is not None else None
+    if on is None:
+        return
+    problem = come_back_rules.date_problem(on, local_date(parse_at(at)))
+    if problem == "past":
+        raise InvalidEvent("bad_date", "come_back.on is before the day of the visit")
+    if problem == "too_far":
+        raise InvalidEvent("bad_date", f"come_back.on is more than {come_back_rules.MAX_DAYS_AHEAD} days after the visit")
 
 
 def _count_visit(household: Entity, visit_id: str, at: str, outcome: str,

@@ -78,3 +78,47 @@ def test_the_field_is_checked_without_state():
           "entity": uuid7(), "at": "2026-11-27T10:00:00+07:00", "base": None,
           "data": visit_data(uuid7(), outcome="not_home", actions=[], come_back=EVENING)}
     check_event(ok)
+
+
+def test_a_dated_come_back_is_not_before_the_visit_nor_more_than_the_bound_after_it(world):
+    """Seen to fail with the check taken out of projection._visit_recorded."""
+    from datetime import date, timedelta
+
+    from campaign import come_back as day_rules
+    household = world.household()
+    at = "2026-11-28T23:30:00+07:00"  # late at night in Vietnam: the visit's day is the 28th
+    for on in ("2026-11-27", (date(2026, 11, 28) + timedelta(days=day_rules.MAX_DAYS_AHEAD + 1)).isoformat()):
+        with pytest.raises(InvalidEvent) as refused:
+            world.visit(household, outcome="not_home", actions=[], come_back={"window": "any", "on": on}, at=at)
+        assert refused.value.code == "bad_date"
+    assert rules.come_back_of(world[household].data) is None  # nothing applied
+    world.visit(household, outcome="not_home", actions=[], come_back={"window": "any", "on": "2026-11-28"}, at=at)
+    # the visit's day is Vietnam's: 16:30 UTC on the 28th is already the 29th there
+    with pytest.raises(InvalidEvent):
+        world.visit(household, outcome="not_home", actions=[], come_back={"window": "any", "on": "2026-11-28"},
+                    at="2026-11-28T17:30:00+00:00")
+    assert day_rules.latest_date(date(2026, 11, 28)) == date(2026, 11, 28) + timedelta(days=day_rules.MAX_DAYS_AHEAD)
+
+
+def test_a_days_come_backs_which_and_in_what_order():
+    from datetime import date
+
+    from campaign import come_back as day_rules
+    friday, saturday = date(2026, 12, 4), date(2026, 12, 5)
+    come_backs = {
+        "evening": {"window": "evening", "on": None},
+        "morning": {"window": "morning", "on": None},
+        "weekend": {"window": "weekend", "on": None},
+        "any": {"window": "any", "on": None},
+        "evening today": {"window": "evening", "on": "2026-12-04"},
+        "morning overdue": {"window": "morning", "on": "2026-12-01"},
+        "midday tomorrow": {"window": "midday", "on": "2026-12-05"},
+        "midday": {"window": "midday", "on": None},
+    }
+    def day(d: date) -> list[str]:
+        due = [k for k, c in come_backs.items() if day_rules.due_on(c, d)]
+        return sorted(due, key=lambda k: day_rules.day_order(come_backs[k]))
+    assert day(friday) == ["morning overdue", "morning", "midday", "evening today", "evening", "any"]
+    assert day(saturday) == ["morning overdue", "morning", "midday tomorrow", "midday", "evening today",
+                             "evening", "weekend", "any"]
+    assert day_rules.on_date({"window": "any", "on": "nonsense"}) is None

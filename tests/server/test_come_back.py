@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from campaign.ids import uuid7
 from sync_server.services import recount
+from sync_server.store import entities
 from sync_server.store import schema as t
 from sync_server.store.db import read_transaction
 
@@ -34,7 +35,8 @@ def test_come_backs_are_applied_counted_listed_in_order_and_refused_with_another
     events += [_visit(admin, homes["none"]),  # an old phone: no come_back at all
                _visit(admin, homes["evening"], come_back={"window": "evening", "on": None}),
                _visit(admin, homes["morning"], come_back={"window": "morning", "on": None}),
-               _visit(admin, homes["dated"], come_back={"window": "evening", "on": "2026-12-06"}),
+               _visit(admin, homes["dated"], come_back={"window": "evening", "on": "2026-12-06"},
+                      at="2026-11-28T10:00:00+07:00"),  # a fixed day: the date is checked against it
                _visit(admin, homes["weekend"], come_back={"window": "weekend", "on": None})]
     assert ok(admin.push(events))["quarantined"] == []
     refused = _visit(admin, homes["met"], outcome="met", come_back={"window": "evening", "on": None})
@@ -66,3 +68,24 @@ def test_come_backs_are_applied_counted_listed_in_order_and_refused_with_another
     assert by_window == {"revisit": 5, "revisit:evening": 2, "revisit:morning": 1, "revisit:weekend": 1}
     [wire] = [r for r in ok(officer.get("/api/v1/totals", commune=WARD, by="hamlet"))["rows"] if r["key"] == hamlet]
     assert wire["come_back"] == {"morning": 1, "midday": 0, "evening": 2, "weekend": 1, "any": 0}  # the evening column
+
+
+def test_a_come_back_dated_before_the_visit_or_too_far_ahead_is_quarantined_and_loses_nothing(server):
+    """The phone refuses these dates before writing; a visit that still carries one (an old or a
+    broken client) is held `bad_date`, and the household keeps what it had."""
+    admin = server.enroll("admin")
+    hamlet, home = uuid7(), uuid7()
+    at = "2026-11-28T10:00:00+07:00"
+    assert ok(admin.push([admin.event("hamlet.created", hamlet, hamlet_data("Tổ dân phố hẹn ngày")),
+                          admin.event("household.created", home, household_data(hamlet, "Số 1, phố Hẹn")),
+                          _visit(admin, home, come_back={"window": "evening", "on": "2026-11-28"}, at=at)]
+                         ))["quarantined"] == []
+    past = _visit(admin, home, come_back={"window": "morning", "on": "2026-11-27"}, at=at)
+    far = _visit(admin, home, come_back={"window": "morning", "on": "2027-02-27"}, at=at)  # 91 days on
+    edge = _visit(admin, home, come_back={"window": "midday", "on": "2027-02-26"}, at=at)  # 90 days: allowed
+    held = ok(admin.push([past, far]))["quarantined"]
+    assert [q["reason"].split(":")[0] for q in held] == ["bad_date", "bad_date"]
+    with read_transaction(server.engine) as conn:
+        data = entities.load(conn, [home])[home].data
+    assert data["last_come_back"] == {"window": "evening", "on": "2026-11-28"} and data["visits"] == 1
+    assert ok(admin.push([edge]))["quarantined"] == []
