@@ -9,14 +9,24 @@ An assignment lapses when the household has not been worked (no visit) for
 the assignment and the household's last visit. A lapsed household is back in the
 pool: `holder` answers None and `lapsed` True (so the leader is told). Nothing
 is written when it lapses: it is computed from the times and an injected clock.
+
+A leader also gives a run of house numbers on one way (`HouseRange`, `in_range`): "from 12
+to 40 on phố Lê Lợi". The way is matched whole (campaign.order.address_parts), so "Số 7, ngõ 5,
+phố Lê Lợi" is house 7 of ngõ 5, never house 7 of the street. A house number belongs to its
+number: a bound without a letter takes every house of that number ("đến 12" takes 12A and 12/3,
+a plot split or an alley off it), a bound with one is exact ("từ 12B" leaves 12A out).
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from .events import parse_at
+from .order import address_parts, natural_key
+from .text import fold
 
 DEFAULT_LAPSE_DAYS = 5
 MIN_LAPSE_DAYS, MAX_LAPSE_DAYS = 1, 60
@@ -61,3 +71,70 @@ def split(work: Sequence[tuple[str, int]], parts: int) -> list[list[str]]:
         out[part].append(household)
         done += max(weight, 1)
     return out
+
+
+# ---- a run of house numbers on one way -------------------------------------------------
+
+# A bound as typed, folded: "Số 12A", "số nhà 12a", "12 A", "nhà số 7", "12/3" (the 12 counts).
+_BOUND = re.compile(r"^(?:so\s*nha|nha\s*so|so|nha)?\s*(\d{1,6})\s*([a-z]?)(?:\s*/\s*\d+[a-z]?)*$")
+_NUMBER = re.compile(r"(\d+)([a-z]*)")
+
+
+class BadHouseNumber(ValueError):
+    """A bound of a range that is not a house number ("Số 12A" is; "mười hai" and "" are not)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(f"not a house number: {text!r}")
+        self.text = text
+
+
+@dataclass(frozen=True)
+class HouseRange:
+    """House numbers from `low` to `high`, both included; a bound is (number, letter or "")."""
+    low: tuple[int, str]
+    high: tuple[int, str]
+
+    def holds(self, house: str) -> bool:
+        """Whether a house number (folded, as campaign.order.address_parts gives it) is in the run."""
+        found = _NUMBER.match(house)
+        if found is None:
+            return False  # "Nhà ông Long": no number, in no run
+        number, letter = int(found.group(1)), found.group(2)[:1]
+        if (number, letter) < self.low:
+            return False
+        return number <= self.high[0] if not self.high[1] else (number, letter) <= self.high
+
+
+def house_bound(text: str) -> tuple[int, str]:
+    """One bound as a leader types it: "12", "Số 12A", "số nhà 12 a", "12/3" (the alley off 12 is 12's)."""
+    found = _BOUND.match(fold(text).strip(" .,;:-"))
+    if found is None:
+        raise BadHouseNumber(text)
+    return int(found.group(1)), found.group(2)
+
+
+def house_range(low: str, high: str) -> HouseRange:
+    """The run between two bounds as typed; given backwards ("40" to "12") it is the same run.
+    An empty "to" is the "from" alone (one number, every letter of it)."""
+    first = house_bound(low)
+    last = house_bound(high) if high.strip() else (first[0], "")
+    if last < first and not (last[0] == first[0] and not last[1]):
+        first, last = last, first
+    return HouseRange(first, last)
+
+
+_STREET_WORD = re.compile(r"^(?:pho|duong)\s+(?=[a-z])")  # "phố Lê Lợi" is "Lê Lợi"; "đường 3/2" keeps its word
+
+
+def way_key(address: str) -> tuple[str, ...]:
+    """The way an address stands on, whole, as a key: its ways folded (campaign.order), a street's
+    "phố"/"đường" dropped, in natural order, so the same way written in another order or with
+    or without commas is one key ("Số 4 ngõ 5 hẻm 3 phố Lê Lợi" and "Số 6, hẻm 3, ngõ 5, Lê Lợi")."""
+    return tuple(sorted((_STREET_WORD.sub("", way) for way in address_parts(address)[1]), key=natural_key))
+
+
+def in_range(address: str, way: tuple[str, ...], run: HouseRange) -> bool:
+    """Whether an address is a house of `run` standing right on `way` (a way_key), not in an
+    alley off it."""
+    house, _ways = address_parts(address)
+    return bool(house) and way_key(address) == way and run.holds(house)

@@ -1,5 +1,6 @@
-"""The leader's walk lists (`/review/walk`): who holds which households, a street given to a
-volunteer, the hamlet split among the team, and the households whose assignment lapsed.
+"""The leader's walk lists (`/review/walk`): who holds which households, a street, a selection of
+households or a run of house numbers given to a volunteer (or back to the pool), the hamlet split
+among the team, and the households whose assignment lapsed.
 
 What holds and what a split gives is models/walk_lists.py (campaign.assignments); each
 change is `Store.assign` (one `assignment.set` per household that changes hands),
@@ -9,12 +10,13 @@ the screen says so and offers Retry); who holds what is read from the device's s
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
 import flet as ft
 
+from campaign.assignments import BadHouseNumber
 from field_app import theme
 from field_app.i18n import t
 from field_app.store import HouseholdRow, Store
@@ -22,10 +24,11 @@ from field_app.store import HouseholdRow, Store
 from .common import number
 from .downloads import Downloads
 from .leader import LeaderScreens, _panel, _Remote, _text
-from .models.walk_lists import holdings, split_among, streets
+from .models.walk_lists import holdings, in_range, split_among, streets, ways
 from .shell import Shell
 
 WALK = "/review/walk"
+POOL = "-"  # the "who" picker's choice for nobody: the households go back to the pool
 
 
 class WalkLists:
@@ -86,38 +89,115 @@ class WalkLists:
             self._refill(devices, column)
 
         who = ft.Dropdown(key="walk:who", label=t("walk.who"), value=team[0], expand=True,
-                          options=[ft.DropdownOption(key=d, text=model.device_label(d)) for d in team])
+                          options=[*(ft.DropdownOption(key=d, text=model.device_label(d)) for d in team),
+                                   ft.DropdownOption(key=POOL, text=t("walk.pool_option"))])
+
+        def to() -> str | None:
+            return None if who.value == POOL else who.value
+
         by_street = streets(rows)
         street = ft.Dropdown(key="walk:street", label=t("walk.street"), expand=True,
                              value=next(iter(by_street), None),
                              options=[ft.DropdownOption(key=k, text=t("walk.street_option", street=words,
                                                                       count=number(len(ids))))
                                       for k, (words, ids) in by_street.items()])
+        by_id = {r.id: r for r in rows}
+        chosen: set[str] = set()
+        picks = ft.Column(spacing=0, key="walk:picks")
+        give_chosen = theme.big_button(t("walk.give_selected", count=number(0)), icon=ft.Icons.CHECKLIST,
+                                       filled=False, key="walk:give_selected", disabled=True)
+
+        def show_chosen() -> None:
+            give_chosen.content = t("walk.give_selected", count=number(len(chosen)))
+            give_chosen.disabled = not chosen
+
+        def pick(household: str) -> Callable[[ft.Event[Any]], None]:
+            def handler(e: ft.Event[Any]) -> None:
+                (chosen.add if e.control.value else chosen.discard)(household)
+                show_chosen()
+                give_chosen.update()
+            return handler
+
+        def fill_picks() -> None:
+            ids = by_street[street.value][1] if street.value in by_street else []
+            picks.controls = [ft.Checkbox(
+                label=t("walk.pick_line", address=by_id[i].address,
+                        who=model.device_label(by_id[i].assigned_to) if by_id[i].assigned_to else t("walk.nobody")),
+                value=i in chosen, key=f"walk:pick:{i}", on_change=pick(i)) for i in ids]
+
+        def street_picked(e: ft.Event[Any]) -> None:
+            chosen.clear()
+            fill_picks()
+            show_chosen()
+            picks.update()
+            give_chosen.update()
+
+        street.on_select = street_picked
+        fill_picks()
 
         def give_street(e: ft.Event[Any]) -> None:
             if who.value and street.value in by_street:
-                self._assign({who.value: by_street[street.value][1]}, refill)
+                self._assign([(to(), by_street[street.value][1])], refill)
+
+        def give_selected(e: ft.Event[Any]) -> None:
+            if who.value and chosen:
+                self._assign([(to(), [i for i in by_id if i in chosen])], refill)
+
+        give_chosen.on_click = give_selected
+
+        by_way = ways(rows)
+        way = ft.Dropdown(key="walk:way", label=t("walk.way"), expand=True,
+                          value="|".join(next(iter(by_way))) if by_way else None,
+                          options=[ft.DropdownOption(key="|".join(k), text=t("walk.street_option", street=words,
+                                                                              count=number(n)))
+                                   for k, (words, n) in by_way.items()])
+        low = ft.TextField(label=t("walk.from"), hint_text="12", key="walk:from", expand=True)
+        high = ft.TextField(label=t("walk.to"), hint_text="40", key="walk:to", expand=True)
+        said = _text("", key="walk:range_said")
+
+        def give_range(e: ft.Event[Any]) -> None:
+            if not who.value or not way.value:
+                return
+            try:
+                ids = in_range(rows, tuple(way.value.split("|")), low.value or "", high.value or "")
+            except BadHouseNumber as bad:
+                said.value, said.color = t("walk.range_bad", text=bad.text.strip()), theme.COLORS.error
+                said.update()
+                return
+            if not ids:
+                said.value, said.color = t("walk.range_none"), theme.COLORS.error
+                said.update()
+                return
+            self._assign([(to(), ids)], refill)
 
         def split(e: ft.Event[Any]) -> None:
-            self._assign(split_among(rows, team), refill)
+            self._assign(list(split_among(rows, team).items()), refill)
 
         out += [
             _panel([_text(t("walk.give"), ft.TextThemeStyle.TITLE_MEDIUM), who, street,
                     theme.big_button(t("walk.give_street"), icon=ft.Icons.ASSIGNMENT_IND, key="walk:give",
-                                     on_click=give_street)]),
+                                     on_click=give_street),
+                    _text(t("walk.pick"), ft.TextThemeStyle.TITLE_SMALL), picks, give_chosen]),
+            _panel([_text(t("walk.range"), ft.TextThemeStyle.TITLE_MEDIUM), way, ft.Row([low, high]), said,
+                    theme.big_button(t("walk.give_range"), icon=ft.Icons.FORMAT_LIST_NUMBERED, filled=False,
+                                     key="walk:give_range", on_click=give_range)], key="walk:range"),
             _panel([_text(t("walk.split_explain", count=number(len(team))), key="walk:split_explain"),
                     theme.big_button(t("walk.split"), icon=ft.Icons.CALL_SPLIT, filled=False, key="walk:split",
                                      on_click=split)]),
         ]
         return out
 
-    def _assign(self, plan: dict[str, list[str]], refill: Callable[[], None]) -> None:
-        for device, ids in plan.items():
+    def _assign(self, plan: Sequence[tuple[str | None, list[str]]], refill: Callable[[], None]) -> None:
+        for device, ids in plan:
             self.store.assign(ids, device)
         self.screens._sent()
         refill()
 
     def _refill(self, devices: list[dict[str, Any]], column: ft.Column) -> None:
+        # Emptied first: a control put where one of its kind stood is reconciled into it and
+        # frozen by Flet's diff, and the form's handlers change their own controls.
+        column.controls = []
+        column.update()
         column.controls = self._form(devices, column)
         column.update()
 

@@ -3,11 +3,13 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from campaign.assignments import holder, lapsed, split
+from campaign.assignments import BadHouseNumber, holder, house_bound, house_range, in_range, lapsed, split, way_key
 from campaign.ids import normal_code, short_code, uuid7
+from campaign.order import address_parts
 from campaign.time import VIETNAM
 
 NOW = datetime(2026, 12, 5, 9, 0, tzinfo=VIETNAM)
@@ -66,3 +68,67 @@ def test_the_short_code_is_stable_and_forgiving_to_type():
     assert not set(code) & set("ILOU")
     assert normal_code(code.lower().replace("0", "o").replace("1", "l")) == code
     assert normal_code(f" {code[:2]}-{code[2:]} ") == code
+
+
+# ---- a run of house numbers on one way (issue #13, item 2) ---------------------------------
+
+@pytest.mark.parametrize(("typed", "bound"), [
+    ("12", (12, "")), ("Số 12A", (12, "a")), ("số nhà 12 a", (12, "a")), ("SỐ 12a", (12, "a")),
+    ("nhà số 7", (7, "")), ("12/3", (12, "")), ("Số12B", (12, "b")), (" 40. ", (40, "")),
+])
+def test_a_bound_is_read_as_people_type_it(typed, bound):
+    assert house_bound(typed) == bound
+
+
+@pytest.mark.parametrize("typed", ["", "mười hai", "12AB", "A12", "ngõ 5", "12-14", "số"])
+def test_a_bound_that_is_no_house_number_is_refused(typed):
+    with pytest.raises(BadHouseNumber) as refused:
+        house_bound(typed)
+    assert refused.value.text == typed
+
+
+LE_LOI = way_key("Số 1, phố Lê Lợi")
+
+
+@pytest.mark.parametrize(("address", "inside"), [
+    ("Số 12, phố Lê Lợi", True),
+    ("số 12A phố Lê Lợi", True),  # a plot split: 12's
+    ("12/3 Lê Lợi", True),  # the alley off number 12 (the southern way of writing it) is 12's
+    ("Số 20B, đường Lê Lợi", True),  # "phố", "đường" or nothing: the same street
+    ("Số 20, phố Lê Lợi", True),
+    ("Số 21, phố Lê Lợi", False),
+    ("Số 10, phố Lê Lợi", False),
+    ("Số 14, ngõ 5, phố Lê Lợi", False),  # house 14 of ngõ 5, not of the street
+    ("Số 14 ngõ 5 hẻm 3 phố Lê Lợi", False),
+    ("Nhà ông Đặng Văn Long, phố Lê Lợi", False),  # no number: in no run
+    ("Số 14, phố Trần Phú", False),
+])
+def test_a_run_takes_the_houses_of_its_numbers_right_on_its_way(address, inside):
+    assert in_range(address, LE_LOI, house_range("12", "Số 20")) is inside
+
+
+def test_a_bound_with_a_letter_is_exact_and_one_without_takes_every_letter():
+    run = house_range("số 12B", "14")
+    assert [a for a in ("Số 12", "Số 12A", "Số 12B", "Số 12C", "Số 14D", "Số 15")
+            if run.holds(way_and_house(a))] == ["Số 12B", "Số 12C", "Số 14D"]
+    upto = house_range("10", "12a")
+    assert [a for a in ("Số 10", "Số 12", "Số 12A", "Số 12B") if upto.holds(way_and_house(a))] == \
+        ["Số 10", "Số 12", "Số 12A"]
+
+
+def test_a_run_given_backwards_or_with_one_bound():
+    assert house_range("40", "12") == house_range("12", "40")
+    assert house_range("12", "") == house_range("12", "12")
+    assert house_range("12A", "12") == house_range("12A", "12")  # "12" ends after 12A: not backwards
+
+
+def test_the_same_alley_written_two_ways_is_one_way():
+    assert way_key("Số 4 ngõ 5 hẻm 3 phố Lê Lợi") == way_key("Số 6, hẻm 3, ngõ 5, Lê Lợi")
+    assert way_key("Số 4, ngõ 5, phố Lê Lợi") != way_key("Số 4, phố Lê Lợi")
+    assert way_key("Số 1 đường 3/2") != way_key("Số 1 đường 3")  # "đường 3/2" is a name: kept whole
+    inside = in_range("Số 4 ngõ 5 hẻm 3 phố Lê Lợi", way_key("Số 9, hẻm 3, ngõ 5, Lê Lợi"), house_range("1", "5"))
+    assert inside
+
+
+def way_and_house(address: str) -> str:
+    return address_parts(address)[0]

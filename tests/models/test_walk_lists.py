@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from field_app.views.models.walk_lists import holdings, split_among, streets
+import pytest
+
+from campaign.assignments import BadHouseNumber
+from field_app.views.models.walk_lists import holdings, in_range, split_among, streets, ways
 
 from ..store_support import outbox_rows
 from ..test_store import Clock, open_store, seed
@@ -41,3 +44,21 @@ def test_assign_a_street_split_a_hamlet_and_see_who_holds_what(tmp_path):
     assert sorted(len(p) for p in parts.values()) == [3, 3]
     assert sorted(parts["dev-b"] + parts["dev-c"]) == sorted([first, *ids.values()])
     store.close()
+
+
+def test_the_ways_of_a_hamlet_and_a_run_of_numbers_on_one(tmp_path):
+    store = open_store(tmp_path / "a", clock=Clock())
+    hamlet, _first = seed(store)  # "Số 12 ngõ 4 Nguyễn Văn A"
+    ids = {a: store.add_household(hamlet, a, "given") for a in
+           ("Số 12A, phố Lê Lợi", "số 12 Lê Lợi", "Số 7, ngõ 5, phố Lê Lợi", "Số 4 ngõ 5 hẻm 3 phố Lê Lợi",
+            "Số 6, hẻm 3, ngõ 5, phố Lê Lợi", "Nhà ông Long, phố Lê Lợi", "Số 30, phố Lê Lợi")}
+    rows = store.households_search(hamlet, limit=1000).rows
+    found = ways(rows)
+    assert found[("le loi",)] == ("phố Lê Lợi", 3)  # "phố" or not: one street; no number: in no run
+    assert found[("hem 3", "le loi", "ngo 5")][1] == 2  # the same alley written two ways
+    assert found[("le loi", "ngo 5")] == ("ngõ 5, phố Lê Lợi", 1)
+    assert in_range(rows, ("le loi",), "12", "Số 20") == [ids["số 12 Lê Lợi"], ids["Số 12A, phố Lê Lợi"]]
+    assert in_range(rows, ("hem 3", "le loi", "ngo 5"), "1", "10") == \
+        [ids["Số 4 ngõ 5 hẻm 3 phố Lê Lợi"], ids["Số 6, hẻm 3, ngõ 5, phố Lê Lợi"]]
+    with pytest.raises(BadHouseNumber):
+        in_range(rows, ("le loi",), "ngõ 5", "")

@@ -77,3 +77,67 @@ def test_the_walk_sheet_is_printed_from_the_screen(team, make_harness, tmp_path)
     h.click(h.get(key="walk:print"))
     wait_for(h, lambda: "data" in saved)
     assert saved["name"].endswith(".pdf") and saved["data"].startswith(b"%PDF")
+
+
+@on_sqlite
+def test_households_picked_and_a_run_of_numbers_given_then_taken_back(team, make_harness, tmp_path) -> None:
+    anna, binh = team.anna, team.binh
+    ids = {a: anna.add_household(team.hamlet, a, "given") for a in
+           ("Số 2, phố Lê Lợi", "Số 12, phố Lê Lợi", "Số 12A, phố Lê Lợi", "Số 14, ngõ 5, phố Lê Lợi",
+            "Số 20, phố Lê Lợi", "Số 22, phố Lê Lợi", "Số 1, phố Trần Phú")}
+    sync(anna, team.leader)
+
+    def main(page: ft.Page) -> None:
+        shell = build_app(page, role="leader", data_dir=tmp_path / "app")
+        walk_lists.register(shell, leader.register(shell, store=team.leader))
+        shell.render()
+
+    h = make_harness(main, width=390, height=844)
+    h.go("/review/walk")
+    wait_for(h, lambda: h.exists(key="walk:give_selected"))
+    assert h.get(key="walk:give_selected").disabled  # nothing picked yet
+    # pick two households of phố Lê Lợi (the street picker's first) and give them to Bình
+    h.update_props(h.get(key="walk:who"), {"value": binh.device_id})
+    for address in ("Số 2, phố Lê Lợi", "Số 14, ngõ 5, phố Lê Lợi"):
+        h.change(h.get(key=f"walk:pick:{ids[address]}"), True)
+    assert h.get(key="walk:give_selected").text == "Giao 2 hộ đã chọn"
+    h.click(h.get(key="walk:give_selected"))
+    wait_for(h, lambda: h.exists(key=f"walk:holds:{binh.device_id}"))
+    assert h.get(key=f"walk:holds:{binh.device_id}").text.endswith(": 2 hộ")
+
+    # a run of numbers on the street itself: 12 to 20 takes 12, 12A and 20, not house 14 of ngõ 5
+    way = h.get(key="walk:way")
+    options = {o["text"]: o["key"] for o in way["options"]}
+    assert set(options) == {"phố Lê Lợi (5 hộ)", "ngõ 5, phố Lê Lợi (1 hộ)", "phố Trần Phú (1 hộ)"}
+    h.update_props(way, {"value": options["phố Lê Lợi (5 hộ)"]})
+    h.update_props(h.get(key="walk:who"), {"value": anna.device_id})
+    h.change(h.get(key="walk:from"), "mười hai")  # not a number: said, nothing given
+    h.change(h.get(key="walk:to"), "Số 20")
+    h.click(h.get(key="walk:give_range"))
+    assert h.get(key="walk:range_said").text == "“mười hai” không phải số nhà. Ghi như: 12, 12A hoặc Số 12A."
+    assert team.leader.households_search(team.hamlet).mine == 0
+    assert not h.exists(key=f"walk:holds:{anna.device_id}")
+    h.change(h.get(key="walk:from"), "số 12")
+    h.click(h.get(key="walk:give_range"))
+    wait_for(h, lambda: h.exists(key=f"walk:holds:{anna.device_id}"))
+    held = {r.address: r.assigned_to for r in team.leader.households_search(team.hamlet, limit=100).rows}
+    assert [a for a, who in held.items() if who == anna.device_id] == \
+        ["Số 12, phố Lê Lợi", "Số 12A, phố Lê Lợi", "Số 20, phố Lê Lợi"]
+    assert h.get(key="walk:pool").text == "Chưa giao: 2 hộ"
+
+    # reassign one of Anna's to Bình, then take one of Bình's back to the pool: who holds what follows
+    h.update_props(h.get(key="walk:who"), {"value": binh.device_id})
+    h.change(h.get(key=f"walk:pick:{ids['Số 20, phố Lê Lợi']}"), True)
+    h.click(h.get(key="walk:give_selected"))
+    wait_for(h, lambda: h.get(key=f"walk:holds:{binh.device_id}").text.endswith(": 3 hộ"))
+    assert h.get(key=f"walk:holds:{anna.device_id}").text.endswith(": 2 hộ")
+    h.update_props(h.get(key="walk:who"), {"value": walk_lists.POOL})
+    h.change(h.get(key=f"walk:pick:{ids['Số 2, phố Lê Lợi']}"), True)
+    h.click(h.get(key="walk:give_selected"))
+    wait_for(h, lambda: h.get(key="walk:pool").text == "Chưa giao: 3 hộ")
+    assert h.get(key=f"walk:holds:{binh.device_id}").text.endswith(": 2 hộ")
+
+    sync(team.leader, binh)  # Bình's phone opens on the two it holds now
+    page = binh.households_search(team.hamlet)
+    assert page.mine == 2
+    assert {r.address for r in page.rows[:2]} == {"Số 14, ngõ 5, phố Lê Lợi", "Số 20, phố Lê Lợi"}

@@ -1,8 +1,9 @@
-"""The leader's walk lists (Flet-free): who holds what, the streets of a hamlet, a hamlet cut
-into parts of about equal work. The rules are campaign.assignments'; the screen is
+"""The leader's walk lists (Flet-free): who holds what, the streets of a hamlet, a run of house
+numbers on one way, a hamlet cut into parts of about equal work. The rules are campaign.assignments'; the screen is
 views/walk_lists.py; the writes are `Store.assign` (one assignment.set per household)."""
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
@@ -63,3 +64,30 @@ def split_among(rows: list[HouseholdRow], devices: list[str]) -> dict[str, list[
     ordered = sorted(rows, key=lambda r: (walking_key(r.address), r.id))
     parts = assignments.split([(r.id, work_of(r)) for r in ordered], len(devices))
     return dict(zip(devices, parts, strict=True))
+
+
+# The house number as typed at the start of an address ("Số 12A, ", "12/3 "): what is left names the way.
+_HOUSE_TYPED = re.compile(r"^\s*(?:s[ốoỐO]\s*(?:nh[àaÀA]\s*)?)?\d+[^\W\d_]?(?:/\d+[^\W\d_]?)*[\s,.;:-]+", re.IGNORECASE)
+
+
+def ways(rows: list[HouseholdRow]) -> dict[tuple[str, ...], tuple[str, int]]:
+    """{way key (campaign.assignments.way_key): (its words, the fullest as typed, households with
+    a house number on it)}: the ways a run of numbers can be given on, in walking order."""
+    out: dict[tuple[str, ...], tuple[str, int]] = {}
+    for r in sorted(rows, key=lambda r: (walking_key(r.address), r.id)):
+        house, _ways = address_parts(r.address)
+        if not house:
+            continue
+        key = assignments.way_key(r.address)
+        typed = _HOUSE_TYPED.sub("", r.address, count=1).strip(" ,") or " ".join(key)
+        words, count = out.get(key, (typed, 0))
+        out[key] = (max(words, typed, key=len), count + 1)  # "phố Lê Lợi" says more than "Lê Lợi"
+    return out
+
+
+def in_range(rows: list[HouseholdRow], way: tuple[str, ...], low: str, high: str) -> list[str]:
+    """The households of a run of house numbers on one way, in walking order. Raises
+    campaign.assignments.BadHouseNumber for a bound that is no house number."""
+    run = assignments.house_range(low, high)
+    return [r.id for r in sorted(rows, key=lambda r: (walking_key(r.address), r.id))
+            if assignments.in_range(r.address, way, run)]
