@@ -38,6 +38,7 @@ from field_app.visit_record import (
 )
 
 from .children import children_panel
+from .come_back import ask_come_back
 from .common import (
     C,
     age_text,
@@ -219,27 +220,9 @@ def household_view(shell: Shell, params: dict[str, str]) -> ft.View:
             shell.snack(t(said, outcome=vocab_label(v.OUTCOME, outcome)), undo=lambda: undo(recorded, outcome))
         return handler
 
-    def ask_come_back(e: ft.Event[ft.Button] | ft.Event[ft.OutlinedButton]) -> None:
-        """"Không có nhà": when to come back, one tap on a window records the visit (two taps in all)."""
-        def choose(window: str) -> Callable[[ft.Event[ft.Button]], None]:
-            def chosen(ev: ft.Event[ft.Button]) -> None:
-                shell.page.pop_dialog()
-                record("not_home", {"window": window, "on": None})(ev)
-            return chosen
-
-        def without(ev: ft.Event[ft.TextButton]) -> None:
-            shell.page.pop_dialog()
-            record("not_home")(e)
-
-        shell.page.show_dialog(ft.AlertDialog(
-            modal=True,
-            title=ft.Text(t("household.come_back_title")),
-            content=ft.Column([ft.FilledTonalButton(vocab_label(v.COME_BACK, window), key=f"come_back.{window}",
-                                                    on_click=choose(window), height=48)
-                               for window in v.COME_BACK.codes], tight=True, spacing=8,
-                              horizontal_alignment=ft.CrossAxisAlignment.STRETCH),
-            actions=[ft.TextButton(t("household.come_back_skip"), on_click=without, key="come_back.skip")],
-        ))
+    def not_home(e: ft.Event[ft.Button] | ft.Event[ft.OutlinedButton]) -> None:
+        """"Không có nhà": when to come back (views/come_back.py), then the visit is recorded."""
+        ask_come_back(shell, lambda come_back: record("not_home", come_back)(e))
 
     def undo(recorded: RecordedVisit, outcome: str) -> None:
         """The undo bar: the visit goes, the statuses its help set go back, the help chosen
@@ -357,7 +340,7 @@ def household_view(shell: Shell, params: dict[str, str]) -> ft.View:
                 ft.Row([
                     _outcome_button(vocab_label(v.OUTCOME, "met"), "met", record("met"), filled=True,
                                     disabled=met_disabled),
-                    _outcome_button(vocab_label(v.OUTCOME, "not_home"), "not_home", ask_come_back,
+                    _outcome_button(vocab_label(v.OUTCOME, "not_home"), "not_home", not_home,
                                     filled=False, disabled=False),
                 ], spacing=8),
                 ft.Row([

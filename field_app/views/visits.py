@@ -18,7 +18,9 @@ from field_app import theme
 from field_app.i18n import t, vocab_label
 from field_app.store import VisitRow
 
+from .come_back import today_of
 from .common import C, outcome_icon, pill, reason_text, relative_time
+from .models.come_back import come_back_text
 from .shell import Shell
 
 __all__ = ["may_take_back", "visit_row"]
@@ -34,7 +36,7 @@ def visit_row(shell: Shell, visit: VisitRow, names: dict[str, str]) -> ft.Contro
     lines: list[ft.Control] = [
         ft.Text(t("household.visit_line", when=relative_time(visit.at),
                   outcome=vocab_label(v.OUTCOME, visit.outcome))
-                + (f" · {vocab_label(v.COME_BACK, visit.come_back['window'])}" if visit.come_back else ""),
+                + (f" · {come_back_text(visit.come_back, today_of(shell))}" if visit.come_back else ""),
                 font_family=theme.FONT_MEDIUM, size=15),
     ]
     if visit.actions:

@@ -1,7 +1,17 @@
-"""The dashboard's line of households to revisit by window (issue #13, item 4)."""
+"""Come back later (issue #13, item 4) in the screens' model: the dashboard's line by window, the
+dialog's dates and refusals, a come-back in words, the home's come-backs of today (clock injected)."""
 from __future__ import annotations
 
-from field_app.views.models.come_back import come_back_line
+from datetime import UTC, date, datetime
+
+from field_app import i18n
+from field_app.views.models.come_back import (
+    come_back_line,
+    come_back_text,
+    date_choices,
+    date_error,
+    todays_come_backs,
+)
 
 
 def test_the_line_names_each_window_and_those_without_one() -> None:
@@ -12,3 +22,53 @@ def test_the_line_names_each_window_and_those_without_one() -> None:
 def test_no_line_from_an_older_server_or_when_nobody_needs_a_revisit() -> None:
     assert come_back_line({"revisit": 4}) is None
     assert come_back_line({"revisit": 0, "come_back": {"evening": 0}}) is None
+
+
+# -- the dialog's dates and a come-back in words (clock injected: a fixed instant) ------------------
+
+
+FRIDAY = date(2026, 12, 4)
+
+
+def test_the_dialog_offers_today_tomorrow_then_the_week_by_name() -> None:
+    choices = date_choices(FRIDAY)
+    assert [c.label for c in choices] == ["Hôm nay", "Ngày mai", "Chủ nhật 06/12", "Thứ Hai 07/12", "Thứ Ba 08/12",
+                                          "Thứ Tư 09/12", "Thứ Năm 10/12"]
+    assert [c.day for c in choices][:2] == [FRIDAY, date(2026, 12, 5)]
+    i18n.set_language("en")
+    assert [c.label for c in date_choices(FRIDAY)][2:4] == ["Sun 6 Dec", "Mon 7 Dec"]
+
+
+def test_a_date_gone_by_or_too_far_is_refused_in_a_sentence() -> None:
+    assert date_error(FRIDAY, FRIDAY) is None and date_error(date(2027, 3, 4), FRIDAY) is None  # 90 days
+    assert date_error(date(2026, 12, 3), FRIDAY) == "Ngày hẹn 03/12/2026 đã qua: hãy chọn hôm nay hoặc một ngày sau."
+    assert date_error(date(2027, 3, 5), FRIDAY) == "Ngày hẹn quá xa: hãy chọn trong vòng 90 ngày tới."
+
+
+def test_a_come_back_in_words() -> None:
+    assert come_back_text(None, FRIDAY) == ""
+    assert come_back_text({"window": "evening", "on": None}, FRIDAY) == "Tối"
+    assert come_back_text({"window": "evening", "on": "2026-12-04"}, FRIDAY) == "Tối · Hôm nay"
+    assert come_back_text({"window": "morning", "on": "2026-12-07"}, FRIDAY) == "Sáng · Thứ Hai 07/12"
+    assert come_back_text({"window": "morning", "on": "2026-12-01"}, FRIDAY) == "Sáng · quá hẹn 01/12"
+
+
+def test_the_homes_come_backs_of_today_in_the_days_order() -> None:
+    households = [
+        ("h-evening", "Số 9, phố Lê Lợi", {"window": "evening", "on": None}),
+        ("h-weekend", "Số 1, phố Lê Lợi", {"window": "weekend", "on": None}),
+        ("h-tomorrow", "Số 2, phố Lê Lợi", {"window": "morning", "on": "2026-12-05"}),
+        ("h-none", "Số 3, phố Lê Lợi", None),  # said nothing: on the revisit list, not the day's
+        ("h-morning-10", "Số 10, phố Lê Lợi", {"window": "morning", "on": None}),
+        ("h-morning-4", "Số 4, phố Lê Lợi", {"window": "morning", "on": None}),
+        ("h-evening-today", "Số 20, phố Lê Lợi", {"window": "evening", "on": "2026-12-04"}),
+    ]
+    # Friday 23:30 in Vietnam is still Friday there, whatever the phone's own offset
+    friday_night = datetime(2026, 12, 4, 16, 30, tzinfo=UTC)
+    rows = todays_come_backs(households, friday_night)
+    assert [r.household_id for r in rows] == ["h-morning-4", "h-morning-10", "h-evening-today", "h-evening"]
+    assert [r.when for r in rows] == ["Sáng", "Sáng", "Tối · Hôm nay", "Tối"]
+    # an hour later it is Saturday in Vietnam: the weekend one and tomorrow's come in
+    saturday = datetime(2026, 12, 4, 17, 30, tzinfo=UTC)
+    assert [r.household_id for r in todays_come_backs(households, saturday)] == [
+        "h-tomorrow", "h-morning-4", "h-morning-10", "h-evening-today", "h-evening", "h-weekend"]

@@ -1,12 +1,22 @@
-"""Come back later on the dashboard (issue #13, item 4), without Flet: the households to revisit
-by when to come back, from a totals row's `come_back` (an older server sends none: no line)."""
+"""Come back later (issue #13, item 4), without Flet: the dashboard's line by window, the
+"Khi nào quay lại?" dialog's dates, a come-back in words, and the home's come-backs of today.
+
+Which come-backs are a day's and their order are campaign.come_back's (the server's lists use the
+same module); "today" is Vietnam's (campaign.time) by the clock the caller injects."""
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from typing import Any
 
+from campaign import come_back as rules
 from campaign import vocabulary as v
-from field_app.i18n import format_number, t, vocab_label
+from campaign.order import walking_key
+from campaign.time import local_date
+from field_app.i18n import format_number, get_language, t, vocab_label
+
+DAYS_OFFERED = 7  # the dialog's date chips: today, tomorrow, then the next five by weekday; a calendar beyond
 
 
 def come_back_line(total: Mapping[str, Any]) -> str | None:
@@ -22,3 +32,73 @@ def come_back_line(total: Mapping[str, Any]) -> str | None:
     if unsaid > 0:
         parts.append(t("dashboard.come_back.unsaid", n=format_number(unsaid)))
     return t("dashboard.come_back", list=" · ".join(parts))
+
+
+def short_date(day: date) -> str:
+    """"07/12" in Vietnamese, "7 Dec" in English: the year is this one or the next, never in doubt."""
+    return f"{day.day} {day.strftime('%b')}" if get_language() == "en" else day.strftime("%d/%m")
+
+
+def day_words(day: date, today: date) -> str:
+    """"Hôm nay", "Ngày mai", else "Thứ Hai 07/12"."""
+    if day == today:
+        return t("come_back.today")
+    if day == today + timedelta(days=1):
+        return t("come_back.tomorrow")
+    return t("come_back.day", weekday=t(f"come_back.weekday.{day.weekday()}"), date=short_date(day))
+
+
+@dataclass(frozen=True, slots=True)
+class DateChoice:
+    """One of the dialog's date chips."""
+    key: str  # come_back.on.<n>: n days after today
+    label: str
+    day: date
+
+
+def date_choices(today: date) -> list[DateChoice]:
+    """Today, tomorrow and the next days by weekday: a date the volunteer is told is usually this week."""
+    days = [today + timedelta(days=n) for n in range(DAYS_OFFERED)]
+    return [DateChoice(f"come_back.on.{n}", day_words(day, today), day) for n, day in enumerate(days)]
+
+
+def date_error(on: date, today: date) -> str | None:
+    """The sentence refusing a date (in the past, or too far ahead), None when it may be given."""
+    problem = rules.date_problem(on, today)
+    if problem == "past":
+        return t("come_back.past", day=day_words(on, today) if on >= today else on.strftime("%d/%m/%Y"))
+    if problem == "too_far":
+        return t("come_back.too_far", days=rules.MAX_DAYS_AHEAD)
+    return None
+
+
+def come_back_text(come_back: Mapping[str, Any] | None, today: date) -> str:
+    """"Tối", "Tối · Ngày mai", "Sáng · Thứ Hai 07/12", "Sáng · quá hẹn 01/12"; "" for none."""
+    if not come_back:
+        return ""
+    window = come_back.get("window")
+    text = vocab_label(v.COME_BACK, window) if window in v.COME_BACK.codes else ""
+    on = rules.on_date(come_back)
+    if on is None:
+        return text
+    when = t("come_back.overdue", date=short_date(on)) if on < today else day_words(on, today)
+    return f"{text} · {when}" if text else when
+
+
+@dataclass(frozen=True, slots=True)
+class ComeBackRow:
+    """A household to go back to today, on the home screen: a tap opens it."""
+    household_id: str
+    address: str
+    when: str  # come_back_text
+
+
+def todays_come_backs(households: Iterable[tuple[str, str, Mapping[str, Any] | None]],
+                      now: datetime) -> list[ComeBackRow]:
+    """`households`: (id, address, its come-back) of those to revisit. The households whose come-back is due today (campaign.come_back.due_on), in the day's order
+    (window, then dated before undated), ties by address as walked."""
+    today = local_date(now)
+    due = [(rules.day_order(come_back), address, hid, come_back) for hid, address, come_back in households
+           if come_back and rules.due_on(come_back, today)]
+    due.sort(key=lambda d: (d[0], walking_key(d[1]), d[2]))
+    return [ComeBackRow(hid, address, come_back_text(come_back, today)) for _o, address, hid, come_back in due]
