@@ -153,7 +153,7 @@ class WalkLists:
                                    for k, (words, n) in by_way.items()])
         low = ft.TextField(label=t("walk.from"), hint_text="12", key="walk:from", expand=True)
         high = ft.TextField(label=t("walk.to"), hint_text="40", key="walk:to", expand=True)
-        said = _text("", key="walk:range_said")
+        said = _text("", key="walk:range_said", visible=False)  # shown when a run cannot be given
 
         def give_range(e: ft.Event[Any]) -> None:
             if not who.value or not way.value:
@@ -161,11 +161,11 @@ class WalkLists:
             try:
                 ids = in_range(rows, tuple(way.value.split("|")), low.value or "", high.value or "")
             except BadHouseNumber as bad:
-                said.value, said.color = t("walk.range_bad", text=bad.text.strip()), theme.COLORS.error
+                said.value, said.color, said.visible = t("walk.range_bad", text=bad.text.strip()), theme.COLORS.error, True
                 said.update()
                 return
             if not ids:
-                said.value, said.color = t("walk.range_none"), theme.COLORS.error
+                said.value, said.color, said.visible = t("walk.range_none"), theme.COLORS.error, True
                 said.update()
                 return
             self._assign([(to(), ids)], refill)

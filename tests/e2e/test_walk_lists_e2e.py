@@ -1,7 +1,8 @@
 """The leader's walk lists end to end (headless Chromium, a real server on SQLite): the leader's
 app (`gocua-app --web --enrol CODE`) opens "Giao hộ" from the review tab and sees who holds
-what; a volunteer's app opens its households on "Của tôi". Screenshots:
-screenshots/walk-lists-360x640.png, walk-lists-390x844.png, mine-360x640.png, mine-390x844.png."""
+what, then below it the households to pick and the run of house numbers; a volunteer's app opens
+its households on "Của tôi". Screenshots: screenshots/walk-lists-360x640.png, walk-lists-390x844.png,
+walk-pick-*.png, walk-range-*.png, mine-360x640.png, mine-390x844.png."""
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -58,9 +59,22 @@ def test_the_leader_opens_walk_lists_at_both_sizes(browser, world) -> None:
     expect(app.text("Chưa giao: 4 hộ")).to_be_visible(timeout=20_000)  # once the leader's phone has synced
     app.settle(1.5)
     app.screenshot("walk-lists-360x640")
+    app.page.mouse.wheel(0, 420)  # the households to pick, below the street
+    app.settle(1.5)
+    app.screenshot("walk-pick-360x640")
+    app.page.mouse.wheel(0, 500)  # the run of house numbers
+    app.settle(1.5)
+    app.screenshot("walk-range-360x640")
     app.resize(390, 844)
+    app.page.mouse.wheel(0, -2000)
     app.settle(1.5)
     app.screenshot("walk-lists-390x844")
+    app.page.mouse.wheel(0, 600)
+    app.settle(1.5)
+    app.screenshot("walk-pick-390x844")
+    app.page.mouse.wheel(0, 400)
+    app.settle(1.5)
+    app.screenshot("walk-range-390x844")
 
 
 def test_the_volunteers_list_opens_on_mine(browser, tmp_path) -> None:
