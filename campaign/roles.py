@@ -33,6 +33,10 @@ Capabilities (a StrEnum: each is also its wire-friendly name), where enforced:
   field_app/views/imports.py).
 - TEAM_STATUS: the team's devices and their quarantined events
   (GET /api/v1/team/*: TEAM_REVIEWERS).
+- ENROL_MEMBERS: a new member of a team: an enrolment code for a named volunteer
+  (POST /api/v1/team/enrolments: MEMBER_ENROLLERS; sync_server/services/members.py
+  narrows it: a leader, their own team; an officer, a team of their commune; the app's
+  "new member" screen, field_app/views/members.py).
 - PIN_REQUIRED: the app demands a PIN lock (field_app/lock.py REQUIRED_ROLES).
 - ANY_COMMUNE: any commune, and no commune at all (every commune): the server's
   `check_commune`, /communes listing every commune, the audit log without a
@@ -97,6 +101,7 @@ class Capability(StrEnum):
     EDIT_CAMPAIGN = "edit_campaign"
     IMPORT = "import"
     TEAM_STATUS = "team_status"
+    ENROL_MEMBERS = "enrol_members"
     PIN_REQUIRED = "pin_required"
     ANY_COMMUNE = "any_commune"
     CREATE_HAMLET = "create_hamlet"
@@ -121,6 +126,7 @@ _GRANTS: dict[Capability, frozenset[str]] = {
     Capability.EDIT_CAMPAIGN: _COMMUNE,
     Capability.IMPORT: _COMMUNE,
     Capability.TEAM_STATUS: _TEAM_AND_COMMUNE,
+    Capability.ENROL_MEMBERS: _TEAM_AND_COMMUNE,
     Capability.PIN_REQUIRED: _TEAM_AND_COMMUNE,
     Capability.ANY_COMMUNE: frozenset({"admin"}),
     Capability.CREATE_HAMLET: _LEADERS,

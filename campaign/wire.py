@@ -22,7 +22,7 @@ SERVER_ERRORS: frozenset[str] = frozenset({
     "not_found", "method_not_allowed", "http_error",
     # devices and enrolment
     "unknown_code", "used_code", "expired_code", "unknown_token", "revoked", "purged", "wrong_device",
-    "unknown_device", "unknown_hamlet", "bad_role", "missing_scope", "unknown_team", "forbidden",
+    "unknown_device", "unknown_hamlet", "bad_role", "missing_scope", "unknown_team", "forbidden", "missing_name",
     # sync
     "too_many", "unknown_schema", "gap", "seq_reused", "bad_cursor",
     # the sealed relay (issue #15)

@@ -7,7 +7,6 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
 
 from sqlalchemy import Engine
 
@@ -103,11 +102,6 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def enrolment_url(public_url: str, code: str) -> str:
-    """What the QR code holds: the app reads the server and the code from it."""
-    return "gocua://enrol?" + urlencode({"server": public_url, "code": code})
-
-
 def cmd_enroll(args: argparse.Namespace, settings: Settings) -> int:
     engine = _engine(settings)
     try:
@@ -121,7 +115,7 @@ def cmd_enroll(args: argparse.Namespace, settings: Settings) -> int:
     if not args.server and not settings.public_url_given:
         print(f"note: GOCUA_PUBLIC_URL is not set, so the link names {server}, which phones cannot reach: "
               "set GOCUA_PUBLIC_URL (or give --server) to the address phones use", file=sys.stderr)
-    url = enrolment_url(server, code)
+    url = enrolment.enrolment_url(server, code)
     if args.json:
         print(json.dumps({"code": code, "url": url, "expires_at": expires_at}))
         return 0

@@ -79,7 +79,7 @@ def start_companions(summary: DemoSummary, settings: Settings) -> None:
     then launches it with `--enrol CODE`: the app spends its spare code at the real
     `POST /api/v1/enroll` before it serves (or keeps its enrolment from an earlier
     run if the server still knows it)."""
-    from sync_server.cli import enrolment_url
+    from sync_server.services.enrolment import enrolment_url
     print("enrolment codes for the field app (one-time, 30 days):")
     for label, spare in summary.codes.items():
         print(f"  {label:<20} {spare}   {enrolment_url(settings.public_url, spare)}")

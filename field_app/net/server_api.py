@@ -4,6 +4,7 @@
     api.conflicts("10525")            # [{"id", "entity", "type", "field", "values": [earlier, later], ...}]
     api.team_devices()                # [{"device_id", "role", "last_push_at", "quarantined", ...}]
     api.quarantined(device_id)        # [{"seq", "kind", "reason", "received_at"}]
+    api.new_member("Nguyễn Thị Lan")  # {"code", "url", "expires_at", "team", "name"}: a named enrolment code
     api.audit("10525", before=None)   # newest first: {"entries": [{"id", "at", "role", "action", ...}], "next", "more"}
     api.progress("10525")             # households, visited, eid_active, target, forecast, days
     api.totals("10525", by="team")    # {"rows": [...], "total": {...}}
@@ -40,6 +41,7 @@ from .http import HttpClient, OnPurged, json_object
 CONFLICTS = "/api/v1/conflicts"
 TEAM_DEVICES = "/api/v1/team/devices"
 TEAM_QUARANTINED = "/api/v1/team/quarantined"
+TEAM_ENROLMENTS = "/api/v1/team/enrolments"
 PROGRESS = "/api/v1/progress"
 TOTALS = "/api/v1/totals"
 COMMUNES = "/api/v1/communes"
@@ -102,6 +104,15 @@ class ServerApi:
     def quarantined(self, device_id: str) -> list[dict[str, Any]]:
         """A member device's quarantined events: seq, kind, reason, received_at."""
         return self._list(TEAM_QUARANTINED, "quarantined", device_id=device_id)
+
+    def new_member(self, name: str, team: str | None = None) -> dict[str, Any]:
+        """POST /team/enrolments: a one-time enrolment code for a volunteer of the team (a leader's
+        own, by default) held by `name`: {"code", "url", "expires_at", "team", "name"}."""
+        answer = json_object(self._http.request("POST", TEAM_ENROLMENTS,
+                                                json={"name": name, **({"team": team} if team else {})}))
+        if not all(isinstance(answer.get(k), str) for k in ("code", "url", "expires_at", "name")):
+            raise BadAnswer("the server's new member answer has no code, link or expiry")
+        return answer
 
     def audit(self, commune: str | None = None, *, action: str | None = None, before: int | None = None,
               limit: int = 50) -> dict[str, Any]:

@@ -16,6 +16,7 @@ typed against `views/shell.py`'s `Shell`; a view never imports the shell).
 | `/settings/audit`, `/audit` | the audit log (admins, officers; online) | `audit.py` |
 | `/review`, `/review/conflicts`, `/review/team` | the leader's review queue, conflicts, team | `leader.py` |
 | `/review/walk` | the leader's walk lists: who holds what, a street given, the hamlet split | `walk_lists.py` |
+| `/review/members` | the leader's new member: a named enrolment code (QR, code, link) | `members.py` |
 | `/totals`, `/totals/followup/:list`, `/totals/team` | the dashboard (leaders, officers, admins) | `dashboard.py` |
 
 Their Flet-free logic (what the dashboard, the leader's screens and the lock
@@ -54,8 +55,11 @@ def register(shell: Shell) -> None:
     from .audit import register as register_audit  # /audit, /settings/audit: admins and officers, online
     register_audit(shell)
     from .leader import register as register_leader  # /review and its screens
+    from .members import register as register_members  # /review/members: a new member's code
     from .walk_lists import register as register_walk_lists  # /review/walk: builds on leader's screens
-    register_walk_lists(shell, register_leader(shell))
+    screens = register_leader(shell)
+    register_walk_lists(shell, screens)
+    register_members(shell, screens)
     from .campaign_settings import register as register_campaign
     from .dashboard import register as register_dashboard  # /totals and its lists (docs/dashboard.md)
     from .imports import register as register_imports

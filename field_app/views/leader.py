@@ -53,6 +53,7 @@ REVIEW = "/review"
 CONFLICTS = "/review/conflicts"
 TEAM = "/review/team"
 WALK = "/review/walk"  # views/walk_lists.py
+MEMBERS = "/review/members"  # views/members.py
 
 
 def register(shell: Shell, *, store: Store | None = None, sync: Callable[[], Any] | None = None,
@@ -180,6 +181,8 @@ class LeaderScreens:
                                   key="review:team", on_click=lambda e: shell.go(TEAM)),
                 ft.OutlinedButton(t("walk.open"), icon=ft.Icons.ASSIGNMENT_IND, height=48,
                                   key="review:walk", on_click=lambda e: shell.go(WALK)),
+                ft.OutlinedButton(t("members.open"), icon=ft.Icons.PERSON_ADD, height=48,
+                                  key="review:members", on_click=lambda e: shell.go(MEMBERS)),
             ], wrap=True, spacing=8, run_spacing=8),
             _small(self.model.as_of()),
             queue,

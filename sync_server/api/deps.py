@@ -143,6 +143,7 @@ AUDIT_READERS = require(Capability.READ_AUDIT)
 CAMPAIGN_EDITORS = require(Capability.EDIT_CAMPAIGN)
 IMPORTERS = require(Capability.IMPORT)
 TEAM_REVIEWERS = require(Capability.TEAM_STATUS)
+MEMBER_ENROLLERS = require(Capability.ENROL_MEMBERS)
 ROSTER_READERS = require(Capability.RECORD_ATTENDANCE)
 
 COMMUNE_PATTERN = r"^\d{5}$"

@@ -34,6 +34,7 @@ ACTIONS = (
     "conflicts.view",
     "roster.view", "export.roster.xlsx",  # services/sessions.py
     "device.sign_out",  # services/signout.py
+    "device.enrol",  # a new member's enrolment code, made in the app: services/members.py
     "import.check", "import.run", "import.failed",
     "retention.purge",  # services/purge.py
 )

@@ -10,6 +10,7 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from typing import NamedTuple
+from urllib.parse import urlencode
 
 from sqlalchemy import Connection
 
@@ -44,6 +45,12 @@ class Caller:
     device: Device
     scope: Scope
     token: str = ""
+
+
+def enrolment_url(public_url: str, code: str) -> str:
+    """What the QR code holds: the app reads the server and the code from it (field_app's
+    `parse_enrolment`). The command line and the leader's "new member" answer both give it."""
+    return "gocua://enrol?" + urlencode({"server": public_url.rstrip("/"), "code": code})
 
 
 def normalise_code(code: str) -> str:

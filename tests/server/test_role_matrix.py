@@ -195,6 +195,10 @@ MATRIX: dict[Row, tuple[Build, dict[str, Any]]] = {
     ("GET", "/api/v1/team/quarantined", ""): (
         lambda m, r: Request("GET", "/api/v1/team/quarantined", {"device_id": m.world.volunteer.id}),
         authed(403, A, A, 403, A, leader_team2=403, leader_rural=403)),
+    # a new member of the team of hamlet A: its leader, the ward's officer, an admin (services/members.py)
+    ("POST", "/api/v1/team/enrolments", ""): (
+        lambda m, r: Request("POST", "/api/v1/team/enrolments", json={"name": "Người Mới", "team": "team-rm"}),
+        authed(403, A, A, 403, A, leader_team2=403, leader_rural=403)),
     ("GET", "/api/v1/campaigns/{commune}", ""): (_get(f"/api/v1/campaigns/{WARD}"), READERS),
     ("PUT", "/api/v1/campaigns/{commune}", ""): (
         lambda m, r: Request("PUT", f"/api/v1/campaigns/{WARD}", json=CAMPAIGN), MANAGERS),

@@ -50,6 +50,8 @@ class LeaderApi(TeamApi, Protocol):
 
     def walksheet_pdf(self, hamlet: str, device: str | None = None) -> Any: ...  # a net.server_api.Download
 
+    def new_member(self, name: str, team: str | None = None) -> dict[str, Any]: ...  # views/members.py
+
 
 def sync_state(device: Answer, now: datetime) -> tuple[str, datetime | None]:
     """How recently a device synced (its last push or pull): "done" (within
