@@ -53,6 +53,7 @@ from .rows import (
     QuarantinedEvent,
     Receipt,
     ReviewItem,
+    Revisit,
     SearchMatch,
     VisitRow,
     Work,
@@ -64,7 +65,7 @@ from .writer import Writer
 
 __all__ = [
     "FILTERS", "Counts", "FieldChange", "HamletRow", "HouseholdRow", "HouseholdsPage", "NotSignedIn", "PersonRow", "QuarantinedEvent", "Receipt",
-    "ReviewItem", "SearchMatch", "Store", "StoreError", "StoreLocked", "Tampered", "VisitRow", "Work", "WrongKey", "file_for",
+    "ReviewItem", "Revisit", "SearchMatch", "Store", "StoreError", "StoreLocked", "Tampered", "VisitRow", "Work", "WrongKey", "file_for",
 ]
 
 
@@ -263,6 +264,10 @@ class Store:
 
     def household(self, id: str) -> HouseholdRow | None:
         return self.reads.household(id)
+
+    def revisits(self) -> list[Revisit]:
+        """Every household here to revisit, with when its latest visit said to come back."""
+        return self.reads.revisits()
 
     def same_address(self, hamlet_id: str, address: str) -> list[HouseholdRow]:
         """The hamlet's households at that address (folded compare): adding one more is warned."""

@@ -13,6 +13,7 @@ from typing import Any, NamedTuple
 
 from campaign import duplicates
 from campaign.events import parse_at
+from campaign.followup import revisit_order
 from campaign.order import natural_key, same_address, walking_key
 from campaign.projection import Entity, is_merged, is_voided
 from campaign.search import Query, Rank
@@ -26,6 +27,7 @@ from .rows import (
     HouseholdsPage,
     PersonRow,
     ReviewItem,
+    Revisit,
     SearchMatch,
     VisitRow,
     hamlet_row,
@@ -147,6 +149,9 @@ class ReadModels:
             summaries = self.summaries.of({id: f.sealed for id, f in found.items()}, hamlet_id, year(self.clock))
             if filter is not None:
                 order = [id for id in order if passes(summaries[id], filter)]
+            if filter == "revisit" and not search.strip():  # the server's revisit order: dated first, then by window
+                order.sort(key=lambda id: revisit_order({"last_outcome": "not_home",
+                                                         "last_come_back": summaries[id].come_back}))
             if me is not None and not search.strip():
                 now = self.clock()
                 mine = {id for id in order if summaries[id].holder(now) == me}
@@ -162,6 +167,16 @@ class ReadModels:
         ranks = [found[id].rank for id in order]
         return HouseholdsPage(rows, len(order), by_name=sum(1 for r in ranks if r is not None and r.by_name),
                               by_address=ranks.count(Rank.ADDRESS), by_hamlet=ranks.count(Rank.HAMLET), mine=len(mine))
+
+    @locked
+    def revisits(self, hamlet_id: str | None = None) -> list[Revisit]:
+        """The households to revisit (the latest visit found nobody home) with when to come back:
+        the home's come-backs of today are picked from these (campaign.come_back)."""
+        found = self._matching(hamlet_id, "")
+        summaries = self.summaries.of({id: f.sealed for id, f in found.items()}, hamlet_id, year(self.clock))
+        ids = [id for id in found if summaries[id].revisit]
+        loaded = self.entities.by_ids(ids)
+        return [Revisit(id, loaded[id].data.get("address", ""), summaries[id].come_back) for id in ids if id in loaded]
 
     @staticmethod
     def _with_matches(rows: list[HouseholdRow], found: dict[str, Found],

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from campaign import vocabulary as v
 from campaign.events import FAMILIES, family
-from campaign.followup import FOLLOW_UP, follow_up, needs_revisit
+from campaign.followup import FOLLOW_UP, come_back_of, follow_up, needs_revisit
 from campaign.projection import Entity, is_merged
 from campaign.search import Rank
 
@@ -59,6 +59,7 @@ class HouseholdRow:
     match: SearchMatch | None = None  # on a search's rows: why it was found
     assigned_at: str | None = None  # when assigned_to was set (campaign.assignments: lapsing)
     mine: bool = False  # this device holds it (campaign.assignments.holder): the list shows it first
+    come_back: dict[str, Any] | None = None  # to revisit: when its latest visit said to come back (campaign.followup)
 
     def as_data(self) -> dict[str, Any]:
         """The household's fields as events name them (a conflict's value is compared with these)."""
@@ -66,6 +67,13 @@ class HouseholdRow:
                 "assigned_to": self.assigned_to, "visits": self.visits, "first_visit_at": self.first_visit_at,
                 "last_visit_at": self.last_visit_at, "last_outcome": self.last_outcome,
                 "last_visit_id": self.last_visit_id}
+
+
+class Revisit(NamedTuple):
+    """A household to revisit, as the home's come-backs of today need it."""
+    id: str
+    address: str
+    come_back: dict[str, Any] | None  # {"window", "on"}; None when the visit said nothing
 
 
 @dataclass(frozen=True, slots=True)
@@ -262,5 +270,6 @@ def household_rows(entities: Entities, households: Sequence[Entity], year: int,
             int(d.get("visits") or 0), d.get("first_visit_at"), d.get("last_visit_at"), d.get("last_outcome"),
             d.get("last_visit_id"), h.version, len(members),
             sum(p.data.get("presence") in v.LIVING_HERE for p in members), tuple(needs),
-            d.get("last_visit_id") in returned, needs_revisit(d), assigned_at=d.get("assigned_at")))
+            d.get("last_visit_id") in returned, needs_revisit(d), assigned_at=d.get("assigned_at"),
+            come_back=come_back_of(d)))
     return rows

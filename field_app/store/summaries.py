@@ -36,6 +36,7 @@ class Summary(NamedTuple):
     assigned_to: str | None = None  # with assigned_at and last_visit_at: who holds it (campaign.assignments)
     assigned_at: str | None = None
     last_visit_at: str | None = None
+    come_back: dict[str, Any] | None = None  # to revisit: when to come back (the revisit list's order)
 
     def holder(self, now: datetime) -> str | None:
         """The device holding the household now (an assignment not worked lately has lapsed)."""
@@ -98,7 +99,8 @@ class Summaries:
             loaded = self.entities.by_ids(list(stale))
             for row in household_rows(self.entities, [loaded[id] for id in stale if id in loaded], year):
                 out[row.id] = summary = Summary(row.visits, row.revisit, bool(row.follow_up), row.returned,
-                                                row.assigned_to, row.assigned_at, row.last_visit_at)
+                                                row.assigned_to, row.assigned_at, row.last_visit_at,
+                                                row.come_back)
                 last = row.last_visit_id
                 if last is None or any(child == last for child, _ in stale[row.id][2]):
                     if len(self.summary_cache) >= SUMMARY_CACHE:

@@ -16,6 +16,7 @@ from field_app.i18n import t
 from field_app.net.sync import SyncStatus
 
 from .common import C, card, heading, note, number, relative_time, role_label
+from .models.come_back import todays_come_backs
 from .models.words import changes_text, work_text
 from .shell import Shell
 
@@ -57,6 +58,33 @@ def _tile(shell: Shell, key: str, label: str, style: str, icon: Any, value: int,
         ink=True,
         key=f"home.tile.{key}",
     )
+
+
+COME_BACKS_SHOWN = 5  # the home's come-backs of today; the rest are on the revisit list
+
+
+def _come_backs(shell: Shell) -> ft.Control | None:
+    """Today's come-backs (campaign.come_back: due today, in the day's order), each opening its
+    household; None when there are none today."""
+    rows = todays_come_backs(shell.store.revisits(), shell.store.clock())
+    if not rows:
+        return None
+    s = theme.STATUSES["revisit"]
+    lines: list[ft.Control] = [heading(t("home.come_backs"))]
+    for row in rows[:COME_BACKS_SHOWN]:
+        lines.append(ft.Container(
+            ft.Row([ft.Icon(ft.Icons.EVENT_REPEAT, color=s.strong, size=22),
+                    ft.Column([ft.Text(row.address, font_family=theme.FONT_MEDIUM, size=15.5),
+                               ft.Text(row.when, size=14, color=C.on_surface_variant)],
+                              spacing=0, expand=True, tight=True),
+                    ft.Icon(ft.Icons.CHEVRON_RIGHT, color=C.on_surface_variant)],
+                   spacing=10),
+            on_click=lambda e, hid=row.household_id: shell.go(f"/households/{hid}"),
+            ink=True, padding=ft.Padding.symmetric(vertical=6), key=f"home.come_back.{row.household_id}"))
+    if len(rows) > COME_BACKS_SHOWN:
+        lines.append(ft.TextButton(t("home.come_backs.more", n=number(len(rows))), key="home.come_backs.more",
+                                   on_click=lambda e: shell.go("/households?filter=revisit")))
+    return card(lines, key="home.come_backs")
 
 
 def home_screen(shell: Shell) -> list[ft.Control]:
@@ -136,6 +164,9 @@ def home_screen(shell: Shell) -> list[ft.Control]:
     ]
     if not hamlets and counts.households == 0:
         controls.append(note(ft.Icons.HOURGLASS_EMPTY, t("home.no_data"), key="home.no_data"))
+    come_backs = _come_backs(shell) if counts.revisit else None
+    if come_backs is not None:  # first: the households that said to come back today
+        controls.append(come_backs)
     controls += [
         heading(t("home.today_and_left", visited=number(counts.visited),
                   households=number(counts.households))),

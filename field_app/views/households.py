@@ -30,7 +30,9 @@ from field_app.i18n import plural, t
 from field_app.screen import Screen
 from field_app.store import FILTERS, Counts, HouseholdRow, HouseholdsPage
 
+from .come_back import today_of
 from .common import C, chip, household_pill, number
+from .models.come_back import come_back_text
 from .shell import Shell
 
 PAGE = 100
@@ -84,6 +86,11 @@ def _row(shell: Shell, h: HouseholdRow, hamlet: str | None = None) -> ft.Control
                                      key=f"household.{h.id}.match")],
                             spacing=6, vertical_alignment=ft.CrossAxisAlignment.START))
     facts: list[ft.Control] = [household_pill(status), ft.Text(people, size=14.5, color=C.on_surface_variant)]
+    if h.revisit and h.come_back:  # when to come back: the revisit list is ordered by it
+        facts.append(ft.Row([ft.Icon(ft.Icons.EVENT_REPEAT, size=15, color=C.on_surface_variant),
+                             ft.Text(come_back_text(h.come_back, today_of(shell)), size=14.5,
+                                     color=C.on_surface_variant, key=f"household.{h.id}.come_back")],
+                            spacing=3, tight=True))
     if hamlet:
         facts.append(ft.Row([ft.Icon(ft.Icons.HOLIDAY_VILLAGE_OUTLINED, size=15, color=C.on_surface_variant),
                              ft.Text(hamlet, size=14.5, color=C.on_surface_variant, key=f"household.{h.id}.hamlet")],

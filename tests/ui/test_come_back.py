@@ -15,7 +15,7 @@ import flet as ft
 from campaign import come_back as rules
 from campaign.time import local_date
 
-from .volunteer import Taps, add_household, enrolled_dir, open_app, shell_of
+from .volunteer import Taps, add_household, device_store, enrolled_dir, open_app, shell_of
 
 ONE = [{"label": "Nguyễn Văn An", "birth_year": 1958, "card": "cccd_chip", "vneid": "l1_approved"}]
 
@@ -82,3 +82,42 @@ def test_a_date_is_given_in_the_same_dialog_and_a_refused_one_writes_nothing(mak
     assert tap.count == 1 and not h.exists(key="come_back.evening")
     row = h.get(key=f"visit.{visit['entity']}").text
     assert "Không có nhà · Tối · Ngày mai" in row
+
+
+def test_the_home_shows_todays_come_backs_first_in_the_days_order(make_harness, tmp_path: Path) -> None:
+    data = enrolled_dir(tmp_path)
+    homes = {name: add_household(data, address, ONE)[0] for name, address in (
+        ("evening", "Số 2, phố Lê Lợi"), ("morning", "Số 8, phố Lê Lợi"), ("tomorrow", "Số 5, phố Lê Lợi"),
+        ("unsaid", "Số 6, phố Lê Lợi"), ("dated evening", "Số 9, phố Lê Lợi"))}
+    with device_store(data) as store:
+        today = _today(store)
+        for name, come_back in (("evening", {"window": "evening", "on": None}),
+                                ("morning", {"window": "morning", "on": None}),
+                                ("tomorrow", {"window": "morning", "on": (today + timedelta(days=1)).isoformat()}),
+                                ("unsaid", None),
+                                ("dated evening", {"window": "evening", "on": today.isoformat()})):
+            store.record_visit(homes[name], "not_home", [], [], "", come_back)
+    by_id = {hid: name for name, hid in homes.items()}
+    for width, height in ((360, 640), (390, 844)):
+        h = open_app(make_harness, data, width=width, height=height)
+        card = h.get(key="home.come_backs")
+        assert card.text.startswith("Hẹn quay lại hôm nay")
+        rows = [c.key.removeprefix("home.come_back.") for c in h.find(where=lambda c: str(c.key or "").startswith(
+            "home.come_back."))]
+        # morning, then evening (dated today before undated); tomorrow's and the unsaid one are not today's
+        assert [by_id[r] for r in rows] == ["morning", "dated evening", "evening"]
+        assert "Số 9, phố Lê Lợi" in h.get(key=f"home.come_back.{homes['dated evening']}").text
+        assert "Tối · Hôm nay" in h.get(key=f"home.come_back.{homes['dated evening']}").text
+        # the card comes before the day's tiles
+        texts = h.texts()
+        assert texts.index("Hẹn quay lại hôm nay") < texts.index(h.get(key="home.today_label")["value"])
+        h.click(h.get(key=f"home.come_back.{homes['morning']}"))
+        assert h.route == f"/households/{homes['morning']}"
+
+    # the revisit list: the same households, dated first (soonest), then by window, then those that said nothing
+    h = open_app(make_harness, data, route="/households?filter=revisit", width=360, height=640)
+    listed = [c.key.removeprefix("household.") for c in h.find(where=lambda c: str(c.key or "").count(".") == 1
+                                                               and str(c.key or "").startswith("household."))]
+    assert [by_id[r] for r in listed if r in by_id] == ["dated evening", "tomorrow", "morning", "evening", "unsaid"]
+    assert h.get(key=f"household.{homes['tomorrow']}.come_back")["value"] == "Sáng · Ngày mai"
+    assert not h.exists(key=f"household.{homes['unsaid']}.come_back")
