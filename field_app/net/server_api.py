@@ -15,6 +15,7 @@
     api.import_file("10525", data, dry_run=True)     # the check's report (every bad row)
     api.import_state(import_id)       # a running import: status, rows_done of rows_total
     api.campaign("10525")             # the settings, or None; api.put_campaign("10525", {...})
+    api.relay(bundle_bytes)           # Relayed(device_id, acked_seq, quarantined, receipt): a carried bundle
 
 Requests and failures go through the one HTTP client (net/http.py), so every
 answer maps to the same errors as a sync (`Offline`, `ServerBusy`,
@@ -53,6 +54,7 @@ TOTALS_CSV = "/api/v1/exports/totals.csv"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CAMPAIGNS = "/api/v1/campaigns"
 IMPORTS = "/api/v1/imports"
+RELAY = "/api/v1/sync/relay"
 IMPORT_TIMEOUT = 180.0  # s: checking a 10 MB list takes the server a while; a person watches a spinner
 FOLLOWUP_PAGE = 100  # the server's default page
 DEFAULT_TIMEOUT = 15.0  # a person is waiting for the answer
@@ -64,6 +66,16 @@ class Download:
     data: bytes
     filename: str
     content_type: str
+
+
+@dataclass(frozen=True)
+class Relayed:
+    """The server's answer to a carried bundle: what it now holds of the origin phone, and the
+    receipt (signed by the server) to carry back to that phone."""
+    device_id: str
+    acked_seq: int
+    quarantined: list[tuple[int, str]]  # (seq, reason code) of the bundle's refused changes
+    receipt: dict[str, Any]
 
 
 def _filename(disposition: str) -> str | None:
@@ -276,3 +288,20 @@ class ServerApi:
         if not isinstance(answer.get("status"), str):
             raise BadAnswer("the server's import state has no status")
         return answer
+
+    # ---- the sealed relay (issue #15) ---------------------------------------------------
+
+    def relay(self, bundle: bytes) -> Relayed:
+        """POST another phone's sealed bundle with this device's own token (any enrolled role):
+        the server applies it as that phone's push and answers with a receipt for it. A bundle
+        refused (tampered, revoked origin, an earlier bundle missing) is `Rejected` with its code."""
+        response = self._http.request("POST", RELAY, content=bundle,
+                                      headers={"Content-Type": "application/octet-stream"})
+        answer = json_object(response)
+        device, acked, quarantined, receipt = (answer.get("device_id"), answer.get("acked_seq"),
+                                               answer.get("quarantined"), answer.get("receipt"))
+        if not isinstance(device, str) or not isinstance(acked, int) or not isinstance(receipt, dict) \
+                or not isinstance(quarantined, list) \
+                or not all(isinstance(q, dict) and isinstance(q.get("seq"), int) for q in quarantined):
+            raise BadAnswer("the server's relay answer has no device, acked_seq, quarantined and receipt")
+        return Relayed(device, acked, [(q["seq"], str(q.get("reason") or "")) for q in quarantined], receipt)

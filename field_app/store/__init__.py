@@ -321,6 +321,10 @@ class Store:
         and people (never "events" to a person: see rows.Work)."""
         return self.sync.work(which)
 
+    def work_between(self, first: int, last: int) -> Work:
+        """This device's events first..last (a relay bundle's seq range), told as `work` tells them."""
+        return self.sync.work_between(first, last)
+
     def acknowledge(self, acked_seq: int, quarantined: Iterable[Mapping[str, Any]] = (),
                     cursors: Iterable[tuple[int, int]] = ()) -> None:
         self.sync.acknowledge(acked_seq, quarantined, cursors)

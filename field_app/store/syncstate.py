@@ -81,6 +81,12 @@ class SyncState:
                                               [self.acked_seq]).fetchall())
 
     @locked
+    def work_between(self, first: int, last: int) -> Work:
+        """The events first..last (a relay bundle's seq range) as visits, households and people."""
+        return work_of(self.sealed.db.execute("SELECT kind, entity, related FROM outbox WHERE seq BETWEEN ? AND ?",
+                                              [first, last]).fetchall())
+
+    @locked
     def acknowledge(self, acked_seq: int, quarantined: Iterable[Mapping[str, Any]] = (),
                     cursors: Iterable[tuple[int, int]] = ()) -> None:
         """The server holds every seq up to acked_seq; the quarantined ones ({seq, reason}) leave the state.

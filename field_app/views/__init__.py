@@ -10,7 +10,7 @@ typed against `views/shell.py`'s `Shell`; a view never imports the shell).
 | `/households/:id` | one household, the visit | `household.py` |
 | `/households/:hid/people/new` | add a person | `add.py` |
 | `/households/:hid/people/:pid` | one person | `person.py` |
-| `/sync` | sync status, quarantine, receipt | `sync.py` |
+| `/sync` | sync status, quarantine, receipt; the sealed relay's cards ("Gửi nhờ", a receipt back, a carried file) | `sync.py`, `relay.py` |
 | `/settings` | language, VNeID QR, scam warning, sign-out, app lock | `settings.py` |
 | `/settings/pin/:mode`, `/lock` | set / change / remove the PIN; the lock screen (`install`, from build_app) | `lock.py` |
 | `/settings/audit`, `/audit` | the audit log (admins, officers; online) | `audit.py` |

@@ -1,6 +1,7 @@
 """Sync: what is waiting, when it last worked, a progress bar while it runs,
-"Đồng bộ ngay", what the server quarantined and why, and the receipt check
-("Máy chủ đã nhận đủ N sự kiện của bạn").
+"Đồng bộ ngay", what the server quarantined and why, the receipt check
+("Máy chủ đã nhận đủ mọi việc bạn đã gửi"), and the sealed relay's cards (views/relay.py:
+"Gửi nhờ", a receipt carried back, another phone's file carried to the server).
 
 Everything here reads the store and `Device.status` (the BackgroundSync's
 last `SyncStatus`); the screen repaints in place when the sync thread reports.
@@ -17,6 +18,7 @@ from field_app.net.sync import SyncStatus
 
 from .common import C, card, heading, kind_label, note, number, reason_text, relative_time
 from .models.words import ERROR_KINDS, changes_text, error_text, work_text
+from .relay import relay_cards
 from .shell import Shell
 
 
@@ -194,6 +196,7 @@ def sync_screen(shell: Shell) -> list[ft.Control]:
         button,
         *quarantine,
         receipt,
+        *relay_cards(shell),
         note(ft.Icons.DNS_OUTLINED, t("sync.server", url=store.server_url or "—",
                                        device=(store.device_id or "—")[:8])),
     ]
