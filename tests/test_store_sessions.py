@@ -5,18 +5,22 @@ past capacity it is still taken, and the roster flags it overbooked.
 The server is the real application on a SQLite file, in process (as tests/test_hamlet_order.py)."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 
+from campaign.events import InvalidEvent
 from field_app.net.sync import SyncClient
 from sync_server.app import create_app
 from sync_server.config import Settings
 from sync_server.store import migrate
 from sync_server.store.db import make_engine
 
-from .store_support import add_hamlet
+from .store_support import add_hamlet, outbox_rows
 from .support import enrolled_store, issue_code, wire_event
+from .test_store import open_store, seed
 
 COMMUNE = "10525"
 
@@ -49,3 +53,35 @@ def test_a_volunteer_books_offline_into_the_officers_session_past_capacity(tmp_p
     assert roster.status_code == 200, roster.text
     assert [(r["booking"], r["overbooked"]) for r in roster.json()["rows"]] == [(bookings[0], False),
                                                                                (bookings[1], True)]
+
+
+def test_a_booking_moves_to_another_session_in_one_step(tmp_path: Path) -> None:
+    """Store.move_booking (the roster's move): the booking cancelled and the person booked into
+    the other session, both or neither; a cancelled booking, or a move to its own session, is
+    refused and nothing is written."""
+    store = open_store(tmp_path / "a")
+    _hamlet, household = seed(store)
+    person = store.add_person(household, "Lò Văn Páo", 1940, "home", "none", "no_app")
+    first, second = "01a24000-0000-7000-8000-00000000000a", "01a24000-0000-7000-8000-00000000000b"
+    for session, day in ((first, "05"), (second, "06")):
+        store.record("session.created", session, {
+            "commune": COMMUNE, "kind": "mobile_capture", "starts_at": f"2026-12-{day}T08:00:00+07:00",
+            "ends_at": f"2026-12-{day}T11:00:00+07:00", "place": "Nhà văn hoá", "capacity": 1})
+    booking = store.book(first, person)
+    written = len(outbox_rows(store))
+    with pytest.raises(InvalidEvent):
+        store.move_booking(booking, first)
+    assert len(outbox_rows(store)) == written
+    moved = store.move_booking(booking, second)
+    assert [(r["kind"], json.loads(r["body"])["data"]) for r in outbox_rows(store)[written:]] == [
+        ("booking.updated", {"status": "cancelled"}),
+        ("booking.made", {"session_id": second, "person_id": person})]
+    assert {b.id: (b.parent_id, b.data["status"]) for b in store.bookings_of(person)} == {
+        booking: (first, "cancelled"), moved: (second, "booked")}
+    with pytest.raises(InvalidEvent):
+        store.move_booking(booking, second)  # cancelled: nothing to move
+    with pytest.raises(InvalidEvent):
+        store.move_booking(moved, "01a24000-0000-7000-8000-00000000000c")  # no such session: neither written
+    assert store.bookings_of(person)[-1].data["status"] == "booked"
+    assert len(outbox_rows(store)) == written + 2
+    store.close()

@@ -32,7 +32,9 @@ from typing import Any
 
 import sqlite_utils
 
+from campaign import sessions as rules
 from campaign.entity import Entity
+from campaign.events import InvalidEvent
 from campaign.ids import CODE_LENGTH, normal_code, short_code, uuid7
 
 from ..keys import KeyProvider
@@ -220,6 +222,23 @@ class Store:
         booking = uuid7()
         self.writer.record("booking.made", booking, {"session_id": session_id, "person_id": person_id})
         return booking
+
+    def move_booking(self, booking_id: str, session_id: str) -> str:
+        """Move a booking to another session (a leader or officer placing someone past capacity):
+        the booking `cancelled` (booking.updated) and the person booked into `session_id`
+        (booking.made), both or neither. Returns the new booking's id; InvalidEvent leaves the
+        store untouched (a session of another commune, a cancelled booking)."""
+        with self.writer.transaction():
+            booking = self.entities.load(booking_id)
+            if booking is None or booking.type != "booking" or booking.data.get("status") == "cancelled":
+                raise InvalidEvent("unknown_entity", f"no booking {booking_id} to move here")
+            if booking.parent_id == session_id:
+                raise InvalidEvent("bad_booking", "a booking moves to another session")
+            person = rules.person_of(booking.data, self.entities.load)  # a duplicate merged since: the one kept
+            self.writer._record("booking.updated", booking_id, {"status": "cancelled"})
+            moved = uuid7()
+            self.writer._record("booking.made", moved, {"session_id": session_id, "person_id": person})
+        return moved
 
     def sessions(self) -> list[Entity]:
         """The capture sessions this phone holds (its commune's, pulled), soonest first."""
