@@ -9,6 +9,7 @@ from sqlalchemy import Connection, Row, select
 
 from campaign.projection import Entity
 
+from .. import jsontext
 from . import bulk
 from . import schema as t
 
@@ -30,7 +31,7 @@ def entity(row: Row[Any]) -> Entity:
 
 def row_of(entity: Entity, commune: str | None) -> EntityRow:
     return EntityRow(entity.id, entity.type, entity.hamlet_id, entity.parent_id, commune, entity.version,
-                     json.dumps(entity.to_json(), ensure_ascii=False, separators=(",", ":")))
+                     jsontext.compact(entity.to_json()))  # projected from valid events: no float
 
 
 def load(conn: Connection, ids: Iterable[str]) -> dict[str, Entity]:
