@@ -1,7 +1,8 @@
 """Capture sessions end to end (headless Chromium, a real server on SQLite): a volunteer's app
 shows the officer's session on the person screen and books the person; the officer's app opens
-the roster, the booking past capacity flagged "Quá chỗ". Screenshots: screenshots/booking-*.png
-and roster-*.png at 360x640 and 390x844."""
+the roster, the booking past capacity flagged "Quá chỗ" with where it can move, and the
+session's edit form. Screenshots: screenshots/booking-*.png, roster-*.png, roster-move-*.png and
+session-edit-*.png at 360x640 and 390x844."""
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -37,6 +38,9 @@ def world(tmp_path: Path) -> Iterator[dict[str, Any]]:
             admin.event("session.created", session, {
                 "commune": "10525", "kind": "mobile_capture", "starts_at": "2026-12-05T08:00:00+07:00",
                 "ends_at": "2026-12-05T11:00:00+07:00", "place": "Nhà văn hoá tổ 3", "capacity": 1}),
+            admin.event("session.created", uuid7(), {
+                "commune": "10525", "kind": "mobile_capture", "starts_at": "2026-12-06T08:00:00+07:00",
+                "ends_at": "2026-12-06T11:00:00+07:00", "place": "Trụ sở công an phường", "capacity": 10}),
             admin.event("person.added", third, person_data(home, "Lò Thị Mai", 1941, "none", "no_app")),
             admin.event("booking.made", uuid7(), {"session_id": session, "person_id": first}),
             admin.event("booking.made", uuid7(), {"session_id": session, "person_id": third}),  # past capacity
@@ -59,7 +63,7 @@ def test_a_volunteer_books_and_the_officer_sees_the_roster(browser, world) -> No
     expect(app.text("Nhà văn hoá tổ 3")).to_be_visible(timeout=30_000)  # once the phone has synced
     app.settle(1.0)
     app.screenshot("booking-360x640")
-    app.page.get_by_role("button", name="Hẹn", exact=True).click()
+    app.page.get_by_role("button", name="Hẹn", exact=True).first.click()
     expect(app.text("Đã hẹn")).to_be_visible()
     app.resize(390, 844)
     app.settle(1.5)
@@ -90,5 +94,22 @@ def test_the_officer_opens_the_roster_at_both_sizes(browser, world) -> None:
         app.resize(390, 844)
         app.settle(1.5)
         app.screenshot("roster-390x844")
+        # the officer's edit and cancel (issue #13): the form opens above the roster
+        app.page.get_by_role("button", name="Sửa buổi", exact=True).click()
+        expect(app.page.get_by_role("button", name="Lưu thay đổi", exact=True)).to_be_visible()
+        app.settle(1.0)
+        app.screenshot("session-edit-390x844")
+        app.resize(360, 640)
+        app.settle(1.5)
+        app.screenshot("session-edit-360x640")
+        app.page.get_by_role("button", name="Sửa buổi", exact=True).click()  # closed again
+        app.page.get_by_role("button", name="Huỷ buổi", exact=True).click()
+        expect(app.page.get_by_role("button", name="Huỷ buổi này", exact=True)).to_be_visible()
+        app.page.mouse.wheel(0, 300)  # the booking past capacity and where it can move
+        app.settle(1.0)
+        app.screenshot("roster-move-360x640")
+        app.resize(390, 844)
+        app.settle(1.5)
+        app.screenshot("roster-move-390x844")
     finally:
         _stop(officer.process)
