@@ -15,20 +15,21 @@ from typing import Any
 from campaign import vocabulary as v
 
 from .rows import FollowupRow, HouseholdRevisit, PersonNeed, TotalsTable
-from .text import HAMLET_HEADER, TOTAL_COLUMNS, TOTAL_LABEL, blockers_text, last_visit, needs_text, neutralise, value
+from .text import (
+    HAMLET_HEADER,
+    TOTAL_COLUMNS,
+    TOTAL_LABEL,
+    blockers_text,
+    come_back_text,
+    last_visit,
+    needs_text,
+    neutralise,
+    value,
+)
 
 BOM = "\ufeff"
 PERSON_HEADERS = ["Thôn/Tổ", "Địa chỉ hộ", "Người", "Năm sinh", "Thẻ", "VNeID", "Vướng mắc", "Cần làm"]
 REVISIT_HEADERS = ["Thôn/Tổ", "Địa chỉ hộ", "Số lượt thăm", "Lượt thăm gần nhất", "Hẹn quay lại"]  # docs/glossary.md
-
-
-def come_back_text(come_back: dict[str, Any] | None) -> str:
-    """"Tối, 06/12/2026", "Cuối tuần" or "" (the not-home visit said nothing)."""
-    if not come_back:
-        return ""
-    window = v.COME_BACK.label(come_back["window"])
-    on = come_back.get("on")
-    return f"{window}, {on[8:10]}/{on[5:7]}/{on[0:4]}" if on else window
 
 
 def _safe(cell: Any) -> Any:

@@ -69,7 +69,7 @@ def _lines(pdf: Any, width: float, text: str) -> list[str]:
 
 
 def _row(pdf: Any, row: WalkRow) -> None:
-    cells = [(row.code, "B"), (row.address, "B"), ("\n".join([row.why, *row.needs]), ""), (row.holder or "—", "")]
+    cells = [(row.code, "B"), (row.address, "B"), ("\n".join([row.why, *([row.come_back] if row.come_back else []), *row.needs]), ""), (row.holder or "—", "")]
     texts = []
     for (text, style), (_name, width) in zip(cells, COLUMNS, strict=False):
         pdf.set_font(FAMILY, style, 10 if style else 9)

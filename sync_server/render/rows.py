@@ -98,6 +98,7 @@ class WalkRow:
     why: str  # "Chưa thăm" or "Đến lại (không có nhà)"
     needs: list[str]  # who still needs what, one line each
     holder: str  # the volunteer assigned, or "" for the pool
+    come_back: str = ""  # to revisit: "Hẹn quay lại: Tối, 06/12/2026" when the not-home visit said when
 
 
 @dataclass(frozen=True)

@@ -84,6 +84,16 @@ def vn_date(iso: str) -> str:
     return f"{iso[8:10]}/{iso[5:7]}/{iso[0:4]}"
 
 
+def come_back_text(come_back: dict[str, Any] | None) -> str:
+    """"Tối, 06/12/2026", "Cuối tuần" or "" (the not-home visit said nothing): the revisit list,
+    the workbook's follow-up sheet and the walk sheet say it the same way."""
+    if not come_back:
+        return ""
+    window = v.COME_BACK.label(come_back["window"])
+    on = come_back.get("on")
+    return f"{window}, {vn_date(on)}" if on else window
+
+
 def last_visit(at: str | None) -> str:
     if not at:
         return ""

@@ -23,6 +23,7 @@ from .text import (
     TOTAL_COLUMNS,
     TOTAL_LABEL,
     blockers_text,
+    come_back_text,
     made_by_text,
     needs_text,
     neutralise,
@@ -123,8 +124,9 @@ def totals_workbook(out: IO[bytes], table: TotalsTable, followup: Iterable[Follo
                                               blockers_text(line.blockers), needs_text(line.needs))])
         else:
             households += 1
+            when = come_back_text(line.come_back)  # the revisit's "Hẹn quay lại", as the CSV says it
             ws.append([_text(ws, x) for x in (line.hamlet, line.address, None, None, None, None, None,
-                                              needs_text(line.needs))])
+                                              needs_text(line.needs) + (f" (hẹn: {when})" if when else ""))])
 
     # Thông tin: what this is, who made it, when
     ws = wb.create_sheet(SHEET_INFO)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Connection, Engine
 
@@ -22,6 +23,7 @@ from campaign.roles import Capability, can
 from campaign.time import local_year
 
 from ..render.rows import WalkRow, WalkSheet
+from ..render.text import come_back_text
 from ..store import devices, entities
 from ..store import followup as store
 from ..store.db import read_transaction
@@ -65,6 +67,12 @@ def _need_lines(people: list[tuple[str, list[str]]], consent: str) -> list[str]:
     return [f"{counts[n]} người: {rules.label(n).lower()}" for n in rules.NEEDS if counts[n]]
 
 
+def _come_back_line(data: dict[str, Any]) -> str:
+    """"Hẹn quay lại: Tối, 06/12/2026" for a household whose not-home visit said when; else ""."""
+    when = come_back_text(rules.come_back_of(data))
+    return f"Hẹn quay lại: {when}" if when else ""
+
+
 def _check(who: Caller, hamlet_id: str, commune: str, conn: Connection) -> None:
     check_commune(who, commune, conn)
     if not can(who.device.role, Capability.EXPORT) or not who.scope.allows(hamlet_id, commune):
@@ -95,7 +103,7 @@ def walk_sheet(engine: Engine, who: Caller, hamlet_id: str, device_id: str | Non
             rows.append((walking_key(data["address"]), WalkRow(
                 short_code(household_id), data["address"], REVISIT if data.get("visits") else NEW,
                 _need_lines(people.get(household_id, []), data.get("consent", "")),
-                device_label(holder) if holder else "")))
+                device_label(holder) if holder else "", _come_back_line(data))))
     rows.sort(key=lambda r: r[0])
     sheet = WalkSheet(hamlet.data["name"], areas.commune(commune).full_name, now, device_label(who.device.id),
                       device_label(device_id) if device_id else None, [r for _k, r in rows])

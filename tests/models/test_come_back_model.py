@@ -72,3 +72,14 @@ def test_the_homes_come_backs_of_today_in_the_days_order() -> None:
     saturday = datetime(2026, 12, 4, 17, 30, tzinfo=UTC)
     assert [r.household_id for r in todays_come_backs(households, saturday)] == [
         "h-tomorrow", "h-morning-4", "h-morning-10", "h-evening-today", "h-evening", "h-weekend"]
+
+
+def test_a_revisit_row_of_the_server_says_when_to_come_back() -> None:
+    from field_app.views.models.dashboard import followup_card
+    row = {"household_id": "h", "address": "Số 6, phố Lê Lợi", "hamlet": "Tổ 3", "visits": 1,
+           "last_visit_at": "2026-12-03T10:00:00+07:00", "come_back": {"window": "evening", "on": "2026-12-05"}}
+    assert followup_card("revisit", row, FRIDAY).lines[-1] == "Hẹn quay lại: Tối · Ngày mai"
+    said_nothing = {**row, "come_back": None}
+    assert len(followup_card("revisit", said_nothing, FRIDAY).lines) == 1
+    older_server = {k: val for k, val in row.items() if k != "come_back"}
+    assert len(followup_card("revisit", older_server, FRIDAY).lines) == 1

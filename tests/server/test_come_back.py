@@ -4,6 +4,9 @@ with another outcome it is quarantined bad_visit; an old phone's visit (no field
 the totals equal a recount (the replay from the log)."""
 from __future__ import annotations
 
+import io
+
+from openpyxl import load_workbook
 from sqlalchemy import select
 
 from campaign.ids import uuid7
@@ -60,6 +63,11 @@ def test_come_backs_are_applied_counted_listed_in_order_and_refused_with_another
     assert [by_id[h] for h in paged] == ["dated", "morning", "evening", "weekend", "none"]
     csv_text = officer.get("/api/v1/followup", commune=WARD, list="revisit", format="csv").text
     assert "Hẹn quay lại" in csv_text and "Tối, 06/12/2026" in csv_text and "Cuối tuần" in csv_text
+    # the workbook's follow-up sheet says it the same way, on the household's row
+    workbook = load_workbook(io.BytesIO(officer.get("/api/v1/exports/totals.xlsx", commune=WARD).content))
+    needs = {r[1]: r[7] for r in workbook["Cần theo dõi"].iter_rows(min_row=2, values_only=True)}
+    assert needs["Số 4, phố Hẹn"] == "Đến lại (không có nhà) (hẹn: Tối, 06/12/2026)"
+    assert needs["Số 1, phố Hẹn"] == "Đến lại (không có nhà)"  # the old phone's: said nothing
 
     with read_transaction(server.engine) as conn:  # counted by window, and the same as a recount from the log
         by_window = dict(conn.execute(select(t.totals.c.metric, t.totals.c.n).where(

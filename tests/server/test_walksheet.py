@@ -28,6 +28,16 @@ def world(server):  # type: ignore[no-untyped-def]
         v.event("person.added", uuid7(), person_data(h5, "Người 1", 1960, "none", "no_app")),
         v.event("household.created", h6, household_data(world.hamlet_a, "Số 4, phố Lê Lợi")),
     ]))["quarantined"] == []
+    # nobody home, and they said when to come back: the sheet carries the time and the date
+    h7 = uuid7()
+    world.households.update(h7=h7)
+    assert ok(v.push([
+        v.event("household.created", h7, household_data(world.hamlet_a, "Số 6, phố Lê Lợi")),
+        v.event("visit.recorded", uuid7(), {"household_id": h7, "outcome": "not_home", "actions": [],
+                                            "people_helped": [], "note": "",
+                                            "come_back": {"window": "evening", "on": "2026-12-10"}},
+                at="2026-12-04T10:00:00+07:00"),
+    ]))["quarantined"] == []
     lead = world.leader
     assert ok(lead.push([lead.event("assignment.set", h6, {"device_id": v.id})]))["quarantined"] == []
     return world
@@ -59,6 +69,8 @@ def test_the_sheet_lists_the_households_still_to_visit_in_walking_order(world, t
         assert short_code(h[key]) in text
     assert short_code(h["h1"]) not in text
     assert "Đến lại (không có nhà)" in text and "Chưa thăm" in text
+    assert "Hẹn quay lại: Tối, 10/12/2026" in text  # household 6 (issue #13, item 4): the time and the date
+    assert text.count("Hẹn quay lại") == 1  # household 2's visit said nothing: no line
     assert "Giang: thu nhận thẻ căn cước" in text  # consent given: named
     assert "Người 1" not in text and "1 người: thu nhận thẻ căn cước" in text  # declined: counted
     assert "Máy " + world.volunteer.id.replace("-", "")[-6:].upper() in text  # household 4's volunteer

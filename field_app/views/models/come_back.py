@@ -14,6 +14,7 @@ from campaign import come_back as rules
 from campaign import vocabulary as v
 from campaign.order import walking_key
 from campaign.time import local_date
+from campaign.time import now as vn_now
 from field_app.i18n import format_number, get_language, t, vocab_label
 
 DAYS_OFFERED = 7  # the dialog's date chips: today, tomorrow, then the next five by weekday; a calendar beyond
@@ -102,3 +103,12 @@ def todays_come_backs(households: Iterable[tuple[str, str, Mapping[str, Any] | N
            if come_back and rules.due_on(come_back, today)]
     due.sort(key=lambda d: (d[0], walking_key(d[1]), d[2]))
     return [ComeBackRow(hid, address, come_back_text(come_back, today)) for _o, address, hid, come_back in due]
+
+
+def come_back_lines(come_back: Any, today: date | None = None) -> list[str]:
+    """A server revisit row's come-back as the follow-up card's line ("Hẹn quay lại: Tối · Ngày
+    mai"), none when it said nothing (or an older server sends no field). `today`: Vietnam's, now
+    by default."""
+    if not isinstance(come_back, Mapping) or come_back.get("window") not in v.COME_BACK.codes:
+        return []
+    return [t("dashboard.followup.come_back", when=come_back_text(come_back, today or local_date(vn_now())))]

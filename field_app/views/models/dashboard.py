@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, Protocol
 
 from campaign import followup as followup_rules
@@ -23,6 +23,7 @@ from campaign.time import VIETNAM
 from field_app.i18n import format_number, get_language, t, vocab_label
 from field_app.net.errors import SyncError
 
+from .come_back import come_back_lines
 from .leader import sync_state
 from .words import SMALL_WHOLE, day_text, failure_text, percent, relative_time, share_of, share_short, share_words
 
@@ -474,12 +475,14 @@ class FollowupCard:
     vneid: str | None = None
 
 
-def followup_card(name: str, row: Answer) -> FollowupCard:
+def followup_card(name: str, row: Answer, today: date | None = None) -> FollowupCard:
+    """`today` (Vietnam's; default: now): a revisit's come-back date in words ("Ngày mai")."""
     if name == "revisit":
+        lines = [t("dashboard.followup.visits", n=int(row.get("visits") or 0),
+                   when=relative_time(row.get("last_visit_at")))]
+        lines += come_back_lines(row.get("come_back"), today)
         return FollowupCard(f"followup:row:{row.get('household_id')}", row.get("address") or "",
-                            row.get("hamlet") or "",
-                            [t("dashboard.followup.visits", n=int(row.get("visits") or 0),
-                               when=relative_time(row.get("last_visit_at")))])
+                            row.get("hamlet") or "", lines)
     where = " · ".join(x for x in (row.get("hamlet"), row.get("address")) if x)
     year = row.get("birth_year")
     born = t("dashboard.followup.born", year=year) if year else t("dashboard.followup.born_unknown")
