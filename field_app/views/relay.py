@@ -85,18 +85,41 @@ def relay_cards(shell: Shell) -> list[ft.Control]:
     return [_origin_card(shell, handover), _carrier_card(shell, handover)]
 
 
-def _message(key: str) -> ft.Text:
-    return ft.Text("", size=15, key=key, visible=False, selectable=True)
+TONE_ICONS = {"done": ft.Icons.CHECK_CIRCLE_OUTLINE, "problem": ft.Icons.ERROR_OUTLINE, "info": ft.Icons.INFO_OUTLINE}
 
 
-def _say(text: ft.Text, value: str, *, ok: bool) -> None:
-    text.value, text.visible = value, True
-    text.color = None if ok else theme.STATUSES["problem"].on_container
+class Message:
+    """One line of what a tap did, in a box tinted by how it went (done, problem, or neutral while
+    working); `text` carries the key tests and screen readers find."""
+
+    def __init__(self, key: str) -> None:
+        self.text = ft.Text("", size=15, key=key, expand=True)
+        self.icon = ft.Icon(ft.Icons.INFO_OUTLINE, size=22)
+        self.box = ft.Container(ft.Row([self.icon, self.text], spacing=10,
+                                       vertical_alignment=ft.CrossAxisAlignment.START),
+                                border_radius=ft.BorderRadius.all(theme.RADIUS), padding=ft.Padding.all(12),
+                                visible=False)
+
+    def show(self, value: str, tone: str) -> None:
+        self.text.value, self.box.visible = value, True
+        self.icon.icon = TONE_ICONS.get(tone, ft.Icons.INFO_OUTLINE)
+        if tone in ("done", "problem"):
+            style = theme.STATUSES[tone]
+            self.box.bgcolor, self.icon.color, self.text.color = style.container, style.strong, style.on_container
+        else:
+            self.box.bgcolor, self.icon.color, self.text.color = None, C.primary, None
+
+    def hide(self) -> None:
+        self.box.visible = False
 
 
-def _keep(shell: Shell, slot: str, text: ft.Text, value: str, *, ok: bool) -> None:
-    shell.ui[slot] = (value, ok)
-    _say(text, value, ok=ok)
+def _tone(ok: bool) -> str:
+    return "done" if ok else "problem"
+
+
+def _keep(shell: Shell, slot: str, message: Message, value: str, tone: str) -> None:
+    shell.ui[slot] = (value, tone)
+    message.show(value, tone)
 
 
 def _busy(button: ft.Control, page: ft.Page, on: bool) -> None:
@@ -119,8 +142,8 @@ def _guarded(shell: Shell, button: ft.Control, work: Callable[[], Awaitable[None
 
 def _origin_card(shell: Shell, handover: Handover) -> ft.Control:
     store = shell.store
-    sealed_text = _message("relay.sealed")
-    receipt_text = _message("relay.receipt")
+    sealed_text = Message("relay.sealed")
+    receipt_text = Message("relay.receipt")
     send = theme.big_button(t("relay.send"), icon=ft.Icons.SEND_TO_MOBILE_OUTLINED, filled=False, key="relay.send")
     open_receipt = theme.big_button(t("relay.receipt.open"), icon=ft.Icons.MARK_EMAIL_READ_OUTLINED, filled=False,
                                     key="relay.open_receipt")
@@ -128,19 +151,19 @@ def _origin_card(shell: Shell, handover: Handover) -> ft.Control:
     # what the last tap said outlives a redraw (the receipt's own redraw, a sync's): session memory only
     for text, said in ((sealed_text, shell.ui.get(SEALED)), (receipt_text, shell.ui.get(RECEIPT))):
         if said is not None:
-            _say(text, said[0], ok=said[1])
+            text.show(*said)
 
     async def seal() -> None:
         try:
             sealed = await shell.blocking(model.seal, store)
         except Exception as exc:  # RelayUnavailable above all: say what to do
             log.warning("relay: sealing failed: %s", exc)
-            _keep(shell, SEALED, sealed_text, model.seal_failure(exc), ok=False)
+            _keep(shell, SEALED, sealed_text, model.seal_failure(exc), "problem")
             return
         if sealed is None:
-            _keep(shell, SEALED, sealed_text, t("relay.nothing"), ok=True)
+            _keep(shell, SEALED, sealed_text, t("relay.nothing"), "info")
             return
-        _keep(shell, SEALED, sealed_text, sealed.summary(), ok=True)
+        _keep(shell, SEALED, sealed_text, sealed.summary(), "info")
         shell.page.update()
         try:
             given = await handover.give(sealed.filename, sealed.data, t("relay.share_text"))
@@ -155,13 +178,14 @@ def _origin_card(shell: Shell, handover: Handover) -> ft.Control:
             raw = await handover.take(t("relay.receipt.open"))
         except Exception as exc:
             log.warning("relay: reading the receipt failed: %s", exc)
-            _keep(shell, RECEIPT, receipt_text, t("relay.unreadable"), ok=False)
+            _keep(shell, RECEIPT, receipt_text, t("relay.unreadable"), "problem")
             return
         if raw is None:
             return
         taken = await shell.blocking(model.take_receipt, store, raw)
-        _keep(shell, RECEIPT, receipt_text, taken.text, ok=taken.ok)
+        _keep(shell, RECEIPT, receipt_text, taken.text, _tone(taken.ok))
         if taken.ok:
+            shell.ui.pop(SEALED, None)  # "they stay pending" is no longer true
             shell.render()  # the pending count, the state and the home figures follow the store
 
     send.on_click = _guarded(shell, send, seal)
@@ -171,10 +195,10 @@ def _origin_card(shell: Shell, handover: Handover) -> ft.Control:
             heading(t("relay.title")),
             ft.Text(t("relay.hint"), size=14, color=C.on_surface_variant),
             send,
-            sealed_text,
+            sealed_text.box,
             ft.Text(t("relay.receipt.hint"), size=14, color=C.on_surface_variant),
             open_receipt,
-            receipt_text,
+            receipt_text.box,
         ],
         key="relay.origin",
     )
@@ -182,7 +206,7 @@ def _origin_card(shell: Shell, handover: Handover) -> ft.Control:
 
 def _carrier_card(shell: Shell, handover: Handover) -> ft.Control:
     store = shell.store
-    result = _message("relay.carried")
+    result = Message("relay.carried")
     hint = ft.Text(t("relay.carry.receipt_hint"), size=14, color=C.on_surface_variant, visible=False)
     choose = theme.big_button(t("relay.carry.choose"), icon=ft.Icons.UPLOAD_FILE, filled=False, key="relay.carry")
     save = theme.big_button(t("relay.carry.save_receipt"), icon=ft.Icons.SAVE_ALT, filled=False,
@@ -191,7 +215,7 @@ def _carrier_card(shell: Shell, handover: Handover) -> ft.Control:
     # the last answer and its receipt, in the session's memory only (never the store or a file)
     held: list[model.Carried] = list(shell.ui.get(CARRIED) or [])
     if held:
-        _say(result, held[-1].text, ok=held[-1].ok)
+        result.show(held[-1].text, _tone(held[-1].ok))
         save.visible = hint.visible = held[-1].receipt is not None
 
     async def carry() -> None:
@@ -199,21 +223,21 @@ def _carrier_card(shell: Shell, handover: Handover) -> ft.Control:
             raw = await handover.take(t("relay.carry.choose"))
         except Exception as exc:
             log.warning("relay: reading the picked file failed: %s", exc)
-            _say(result, t("relay.unreadable"), ok=False)
+            result.show(t("relay.unreadable"), "problem")
             return
         if raw is None:
             return
         held.clear()
         shell.ui.pop(CARRIED, None)
         save.visible = hint.visible = False
-        _say(result, t("relay.carry.working"), ok=True)
+        result.show(t("relay.carry.working"), "info")
         shell.page.update()
         api = shell.device.server_api(shell.device.http)
         try:
             carried = await shell.blocking(model.carry, api, store, raw)
         finally:
             api.close()
-        _say(result, carried.text, ok=carried.ok)
+        result.show(carried.text, _tone(carried.ok))
         held.append(carried)
         shell.ui[CARRIED] = [carried]
         save.visible = hint.visible = carried.receipt is not None
@@ -238,7 +262,7 @@ def _carrier_card(shell: Shell, handover: Handover) -> ft.Control:
             heading(t("relay.carry.title")),
             ft.Text(t("relay.carry.hint"), size=14, color=C.on_surface_variant),
             choose,
-            result,
+            result.box,
             hint,
             save,
         ],

@@ -113,6 +113,8 @@ def test_send_through_someone_carry_and_the_receipt_back(in_process_server: InPr
     wait_for(volunteer, lambda: volunteer.get(key="sync.pending")["value"] == "Đã gửi hết")
     assert volunteer.get(key="relay.receipt")["value"] == "Máy chủ đã nhận 1 lượt thăm, 1 hộ, 1 người."
     assert store.pending_count() == 0 and store.acked_seq == last
+    assert not volunteer.exists(key="relay.sealed")  # "they stay pending" no longer true: gone
+    assert not volunteer.exists(key="relay.send")  # nothing left to send
 
 
 def test_a_tampered_file_is_refused_in_words(in_process_server: InProcessServer,

@@ -86,8 +86,9 @@ class Sealed:
 
     def summary(self) -> str:
         """"Đã đóng gói 2 lượt thăm, 1 hộ (thay đổi số 3 đến 9) vào tệp …. Chúng vẫn chờ gửi …"."""
-        return t("relay.sealed", work=work_text(self.work), first=self.seq_from, last=self.seq_to,
-                 name=self.filename)
+        changes = t("relay.range.one", first=self.seq_from) if self.seq_from == self.seq_to else \
+            t("relay.range", first=self.seq_from, last=self.seq_to)
+        return t("relay.sealed", work=work_text(self.work), changes=changes, name=self.filename)
 
 
 def seal(store: Store) -> Sealed | None:
