@@ -37,6 +37,11 @@ Capabilities (a StrEnum: each is also its wire-friendly name), where enforced:
   (POST /api/v1/team/enrolments: MEMBER_ENROLLERS; sync_server/services/members.py
   narrows it: a leader, their own team; an officer, a team of their commune; the app's
   "new member" screen, field_app/views/members.py).
+- TEAM_SETTINGS: read and change a team's settings, the review's sample rate and the walk
+  lists' lapse days (GET/PUT /api/v1/team/settings: TEAM_SETTINGS_EDITORS; the app's leader
+  screen): a leader their own team's, an officer the teams
+  of their commune (they run them), an admin any team's (sync_server/services/team_settings.py).
+  Every phone gets its team's settings on its last pull page, whatever its role.
 - PIN_REQUIRED: the app demands a PIN lock (field_app/lock.py REQUIRED_ROLES).
 - ANY_COMMUNE: any commune, and no commune at all (every commune): the server's
   `check_commune`, /communes listing every commune, the audit log without a
@@ -110,6 +115,7 @@ class Capability(StrEnum):
     MERGE_PEOPLE = "merge_people"
     MANAGE_SESSIONS = "manage_sessions"
     RECORD_ATTENDANCE = "record_attendance"
+    TEAM_SETTINGS = "team_settings"
 
 
 _EVERYONE = frozenset(ROLES)
@@ -135,6 +141,7 @@ _GRANTS: dict[Capability, frozenset[str]] = {
     Capability.MERGE_PEOPLE: _TEAM_AND_COMMUNE,
     Capability.MANAGE_SESSIONS: _COMMUNE,
     Capability.RECORD_ATTENDANCE: _TEAM_AND_COMMUNE,
+    Capability.TEAM_SETTINGS: _TEAM_AND_COMMUNE,
 }
 assert set(_GRANTS) == set(Capability)
 

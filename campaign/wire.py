@@ -30,6 +30,8 @@ SERVER_ERRORS: frozenset[str] = frozenset({
     # campaigns and reports
     "unknown_commune", "missing_commune", "no_campaign", "unknown_field", "missing_field", "bad_name",
     "bad_target", "bad_date", "bad_retention",
+    # team settings
+    "bad_sample_every", "bad_lapse_days",
     # imports
     "no_file", "bad_multipart", "empty_file", "old_excel", "bad_csv", "bad_xlsx", "no_header",
     "duplicate_columns", "too_many_rows", "bad_rows", "unknown_import",

@@ -19,6 +19,7 @@ from .api import (
     sessions,
     sync,
     team,
+    team_settings,
     timing,
     tokens,
 )
@@ -39,6 +40,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(relay.router)
     app.include_router(reports.router)
     app.include_router(team.router)
+    app.include_router(team_settings.router)
     app.include_router(campaigns.router)
     app.include_router(followup.router)
     app.include_router(exports.router)

@@ -10,6 +10,7 @@ import gzip
 import json
 import threading
 from collections import Counter
+from typing import Any
 from urllib.parse import parse_qs
 
 import httpx
@@ -39,6 +40,7 @@ class FakeServer:
         self.cursor = 0  # never reused, even after a restore
         self.cursor_of: dict[int, int] = {}  # this device's applied seqs: their cursors
         self.names_cursors = True  # False: answers as a server before issue #16 (no cursors, no `mine`)
+        self.team_settings = {"sample_every": 10, "lapse_days": 5}  # what the last pull page carries
 
     def _store(self, event: dict) -> int:
         self.cursor += 1
@@ -158,8 +160,11 @@ class FakeServer:
         page = later[:limit]
         more = len(later) > limit
         reached = page[-1]["cursor"] if page else after
-        return httpx.Response(200, json={"events": page, "next": max(reached, top) if mine and not more else reached,
-                                         "more": more})
+        answer: dict[str, Any] = {"events": page, "next": max(reached, top) if mine and not more else reached,
+                                  "more": more}
+        if not more:  # the last page carries the team's settings, as the real server's does
+            answer["team_settings"] = self.team_settings
+        return httpx.Response(200, json=answer)
 
     def receipt(self) -> httpx.Response:
         texts = [quarantine_line(self.held[s]) if s in self.quarantine else self.held[s] for s in sorted(self.held)]

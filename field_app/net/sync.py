@@ -228,6 +228,8 @@ class SyncClient:
                 raise BadAnswer("the server's pull answer has no events/more")
             next_cursor = _int(page, "next")
             self.store.apply_pulled(events, next_cursor)
+            if "team_settings" in page:  # the last page's (an older server sends none: the defaults stay)
+                self.store.keep_team_settings(page["team_settings"])
             report.pulled += len(events)
             report.pages += 1
             report.cursor = self.store.pull_cursor

@@ -36,6 +36,7 @@ from campaign import sessions as rules
 from campaign.entity import Entity
 from campaign.events import InvalidEvent
 from campaign.ids import CODE_LENGTH, normal_code, short_code, uuid7
+from campaign.team_settings import TeamSettings, carried
 
 from ..keys import KeyProvider
 from . import purge
@@ -128,6 +129,7 @@ class Store:
     sign_key_registered = MetaValue[bool | None]("sign_key_registered")  # the server holds its public key
     server_keys = MetaValue[Any]("server_keys")  # {"seal", "sign"}: GET /api/v1/server-key, public keys
     holder_name = MetaValue[str | None]("holder_name")  # who holds this phone, as enrolment told
+    carried_team_settings = MetaValue[Any]("team_settings")  # as the last pull page said: see team_settings()
 
     def setting(self, name: str, default: Any = None) -> Any:
         """A preference (language …): kept across sign-out."""
@@ -144,6 +146,15 @@ class Store:
     def keep_sign_key(self, private: str, registered: bool) -> None:
         """The sealed relay's signing key (sealed at rest), and whether the server has its public key."""
         self.meta.keep_sign_key(private, registered)
+
+    def team_settings(self) -> TeamSettings:
+        """The team's review sample rate and walk-list lapse days, as the server last sent them
+        (the defaults before it did, or from an older server)."""
+        return carried(self.carried_team_settings)
+
+    def keep_team_settings(self, settings: Any) -> None:
+        """Keep what a pull page carried (the server's `team_settings`), read as campaign reads it."""
+        self.meta.keep_team_settings(carried(settings).as_wire())
 
     def device_names(self) -> dict[str, str]:
         """Device id -> its holder's name, from the team lists seen (names shown instead of ids)."""
@@ -268,7 +279,8 @@ class Store:
                           offset: int = 0, limit: int = 100) -> HouseholdsPage:
         """A page of the households screen with what the whole search found (readmodels.py): this
         device's households first ("Của tôi") when nothing is searched."""
-        return self.reads.households_page(hamlet_id, search, filter, offset, limit, self.device_id)
+        return self.reads.households_page(hamlet_id, search, filter, offset, limit, self.device_id,
+                                          self.team_settings().lapse_days)
 
     def households_by_code(self, typed: str) -> list[HouseholdRow]:
         """The households whose walk-sheet code (campaign.ids.short_code) is what was typed

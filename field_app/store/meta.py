@@ -82,6 +82,11 @@ class Meta:
         self.set("previous_token", token)
 
     @locked
+    def keep_team_settings(self, settings: dict[str, int]) -> None:
+        """What the server's last pull page said of the team's settings (campaign/team_settings.py)."""
+        self.set("team_settings", settings)
+
+    @locked
     def device_names(self) -> dict[str, str]:
         """Device id -> the name of who holds it, as the last team lists told (sealed: people's names)."""
         return dict(self.get("device_names") or {})

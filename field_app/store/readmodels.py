@@ -12,6 +12,7 @@ from dataclasses import replace
 from typing import Any, NamedTuple
 
 from campaign import duplicates
+from campaign.assignments import DEFAULT_LAPSE_DAYS
 from campaign.events import parse_at
 from campaign.followup import revisit_order
 from campaign.order import natural_key, same_address, walking_key
@@ -123,7 +124,8 @@ class ReadModels:
 
     @locked
     def households_page(self, hamlet_id: str | None = None, search: str = "", filter: str | None = None,
-                        offset: int = 0, limit: int = 100, me: str | None = None) -> HouseholdsPage:
+                        offset: int = 0, limit: int = 100, me: str | None = None,
+                        lapse_days: int = DEFAULT_LAPSE_DAYS) -> HouseholdsPage:
         """One page of the households screen: rows offset … offset+limit, and how many match in all
         (by name, by address, by hamlet).
 
@@ -154,7 +156,7 @@ class ReadModels:
                                                          "last_come_back": summaries[id].come_back}))
             if me is not None and not search.strip():
                 now = self.clock()
-                mine = {id for id in order if summaries[id].holder(now) == me}
+                mine = {id for id in order if summaries[id].holder(now, lapse_days) == me}
                 order = [id for id in order if id in mine] + [id for id in order if id not in mine]
         page = order[offset:offset + limit]
         loaded = self.entities.by_ids(page)

@@ -38,10 +38,11 @@ class Summary(NamedTuple):
     last_visit_at: str | None = None
     come_back: dict[str, Any] | None = None  # to revisit: when to come back (the revisit list's order)
 
-    def holder(self, now: datetime) -> str | None:
-        """The device holding the household now (an assignment not worked lately has lapsed)."""
+    def holder(self, now: datetime, lapse_days: int = assignments.DEFAULT_LAPSE_DAYS) -> str | None:
+        """The device holding the household now (an assignment not worked for the team's
+        `lapse_days` has lapsed)."""
         return assignments.holder({"assigned_to": self.assigned_to, "assigned_at": self.assigned_at,
-                                   "last_visit_at": self.last_visit_at}, now)
+                                   "last_visit_at": self.last_visit_at}, now, lapse_days)
 
 
 def passes(summary: Summary, filter: str) -> bool:

@@ -67,7 +67,8 @@ class WalkLists:
         model.members(devices, datetime.now().astimezone())  # learns the team's names
         team = [d["device_id"] for d in devices if d.get("role") == "volunteer" and not d.get("revoked")]
         rows = self.rows()
-        held = holdings(rows, datetime.now().astimezone())
+        lapse_days = self.store.team_settings().lapse_days  # the team's (server's last pull)
+        held = holdings(rows, datetime.now().astimezone(), lapse_days)
         lines: list[ft.Control] = [_text(t("walk.held"), ft.TextThemeStyle.TITLE_MEDIUM)]
         for device, count in held.by_device.items():
             lines.append(_text(t("walk.holds", who=model.device_label(device), count=number(count)),
@@ -76,7 +77,7 @@ class WalkLists:
         out: list[ft.Control] = [_panel(lines, key="walk:holdings")]
         if held.lapsed:
             out.append(_panel([ft.Row([theme.status_icon("problem"),
-                                       _text(t("walk.lapsed", count=number(len(held.lapsed))), expand=True,
+                                       _text(t("walk.lapsed", count=number(len(held.lapsed)), days=lapse_days), expand=True,
                                              key="walk:lapsed")])]))
         hamlet = self.hamlet
         if hamlet is not None:

@@ -145,6 +145,7 @@ IMPORTERS = require(Capability.IMPORT)
 TEAM_REVIEWERS = require(Capability.TEAM_STATUS)
 MEMBER_ENROLLERS = require(Capability.ENROL_MEMBERS)
 ROSTER_READERS = require(Capability.RECORD_ATTENDANCE)
+TEAM_SETTINGS_EDITORS = require(Capability.TEAM_SETTINGS)
 
 COMMUNE_PATTERN = r"^\d{5}$"
 UUID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"  # campaign.ids.is_uuid

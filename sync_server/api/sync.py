@@ -41,10 +41,18 @@ class PushAnswer(BaseModel):
     caught_up: int | None = None
 
 
+class TeamSettingsCarried(BaseModel):
+    sample_every: int
+    lapse_days: int
+
+
 class PullAnswer(BaseModel):
     events: list[dict[str, Any]]
     next: int
     more: bool
+    # On the last page (more false): the settings of the device's team (issue #13; older
+    # phones ignore it): the review's sample rate and the walk lists' lapse days.
+    team_settings: TeamSettingsCarried | None = None
 
 
 class Receipt(BaseModel):
@@ -159,7 +167,9 @@ def pull(request: Request, after: int = Query(0, ge=0, le=2**63 - 1),  # a curso
     page = pulling.pull(engine_of(request), who, after, limit, mine)
     # The stored bodies are JSON already: splice the cursor in instead of parsing them.
     events = ",".join(f'{body[:-1]},"cursor":{cursor}}}' for cursor, body in page.events)
-    text = f'{{"events":[{events}],"next":{page.next},"more":{"true" if page.more else "false"}}}'
+    team = "" if page.team is None else (f',"team_settings":{{"sample_every":{page.team.sample_every},'
+                                         f'"lapse_days":{page.team.lapse_days}}}')
+    text = f'{{"events":[{events}],"next":{page.next},"more":{"true" if page.more else "false"}{team}}}'
     return Response(text, media_type="application/json")
 
 

@@ -27,6 +27,7 @@ CLI_ROLE = "cli"  # the server's command line: someone with the database in hand
 
 ACTIONS = (
     "campaign.update",
+    "team.settings",  # services/team_settings.py
     "export.totals.xlsx", "export.totals.csv",
     "export.walksheet.pdf",  # services/walksheet.py
     "followup.view", "followup.download",

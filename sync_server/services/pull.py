@@ -6,12 +6,13 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, Engine
 
 from campaign import events as ev
+from campaign.team_settings import TeamSettings
 
 from ..store import devices as store_devices
 from ..store import events as store_events
 from ..store import pull as store
 from ..store.db import read_transaction, short_write_transaction
-from . import clock
+from . import clock, team_settings
 from .enrolment import Caller
 
 
@@ -20,6 +21,7 @@ class Page:
     events: list[tuple[int, str]]  # (cursor, the stored canonical body)
     next: int  # where the next page resumes
     more: bool
+    team: TeamSettings | None = None  # on the last page: the settings the device's team works with
 
 
 @dataclass(frozen=True)
@@ -37,15 +39,21 @@ def pull(engine: Engine, who: Caller, after: int, limit: int, mine: int = 0) -> 
     `mine` > 0: the device's own events up to that seq are left out (it filed them at the
     cursors its push answers named). The last page then resumes past the log's end as it
     stood before the walk, so events of its own at the end are not walked again next time:
-    cursors commit in order, so every event up to that cursor was visible to the walk."""
+    cursors commit in order, so every event up to that cursor was visible to the walk.
+
+    The last page also carries the team's settings (services/team_settings.py `for_device`),
+    read in the transaction that notes the pull: the phone's walk lists and review need them
+    offline, and a settings change is no event, so it has no cursor of its own."""
     with read_transaction(engine) as conn:
         top = store_events.last_cursor(conn) if mine else after
         rows, more = store.pull(conn, who.scope, after, limit, skip=(who.device.id, mine) if mine else None)
+    team = None
     if not more:
         with short_write_transaction(engine) as conn:
             store_devices.touch_pull(conn, who.device.id, clock.now_iso())
+            team = team_settings.for_device(conn, who.device)
     reached = rows[-1][0] if rows else after
-    return Page([(cursor, body) for cursor, body in rows], reached if more else max(reached, top), more)
+    return Page([(cursor, body) for cursor, body in rows], reached if more else max(reached, top), more, team)
 
 
 def receipt(conn: Connection, who: Caller) -> Receipt:

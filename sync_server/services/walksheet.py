@@ -27,6 +27,7 @@ from ..render.text import come_back_text
 from ..store import devices, entities
 from ..store import followup as store
 from ..store.db import read_transaction
+from . import team_settings
 from .access import check_commune
 from .audit import log_read
 from .enrolment import Caller
@@ -80,8 +81,9 @@ def _check(who: Caller, hamlet_id: str, commune: str, conn: Connection) -> None:
 
 
 def walk_sheet(engine: Engine, who: Caller, hamlet_id: str, device_id: str | None, now: datetime,
-               lapse_days: int = assignments.DEFAULT_LAPSE_DAYS) -> Printed:
-    """The sheet's PDF and what the audit row says of it. `now`: when an assignment lapses."""
+               lapse_days: int | None = None) -> Printed:
+    """The sheet's PDF and what the audit row says of it. `now`: when an assignment lapses;
+    `lapse_days` None: the setting of the team working the hamlet (services/team_settings.py)."""
     from ..render import pdf  # fpdf2 costs its import only here
 
     with read_transaction(engine) as conn:
@@ -93,6 +95,8 @@ def walk_sheet(engine: Engine, who: Caller, hamlet_id: str, device_id: str | Non
         if device_id is not None and devices.get(conn, device_id) is None:
             raise NotFound("unknown_device", f"no device {device_id}")
         people = _needs(conn, hamlet_id, local_year(now))
+        if lapse_days is None:
+            lapse_days = team_settings.for_hamlet(conn, hamlet_id).lapse_days
         rows: list[tuple[tuple[object, ...], WalkRow]] = []
         for household_id, _p, data in store.households(conn, hamlet_id):
             if data.get("visits") and not rules.needs_revisit(data):

@@ -23,6 +23,14 @@ team_hamlets = Table(
     Column("hamlet_id", String(36), primary_key=True),
 )
 
+team_settings = Table(  # a team's settings (revision 0009): no row, the defaults (campaign/team_settings.py)
+    "team_settings", metadata,
+    Column("team_id", String(64), primary_key=True),
+    Column("sample_every", Integer, nullable=False),
+    Column("lapse_days", Integer, nullable=False),
+    Column("updated_at", String(32), nullable=False),
+)
+
 devices = Table(
     "devices", metadata,
     Column("id", String(64), primary_key=True),

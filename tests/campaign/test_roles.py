@@ -24,6 +24,8 @@ TABLE = {
     C.MERGE_PEOPLE: {"leader", "officer", "admin"},  # issue #14: person.merged
     C.MANAGE_SESSIONS: {"officer", "admin"},  # issue #13: session.created, session.updated
     C.RECORD_ATTENDANCE: {"leader", "officer", "admin"},  # issue #13: attended / no_show, the roster
+    C.ENROL_MEMBERS: {"leader", "officer", "admin"},  # issue #13: a new member of the team (own team)
+    C.TEAM_SETTINGS: {"leader", "officer", "admin"},  # issue #13: the review sample, the lapse days (own team)
 }
 
 

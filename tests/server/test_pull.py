@@ -94,7 +94,8 @@ def test_a_push_names_the_cursors_and_a_pull_with_mine_leaves_them_out(server, a
     mine_last = volunteer.event("household.updated", households[1], {"address": "Số 9"})
     cursor = volunteer.push([mine_last]).json()["cursors"][0][1]
     tail = volunteer.get("/api/v1/sync/pull", after=page["next"], limit=500, mine=4).json()
-    assert tail == {"events": [], "next": cursor, "more": False}  # past its own event at the end
+    assert tail == {"events": [], "next": cursor, "more": False,  # past its own event at the end
+                    "team_settings": {"sample_every": 10, "lapse_days": 5}}  # the last page carries them
 
 
 def test_a_last_push_says_when_nothing_else_is_new(server, admin, hamlet):

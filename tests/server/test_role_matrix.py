@@ -67,6 +67,7 @@ READERS = authed(403, A, A, 403, A, **OUTSIDE)  # reports: leaders (their hamlet
 READERS_SCOPED = authed(S, S, A, 403, A, **OUTSIDE)  # totals: volunteers too, of their hamlets
 MANAGERS = authed(403, 403, A, 403, A)  # settings, imports, audit: officers and admins
 REVIEWERS_SCOPED = authed(403, S, S, S, A)  # team lists: each sees their own
+TEAM_SETTINGS = authed(403, A, A, 403, A, leader_team2=403, leader_rural=403)  # the team's: not another team's
 
 
 @dataclass
@@ -199,6 +200,11 @@ MATRIX: dict[Row, tuple[Build, dict[str, Any]]] = {
     ("POST", "/api/v1/team/enrolments", ""): (
         lambda m, r: Request("POST", "/api/v1/team/enrolments", json={"name": "Người Mới", "team": "team-rm"}),
         authed(403, A, A, 403, A, leader_team2=403, leader_rural=403)),
+    # the team's settings: its leader, the commune's officer, an admin (the defaults, written back unchanged)
+    ("GET", "/api/v1/team/settings", ""): (_get("/api/v1/team/settings", team="team-rm"), TEAM_SETTINGS),
+    ("PUT", "/api/v1/team/settings", ""): (
+        lambda m, r: Request("PUT", "/api/v1/team/settings", {"team": "team-rm"},
+                             json={"sample_every": 10, "lapse_days": 5}), TEAM_SETTINGS),
     ("GET", "/api/v1/campaigns/{commune}", ""): (_get(f"/api/v1/campaigns/{WARD}"), READERS),
     ("PUT", "/api/v1/campaigns/{commune}", ""): (
         lambda m, r: Request("PUT", f"/api/v1/campaigns/{WARD}", json=CAMPAIGN), MANAGERS),

@@ -204,7 +204,8 @@ class LeaderModel:
         """The queue by volunteer and day (review_groups): each group, its heading in words and
         its cards, the sample's first; QUEUE_SHOWN cards in all are drawn."""
         out, drawn = [], 0
-        for group in volunteer_days(self.store.review_queue(), filters or Filters()):
+        every = self.store.team_settings().sample_every  # the team's "one in N", as the server last sent it
+        for group in volunteer_days(self.store.review_queue(), filters or Filters(), every):
             items = (group.sample + group.rest)[:max(0, QUEUE_SHOWN - drawn)]
             drawn += len(items)
             day = f"{group.day[8:10]}/{group.day[5:7]}"
