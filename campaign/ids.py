@@ -69,3 +69,10 @@ def normal_code(typed: str) -> str:
     letters Crockford reads as digits (O -> 0, I and L -> 1)."""
     text = "".join(c for c in typed.upper() if c not in " -")
     return text.translate(str.maketrans("OIL", "011"))
+
+
+def device_short(device_id: str) -> str:
+    """A device named in six characters when its holder's name is not known ("0190F2" for
+    "0190f2a3-…"): the same on the phone's screens and the server's paper, so a leader can
+    match a "Máy 0190F2" on a walk sheet with the one in the app."""
+    return device_id.replace("-", "")[:6].upper()

@@ -34,6 +34,7 @@ import flet as ft
 
 from campaign import areas
 from campaign import vocabulary as v
+from campaign.ids import device_short
 from campaign.roles import Capability, can
 from campaign.time import VIETNAM
 from field_app import i18n, theme
@@ -346,7 +347,7 @@ class AuditScreen:
         name = entry.get("name")
         if isinstance(name, str) and name:
             return t("audit.who.named", role=role_text, name=name)
-        return t("audit.who.device", role=role_text, id=str(device_id).replace("-", "")[:6].upper())
+        return t("audit.who.device", role=role_text, id=device_short(str(device_id)))
 
     def scope_text(self, entry: dict[str, Any]) -> str:
         given = entry.get("scope")

@@ -158,6 +158,7 @@ class LeaderScreens:
         self.sync = sync
         self.model = LeaderModel(store)
         self.team_screens = TeamScreens(shell, self.model, api)
+        self.names_learnt = False  # the team's names asked of the server this session (see _learn_names)
 
     @property
     def page(self) -> ft.Page:
@@ -173,6 +174,7 @@ class LeaderScreens:
     def review(self, shell: Shell) -> list[ft.Control]:
         queue = ft.Column(spacing=12, key="review:queue")
         self._fill_queue(queue)
+        self._learn_names(queue)
         return [
             ft.Row([
                 ft.OutlinedButton(t("leader.conflicts.open"), icon=ft.Icons.COMPARE_ARROWS, height=48,
@@ -187,6 +189,28 @@ class LeaderScreens:
             _small(self.model.as_of()),
             queue,
         ]
+
+    def _learn_names(self, queue: ft.Column) -> None:
+        """The queue says who recorded each visit by name, but names come with the team list: a
+        leader who never opened it would read "Máy 0190F2". Ask the server once a session, quietly
+        (offline, the labels stay as they are, and the next visit to the tab asks again)."""
+        if self.names_learnt:
+            return
+
+        async def learn() -> None:
+            try:
+                devices = await asyncio.to_thread(self.api.team_devices)
+            except Exception as exc:  # offline, refused: the queue works without names
+                log.info("review queue: the team's names not learnt (%s)", type(exc).__name__)
+                return
+            self.names_learnt = True
+            before = dict(self.model.names)
+            self.model.members(devices, datetime.now(UTC))
+            if self.model.names != before and on_screen(queue, self.page):
+                self._fill_queue(queue)
+                queue.update()
+
+        self.page.run_task(learn)
 
     def _fill_queue(self, queue: ft.Column) -> None:
         model = self.model.queue()

@@ -22,7 +22,9 @@ MARGIN = 10.0  # mm
 LINE = 4.6  # mm, one line of 9-point text
 PAD = 1.4
 # (header, width in mm): 190 mm between the margins
-COLUMNS = (("Mã", 19.0), ("Địa chỉ", 47.0), ("Còn cần", 54.0), ("Phụ trách", 26.0), ("Kết quả", 44.0))
+# "Mã" fits the widest code (WWWWW) on one line, "Phụ trách" a usual full name: a code split on
+# paper is typed wrong, and the sheet names volunteers, not devices
+COLUMNS = (("Mã", 24.0), ("Địa chỉ", 41.0), ("Còn cần", 54.0), ("Phụ trách", 29.0), ("Kết quả", 42.0))
 OUTCOMES = ("Gặp", "Vắng", "Từ chối", "Chuyển đi")
 BOX = 3.2  # mm, a box to tick
 LEGEND = ("Đánh dấu kết quả mỗi hộ; về nhập vào ứng dụng Gõ Cửa: gõ mã ở đầu dòng để mở đúng hộ. "

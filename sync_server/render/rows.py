@@ -76,6 +76,7 @@ class WorkbookAbout:
     made_at: datetime
     device_id: str | None  # None: the command line
     role: str
+    name: str | None = None  # who holds that device, when enrolment told it
 
 
 @dataclass(frozen=True)

@@ -100,7 +100,9 @@ def last_visit(at: str | None) -> str:
     return parse_at(at).astimezone(VIETNAM).strftime("%d/%m/%Y")
 
 
-def made_by_text(device_id: str | None, role: str) -> str:
+def made_by_text(device_id: str | None, role: str, name: str | None = None) -> str:
+    """Who made a file: the holder's name when known (the device id kept, for the audit log)."""
     if device_id is None:
         return "Máy chủ, dòng lệnh (gocua-server export)"
-    return f"{v.ROLES.label(role) if role in v.ROLES else role}, thiết bị {device_id}"
+    role_text = v.ROLES.label(role) if role in v.ROLES else role
+    return f"{role_text}, {name} (thiết bị {device_id})" if name else f"{role_text}, thiết bị {device_id}"

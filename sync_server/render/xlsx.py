@@ -152,7 +152,7 @@ def _about(about: WorkbookAbout, table: TotalsTable) -> list[tuple[str, Any]]:
                   else f"{terms.target_value:,} người có định danh điện tử đã kích hoạt".replace(",", "."))
         info += [("Mục tiêu", target), ("Bắt đầu", vn_date(terms.start)), ("Hạn", vn_date(terms.deadline)),
                  ("Kết thúc", vn_date(terms.ends) if terms.ends else "(chưa đặt)")]
-    info += [("Lập lúc", vn_time(about.made_at)), ("Người lập", made_by_text(about.device_id, about.role)),
+    info += [("Lập lúc", vn_time(about.made_at)), ("Người lập", made_by_text(about.device_id, about.role, about.name)),
              ("Ghi chú", OFFICIAL_NOTE),
              ("Dữ liệu cá nhân", "Trang «Cần theo dõi» có dữ liệu cá nhân: chỉ dùng cho chiến dịch, "
                                  "không chia sẻ; mỗi lần xuất được ghi nhật ký.")]

@@ -42,7 +42,8 @@ def totals_workbook(engine: Engine, who: Caller | None, commune: str, out: IO[by
         terms = (CampaignTerms(settings.name, settings.target_kind, settings.target_value, settings.start,
                                settings.deadline, settings.ends) if settings else None)
         about = WorkbookAbout(commune, place.full_name, place.province, terms, scope.whole(commune), now(),
-                              who.device.id if who else None, who.device.role if who else CLI_ROLE)
+                              who.device.id if who else None, who.device.role if who else CLI_ROLE,
+                              who.device.name if who else None)
         made = render_xlsx.totals_workbook(out, table, followup.everything(conn, commune, scope, followup.this_year()),
                                            about)
     log_read(engine, who, "export.totals.xlsx", commune,

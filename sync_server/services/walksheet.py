@@ -17,7 +17,7 @@ from sqlalchemy import Connection, Engine
 
 from campaign import areas, assignments
 from campaign import followup as rules
-from campaign.ids import short_code
+from campaign.ids import device_short, short_code
 from campaign.order import walking_key
 from campaign.roles import Capability, can
 from campaign.time import local_year
@@ -43,9 +43,10 @@ class Printed:
     rows: int
 
 
-def device_label(device_id: str) -> str:
-    """How a sheet names a device until it carries its holder's name: "Máy CA757E"."""
-    return f"Máy {device_id.replace('-', '')[-6:].upper()}"
+def device_label(device_id: str, names: dict[str, str] | None = None) -> str:
+    """How a sheet names a device: its holder's name when enrolment told it (`names`), else
+    "Máy 0190F2" (campaign.ids.device_short, as the app says it)."""
+    return (names or {}).get(device_id) or f"Máy {device_short(device_id)}"
 
 
 def _needs(conn: Connection, hamlet_id: str, year: int) -> dict[str, list[tuple[str, list[str]]]]:
@@ -97,20 +98,23 @@ def walk_sheet(engine: Engine, who: Caller, hamlet_id: str, device_id: str | Non
         people = _needs(conn, hamlet_id, local_year(now))
         if lapse_days is None:
             lapse_days = team_settings.for_hamlet(conn, hamlet_id).lapse_days
-        rows: list[tuple[tuple[object, ...], WalkRow]] = []
+        kept = []  # (household id, its data, the device holding it)
         for household_id, _p, data in store.households(conn, hamlet_id):
             if data.get("visits") and not rules.needs_revisit(data):
                 continue
             holder = assignments.holder(data, now, lapse_days)
-            if device_id is not None and holder != device_id:
-                continue
-            rows.append((walking_key(data["address"]), WalkRow(
-                short_code(household_id), data["address"], REVISIT if data.get("visits") else NEW,
-                _need_lines(people.get(household_id, []), data.get("consent", "")),
-                device_label(holder) if holder else "", _come_back_line(data))))
-    rows.sort(key=lambda r: r[0])
-    sheet = WalkSheet(hamlet.data["name"], areas.commune(commune).full_name, now, device_label(who.device.id),
-                      device_label(device_id) if device_id else None, [r for _k, r in rows])
+            if device_id is None or holder == device_id:
+                kept.append((household_id, data, holder))
+        # the people on paper are named as the app names them: by who holds the phone
+        names = devices.names(conn, [who.device.id, *([device_id] if device_id else []),
+                                     *(holder for _h, _d, holder in kept if holder)])
+        rows = sorted(((walking_key(data["address"]), WalkRow(
+            short_code(household_id), data["address"], REVISIT if data.get("visits") else NEW,
+            _need_lines(people.get(household_id, []), data.get("consent", "")),
+            device_label(holder, names) if holder else "", _come_back_line(data)))
+            for household_id, data, holder in kept), key=lambda r: r[0])
+    sheet = WalkSheet(hamlet.data["name"], areas.commune(commune).full_name, now, device_label(who.device.id, names),
+                      device_label(device_id, names) if device_id else None, [r for _k, r in rows])
     made = pdf.walk_sheet(sheet)
     log_read(engine, who, "export.walksheet.pdf", commune,
              {"format": "pdf", "hamlet": hamlet_id, "device": device_id, "rows": len(rows), "bytes": len(made)},

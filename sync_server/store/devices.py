@@ -118,6 +118,15 @@ def get(conn: Connection, device_id: str) -> Device | None:
     return _from_row(row) if row else None
 
 
+def names(conn: Connection, device_ids: list[str]) -> dict[str, str]:
+    """{device id: its holder's name} for those of `device_ids` enrolled with one."""
+    if not device_ids:
+        return {}
+    rows = conn.execute(select(t.devices.c.id, t.devices.c.name)
+                        .where(t.devices.c.id.in_(sorted(set(device_ids))), t.devices.c.name.is_not(None)))
+    return {row.id: row.name for row in rows}
+
+
 def _from_row(row: Row[Any]) -> Device:
     return Device(row.id, row.role, row.team_id, row.commune, tuple(json.loads(row.hamlets)),
                   row.revoked_at is not None, row.acked_seq, row.name)

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from campaign.ids import short_code, uuid7
+from campaign.ids import device_short, short_code, uuid7
 
-from ..support import household_data, person_data
+from ..support import enrolled_device, household_data, person_data
 from .reporting import audit_rows, build_world, ok
 
 pytestmark = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="needs poppler-utils")
@@ -73,7 +73,8 @@ def test_the_sheet_lists_the_households_still_to_visit_in_walking_order(world, t
     assert text.count("Hẹn quay lại") == 1  # household 2's visit said nothing: no line
     assert "Giang: thu nhận thẻ căn cước" in text  # consent given: named
     assert "Người 1" not in text and "1 người: thu nhận thẻ căn cước" in text  # declined: counted
-    assert "Máy " + world.volunteer.id.replace("-", "")[-6:].upper() in text  # household 4's volunteer
+    # household 6's volunteer, enrolled without a name: as the app says it (campaign.ids.device_short)
+    assert "Máy " + device_short(world.volunteer.id) in text
     assert "Gặp" in text and "Từ chối" in text
 
 
@@ -97,3 +98,45 @@ def test_who_may_print_and_every_print_is_audited(world):
     rows = audit_rows(world.server, "export.walksheet.pdf")
     assert len(rows) == before + 1
     assert rows[-1].role == "admin" and "Trần Phú" not in str(rows[-1].detail)
+
+
+def test_the_sheet_names_the_volunteer_and_who_printed_it(world, tmp_path):
+    """Issue #13, item 2: names on paper, not device ids (a device enrolled with a name)."""
+    server = world.server
+    lan = enrolled_device(server, server.code("volunteer", hamlets=(world.hamlet_a,), name="Nguyễn Thị Lan"))
+    officer = enrolled_device(server, server.code("officer", commune="10525", name="Đỗ Văn Công"))
+    h7 = uuid7()
+    lead = world.leader
+    assert ok(lan.push([lan.event("household.created", h7, household_data(world.hamlet_a, "Số 6, phố Lê Lợi"))]))[
+        "quarantined"] == []
+    assert ok(lead.push([lead.event("assignment.set", h7, {"device_id": lan.id})]))["quarantined"] == []
+    answer = officer.get("/api/v1/exports/walksheet.pdf", hamlet=world.hamlet_a, device=lan.id)
+    assert answer.status_code == 200, answer.text
+    text = _text(answer.content, tmp_path, "walksheet-named")
+    assert "Người phụ trách: Nguyễn Thị Lan" in text and "bởi Đỗ Văn Công" in text
+    assert "Số 6, phố Lê Lợi" in text and "Số 4, phố Lê Lợi" not in text
+    flat = " ".join(text.split())
+    assert device_short(lan.id) not in flat and lan.id not in flat
+    line = next(line for line in text.splitlines() if short_code(h7) in line)
+    assert "Nguyễn Thị Lan" in line  # the column "Phụ trách"
+
+
+def test_the_widest_code_and_a_usual_name_stay_on_one_line(tmp_path):
+    """A code split over two lines is typed back wrong ("WWW" then "WW" was seen with a narrower column)."""
+    from datetime import UTC, datetime
+
+    from sync_server.render import pdf
+    from sync_server.render.rows import WalkRow, WalkSheet
+
+    rows = [WalkRow(code, "Số 2, phố Lê Lợi", "Chưa thăm", [], "Nguyễn Thị Lan") for code in ("WWWWW", "MMMMM")]
+    made = pdf.walk_sheet(WalkSheet("Tổ 3", "Phường Hải Dương", datetime.now(UTC), "Đỗ Văn Công", None, rows))
+    lines = _text(made, tmp_path, "walksheet-widest").splitlines()
+    for code in ("WWWWW", "MMMMM"):
+        assert any(code in line and "Nguyễn Thị Lan" in line for line in lines), code
+
+
+def test_the_workbook_names_who_made_it():
+    from sync_server.render.text import made_by_text
+
+    assert made_by_text("d-1", "officer", "Đỗ Văn Công") == "Công an cấp xã, Đỗ Văn Công (thiết bị d-1)"
+    assert made_by_text("d-1", "officer") == "Công an cấp xã, thiết bị d-1"

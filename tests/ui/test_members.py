@@ -82,3 +82,21 @@ def test_offline_the_screen_says_so_and_keeps_the_name(team, make_harness, tmp_p
     assert "Không kết nối được máy chủ" in h.get(key="members:failed").text
     assert h.get(key="members:name")["value"] == "Trần Văn Bình"
     assert not h.get(key="members:make").disabled
+
+
+@on_sqlite
+def test_the_review_queue_names_who_recorded_a_visit_without_opening_the_team_list(team, make_harness,
+                                                                                   tmp_path) -> None:
+    """Issue #13, item 2: the queue said "Máy 0190F2" until the leader had opened the team list."""
+    lan = enrolled_store(tmp_path / "lan", team.server.url, team.server.code("volunteer", team=team.id,
+                                                                              name="Nguyễn Thị Lan"))
+    sync(lan)
+    household = lan.add_household(team.hamlet, "Số 5, phố Lê Lợi", "given")
+    visit = lan.record_visit(household, "not_home")
+    sync(lan, team.leader)
+    assert lan.device_id not in team.leader.device_names()  # nothing has told the leader's phone yet
+    h = app(team, make_harness, tmp_path)
+    open_review(h)
+    wait_for(h, lambda: "Nguyễn Thị Lan" in h.get(key=f"visit:{visit}").text)
+    assert "Máy " not in h.get(key=f"visit:{visit}").text
+    assert team.leader.device_names()[lan.device_id] == "Nguyễn Thị Lan"  # kept for the queue offline

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 from campaign import vocabulary as v
 from campaign.events import InvalidEvent
+from campaign.ids import device_short
 from field_app import i18n
 from field_app.i18n import format_number, t, vocab_label
 from field_app.store import ReviewItem, Store, StoreError
@@ -183,7 +184,7 @@ class LeaderModel:
         name = self.names.get(device_id)
         if name:
             return name
-        short = t("leader.device.short", id=device_id.replace("-", "")[:6].upper())
+        short = t("leader.device.short", id=device_short(device_id))
         role = self.roles.get(device_id)
         return f"{vocab_label(v.ROLES, role)} · {short}" if role is not None and role in v.ROLES else short
 
