@@ -32,7 +32,7 @@ from ..errors import ApiError
 from ..services import enrolment
 from ..services.enrolment import Caller
 from ..services.errors import Forbidden, Gone, Unauthenticated
-from ..store.db import read_transaction, write_transaction
+from ..store.db import read_transaction, statement_reads, write_transaction
 from .ratelimit import Limits
 
 __all__ = [
@@ -92,8 +92,10 @@ def refused(request: Request) -> None:
         limits.token_failures.take(client_address(request))
 
 
-def bearer_token(request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> str:
-    """The Bearer token (a security scheme in the published schema); 401 without one."""
+async def bearer_token(request: Request,
+                       credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> str:
+    """The Bearer token (a security scheme in the published schema); 401 without one. Async: it
+    waits on nothing, and a plain function would cost every request a trip to the thread pool."""
     if credentials is None or credentials.scheme.lower() != "bearer" or not credentials.credentials:
         refused(request)
         raise ApiError(401, "unauthenticated", "send the device token as 'Authorization: Bearer TOKEN'")
@@ -103,7 +105,8 @@ def bearer_token(request: Request, credentials: HTTPAuthorizationCredentials | N
 def caller(request: Request, token: str = Depends(bearer_token)) -> Caller:
     limits = limits_of(request)
     try:
-        with reading(request) as conn:
+        # one indexed lookup (two for a revoked device): no transaction of its own (store/db.py)
+        with statement_reads(engine_of(request)) as conn:
             who = enrolment.authenticate(conn, token)
     except (Unauthenticated, Forbidden, Gone):  # unknown, revoked, retired by the retention purge
         refused(request)

@@ -89,16 +89,18 @@ def commune_totals(conn: Connection, commune: str, by: str, scope: Scope) -> Tot
                 groups[day][metric] += n
             everything[metric] += n
         names = {day: day for day in sorted(groups)}
-    elif by in ("hamlet", "team"):
+    elif by == "hamlet":  # each (hamlet, metric) comes once: set, not added (a commune's ~1,000 sums)
+        names = dict(hamlets)
+        for hamlet_id, metric, n in store.sums_by_hamlet(conn, list(hamlets)):
+            if hamlet_id in names:
+                groups[hamlet_id][metric] = n
+            everything[metric] += n
+    elif by == "team":
         sums = store.sums_by_hamlet(conn, list(hamlets))
         team_of: dict[str, list[str]] = defaultdict(list)
-        if by == "hamlet":
-            names = dict(hamlets)
-            team_of = defaultdict(list, {h: [h] for h in hamlets})
-        else:
-            for team in store.team_hamlets(conn, commune):
-                names[team.team_id] = team.team_name
-                team_of[team.hamlet_id].append(team.team_id)
+        for team in store.team_hamlets(conn, commune):
+            names[team.team_id] = team.team_name
+            team_of[team.hamlet_id].append(team.team_id)
         for hamlet_id, metric, n in sums:
             for key in team_of.get(hamlet_id, ()):
                 groups[key][metric] += n

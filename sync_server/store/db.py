@@ -20,12 +20,14 @@ busy handler with sleeps of up to 100 ms.
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine.interfaces import DBAPIConnection, DBAPICursor, ExecutionContext
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.pool import ConnectionPoolEntry
 
 try:  # POSIX: a blocking file lock; elsewhere SQLite's busy handler does the waiting alone
@@ -40,6 +42,10 @@ _BEGIN = "gocua_begin"  # a transaction opened, its BEGIN not said yet: "write" 
 _FILE_LOCK = "gocua_file_lock"  # the descriptor holding the writer file lock
 _MANAGED = "gocua_managed"  # inside write_transaction/read_transaction: released after COMMIT
 _WRITES = ("INSERT", "UPDATE", "DELETE", "REPLAC")
+_IDLE_SINCE = "gocua_idle_since"  # when the pooled connection was last handed back (monotonic s)
+
+# A PostgreSQL connection idle in the pool this long is pinged before use (see _ping_when_idle).
+PING_AFTER_IDLE_S = 5.0
 
 
 def make_engine(url: str) -> Engine:
@@ -48,9 +54,35 @@ def make_engine(url: str) -> Engine:
                                pool_size=8, max_overflow=16)
         _tune_sqlite(engine)
         return engine
-    engine = create_engine(url, pool_size=8, max_overflow=8, pool_pre_ping=True)
+    engine = create_engine(url, pool_size=8, max_overflow=8)
+    _ping_when_idle(engine)
     _tune_postgres(engine)
     return engine
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """SQLAlchemy's pool_pre_ping, for connections that sat idle only. pool_pre_ping costs a
+    round trip to the database at every checkout, i.e. every transaction: GET /totals is two
+    (the token, then the reads), a device's sync five, and on the 2-core bench machine each round
+    trip is a switch to the PostgreSQL process and back (issue #16: one commune's totals p95,
+    1,000 devices). A connection back in the pool less than PING_AFTER_IDLE_S ago was working
+    then; one idle longer (a quiet night, a database restart) is pinged, and a dead one replaced
+    before the request sees it (DisconnectionError: the pool retries with a new connection). A
+    restart during busy traffic fails each pooled connection's next statement once, and
+    SQLAlchemy then drops the whole pool (its disconnect handling): the devices retry their sync."""
+    @event.listens_for(engine, "checkin")
+    def idle_from(_dbapi_conn: DBAPIConnection, record: ConnectionPoolEntry) -> None:
+        record.info[_IDLE_SINCE] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def ping_if_idle(dbapi_conn: DBAPIConnection, record: ConnectionPoolEntry, _proxy: Any) -> None:
+        since = record.info.get(_IDLE_SINCE)
+        if since is not None and time.monotonic() - since < PING_AFTER_IDLE_S:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_conn)
+        except engine.dialect.loaded_dbapi.Error as exc:
+            raise DisconnectionError(str(exc)) from exc
 
 
 def _tune_sqlite(engine: Engine) -> None:
@@ -108,7 +140,8 @@ def _tune_postgres(engine: Engine) -> None:
     @event.listens_for(engine, "commit")
     @event.listens_for(engine, "rollback")
     def on_end(conn: Connection) -> None:
-        conn.info.pop(_BEGIN, None)
+        if not conn.invalidated:  # a connection the database dropped has no info to clear (and
+            conn.info.pop(_BEGIN, None)  # asking raised PendingRollbackError over the real error)
 
 
 def _lock_path(engine: Engine) -> str | None:
@@ -161,6 +194,20 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
 def read_transaction(engine: Engine) -> Iterator[Connection]:
     with engine.connect() as conn, _managed(conn) as held:
         yield held
+
+
+@contextmanager
+def statement_reads(engine: Engine) -> Iterator[Connection]:
+    """Reads each of which stands alone (no snapshot shared between them): a token's lookup. On
+    PostgreSQL they run in autocommit, which saves the BEGIN and the COMMIT, two of the lookup's
+    three round trips to the database; SQLite, in the process, gains nothing from it and keeps
+    its read transaction (its BEGIN is this module's, above)."""
+    if engine.dialect.name == "sqlite":
+        with read_transaction(engine) as conn:
+            yield conn
+        return
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        yield conn
 
 
 @contextmanager

@@ -145,7 +145,7 @@ totals = Table(
     Column("metric", String(48), primary_key=True),
     Column("commune", String(5), nullable=False),
     Column("n", BigInteger, nullable=False),
-    Index("ix_totals_commune", "commune", "hamlet_id"),
+    Index("ix_totals_commune_metric", "commune", "metric", "n"),  # covering: the province by commune (0011)
     Index("ix_totals_hamlet_metric", "hamlet_id", "metric", "day", "n"),  # covering: a commune's sums (0005)
 )
 
