@@ -1,7 +1,7 @@
 """A covering index for the province breakdown: `totals (commune, metric, n)`.
 
 Revision ID: 0011
-Revises: 0008
+Revises: 0009
 
 The province by commune (services/reports.py `province_totals`, and the admin's commune
 list) is one `GROUP BY commune, metric` over every counter of the province (store/totals.py
@@ -16,7 +16,7 @@ secondary indexes per counter, not three.
 from alembic import op
 
 revision = "0011"
-down_revision = "0008"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
