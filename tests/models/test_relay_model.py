@@ -113,3 +113,31 @@ def test_a_phone_without_relay_keys_is_told_to_sync_once(tmp_path: Path) -> None
 def test_file_names(name: str, first: int, last: int) -> None:
     assert model.bundle_name(name, first, last) == "gocua-gui-nho-3F2A9C-12-40.gocua"
     assert model.receipt_name(name, last) == "gocua-bien-nhan-3F2A9C-40.gocua"
+
+
+def test_a_leader_carrier_names_the_volunteer_and_a_long_wait_takes_two_files(
+        in_process_server: InProcessServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+    from sync_server.services import team as teams
+
+    server = in_process_server
+    hamlet = server.hamlet()
+    with server.engine.begin() as conn:
+        teams.create_team(conn, "t1", "Tổ t1", "10525", [hamlet])
+    phone = enrolled_store(tmp_path / "phone.db", server.url,
+                           server.code("volunteer", team="t1", name="Nguyễn Thị Lan"), http=server.client)
+    SyncClient(phone, client=server.client).sync_once()
+    leader = enrolled_store(tmp_path / "leader.db", server.url, server.code("leader", team="t1"), http=server.client)
+    for n in range(3):
+        phone.add_household(hamlet, f"Số {n + 1}, phố Hàng Bè")
+    monkeypatch.setattr("field_app.relay.MAX_BATCH", 2)  # a file holds at most a push's worth
+    sealed = model.seal(phone)
+    assert sealed is not None and sealed.left == 1
+    assert sealed.summary().endswith("Còn 1 thay đổi nữa chưa vào tệp này: gửi nhờ tiếp sau khi biên nhận "
+                                     "của tệp này được gửi về.")
+    api = ServerApi(leader, client=server.client)
+    carried = model.carry(api, leader, sealed.data)
+    assert carried.ok and carried.text.startswith("Máy chủ đã nhận 2 thay đổi của Nguyễn Thị Lan.")
+    assert model.take_receipt(phone, carried.receipt or b"").ok
+    rest = model.seal(phone)
+    assert rest is not None and rest.left == 0 and rest.seq_from == sealed.seq_to + 1
+

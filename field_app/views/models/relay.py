@@ -16,7 +16,7 @@ receipt's reader) gets its own sentence rather than a generic "damaged".
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from campaign import relay as fmt
 from field_app import relay
@@ -36,6 +36,8 @@ class RelayApi(Protocol):
     """What the carrier's upload needs of net/server_api.ServerApi."""
 
     def relay(self, bundle: bytes) -> Relayed: ...
+
+    def team_devices(self, commune: str | None = None) -> list[dict[str, Any]]: ...
 
 
 def short_id(device_id: str) -> str:
@@ -64,12 +66,23 @@ def kind_of(raw: bytes) -> str | None:
     return None
 
 
-def who(store: Store, device_id: str) -> str:
+def who(store: Store, device_id: str, api: RelayApi | None = None) -> str:
     """The origin phone as the carrier knows it: its holder's name (a leader's team list told
-    it), else "Máy 3F2A9C"; "máy này" for the carrier's own."""
+    it; a leader's app asks the team list once when it does not know the phone yet), else
+    "Máy 3F2A9C"; "Máy này" for the carrier's own."""
     if device_id == store.device_id:
         return t("leader.device.this")
-    return store.device_names().get(device_id) or t("leader.device.short", id=short_id(device_id))
+    names = store.device_names()
+    if device_id not in names and api is not None and store.role == "leader":
+        try:  # the names are the team list's, as the review screens keep them; nothing of the file
+            named = {d["device_id"]: d["name"] for d in api.team_devices()
+                     if isinstance(d.get("name"), str) and d["name"] and isinstance(d.get("device_id"), str)}
+        except SyncError:
+            named = {}
+        if named:
+            store.remember_device_names(named)
+            names.update(named)
+    return names.get(device_id) or t("leader.device.short", id=short_id(device_id))
 
 
 # -- the origin phone: "Gửi nhờ" ---------------------------------------------------------------
@@ -83,12 +96,16 @@ class Sealed:
     seq_from: int
     seq_to: int
     work: Work
+    left: int = 0  # changes waiting beyond this file (a file holds at most a push's worth)
 
     def summary(self) -> str:
         """"Đã đóng gói 2 lượt thăm, 1 hộ (thay đổi số 3 đến 9) vào tệp …. Chúng vẫn chờ gửi …"."""
         changes = t("relay.range.one", first=self.seq_from) if self.seq_from == self.seq_to else \
             t("relay.range", first=self.seq_from, last=self.seq_to)
-        return t("relay.sealed", work=work_text(self.work), changes=changes, name=self.filename)
+        text = t("relay.sealed", work=work_text(self.work), changes=changes, name=self.filename)
+        if self.left:
+            text += " " + t("relay.sealed_more", changes=changes_text(self.left))
+        return text
 
 
 def seal(store: Store) -> Sealed | None:
@@ -100,7 +117,7 @@ def seal(store: Store) -> Sealed | None:
     header = fmt.read_bundle(data)
     first, last = header["seq_from"], header["seq_to"]
     return Sealed(data, bundle_name(header["device_id"], first, last), first, last,
-                  store.work_between(first, last))
+                  store.work_between(first, last), store.pending_count() - (last - store.acked_seq))
 
 
 def seal_failure(exc: Exception) -> str:
@@ -129,7 +146,7 @@ def carry(api: RelayApi, store: Store, raw: bytes) -> Carried:
     if kind is None:
         return Carried(False, t("relay.carry.not_bundle"))
     header = fmt.read_bundle(raw)
-    origin = who(store, header["device_id"])
+    origin = who(store, header["device_id"], api)
     try:
         answer = api.relay(raw)
     except Rejected as exc:
