@@ -49,7 +49,7 @@ def pull(engine: Engine, who: Caller, after: int, limit: int, mine: int = 0) -> 
         rows, more = store.pull(conn, who.scope, after, limit, skip=(who.device.id, mine) if mine else None)
     team = None
     if not more:
-        with short_write_transaction(engine) as conn:
+        with short_write_transaction(engine, durable=False) as conn:  # a note, not data: no disk wait
             store_devices.touch_pull(conn, who.device.id, clock.now_iso())
             team = team_settings.for_device(conn, who.device)
     reached = rows[-1][0] if rows else after

@@ -47,3 +47,18 @@ def test_a_connection_just_used_is_not_pinged(engine, monkeypatch) -> None:
     with pytest.raises(OperationalError):
         _select_one(engine)
     assert _select_one(engine) == 1  # SQLAlchemy dropped the dead pool: the next one reconnects
+
+
+def test_a_note_commits_without_waiting_for_the_disk_and_nothing_else_does(engine) -> None:
+    """short_write_transaction(durable=False) (a device's last pull) turns off the wait for the
+    WAL flush for itself only: the same pooled connection's next transaction waits again."""
+    with db.short_write_transaction(engine, durable=False) as conn:
+        assert conn.exec_driver_sql("SHOW synchronous_commit").scalar_one() == "off"
+        conn.exec_driver_sql("CREATE TABLE note (n integer)")
+        conn.exec_driver_sql("INSERT INTO note VALUES (1)")
+    assert engine.pool.checkedin() == 1  # one connection: the next transaction gets it back
+    with db.short_write_transaction(engine) as conn:
+        assert conn.exec_driver_sql("SHOW synchronous_commit").scalar_one() == "on"
+        assert conn.exec_driver_sql("SELECT count(*) FROM note").scalar_one() == 1  # it did commit
+    with db.read_transaction(engine) as conn:
+        assert conn.exec_driver_sql("SHOW synchronous_commit").scalar_one() == "on"
