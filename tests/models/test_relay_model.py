@@ -141,3 +141,20 @@ def test_a_leader_carrier_names_the_volunteer_and_a_long_wait_takes_two_files(
     rest = model.seal(phone)
     assert rest is not None and rest.left == 0 and rest.seq_from == sealed.seq_to + 1
 
+
+
+def test_a_carrier_with_no_network_is_told_so_and_keeps_the_file_to_try_again(tmp_path: Path) -> None:
+    from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    from field_app.relay import new_sign_key, seal_bundle
+
+    from ..support import offline_store
+
+    server_key = fmt.b64(X25519PrivateKey.generate().public_key().public_bytes(Encoding.Raw, PublicFormat.Raw))
+    raw = seal_bundle([{"seq": 1, "kind": "visit.recorded"}], "dev-b", new_sign_key().private, server_key)
+    carrier = offline_store(tmp_path / "carrier.db")  # its server address has nobody listening
+    carried = model.carry(ServerApi(carrier, timeout=2.0), carrier, raw)
+    assert not carried.ok and carried.receipt is None
+    assert carried.text == ("Chưa gửi được tệp: không kết nối được máy chủ. Tệp vẫn nằm ở chỗ bạn đã lưu; "
+                            "thử lại khi có mạng.")

@@ -154,6 +154,8 @@ def carry(api: RelayApi, store: Store, raw: bytes) -> Carried:
         reason = t(f"relay.refused.{code}") if code else refusal_of(exc)
         return Carried(False, t("relay.carry.refused", origin=origin, reason=reason))
     except SyncError as exc:
+        if exc.retryable:  # no network, the server down or busy: the file is still where it was
+            return Carried(False, t("relay.carry.offline"))
         return Carried(False, t("relay.carry.failed", reason=failure_text(exc)))
     first, last = header["seq_from"], header["seq_to"]
     held = sum(1 for seq, _ in answer.quarantined if first <= seq <= last)
