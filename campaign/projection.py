@@ -57,7 +57,7 @@ def needs(event: dict[str, Any]) -> set[str]:
 
 
 def apply(event: dict[str, Any], version: int | None, lookup: Lookup,
-          children: Children | None = None) -> Outcome:
+          children: Children | None = None, bookings: Children | None = None) -> Outcome:
     """Apply one validated event; raise InvalidEvent when the state forbids it.
 
     `version` is the event's server cursor, or None for a device's pending event.
@@ -68,6 +68,9 @@ def apply(event: dict[str, Any], version: int | None, lookup: Lookup,
     `changed` next to the household (`moved` still names the move). A caller that
     applies without `children` carries them itself. `visit.voided` needs it: the
     household's visit aggregates are counted again from the visits that remain.
+    `bookings`, when given with `children` (the server), names the capture bookings of a
+    household's people (a household id -> those bookings, as they stand): a move carries them
+    too, so they stay filed where their person lives (campaign.sessions).
     """
     kind = event["kind"]
     current = lookup(event["entity"])
@@ -90,7 +93,7 @@ def apply(event: dict[str, Any], version: int | None, lookup: Lookup,
     if children is not None:
         _check_declined_unnamed(event, children)
         if outcome.moved is not None:
-            _carry_children(outcome, children)
+            _carry_children(outcome, children, bookings)
     return outcome
 
 
@@ -127,11 +130,12 @@ def _check_declined_unnamed(event: dict[str, Any], children: Children) -> None:
                            "names: rename them 'Người 1', 'Người 2' … before recording the refusal")
 
 
-def _carry_children(outcome: Outcome, children: Children) -> None:
-    """A household's people and visits live in its hamlet: they move with it."""
+def _carry_children(outcome: Outcome, children: Children, bookings: Children | None) -> None:
+    """A household's people and visits live in its hamlet: they move with it, and so do its
+    people's capture bookings (a booking lives where its person lives)."""
     assert outcome.moved is not None
     household_id, _old, new_hamlet = outcome.moved
-    for child in children(household_id):
+    for child in [*children(household_id), *(bookings(household_id) if bookings is not None else [])]:
         carried = child.copy()
         carried.hamlet_id = new_hamlet
         outcome.changed[child.id] = carried

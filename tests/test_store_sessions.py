@@ -85,3 +85,34 @@ def test_a_booking_moves_to_another_session_in_one_step(tmp_path: Path) -> None:
     assert store.bookings_of(person)[-1].data["status"] == "booked"
     assert len(outbox_rows(store)) == written + 2
     store.close()
+
+
+def test_a_phone_of_the_hamlet_a_household_joined_gets_its_peoples_bookings(tmp_path: Path) -> None:
+    """A household moved to another hamlet comes to that hamlet's phones with its history, its
+    people's capture bookings included (they move with it): the person screen shows the booking."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'server.db'}")
+    migrate.upgrade(engine)
+    http = TestClient(create_app(Settings(database_url="unused", public_url="http://testserver"), engine))
+    admin = enrolled_store(tmp_path / "admin", "http://testserver", issue_code(engine, "admin"), http=http)
+    here = add_hamlet(admin, COMMUNE, "Tổ dân phố 3", "to_dan_pho", "2025-07-01")
+    there = add_hamlet(admin, COMMUNE, "Tổ dân phố 4", "to_dan_pho", "2025-07-01")
+    household = admin.add_household(here, "Số 4, phố Hẹn", "given")
+    person = admin.add_person(household, "Lò Văn Páo", 1940, "home", "none", "no_app")
+    session = "01a24000-0000-7000-8000-000000000002"
+    admin.record("session.created", session, {
+        "commune": COMMUNE, "kind": "home_capture", "starts_at": "2026-12-05T08:00:00+07:00",
+        "ends_at": "2026-12-05T11:00:00+07:00", "place": "Tại nhà", "capacity": 5})
+    booking = admin.book(session, person)
+    SyncClient(admin, client=http).sync_once()
+    admin.update_household(household, hamlet_id=there)
+    SyncClient(admin, client=http).sync_once()
+    assert admin.quarantined() == []
+
+    phone = enrolled_store(tmp_path / "phone", "http://testserver",
+                           issue_code(engine, "volunteer", hamlets=(there,)), http=http)
+    SyncClient(phone, client=http).sync_once()
+    assert phone.person(person) is not None
+    assert [(b.id, b.data["status"]) for b in phone.bookings_of(person)] == [(booking, "booked")]
+    assert [b.id for b in phone.bookings_in(session)] == [booking]
+    # filed under the hamlet the household joined, on both phones as on the server
+    assert {b.hamlet_id for b in (*phone.bookings_of(person), *admin.bookings_of(person))} == {there}

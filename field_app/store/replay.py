@@ -11,7 +11,8 @@ own pending events on top").
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from campaign.events import KINDS, SCHEMA, InvalidEvent
 from campaign.projection import Entity, apply
@@ -80,19 +81,27 @@ class Replay:
         outside: dict[str, Entity | None] = {}
         # A household that moved here from a hamlet outside this device's comes with its history
         # (docs/sync.md, "Households that move"), which names hamlets this device never held.
-        # The server applied those events already: for them, such a hamlet is taken as open.
+        # The server applied those events already: for them, such a hamlet is taken as open, and
+        # of the commune of the session a booking in the history names (a person is booked in
+        # their own commune: the server checked it when the booking was made).
         named = {r.event.get("entity") for r in context_rows}
         unheld = {h for h in context if h not in named and self.entities.load(h) is None}
         from_server = False
+        booked_in: str | None = None  # the commune of the session the event being replayed books into
 
         def children(household_id: str) -> list[Entity]:
             return [e for e in working.values()
                     if e is not None and e.parent_id == household_id and e.type in ("person", "visit")]
 
+        def bookings(household_id: str) -> list[Entity]:  # its people's: a move carries them (projection)
+            people = {e.id for e in children(household_id) if e.type == "person"}
+            return [e for e in working.values()
+                    if e is not None and e.type == "booking" and e.data.get("person_id") in people]
+
         def lookup(entity_id: str) -> Entity | None:
             if entity_id in working:
                 if working[entity_id] is None and entity_id in unheld and from_server:
-                    return Entity(entity_id, "hamlet", entity_id, None, {"valid_to": None})
+                    return Entity(entity_id, "hamlet", entity_id, None, {"valid_to": None, "commune": booked_in})
                 return working[entity_id]
             if entity_id not in outside:
                 outside[entity_id] = self.entities.load(entity_id)
@@ -103,11 +112,12 @@ class Replay:
             event = logged.event
             version = logged.key if logged.source == "inbox" else None
             from_server = logged.source == "inbox"
+            booked_in = _session_commune(event, lookup) if from_server else None
             try:
                 if event.get("kind") not in KINDS or event.get("schema") != SCHEMA:
                     raise InvalidEvent("unknown_kind", f"{event.get('kind')!r} (schema {event.get('schema')!r}) "
                                        "is not known to this app version")
-                outcome = apply(event, version, lookup, children)
+                outcome = apply(event, version, lookup, children, bookings)
             except (InvalidEvent, KeyError, TypeError, ValueError, AttributeError) as exc:
                 if own:
                     problems[(logged.source, logged.key)] = getattr(exc, "detail", None) or str(exc) \
@@ -139,3 +149,13 @@ class Replay:
             column = "cursor" if source == "inbox" else "seq"
             self.sealed.db.execute(f"UPDATE {source} SET problem = ? WHERE {column} = ?",
                                    [self.sealed.seal_or_null(source, "problem", key, problem), key])
+
+
+def _session_commune(event: dict[str, Any], lookup: Callable[[str], Entity | None]) -> str | None:
+    """The commune of the session a booking.made books into (None for any other event)."""
+    data = event.get("data")
+    if event.get("kind") != "booking.made" or not isinstance(data, dict) or not isinstance(data.get("session_id"), str):
+        return None
+    session = lookup(data["session_id"])
+    commune = session.data.get("commune") if session is not None and session.type == "session" else None
+    return commune if isinstance(commune, str) else None

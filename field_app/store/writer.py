@@ -59,7 +59,7 @@ class Writer:
                            "entity": entity, "base": current.version if current is not None else None,
                            "at": stamp(self.clock), "data": data, "schema": SCHEMA})
         check_event(event)
-        outcome = apply(event, None, self.entities.load, self._children)  # raises before anything is written
+        outcome = apply(event, None, self.entities.load, self._children, self._bookings)  # raises before anything is written
         body = canonical(event)
         self.sealed.db.execute(
             "INSERT INTO outbox (seq, id, kind, entity, related, base, at, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -105,6 +105,11 @@ class Writer:
     def _children(self, household_id: str) -> list[Entity]:
         """A household's people and visits as they stand (the projection carries them on a move)."""
         return self.entities.select("WHERE parent_id = ? AND type IN ('person', 'visit')", [household_id])
+
+    def _bookings(self, household_id: str) -> list[Entity]:
+        """The capture bookings of a household's people (a move carries them along)."""
+        people = {p.id for p in self._people_of(household_id)}
+        return [b for b in self.entities.select("WHERE type = 'booking'") if b.data.get("person_id") in people]
 
     def _people_of(self, household_id: str) -> list[Entity]:
         return self.entities.select("WHERE parent_id = ? AND type = 'person' ORDER BY id", [household_id])

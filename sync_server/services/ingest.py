@@ -43,6 +43,7 @@ from ..config import MAX_EVENTS
 from ..store import devices as store_devices
 from ..store import entities as store_entities
 from ..store import events as store
+from ..store import sessions as store_sessions
 from ..store import totals as store_totals
 from ..store.devices import Device, Scope
 from ..store.events import ConflictRow, EventRow, MoveRow
@@ -224,6 +225,19 @@ class _Batch:
         self.load(ids)
         return [e for i in dict.fromkeys(ids) if (e := self.loaded[i]) is not None]
 
+    def bookings(self, household_id: str) -> list[Entity]:
+        """The capture bookings of a household's people (a move carries them: campaign.projection)."""
+        people = {e.id for e in self.children(household_id) if e.type == "person"}
+        household = self.get(household_id)
+        commune = self.commune_of(household.hamlet_id) if household is not None else None
+        if not people or commune is None:
+            return []
+        ids = store_sessions.booking_ids_of(self.conn, commune, people)
+        ids += [e.id for e in self.loaded.values()
+                if e is not None and e.type == "booking" and e.data.get("person_id") in people]
+        self.load(ids)
+        return [e for i in dict.fromkeys(ids) if (e := self.loaded[i]) is not None]
+
     def commune_of(self, hamlet_id: str | None) -> str | None:
         if hamlet_id is None:
             return None
@@ -254,7 +268,7 @@ def _apply_batch(conn: Connection, device: Device, scope: Scope, fresh: list[Fre
             ev.check_time_window(event["at"], now_at)
             if event["kind"] == "visit.voided":
                 authorise_void(device, scope, state.get(event["entity"]), state.commune_of)
-            outcome = projection.apply(event, cursor, state.get, state.children)
+            outcome = projection.apply(event, cursor, state.get, state.children, state.bookings)
             authorise(device, scope, event, outcome, state.commune_of)
         except ev.InvalidEvent as bad:
             # The sender hears why; the server keeps the envelope, the code and a digest (M2, M3).

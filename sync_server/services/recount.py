@@ -31,8 +31,12 @@ def replay(conn: Connection) -> dict[str, projection.Entity]:
     def children(household_id: str) -> list[projection.Entity]:  # asked on moves and refusals only
         return [e for e in state.values() if e.parent_id == household_id]
 
+    def bookings(household_id: str) -> list[projection.Entity]:  # asked on moves only
+        people = {e.id for e in children(household_id) if e.type == "person"}
+        return [e for e in state.values() if e.type == "booking" and e.data.get("person_id") in people]
+
     for cursor, body in store_events.applied(conn):
-        outcome = projection.apply(json.loads(body), cursor, state.get, children)
+        outcome = projection.apply(json.loads(body), cursor, state.get, children, bookings)
         state.update(outcome.changed)
     return state
 

@@ -1,6 +1,7 @@
 """Pull: the applied events after a cursor, within a device's scope, page by page."""
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from sqlalchemy import Connection, Select, and_, select, union
@@ -23,7 +24,7 @@ def pull(conn: Connection, scope: Scope, after: int, limit: int,
     Moves between hamlets (docs/sync.md, "Households that move"): each scope key also
     walks event_moves' index the same way, so a move reaches the hamlet it left once,
     at its own cursor. A move into the scope from outside it comes with the household's
-    history, the earlier events of it and its people and visits (lower cursors, sent
+    history, the earlier events of it, its people, their capture bookings and its visits (lower cursors, sent
     just before the move, in cursor order): its unit is never split across pages, so a
     page may exceed `limit` when such a unit is its first. The last event of a page is
     always at `next`, the cursor the page reached.
@@ -99,6 +100,7 @@ def _histories(conn: Connection, scope: Scope, cursors: list[int]) -> dict[int, 
                 select(t.event_moves.c.household_id, t.event_moves.c.cursor, t.event_moves.c.hamlet_id)
                 .where(t.event_moves.c.household_id.in_(part))):
             former.setdefault(household_id, []).append((cursor, hamlet_id))
+    _add_bookings(conn, households, family)
     upto = max(m.cursor for m in moves)
     wanted: dict[str, set[str]] = {}  # former hamlet -> the households whose events to find there
     for h in households:
@@ -118,6 +120,22 @@ def _histories(conn: Connection, scope: Scope, cursors: list[int]) -> dict[int, 
     for m in moves:  # each event of the household is filed under one hamlet: no duplicates
         out[m.cursor] = sorted((c, b) for c, b in found.get(m.household_id, ()) if c < m.cursor)
     return out
+
+
+def _add_bookings(conn: Connection, households: list[str], family: dict[str, str]) -> None:
+    """Into `family`, the capture bookings of the households' people: a booking lives where its
+    person lives and moves with the household (campaign.projection), so it comes with the history."""
+    people = {e for e, h in family.items() if e != h}
+    if not people:
+        return
+    communes = {c for part in bulk.chunks(households) for c in conn.execute(
+        select(t.entities.c.commune).where(t.entities.c.id.in_(part))).scalars() if c}
+    for commune in sorted(communes):
+        for booking_id, body in conn.execute(select(t.entities.c.id, t.entities.c.body).where(
+                t.entities.c.commune == commune, t.entities.c.type == "booking")):
+            person = json.loads(body)["data"].get("person_id")
+            if person in people:
+                family[booking_id] = family[person]
 
 
 def _page(conn: Connection, query: Select[Any], limit: int) -> tuple[list[tuple[int, str]], bool]:

@@ -4,6 +4,8 @@ A session's row is filed under its commune and no hamlet; a booking's under its 
 hamlet and commune, with its session as parent (ix_entities_parent finds a roster)."""
 from __future__ import annotations
 
+import json
+
 from sqlalchemy import Connection, select
 
 from campaign.projection import Entity
@@ -34,3 +36,10 @@ def commune_bookings(conn: Connection, commune: str) -> list[Entity]:
     """Every booking of a commune's people, in no order."""
     return [entity(r) for r in conn.execute(select(t.entities).where(
         t.entities.c.commune == commune, t.entities.c.type == "booking"))]
+
+
+def booking_ids_of(conn: Connection, commune: str, people: set[str]) -> list[str]:
+    """The ids of a commune's bookings of these people (a household's, when it moves)."""
+    found = conn.execute(select(t.entities.c.id, t.entities.c.body).where(
+        t.entities.c.commune == commune, t.entities.c.type == "booking"))
+    return [row.id for row in found if json.loads(row.body)["data"].get("person_id") in people]

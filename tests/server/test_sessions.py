@@ -134,3 +134,41 @@ def test_a_booking_takes_a_person_off_the_home_capture_list_and_a_no_show_puts_t
     assert not listed()
     assert _reasons(leader.push([leader.event("booking.updated", booking, {"status": "no_show"})])) == []
     assert listed()
+
+
+def test_a_household_that_moves_hamlet_takes_its_peoples_bookings_along(server) -> None:  # type: ignore[no-untyped-def]
+    """household.updated hamlet_id: the bookings of its people are filed under the hamlet it
+    joined, as its people are: the roster names that hamlet, the follow-up list there still
+    knows the person is booked, the counts move, and a leader of the new hamlet records the
+    attendance. Before, the bookings stayed under the hamlet it left."""
+    hamlet, people, officer, _leader, volunteer = _ward(server)
+    admin = server.enroll("admin")
+    bedridden = people[0]
+    other = uuid7()
+    assert _reasons(admin.push([admin.event("hamlet.created", other, hamlet_data("Tổ mới"))])) == []
+    assert _reasons(volunteer.push([volunteer.event("person.updated", bedridden, {"blockers": ["cannot_travel"]})])) \
+        == []
+    session, booking = uuid7(), uuid7()
+    assert _reasons(officer.push([officer.event("session.created", session, _session(kind="home_capture"))])) == []
+    assert _reasons(volunteer.push([volunteer.event("booking.made", booking,
+                                                    {"session_id": session, "person_id": bedridden})])) == []
+    home = next(e["data"]["household_id"] for e in admin.pull_all() if e["entity"] == bedridden
+                and e["kind"] == "person.added")
+    assert _reasons(admin.push([admin.event("household.updated", home, {"hamlet_id": other})])) == []
+
+    row = ok(officer.get(f"/api/v1/sessions/{session}/roster"))["rows"][0]
+    assert (row["booking"], row["hamlet_id"], row["hamlet"]) == (booking, other, "Tổ mới")
+    follow = ok(officer.get("/api/v1/followup", commune=WARD, list="home_capture", limit=1000))["rows"]
+    assert bedridden not in {r["person_id"] for r in follow}  # still booked, wherever they live now
+    team = f"t-{uuid7()[-8:]}"
+    make_team(server, team, WARD, [other])
+    new_leader = server.enroll("leader", team=team, commune=WARD)
+    # the hamlet it joined pulls the household whole: its people's bookings come with its history
+    pulled = new_leader.pull_all()
+    assert booking in {e["entity"] for e in pulled if e["kind"] == "booking.made"}
+    assert [e["kind"] for e in pulled if e["entity"] in (booking, home)][-1] == "household.updated"
+    assert _reasons(new_leader.push([new_leader.event("booking.updated", booking, {"status": "no_show"})])) == []
+    assert bedridden in {r["person_id"] for r in ok(officer.get(
+        "/api/v1/followup", commune=WARD, list="home_capture", limit=1000))["rows"]}
+    assert hamlet != other
+    assert cli(server.db_url, "recount").returncode == 0
