@@ -158,3 +158,18 @@ def test_a_carrier_with_no_network_is_told_so_and_keeps_the_file_to_try_again(tm
     assert not carried.ok and carried.receipt is None
     assert carried.text == ("Chưa gửi được tệp: không kết nối được máy chủ. Tệp vẫn nằm ở chỗ bạn đã lưu; "
                             "thử lại khi có mạng.")
+
+
+def test_without_the_receipt_the_phones_own_next_sync_settles_the_carried_visits(
+        in_process_server: InProcessServer, tmp_path: Path) -> None:  # noqa: F811
+    phone, carrier, hamlet = _phones(in_process_server, tmp_path)
+    household = phone.add_household(hamlet, ADDRESS)
+    phone.record_visit(household, "met", [], [])
+    sealed = model.seal(phone)
+    assert sealed is not None
+    assert model.carry(ServerApi(carrier, client=in_process_server.client), carrier, sealed.data).ok
+    assert phone.pending_count() > 0  # the receipt is lost on the way back
+    SyncClient(phone, client=in_process_server.client).sync_once()  # the phone finds a signal
+    assert phone.pending_count() == 0 and phone.acked_seq == sealed.seq_to and phone.quarantined() == []
+    [row] = in_process_server.totals()["rows"]
+    assert row["visited"] == 1  # once, not twice
