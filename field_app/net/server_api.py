@@ -53,6 +53,7 @@ PDF_TYPE = "application/pdf"
 TOTALS_CSV = "/api/v1/exports/totals.csv"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CAMPAIGNS = "/api/v1/campaigns"
+TEAM_SETTINGS = "/api/v1/team/settings"
 IMPORTS = "/api/v1/imports"
 RELAY = "/api/v1/sync/relay"
 IMPORT_TIMEOUT = 180.0  # s: checking a 10 MB list takes the server a while; a person watches a spinner
@@ -125,6 +126,16 @@ class ServerApi:
         if not all(isinstance(answer.get(k), str) for k in ("code", "url", "expires_at", "name")):
             raise BadAnswer("the server's new member answer has no code, link or expiry")
         return answer
+
+    def team_settings(self, team: str) -> dict[str, Any]:
+        """GET /team/settings: {"team", "sample_every", "lapse_days"} (a leader's own team)."""
+        return _settings_answer(json_object(self._http.request("GET", TEAM_SETTINGS, params={"team": team})))
+
+    def put_team_settings(self, team: str, settings: dict[str, int]) -> dict[str, Any]:
+        """PUT /team/settings: the server checks (`Rejected` with bad_sample_every or bad_lapse_days)
+        and audits the change; the answer is the settings as saved."""
+        return _settings_answer(json_object(self._http.request("PUT", TEAM_SETTINGS, params={"team": team},
+                                                               json=settings)))
 
     def audit(self, commune: str | None = None, *, action: str | None = None, before: int | None = None,
               limit: int = 50) -> dict[str, Any]:
@@ -305,3 +316,9 @@ class ServerApi:
                 or not all(isinstance(q, dict) and isinstance(q.get("seq"), int) for q in quarantined):
             raise BadAnswer("the server's relay answer has no device, acked_seq, quarantined and receipt")
         return Relayed(device, acked, [(q["seq"], str(q.get("reason") or "")) for q in quarantined], receipt)
+
+
+def _settings_answer(answer: dict[str, Any]) -> dict[str, Any]:
+    if not all(type(answer.get(k)) is int for k in ("sample_every", "lapse_days")):
+        raise BadAnswer("the server's team settings answer has no sample_every or lapse_days")
+    return answer

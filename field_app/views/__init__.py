@@ -17,6 +17,7 @@ typed against `views/shell.py`'s `Shell`; a view never imports the shell).
 | `/review`, `/review/conflicts`, `/review/team` | the leader's review queue, conflicts, team | `leader.py` |
 | `/review/walk` | the leader's walk lists: who holds what, a street given, the hamlet split | `walk_lists.py` |
 | `/review/members` | the leader's new member: a named enrolment code (QR, code, link) | `members.py` |
+| `/review/settings` | the team's settings: the review's sample rate, the walk lists' lapse days | `team_settings.py` |
 | `/totals`, `/totals/followup/:list`, `/totals/team` | the dashboard (leaders, officers, admins) | `dashboard.py` |
 
 Their Flet-free logic (what the dashboard, the leader's screens and the lock
@@ -60,6 +61,8 @@ def register(shell: Shell) -> None:
     screens = register_leader(shell)
     register_walk_lists(shell, screens)
     register_members(shell, screens)
+    from .team_settings import register as register_team_settings  # /review/settings: sample, lapse days
+    register_team_settings(shell, screens)
     from .campaign_settings import register as register_campaign
     from .dashboard import register as register_dashboard  # /totals and its lists (docs/dashboard.md)
     from .imports import register as register_imports

@@ -41,8 +41,9 @@ from field_app.store import Store
 
 from .common import on_screen
 from .models.leader import ConflictCard, LeaderApi, LeaderModel, Member, TeamApi, VisitCard, held_events
-from .models.review_groups import VolunteerDay
+from .models.review_groups import Filters, VolunteerDay
 from .models.words import refusal_of
+from .review_filters import filter_bar
 from .shell import Shell
 
 __all__ = ["LeaderScreens", "TeamScreens", "register"]
@@ -54,6 +55,7 @@ CONFLICTS = "/review/conflicts"
 TEAM = "/review/team"
 WALK = "/review/walk"  # views/walk_lists.py
 MEMBERS = "/review/members"  # views/members.py
+SETTINGS = "/review/settings"  # views/team_settings.py
 
 
 def register(shell: Shell, *, store: Store | None = None, sync: Callable[[], Any] | None = None,
@@ -157,6 +159,7 @@ class LeaderScreens:
         self.api = api
         self.sync = sync
         self.model = LeaderModel(store)
+        self.filters = Filters()  # the review queue's, kept while the session lasts (views/review_filters.py)
         self.team_screens = TeamScreens(shell, self.model, api)
         self.names_learnt = False  # the team's names asked of the server this session (see _learn_names)
 
@@ -185,6 +188,8 @@ class LeaderScreens:
                                   key="review:walk", on_click=lambda e: shell.go(WALK)),
                 ft.OutlinedButton(t("members.open"), icon=ft.Icons.PERSON_ADD, height=48,
                                   key="review:members", on_click=lambda e: shell.go(MEMBERS)),
+                ft.OutlinedButton(t("team_settings.open"), icon=ft.Icons.TUNE, height=48,
+                                  key="review:settings", on_click=lambda e: shell.go(SETTINGS)),
             ], wrap=True, spacing=8, run_spacing=8),
             _small(self.model.as_of()),
             queue,
@@ -218,8 +223,13 @@ class LeaderScreens:
         if not model.cards:
             queue.controls = [head, _message(ft.Icons.TASK_ALT, t("leader.review.empty"))]
             return
-        queue.controls = [head]
-        for group, heading, cards in self.model.groups():  # by volunteer and day, the sample first
+        groups = self.model.groups(self.filters)  # by volunteer and day, the sample first
+        shown = sum(len(g.sample) + len(g.rest) for g, _h, _c in groups)
+        queue.controls = [head, filter_bar(self.model.filter_choices(), self.filters, shown,
+                                           functools.partial(self._filter, queue))]
+        if not groups:
+            queue.controls.append(_message(ft.Icons.FILTER_ALT_OFF, t("leader.review.filter.none")))
+        for group, heading, cards in groups:
             queue.controls.append(_text(heading, ft.TextThemeStyle.TITLE_SMALL, key=group.key))
             queue.controls += [self._visit_card(card, queue) for card in cards]
             if group.rest:
@@ -229,6 +239,11 @@ class LeaderScreens:
                     on_click=lambda e, g=group: self._approve_rest(g, queue)))
         if model.more is not None:
             queue.controls.append(_message(ft.Icons.MORE_HORIZ, model.more))
+
+    def _filter(self, queue: ft.Column, filters: Filters) -> None:
+        self.filters = filters
+        self._fill_queue(queue)
+        queue.update()
 
     def _visit_card(self, card: VisitCard, queue: ft.Column) -> ft.Control:
         lines: list[ft.Control] = [

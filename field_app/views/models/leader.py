@@ -22,10 +22,11 @@ from field_app import i18n
 from field_app.i18n import format_number, t, vocab_label
 from field_app.store import ReviewItem, Store, StoreError
 
-from .review_groups import Filters, VolunteerDay, approve_rest, volunteer_days
+from .review_groups import Filters, VolunteerDay, approve_rest, choices, volunteer_days
 from .words import changes_text, code_label, format_value, parse_time, refusal_of, relative_time
 
-__all__ = ["OUTCOME_STATUS", "QUEUE_SHOWN", "STALE_AFTER_HOURS", "ConflictCard", "ConflictOption", "HeldEvent",
+__all__ = ["OUTCOME_STATUS", "QUEUE_SHOWN", "STALE_AFTER_HOURS", "ConflictCard", "ConflictOption", "FilterChoices",
+           "HeldEvent",
            "LeaderApi", "LeaderModel", "Member", "ReviewQueue", "TeamApi", "VisitCard", "group_conflicts",
            "held_events", "sync_state"]
 
@@ -53,6 +54,10 @@ class LeaderApi(TeamApi, Protocol):
 
     def new_member(self, name: str, team: str | None = None) -> dict[str, Any]: ...  # views/members.py
 
+    def team_settings(self, team: str) -> dict[str, Any]: ...  # views/team_settings.py
+
+    def put_team_settings(self, team: str, settings: dict[str, int]) -> dict[str, Any]: ...
+
 
 def sync_state(device: Answer, now: datetime) -> tuple[str, datetime | None]:
     """How recently a device synced (its last push or pull): "done" (within
@@ -77,6 +82,15 @@ class VisitCard:
     helped: str | None  # the people helped, by name
     note: str | None
     by: str  # who recorded it, when
+
+
+@dataclass(frozen=True)
+class FilterChoices:
+    """Each review filter's choices among the visits waiting: (code, words)."""
+    days: list[tuple[str, str]]
+    volunteers: list[tuple[str, str]]
+    outcomes: list[tuple[str, str]]
+    actions: list[tuple[str, str]]
 
 
 @dataclass(frozen=True)
@@ -214,6 +228,15 @@ class LeaderModel:
                                  sample=len(group.sample), rest=len(group.rest)),
                         [self._visit(item) for item in items]))
         return out
+
+    def filter_choices(self) -> FilterChoices:
+        """What the filters by day, volunteer, outcome and action offer: only values waiting."""
+        found = choices(self.store.review_queue())
+        return FilterChoices(
+            [(d, f"{d[8:10]}/{d[5:7]}/{d[:4]}") for d in found.days],
+            [(device, self.device_label(device)) for device in found.devices],
+            [(o, vocab_label(v.OUTCOME, o)) for o in found.outcomes if o in v.OUTCOME],
+            [(a, vocab_label(v.ACTIONS, a)) for a in found.actions if a in v.ACTIONS])
 
     def approve_rest(self, group: VolunteerDay) -> str | None:
         """Approve the group's rest in one action. None when recorded, else why not, in words."""

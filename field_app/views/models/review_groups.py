@@ -20,11 +20,15 @@ class Filters:
     outcome: str | None = None
     action: str | None = None
 
+    @property
+    def active(self) -> bool:
+        return any(v is not None for v in (self.day, self.device_id, self.outcome, self.action))
+
     def keeps(self, item: ReviewItem) -> bool:
         visit = item.visit
         return ((self.day is None or local_day(visit.at) == self.day)
                 and (self.device_id is None or visit.device_id == self.device_id)
-                and (self.outcome is None or visit.outcome == self.outcome)
+                and (self.outcome is None or (visit.outcome or "met") == self.outcome)
                 and (self.action is None or self.action in visit.actions))
 
 
@@ -57,6 +61,30 @@ def volunteer_days(items: list[ReviewItem], filters: Filters | None = None,
             out.append(VolunteerDay(device_id, day, [i for i in shown if i.visit.id in picked],
                                     [i for i in shown if i.visit.id not in picked]))
     return out
+
+
+@dataclass(frozen=True)
+class Choices:
+    """What each filter can narrow to, among the visits waiting (codes; the screen names them)."""
+    days: list[str]  # YYYY-MM-DD, newest first (the leader looks at today first)
+    devices: list[str]  # the volunteers' devices, as the queue meets them
+    outcomes: list[str]
+    actions: list[str]
+
+
+def choices(items: list[ReviewItem]) -> Choices:
+    """The values present in the queue, so no filter offers a choice that shows nothing."""
+    days: set[str] = set()
+    devices: dict[str, None] = {}  # first met first, kept in that order
+    outcomes: set[str] = set()
+    actions: set[str] = set()
+    for item in items:
+        visit = item.visit
+        days.add(local_day(visit.at))
+        devices.setdefault(visit.device_id, None)
+        outcomes.add(visit.outcome or "met")
+        actions.update(visit.actions)
+    return Choices(sorted(days, reverse=True), list(devices), sorted(outcomes), sorted(actions))
 
 
 def approve_rest(store: Store, group: VolunteerDay) -> int:

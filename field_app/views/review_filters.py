@@ -1,0 +1,53 @@
+"""The review queue's filters (issue #13, item 6): by day, volunteer, outcome and action, as four
+dropdowns two by two (a phone of 360 px has room for two side by side), each offering only the
+values waiting (models/leader.py `filter_choices`), "Tất cả" first. Filters narrow what is shown;
+the sample is drawn over the whole day (models/review_groups.py), so it does not move as the
+leader filters, and "approve the rest" approves the rest that is shown.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+import flet as ft
+
+from field_app.i18n import plural, t
+
+from .models.leader import FilterChoices
+from .models.review_groups import Filters
+
+__all__ = ["ALL", "filter_bar"]
+
+ALL = "*"  # the dropdowns' "every value" (no code is "*")
+FIELDS = (("day", "day"), ("device_id", "volunteer"), ("outcome", "outcome"), ("action", "action"))
+
+
+def filter_bar(choices: FilterChoices, filters: Filters, shown: int,
+               on_change: Callable[[Filters], None]) -> ft.Control:
+    """The four dropdowns, and when a filter is on, how many visits match and "Bỏ lọc"."""
+    options = {"day": choices.days, "device_id": choices.volunteers, "outcome": choices.outcomes,
+               "action": choices.actions}
+
+    def picker(field: str, words: str) -> ft.Dropdown:
+        value = getattr(filters, field)
+
+        def chosen(e: ft.Event[Any]) -> None:
+            picked = e.control.value
+            on_change(replace(filters, **{field: None if picked in (None, ALL) else picked}))
+
+        return ft.Dropdown(
+            label=t(f"leader.review.filter.{words}"), value=value if value is not None else ALL, dense=True,
+            key=f"review:filter:{words}", col=6, expand=True,
+            options=[ft.DropdownOption(key=ALL, text=t("leader.review.filter.all")),
+                     *(ft.DropdownOption(key=code, text=text) for code, text in options[field])],
+            on_select=chosen)
+
+    controls: list[ft.Control] = [ft.ResponsiveRow([picker(f, w) for f, w in FIELDS], spacing=8, run_spacing=8)]
+    if filters.active:
+        controls.append(ft.Row([
+            ft.Text(plural("leader.review.filter.shown", shown), expand=True, key="review:filter:shown"),
+            ft.TextButton(t("leader.review.filter.clear"), icon=ft.Icons.FILTER_ALT_OFF, height=48,
+                          key="review:filter:clear", on_click=lambda e: on_change(Filters())),
+        ], vertical_alignment=ft.CrossAxisAlignment.CENTER))
+    return ft.Column(controls, spacing=4, key="review:filters")
