@@ -94,7 +94,15 @@ class Doorstep:
         return out
 
     def visit(self, household: Household, outcome: str) -> Visit:
-        """One visit with this outcome: what it finds, changes and does (the household changes with it)."""
+        """One visit with this outcome: what it finds, changes and does (the household changes with it).
+        A declined household's visits carry no note (docs/rules.md, note_declined): the one that
+        declines too (the device bench records this visit through the store, which refuses one)."""
+        visit = self._visit(household, outcome)
+        if household.consent == "declined":
+            visit.note = ""  # after the draws: the same random stream, so the bench's data set is unchanged
+        return visit
+
+    def _visit(self, household: Household, outcome: str) -> Visit:
         rng = self.rng
         visit = Visit(outcome)
         if outcome == "not_home":

@@ -17,7 +17,8 @@ from devtools.bench import device as bench
 
 ROOT = Path(__file__).resolve().parents[2]
 MEASURES = ("open", "list_page", "list_page_all", "search_many", "search_name", "search_one", "search_none",
-            "keystroke", "pending_500", "record_visit", "apply_pulled_500", "first_sync", "week_pull")
+            "keystroke", "keystroke_screen", "keystroke_screen_applied", "keystroke_screen_store", "pending_500",
+            "record_visit", "apply_pulled_500", "first_sync", "week_pull")
 FIGURES = ("median_ms", "p95_ms", "first_ms", "raw_median_ms", "raw_p95_ms", "raw_first_ms", "ratio")
 
 

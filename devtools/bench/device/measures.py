@@ -21,12 +21,13 @@ from field_app.keys import FileKeyProvider
 from field_app.store import HouseholdRow, PersonRow, Store
 
 from ..common import Log, percentile
+from . import screen
 from .phone import SYNC_PAGE, Home, Phone, pages, teammate_page
 from .raw import PAGE, Clear, connect, one_address, raw_page, raw_search, words_of
 
 # Runs per measure (after one warm-up run, reported as `first`). The writes
 # grow the store a little with every run; the reads do not change it.
-RUNS = {"open": 20, "list": 15, "list_all": 5, "search": 20, "keystroke": 15, "record": 30,
+RUNS = {"open": 20, "list": 15, "list_all": 5, "search": 20, "keystroke": 15, "screen": 15, "record": 30,
         "pending": 20, "apply": 7, "first_sync": 2, "week": 2}
 WEEK_PAGES = 10  # a week's teammates' work in 4 hamlets, pulled after a week away: ~5,000 changes
 
@@ -109,6 +110,7 @@ class Measures:
         self.open()
         self.lists()
         self.searches()
+        self.keystroke_screen()
         self.pending()
         self.record_visit()
         self.apply_pulled()
@@ -175,6 +177,35 @@ class Measures:
             theirs, _ = timed(partial(raw_search, self.raw, hamlet, "nguyen v"))
             t.add(ours, theirs)
         self._keep("keystroke", t)
+
+    # -- a keystroke through the households screen's own code, to the patch for the client
+    def keystroke_screen(self) -> None:
+        hamlets = self.phone.hamlets
+        scope = None if len(hamlets) > 1 else hamlets[0]  # what the screen shows first: every hamlet
+        typed = "nguyen v"
+        found = screen.keystrokes(
+            self.store.path.parent, typed[:-1], typed,  # the data dir, as the app opens it
+            RUNS["screen"],
+            partial(self.store.households_search, scope, search=typed, limit=PAGE),
+            lambda: [raw_search(self.raw, h, typed) for h in ([scope] if scope else hamlets)])
+        sent = Timings("a keystroke to the list on screen (web mode, no browser)",
+                       "the households screen's search box changed as the browser sends it: the screen's handler, "
+                       "the store's search, the rows as controls, Flet's diff encoded for the client "
+                       f"({'every hamlet' if scope is None else 'the hamlet'}, {typed!r})",
+                       "the same search's LIKE")
+        applied = Timings("  and applied by the harness's client", "the same, and the patch decoded and applied "
+                          "to the harness's mirror of the page (stands in for the browser's decoding)",
+                          "the same search's LIKE")
+        store = Timings("  of which the store's search", "households_search(scope, search, limit=100), as the "
+                        "screen calls it", "the same search's LIKE")
+        for s, a, st, r in zip(found["sent"], found["applied"], found["store"], found["raw"], strict=True):
+            sent.add(s, r)
+            applied.add(a, r)
+            store.add(st, r)
+        sent.extra.update(rows=found["rows"], hamlets=len(hamlets) if scope is None else 1)
+        self._keep("keystroke_screen", sent)
+        self._keep("keystroke_screen_applied", applied)
+        self._keep("keystroke_screen_store", store)
 
     # -- pending events for a push batch
     def pending(self) -> None:
