@@ -7,6 +7,7 @@ reason travels back to the volunteer who has to correct it.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -324,6 +325,15 @@ def check_event(event: dict[str, Any]) -> None:
 def parse_at(value: object) -> datetime:
     if not isinstance(value, str):
         raise InvalidEvent("bad_time", "at must be an ISO 8601 time with its offset")
+    return _parse_text(value)
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_text(value: str) -> datetime:
+    """parse_at of a text, remembered: an event's time is read 3-4 times on its way in (the
+    envelope, the time window, the age rules, the day it counts on), each read a parse and a
+    conversion to UTC (issue #16). A datetime is immutable, so one object serves every caller;
+    a refused text raises each time (lru_cache keeps no exceptions)."""
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:

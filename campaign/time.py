@@ -8,6 +8,7 @@ instant to convert, and is refused.
 """
 from __future__ import annotations
 
+import functools
 from datetime import date, datetime, timedelta, timezone
 
 from .events import parse_at
@@ -32,7 +33,9 @@ def local_year(moment: datetime) -> int:
     return local_date(moment).year
 
 
+@functools.lru_cache(maxsize=4096)
 def local_day(at: str) -> str:
     """The ISO date in Vietnam of an ISO instant with its offset ("2026-11-27T23:30:00+00:00" →
-    "2026-11-28"); InvalidEvent (a ValueError) when `at` carries no offset."""
+    "2026-11-28"); InvalidEvent (a ValueError) when `at` carries no offset. Remembered: the
+    totals ask it of an entity before and after each change (issue #16)."""
     return local_date(parse_at(at)).isoformat()
