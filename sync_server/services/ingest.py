@@ -326,43 +326,47 @@ def authorise_scope(scope: Scope, event: dict[str, Any], get: Callable[[str], En
     it. An admin's scope holds everything: the rules answer in full."""
     if scope.everything:
         return
-    kind, data = event.get("kind"), event.get("data")
+    kind, data, entity_id = event.get("kind"), event.get("data"), event.get("entity")
     data = data if isinstance(data, dict) else {}
-
-    def place(entity: Entity | None) -> tuple[str | None, str | None]:
-        if entity is None:
-            return None, None
-        if entity.hamlet_id is None:  # a session belongs to a commune (campaign/sessions.py)
-            commune = entity.data.get("commune")
-            return None, commune if isinstance(commune, str) else None
-        return entity.hamlet_id, commune_of(entity.hamlet_id)
-
-    def place_of(entity_id: object) -> tuple[str | None, str | None]:
-        return place(get(str(entity_id))) if is_uuid(entity_id) else (None, None)
-
-    current = get(event["entity"]) if is_uuid(event.get("entity")) else None
-    places: list[tuple[str | None, str | None]] = []
+    allows = scope.allows
+    # Each place is checked as it is found (the first outside the scope refuses): a push's
+    # events are mostly new entities with one place each, so no list is built (issue #16).
+    current = get(str(entity_id)) if is_uuid(entity_id) else None
     if current is not None:
-        places.append(place(current))
+        if not allows(*_place(current, commune_of)):
+            raise out_of_scope()
     elif kind == "hamlet.created":
         pass  # a new hamlet: its commune is checked with the role (authorise)
     elif kind == "household.created":
-        if is_uuid(data.get("hamlet_id")):
-            places.append((data["hamlet_id"], commune_of(data["hamlet_id"])))
+        hamlet_id = data.get("hamlet_id")
+        if is_uuid(hamlet_id) and not allows(hamlet_id, commune_of(hamlet_id)):
+            raise out_of_scope()
     elif kind in CREATED_UNDER:
-        if is_uuid(data.get(CREATED_UNDER[kind])):
-            places.append(place_of(data[CREATED_UNDER[kind]]))
+        under = data.get(CREATED_UNDER[kind])
+        if is_uuid(under) and not allows(*_place(get(str(under)), commune_of)):
+            raise out_of_scope()
     elif kind == "session.created":
-        if isinstance(data.get("commune"), str):
-            places.append((None, data["commune"]))
-    elif kind in ev.KINDS and is_uuid(event.get("entity")):
+        if isinstance(data.get("commune"), str) and not allows(None, data["commune"]):
+            raise out_of_scope()
+    elif kind in ev.KINDS and is_uuid(entity_id):
         raise out_of_scope()  # a change to nothing this device can see
-    if kind == "household.updated" and is_uuid(data.get("hamlet_id")):
-        places.append((data["hamlet_id"], commune_of(data["hamlet_id"])))
-    if kind == "person.merged" and is_uuid(data.get("into")):
-        places.append(place_of(data["into"]))  # the person kept must be within reach too
-    if not all(scope.allows(h, c) for h, c in places):
+    moved_to = data.get("hamlet_id") if kind == "household.updated" else None
+    if is_uuid(moved_to) and not allows(moved_to, commune_of(moved_to)):
         raise out_of_scope()
+    kept = data.get("into") if kind == "person.merged" else None  # the person kept must be within reach too
+    if is_uuid(kept) and not allows(*_place(get(str(kept)), commune_of)):
+        raise out_of_scope()
+
+
+def _place(entity: Entity | None, commune_of: Callable[[str | None], str | None]) -> tuple[str | None, str | None]:
+    """(hamlet, commune) where an entity stands; a session's is its commune alone
+    (campaign/sessions.py); nothing's is (None, None), which no hamlet scope allows."""
+    if entity is None:
+        return None, None
+    if entity.hamlet_id is None:
+        commune = entity.data.get("commune")
+        return None, commune if isinstance(commune, str) else None
+    return entity.hamlet_id, commune_of(entity.hamlet_id)
 
 
 # A new entity is placed where the entity it is created under stands.
