@@ -22,8 +22,11 @@ abroad; moved and deceased people, and a duplicate merged into another, need not
   a visit that booked a home capture (`booked_home_capture`) listed them among
   the people helped.
 
-A person holding a capture booking (booked or attended, in a session not cancelled) leaves
-the home_capture list; a no_show or a cancellation puts them back on it.
+A person holding a capture booking (booked or attended, in a session not cancelled:
+`scheduled()`) is taken care of: they leave the card_capture, l2 and home_capture lists (a
+capture session takes the card and the level-2 registration), on the server's lists and the
+phone's alike; a no_show or a cancellation (of the booking or the session) puts them back.
+Activation stays: it is a short visit of its own.
 
 A household needs a revisit when its latest visit found nobody home
 (`last_outcome == "not_home"`), as the totals' `revisit` counter counts.
@@ -72,10 +75,27 @@ def file_stem(need: str) -> str:
     return f"gocua-{slug(label(need))}"
 
 
-def follow_up(person: dict[str, Any], year: int) -> list[str]:
+CAPTURED_AT_A_SESSION = frozenset({"card_capture", "l2"})  # what a capture session's booking takes care of
+
+
+def follow_up(person: dict[str, Any], year: int, scheduled: bool = False) -> list[str]:
     """What someone living here still needs from the team in a second contact:
-    card_capture, l2, activation (see the module docstring). `year` is this year."""
-    if person.get("presence") not in v.LIVING_HERE or is_merged(person):
+    card_capture, l2, activation (see the module docstring). `year` is this year;
+    `scheduled`: the person holds a capture booking (`scheduled()`), which takes care of
+    card_capture and l2."""
+    if presence_needs_nothing(person):
+        return []
+    out = _follow_up(person, year)
+    return [n for n in out if n not in CAPTURED_AT_A_SESSION] if scheduled else out
+
+
+def presence_needs_nothing(person: dict[str, Any]) -> bool:
+    """Moved, deceased or merged into another: nobody the team follows up."""
+    return person.get("presence") not in v.LIVING_HERE or is_merged(person)
+
+
+def _follow_up(person: dict[str, Any], year: int) -> list[str]:
+    if presence_needs_nothing(person):
         return []
     birth_year = person.get("birth_year")
     age = None if birth_year is None else year - birth_year
@@ -97,10 +117,10 @@ def needs(person: dict[str, Any], year: int, booked_home_capture: bool = False,
           scheduled: bool = False) -> list[str]:
     """follow_up() plus home_capture. `booked_home_capture`: a visit with the action
     booked_home_capture listed this person among the people helped. `scheduled`: the person
-    holds a booking of a capture session (`scheduled()`): they leave the home-capture list until
-    it ends in a no-show or is cancelled, which puts them back on it."""
-    out = follow_up(person, year)
-    if (("card_capture" in out or "l2" in out) and not scheduled
+    holds a booking of a capture session (`scheduled()`): they leave the card-capture, level-2
+    and home-capture lists until it ends in a no-show or is cancelled, which puts them back."""
+    out = follow_up(person, year, scheduled)
+    if (("card_capture" in out or "l2" in out)
             and (booked_home_capture or "cannot_travel" in (person.get("blockers") or []))):
         out.append("home_capture")
     return out

@@ -34,6 +34,7 @@ from .rows import (
     hamlet_row,
     household_rows,
     person_row,
+    scheduled_people,
     visit_row,
 )
 from .sealed import SealedDatabase, locked
@@ -215,9 +216,10 @@ class ReadModels:
     def people(self, household_id: str) -> list[PersonRow]:
         """A household's people in the order they were added, with their follow-up needs."""
         this_year = year(self.clock)
-        return [person_row(p, this_year)
-                for p in self.entities.select("WHERE type = 'person' AND parent_id = ? ORDER BY id", [household_id])
-                if not is_merged(p.data)]  # a duplicate merged into another is nobody here
+        found = [p for p in self.entities.select("WHERE type = 'person' AND parent_id = ? ORDER BY id", [household_id])
+                 if not is_merged(p.data)]  # a duplicate merged into another is nobody here
+        booked = scheduled_people(self.entities, {p.hamlet_id for p in found})
+        return [person_row(p, this_year, p.id in booked) for p in found]
 
     @locked
     def similar_people(self, household_id: str, hamlet_id: str | None, label: str,
@@ -235,7 +237,8 @@ class ReadModels:
         found = self.entities.by_ids(ids)
         this_year = year(self.clock)
         hits = set(duplicates.likely(label, birth_year, ((i, e.data) for i, e in found.items())))
-        rows = [person_row(found[i], this_year) for i in sorted(hits)]
+        booked = scheduled_people(self.entities, {found[i].hamlet_id for i in hits})
+        rows = [person_row(found[i], this_year, i in booked) for i in sorted(hits)]
         return sorted(rows, key=lambda p: p.household_id != household_id)
 
     @locked
@@ -243,7 +246,7 @@ class ReadModels:
         entity = self.entities.load(id)
         if entity is None or entity.type != "person":
             return None
-        return person_row(entity, year(self.clock))
+        return person_row(entity, year(self.clock), entity.id in scheduled_people(self.entities, [entity.hamlet_id]))
 
     @locked
     def visits(self, household_id: str) -> list[VisitRow]:

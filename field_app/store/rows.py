@@ -7,7 +7,7 @@ from typing import Any, NamedTuple
 
 from campaign import vocabulary as v
 from campaign.events import FAMILIES, family
-from campaign.followup import FOLLOW_UP, come_back_of, follow_up, needs_revisit
+from campaign.followup import FOLLOW_UP, come_back_of, follow_up, needs_revisit, scheduled
 from campaign.projection import Entity, is_merged
 from campaign.search import Rank
 
@@ -229,12 +229,27 @@ def hamlet_row(hamlet: Entity, households: int, visited: int) -> HamletRow:
                      d.get("valid_to"), hamlet.version, households, visited)
 
 
-def person_row(person: Entity, year: int) -> PersonRow:
+def scheduled_people(entities: Entities, hamlets: Iterable[str | None]) -> set[str]:
+    """The people of these hamlets holding a capture booking (campaign.followup.scheduled: booked or
+    attended, in a session not cancelled): card capture and level 2 are taken care of, as the
+    server's lists say. A booking lives in its person's hamlet."""
+    wanted = sorted({h for h in hamlets if h})
+    bookings = [b for chunk in chunks(wanted)
+                for b in entities.select(f"WHERE type = 'booking' AND hamlet_id IN ({marks(chunk)})", chunk)]
+    if not bookings:
+        return set()
+    sessions = entities.by_ids(sorted({b.parent_id for b in bookings if b.parent_id}))
+    return {str(b.data.get("person_id")) for b in bookings
+            if scheduled(b.data, sessions[b.parent_id].data if b.parent_id in sessions else None)}
+
+
+def person_row(person: Entity, year: int, booked: bool = False) -> PersonRow:
+    """`booked`: the person holds a capture booking (scheduled_people)."""
     d = person.data
     return PersonRow(person.id, d.get("household_id", person.parent_id or ""), person.hamlet_id, d.get("label", ""),
                      d.get("birth_year"), d.get("presence", ""), d.get("card", ""), d.get("vneid", ""),
                      _strings(d.get("blockers")), d.get("vneid_active_at"), person.version,
-                     tuple(follow_up(d, year)))
+                     tuple(follow_up(d, year, booked)))
 
 
 def visit_row(visit: Entity) -> VisitRow:
@@ -257,6 +272,7 @@ def household_rows(entities: Entities, households: Sequence[Entity], year: int,
         for p in entities.select(f"WHERE type = 'person' AND parent_id IN ({marks(chunk)}) ORDER BY id", chunk):
             if not is_merged(p.data):  # a duplicate merged into another is nobody here
                 people.setdefault(p.parent_id or "", []).append(p)
+    booked = scheduled_people(entities, {h.hamlet_id for h in households})
     latest = entities.by_ids([v_id for h in households if isinstance(v_id := h.data.get("last_visit_id"), str)])
     returned = {v_id for v_id, visit in latest.items()
                 if visit.type == "visit" and visit.data.get("review") == "returned"}
@@ -264,7 +280,8 @@ def household_rows(entities: Entities, households: Sequence[Entity], year: int,
     for h in households:
         d = h.data
         members = people.get(h.id, [])
-        needs = sorted({reason for p in members for reason in follow_up(p.data, year)}, key=FOLLOW_UP.index)
+        needs = sorted({reason for p in members for reason in follow_up(p.data, year, p.id in booked)},
+                       key=FOLLOW_UP.index)
         rows.append(HouseholdRow(
             h.id, h.hamlet_id, d.get("address", ""), d.get("consent", ""), d.get("assigned_to"),
             int(d.get("visits") or 0), d.get("first_visit_at"), d.get("last_visit_at"), d.get("last_outcome"),

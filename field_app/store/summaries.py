@@ -2,7 +2,7 @@
 
 What the list's filters and the home screen's counts need, without opening every body
 each time. An entry is valid while the household's sealed search key, the (id, sealed
-search key) of its people and visits and the year are unchanged: every write of an
+search key) of its people and visits, of every capture booking and session, and the year are unchanged: every write of an
 entity seals its search key with a fresh nonce and a deletion removes the row, so any
 change misses the cache, also when another connection wrote it.
 
@@ -12,6 +12,7 @@ follow-up depends on the year (a stored flag goes stale on 1 January).
 """
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -87,10 +88,17 @@ class Summaries:
         nothing they depend on changed. A household whose latest visit is not among its
         visits is never kept (nothing would tell when that visit changes)."""
         children = self._children(hamlet_id)
+        # A capture booking takes its person off the follow-up (campaign.followup.scheduled); it
+        # is no household's child, so any booking or session written misses every entry.
+        digest = hashlib.blake2b(digest_size=16)  # one value to compare, however many bookings
+        for booking_id, sealed_key in sorted(self.sealed.db.execute(
+                "SELECT id, search FROM entities WHERE type IN ('booking', 'session')").fetchall()):
+            digest.update(booking_id.encode() + b"\0" + bytes(sealed_key or b"") + b"\0")
+        booked = digest.digest()
         out: dict[str, Summary] = {}
         stale: dict[str, tuple[Any, ...]] = {}
         for id, sealed in households.items():
-            mark = (year, sealed, tuple(sorted(children.get(id, ()))))
+            mark = (year, sealed, tuple(sorted(children.get(id, ()))), booked)
             cached = self.summary_cache.get(id)
             if cached is not None and cached[0] == mark:
                 out[id] = cached[1]

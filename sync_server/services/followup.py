@@ -85,7 +85,7 @@ def _booked(conn: Connection, hamlet_id: str) -> set[str]:
     return out
 
 
-def _scheduled(conn: Connection, hamlet_id: str) -> set[str]:
+def scheduled_in(conn: Connection, hamlet_id: str) -> set[str]:
     """People of this hamlet holding a capture booking (campaign.followup.scheduled)."""
     found = list(store.bookings(conn, hamlet_id))
     if not found:
@@ -100,7 +100,7 @@ def _people_in(conn: Connection, hamlet_id: str, hamlet: str, year: int, want: s
     """People of one hamlet with a need (`want`, or any need for None), in list order."""
     households = {i: data for i, _p, data in store.households(conn, hamlet_id)}
     booked = _booked(conn, hamlet_id) if want in (None, "home_capture") else set()
-    scheduled = _scheduled(conn, hamlet_id) if want in (None, "home_capture") else set()
+    scheduled = scheduled_in(conn, hamlet_id)  # a booking takes care of card capture and level 2 too
     resume = (after.household_id, after.person_id) if after is not None else None
     for person_id, household_id, data in store.people(conn, hamlet_id, resume):
         needs = rules.needs(data, year, person_id in booked, person_id in scheduled)

@@ -32,6 +32,7 @@ from .access import check_commune
 from .audit import log_read
 from .enrolment import Caller
 from .errors import Forbidden, NotFound
+from .followup import scheduled_in
 
 NEW, REVISIT = "Chưa thăm", rules.label("revisit")
 
@@ -54,9 +55,10 @@ def _needs(conn: Connection, hamlet_id: str, year: int) -> dict[str, list[tuple[
     booked: set[str] = set()
     for _i, _p, visit in store.visits_mentioning(conn, hamlet_id, rules.HOME_CAPTURE_ACTION):
         booked.update(rules.booked_people(visit))
+    scheduled = scheduled_in(conn, hamlet_id)  # holding a capture booking: taken care of (campaign.followup)
     out: dict[str, list[tuple[str, list[str]]]] = {}
     for person_id, household_id, data in store.people(conn, hamlet_id):
-        needs = rules.needs(data, year, person_id in booked)
+        needs = rules.needs(data, year, person_id in booked, person_id in scheduled)
         if needs and household_id is not None:
             out.setdefault(household_id, []).append((data["label"], needs))
     return out
