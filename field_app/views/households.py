@@ -35,7 +35,10 @@ from .common import C, chip, household_pill, number
 from .models.come_back import come_back_text
 from .shell import Shell
 
-PAGE = 100
+# Rows sent a page at a time. Every row is a dozen Flet controls that Flet diffs and encodes
+# for the client on each keystroke: 100 rows cost ~3x the time of 40 (devtools/bench/device,
+# "a keystroke to the list on screen"), and a phone shows 6-8 rows at once (issue #16, item 4).
+PAGE = 40
 
 FILTER_KEYS = {
     "not_visited": ("households.filter.not_visited", "left"),

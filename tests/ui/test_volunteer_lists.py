@@ -6,6 +6,8 @@ from pathlib import Path
 
 import flet as ft
 
+from field_app.views.households import PAGE
+
 from ..store_support import add_hamlet
 from .volunteer import WARD, Taps, add_household, device_store, enrolled_dir, open_app, shell_of
 
@@ -72,12 +74,12 @@ def test_search_as_you_type_on_the_folded_key(make_harness, tmp_path: Path) -> N
     h.click(h.get(ft.NavigationBarDestination, text="Hộ dân"))
     assert h.get(key="households.summary")["value"] == "400 hộ"
     rows = h.find(ft.ListTile)
-    assert len(rows) == 100, "sent a page at a time"
+    assert len(rows) == PAGE == 40, "sent a page at a time"
     # walking order: alley by alley ("ngõ 2" before "ngõ 10"), then "Số 1" before "Số 18" in each
     walk = sorted(range(400), key=lambda i: (i % 17, i))
     assert [r["title"].text for r in rows[:3]] == ["Số 1, ngõ 0, phố Lê Lợi", "Số 18, ngõ 0, phố Lê Lợi",
                                                    "Số 35, ngõ 0, phố Lê Lợi"]
-    assert rows[99]["title"].text == f"Số {walk[99] + 1}, ngõ {walk[99] % 17}, phố Lê Lợi"
+    assert rows[39]["title"].text == f"Số {walk[39] + 1}, ngõ {walk[39] % 17}, phố Lê Lợi"
     h.change(h.get(key="households.search"), "nguyen van")
     assert h.get(key="households.summary")["value"] == "Tìm thấy 40 trong 400 hộ: 40 theo tên người"
     found = [r["title"].text for r in h.find(ft.ListTile)]
@@ -94,8 +96,8 @@ def test_search_as_you_type_on_the_folded_key(make_harness, tmp_path: Path) -> N
     assert not h.find(ft.ListTile) and h.exists(key="households.none")
     h.click(h.get(key="households.clear"))
     assert h.get(key="households.summary")["value"] == "400 hộ"
-    assert len(h.find(ft.ListTile)) == 100, "a new search starts again at the first page"
-    for shown in (200, 300, 400):
+    assert len(h.find(ft.ListTile)) == PAGE, "a new search starts again at the first page"
+    for shown in range(2 * PAGE, 401, PAGE):
         h.click(h.get(key="households.more"))
         assert len(h.find(ft.ListTile)) == shown
     assert not h.exists(key="households.more")
