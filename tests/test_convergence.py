@@ -6,6 +6,8 @@ requests, and a push that can die after its work but before its commit (a
 server killed mid-push: the transaction rolls back). Whatever happens, once
 the network heals every device holds the server's state, every event is held
 exactly once, receipts agree and the totals equal a recount from the log.
+The edits include come-backs (a not-home visit's time and date), capture sessions changed by
+the officer and bookings made offline past capacity, attended, missed or cancelled.
 
 tests/test_server_kill.py does the same against a real uvicorn process that
 is SIGKILLed for real.
@@ -16,17 +18,20 @@ import contextlib
 import json
 import random
 import tempfile
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from campaign import vocabulary as v
+from campaign.ids import uuid7
+from campaign.time import local_date
 from field_app.net.errors import SyncError
 from field_app.net.sync import SyncClient
 from field_app.store import Store
@@ -104,11 +109,16 @@ class World:
             teams.create_team(conn, "t1", "Tổ 1", "10525", [])
         admin = self._enrol("admin", root / "admin")
         self.hamlet = add_hamlet(admin, "10525", "Tổ dân phố 7", "to_dan_pho", "2025-07-01")
+        for day in ("05", "06"):  # two capture sessions of one place each: bookings run past capacity
+            admin.record("session.created", uuid7(), {
+                "commune": "10525", "kind": "mobile_capture", "starts_at": f"2026-12-{day}T08:00:00+07:00",
+                "ends_at": f"2026-12-{day}T11:00:00+07:00", "place": "Nhà văn hoá tổ 7", "capacity": 1})
         SyncClient(admin, client=self.http).sync_once()
         with write_transaction(self.engine) as conn:
             teams.add_team_hamlets(conn, "t1", [self.hamlet])
         self.stores = [self._enrol("volunteer", root / f"v{i}") for i in range(n_volunteers)]
         self.stores.append(self._enrol("leader", root / "leader"))
+        self.stores.append(self._enrol("officer", root / "officer", commune="10525"))  # changes the sessions
         self.plans: list[list[str]] = [[] for _ in self.stores]
         self.links = [FaultyNetwork(self.http._transport, plan, self.crash) for plan in self.plans]
         self.clients = [SyncClient(store, client=httpx.Client(transport=link, base_url="http://testserver"))
@@ -116,8 +126,9 @@ class World:
         for client in self.clients:  # each device starts with its hamlet, as after enrolment
             client.sync_once()
 
-    def _enrol(self, role: str, path: Path) -> Store:
-        return enrolled_store(path, "http://testserver", issue_code(self.engine, role, team="t1"), http=self.http)
+    def _enrol(self, role: str, path: Path, commune: str | None = None) -> Store:
+        code = issue_code(self.engine, role, commune=commune) if commune else issue_code(self.engine, role, team="t1")
+        return enrolled_store(path, "http://testserver", code, http=self.http)
 
     def sync(self, i: int, faults: list[str]) -> None:
         self.plans[i][:] = faults
@@ -188,6 +199,25 @@ def _edit(store: Store, hamlet: str, op: str, rng: random.Random) -> None:
         helped = [p.id for p in store.people(household)][:rng.randint(0, 2)]
         outcome = "met" if helped else rng.choice(["met", "not_home"])
         store.record_visit(household, outcome, ["activation_help"] if helped else [], helped, "")
+    elif op == "come_back":  # nobody home; when to come back: a time of day, a date if known, or nothing
+        today = local_date(store.clock().astimezone())
+        on = rng.choice([None, today, today + timedelta(days=rng.randint(1, 20))])
+        come_back = rng.choice([None, {"window": rng.choice(v.COME_BACK.codes), "on": on.isoformat() if on else None}])
+        store.record_visit(rng.choice(households), "not_home", [], [], "", come_back)
+    elif op == "book":  # offline, never refused for capacity: two devices may fill the last place
+        sessions = store.sessions()
+        if sessions and people:
+            store.book(rng.choice(sessions).id, rng.choice(people).id)
+    elif op == "booking":  # attended / no-show (leaders, officers), cancelled (anyone who may)
+        bookings = [b for s in store.sessions() for b in store.bookings_in(s.id)]
+        if bookings:
+            store.record("booking.updated", rng.choice(bookings).id,
+                         {"status": rng.choice(["attended", "no_show", "cancelled"])})
+    elif op == "session":  # the officer's change; another role's is refused by the phone or the server
+        sessions = store.sessions()
+        if sessions:
+            store.record("session.updated", rng.choice(sessions).id,
+                         rng.choice([{"capacity": rng.randint(1, 3)}, {"cancelled": rng.random() < 0.5}]))
     elif op == "consent":
         store.update_household(rng.choice(households), consent=rng.choice(v.CONSENT.codes))
     elif op == "review":  # the leader's is applied; a volunteer's is quarantined by the server
@@ -227,23 +257,39 @@ def assert_converged(world: World) -> None:
         entities = conn.execute(select(func.count()).select_from(t.entities)).scalar_one()
         created = conn.execute(select(func.count()).select_from(t.events).where(
             t.events.c.status == "applied",
-            t.events.c.kind.in_(["hamlet.created", "household.created", "person.added", "visit.recorded"]))
+            t.events.c.kind.in_(["hamlet.created", "household.created", "person.added", "visit.recorded",
+                                 "session.created", "booking.made"]))
         ).scalar_one()
         assert entities == created
 
 
 step = st.tuples(
-    st.integers(0, 2),
-    st.sampled_from(["household", "person", "person", "update", "update", "visit", "visit", "consent", "review",
-                     "void", "sync", "sync"]),
+    st.integers(0, 3),  # two volunteers, the leader, the officer
+    st.sampled_from(["household", "person", "person", "update", "update", "visit", "visit", "come_back", "consent",
+                     "review", "void", "book", "booking", "session", "sync", "sync"]),
     st.lists(st.sampled_from(FAULTS), max_size=4),
     st.integers(0, 2**32 - 1),
 )
 
 
+# Every kind of edit at least once, whatever hypothesis draws: households and people, come-backs
+# (not-home visits with a time and a date), bookings past capacity from two phones, the officer's
+# session changes, attendance and a cancellation, through lost, repeated and late requests.
+EVERY_KIND = [(0, "household", [], 1), (0, "person", [], 2), (0, "person", [], 3), (0, "sync", ["ok"], 0),
+              *[(device, "visit", [], seed) for seed in range(4, 8) for device in (0, 1)],
+              *[(device, "come_back", [], seed) for seed in range(8, 14) for device in (0, 1)],
+              (1, "sync", ["duplicate"], 0), (0, "sync", ["drop_after", "replay_late"], 0),
+              (0, "book", [], 20), (1, "book", [], 21), (1, "book", [], 22), (0, "sync", ["delay"], 0),
+              (1, "sync", ["crash"], 0), (2, "sync", [], 0), (3, "sync", [], 0),
+              (3, "session", [], 30), (3, "session", [], 31), (2, "booking", [], 32), (3, "booking", [], 33),
+              (1, "booking", [], 34), (0, "come_back", [], 35), (1, "come_back", [], 36),
+              (3, "sync", ["drop_before"], 0)]
+
+
 @settings(max_examples=30, deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(steps=st.lists(step, min_size=5, max_size=30))
+@example(steps=EVERY_KIND)
 def test_devices_converge_on_the_server_whatever_the_network_does(crashing_push, steps):
     with tempfile.TemporaryDirectory() as tmp:
         world = World(Path(tmp))

@@ -116,3 +116,40 @@ def test_a_phone_of_the_hamlet_a_household_joined_gets_its_peoples_bookings(tmp_
     assert [b.id for b in phone.bookings_in(session)] == [booking]
     # filed under the hamlet the household joined, on both phones as on the server
     assert {b.hamlet_id for b in (*phone.bookings_of(person), *admin.bookings_of(person))} == {there}
+
+
+def test_a_change_to_the_session_keeps_its_bookings_on_the_phone(tmp_path: Path) -> None:
+    """The officer's session.updated, pulled, recomputes the session on the phone: its bookings
+    (each its own unit of replay) stay. Found by tests/test_convergence.py once bookings were in
+    it: the replay took the session's bookings into its family and, not finding their events
+    among the session's, deleted them (seen to fail without the fix in store/replay.py)."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'server.db'}")
+    migrate.upgrade(engine)
+    http = TestClient(create_app(Settings(database_url="unused", public_url="http://testserver"), engine))
+    admin = enrolled_store(tmp_path / "admin", "http://testserver", issue_code(engine, "admin"), http=http)
+    hamlet = add_hamlet(admin, COMMUNE, "Tổ dân phố 3", "to_dan_pho", "2025-07-01")
+    household = admin.add_household(hamlet, "Số 4, phố Hẹn", "given")
+    person = admin.add_person(household, "Lò Văn Páo", 1940, "home", "none", "no_app")
+    SyncClient(admin, client=http).sync_once()
+    officer = http.post("/api/v1/enroll", json={"code": issue_code(engine, "officer", commune=COMMUNE)}).json()
+    headers = {"Authorization": f"Bearer {officer['token']}"}
+    session = "01a24000-0000-7000-8000-000000000021"
+    data = {"commune": COMMUNE, "kind": "mobile_capture", "starts_at": "2026-12-05T08:00:00+07:00",
+            "ends_at": "2026-12-05T11:00:00+07:00", "place": "Nhà văn hoá", "capacity": 1}
+    made = http.post("/api/v1/sync/push", headers=headers, json={
+        "schema": 1, "events": [wire_event(officer["device_id"], 1, "session.created", session, data)]})
+    assert made.status_code == 200 and made.json()["quarantined"] == [], made.text
+
+    phone = enrolled_store(tmp_path / "phone", "http://testserver",
+                           issue_code(engine, "volunteer", hamlets=(hamlet,)), http=http)
+    SyncClient(phone, client=http).sync_once()
+    booking = phone.book(session, person)
+    SyncClient(phone, client=http).sync_once()
+    changed = http.post("/api/v1/sync/push", headers=headers, json={
+        "schema": 1, "events": [wire_event(officer["device_id"], 2, "session.updated", session, {"capacity": 3},
+                                           base=1)]})
+    assert changed.status_code == 200 and changed.json()["quarantined"] == [], changed.text
+    SyncClient(phone, client=http).sync_once()
+    [held] = phone.sessions()
+    assert held.data["capacity"] == 3
+    assert [b.id for b in phone.bookings_in(session)] == [booking]

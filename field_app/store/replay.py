@@ -66,9 +66,12 @@ class Replay:
         db = self.sealed.db
         rows = events_of(self.sealed, sorted(units), with_related=True)
         family = set(units) | {r.event["entity"] for r in rows if isinstance(r.event.get("entity"), str)}
+        # A household's people and visits (their events are filed under it, `related`). Not a
+        # session's bookings: each booking is its own unit, its events are not among `rows`, and
+        # taking it into the family would replay it from nothing, deleting it.
         for chunk in chunks(sorted(units)):
             family.update(r[0] for r in db.execute(
-                f"SELECT id FROM entities WHERE parent_id IN ({marks(chunk)})", chunk))
+                f"SELECT id FROM entities WHERE parent_id IN ({marks(chunk)}) AND type IN ('person', 'visit')", chunk))
         # Hamlets a household named are replayed alongside (their closing date matters), not written.
         context = {r.event["data"]["hamlet_id"] for r in rows
                    if r.event.get("kind") in ("household.created", "household.updated")
