@@ -96,15 +96,17 @@ class NewMember:
 
         return [_panel([
             _text(t("members.for", name=made.name), ft.TextThemeStyle.TITLE_MEDIUM, key="members:for"),
-            ft.Text(made.code, theme_style=ft.TextThemeStyle.HEADLINE_SMALL, selectable=True,
-                    weight=ft.FontWeight.BOLD, key="members:code"),
+            # not `selectable`: Flutter's selectable text is left out of the accessibility tree, so a
+            # screen reader (and the e2e test) could not read the code; "copy" below does the copying
+            ft.Text(made.code, theme_style=ft.TextThemeStyle.HEADLINE_SMALL, weight=ft.FontWeight.BOLD,
+                    key="members:code"),
             _small(made.expires),
             _text(t("members.scan")),
             ft.Row([ft.Image(src=qr_png(made.url), width=216, height=216, key="members:qr",
                              semantics_label=t("members.qr_label", name=made.name),
                              filter_quality=ft.FilterQuality.NONE)],
                    alignment=ft.MainAxisAlignment.CENTER),
-            ft.Text(made.url, size=13, selectable=True, color=theme.COLORS.on_surface_variant, key="members:link"),
+            ft.Text(made.url, size=13, color=theme.COLORS.on_surface_variant, key="members:link"),
             theme.big_button(t("members.copy"), icon=ft.Icons.COPY, filled=False, key="members:copy",
                              on_click=copy),
         ], key="members:made")]

@@ -12,6 +12,9 @@
   /usr/bin/chromium (Playwright's own browser download is not reachable
   here). `.ci/run` installs it (`apt-get install -y chromium`); a missing
   browser fails the run, it is not skipped.
+- `served(tmp_path)` (a context manager): a real `gocua-server` on a fresh SQLite
+  database, and `served.app(name, enrol=CODE)` to start field apps against it; all
+  stopped on the way out.
 - `open_app(width, height)`: a fresh browser context at that viewport, the
   app loaded, Flutter's semantics tree switched on; returns a `FlutterPage`.
   Every request is recorded: anything not for the app's own server fails
@@ -132,6 +135,42 @@ def _stop(proc: subprocess.Popen) -> None:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(timeout=10)
+
+
+@dataclass
+class Served:
+    """A real server on a fresh SQLite database (`served`), and the web apps started against it."""
+    server: Any  # tests.support.Server
+    tmp: Path
+    apps: list[WebApp] = field(default_factory=list)
+
+    def app(self, name: str, *, enrol: str | None = None, wait: bool = True) -> WebApp:
+        """`gocua-app --web --server URL [--enrol CODE]` with its data in tmp/`name`, stopped with the
+        server; `wait`: until it answers (False: it boots while the test prepares more)."""
+        app = start_web_app(self.tmp, self.tmp / name, "--server", self.server.url,
+                            *(["--enrol", enrol] if enrol else []))
+        self.apps.append(app)
+        if wait:
+            wait_up(app)
+        return app
+
+
+@contextlib.contextmanager
+def served(tmp_path: Path) -> Iterator[Served]:
+    """`gocua-server init` and `serve` on tmp_path/server.db; on the way out every app started
+    through it is stopped, then the server."""
+    from tests.support import Server, cli
+
+    db_url = f"sqlite:///{tmp_path / 'server.db'}"
+    made = Served(Server(db_url), tmp_path)
+    try:
+        cli(db_url, "init")
+        made.server.start()
+        yield made
+    finally:
+        for app in made.apps:
+            _stop(app.process)
+        made.server.stop()
 
 
 # Package scope, not session: Playwright's sync API keeps an asyncio loop marked

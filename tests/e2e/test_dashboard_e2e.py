@@ -22,9 +22,9 @@ import pytest
 from playwright.sync_api import expect
 
 from campaign.ids import uuid7
-from tests.support import HTTP, VN, Server, cli, hamlet_data, household_data, person_data
+from tests.support import HTTP, VN, hamlet_data, household_data, person_data
 
-from .conftest import _stop, open_page, start_web_app, wait_up
+from .conftest import open_page, served
 
 pytestmark = pytest.mark.e2e
 
@@ -33,12 +33,8 @@ WARD = "10525"
 
 @pytest.fixture
 def world(tmp_path: Path) -> Iterator[dict[str, Any]]:
-    db_url = f"sqlite:///{tmp_path / 'server.db'}"
-    server = Server(db_url)
-    app = None
-    try:
-        cli(db_url, "init")
-        server.start()
+    with served(tmp_path) as up:
+        server = up.server
         admin = server.enroll("admin")
         hamlet, first, second = uuid7(), uuid7(), uuid7()
         answer = admin.push([
@@ -54,15 +50,9 @@ def world(tmp_path: Path) -> Iterator[dict[str, Any]]:
             "start": (today - timedelta(days=7)).isoformat(), "deadline": (today + timedelta(days=30)).isoformat()})
         assert answer.status_code == 200, answer.text
         # what the demo starts for the officer: `gocua-app --web --server URL --enrol CODE`
-        app = start_web_app(tmp_path, tmp_path / "officer", "--server", server.url,
-                            "--enrol", server.code("officer", commune=WARD))
-        wait_up(app)
+        app = up.app("officer", enrol=server.code("officer", commune=WARD))
         volunteer = server.enroll("volunteer", hamlets=(hamlet,))
         yield {"server": server, "admin": admin, "volunteer": volunteer, "first": first, "app": app}
-    finally:
-        if app is not None:
-            _stop(app.process)
-        server.stop()
 
 
 def test_the_officers_dashboard_shows_a_new_visit_after_refresh(browser, world) -> None:

@@ -13,21 +13,17 @@ import pytest
 from playwright.sync_api import expect
 
 from campaign.ids import uuid7
-from tests.support import Server, cli, hamlet_data, household_data, person_data
+from tests.support import hamlet_data, household_data, person_data
 
-from .conftest import _stop, open_page, start_web_app, wait_up
+from .conftest import open_page, served
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture
 def world(tmp_path: Path) -> Iterator[dict[str, Any]]:
-    db_url = f"sqlite:///{tmp_path / 'server.db'}"
-    server = Server(db_url)
-    apps: list[Any] = []
-    try:
-        cli(db_url, "init")
-        server.start()
+    with served(tmp_path) as up:
+        server = up.server
         admin = server.enroll("admin")
         hamlet, home, first, second, third, session = (uuid7() for _ in range(6))
         assert admin.push([
@@ -45,16 +41,9 @@ def world(tmp_path: Path) -> Iterator[dict[str, Any]]:
             admin.event("booking.made", uuid7(), {"session_id": session, "person_id": first}),
             admin.event("booking.made", uuid7(), {"session_id": session, "person_id": third}),  # past capacity
         ]).json()["quarantined"] == []
-        volunteer = start_web_app(tmp_path, tmp_path / "volunteer", "--server", server.url,
-                                  "--enrol", server.code("volunteer", hamlets=(hamlet,)))
-        apps.append(volunteer)
-        wait_up(volunteer)
+        volunteer = up.app("volunteer", enrol=server.code("volunteer", hamlets=(hamlet,)))
         yield {"server": server, "volunteer": volunteer, "home": home, "second": second, "session": session,
-               "tmp": tmp_path}
-    finally:
-        for app in apps:
-            _stop(app.process)
-        server.stop()
+               "up": up}
 
 
 def test_a_volunteer_books_and_the_officer_sees_the_roster(browser, world) -> None:
@@ -71,45 +60,39 @@ def test_a_volunteer_books_and_the_officer_sees_the_roster(browser, world) -> No
 
 
 def test_the_officer_opens_the_roster_at_both_sizes(browser, world) -> None:
-    server = world["server"]
-    officer = start_web_app(world["tmp"], world["tmp"] / "officer", "--server", server.url,
-                            "--enrol", server.code("officer", commune="10525"))
-    try:
-        wait_up(officer)
-        app = open_page(browser, officer.url, 360, 640)
-        app.set_pin()
-        # the landing screen, as the dashboard's e2e waits for it (the PIN screen's title can stay in
-        # Flutter's semantics tree under the new route for a while)
-        expect(app.by_role("heading", "Tổng hợp")).to_be_visible()
-        app.settle(1.5)
-        app.page.get_by_role("button", name="Buổi thu nhận", exact=True).click(timeout=30_000)
-        place = app.page.locator("flt-semantics").get_by_text("Nhà văn hoá tổ 3").first
-        expect(place).to_be_visible(timeout=30_000)
-        app.settle(1.0)
-        app.screenshot("sessions-360x640")
-        place.click()
-        expect(app.page.locator("flt-semantics").get_by_text("Quá chỗ").first).to_be_visible(timeout=20_000)
-        app.settle(1.0)
-        app.screenshot("roster-360x640")
-        app.resize(390, 844)
-        app.settle(1.5)
-        app.screenshot("roster-390x844")
-        # the officer's edit and cancel (issue #13): the form opens above the roster
-        app.page.get_by_role("button", name="Sửa buổi", exact=True).click()
-        expect(app.page.get_by_role("button", name="Lưu thay đổi", exact=True)).to_be_visible()
-        app.settle(1.0)
-        app.screenshot("session-edit-390x844")
-        app.resize(360, 640)
-        app.settle(1.5)
-        app.screenshot("session-edit-360x640")
-        app.page.get_by_role("button", name="Sửa buổi", exact=True).click()  # closed again
-        app.page.get_by_role("button", name="Huỷ buổi", exact=True).click()
-        expect(app.page.get_by_role("button", name="Huỷ buổi này", exact=True)).to_be_visible()
-        app.page.mouse.wheel(0, 300)  # the booking past capacity and where it can move
-        app.settle(1.0)
-        app.screenshot("roster-move-360x640")
-        app.resize(390, 844)
-        app.settle(1.5)
-        app.screenshot("roster-move-390x844")
-    finally:
-        _stop(officer.process)
+    officer = world["up"].app("officer", enrol=world["server"].code("officer", commune="10525"))
+    app = open_page(browser, officer.url, 360, 640)
+    app.set_pin()
+    # the landing screen, as the dashboard's e2e waits for it (the PIN screen's title can stay in
+    # Flutter's semantics tree under the new route for a while)
+    expect(app.by_role("heading", "Tổng hợp")).to_be_visible()
+    app.settle(1.5)
+    app.page.get_by_role("button", name="Buổi thu nhận", exact=True).click(timeout=30_000)
+    place = app.page.locator("flt-semantics").get_by_text("Nhà văn hoá tổ 3").first
+    expect(place).to_be_visible(timeout=30_000)
+    app.settle(1.0)
+    app.screenshot("sessions-360x640")
+    place.click()
+    expect(app.page.locator("flt-semantics").get_by_text("Quá chỗ").first).to_be_visible(timeout=20_000)
+    app.settle(1.0)
+    app.screenshot("roster-360x640")
+    app.resize(390, 844)
+    app.settle(1.5)
+    app.screenshot("roster-390x844")
+    # the officer's edit and cancel (issue #13): the form opens above the roster
+    app.page.get_by_role("button", name="Sửa buổi", exact=True).click()
+    expect(app.page.get_by_role("button", name="Lưu thay đổi", exact=True)).to_be_visible()
+    app.settle(1.0)
+    app.screenshot("session-edit-390x844")
+    app.resize(360, 640)
+    app.settle(1.5)
+    app.screenshot("session-edit-360x640")
+    app.page.get_by_role("button", name="Sửa buổi", exact=True).click()  # closed again
+    app.page.get_by_role("button", name="Huỷ buổi", exact=True).click()
+    expect(app.page.get_by_role("button", name="Huỷ buổi này", exact=True)).to_be_visible()
+    app.page.mouse.wheel(0, 300)  # the booking past capacity and where it can move
+    app.settle(1.0)
+    app.screenshot("roster-move-360x640")
+    app.resize(390, 844)
+    app.settle(1.5)
+    app.screenshot("roster-move-390x844")

@@ -14,21 +14,17 @@ from playwright.sync_api import expect
 
 from campaign.ids import uuid7
 from tests.server.reporting import make_team
-from tests.support import Server, cli, hamlet_data, household_data
+from tests.support import hamlet_data, household_data
 
-from .conftest import _stop, open_page, start_web_app, wait_up
+from .conftest import open_page, served
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture
 def world(tmp_path: Path) -> Iterator[dict[str, Any]]:
-    db_url = f"sqlite:///{tmp_path / 'server.db'}"
-    server = Server(db_url)
-    app = None
-    try:
-        cli(db_url, "init")
-        server.start()
+    with served(tmp_path) as up:
+        server = up.server
         admin = server.enroll("admin")
         hamlet = uuid7()
         events = [admin.event("hamlet.created", hamlet, hamlet_data("Tổ dân phố 3"))]
@@ -37,14 +33,8 @@ def world(tmp_path: Path) -> Iterator[dict[str, Any]]:
         assert admin.push(events).json()["quarantined"] == []
         make_team(server, "t3", "10525", [hamlet])
         server.enroll("volunteer", team="t3")
-        app = start_web_app(tmp_path, tmp_path / "leader", "--server", server.url,
-                            "--enrol", server.code("leader", team="t3"))
-        wait_up(app)
+        app = up.app("leader", enrol=server.code("leader", team="t3"))
         yield {"server": server, "app": app}
-    finally:
-        if app is not None:
-            _stop(app.process)
-        server.stop()
 
 
 def test_the_leader_opens_walk_lists_at_both_sizes(browser, world) -> None:
@@ -78,12 +68,8 @@ def test_the_leader_opens_walk_lists_at_both_sizes(browser, world) -> None:
 
 
 def test_the_volunteers_list_opens_on_mine(browser, tmp_path) -> None:
-    db_url = f"sqlite:///{tmp_path / 'server.db'}"
-    server = Server(db_url)
-    app = None
-    try:
-        cli(db_url, "init")
-        server.start()
+    with served(tmp_path) as up:
+        server = up.server
         admin = server.enroll("admin")
         hamlet, mine = uuid7(), uuid7()
         events = [admin.event("hamlet.created", hamlet, hamlet_data("Tổ dân phố 3")),
@@ -93,9 +79,7 @@ def test_the_volunteers_list_opens_on_mine(browser, tmp_path) -> None:
         assert admin.push(events).json()["quarantined"] == []
         make_team(server, "t4", "10525", [hamlet])
         leader = server.enroll("leader", team="t4")
-        app = start_web_app(tmp_path, tmp_path / "volunteer", "--server", server.url,
-                            "--enrol", server.code("volunteer", team="t4"))
-        wait_up(app)
+        app = up.app("volunteer", enrol=server.code("volunteer", team="t4"))
         devices = leader.get("/api/v1/team/devices").json()
         rows = devices["devices"] if isinstance(devices, dict) else devices
         volunteer = next(d["device_id"] for d in rows if d.get("role") == "volunteer")
@@ -112,7 +96,3 @@ def test_the_volunteers_list_opens_on_mine(browser, tmp_path) -> None:
         page.resize(390, 844)
         page.settle(1.5)
         page.screenshot("mine-390x844")
-    finally:
-        if app is not None:
-            _stop(app.process)
-        server.stop()
