@@ -248,7 +248,7 @@ class LeaderScreens:
     def _visit_card(self, card: VisitCard, queue: ft.Column) -> ft.Control:
         lines: list[ft.Control] = [
             _text(card.title, ft.TextThemeStyle.TITLE_MEDIUM),
-            ft.Row([theme.status_chip(*card.outcome)], wrap=True),
+            ft.Row([theme.status_chip(*card.outcome), *([_sample_mark()] if card.sample else [])], wrap=True),
             _text(card.actions),
         ]
         if card.helped is not None:
@@ -454,6 +454,15 @@ class TeamScreens:
             lines.append(_small(event.detail))
             out.append(_panel(lines, key=f"quarantined:{event.seq}"))
         return out
+
+
+def _sample_mark() -> ft.Control:
+    """"Xem kỹ" on a card of the sample: an icon and words, on the card's own background."""
+    return ft.Container(ft.Row([ft.Icon(ft.Icons.MANAGE_SEARCH, color=theme.COLORS.primary, size=20),
+                                _text(t("leader.review.sample_mark"), ft.TextThemeStyle.LABEL_LARGE,
+                                      color=theme.COLORS.primary)], spacing=6, tight=True),
+                        border=ft.Border.all(1, theme.COLORS.primary), border_radius=ft.BorderRadius.all(8),
+                        padding=ft.Padding.symmetric(horizontal=10, vertical=4), key="review:sample_mark")
 
 
 def _chosen(words: str) -> ft.Control:

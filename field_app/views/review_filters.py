@@ -1,5 +1,5 @@
 """The review queue's filters (issue #13, item 6): by day, volunteer, outcome and action, as four
-dropdowns two by two (a phone of 360 px has room for two side by side), each offering only the
+dropdowns (the volunteer and the help given on a row each, the day and the outcome side by side), each offering only the
 values waiting (models/leader.py `filter_choices`), "Tất cả" first. Filters narrow what is shown;
 the sample is drawn over the whole day (models/review_groups.py), so it does not move as the
 leader filters, and "approve the rest" approves the rest that is shown.
@@ -20,7 +20,9 @@ from .models.review_groups import Filters
 __all__ = ["ALL", "filter_bar"]
 
 ALL = "*"  # the dropdowns' "every value" (no code is "*")
-FIELDS = (("day", "day"), ("device_id", "volunteer"), ("outcome", "outcome"), ("action", "action"))
+# (filter field, words, columns of 12): the volunteer's name and the help given are long, so
+# each takes a whole row; the day and the outcome share one (seen at 360 px: a name was cut)
+FIELDS = (("device_id", "volunteer", 12), ("day", "day", 6), ("outcome", "outcome", 6), ("action", "action", 12))
 
 
 def filter_bar(choices: FilterChoices, filters: Filters, shown: int,
@@ -29,7 +31,7 @@ def filter_bar(choices: FilterChoices, filters: Filters, shown: int,
     options = {"day": choices.days, "device_id": choices.volunteers, "outcome": choices.outcomes,
                "action": choices.actions}
 
-    def picker(field: str, words: str) -> ft.Dropdown:
+    def picker(field: str, words: str, columns: int) -> ft.Dropdown:
         value = getattr(filters, field)
 
         def chosen(e: ft.Event[Any]) -> None:
@@ -38,12 +40,13 @@ def filter_bar(choices: FilterChoices, filters: Filters, shown: int,
 
         return ft.Dropdown(
             label=t(f"leader.review.filter.{words}"), value=value if value is not None else ALL, dense=True,
-            key=f"review:filter:{words}", col=6, expand=True,
+            text_size=14,  # a volunteer's name in half of a 360 px screen
+            key=f"review:filter:{words}", col=columns, expand=True,
             options=[ft.DropdownOption(key=ALL, text=t("leader.review.filter.all")),
                      *(ft.DropdownOption(key=code, text=text) for code, text in options[field])],
             on_select=chosen)
 
-    controls: list[ft.Control] = [ft.ResponsiveRow([picker(f, w) for f, w in FIELDS], spacing=8, run_spacing=8)]
+    controls: list[ft.Control] = [ft.ResponsiveRow([picker(f, w, c) for f, w, c in FIELDS], spacing=8, run_spacing=8)]
     if filters.active:
         controls.append(ft.Row([
             ft.Text(plural("leader.review.filter.shown", shown), expand=True, key="review:filter:shown"),

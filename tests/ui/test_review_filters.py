@@ -102,6 +102,7 @@ def test_approve_the_rest_stays_one_action_under_a_filter(team, make_harness, tm
     day = local_day(team.leader.review_queue()[0].visit.at)
     heading = h.get(key=f"review:{team.anna.device_id}:{day}").text
     assert "Nguyễn Thị Lan" in heading and "2 lượt xem kỹ, 2 lượt còn lại" in heading
+    assert len(h.find(key="review:sample_mark")) == 2  # the sample's cards say "Xem kỹ", the rest's do not
     seq = team.leader.last_seq
     h.click(h.get(key=f"approve_rest:{team.anna.device_id}:{day}"))
     decided = [e for e in team.leader.pending(limit=100) if e["seq"] > seq]

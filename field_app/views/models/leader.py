@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -82,6 +82,7 @@ class VisitCard:
     helped: str | None  # the people helped, by name
     note: str | None
     by: str  # who recorded it, when
+    sample: bool = False  # drawn for a close look (campaign.review.sample): the card says so
 
 
 @dataclass(frozen=True)
@@ -226,7 +227,7 @@ class LeaderModel:
             day = f"{group.day[8:10]}/{group.day[5:7]}"
             out.append((group, t("leader.review.group", who=self.device_label(group.device_id), day=day,
                                  sample=len(group.sample), rest=len(group.rest)),
-                        [self._visit(item) for item in items]))
+                        [replace(self._visit(item), sample=n < len(group.sample)) for n, item in enumerate(items)]))
         return out
 
     def filter_choices(self) -> FilterChoices:
