@@ -26,6 +26,21 @@ A receipt is the server's answer for the origin phone, signed by the server:
     device_id, acked_seq, counts, digest   as GET /sync/receipt answers for the device
     quarantined [[seq, reason code], ...] of every event of the device held as quarantined
     signature   Ed25519 by the server over `signed_bytes`
+
+A down bundle is the server's answer for one phone, carried to it by its leader (the
+"down" road): what that phone's pull would give, sealed to the phone's X25519 box key and
+signed by the server, so the carrier can neither read nor change it:
+
+    format      "gocua-down/1"
+    device_id   the phone it is for (routing: the carrier sees it)
+    size        bytes of `sealed` once decoded
+    box_key     the phone's X25519 public key it was sealed to (base64url)
+    ephemeral   the server's one-time X25519 public key (base64url)
+    nonce       AES-GCM nonce (base64url, 12 bytes)
+    sealed      AES-256-GCM of the page {"after", "next", "more", "events": [...]} (base64url)
+    signature   Ed25519 by the server over `signed_bytes`
+
+The cursors are inside the seal, not in clear: the carrier learns the phone and the size only.
 """
 from __future__ import annotations
 
@@ -36,10 +51,15 @@ from typing import Any
 
 BUNDLE_FORMAT = "gocua-relay/1"
 RECEIPT_FORMAT = "gocua-receipt/1"
+DOWN_FORMAT = "gocua-down/1"
 HKDF_INFO = b"gocua-relay/1 seal"  # + ephemeral public key + server public key
+DOWN_HKDF_INFO = b"gocua-down/1 seal"  # + ephemeral public key + the phone's box key
 BUNDLE_KEYS = frozenset({"format", "device_id", "seq_from", "seq_to", "size", "server_key", "ephemeral",
                          "nonce", "sealed", "signature"})
 AAD_KEYS = ("format", "device_id", "seq_from", "seq_to", "server_key", "ephemeral")  # bound to the ciphertext
+DOWN_KEYS = frozenset({"format", "device_id", "size", "box_key", "ephemeral", "nonce", "sealed", "signature"})
+DOWN_AAD_KEYS = ("format", "device_id", "box_key", "ephemeral")
+DOWN_PAGE_KEYS = frozenset({"after", "next", "more", "events"})
 RECEIPT_KEYS = frozenset({"format", "device_id", "acked_seq", "counts", "digest", "quarantined", "signature"})
 KEY_BYTES = 32  # X25519 and Ed25519 public keys
 SIGNATURE_BYTES = 64
@@ -84,6 +104,11 @@ def aad(bundle: dict[str, Any]) -> bytes:
     return canonical({k: bundle[k] for k in AAD_KEYS})
 
 
+def down_aad(bundle: dict[str, Any]) -> bytes:
+    """The associated data of a down bundle's seal."""
+    return canonical({k: bundle[k] for k in DOWN_AAD_KEYS})
+
+
 def _load_canonical(raw: bytes, keys: frozenset[str]) -> dict[str, Any]:
     try:
         document = json.loads(raw.decode("ascii"))
@@ -126,3 +151,42 @@ def read_receipt(raw: bytes) -> dict[str, Any]:
         raise BadFile("receipt fields")
     unb64(receipt["signature"], SIGNATURE_BYTES)
     return receipt
+
+
+def read_down(raw: bytes) -> dict[str, Any]:
+    """A down bundle's fields, checked for shape only (the signature and the seal are the phone's)."""
+    bundle = _load_canonical(raw, DOWN_KEYS)
+    if bundle["format"] != DOWN_FORMAT:
+        raise BadFile(f"format {bundle['format']!r} is not {DOWN_FORMAT}")
+    if not isinstance(bundle["device_id"], str) or not 1 <= len(bundle["device_id"]) <= 64:
+        raise BadFile("device_id")
+    for name, length in (("box_key", KEY_BYTES), ("ephemeral", KEY_BYTES), ("nonce", NONCE_BYTES),
+                         ("signature", SIGNATURE_BYTES)):
+        unb64(bundle[name], length)
+    if len(unb64(bundle["sealed"])) != bundle["size"]:
+        raise BadFile("size")
+    return bundle
+
+
+def _cursor(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_SEQ
+
+
+def read_down_page(plain: bytes) -> dict[str, Any]:
+    """The opened seal of a down bundle: {"after", "next", "more", "events"}, as a pull page
+    (the events as the pull sends them, each with its cursor). BadFile otherwise."""
+    try:
+        page = json.loads(plain.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        raise BadFile("the sealed page is not JSON") from None
+    if not isinstance(page, dict) or set(page) != DOWN_PAGE_KEYS:
+        raise BadFile("the sealed page's fields")
+    if not (_cursor(page["after"]) and _cursor(page["next"]) and page["after"] <= page["next"]) \
+            or not isinstance(page["more"], bool) or not isinstance(page["events"], list):
+        raise BadFile("the sealed page's cursors")
+    # not "after < cursor": a household moving into the phone's hamlets comes with its history,
+    # at the lower cursors it was filed at (docs/sync.md, "Households that move"), as in a pull
+    if not all(isinstance(e, dict) and _cursor(e.get("cursor")) and e["cursor"] <= page["next"]
+               for e in page["events"]):
+        raise BadFile("the sealed page's events and their cursors")
+    return page

@@ -26,7 +26,7 @@ SERVER_ERRORS: frozenset[str] = frozenset({
     # sync
     "too_many", "unknown_schema", "gap", "seq_reused", "bad_cursor",
     # the sealed relay (issue #15)
-    "bad_key", "key_exists", "bad_bundle", "no_sign_key", "origin_revoked",
+    "bad_key", "key_exists", "bad_bundle", "no_sign_key", "origin_revoked", "no_box_key", "recipient_revoked",
     # campaigns and reports
     "unknown_commune", "missing_commune", "no_campaign", "unknown_field", "missing_field", "bad_name",
     "bad_target", "bad_date", "bad_retention",

@@ -34,7 +34,7 @@ from .net.errors import Purged, PurgeNotice, SyncError
 from .net.http import same_server
 from .net.server_api import ServerApi
 from .net.sync import SERVER_KEY, BackgroundSync, ReceiptCheck, SyncClient, SyncStatus, learn_server_keys
-from .relay import new_sign_key
+from .relay import new_box_key, new_sign_key
 from .signout import clear_purge_notice, forget_purged, purge_notice, sign_out
 from .store import HouseholdRow, Store, StoreError
 
@@ -112,7 +112,8 @@ def enrol(store: Store, server_url: str, code: str, http: httpx.Client | None = 
     if not code:
         raise EnrolFailed("no_code")
     key = new_sign_key()  # the sealed relay's: the server registers its public half with the enrolment
-    request = {"code": code, "sign_key": key.public,
+    box = new_box_key()  # the down road's: leaders' bundles for this phone are sealed to it
+    request = {"code": code, "sign_key": key.public, "box_key": box.public,
                **({"name": name} if name and name.strip() else {})}  # the server checks it
     server_url = clean_server_url(server_url)
     headers: dict[str, str] = {}
@@ -156,6 +157,7 @@ def enrol(store: Store, server_url: str, code: str, http: httpx.Client | None = 
     except StoreError as exc:
         raise EnrolFailed("other_device", str(exc)) from exc
     store.keep_sign_key(key.private, registered=True)
+    store.keep_box_key(box.private, registered=True)
     if keys_answer is not None:
         learn_server_keys(store, keys_answer)
     clear_purge_notice(store)  # new work: the last campaign's notice has been read

@@ -7,6 +7,10 @@
   signed with the phone's key. Whoever carries it reads the header only: the phone's id,
   the seq range and the size.
 - `read_receipt()`: the server's signed receipt, checked with the server's Ed25519 key.
+- `new_box_key()`, `open_down()`, `accept_down()`: the down road. The phone's X25519 box key
+  (made at enrolment, or before its next sync); a down bundle the server sealed to it and
+  signed, carried by a leader, is checked with the server's key, opened and applied as a pull
+  page (the same Store.apply_pulled).
 
 `cryptography`'s primitives only; the layout is campaign/relay.py's.
 """
@@ -16,7 +20,7 @@ import json
 import os
 from typing import Any, NamedTuple
 
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
@@ -40,10 +44,45 @@ class SignKey(NamedTuple):
     public: str  # base64url of the raw public key: registered with the server
 
 
+class WrongPhone(fmt.BadFile):
+    """A down bundle made for another phone (or for this phone's earlier key): refused."""
+
+
+class TooNew(ValueError):
+    """A down bundle that starts after what this phone holds: applying it would skip the changes
+    between (a bundle lost on the way). Nothing is applied; a sync or a newer bundle fills it."""
+
+
+class Down(NamedTuple):
+    after: int
+    next: int
+    more: bool
+    events: list[dict[str, Any]]
+
+
+class Opened(NamedTuple):
+    """What accepting a down bundle did."""
+    events: int  # the changes it held
+    fresh: bool  # it moved the phone forward (False: stale or already applied, so harmless)
+    more: bool  # the server had more: another bundle (or a sync) brings the rest
+
+
 def new_sign_key() -> SignKey:
     key = Ed25519PrivateKey.generate()
     return SignKey(fmt.b64(key.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())),
                    fmt.b64(key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)))
+
+
+def new_box_key() -> SignKey:
+    """The phone's X25519 key pair: down bundles are sealed to its public half."""
+    key = X25519PrivateKey.generate()
+    return SignKey(fmt.b64(key.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())),
+                   fmt.b64(key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)))
+
+
+def box_public_of(private: str) -> str:
+    key = X25519PrivateKey.from_private_bytes(fmt.unb64(private, fmt.KEY_BYTES))
+    return fmt.b64(key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw))
 
 
 def public_of(private: str) -> str:
@@ -108,3 +147,42 @@ def accept_receipt(store: Store, raw: bytes) -> dict[str, Any]:
     receipt = read_receipt(raw, keys["sign"], store.device_id)
     store.acknowledge(receipt["acked_seq"], [{"seq": seq, "reason": reason} for seq, reason in receipt["quarantined"]])
     return receipt
+
+
+def open_down(raw: bytes, server_sign_key: str, device_id: str, box_private: str) -> Down:
+    """A down bundle checked and opened: fmt.BadFile if it is not the server's, unchanged;
+    WrongPhone if it is for another phone or another box key of this one."""
+    bundle = fmt.read_down(raw)
+    try:  # the signature first: nothing of a forged file is decrypted
+        Ed25519PublicKey.from_public_bytes(fmt.unb64(server_sign_key, fmt.KEY_BYTES)).verify(
+            fmt.unb64(bundle["signature"]), fmt.signed_bytes(bundle))
+    except InvalidSignature:
+        raise fmt.BadFile("the bundle's signature does not match: not from this server, or changed") from None
+    private = X25519PrivateKey.from_private_bytes(fmt.unb64(box_private, fmt.KEY_BYTES))
+    mine = private.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    if bundle["device_id"] != device_id or fmt.unb64(bundle["box_key"]) != mine:
+        raise WrongPhone("the bundle is for another phone")
+    ephemeral = fmt.unb64(bundle["ephemeral"])
+    shared = private.exchange(X25519PublicKey.from_public_bytes(ephemeral))
+    key = HKDF(hashes.SHA256(), 32, salt=None, info=fmt.DOWN_HKDF_INFO + ephemeral + mine).derive(shared)
+    try:
+        plain = AESGCM(key).decrypt(fmt.unb64(bundle["nonce"]), fmt.unb64(bundle["sealed"]), fmt.down_aad(bundle))
+    except InvalidTag:
+        raise fmt.BadFile("the bundle does not open with this phone's key") from None
+    page = fmt.read_down_page(plain)
+    return Down(page["after"], page["next"], page["more"], page["events"])
+
+
+def accept_down(store: Store, raw: bytes) -> Opened:
+    """A down bundle carried by the leader, applied exactly as a pull page: fmt.BadFile (or
+    WrongPhone) if it does not verify, TooNew if it starts past this phone's cursor. The cursor
+    only moves forward: a stale or repeated bundle stores nothing new."""
+    keys, private, device_id = store.server_keys, store.box_key, store.device_id
+    if not isinstance(keys, dict) or not keys.get("sign") or not private or not device_id:
+        raise RelayUnavailable("this phone has no relay keys yet: sync once while online")
+    down = open_down(raw, keys["sign"], device_id, private)
+    before = store.pull_cursor
+    if down.after > before:
+        raise TooNew(f"the bundle starts after cursor {down.after}; this phone holds up to {before}")
+    store.apply_pulled(down.events, down.next)
+    return Opened(len(down.events), down.next > before, down.more)

@@ -270,8 +270,9 @@ def offline_store(path: Path | str, *, role: str = "volunteer", scope: dict[str,
     tests that never reach one, or reach a fake."""
     store = new_store(path, clock)
     store.enrol(url, device, token or f"token-{device}", role, {"hamlets": []} if scope is None else scope)
-    from field_app.relay import new_sign_key
+    from field_app.relay import new_box_key, new_sign_key
     store.keep_sign_key(new_sign_key().private, registered=True)  # as the app's enrolment leaves it
+    store.keep_box_key(new_box_key().private, registered=True)
     return store
 
 

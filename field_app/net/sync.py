@@ -31,7 +31,7 @@ import httpx
 
 from campaign.events import MAX_BATCH, PROTOCOL
 
-from ..relay import new_sign_key, public_of
+from ..relay import box_public_of, new_box_key, new_sign_key, public_of
 from ..signout import forget_purged
 from ..store import Receipt, Store, StoreError
 from .errors import BadAnswer, NotEnrolled, Purged, Rejected, Revoked, SeqConflict, SyncError
@@ -44,6 +44,7 @@ PULL = "/api/v1/sync/pull"
 RECEIPT = "/api/v1/sync/receipt"
 SIGN_OUT = "/api/v1/device/sign-out"
 SIGN_KEY = "/api/v1/sync/sign-key"
+BOX_KEY = "/api/v1/sync/box-key"
 SERVER_KEY = "/api/v1/server-key"
 PAGE = 500
 MAX_GAP_RETRIES = 3  # 409 gaps in a row (no accepted batch between) before giving up on this run
@@ -105,6 +106,7 @@ class SyncClient:
                 if not self.store.signed_in:
                     raise NotEnrolled("this device is not enrolled")
                 self._register_sign_key()
+                self._register_box_key()
                 self._push(report, progress)
                 if not report.caught_up:
                     self._pull(report, on_page)
@@ -132,6 +134,18 @@ class SyncClient:
                                      json={"sign_key": public_of(private)})
         self.store.keep_sign_key(private, registered=response.status_code < 300)
         if response.status_code < 300:
+            learn_server_keys(self.store, self.http.request("GET", SERVER_KEY, allow=(404, 405)))
+
+    def _register_box_key(self) -> None:
+        """The down road's box key, registered once like the signing key (docs/sync.md, "Sealed
+        relay"): a server without the route leaves it unregistered, the sync goes on."""
+        if self.store.box_key_registered:
+            return
+        private = self.store.box_key or new_box_key().private
+        response = self.http.request("POST", BOX_KEY, allow=(400, 404, 405, 409, 422),
+                                     json={"box_key": box_public_of(private)})
+        self.store.keep_box_key(private, registered=response.status_code < 300)
+        if response.status_code < 300 and not self.store.server_keys:
             learn_server_keys(self.store, self.http.request("GET", SERVER_KEY, allow=(404, 405)))
 
     def push(self) -> SyncReport:

@@ -127,6 +127,8 @@ class Store:
     scope = MetaValue[Any]("scope")
     sign_key = MetaValue[str | None]("sign_key")  # the relay's Ed25519 private key (sealed): field_app/relay.py
     sign_key_registered = MetaValue[bool | None]("sign_key_registered")  # the server holds its public key
+    box_key = MetaValue[str | None]("box_key")  # the down road's X25519 private key (sealed): field_app/relay.py
+    box_key_registered = MetaValue[bool | None]("box_key_registered")  # the server holds its public key
     server_keys = MetaValue[Any]("server_keys")  # {"seal", "sign"}: GET /api/v1/server-key, public keys
     holder_name = MetaValue[str | None]("holder_name")  # who holds this phone, as enrolment told
     carried_team_settings = MetaValue[Any]("team_settings")  # as the last pull page said: see team_settings()
@@ -155,6 +157,10 @@ class Store:
     def keep_team_settings(self, settings: Any) -> None:
         """Keep what a pull page carried (the server's `team_settings`), read as campaign reads it."""
         self.meta.keep_team_settings(carried(settings).as_wire())
+
+    def keep_box_key(self, private: str, registered: bool) -> None:
+        """The down road's box key (sealed at rest), and whether the server has its public key."""
+        self.meta.keep_box_key(private, registered)
 
     def device_names(self) -> dict[str, str]:
         """Device id -> its holder's name, from the team lists seen (names shown instead of ids)."""

@@ -72,6 +72,12 @@ class Meta:
             self.set("sign_key_registered", registered)
 
     @locked
+    def keep_box_key(self, private: str, registered: bool) -> None:
+        with self.sealed.db.atomic():
+            self.set("box_key", private)
+            self.set("box_key_registered", registered)
+
+    @locked
     def keep_server_keys(self, keys: dict[str, str]) -> None:
         self.set("server_keys", keys)
 

@@ -34,7 +34,8 @@ DB_NAME = "gocua.db"
 # meta values that are encrypted: a credential, and free text that may quote the server.
 # The rest of meta (device id, role, scope = hamlet ids, seqs, cursors, times, settings)
 # names nobody; settings and server_url must also outlive the key, which a purge destroys.
-SEALED_META = frozenset({"token", "sign_key", "last_error", "previous_token", "holder_name", "device_names"})  # names: people
+SEALED_META = frozenset({"token", "sign_key", "box_key", "last_error", "previous_token", "holder_name",
+                         "device_names"})  # holder_name, device_names: people's names
 
 
 def file_for(path: str | os.PathLike[str]) -> Path:

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
 from ..errors import responses
-from ..services import enrolment, relay
+from ..services import enrolment, relay, relay_down
 from ..services.errors import ServiceError
 from .deps import client_address, limits_of, optional_token, writing
 
@@ -22,6 +22,8 @@ class EnrolRequest(BaseModel):
     # the phone's Ed25519 public key (base64url) for the sealed relay; older phones send none
     # and register it later (POST /api/v1/sync/sign-key)
     sign_key: str | None = Field(None, min_length=43, max_length=43)
+    # the phone's X25519 public key (base64url): leaders' down bundles are sealed to it
+    box_key: str | None = Field(None, min_length=43, max_length=43)
 
 
 class EnrolAnswer(BaseModel):
@@ -49,6 +51,8 @@ def enroll(body: EnrolRequest, request: Request,
             device, token = enrolment.enrol(conn, body.code, previous_token=previous_token, name=body.name)
             if body.sign_key is not None:  # a bad key refuses the enrolment whole: the code is not spent
                 relay.register_key(conn, device.id, body.sign_key)
+            if body.box_key is not None:
+                relay_down.register_box_key(conn, device.id, body.box_key)
     except ServiceError:
         if limits is not None:
             limits.enrol_failures.spend(address)

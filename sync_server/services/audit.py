@@ -38,6 +38,7 @@ ACTIONS = (
     "device.enrol",  # a new member's enrolment code, made in the app: services/members.py
     "import.check", "import.run", "import.failed",
     "retention.purge",  # services/purge.py
+    "relay.down",  # services/relay_down.py: a down bundle made for a phone (which phone, never what)
 )
 
 __all__ = ["CLI_ROLE", "AuditRow", "entries", "log_read", "record"]

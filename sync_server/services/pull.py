@@ -50,7 +50,7 @@ def pull(engine: Engine, who: Caller, after: int, limit: int, mine: int = 0) -> 
     team = None
     if not more:
         with short_write_transaction(engine, durable=False) as conn:  # a note, not data: no disk wait
-            store_devices.touch_pull(conn, who.device.id, clock.now_iso())
+            store_devices.touch_pull(conn, who.device.id, clock.now_iso(), after)
             team = team_settings.for_device(conn, who.device)
     reached = rows[-1][0] if rows else after
     return Page([(cursor, body) for cursor, body in rows], reached if more else max(reached, top), more, team)

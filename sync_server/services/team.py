@@ -101,8 +101,8 @@ def members(conn: Connection, who: Caller, commune: str | None = None) -> list[M
                    counts.get(r.id, 0), r.name) for r in rows]
 
 
-def quarantined(conn: Connection, who: Caller, device_id: str) -> Quarantined:
-    """A member device's quarantined events: seq, kind, the server's reason, when it arrived."""
+def member(conn: Connection, who: Caller, device_id: str) -> DeviceRow:
+    """A device the caller's team or commune covers (NotFound, or Forbidden outside it)."""
     row = store.device_row(conn, device_id)
     covered = _membership_of(conn, who, None)
     if row is None and covered.everyone:
@@ -111,6 +111,12 @@ def quarantined(conn: Connection, who: Caller, device_id: str) -> Quarantined:
     # which device ids exist outside their own team by asking.
     if row is None or not covered.covers(row):
         raise Forbidden("forbidden", f"device {device_id} is outside this device's scope")
+    return row
+
+
+def quarantined(conn: Connection, who: Caller, device_id: str) -> Quarantined:
+    """A member device's quarantined events: seq, kind, the server's reason, when it arrived."""
+    member(conn, who, device_id)
     return Quarantined(device_id, store.quarantined(conn, device_id))
 
 

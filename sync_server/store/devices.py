@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Row, select, update
+from sqlalchemy import Connection, Row, case, func, select, update
 
 from . import schema as t
 
@@ -147,8 +147,16 @@ def revoke(conn: Connection, device_id: str, at: str) -> bool:
     return done.rowcount == 1
 
 
-def touch_pull(conn: Connection, device_id: str, at: str) -> None:
-    conn.execute(update(t.devices).where(t.devices.c.id == device_id).values(last_pull_at=at))
+def touch_pull(conn: Connection, device_id: str, at: str, after: int = 0) -> None:
+    """The device pulled (caught up) at `at`, asking after cursor `after`: it holds every event
+    of its scope up to there (a leader's down bundle for it starts there)."""
+    pulled = func.coalesce(t.devices.c.pulled_after, 0)
+    conn.execute(update(t.devices).where(t.devices.c.id == device_id).values(
+        last_pull_at=at, pulled_after=case((pulled > after, pulled), else_=after)))
+
+
+def pulled_after(conn: Connection, device_id: str) -> int:
+    return conn.execute(select(t.devices.c.pulled_after).where(t.devices.c.id == device_id)).scalar() or 0
 
 
 # ---- teams ----------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""The sealed relay's keys: the server's key pairs and each device's signing key (rows only;
+"""The sealed relay's keys: the server's key pairs and each device's signing and box keys (rows only;
 services/relay.py decides what they are)."""
 from __future__ import annotations
 
@@ -33,4 +33,15 @@ def set_sign_key(conn: Connection, device_id: str, key: str) -> bool:
     """Register the device's key if it has none yet; False if it has one already."""
     done = conn.execute(update(t.devices).where(t.devices.c.id == device_id, t.devices.c.sign_key.is_(None))
                         .values(sign_key=key))
+    return done.rowcount == 1
+
+
+def box_key(conn: Connection, device_id: str) -> str | None:
+    return conn.execute(select(t.devices.c.box_key).where(t.devices.c.id == device_id)).scalar()
+
+
+def set_box_key(conn: Connection, device_id: str, key: str) -> bool:
+    """Register the device's box key if it has none yet; False if it has one already."""
+    done = conn.execute(update(t.devices).where(t.devices.c.id == device_id, t.devices.c.box_key.is_(None))
+                        .values(box_key=key))
     return done.rowcount == 1

@@ -46,6 +46,8 @@ devices = Table(
     Column("last_pull_at", String(32)),
     Column("name", Text),  # who holds the phone (revision 0007); None before names were asked
     Column("sign_key", String(64)),  # the phone's Ed25519 public key (base64url): the sealed relay
+    Column("box_key", String(64)),  # the phone's X25519 public key (revision 0010): leaders' down bundles
+    Column("pulled_after", BigInteger),  # the highest cursor it has asked to pull after: it holds all to there
 )
 
 server_keys = Table(  # the server's own key pairs (services/relay.py): "seal" (X25519), "sign" (Ed25519)

@@ -251,6 +251,15 @@ MATRIX: dict[Row, tuple[Build, dict[str, Any]]] = {
     ("POST", "/api/v1/sync/sign-key", ""): (
         lambda m, r: Request("POST", "/api/v1/sync/sign-key", json={"sign_key": "x" * 43}),
         authed(400, 400, 400, 400, 400)),
+    ("POST", "/api/v1/sync/box-key", ""): (
+        lambda m, r: Request("POST", "/api/v1/sync/box-key", json={"box_key": "x" * 43}),
+        authed(400, 400, 400, 400, 400)),
+    # a down bundle for team A's volunteer: its leader, the commune's officer, an admin get past the
+    # access check to the phone's missing box key (409; tests/server/test_relay_down.py makes real
+    # ones); a volunteer, another team's leader, another commune's officer are refused
+    ("GET", "/api/v1/sync/relay-down", ""): (
+        lambda m, r: Request("GET", "/api/v1/sync/relay-down", {"device": m.callers["volunteer"].id}),
+        authed(403, 409, 409, 403, 409, leader_team2=403, **OUTSIDE)),
 }
 
 
