@@ -37,7 +37,8 @@ signed by the server, so the carrier can neither read nor change it:
     box_key     the phone's X25519 public key it was sealed to (base64url)
     ephemeral   the server's one-time X25519 public key (base64url)
     nonce       AES-GCM nonce (base64url, 12 bytes)
-    sealed      AES-256-GCM of the page {"after", "next", "more", "events": [...]} (base64url)
+    sealed      AES-256-GCM of the page {"after", "next", "more", "events": [...]} (base64url),
+                and on a last page the team's "team_settings", as a pull's last page
     signature   Ed25519 by the server over `signed_bytes`
 
 The cursors are inside the seal, not in clear: the carrier learns the phone and the size only.
@@ -174,12 +175,13 @@ def _cursor(value: Any) -> bool:
 
 def read_down_page(plain: bytes) -> dict[str, Any]:
     """The opened seal of a down bundle: {"after", "next", "more", "events"}, as a pull page
-    (the events as the pull sends them, each with its cursor). BadFile otherwise."""
+    (the events as the pull sends them, each with its cursor; on a last page, the team's
+    `team_settings` too, as the pull's last page carries them). BadFile otherwise."""
     try:
         page = json.loads(plain.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
         raise BadFile("the sealed page is not JSON") from None
-    if not isinstance(page, dict) or set(page) != DOWN_PAGE_KEYS:
+    if not isinstance(page, dict) or set(page) - {"team_settings"} != DOWN_PAGE_KEYS:
         raise BadFile("the sealed page's fields")
     if not (_cursor(page["after"]) and _cursor(page["next"]) and page["after"] <= page["next"]) \
             or not isinstance(page["more"], bool) or not isinstance(page["events"], list):

@@ -58,6 +58,7 @@ class Down(NamedTuple):
     next: int
     more: bool
     events: list[dict[str, Any]]
+    team_settings: Any = None  # on a last page, as the pull's last page carries them
 
 
 class Opened(NamedTuple):
@@ -170,7 +171,7 @@ def open_down(raw: bytes, server_sign_key: str, device_id: str, box_private: str
     except InvalidTag:
         raise fmt.BadFile("the bundle does not open with this phone's key") from None
     page = fmt.read_down_page(plain)
-    return Down(page["after"], page["next"], page["more"], page["events"])
+    return Down(page["after"], page["next"], page["more"], page["events"], page.get("team_settings"))
 
 
 def accept_down(store: Store, raw: bytes) -> Opened:
@@ -185,4 +186,6 @@ def accept_down(store: Store, raw: bytes) -> Opened:
     if down.after > before:
         raise TooNew(f"the bundle starts after cursor {down.after}; this phone holds up to {before}")
     store.apply_pulled(down.events, down.next)
+    if down.team_settings is not None and down.next > before:  # a stale bundle's may be older
+        store.keep_team_settings(down.team_settings)
     return Opened(len(down.events), down.next > before, down.more)

@@ -33,7 +33,7 @@ from ..store import devices as store_devices
 from ..store import keys as store
 from ..store import pull as store_pull
 from ..store.db import read_transaction, short_write_transaction
-from . import audit, relay, team
+from . import audit, relay, team, team_settings
 from .enrolment import Caller, scope_of
 from .errors import Conflict, Forbidden, Invalid
 
@@ -112,7 +112,9 @@ def build(conn: Connection, device_id: str, after: int | None, limit: int) -> Do
     reached = rows[-1][0] if rows else start
     # the stored bodies are canonical JSON already: the cursor spliced in, as GET /sync/pull does
     events = [json.loads(f'{body[:-1]},"cursor":{cursor}}}') for cursor, body in rows]
-    page = {"after": start, "next": reached, "more": more, "events": events}
+    page: dict[str, Any] = {"after": start, "next": reached, "more": more, "events": events}
+    if not more:  # as the pull's last page: the team's settings the phone works with
+        page["team_settings"] = team_settings.for_device(conn, device).as_wire()
     return DownBundle(device_id, seal_down(page, device_id, box_key, sign.private_key), start, reached, more,
                       len(events))
 

@@ -55,6 +55,7 @@ def test_a_leader_s_bundle_holds_the_phone_s_pull_and_only_the_phone_opens_it(se
     pulled = phone.pull_all()
     assert [e["id"] for e in down.events] == [e["id"] for e in pulled]  # exactly its pull
     assert [e["cursor"] for e in down.events] == [e["cursor"] for e in pulled] and down.next == pulled[-1]["cursor"]
+    assert down.team_settings == phone.get("/api/v1/sync/pull", after=0).json()["team_settings"]  # as its last page
     with pytest.raises(WrongPhone):  # another phone, or another key of this one
         open_down(raw, keys["sign"], other.id, box.private)
     with pytest.raises(WrongPhone):
@@ -100,7 +101,9 @@ def test_refusals_volunteer_other_team_revoked_phone_unknown_phone_no_box_key(se
     }
     assert {k: (a.status_code, a.json()["error"]) for k, a in refused.items()} == {
         "volunteer": (403, "forbidden"), "other team's leader": (403, "forbidden"),
-        "unknown phone": (404, "unknown_device"), "no box key": (409, "no_box_key")}
+        "unknown phone": (403, "forbidden"), "no box key": (409, "no_box_key")}  # unknown: as another team's
+    assert (_down(admin, "no-such-phone").status_code, _down(admin, "no-such-phone").json()["error"]) == \
+        (404, "unknown_device")
     assert _down(admin, phone.id).status_code == 200
     assert cli(server.db_url, "revoke", phone.id).returncode == 0
     revoked = _down(leader, phone.id)
