@@ -172,3 +172,18 @@ def test_names_from_the_team_list_replace_device_ids_and_are_kept_offline(store:
     assert later.device_label("0190aaaa-1") == "Nguyễn Thị Lan"
     raw = store.db.execute("SELECT value FROM meta WHERE key = 'device_names'").fetchone()[0]
     assert b"Lan" not in (raw if isinstance(raw, bytes) else raw.encode())  # a person's name: sealed like the other personal data
+
+
+def test_the_conflicts_name_who_wrote_each_value_without_the_team_list_opened(store: Store) -> None:
+    """Issue #13, item 2: fetching the conflicts asks for the team list; its names label the values
+    (it kept only the roles: "Tình nguyện viên · Máy 0190AA" for a named volunteer)."""
+    class Api:
+        def conflicts(self, commune: str) -> list[dict]:
+            return []
+
+        def team_devices(self, commune: str | None = None) -> list[dict]:
+            return [{"device_id": "0190aaaa-1", "role": "volunteer", "name": "Nguyễn Thị Lan"}]
+
+    leader = LeaderModel(store)
+    leader.fetch_conflicts(Api())  # type: ignore[arg-type]
+    assert leader.device_label("0190aaaa-1") == "Nguyễn Thị Lan"

@@ -286,7 +286,7 @@ class LeaderModel:
     def fetch_conflicts(self, api: LeaderApi) -> list[dict[str, Any]]:
         """Every open conflict in reach, and the team's roles for the device labels (blocking)."""
         rows = [row for commune in self.communes() for row in api.conflicts(commune)]
-        self.roles = {d["device_id"]: d.get("role") for d in api.team_devices()}
+        self.learn(api.team_devices())  # the values are named by who wrote them
         return rows
 
     def conflicts(self, rows: list[dict[str, Any]]) -> tuple[str, list[ConflictCard]] | None:
@@ -355,12 +355,16 @@ class LeaderModel:
 
     # -- the team ---------------------------------------------------------------------------------
 
-    def members(self, devices: list[dict[str, Any]], now: datetime) -> list[Member]:
+    def learn(self, devices: list[dict[str, Any]]) -> None:
+        """The team list's roles and names, for every device label (names kept in the store)."""
         self.roles = {d["device_id"]: d.get("role") for d in devices}
         named = {d["device_id"]: d["name"] for d in devices if isinstance(d.get("name"), str) and d["name"]}
         if named:
             self.store.remember_device_names(named)
             self.names.update(named)
+
+    def members(self, devices: list[dict[str, Any]], now: datetime) -> list[Member]:
+        self.learn(devices)
         return [self._member(d, now) for d in devices]
 
     def _member(self, device: Answer, now: datetime) -> Member:
