@@ -268,6 +268,30 @@ class FlutterPage:
                 return
         expect(box).to_have_value(text)
 
+    def still(self, locator: Any, timeout: float = 10.0) -> None:
+        """Until the control stops moving: a dialog scales and fades in, and Flutter web was seen to
+        drop a tap sent to a button still in its opening animation (right after a resize above all)."""
+        deadline = time.monotonic() + timeout
+        last = None
+        while time.monotonic() < deadline:
+            box = locator.bounding_box()
+            if box is not None and box == last:
+                return
+            last = box
+            self.page.wait_for_timeout(150)
+        raise AssertionError(f"{locator} kept moving for {timeout} s")
+
+    def tap_in_dialog(self, target: Any, title: Any) -> None:
+        """Tap a dialog's button once it is in place, and see the dialog (`title`, a locator of its
+        title) close, its one visible effect: a tap that does not close it fails the test."""
+        from playwright.sync_api import expect
+
+        expect(target).to_be_visible()
+        self.still(target)
+        self.page.wait_for_load_state("networkidle")  # the dialog's frame sent: nothing pending
+        target.click()
+        expect(title).to_be_hidden(timeout=15_000)
+
     def set_pin(self, pin: str = "741963") -> None:
         """The PIN an officer's or leader's app asks first when it was enrolled with --enrol."""
         from playwright.sync_api import expect

@@ -17,7 +17,6 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-import time
 from pathlib import Path
 from typing import Any
 
@@ -39,30 +38,6 @@ CODE = re.compile(r"^[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}$")
 
 def button(app: FlutterPage, name: str) -> Any:
     return app.page.get_by_role("button", name=name, exact=True)
-
-
-def still(locator: Any, timeout: float = 10.0) -> None:
-    """Until the control stops moving: a dialog scales and fades in, and Flutter web was seen to
-    drop a tap sent to a button still in its opening animation (right after a resize above all)."""
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        box = locator.bounding_box()
-        if box is not None and box == last:
-            return
-        last = box
-        locator.page.wait_for_timeout(150)
-    raise AssertionError(f"{locator} kept moving for {timeout} s")
-
-
-def tap_in_dialog(app: FlutterPage, target: Any, title: Any) -> None:
-    """Tap a dialog's button once it is in place and on top, and see the dialog close (its
-    one visible effect): a tap that does not close it is a failure, never skipped."""
-    expect(target).to_be_visible()
-    still(target)
-    app.page.wait_for_load_state("networkidle")  # the dialog's frame sent: nothing pending from the server
-    target.click()
-    expect(title).to_be_hidden(timeout=15_000)
 
 
 def leader_screens(app: FlutterPage) -> None:
@@ -152,7 +127,7 @@ def test_a_named_volunteers_evening_come_back_reaches_the_dashboard_the_sheet_an
         # animating in (right after a resize) was seen not to reach Flutter
         expect(phone.text("Khi nào quay lại?")).to_be_visible()
         phone.screenshot("i13-e2e-come-back-360x640")
-        tap_in_dialog(phone, button(phone, "Tối"), phone.text("Khi nào quay lại?"))
+        phone.tap_in_dialog(button(phone, "Tối"), phone.text("Khi nào quay lại?"))
 
         def evening() -> int:
             total = admin.get("/api/v1/totals", commune=WARD).json()["total"]
