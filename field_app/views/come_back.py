@@ -83,7 +83,7 @@ def ask_come_back(shell: Shell, record: Callable[[dict[str, Any] | None], None])
 
     dates = ft.Dropdown(
         label=t("come_back.date_label"), value=NO_DATE, key="come_back.date", dense=True,
-        options=[ft.DropdownOption(key=NO_DATE, text=t("household.come_back_skip")),
+        options=[ft.DropdownOption(key=NO_DATE, text=t("come_back.no_date")),
                  *[ft.DropdownOption(key=c.key, text=c.label) for c in choices.values()],
                  ft.DropdownOption(key=OTHER, text=t("come_back.other_date") + "…")],
         on_select=on_select, expand=True)
@@ -101,6 +101,10 @@ def ask_come_back(shell: Shell, record: Callable[[dict[str, Any] | None], None])
         return chosen_window
 
     def without(e: ft.Event[ft.TextButton]) -> None:
+        """"Chưa biết": no time of day. A date chosen is not dropped: it goes with `any`."""
+        if chosen["on"] is not None:
+            choose("any")(e)  # type: ignore[arg-type]  # the same checks as a time of day's tap
+            return
         page.pop_dialog()
         record(None)
 
@@ -112,7 +116,6 @@ def ask_come_back(shell: Shell, record: Callable[[dict[str, Any] | None], None])
              *[ft.FilledTonalButton(vocab_label(v.COME_BACK, window), key=f"come_back.{window}",
                                     on_click=choose(window), height=theme.TOUCH_TARGET)
                for window in v.COME_BACK.codes]],
-            tight=True, spacing=8, horizontal_alignment=ft.CrossAxisAlignment.STRETCH,
-            scroll=ft.ScrollMode.AUTO),
+            tight=True, spacing=8, horizontal_alignment=ft.CrossAxisAlignment.STRETCH),
         actions=[ft.TextButton(t("household.come_back_skip"), on_click=without, key="come_back.skip")],
     ))

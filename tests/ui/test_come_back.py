@@ -54,7 +54,7 @@ def test_a_date_is_given_in_the_same_dialog_and_a_refused_one_writes_nothing(mak
     h.click(h.get(key="outcome.not_home"))
     dates = h.get(key="come_back.date")
     texts = [o["text"] for o in dates["options"]]
-    assert texts[:3] == ["Chưa biết", "Hôm nay", "Ngày mai"] and texts[-1] == "Ngày khác…"
+    assert texts[:3] == ["Chưa biết ngày", "Hôm nay", "Ngày mai"] and texts[-1] == "Ngày khác…"
     assert len(texts) == 1 + 7 + 1  # not known, seven days by name, the calendar
 
     # a date gone by (a calendar the client let through, or a day turned): refused, said, nothing written
@@ -121,3 +121,16 @@ def test_the_home_shows_todays_come_backs_first_in_the_days_order(make_harness, 
     assert [by_id[r] for r in listed if r in by_id] == ["dated evening", "tomorrow", "morning", "evening", "unsaid"]
     assert h.get(key=f"household.{homes['tomorrow']}.come_back")["value"] == "Sáng · Ngày mai"
     assert not h.exists(key=f"household.{homes['unsaid']}.come_back")
+
+
+def test_not_knowing_the_time_keeps_the_date_chosen(make_harness, tmp_path: Path) -> None:
+    data = enrolled_dir(tmp_path)
+    hid, _ = add_household(data, "Số 5, ngõ 7, phố Lê Lợi", ONE)
+    h = open_app(make_harness, data, route=f"/households/{hid}", width=360, height=640)
+    store = shell_of(h).store
+    seq = store.last_seq
+    h.click(h.get(key="outcome.not_home"))
+    _choose_date(h, "come_back.on.0")
+    h.click(h.get(key="come_back.skip"))  # "Chưa biết": the time, not the date
+    [visit] = _since(store, seq)
+    assert visit["data"]["come_back"] == {"window": "any", "on": _today(store).isoformat()}
