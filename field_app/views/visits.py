@@ -9,6 +9,8 @@ A visit taken back counts nowhere and leaves the list.
 """
 from __future__ import annotations
 
+from datetime import date
+
 import flet as ft
 
 from campaign import vocabulary as v
@@ -61,9 +63,12 @@ def visit_row(shell: Shell, visit: VisitRow, names: dict[str, str]) -> ft.Contro
     )
 
 
-def _details(visit: VisitRow, names: dict[str, str]) -> list[ft.Control]:
+def _details(visit: VisitRow, names: dict[str, str], today: date) -> list[ft.Control]:
     out: list[ft.Control] = [ft.Text(t("visit.when", when=relative_time(visit.at)), size=15),
                              ft.Text(t("visit.outcome", outcome=vocab_label(v.OUTCOME, visit.outcome)), size=15)]
+    if visit.come_back:
+        out.append(ft.Text(t("visit.come_back", when=come_back_text(visit.come_back, today)), size=15,
+                           key="visit.come_back"))
     if visit.actions:
         out.append(ft.Text(t("visit.actions", actions=", ".join(vocab_label(v.ACTIONS, a) for a in visit.actions)),
                            size=15))
@@ -93,7 +98,7 @@ def open_visit(shell: Shell, visit: VisitRow, names: dict[str, str]) -> None:
                                         style=ft.ButtonStyle(color=theme.STATUSES["problem"].strong)))
     page.show_dialog(ft.AlertDialog(
         title=ft.Text(t("visit.title")),
-        content=ft.Column(_details(visit, names), tight=True, spacing=6),
+        content=ft.Column(_details(visit, names, today_of(shell)), tight=True, spacing=6),
         actions=actions,
     ))
 

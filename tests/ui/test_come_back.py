@@ -82,6 +82,8 @@ def test_a_date_is_given_in_the_same_dialog_and_a_refused_one_writes_nothing(mak
     assert tap.count == 1 and not h.exists(key="come_back.evening")
     row = h.get(key=f"visit.{visit['entity']}").text
     assert "Không có nhà · Tối · Ngày mai" in row
+    h.click(h.get(key=f"visit.{visit['entity']}"))  # the visit opened says it too
+    assert h.get(key="visit.come_back")["value"] == "Hẹn quay lại: Tối · Ngày mai"
 
 
 def test_the_home_shows_todays_come_backs_first_in_the_days_order(make_harness, tmp_path: Path) -> None:
