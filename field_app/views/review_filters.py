@@ -41,7 +41,7 @@ def filter_bar(choices: FilterChoices, filters: Filters, shown: int,
         return ft.Dropdown(
             label=t(f"leader.review.filter.{words}"), value=value if value is not None else ALL, dense=True,
             text_size=14,  # a volunteer's name in half of a 360 px screen
-            key=f"review:filter:{words}", col=columns, expand=True,
+            key=f"review:filter:{words}", col=columns, expand=True, tooltip=t(f"leader.review.filter.{words}"),
             options=[ft.DropdownOption(key=ALL, text=t("leader.review.filter.all")),
                      *(ft.DropdownOption(key=code, text=text) for code, text in options[field])],
             on_select=chosen)

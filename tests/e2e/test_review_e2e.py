@@ -4,7 +4,6 @@ Screenshots: screenshots/review-{390x844,360x640}.png (grouped, the sample first
 review-filtered-*.png (filtered to one volunteer), team-settings-*.png."""
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -82,17 +81,15 @@ def test_the_grouped_queue_its_filters_and_the_team_settings_at_both_sizes(brows
     app.screenshot("review-390x844")
     app.resize(360, 640)
     app.settle(1.5)
-    app.page.mouse.wheel(0, 120)
+    app.page.mouse.wheel(0, -40)  # the group's heading in view (the buttons wrap higher at 360 px)
     app.settle(1.0)
     app.screenshot("review-360x640")
     app.page.mouse.wheel(0, -2000)
     app.settle(0.5)
 
     # filter to one volunteer
-    # Flutter's dropdowns have no accessible name here (their label is drawn, not told): the
-    # unnamed buttons are, in order, the app bar's sync icon, then volunteer, day, outcome, action
-    unnamed = app.page.locator("flt-semantics [role='button']").filter(has_not_text=re.compile(r"\S"))
-    unnamed.nth(1).click()
+    # each dropdown is named by its tooltip (Flutter tells no name for a dropdown's drawn label)
+    app.page.get_by_role("button", name="Tình nguyện viên").first.click()
     app.settle(1.0)
     app.screenshot("review-filter-open-360x640")
     app.page.locator("flt-semantics").get_by_text("Trần Văn Bình", exact=True).last.click()
