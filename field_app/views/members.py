@@ -107,6 +107,7 @@ class NewMember:
                              filter_quality=ft.FilterQuality.NONE)],
                    alignment=ft.MainAxisAlignment.CENTER),
             ft.Text(made.url, size=13, color=theme.COLORS.on_surface_variant, key="members:link"),
+            *([_message(ft.Icons.WARNING_AMBER, made.warning)] if made.warning else []),
             theme.big_button(t("members.copy"), icon=ft.Icons.COPY, filled=False, key="members:copy",
                              on_click=copy),
         ], key="members:made")]

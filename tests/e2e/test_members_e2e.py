@@ -29,3 +29,6 @@ def test_the_leader_makes_a_named_code_at_both_sizes(browser, world) -> None:  #
     app.resize(390, 844)
     app.settle(1.5)
     app.screenshot("new-member-code-390x844")
+    app.page.mouse.wheel(0, 600)  # the link, and the warning: the test server names itself 127.0.0.1
+    app.settle(1.0)
+    app.screenshot("new-member-link-390x844")

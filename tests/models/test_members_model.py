@@ -44,3 +44,23 @@ def test_the_code_is_shown_with_its_expiry_in_vietnams_time_and_shared_whole() -
     assert expires_text("not a time") == "Dùng một lần"
     i18n.set_language("en")
     assert member_code(api, "Lan").expires == "Works once, before 08:15 on 08/12/2026"
+
+
+@pytest.mark.parametrize(("server", "local"), [
+    ("http://127.0.0.1:8000", True), ("http://localhost:8000", True), ("http://[::1]:8000", True),
+    ("http://192.168.1.10:8000", False), ("https://gocua.example.vn", False)])
+def test_a_link_naming_this_machine_is_flagged(server: str, local: bool) -> None:
+    """A server without its public address set names itself 127.0.0.1: another phone cannot open
+    that link, and the screen says so (the code still works, typed with a reachable address)."""
+    from urllib.parse import urlencode
+
+    from field_app.views.models.members import names_loopback
+
+    url = "gocua://enrol?" + urlencode({"server": server, "code": "ABCD-EFGH-JKMN"})
+    assert names_loopback(url) is local
+    api = Api()
+    api.new_member = lambda name, team=None: {"code": "ABCD-EFGH-JKMN", "url": url,  # type: ignore[method-assign]
+                                              "expires_at": "2026-12-08T01:15:00+00:00", "name": name}
+    made = member_code(api, "Lan")
+    assert (made.warning is not None) is local
+    assert made.warning is None or "127.0.0.1" in made.warning

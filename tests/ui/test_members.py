@@ -53,6 +53,8 @@ def test_a_named_code_for_the_team_and_the_phone_that_spends_it_carries_the_name
     qr = h.control(h.get(key="members:qr"))
     assert read_png_modules(qr.src) == qr_matrix(link)  # type: ignore[attr-defined]  # the QR holds the link
     assert h.get(key="members:name").get("value") in ("", None)  # ready for the next member
+    # the test server's address is 127.0.0.1: no other phone can open that link, and the screen says so
+    assert "chỉ mở được trên chính máy chủ" in h.get(key="members:made").text
 
     parsed = parse_enrolment(link)  # the camera app's link, pasted on the new member's enrol screen
     assert (parsed.server, parsed.code) == (team.server.url, code)

@@ -8,8 +8,10 @@ team list, the review queue and the walk sheet show.
 """
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
 from typing import Any, Protocol
+from urllib.parse import parse_qs, urlparse
 
 from campaign.text import HOLDER_NAME_MAX, holder_name
 from campaign.time import VIETNAM
@@ -17,7 +19,7 @@ from field_app.i18n import t
 
 from .words import parse_time
 
-__all__ = ["MemberApi", "MemberCode", "checked_name", "member_code", "share_text"]
+__all__ = ["MemberApi", "MemberCode", "checked_name", "member_code", "names_loopback", "share_text"]
 
 
 class MemberApi(Protocol):
@@ -33,6 +35,24 @@ class MemberCode:
     code: str  # XXXX-XXXX-XXXX, read aloud or typed
     url: str  # gocua://enrol?…: the QR code's content, the link to send
     expires: str  # "Dùng một lần, trước 08:15 ngày 08/12/2026"
+    local_only: bool = False  # the link names this machine (127.0.0.1): no other phone can open it
+
+    @property
+    def warning(self) -> str | None:
+        return t("members.local_link") if self.local_only else None
+
+
+def names_loopback(url: str) -> bool:
+    """Whether an enrolment link's server is this machine ("localhost", 127.0.0.1, ::1): a server
+    whose public address is not set names itself so, and another phone cannot reach that."""
+    server = (parse_qs(urlparse(url).query).get("server") or [""])[0]
+    host = urlparse(server).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def checked_name(text: str | None) -> tuple[str | None, str | None]:
@@ -61,7 +81,8 @@ def member_code(api: MemberApi, name: str) -> MemberCode:
     """Ask the server for the code (blocking: run it off the event loop). Raises the net
     errors of server_api (Offline, Rejected …) for the screen to say in words."""
     answer = api.new_member(name)
-    return MemberCode(answer["name"], answer["code"], answer["url"], expires_text(answer["expires_at"]))
+    return MemberCode(answer["name"], answer["code"], answer["url"], expires_text(answer["expires_at"]),
+                      names_loopback(answer["url"]))
 
 
 def share_text(made: MemberCode) -> str:
