@@ -66,7 +66,8 @@ COME_BACKS_SHOWN = 5  # the home's come-backs of today; the rest are on the revi
 def _come_backs(shell: Shell) -> ft.Control | None:
     """Today's come-backs (campaign.come_back: due today, in the day's order), each opening its
     household; None when there are none today."""
-    rows = todays_come_backs(shell.store.revisits(), shell.store.clock())
+    now = shell.store.clock()
+    rows = todays_come_backs(shell.store.revisits(), now if now.tzinfo is not None else now.astimezone())
     if not rows:
         return None
     s = theme.STATUSES["revisit"]
