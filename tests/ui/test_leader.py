@@ -297,7 +297,7 @@ def test_the_screens_follow_the_language(team, make_harness, tmp_path) -> None:
     h.click(h.get(ft.NavigationBarDestination, text="Cài đặt"))
     h.click(h.get(ft.Radio, text="English"))
     h.click(h.get(ft.NavigationBarDestination, text="Review"))
-    assert h.exists(ft.Text, text="Waiting for review: 1 visits")
+    assert h.exists(ft.Text, text="Waiting for review: 1 visit")
     assert h.get(key=f"approve:{visit}").text == "Approve"
     assert "Met" in h.get(key=f"visit:{visit}").text
 

@@ -19,7 +19,7 @@ from campaign import vocabulary as v
 from campaign.events import InvalidEvent
 from campaign.ids import device_short
 from field_app import i18n
-from field_app.i18n import format_number, t, vocab_label
+from field_app.i18n import format_number, plural, t, vocab_label
 from field_app.store import ReviewItem, Store, StoreError
 
 from .review_groups import Filters, VolunteerDay, approve_rest, choices, volunteer_days
@@ -213,7 +213,7 @@ class LeaderModel:
         visits = self.store.review_queue()
         more = (t("leader.review.more", shown=QUEUE_SHOWN, count=format_number(len(visits) - QUEUE_SHOWN))
                 if len(visits) > QUEUE_SHOWN else None)
-        return ReviewQueue(t("leader.review.count", count=format_number(len(visits))),
+        return ReviewQueue(plural("leader.review.count", len(visits)),
                            [self._visit(item) for item in visits[:QUEUE_SHOWN]], more)
 
     def groups(self, filters: Filters | None = None) -> list[tuple[VolunteerDay, str, list[VisitCard]]]:
