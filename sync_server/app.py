@@ -33,6 +33,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
                   description="Enrolment, exactly-once event sync, and totals for Gõ Cửa field devices.")
     app.state.settings = settings
     app.state.engine = engine or make_engine(settings.database_url)
+    app.state.totals_answers = reports.answers()  # GET /totals' kept answers (api/reports.py)
     errors.install(app)
     app.add_middleware(GZipMiddleware, minimum_size=1024)
     app.include_router(enroll.router)

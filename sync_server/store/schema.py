@@ -151,6 +151,14 @@ totals = Table(
     Index("ix_totals_hamlet_metric", "hamlet_id", "metric", "day", "n"),  # covering: a commune's sums (0005)
 )
 
+# One row per commune whose counters were ever written: bumped in the transaction that writes
+# them (store/totals.py), read by GET /totals to know whether its kept answer is current (0015).
+totals_versions = Table(
+    "totals_versions", metadata,
+    Column("commune", String(5), primary_key=True),
+    Column("version", BigInteger, nullable=False),
+)
+
 # ---- campaigns, audit, imports (migration 0002) ------------------------------------
 
 # One campaign per commune: its target, its dates, and how long personal data is kept.

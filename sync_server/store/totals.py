@@ -5,7 +5,7 @@ campaign.totals); the replay that proves them is services/recount.py's.
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
 from sqlalchemy import Connection, func, select, union
@@ -28,10 +28,34 @@ class TeamHamlet(NamedTuple):
 
 
 def add(conn: Connection, deltas: Sequence[tuple[str, str, str, str, int]]) -> None:
-    """Add (hamlet_id, day, metric, commune, n) to the counters, creating those not there yet."""
+    """Add (hamlet_id, day, metric, commune, n) to the counters, creating those not there yet,
+    and bump the version of each commune they belong to (the same transaction)."""
     if deltas:
         bulk.many(conn, "INSERT INTO totals (hamlet_id, day, metric, commune, n) VALUES (?, ?, ?, ?, ?) "
                         "ON CONFLICT (hamlet_id, day, metric) DO UPDATE SET n = totals.n + excluded.n", deltas)
+        bump(conn, {commune for _h, _d, _m, commune, _n in deltas})
+
+
+def bump(conn: Connection, communes: Iterable[str]) -> None:
+    """One more on the version of each of these communes' counters. Every writer of `totals`
+    calls it in its own transaction: GET /totals keeps an answer per commune in each server
+    process for as long as the version it read stays the database's (services/reports.py).
+    Commune "" holds the counters of hamlets not (yet) known: a commune's answer reads its
+    version too."""
+    values = [(c,) for c in sorted(set(communes))]  # sorted: two writers lock the rows in one order
+    if not values:
+        return
+    bulk.many(conn, "INSERT INTO totals_versions (commune, version) VALUES (?, 1) "
+                    "ON CONFLICT (commune) DO UPDATE SET version = totals_versions.version + 1",
+              values)
+
+
+def version(conn: Connection, commune: str) -> tuple[int, int]:
+    """(this commune's version, the unknown hamlets' version ""): 0 for one never written."""
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    found = {code: n for code, n in conn.exec_driver_sql(  # not dict(): a result has keys(), the columns'
+        f"SELECT commune, version FROM totals_versions WHERE commune IN ({mark}, '')", (commune,))}
+    return int(found.get(commune, 0)), int(found.get("", 0))
 
 
 def counters(conn: Connection, hamlet_ids: Sequence[str]) -> list[CounterRow]:
@@ -77,10 +101,12 @@ def all_counters(conn: Connection) -> list[CounterRow]:
 
 def replace_all(conn: Connection, rows: Sequence[tuple[str, str, str, str, int]]) -> None:
     """Every counter, (hamlet_id, day, metric, commune, n), in place of the ones held."""
+    before = [c for (c,) in conn.execute(select(t.totals.c.commune).distinct())]
     conn.execute(t.totals.delete())
     if rows:
         conn.execute(t.totals.insert(), [{"hamlet_id": h, "day": d, "metric": m, "commune": c, "n": n}
                                          for h, d, m, c, n in rows])
+    bump(conn, set(before) | {c for _h, _d, _m, c, _n in rows})
 
 
 def team_hamlets(conn: Connection, commune: str) -> list[TeamHamlet]:
