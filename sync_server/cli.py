@@ -15,7 +15,19 @@ from campaign.relay import canonical
 from campaign.roles import ROLES
 
 from .config import MAX_WIRE_BYTES, Settings
-from .services import campaigns, enrolment, exports, followup, import_file, imports, purge, recount, relay, team
+from .services import (
+    campaigns,
+    enrolment,
+    exports,
+    followup,
+    import_file,
+    imports,
+    members,
+    purge,
+    recount,
+    relay,
+    team,
+)
 from .services.errors import ServiceError
 from .store import migrate
 from .store.db import make_engine, read_transaction, write_transaction
@@ -106,8 +118,8 @@ def cmd_enroll(args: argparse.Namespace, settings: Settings) -> int:
     engine = _engine(settings)
     try:
         with write_transaction(engine) as conn:
-            code, expires_at = enrolment.create_enrolment(conn, args.role, args.team, args.commune,
-                                                          args.hamlet, ttl_hours=args.hours, name=args.name)
+            code, expires_at = members.enrolment_by_command(conn, args.role, args.team, args.commune,
+                                                            args.hamlet, ttl_hours=args.hours, name=args.name)
     except ServiceError as bad:
         print(f"error: {bad.detail}", file=sys.stderr)
         return 2

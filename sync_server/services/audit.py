@@ -35,7 +35,7 @@ ACTIONS = (
     "conflicts.view",
     "roster.view", "export.roster.xlsx",  # services/sessions.py
     "device.sign_out",  # services/signout.py
-    "device.enrol",  # a new member's enrolment code, made in the app: services/members.py
+    "device.enrol",  # an enrolment code, made in the app or by `gocua-server enroll`: services/members.py
     "import.check", "import.run", "import.failed",
     "retention.purge",  # services/purge.py
     "relay.down",  # services/relay_down.py: a down bundle made for a phone (which phone, never what)

@@ -21,7 +21,7 @@ from .access import check_commune
 from .enrolment import Caller
 from .errors import Forbidden, Invalid, NotFound
 
-__all__ = ["NewMember", "new_member"]
+__all__ = ["NewMember", "enrolment_by_command", "new_member"]
 
 
 @dataclass(frozen=True)
@@ -57,3 +57,21 @@ def new_member(conn: Connection, who: Caller, name: str | None, public_url: str,
     audit.record(conn, who, "device.enrol", commune,
                  detail={"role": "volunteer", "team": team_id, "named": True})
     return NewMember(made.code, enrolment.enrolment_url(public_url, made.code), made.expires_at, team_id, checked)
+
+
+def enrolment_by_command(conn: Connection, role: str, team_id: str | None = None, commune: str | None = None,
+                         hamlets: list[str] | None = None, ttl_hours: float = ENROL_CODE_TTL_HOURS,
+                         name: str | None = None) -> enrolment.EnrolmentCode:
+    """`gocua-server enroll`: a code for any role, audited as the app's new-member codes are
+    (`device.enrol`, by the command line, without the name), so the audit log shows every
+    enrolment code made, whoever made it."""
+    made = enrolment.create_enrolment(conn, role, team_id, commune, hamlets, ttl_hours=ttl_hours, name=name)
+    if commune is None and team_id is not None:
+        commune = store_devices.team_commune(conn, team_id)
+    detail: dict[str, object] = {"role": role, "named": name is not None}
+    if team_id is not None:
+        detail["team"] = team_id
+    if hamlets:
+        detail["hamlets"] = len(hamlets)
+    audit.record(conn, None, "device.enrol", commune, detail=detail)
+    return made

@@ -136,3 +136,25 @@ def test_who_may_not_is_refused_in_words_the_app_knows(server: Server, team: str
     assert (status, answer["error"]) == (403, "forbidden")  # a leader's own team only, known or not
     status, answer = new_member(server.enroll("admin"), name="Lan", team="no-such-team")
     assert (status, answer["error"]) == (404, "unknown_team")
+
+
+def test_a_code_made_at_the_command_line_is_audited_too_without_the_name(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    cli(url, "init")  # the command line migrates its database: not the create_all of `engine`
+    engine = make_engine(url)
+    with write_transaction(engine) as conn:
+        teams.create_team(conn, "to-2", "Tổ 2", WARD, [])
+    for args in (("--role", "volunteer", "--team", "to-2", "--name", "Trần Văn Bình"),
+                 ("--role", "officer", "--commune", RURAL)):
+        made = cli(url, "enroll", *args, "--json", check=False)
+        assert made.returncode == 0, made.stderr
+    admin = caller(engine, "admin")
+    with read_transaction(engine) as conn:
+        ward, _ = audit.entries(conn, admin, WARD)
+        rural, _ = audit.entries(conn, admin, RURAL)
+    engine.dispose()
+    assert [(r.action, r.device_id, r.role, r.detail) for r in ward] == [
+        ("device.enrol", None, audit.CLI_ROLE, {"role": "volunteer", "team": "to-2", "named": True})]
+    assert [(r.action, r.device_id, r.detail) for r in rural] == [
+        ("device.enrol", None, {"role": "officer", "named": False})]
+    assert "Bình" not in repr(ward)
