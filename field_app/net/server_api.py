@@ -56,6 +56,7 @@ CAMPAIGNS = "/api/v1/campaigns"
 TEAM_SETTINGS = "/api/v1/team/settings"
 IMPORTS = "/api/v1/imports"
 RELAY = "/api/v1/sync/relay"
+RELAY_DOWN = "/api/v1/sync/relay-down"
 IMPORT_TIMEOUT = 180.0  # s: checking a 10 MB list takes the server a while; a person watches a spinner
 FOLLOWUP_PAGE = 100  # the server's default page
 DEFAULT_TIMEOUT = 15.0  # a person is waiting for the answer
@@ -316,6 +317,27 @@ class ServerApi:
                 or not all(isinstance(q, dict) and isinstance(q.get("seq"), int) for q in quarantined):
             raise BadAnswer("the server's relay answer has no device, acked_seq, quarantined and receipt")
         return Relayed(device, acked, [(q["seq"], str(q.get("reason") or "")) for q in quarantined], receipt)
+
+    def relay_down(self, device_id: str, after: int | None = None) -> DownMade:
+        """A down bundle for a phone of the caller's team (docs/sync.md, "Down the same road"): the
+        server's file, sealed to that phone, which this app carries and cannot read. Refusals
+        (`forbidden`, `no_box_key`, `recipient_revoked`) are `Rejected` with their code."""
+        params: dict[str, Any] = {"device": device_id, **({"after": after} if after is not None else {})}
+        response = self._http.request("GET", RELAY_DOWN, params=params)
+        try:
+            events, more, reached = (int(response.headers["X-Gocua-Events"]), response.headers["X-Gocua-More"] == "1",
+                                     int(response.headers["X-Gocua-Next"]))
+        except (KeyError, ValueError):
+            raise BadAnswer("the server's down bundle has no X-Gocua-Events, -More and -Next") from None
+        return DownMade(response.content, events, more, reached)
+
+
+@dataclass(frozen=True)
+class DownMade:
+    raw: bytes  # the file, as the server made it
+    events: int  # the changes it holds (the server says; the file does not, to its carrier)
+    more: bool  # the phone's pull has more: the next file starts after `next`
+    next: int
 
 
 def _settings_answer(answer: dict[str, Any]) -> dict[str, Any]:

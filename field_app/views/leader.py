@@ -43,6 +43,7 @@ from .common import on_screen
 from .models.leader import ConflictCard, LeaderApi, LeaderModel, Member, TeamApi, VisitCard, held_events
 from .models.review_groups import Filters, VolunteerDay
 from .models.words import refusal_of
+from .relay_down import make_button
 from .review_filters import filter_bar
 from .shell import Shell
 
@@ -427,6 +428,9 @@ class TeamScreens:
         else:
             lines.append(ft.Row([ft.Icon(ft.Icons.CHECK_CIRCLE_OUTLINE, color=theme.STATUSES["done"].strong),
                                  _text(t("leader.team.no_quarantined"), expand=True)]))
+        store = self.model.store
+        if not member.revoked and member.device_id != store.device_id:  # the down road (views/relay_down.py)
+            lines.append(make_button(self.shell, store, member.device_id, lambda: server_api(self.shell.device, store)))
         return _panel(lines, key=f"member:{member.device_id}")
 
     def quarantined(self, shell: Shell, params: dict[str, str], route: str = TEAM + "/:device_id") -> ft.View:

@@ -19,6 +19,7 @@ from field_app.net.sync import SyncStatus
 from .common import C, card, heading, kind_label, note, number, reason_text, relative_time
 from .models.words import ERROR_KINDS, changes_text, error_text, work_text
 from .relay import relay_cards
+from .relay_down import open_card
 from .shell import Shell
 
 
@@ -197,6 +198,7 @@ def sync_screen(shell: Shell) -> list[ft.Control]:
         *quarantine,
         receipt,
         *relay_cards(shell),
+        *([open_card(shell)] if store.role in ("volunteer", "leader") else []),  # the down road
         note(ft.Icons.DNS_OUTLINED, t("sync.server", url=store.server_url or "—",
                                        device=(store.device_id or "—")[:8])),
     ]

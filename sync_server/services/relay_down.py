@@ -53,7 +53,7 @@ class DownBundle:
 def file_name(device_id: str, reached: int) -> str:
     """The file's name: which phone it is for (the id's start, as the app names phones it cannot
     name otherwise) and where it ends. `.gocua` like the up road's: the content says what it is."""
-    return f"gocua-nhan-nho-{device_id[:6]}-{reached}.gocua"
+    return f"gocua-nhan-nho-{device_id.replace('-', '')[:6].upper()}-{reached}.gocua"
 
 
 def check_box_key(key: Any) -> str:
