@@ -4,10 +4,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from campaign.ids import uuid7
 
 from .support import PostgresDatabases, Server, database_url, hamlet_data
+
+# No property test fails for being slow: hypothesis's default 200 ms deadline per example is a
+# wall-clock assertion, and on a loaded machine it failed a correct test. Speed is the bench's.
+settings.register_profile("gocua", deadline=None)
+settings.load_profile("gocua")
 
 BACKENDS = ["sqlite", "postgresql"]
 
