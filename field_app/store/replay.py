@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from campaign.events import KINDS, SCHEMA, InvalidEvent
-from campaign.projection import Entity, apply
+from campaign.projection import Children, Entity, Lookup, Outcome, apply
 
 from .entities import Entities
 from .log import events_of, filed_under
@@ -116,15 +116,10 @@ class Replay:
             version = logged.key if logged.source == "inbox" else None
             from_server = logged.source == "inbox"
             booked_in = _session_commune(event, lookup) if from_server else None
-            try:
-                if event.get("kind") not in KINDS or event.get("schema") != SCHEMA:
-                    raise InvalidEvent("unknown_kind", f"{event.get('kind')!r} (schema {event.get('schema')!r}) "
-                                       "is not known to this app version")
-                outcome = apply(event, version, lookup, children, bookings)
-            except (InvalidEvent, KeyError, TypeError, ValueError, AttributeError) as exc:
+            outcome = attempt(event, version, lookup, children, bookings)
+            if isinstance(outcome, str):
                 if own:
-                    problems[(logged.source, logged.key)] = getattr(exc, "detail", None) or str(exc) \
-                        or type(exc).__name__
+                    problems[(logged.source, logged.key)] = outcome
                 continue
             if own:
                 problems[(logged.source, logged.key)] = None
@@ -137,9 +132,9 @@ class Replay:
                 self.entities.delete([entity_id])
             else:
                 self.entities.put(final)
-        self._note_problems(problems, {(r.source, r.key): r.problem for r in rows})
+        self.note_problems(problems, {(r.source, r.key): r.problem for r in rows})
 
-    def _note_problems(self, problems: dict[tuple[str, int], str | None],
+    def note_problems(self, problems: dict[tuple[str, int], str | None],
                        stored: dict[tuple[str, int], bytes | None]) -> None:
         """Keep why each own event was skipped (None: it applied), rewriting only what changed."""
         for (source, key), problem in problems.items():
@@ -152,6 +147,19 @@ class Replay:
             column = "cursor" if source == "inbox" else "seq"
             self.sealed.db.execute(f"UPDATE {source} SET problem = ? WHERE {column} = ?",
                                    [self.sealed.seal_or_null(source, "problem", key, problem), key])
+
+
+def attempt(event: dict[str, Any], version: int | None, lookup: Lookup, children: Children,
+            bookings: Children) -> Outcome | str:
+    """Apply one event (campaign.projection.apply), or why it was refused: the one place both the
+    full replay and the in-order page (pagefast.py) decide it, so a refusal reads the same."""
+    try:
+        if event.get("kind") not in KINDS or event.get("schema") != SCHEMA:
+            raise InvalidEvent("unknown_kind", f"{event.get('kind')!r} (schema {event.get('schema')!r}) "
+                               "is not known to this app version")
+        return apply(event, version, lookup, children, bookings)
+    except (InvalidEvent, KeyError, TypeError, ValueError, AttributeError) as exc:
+        return getattr(exc, "detail", None) or str(exc) or type(exc).__name__
 
 
 def _session_commune(event: dict[str, Any], lookup: Callable[[str], Entity | None]) -> str | None:
