@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import httpx
 from sqlalchemy import update
 
 from campaign.ids import uuid7
@@ -94,3 +95,18 @@ def test_every_writer_of_the_counters_reaches_the_next_answer(server, admin):
     fixed = _check(server, officers, (THERE,))
     assert fixed[(THERE, "hamlet")]["total"]["households"] == tampered[(THERE, "hamlet")]["total"]["households"] - 5
     assert cli(server.db_url, "recount").returncode == 0
+
+
+def test_the_kept_answer_is_sent_compressed_only_to_who_asks(server, admin, hamlet):
+    """The kept answer carries its gzip, made once: sent as GZipMiddleware would, to a client
+    that accepts gzip, and plain to one that does not; both the same JSON."""
+    officer = server.enroll("officer", commune=HERE)
+    url, headers = server.url + "/api/v1/totals", officer.headers
+    with httpx.Client() as client:
+        for _ in range(2):  # made, then kept
+            packed = client.get(url, params={"commune": HERE}, headers={**headers, "Accept-Encoding": "gzip"})
+            plain = client.get(url, params={"commune": HERE}, headers={**headers, "Accept-Encoding": "identity"})
+            assert packed.status_code == plain.status_code == 200
+            assert packed.headers["content-encoding"] == "gzip" and "content-encoding" not in plain.headers
+            assert packed.headers["content-type"] == plain.headers["content-type"] == "application/json"
+            assert packed.json() == plain.json() == _fresh(server, officer, HERE, "hamlet")
