@@ -113,11 +113,12 @@ class Message:
         self.box.visible = False
 
 
-def _tone(ok: bool) -> str:
+def tone_of(ok: bool) -> str:
     return "done" if ok else "problem"
 
 
-def _keep(shell: Shell, slot: str, message: Message, value: str, tone: str) -> None:
+def keep_message(shell: Shell, slot: str, message: Message, value: str, tone: str) -> None:
+    """Show `value` and keep it in the shell's ui state, so the screen redrawn still says it."""
     shell.ui[slot] = (value, tone)
     message.show(value, tone)
 
@@ -128,7 +129,7 @@ def _busy(button: ft.Control, page: ft.Page, on: bool) -> None:
         button.update()
 
 
-def _guarded(shell: Shell, button: ft.Control, work: Callable[[], Awaitable[None]]) -> Callable[[Any], Any]:
+def guarded(shell: Shell, button: ft.Control, work: Callable[[], Awaitable[None]]) -> Callable[[Any], Any]:
     """An on_click that runs `work` with the button disabled, then redraws."""
     async def handle(e: Any) -> None:
         _busy(button, shell.page, True)
@@ -158,12 +159,12 @@ def _origin_card(shell: Shell, handover: Handover) -> ft.Control:
             sealed = await shell.blocking(model.seal, store)
         except Exception as exc:  # RelayUnavailable above all: say what to do
             log.warning("relay: sealing failed: %s", exc)
-            _keep(shell, SEALED, sealed_text, model.seal_failure(exc), "problem")
+            keep_message(shell, SEALED, sealed_text, model.seal_failure(exc), "problem")
             return
         if sealed is None:
-            _keep(shell, SEALED, sealed_text, t("relay.nothing"), "info")
+            keep_message(shell, SEALED, sealed_text, t("relay.nothing"), "info")
             return
-        _keep(shell, SEALED, sealed_text, sealed.summary(), "info")
+        keep_message(shell, SEALED, sealed_text, sealed.summary(), "info")
         shell.page.update()
         try:
             given = await handover.give(sealed.filename, sealed.data, t("relay.share_text"))
@@ -178,18 +179,18 @@ def _origin_card(shell: Shell, handover: Handover) -> ft.Control:
             raw = await handover.take(t("relay.receipt.open"))
         except Exception as exc:
             log.warning("relay: reading the receipt failed: %s", exc)
-            _keep(shell, RECEIPT, receipt_text, t("relay.unreadable"), "problem")
+            keep_message(shell, RECEIPT, receipt_text, t("relay.unreadable"), "problem")
             return
         if raw is None:
             return
         taken = await shell.blocking(model.take_receipt, store, raw)
-        _keep(shell, RECEIPT, receipt_text, taken.text, _tone(taken.ok))
+        keep_message(shell, RECEIPT, receipt_text, taken.text, tone_of(taken.ok))
         if taken.ok:
             shell.ui.pop(SEALED, None)  # "they stay pending" is no longer true
             shell.render()  # the pending count, the state and the home figures follow the store
 
-    send.on_click = _guarded(shell, send, seal)
-    open_receipt.on_click = _guarded(shell, open_receipt, receipt)
+    send.on_click = guarded(shell, send, seal)
+    open_receipt.on_click = guarded(shell, open_receipt, receipt)
     return card(
         [
             heading(t("relay.title")),
@@ -215,7 +216,7 @@ def _carrier_card(shell: Shell, handover: Handover) -> ft.Control:
     # the last answer and its receipt, in the session's memory only (never the store or a file)
     held: list[model.Carried] = list(shell.ui.get(CARRIED) or [])
     if held:
-        result.show(held[-1].text, _tone(held[-1].ok))
+        result.show(held[-1].text, tone_of(held[-1].ok))
         save.visible = hint.visible = held[-1].receipt is not None
 
     async def carry() -> None:
@@ -237,7 +238,7 @@ def _carrier_card(shell: Shell, handover: Handover) -> ft.Control:
             carried = await shell.blocking(model.carry, api, store, raw)
         finally:
             api.close()
-        result.show(carried.text, _tone(carried.ok))
+        result.show(carried.text, tone_of(carried.ok))
         held.append(carried)
         shell.ui[CARRIED] = [carried]
         save.visible = hint.visible = carried.receipt is not None
@@ -255,8 +256,8 @@ def _carrier_card(shell: Shell, handover: Handover) -> ft.Control:
             return
         shell.snack(t("relay.handed", name=last.receipt_filename) if given else t("relay.cancelled"))
 
-    choose.on_click = _guarded(shell, choose, carry)
-    save.on_click = _guarded(shell, save, give_receipt)
+    choose.on_click = guarded(shell, choose, carry)
+    save.on_click = guarded(shell, save, give_receipt)
     return card(
         [
             heading(t("relay.carry.title")),

@@ -17,7 +17,7 @@ from field_app.store import Store
 
 from .common import C, card, heading
 from .models import relay_down as model
-from .relay import Handover, Message, _guarded, _keep, _tone
+from .relay import Handover, Message, guarded, keep_message, tone_of
 from .shell import Shell
 
 log = logging.getLogger(__name__)
@@ -52,8 +52,8 @@ def make_button(shell: Shell, store: Store, device_id: str, api_of: Callable[[],
             made = await shell.blocking(model.make, api, store, device_id, after)
         finally:
             api.close()
-        shell.ui[_made_slot(device_id)] = (made.text, _tone(made.ok), made.next)
-        message.show(made.text, _tone(made.ok))
+        shell.ui[_made_slot(device_id)] = (made.text, tone_of(made.ok), made.next)
+        message.show(made.text, tone_of(made.ok))
         shell.page.update()
         if not made.ok or made.data is None or made.filename is None:
             return
@@ -65,7 +65,7 @@ def make_button(shell: Shell, store: Store, device_id: str, api_of: Callable[[],
             return
         shell.snack(t("relay.handed", name=made.filename) if given else t("relay.cancelled"))
 
-    button.on_click = _guarded(shell, button, make)
+    button.on_click = guarded(shell, button, make)
     return ft.Column([button, message.box], spacing=8, key=f"relay.down:{device_id}")
 
 
@@ -84,16 +84,16 @@ def open_card(shell: Shell) -> ft.Control:
             raw = await handover.take(t("relay.down.open"))
         except Exception as exc:
             log.warning("relay down: reading the picked file failed: %s", exc)
-            _keep(shell, OPENED, message, t("relay.unreadable"), "problem")
+            keep_message(shell, OPENED, message, t("relay.unreadable"), "problem")
             return
         if raw is None:
             return
         opened = await shell.blocking(model.open_file, shell.store, raw)
-        _keep(shell, OPENED, message, opened.text, _tone(opened.ok))
+        keep_message(shell, OPENED, message, opened.text, tone_of(opened.ok))
         if opened.ok:
             shell.render()  # the lists and figures follow the store
 
-    button.on_click = _guarded(shell, button, open_file)
+    button.on_click = guarded(shell, button, open_file)
     return card([heading(t("relay.down.title")),
                  ft.Text(t("relay.down.hint"), size=14, color=C.on_surface_variant),
                  button, message.box], key="relay.down")
