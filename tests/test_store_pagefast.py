@@ -46,15 +46,17 @@ def test_a_page_applied_in_order_equals_a_recompute_from_scratch(data):
         for d in devices:
             server.sync(d)
         for _ in range(data.draw(st.integers(1, 12), label="steps")):
-            step = data.draw(st.sampled_from(["edit", "edit", "edit", "clash", "push", "pull", "pull", "again", "gap"]),
+            step = data.draw(st.sampled_from(["edit", "edit", "edit", "clash", "push", "pull", "pull", "again", "gap", "gap"]),
                               label="step")
-            if step == "clash":  # the reader and a writer change the same field of a person both hold
-                shared = sorted(set(state_of(reader)) & set(state_of(writers[0])))
+            if step == "clash":  # devices change the same field of a person they hold: the order decides
+                shared = sorted(set(state_of(reader)) & set(state_of(writers[0])) & set(state_of(writers[1])))
                 people = [i for i in shared if state_of(reader)[i]["type"] == "person"]
                 if people:
                     person = data.draw(st.sampled_from(people), label="person")
-                    reader.update_person(person, card="none")
-                    writers[0].update_person(person, card="cccd_chip")
+                    cards = data.draw(st.permutations(["none", "cccd_chip", "can_cuoc"]), label="cards")
+                    for d, card in zip(devices, cards, strict=True):
+                        if data.draw(st.booleans(), label="changes"):
+                            d.update_person(person, card=card)
             elif step == "edit":
                 d = data.draw(st.sampled_from(devices), label="device")
                 with contextlib.suppress(InvalidEvent):  # refused on the spot: nothing written
@@ -69,9 +71,10 @@ def test_a_page_applied_in_order_equals_a_recompute_from_scratch(data):
                     _deliver(server, reader, after + 1, after + size)
                 elif step == "again":  # a page pulled before, pulled again (a retry after a lost answer)
                     _deliver(server, reader, max(1, after - size + 1), after + size)
-                else:  # a later page first, then the one before it
-                    _deliver(server, reader, after + size + 1, after + 2 * size)
-                    _deliver(server, reader, after + 1, after + size)
+                else:  # what is new, split in two: the later part first, then the one before it
+                    last = len(server.log)
+                    _deliver(server, reader, min(after + size, last) + 1, last)
+                    _deliver(server, reader, after + 1, min(after + size, last))
                 note(f"{step}: reader pending {reader.pending_count()}, problems {len(problems_of(reader))}")
                 _as_from_scratch(reader)
         for d in devices:
@@ -97,6 +100,27 @@ def test_a_teammates_page_is_applied_without_a_replay(tmp_path, monkeypatch):
     server.sync(mate)
     server.pull(reader)
     assert replayed == [{homes[1]}]
+    _as_from_scratch(reader)
+    mate.close()
+    reader.close()
+
+
+def test_a_page_older_than_what_is_stored_is_replayed(tmp_path):
+    """Out of order (a later page first): the older page's change goes under the stored one."""
+    server = RefServer()
+    mate, reader = open_store(tmp_path / "mate", "mate"), open_store(tmp_path / "reader", "reader")
+    hamlet = add_hamlet(mate, COMMUNE, "Thôn 1", "thon", "2025-07-01")
+    home = mate.add_household(hamlet, "Số 1", "given")
+    person = mate.add_person(home, "Nguyễn An", 1960)
+    for d in (mate, reader):
+        server.sync(d)
+    mate.update_person(person, card="none")
+    mate.update_person(person, card="cccd_chip")
+    server.sync(mate)
+    last = len(server.log)
+    _deliver(server, reader, last, last)
+    _deliver(server, reader, last - 1, last - 1)
+    assert state_of(reader)[person]["data"]["card"] == "cccd_chip"
     _as_from_scratch(reader)
     mate.close()
     reader.close()
