@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
 from campaign.events import InvalidEvent
+from campaign.ids import uuid7
 from field_app.store import Store
 from tests.store_support import add_hamlet, problems_of, recompute_all, state_of
 from tests.test_store import COMMUNE, RefServer, open_store, random_edit
@@ -64,8 +65,13 @@ def test_a_page_applied_in_order_equals_a_recompute_from_scratch(data):
             elif step == "push":
                 server.push(data.draw(st.sampled_from(devices), label="pusher"), limit=data.draw(st.integers(1, 5)))
             else:
+                for _ in range(data.draw(st.integers(0, 4), label="teammates' edits")):
+                    with contextlib.suppress(InvalidEvent):
+                        random_edit(data, data.draw(st.sampled_from(writers), label="teammate"), hamlets)
                 for d in writers:  # the others' work reaches the server
                     server.push(d)
+                if data.draw(st.booleans(), label="reader sends first"):  # else its pending work stays on top
+                    server.push(reader)
                 after, size = reader.pull_cursor, data.draw(st.integers(1, 6), label="page")
                 if step == "pull":
                     _deliver(server, reader, after + 1, after + size)
@@ -121,6 +127,30 @@ def test_a_page_older_than_what_is_stored_is_replayed(tmp_path):
     _deliver(server, reader, last, last)
     _deliver(server, reader, last - 1, last - 1)
     assert state_of(reader)[person]["data"]["card"] == "cccd_chip"
+    _as_from_scratch(reader)
+    mate.close()
+    reader.close()
+
+
+def test_a_refused_event_of_an_in_order_page_gets_the_problem_a_replay_gives(tmp_path):
+    """An event the phone's projection refuses (here a not-home visit that helped people, as an
+    older server might have let through) leaves the state as it was and its row's problem is
+    the full replay's, word for word."""
+    server = RefServer()
+    mate, reader = open_store(tmp_path / "mate", "mate"), open_store(tmp_path / "reader", "reader")
+    hamlet = add_hamlet(mate, COMMUNE, "Thôn 1", "thon", "2025-07-01")
+    home = mate.add_household(hamlet, "Số 1", "given")
+    for d in (mate, reader):
+        server.sync(d)
+    mate.record_visit(home, "met", ["explained"], [])
+    server.sync(mate)
+    cursor, good = server.log[-1]
+    bad = {**good, "id": uuid7(), "entity": uuid7(), "seq": good["seq"] + 1,
+           "data": {**good["data"], "outcome": "not_home"}}
+    reader.apply_pulled([{**good, "cursor": cursor}, {**bad, "cursor": cursor + 1}], cursor + 1)
+    assert [(p["cursor"], p["problem"]) for p in problems_of(reader)] == \
+        [(cursor + 1, "a visit with outcome not_home helps nobody: no actions or people")]
+    assert bad["entity"] not in state_of(reader)
     _as_from_scratch(reader)
     mate.close()
     reader.close()
