@@ -96,8 +96,7 @@ def ask_come_back(shell: Shell, record: Callable[[dict[str, Any] | None], None])
                 say(on, error)
                 page.update()
                 return
-            page.pop_dialog()
-            record({"window": window, "on": on.isoformat() if on else None})
+            close_then_record({"window": window, "on": on.isoformat() if on else None})
         return chosen_window
 
     def without(e: ft.Event[ft.TextButton]) -> None:
@@ -105,8 +104,23 @@ def ask_come_back(shell: Shell, record: Callable[[dict[str, Any] | None], None])
         if chosen["on"] is not None:
             choose("any")(e)  # type: ignore[arg-type]  # the same checks as a time of day's tap
             return
+        close_then_record(None)
+
+    answer: list[dict[str, Any] | None] = []
+
+    def close_then_record(come_back: dict[str, Any] | None) -> None:
+        """Close the dialog; the visit is written once the client says the dialog is gone
+        (on_dismiss). Written in the same update that closed it, the screen redrawn under the
+        dialog was seen in Chromium to leave the dialog on screen over the recorded visit,
+        inviting a second tap and a second visit."""
+        if answer:
+            return  # a second tap while the dialog closes: one visit
+        answer.append(come_back)
         page.pop_dialog()
-        record(None)
+
+    def dismissed(e: ft.Event[ft.DialogControl]) -> None:
+        if answer:
+            record(answer[0])
 
     page.show_dialog(ft.AlertDialog(
         modal=True,
@@ -118,4 +132,5 @@ def ask_come_back(shell: Shell, record: Callable[[dict[str, Any] | None], None])
                for window in v.COME_BACK.codes]],
             tight=True, spacing=8, horizontal_alignment=ft.CrossAxisAlignment.STRETCH),
         actions=[ft.TextButton(t("household.come_back_skip"), on_click=without, key="come_back.skip")],
+        on_dismiss=dismissed,
     ))

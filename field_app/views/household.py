@@ -188,9 +188,18 @@ def household_view(shell: Shell, params: dict[str, str]) -> ft.View:
             set_consent("declined")
             return
 
+        confirmed: list[bool] = []
+
         def confirm(ev: ft.Event[ft.Button]) -> None:
-            shell.page.pop_dialog()
-            set_consent("declined")
+            if not confirmed:
+                confirmed.append(True)
+                shell.page.pop_dialog()
+
+        def dismissed(ev: ft.Event[ft.DialogControl]) -> None:
+            # written once the dialog is gone, as views/come_back.py does: a screen redrawn in the
+            # same update that closes a dialog was seen in Chromium to leave the dialog up
+            if confirmed:
+                set_consent("declined")
 
         shell.page.show_dialog(ft.AlertDialog(
             modal=True,
@@ -201,6 +210,7 @@ def household_view(shell: Shell, params: dict[str, str]) -> ft.View:
                               key="decline.cancel"),
                 ft.FilledButton(t("household.decline_confirm"), on_click=confirm, key="decline.confirm"),
             ],
+            on_dismiss=dismissed,
         ))
 
     def record(outcome: str, come_back: dict[str, Any] | None = None

@@ -281,6 +281,15 @@ class FlutterPage:
             self.page.wait_for_timeout(150)
         raise AssertionError(f"{locator} kept moving for {timeout} s")
 
+    def wait_for_request_to(self, path: str, timeout: float = 20.0) -> None:
+        """Until the page has asked for `path` (a font Flutter fetches when it first draws that
+        weight, later on a loaded machine); polled through Playwright so its events are taken in."""
+        deadline = time.monotonic() + timeout
+        while not any(u.endswith(path) for u in self.requests):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{path} not loaded in {timeout} s")
+            self.page.wait_for_timeout(100)
+
     def tap_in_dialog(self, target: Any, title: Any) -> None:
         """Tap a dialog's button once it is in place, and see the dialog (`title`, a locator of its
         title) close, its one visible effect: a tap that does not close it fails the test."""
@@ -290,7 +299,11 @@ class FlutterPage:
         self.still(target)
         self.page.wait_for_load_state("networkidle")  # the dialog's frame sent: nothing pending
         target.click()
-        expect(title).to_be_hidden(timeout=15_000)
+        try:
+            expect(title).to_be_hidden(timeout=15_000)
+        except AssertionError:
+            self.screenshot("tap-in-dialog-not-taken")  # what the page showed, for whoever reads the failure
+            raise
 
     def set_pin(self, pin: str = "741963") -> None:
         """The PIN an officer's or leader's app asks first when it was enrolled with --enrol."""

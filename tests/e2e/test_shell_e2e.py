@@ -21,7 +21,7 @@ def assert_offline_clean(app) -> None:
     external = [u for u in app.requests if not app.is_local(u)]
     assert set(external) <= set(app.csp_blocked), external
     for path in FONT_FILES:
-        assert any(u.endswith(path) for u in app.requests), f"{path} not loaded"
+        app.wait_for_request_to(path)
     assert any("/canvaskit/" in u for u in app.requests), "CanvasKit/skwasm not served locally"
 
 

@@ -423,6 +423,7 @@ class AppHarness:
         # a value, or a callable(args) (raise to make the call fail)
         self.method_results: dict[str, Any] = {}
         self.crashes: list[str] = []
+        self._dismissed: set[int] = set()  # dialogs already reported dismissed
         self.root: ClientControl | None = None  # the client's page
         self._index: dict[int, ClientControl] = {}
         self._checked_crashes = 0
@@ -728,6 +729,24 @@ class AppHarness:
     async def _dispatch(self, target: int, name: str, data: Any) -> None:
         await self.session.dispatch_event(target, name, data)
         await self._settle()
+        await self._dismiss_closed_dialogs()
+
+    async def _dismiss_closed_dialogs(self) -> None:
+        """As Flutter does once a dialog's closing animation ends: a dialog the app closed
+        (`open` false) is reported `dismiss`, which Flet's page takes it off its stack for
+        and passes to the dialog's own on_dismiss (views/come_back.py records the visit there)."""
+        while True:
+            holder = self._root().props.get("_dialogs")
+            closed = [c for c in _controls_in(holder.props.get("controls", []), True)
+                      if c.props.get("open") is not True and c.props.get("on_dismiss") is True
+                      and c.id not in self._dismissed] if isinstance(holder, ClientControl) else []
+            if not closed:
+                return
+            for c in closed:
+                self._dismissed.add(c.id)
+                self._record("CONTROL_EVENT<", {"target": c.id, "name": "dismiss", "data": None})
+                await self.session.dispatch_event(c.id, "dismiss", None)
+                await self._settle()
 
     async def _settle(self, timeout: float = 5.0, idle: float = 0.2) -> None:
         """Yield to the loop until no app task is left. Tasks that make no
