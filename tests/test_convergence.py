@@ -1,6 +1,7 @@
 """Several devices edit offline and sync through a faulty network; all converge.
 
-The server is the real application (sync_server.app) on a real SQLite file,
+The server is the real application (sync_server.app) on a real SQLite file (and, with fewer
+examples, on a new PostgreSQL database each),
 reached through an httpx transport that loses, repeats, delays and replays
 requests, and a push that can die after its work but before its commit (a
 server killed mid-push: the transaction rolls back). Whatever happens, once
@@ -39,6 +40,7 @@ from sync_server.app import create_app
 from sync_server.config import Settings
 from sync_server.services import ingest, recount
 from sync_server.services import team as teams
+from sync_server.store import migrate
 from sync_server.store import schema as t
 from sync_server.store.db import make_engine, read_transaction, write_transaction
 
@@ -100,8 +102,8 @@ def _copy(request: httpx.Request) -> httpx.Request:
 class World:
     """One server, one hamlet, two volunteers and a leader, each with a store and a faulty link."""
 
-    def __init__(self, root: Path, n_volunteers: int = 2) -> None:
-        self.engine = make_engine(migrated_sqlite(root / "server.db"))
+    def __init__(self, root: Path, n_volunteers: int = 2, database_url: str | None = None) -> None:
+        self.engine = make_engine(database_url or migrated_sqlite(root / "server.db"))
         self.app = create_app(Settings(database_url="unused", public_url="http://testserver"), self.engine)
         self.crash = {"on": False}
         self.http = TestClient(self.app, raise_server_exceptions=False)
@@ -292,19 +294,40 @@ EVERY_KIND = [(0, "household", [], 1), (0, "person", [], 2), (0, "person", [], 3
 @example(steps=EVERY_KIND)
 def test_devices_converge_on_the_server_whatever_the_network_does(crashing_push, steps):
     with tempfile.TemporaryDirectory() as tmp:
-        world = World(Path(tmp))
-        crashing_push.append(world.crash)
-        try:
-            for device, op, faults, seed in steps:
-                if op == "sync":
-                    world.sync(device, faults)
-                else:
-                    _apply_edit(world, device, op, random.Random(seed))
-            world.heal()
-            assert_converged(world)
-        finally:
-            crashing_push.remove(world.crash)
-            world.close()
+        _converge(World(Path(tmp)), steps, crashing_push)
+
+
+@pytest.mark.postgres
+@settings(max_examples=6, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(steps=st.lists(step, min_size=5, max_size=20))
+@example(steps=EVERY_KIND)
+def test_the_same_on_postgresql(crashing_push, pg_databases, steps):
+    """The wire additions (sessions, bookings, come-backs) counted on the other backend too: fewer
+    examples, each on its own new database."""
+    url = pg_databases.create()
+    engine = make_engine(url)
+    try:
+        migrate.upgrade(engine)
+    finally:
+        engine.dispose()
+    with tempfile.TemporaryDirectory() as tmp:
+        _converge(World(Path(tmp), database_url=url), steps, crashing_push)
+
+
+def _converge(world: World, steps, crashing_push) -> None:  # type: ignore[no-untyped-def]
+    crashing_push.append(world.crash)
+    try:
+        for device, op, faults, seed in steps:
+            if op == "sync":
+                world.sync(device, faults)
+            else:
+                _apply_edit(world, device, op, random.Random(seed))
+        world.heal()
+        assert_converged(world)
+    finally:
+        crashing_push.remove(world.crash)
+        world.close()
 
 
 def test_faults_are_real(crashing_push, tmp_path):

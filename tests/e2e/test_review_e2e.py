@@ -69,9 +69,11 @@ def test_the_grouped_queue_its_filters_and_the_team_settings_at_both_sizes(brows
     # the team list names the volunteers (kept on the phone for the queue)
     app.page.get_by_role("button", name="Thành viên tổ", exact=True).click()
     expect(app.page.locator("flt-semantics").get_by_text("Nguyễn Thị Lan").first).to_be_visible(timeout=20_000)
-    app.page.go_back()
+    # the screen's own back arrow, as a person goes back (the browser's history Back was seen now
+    # and then to leave the team list on screen)
+    app.page.get_by_role("button", name="Quay lại", exact=True).click()
     app.settle(1.0)
-    expect(app.tab("Duyệt")).to_be_visible(timeout=10_000)
+    expect(app.tab("Duyệt")).to_be_visible(timeout=20_000)
     app.tab("Duyệt").click()
     expect(app.page.locator("flt-semantics").get_by_text("Nguyễn Thị Lan · ngày", exact=False).first
            ).to_be_visible(timeout=20_000)
