@@ -73,6 +73,27 @@ class Handover:
             raise OSError("the picked file has no bytes")
         return bytes(data)
 
+    async def hand_over(self, name: str, data: bytes, text: str) -> None:
+        """`give`, then say how it went: handed over, dismissed, or no dialog on this platform."""
+        shell = self.shell
+        try:
+            given = await self.give(name, data, text)
+        except Exception as exc:  # no save dialog or share sheet on this platform
+            log.warning("relay: handing over %s failed: %s", name, exc)
+            shell.snack(t("relay.carry.failed", reason=t("error.file_dialog")), error=True)
+            return
+        shell.snack(t("relay.handed", name=name) if given else t("relay.cancelled"))
+
+    async def pick(self, title: str, unreadable: Callable[[str], None]) -> bytes | None:
+        """`take`; a file that cannot be read calls `unreadable` with the sentence to show and
+        answers None, as when nothing is picked."""
+        try:
+            return await self.take(title)
+        except Exception as exc:
+            log.warning("relay: reading the picked file failed: %s", exc)
+            unreadable(t("relay.unreadable"))
+            return None
+
 
 def _read(path: str) -> bytes:
     with open(path, "rb") as f:
@@ -166,21 +187,11 @@ def _origin_card(shell: Shell, handover: Handover) -> ft.Control:
             return
         keep_message(shell, SEALED, sealed_text, sealed.summary(), "info")
         shell.page.update()
-        try:
-            given = await handover.give(sealed.filename, sealed.data, t("relay.share_text"))
-        except Exception as exc:  # no save dialog or share sheet on this platform
-            log.warning("relay: handing over %s failed: %s", sealed.filename, exc)
-            shell.snack(t("relay.carry.failed", reason=t("error.file_dialog")), error=True)
-            return
-        shell.snack(t("relay.handed", name=sealed.filename) if given else t("relay.cancelled"))
+        await handover.hand_over(sealed.filename, sealed.data, t("relay.share_text"))
 
     async def receipt() -> None:
-        try:
-            raw = await handover.take(t("relay.receipt.open"))
-        except Exception as exc:
-            log.warning("relay: reading the receipt failed: %s", exc)
-            keep_message(shell, RECEIPT, receipt_text, t("relay.unreadable"), "problem")
-            return
+        raw = await handover.pick(t("relay.receipt.open"),
+                                  lambda said: keep_message(shell, RECEIPT, receipt_text, said, "problem"))
         if raw is None:
             return
         taken = await shell.blocking(model.take_receipt, store, raw)
@@ -220,12 +231,7 @@ def _carrier_card(shell: Shell, handover: Handover) -> ft.Control:
         save.visible = hint.visible = held[-1].receipt is not None
 
     async def carry() -> None:
-        try:
-            raw = await handover.take(t("relay.carry.choose"))
-        except Exception as exc:
-            log.warning("relay: reading the picked file failed: %s", exc)
-            result.show(t("relay.unreadable"), "problem")
-            return
+        raw = await handover.pick(t("relay.carry.choose"), lambda said: result.show(said, "problem"))
         if raw is None:
             return
         held.clear()
@@ -247,14 +253,7 @@ def _carrier_card(shell: Shell, handover: Handover) -> ft.Control:
         if not held or held[-1].receipt is None or held[-1].receipt_filename is None:
             return
         last = held[-1]
-        try:
-            given = await handover.give(str(last.receipt_filename), bytes(last.receipt or b""),
-                                        t("relay.receipt_share_text"))
-        except Exception as exc:
-            log.warning("relay: handing over the receipt failed: %s", exc)
-            shell.snack(t("relay.carry.failed", reason=t("error.file_dialog")), error=True)
-            return
-        shell.snack(t("relay.handed", name=last.receipt_filename) if given else t("relay.cancelled"))
+        await handover.hand_over(str(last.receipt_filename), bytes(last.receipt or b""), t("relay.receipt_share_text"))
 
     choose.on_click = guarded(shell, choose, carry)
     save.on_click = guarded(shell, save, give_receipt)

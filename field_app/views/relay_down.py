@@ -5,7 +5,6 @@ dialog, in a browser a download); on a phone's sync screen, "Mở tệp từ t�
 The file dialogs and the message box are the up road's (views/relay.py)."""
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from typing import Protocol
 
@@ -19,8 +18,6 @@ from .common import C, card, heading
 from .models import relay_down as model
 from .relay import Handover, Message, guarded, keep_message, tone_of
 from .shell import Shell
-
-log = logging.getLogger(__name__)
 
 OPENED = "relay.down.opened"  # shell.ui slot: what the last file did, through a redraw
 
@@ -57,13 +54,7 @@ def make_button(shell: Shell, store: Store, device_id: str, api_of: Callable[[],
         shell.page.update()
         if not made.ok or made.data is None or made.filename is None:
             return
-        try:
-            given = await handover.give(made.filename, made.data, t("relay.down.share_text"))
-        except Exception as exc:  # no save dialog or share sheet on this platform
-            log.warning("relay down: handing over %s failed: %s", made.filename, exc)
-            shell.snack(t("relay.carry.failed", reason=t("error.file_dialog")), error=True)
-            return
-        shell.snack(t("relay.handed", name=made.filename) if given else t("relay.cancelled"))
+        await handover.hand_over(made.filename, made.data, t("relay.down.share_text"))
 
     button.on_click = guarded(shell, button, make)
     return ft.Column([button, message.box], spacing=8, key=f"relay.down:{device_id}")
@@ -80,12 +71,8 @@ def open_card(shell: Shell) -> ft.Control:
         message.show(*said)
 
     async def open_file() -> None:
-        try:
-            raw = await handover.take(t("relay.down.open"))
-        except Exception as exc:
-            log.warning("relay down: reading the picked file failed: %s", exc)
-            keep_message(shell, OPENED, message, t("relay.unreadable"), "problem")
-            return
+        raw = await handover.pick(t("relay.down.open"),
+                                  lambda said: keep_message(shell, OPENED, message, said, "problem"))
         if raw is None:
             return
         opened = await shell.blocking(model.open_file, shell.store, raw)
