@@ -61,7 +61,6 @@ def world(tmp_path: Path) -> Iterator[dict[str, Any]]:
 def test_the_grouped_queue_its_filters_and_the_team_settings_at_both_sizes(browser, world) -> None:
     app = open_page(browser, world["app"].url, 390, 844)
     app.set_pin()
-    expect(app.text("Đặt mã PIN cho ứng dụng")).to_be_hidden()
     app.settle(1.5)
     expect(app.tab("Duyệt")).to_be_visible(timeout=20_000)
     app.tab("Duyệt").click()

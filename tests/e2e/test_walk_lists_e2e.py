@@ -40,7 +40,6 @@ def world(tmp_path: Path) -> Iterator[dict[str, Any]]:
 def test_the_leader_opens_walk_lists_at_both_sizes(browser, world) -> None:
     app = open_page(browser, world["app"].url, 360, 640)
     app.set_pin()
-    expect(app.text("Đặt mã PIN cho ứng dụng")).to_be_hidden()
     app.settle(1.5)
     expect(app.tab("Duyệt")).to_be_visible(timeout=20_000)
     app.tab("Duyệt").click()
