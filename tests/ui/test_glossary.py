@@ -92,4 +92,6 @@ def test_english_role_of_a_ward(monkeypatch: pytest.MonkeyPatch) -> None:
     from field_app.views.common import role_label
 
     monkeypatch.setattr(i18n, "_process_language", "en")
+    # the process language alone: a Flet page an earlier test left current would answer with its own
+    monkeypatch.setattr(i18n, "_current_page", lambda: None)
     assert role_label("officer", {"commune": "10525"}) == "Ward police"
