@@ -88,6 +88,21 @@ def test_attendance_is_for_officers_and_leaders_and_counts(server) -> None:  # t
     assert cli(server.db_url, "recount").returncode == 0
 
 
+def test_another_volunteer_of_the_hamlet_cancels_a_booking_they_did_not_make(server) -> None:  # type: ignore[no-untyped-def]
+    """A booking belongs to the person, not to the phone that made it: the volunteer who finds the
+    person has moved away cancels it, whoever booked (roles.may_set_booking: anyone who may change
+    the person)."""
+    hamlet, people, officer, _leader, volunteer = _ward(server)
+    other = server.enroll("volunteer", hamlets=(hamlet,))
+    session, booking = uuid7(), uuid7()
+    assert _reasons(officer.push([officer.event("session.created", session, _session())])) == []
+    assert _reasons(volunteer.push([volunteer.event("booking.made", booking,
+                                                    {"session_id": session, "person_id": people[0]})])) == []
+    assert _reasons(other.push([other.event("booking.updated", booking, {"status": "cancelled"})])) == []
+    assert [r["status"] for r in ok(officer.get(f"/api/v1/sessions/{session}/roster"))["rows"]] == ["cancelled"]
+    assert cli(server.db_url, "recount").returncode == 0
+
+
 def test_a_booking_into_another_communes_session_is_refused(server) -> None:  # type: ignore[no-untyped-def]
     _hamlet, people, _officer, _leader, volunteer = _ward(server)
     admin = server.enroll("admin")
