@@ -143,6 +143,36 @@ def test_the_cached_summaries_follow_every_write(tmp_path: Path) -> None:
     s.close()
 
 
+def test_a_search_follows_every_write(tmp_path: Path) -> None:
+    """The search keys are read once and kept until the file changes (Entities.snapshots): a
+    write of this connection, another connection's, and a transaction rolled back are each seen."""
+    s = open_store(tmp_path / "a")
+    hamlets = village(s)
+
+    def assert_found(search: str) -> None:
+        expected = old_screen(s, None, search, None)
+        assert s.households_page(None, search=search, limit=1000) == (expected, len(expected)), search
+
+    for search in ("nguyen", "hoa binh", "quang"):
+        assert_found(search)  # the snapshots are taken now
+    hid = s.add_household(hamlets[0], "Thôn Hòa Bình Mới")
+    assert_found("hoa binh")
+    s.add_person(hid, "Đỗ Văn Quang", 1970)
+    assert_found("quang")
+    other = open_store(tmp_path / "a")  # another connection (a second process) writes
+    other.update_person(other.people(hid)[0].id, label="Đỗ Văn Quảng Nguyên")
+    other.close()
+    assert_found("nguyen")
+    with pytest.raises(RuntimeError), s.transaction():
+        s.add_person(hid, "Nguyễn Thị Mới", 1990)
+        assert_found("nguyen")  # inside the transaction: its own write is found
+        raise RuntimeError("rolled back")
+    assert_found("nguyen")  # and gone with the rollback
+    assert not any(r.match and r.match.label == "Nguyễn Thị Mới"
+                   for r in s.households_page(None, search="nguyen moi", limit=1000)[0])
+    s.close()
+
+
 def test_a_purge_empties_the_caches(tmp_path: Path) -> None:
     s = open_store(tmp_path / "a")
     village(s)
