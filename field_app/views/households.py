@@ -18,6 +18,7 @@ so opening the screen and typing stay quick on a phone.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
@@ -76,45 +77,96 @@ def summary_text(found: HouseholdsPage, households: int, searching: bool, filter
     return t("households.summary_all", total=number(households))
 
 
-def _row(shell: Shell, h: HouseholdRow, hamlet: str | None = None) -> ft.Control:
-    """A household: its address, who a search found, its status in words and its people; its
-    hamlet when the list spans several."""
-    status = household_status(h)
-    people = plural("households.people", h.people)
-    matched = match_text(h)
-    lines: list[ft.Control] = []
-    if matched is not None:
-        lines.append(ft.Row([ft.Icon(ft.Icons.PERSON_SEARCH_OUTLINED, size=16, color=C.primary),
-                             ft.Text(matched, size=14.5, font_family=theme.FONT_MEDIUM, expand=True,
-                                     key=f"household.{h.id}.match")],
-                            spacing=6, vertical_alignment=ft.CrossAxisAlignment.START))
-    facts: list[ft.Control] = [household_pill(status), ft.Text(people, size=14.5, color=C.on_surface_variant)]
-    if h.revisit and h.come_back:  # when to come back: the revisit list is ordered by it
-        facts.append(ft.Row([ft.Icon(ft.Icons.EVENT_REPEAT, size=15, color=C.on_surface_variant),
-                             ft.Text(come_back_text(h.come_back, today_of(shell)), size=14.5,
-                                     color=C.on_surface_variant, key=f"household.{h.id}.come_back")],
-                            spacing=3, tight=True))
-    if hamlet:
-        facts.append(ft.Row([ft.Icon(ft.Icons.HOLIDAY_VILLAGE_OUTLINED, size=15, color=C.on_surface_variant),
-                             ft.Text(hamlet, size=14.5, color=C.on_surface_variant, key=f"household.{h.id}.hamlet")],
-                            spacing=3, tight=True))
-    lines.append(ft.Row(facts, spacing=8, wrap=True, run_spacing=4))
-    return ft.ListTile(
-        key=f"household.{h.id}",
-        title=ft.Text(h.address, max_lines=2, overflow=ft.TextOverflow.ELLIPSIS,
-                      font_family=theme.FONT_MEDIUM, size=16.5),
-        subtitle=lines[0] if len(lines) == 1 else ft.Column(lines, spacing=4, tight=True),
-        trailing=ft.Icon(ft.Icons.CHEVRON_RIGHT, color=C.on_surface_variant),
-        on_click=lambda e, hid=h.id: shell.go(f"/households/{hid}"),
-        content_padding=ft.Padding.symmetric(horizontal=4, vertical=4),
-        min_height=theme.TOUCH_TARGET + 16,
-    )
+class _RowSlot:
+    """A place in the list, its controls built once and given a household's values on each render:
+    a keystroke changes a few values of controls the client already has (Flet sends only those)
+    instead of a dozen new controls a row, which Flet must configure, diff and encode whole
+    (devtools/bench/device, "a keystroke to the list on screen"). The lines a household may not
+    need (who a search found, when to come back, its hamlet) are there, hidden.
+
+    A household: its address, who a search found, its status in words and its people; when to
+    come back; its hamlet when the list spans several."""
+
+    def __init__(self, shell: Shell) -> None:
+        self.shell = shell
+        self.id = ""
+        self.status: str | None = None
+        self.title = ft.Text("", max_lines=2, overflow=ft.TextOverflow.ELLIPSIS, font_family=theme.FONT_MEDIUM,
+                             size=16.5)
+        self.match = ft.Text("", size=14.5, font_family=theme.FONT_MEDIUM, expand=True)
+        self.match_line = ft.Row([ft.Icon(ft.Icons.PERSON_SEARCH_OUTLINED, size=16, color=C.primary), self.match],
+                                 spacing=6, vertical_alignment=ft.CrossAxisAlignment.START, visible=False)
+        self.pill = household_pill("not_visited")
+        self.people = ft.Text("", size=14.5, color=C.on_surface_variant)
+        self.come_back, self.come_back_line = _fact(ft.Icons.EVENT_REPEAT)
+        self.hamlet, self.hamlet_line = _fact(ft.Icons.HOLIDAY_VILLAGE_OUTLINED)
+        self.facts = ft.Row([self.pill, self.people, self.come_back_line, self.hamlet_line],
+                            spacing=8, wrap=True, run_spacing=4)
+        self.tile = ft.ListTile(
+            title=self.title,
+            subtitle=ft.Column([self.match_line, self.facts], spacing=4, tight=True),
+            trailing=ft.Icon(ft.Icons.CHEVRON_RIGHT, color=C.on_surface_variant),
+            on_click=self.open,
+            content_padding=ft.Padding.symmetric(horizontal=4, vertical=4),
+            min_height=theme.TOUCH_TARGET + 16,
+        )
+        self.divider = ft.Divider(height=1)
+
+    def open(self, e: ft.Event[ft.ListTile]) -> None:
+        self.shell.go(f"/households/{self.id}")
+
+    def show(self, h: HouseholdRow, hamlet: str | None, today: date) -> None:
+        self.id = h.id
+        self.tile.key = f"household.{h.id}"
+        self.title.value = h.address
+        matched = match_text(h)
+        self.match_line.visible = matched is not None
+        self.match.value, self.match.key = matched or "", f"household.{h.id}.match" if matched else None
+        status = household_status(h)
+        if status != self.status:
+            self.pill = _restyled(self.facts, self.pill, status)
+            self.status = status
+        self.people.value = plural("households.people", h.people)
+        come_back = h.revisit and h.come_back  # when to come back: the revisit list is ordered by it
+        self.come_back_line.visible = bool(come_back)
+        self.come_back.value = come_back_text(h.come_back, today) if h.revisit and h.come_back else ""
+        self.come_back.key = f"household.{h.id}.come_back" if come_back else None
+        self.hamlet_line.visible = bool(hamlet)
+        self.hamlet.value, self.hamlet.key = hamlet or "", f"household.{h.id}.hamlet" if hamlet else None
 
 
-def _section(text: str, key: str) -> ft.Control:
-    """A heading inside the list: "Của tôi" (the households this device holds), then the rest."""
-    return ft.Container(ft.Text(text, theme_style=ft.TextThemeStyle.TITLE_SMALL, color=C.primary, key=key),
-                        padding=ft.Padding.only(top=10, bottom=2))
+def _section(key: str) -> tuple[ft.Text, ft.Container]:
+    """A heading inside the list: "Của tôi" (the households this device holds), then the rest:
+    (its words, the heading)."""
+    text = ft.Text("", theme_style=ft.TextThemeStyle.TITLE_SMALL, color=C.primary, key=key)
+    return text, ft.Container(text, padding=ft.Padding.only(top=10, bottom=2))
+
+
+def _fact(icon: ft.IconData) -> tuple[ft.Text, ft.Row]:
+    """A fact of a row with its icon, hidden until a household has it: (its words, its line)."""
+    text = ft.Text("", size=14.5, color=C.on_surface_variant)
+    return text, ft.Row([ft.Icon(icon, size=15, color=C.on_surface_variant), text], spacing=3, tight=True,
+                        visible=False)
+
+
+def _restyled(facts: ft.Row, shown: ft.Container, status: str) -> ft.Container:
+    """The status pill in the row showing `status`: the pill the client has, its tint, icon and
+    words changed (common.pill's shape: a Row of an Icon and a Text); a new pill if that shape
+    changed."""
+    fresh = household_pill(status)
+    old_row, new_row = shown.content, fresh.content
+    if (isinstance(old_row, ft.Row) and isinstance(new_row, ft.Row)
+            and [type(c) for c in old_row.controls] == [type(c) for c in new_row.controls] == [ft.Icon, ft.Text]):
+        shown.bgcolor, shown.border = fresh.bgcolor, fresh.border
+        old_icon, old_text = old_row.controls
+        new_icon, new_text = new_row.controls
+        assert isinstance(old_icon, ft.Icon) and isinstance(new_icon, ft.Icon)
+        assert isinstance(old_text, ft.Text) and isinstance(new_text, ft.Text)
+        old_icon.icon, old_icon.color = new_icon.icon, new_icon.color
+        old_text.value, old_text.color = new_text.value, new_text.color
+        return shown
+    facts.controls[facts.controls.index(shown)] = fresh
+    return fresh
 
 
 def households_screen(shell: Shell) -> Screen:
@@ -139,6 +191,9 @@ def households_screen(shell: Shell) -> Screen:
     chips: dict[str, ft.Chip] = {}
 
     counted: dict[Any, Counts] = {}  # hamlet -> the filter chips' counts, until the data changes
+    # the list's own controls, made once and reused by every render (_RowSlot says why)
+    slots: list[_RowSlot] = []
+    sections = (_section("households.section.mine"), _section("households.section.rest"))
 
     def fill(reset_paging: bool = True, data_changed: bool = False) -> None:
         if reset_paging:
@@ -165,7 +220,11 @@ def households_screen(shell: Shell) -> Screen:
         counts = counted[hamlet_id()]
         for f, ch in chips.items():
             label_key, count_key = FILTER_KEYS[f]
-            ch.label = ft.Text(t(label_key, count=number(getattr(counts, count_key))), size=15)
+            words = t(label_key, count=number(getattr(counts, count_key)))
+            if isinstance(ch.label, ft.Text):  # the words changed in place: Flet sends only them
+                ch.label.value = words
+            else:
+                ch.label = ft.Text(words, size=15)
             ch.selected = ui.get("households.filter") == f
         items: list[ft.Control] = list(header)
         typed = ui.get("households.search", "").strip()
@@ -176,27 +235,25 @@ def households_screen(shell: Shell) -> Screen:
                     icon=ft.Icons.QR_CODE_2, key=f"households.code.{hit.id}", height=theme.TOUCH_TARGET,
                     on_click=lambda e, hid=hit.id: shell.go(f"/households/{hid}")))
         spans = hamlet_id() is None and len(hamlets) > 1  # rows say their hamlet
-        for i, h in enumerate(rows):  # rows run from the list's start: i is the position in the list
+        while len(slots) < len(rows):
+            slots.append(_RowSlot(shell))
+        today = today_of(shell)
+        for i, (h, slot) in enumerate(zip(rows, slots[:len(rows)], strict=True)):  # i: the position in the list
             if found.mine and i in (0, found.mine):
-                items.append(_section(t("households.mine", count=number(found.mine)) if i == 0
-                                      else t("households.rest"), "households.section." + ("mine" if i == 0 else "rest")))
-            items.append(_row(shell, h, names.get(h.hamlet_id or "") if spans else None))
-            items.append(ft.Divider(height=1))
+                text, heading = sections[0] if i == 0 else sections[1]
+                text.value = t("households.mine", count=number(found.mine)) if i == 0 else t("households.rest")
+                items.append(heading)
+            slot.show(h, names.get(h.hamlet_id or "") if spans else None, today)
+            items += (slot.tile, slot.divider)
+        for slot in slots[len(rows):]:
+            # a slot leaving the list gives up its household's key: Flet pairs two controls of one
+            # key in the old and the new list as one control rebuilt, and freezes the one shown
+            slot.tile.key = None
         if total > len(rows):
-            items.append(ft.Container(
-                ft.OutlinedButton(t("households.more", count=number(total - len(rows))),
-                                  icon=ft.Icons.EXPAND_MORE, on_click=more, key="households.more",
-                                  height=theme.TOUCH_TARGET),
-                padding=ft.Padding.symmetric(vertical=12),
-                alignment=ft.Alignment.CENTER,
-            ))
+            more_button.content = t("households.more", count=number(total - len(rows)))
+            items.append(more_row)
         if not total:
-            items.append(ft.Container(
-                ft.Row([ft.Icon(ft.Icons.SEARCH_OFF, color=C.on_surface_variant),
-                        ft.Text(t("households.none"), theme_style=ft.TextThemeStyle.BODY_LARGE, expand=True)]),
-                padding=ft.Padding.symmetric(vertical=16),
-                key="households.none",
-            ))
+            items.append(nothing)
         list_view.controls = items
         summary.value = summary_text(found, counts.households, bool(ui.get("households.search", "").strip()),
                                      ui.get("households.filter") is not None)
@@ -207,6 +264,16 @@ def households_screen(shell: Shell) -> Screen:
         state["rows"] = state["rows"] + state["found"].rows
         state["shown"] += PAGE
         render()
+
+    more_button = ft.OutlinedButton("", icon=ft.Icons.EXPAND_MORE, on_click=more, key="households.more",
+                                    height=theme.TOUCH_TARGET)
+    more_row = ft.Container(more_button, padding=ft.Padding.symmetric(vertical=12), alignment=ft.Alignment.CENTER)
+    nothing = ft.Container(
+        ft.Row([ft.Icon(ft.Icons.SEARCH_OFF, color=C.on_surface_variant),
+                ft.Text(t("households.none"), theme_style=ft.TextThemeStyle.BODY_LARGE, expand=True)]),
+        padding=ft.Padding.symmetric(vertical=16),
+        key="households.none",
+    )
 
     def on_search(e: ft.Event[ft.TextField]) -> None:
         ui["households.search"] = search.value or ""
