@@ -44,7 +44,7 @@ from .models.leader import ConflictCard, LeaderApi, LeaderModel, Member, TeamApi
 from .models.review_groups import Filters, VolunteerDay
 from .models.words import refusal_of
 from .relay_down import make_button
-from .review_filters import filter_bar
+from .review_filters import filter_bar, filter_toggle
 from .shell import Shell
 
 __all__ = ["LeaderScreens", "TeamScreens", "register"]
@@ -105,6 +105,21 @@ def _box(content: ft.Column, key: str | None) -> ft.Container:
     )
 
 
+def _go(shell: Shell, route: str, _e: Any) -> None:
+    shell.go(route)
+
+
+def _tool(words: str, icon: ft.IconData, key: str, on_click: Callable[[Any], None]) -> ft.TextButton:
+    """A team tool of the review tab: its icon over its words (wrapped, never cut), a fifth of the row."""
+    return ft.TextButton(
+        content=ft.Column([ft.Icon(icon, size=24),
+                           ft.Text(words, size=12, text_align=ft.TextAlign.CENTER, max_lines=3)],
+                          spacing=2, tight=True, horizontal_alignment=ft.CrossAxisAlignment.CENTER),
+        key=key, expand=True, on_click=on_click,
+        style=ft.ButtonStyle(padding=ft.Padding.symmetric(horizontal=2, vertical=6),
+                             shape=ft.RoundedRectangleBorder(radius=8)))
+
+
 def _message(icon: ft.IconData, text: str) -> ft.Row:
     return ft.Row([ft.Icon(icon, color=theme.COLORS.on_surface_variant),
                    _text(text, ft.TextThemeStyle.BODY_LARGE, expand=True)],
@@ -161,6 +176,7 @@ class LeaderScreens:
         self.sync = sync
         self.model = LeaderModel(store)
         self.filters = Filters()  # the review queue's, kept while the session lasts (views/review_filters.py)
+        self.filters_unfolded = False  # folded behind "Lọc" until the leader asks for them
         self.team_screens = TeamScreens(shell, self.model, api)
         self.names_learnt = False  # the team's names asked of the server this session (see _learn_names)
 
@@ -179,19 +195,16 @@ class LeaderScreens:
         queue = ft.Column(spacing=12, key="review:queue")
         self._fill_queue(queue)
         self._learn_names(queue)
+        tools = ((t("leader.conflicts.open"), ft.Icons.COMPARE_ARROWS, "review:conflicts", CONFLICTS),
+                 (t("leader.team.open"), ft.Icons.GROUPS, "review:team", TEAM),
+                 (t("walk.open"), ft.Icons.ASSIGNMENT_IND, "review:walk", WALK),
+                 (t("members.open"), ft.Icons.PERSON_ADD, "review:members", MEMBERS),
+                 (t("team_settings.open"), ft.Icons.TUNE, "review:settings", SETTINGS))
+        # one row of five, the icon over its words: as five buttons they wrapped to three rows at
+        # 360 px and pushed the queue (the screen's work) below the fold
         return [
-            ft.Row([
-                ft.OutlinedButton(t("leader.conflicts.open"), icon=ft.Icons.COMPARE_ARROWS, height=48,
-                                  key="review:conflicts", on_click=lambda e: shell.go(CONFLICTS)),
-                ft.OutlinedButton(t("leader.team.open"), icon=ft.Icons.GROUPS, height=48,
-                                  key="review:team", on_click=lambda e: shell.go(TEAM)),
-                ft.OutlinedButton(t("walk.open"), icon=ft.Icons.ASSIGNMENT_IND, height=48,
-                                  key="review:walk", on_click=lambda e: shell.go(WALK)),
-                ft.OutlinedButton(t("members.open"), icon=ft.Icons.PERSON_ADD, height=48,
-                                  key="review:members", on_click=lambda e: shell.go(MEMBERS)),
-                ft.OutlinedButton(t("team_settings.open"), icon=ft.Icons.TUNE, height=48,
-                                  key="review:settings", on_click=lambda e: shell.go(SETTINGS)),
-            ], wrap=True, spacing=8, run_spacing=8),
+            ft.Row([_tool(words, icon, key, functools.partial(_go, shell, route)) for words, icon, key, route in tools],
+                   spacing=2, vertical_alignment=ft.CrossAxisAlignment.START),
             _small(self.model.as_of()),
             queue,
         ]
@@ -226,8 +239,11 @@ class LeaderScreens:
             return
         groups = self.model.groups(self.filters)  # by volunteer and day, the sample first
         shown = sum(len(g.sample) + len(g.rest) for g, _h, _c in groups)
-        queue.controls = [head, filter_bar(self.model.filter_choices(), self.filters, shown,
-                                           functools.partial(self._filter, queue))]
+        toggle = filter_toggle(self.filters, self.filters_unfolded, functools.partial(self._fold_filters, queue))
+        queue.controls = [ft.Row([ft.Container(head, expand=True), toggle],
+                                 vertical_alignment=ft.CrossAxisAlignment.CENTER),
+                          filter_bar(self.model.filter_choices(), self.filters, shown,
+                                     functools.partial(self._filter, queue), unfolded=self.filters_unfolded)]
         if not groups:
             queue.controls.append(_message(ft.Icons.FILTER_ALT_OFF, t("leader.review.filter.none")))
         for group, heading, cards in groups:
@@ -240,6 +256,11 @@ class LeaderScreens:
                     on_click=lambda e, g=group: self._approve_rest(g, queue)))
         if model.more is not None:
             queue.controls.append(_message(ft.Icons.MORE_HORIZ, model.more))
+
+    def _fold_filters(self, queue: ft.Column) -> None:
+        self.filters_unfolded = not self.filters_unfolded
+        self._fill_queue(queue)
+        queue.update()
 
     def _filter(self, queue: ft.Column, filters: Filters) -> None:
         self.filters = filters

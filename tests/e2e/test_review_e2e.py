@@ -77,18 +77,19 @@ def test_the_grouped_queue_its_filters_and_the_team_settings_at_both_sizes(brows
     expect(app.page.locator("flt-semantics").get_by_text("Nguyễn Thị Lan · ngày", exact=False).first
            ).to_be_visible(timeout=20_000)
     app.page.mouse.move(195, 500)  # over the list, so the wheel scrolls it
-    app.page.mouse.wheel(0, 380)  # past the buttons: the filters, then the first group, its sample first
+    app.page.mouse.wheel(0, 150)  # past the tools: the count, then the first group, its sample first
     app.settle(1.5)
     app.screenshot("review-390x844")
     app.resize(360, 640)
     app.settle(1.5)
-    app.page.mouse.wheel(0, -40)  # the group's heading in view (the buttons wrap higher at 360 px)
+    app.page.mouse.wheel(0, -2000)  # at 360×640 the first visit shows without scrolling
     app.settle(1.0)
     app.screenshot("review-360x640")
     app.page.mouse.wheel(0, -2000)
     app.settle(0.5)
 
-    # filter to one volunteer
+    # filter to one volunteer: the filters unfold under "Lọc"
+    app.page.get_by_role("button", name="Lọc", exact=True).click()
     # each dropdown is named by its tooltip (Flutter tells no name for a dropdown's drawn label)
     app.page.get_by_role("button", name="Tình nguyện viên").first.click()
     app.settle(1.0)

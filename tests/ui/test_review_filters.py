@@ -62,6 +62,9 @@ def test_the_filters_narrow_the_queue_by_volunteer_outcome_action_and_day(team, 
     h = app(team, make_harness, tmp_path, width=360, height=640)
     open_review(h)
     assert shown(h, made) == {"met", "not_home", "refused"}
+    # folded at first, so the queue is the first thing under the count
+    assert not h.exists(key="review:filter:volunteer") and h.get(key="review:filter:toggle")["content"] == "Lọc"
+    h.click(h.get(key="review:filter:toggle"))
     # each dropdown offers only what waits, "Tất cả" first
     volunteer = h.get(key="review:filter:volunteer")
     assert [o["text"] for o in volunteer["options"]] == ["Tất cả", "Nguyễn Thị Lan", "Trần Văn Bình"]
@@ -85,6 +88,10 @@ def test_the_filters_narrow_the_queue_by_volunteer_outcome_action_and_day(team, 
     day = local_day(team.leader.review_queue()[0].visit.at)
     pick(h, "day", day)
     assert shown(h, made) == {"met", "not_home", "refused"}
+    # folded again with the day still on: it says so, and "Bỏ lọc" stays in sight
+    h.click(h.get(key="review:filter:toggle"))
+    assert not h.exists(key="review:filter:day") and h.get(key="review:filter:toggle")["content"] == "Lọc (1)"
+    assert h.exists(key="review:filter:clear")
 
 
 @on_sqlite
@@ -98,6 +105,7 @@ def test_approve_the_rest_stays_one_action_under_a_filter(team, make_harness, tm
     team.leader.keep_team_settings({"sample_every": 2, "lapse_days": 5})  # as a pull would bring them
     h = app(team, make_harness, tmp_path)
     open_review(h)
+    h.click(h.get(key="review:filter:toggle"))
     pick(h, "volunteer", team.anna.device_id)
     day = local_day(team.leader.review_queue()[0].visit.at)
     heading = h.get(key=f"review:{team.anna.device_id}:{day}").text

@@ -22,7 +22,12 @@ class Filters:
 
     @property
     def active(self) -> bool:
-        return any(v is not None for v in (self.day, self.device_id, self.outcome, self.action))
+        return self.count > 0
+
+    @property
+    def count(self) -> int:
+        """How many of the four are on (the folded filters say it: "Lọc (2)")."""
+        return sum(v is not None for v in (self.day, self.device_id, self.outcome, self.action))
 
     def keeps(self, item: ReviewItem) -> bool:
         visit = item.visit
