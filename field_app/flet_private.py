@@ -2,10 +2,11 @@
 
 Flet gives no public way to list the dialogs a page holds, to tell a message
 aimed at the page from one aimed at a control, to see every message a client
-sends before its handler runs, or to ask whether the app runs inside a
+sends before (or after) its handler runs, or to ask whether the app runs inside a
 `flet build` client. The app needs all four (the shell closes a screen's snack
-bars when the person leaves it; the app lock covers the page and counts every
-tap as activity; `gocua-app` picks a desktop window or web mode). They are
+bars when the person leaves it, and redraws a screen only once a closed dialog
+has left the client; the app lock covers the page and counts every tap as
+activity; `gocua-app` picks a desktop window or web mode). They are
 reached here and nowhere else; tests/test_flet_private.py pins the Flet version
 and checks that each name below still exists, so an upgrade fails one clear
 test instead of breaking the lock quietly.
@@ -20,7 +21,8 @@ from typing import Any
 import flet as ft
 from flet.controls.context import _context_page
 
-__all__ = ["FLET_VERSION", "EventFilter", "dialogs", "hook_session", "is_embedded", "is_linux_server", "run_soon"]
+__all__ = ["FLET_VERSION", "EventFilter", "after_dismiss", "closing_dialogs", "dialogs", "hook_session", "is_embedded",
+           "is_linux_server", "run_soon"]
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +61,36 @@ def dialogs(page: ft.Page) -> list[ft.DialogControl]:
     """The dialogs, snack bars and banners the page holds (open or closing).
     `page._dialogs`: Flet keeps them in a private Dialogs control."""
     return list(page._dialogs.controls)
+
+
+def closing_dialogs(page: ft.Page) -> list[ft.DialogControl]:
+    """The dialogs closed (`open` false) that the client has not yet reported dismissed: Flet keeps
+    a dialog in `page._dialogs` until its `dismiss` event, when Flutter's closing animation is done.
+    Snack bars and banners are left out: Flutter shows them in the view's Scaffold, not as a route
+    of its own over the views, and they go with the view."""
+    return [d for d in page._dialogs.controls if not d.open and not isinstance(d, (ft.SnackBar, ft.Banner))]
+
+
+def after_dismiss(page: ft.Page, callback: Callable[[], None]) -> bool:
+    """Call `callback()` after each `dismiss` event the client sends to this page's session has been
+    handled: by then Flet has taken the dialog off `page._dialogs` and run its own on_dismiss.
+    Through `Session.dispatch_event`, as `hook_session`; an exception in `callback` is logged, not
+    passed to the connection. False when this Flet has no such hook."""
+    session = getattr(page, "session", None)
+    dispatch: Callable[[int, str, Any], Awaitable[None]] | None = getattr(session, "dispatch_event", None)
+    if session is None or dispatch is None:
+        return False
+
+    async def dispatch_event(control_id: int, event_name: str, event_data: Any) -> None:
+        await dispatch(control_id, event_name, event_data)
+        if event_name == "dismiss":
+            try:
+                callback()
+            except Exception:
+                log.exception("after a dialog's dismissal")
+
+    session.dispatch_event = dispatch_event
+    return True
 
 
 def hook_session(page: ft.Page, admits: EventFilter) -> bool:

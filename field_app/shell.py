@@ -12,6 +12,14 @@ Data: one `field_app.app_state.Device` per data dir (store + background
 sync), shared by every session of the process. Until the device is enrolled
 the shell shows only the enrol screen. Sync status reaches the screens from
 the sync thread through `page.run_task` (see `AppShell._status_from_thread`).
+
+A screen redrawn while a dialog closes waits for the dialog to go (`render`):
+in Chromium, views replaced in the update that closed a dialog (an AlertDialog,
+a date picker, a bottom sheet) left the dialog on screen over the new screen,
+its buttons live, inviting a second tap (a second visit). So a screen closes
+its dialog, writes, and calls `render()` or `go()` as usual; the shell sends
+the close at once and the new views once the client reports the dialog
+dismissed (or after `DISMISS_GRACE` seconds, if it never does).
 """
 from __future__ import annotations
 
@@ -46,6 +54,10 @@ from field_app.visit_record import VisitDraft
 __all__ = ["AppShell", "apply_locale"]
 
 log = logging.getLogger(__name__)
+
+#: seconds a redraw waits for a closed dialog's dismissal before it goes ahead all the same (a
+#: client that dropped the dialog unseen never reports it); Flutter's closing animation takes 0.15 s
+DISMISS_GRACE = 3.0
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -89,6 +101,10 @@ class AppShell:
         self.lock: Lock | None = None
         #: called once when the session ends (build_app: release the device, remove a throwaway dir)
         self.on_close: list[Callable[[], None]] = []
+        # a render waiting for a closed dialog to leave the client (see `render`)
+        self._waiting: asyncio.TimerHandle | None = None
+        self._given_up: list[ft.DialogControl] = []  # closed dialogs whose dismissal is no longer awaited
+        self._hears_dismissals = flet_private.after_dismiss(page, self._dismissed)
 
     # -- public API -------------------------------------------------------
 
@@ -168,14 +184,13 @@ class AppShell:
         self.render()
 
     def render(self) -> None:
-        """Rebuild `page.views` for the current route and send the update."""
+        """Rebuild `page.views` for the current route and send the update; while a dialog closes,
+        only once the client has taken it down (the module's docstring says why)."""
+        if self.wait_for_dialogs():
+            return  # the lock's cover as well: it comes with this render, once the dialog is gone
         if self.lock is not None and self.lock.intercept():
             return  # the lock screen (or the required PIN setup) covers the app instead
-        self._live = []
-        self._badges = []
         route = self.page.route or "/"
-        if self._going_to == route:
-            self._going_to = None
         # the app gave way to the enrol screen (a purge, a sign-out in another tab): its dialogs
         # go with it, or a dialog about a household could stay over the enrol screen
         leaving_app = self.needs_enrolment and self._showing_app
@@ -187,8 +202,54 @@ class AppShell:
                 continue
             if leaving_app or (isinstance(dialog, ft.SnackBar) and dialog.data not in (route, self._going_to)):
                 dialog.open = False
+        if leaving_app and self.wait_for_dialogs():
+            self.page.update()  # the dialogs close now, the enrol screen comes once they are gone
+            return
+        self._live = []
+        self._badges = []
+        if self._going_to == route:
+            self._going_to = None
         self.page.views[:] = self._views_for(route)
         self.page.update()
+
+    def wait_for_dialogs(self) -> bool:
+        """True when a closed dialog is still on the client: the caller replaces no views now, and
+        `render` runs once the client reports it dismissed (`_dismissed`), or after `DISMISS_GRACE`
+        seconds if that never comes."""
+        if self._waiting is not None:
+            return True
+        if not self._hears_dismissals:
+            return False
+        closing = [d for d in flet_private.closing_dialogs(self.page) if not any(d is g for g in self._given_up)]
+        if not closing:
+            held = flet_private.dialogs(self.page)
+            self._given_up = [g for g in self._given_up if any(g is d for d in held)]
+            return False
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # not on the session's loop: nothing could wait, so do not
+            return False
+        self._waiting = loop.call_later(DISMISS_GRACE, self._give_up, closing)
+        return True
+
+    def _dismissed(self) -> None:
+        """A dismissal was handled (flet_private.after_dismiss): a waiting render goes ahead once no
+        closed dialog is left on the client."""
+        if self._waiting is None or self._closed:
+            return
+        if any(not any(d is g for g in self._given_up) for d in flet_private.closing_dialogs(self.page)):
+            return
+        self._waiting.cancel()
+        self._waiting = None
+        self.render()
+
+    def _give_up(self, closing: list[ft.DialogControl]) -> None:
+        log.info("render: %d closed dialog(s) not reported dismissed in %.0f s; redrawing all the same",
+                 len(closing), DISMISS_GRACE)
+        self._given_up.extend(closing)
+        self._waiting = None
+        if not self._closed:
+            self.render()
 
     def live(self, callback: LiveCallback) -> None:
         """Call `callback(status, data_changed)` on each background sync change
@@ -392,6 +453,9 @@ class AppShell:
         if self._closed:
             return
         self._closed = True
+        if self._waiting is not None:
+            self._waiting.cancel()
+            self._waiting = None
         self.device.unsubscribe(self._status_from_thread)
         for step in self.on_close:
             step()

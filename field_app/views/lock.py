@@ -214,8 +214,13 @@ class LockGuard:
         self._own_dialogs.clear()
 
     def _show(self, view: ft.View) -> None:
-        self.cover = view
+        self.cover = view  # from now on the hidden app's controls get no events (`_admits`)
         page = self.shell.page
+        if self.shell.wait_for_dialogs():
+            # a dialog closes (the forgot-PIN confirmation, the app's own when locking): the
+            # shell's render brings the cover once the client has taken the dialog down
+            page.update()
+            return
         page.views[:] = [view]
         page.update()
 

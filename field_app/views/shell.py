@@ -127,7 +127,14 @@ class Shell(Protocol):
         ...
 
     def render(self) -> None:
-        """Rebuild the page's views for the current route and send them."""
+        """Rebuild the page's views for the current route and send them (once a closed dialog
+        has left the client)."""
+        ...
+
+    def wait_for_dialogs(self) -> bool:
+        """True when a closed dialog is still on the client: the caller replaces no views now, the
+        shell renders once the dialog is gone (views replaced under a closing dialog were seen in
+        Chromium to leave it on screen)."""
         ...
 
     def snack(self, text: str, *, error: bool = False, undo: Callable[[], Any] | None = None) -> None:

@@ -288,6 +288,26 @@ def _controls_in(v: Any, visible_only: bool) -> Iterator[ClientControl]:
             yield from _controls_in(item, visible_only)
 
 
+def replaces_views(patch: list) -> bool:
+    """Whether a PATCH_CONTROL patch to the page (see `apply_patch`) puts, takes or moves a view in
+    `page.views`, as `AppShell.render()` does: Flet sends each rebuilt View as a new control, and
+    Flutter's navigator gets new pages (a change inside a view is not that)."""
+    tree = patch[0]
+    views = tree[1].get("views") if len(tree) > 1 and isinstance(tree[1], dict) else None
+    return views is not None and any(op[1] == views[0] or (op[0] == 3 and op[3] == views[0]) for op in patch[1:])
+
+
+def closing_dialogs(root: ClientControl) -> list[ClientControl]:
+    """The dialogs the client still shows as routes over the views while they close: in the page's
+    dialog holder, no longer open, not yet reported dismissed (Flet takes them out then). Snack bars
+    and banners are not routes: they go with the view."""
+    holder = root.props.get("_dialogs")
+    if not isinstance(holder, ClientControl):
+        return []
+    return [c for c in _controls_in(holder.props.get("controls", []), False)
+            if c.props.get("open") is not True and c.type not in ("SnackBar", "Banner")]
+
+
 def apply_patch(root: ClientControl, patch: list, index: dict[int, ClientControl]) -> None:
     """Apply one PATCH_CONTROL patch to `root`, as the Dart client's
     `Control.applyPatch` does.
@@ -424,6 +444,14 @@ class AppHarness:
         self.method_results: dict[str, Any] = {}
         self.crashes: list[str] = []
         self._dismissed: set[int] = set()  # dialogs already reported dismissed
+        #: a slow client: closed dialogs are not reported dismissed until `release_dismissals()`
+        self.hold_dismissals = False
+        #: screens redrawn while a closed dialog was still on the client, which Chromium was seen to
+        #: leave on screen over the new screen (field_app/shell.py `render`); each fails the action
+        #: that sent it unless `strict_dialogs` is False
+        self.redrawn_under_dialog: list[str] = []
+        self.strict_dialogs = True
+        self._checked_redraws = 0
         self.root: ClientControl | None = None  # the client's page
         self._index: dict[int, ClientControl] = {}
         self._checked_crashes = 0
@@ -714,8 +742,18 @@ class AppHarness:
         self.event(self._root().id, "resize", {"width": width, "height": height})
 
     def settle(self, timeout: float = 5.0) -> None:
-        """Run the loop until the app is quiet (see `_settle`)."""
-        self._run(self._settle(timeout=timeout))
+        """Run the loop until the app is quiet (see `_settle`), and report the dialogs it closed
+        meanwhile dismissed."""
+        self._run(self._settle_and_dismiss(timeout))
+
+    def release_dismissals(self) -> None:
+        """The slow client (`hold_dismissals`) catches up: its closed dialogs are reported dismissed."""
+        self.hold_dismissals = False
+        self.settle()
+
+    async def _settle_and_dismiss(self, timeout: float) -> None:
+        await self._settle(timeout=timeout)
+        await self._dismiss_closed_dialogs()
 
     # -- internals ---------------------------------------------------------------
 
@@ -724,6 +762,7 @@ class AppHarness:
             raise RuntimeError("harness is closed")
         result = self.loop.run_until_complete(coro)
         self._raise_crashes()
+        self._raise_redraws()
         return result
 
     async def _dispatch(self, target: int, name: str, data: Any) -> None:
@@ -734,8 +773,9 @@ class AppHarness:
     async def _dismiss_closed_dialogs(self) -> None:
         """As Flutter does once a dialog's closing animation ends: a dialog the app closed
         (`open` false) is reported `dismiss`, which Flet's page takes it off its stack for
-        and passes to the dialog's own on_dismiss (views/come_back.py records the visit there)."""
-        while True:
+        and passes to the dialog's own on_dismiss; the shell draws a screen that waited for it.
+        Not while `hold_dismissals` (a slow client)."""
+        while not self.hold_dismissals:
             holder = self._root().props.get("_dialogs")
             closed = [c for c in _controls_in(holder.props.get("controls", []), True)
                       if c.props.get("open") is not True and c.props.get("on_dismiss") is True
@@ -795,6 +835,11 @@ class AppHarness:
             target = self._index.get(body["id"])
             if target is None:
                 raise AssertionError(f"patch for unknown control {body['id']}: client out of sync")
+            if target is self.root and replaces_views(body["patch"]):
+                closing = closing_dialogs(target)
+                if closing:
+                    self.redrawn_under_dialog.append(
+                        "views redrawn while closing: " + ", ".join(f"{c.type} {c.id}" for c in closing))
             apply_patch(target, body["patch"], self._index)
         elif action == MessageAction.INVOKE_METHOD:
             self._answer_invoke(body)
@@ -851,6 +896,14 @@ class AppHarness:
             new = self.crashes[self._checked_crashes :]
             self._checked_crashes = len(self.crashes)
             raise AppCrashed("the app crashed:\n" + "\n".join(new))
+
+    def _raise_redraws(self) -> None:
+        if len(self.redrawn_under_dialog) > self._checked_redraws:
+            new = self.redrawn_under_dialog[self._checked_redraws:]
+            self._checked_redraws = len(self.redrawn_under_dialog)
+            if self.strict_dialogs:
+                raise AssertionError("a screen was redrawn in the update that closed a dialog (Chromium leaves "
+                                     "the dialog on screen over it):\n" + "\n".join(new))
 
     def _root(self) -> ClientControl:
         if self.root is None:

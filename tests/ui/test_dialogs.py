@@ -1,0 +1,71 @@
+"""A screen redrawn as a dialog closes waits for the client to take the dialog down
+(field_app/shell.py `render`). In Chromium, views replaced in the update that closed a dialog
+left the dialog on screen over the new screen, its buttons live (a second tap, a second visit).
+
+The harness fails any action whose updates replace the views while a closed dialog is still on
+the client (tests/ui/harness.py `redrawn_under_dialog`), so every dialog the UI tests tap through
+is held to it; these tests show the waiting itself, with a client slow to report the dismissal."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import flet as ft
+import pytest
+
+from field_app import shell as shell_module
+
+from .test_volunteer_household import TWO, events_since, open_household
+from .volunteer import add_household, device_store, enrolled_dir, shell_of
+
+
+def _take_back_confirm(make_harness, tmp_path: Path):  # type: ignore[no-untyped-def]
+    """A household with a past visit, its take-back confirmation open."""
+    data = enrolled_dir(tmp_path)
+    hid, _ = add_household(data, "Số 12, ngõ 5", TWO, consent="given")
+    with device_store(data) as store:
+        old = store.record_visit(hid, "refused")
+    h = open_household(make_harness, data, hid)
+    h.click(h.get(key=f"visit.{old}"))
+    h.click(h.get(key="visit.take_back"))
+    assert h.exists(ft.Text, text="Rút lại lượt thăm này?")
+    return h, old
+
+
+def test_the_household_is_redrawn_once_the_closed_dialog_is_gone(make_harness, tmp_path: Path) -> None:
+    h, old = _take_back_confirm(make_harness, tmp_path)
+    store = shell_of(h).store
+    seq = store.last_seq
+    h.hold_dismissals = True  # the closing animation still running
+    h.click(h.get(key="visit.take_back_confirm"))
+    [void] = events_since(store, seq)
+    assert void["kind"] == "visit.voided", "written at the tap"
+    assert h.exists(key=f"visit.{old}"), "the household is not redrawn under the closing dialog"
+    h.release_dismissals()
+    assert not h.exists(key=f"visit.{old}")
+    assert h.exists(ft.Text, text="Đã rút lại lượt thăm: Từ chối")
+    assert h.redrawn_under_dialog == []
+
+
+def test_a_dismissal_that_never_comes_delays_the_redraw_only_so_long(make_harness, tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(shell_module, "DISMISS_GRACE", 0.0)  # seconds: at once, for the test
+    h, old = _take_back_confirm(make_harness, tmp_path)
+    h.hold_dismissals = True  # a client that dropped the dialog unseen: never reported
+    h.strict_dialogs = False  # redrawn over it all the same, on purpose
+    h.click(h.get(key="visit.take_back_confirm"))
+    assert not h.exists(key=f"visit.{old}")
+    assert len(h.redrawn_under_dialog) == 1
+    # the next redraw does not wait for that dialog again
+    monkeypatch.setattr(shell_module, "DISMISS_GRACE", 3600.0)
+    h.click(h.get(key="household.add_person"))
+    assert h.exists(key="add.label") and len(h.redrawn_under_dialog) == 2
+
+
+def test_the_harness_fails_a_redraw_in_the_update_that_closes_a_dialog(make_harness, tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The rule broken on purpose (the shell no longer waits): the tap fails, as it did before the
+    shell waited, for the come-back dialog, the refusal and the take-back alike."""
+    h, _old = _take_back_confirm(make_harness, tmp_path)
+    monkeypatch.setattr(shell_module.AppShell, "wait_for_dialogs", lambda self: False)
+    with pytest.raises(AssertionError, match="redrawn in the update that closed a dialog"):
+        h.click(h.get(key="visit.take_back_confirm"))
