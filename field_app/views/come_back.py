@@ -106,21 +106,16 @@ def ask_come_back(shell: Shell, record: Callable[[dict[str, Any] | None], None])
             return
         close_then_record(None)
 
-    answer: list[dict[str, Any] | None] = []
+    closed: list[bool] = []
 
     def close_then_record(come_back: dict[str, Any] | None) -> None:
-        """Close the dialog; the visit is written once the client says the dialog is gone
-        (on_dismiss). Written in the same update that closed it, the screen redrawn under the
-        dialog was seen in Chromium to leave the dialog on screen over the recorded visit,
-        inviting a second tap and a second visit."""
-        if answer:
+        """Close the dialog and write the visit; the shell redraws the household once the client
+        has taken the dialog down (field_app/shell.py `render`)."""
+        if closed:
             return  # a second tap while the dialog closes: one visit
-        answer.append(come_back)
+        closed.append(True)
         page.pop_dialog()
-
-    def dismissed(e: ft.Event[ft.DialogControl]) -> None:
-        if answer:
-            record(answer[0])
+        record(come_back)
 
     page.show_dialog(ft.AlertDialog(
         modal=True,
@@ -132,5 +127,4 @@ def ask_come_back(shell: Shell, record: Callable[[dict[str, Any] | None], None])
                for window in v.COME_BACK.codes]],
             tight=True, spacing=8, horizontal_alignment=ft.CrossAxisAlignment.STRETCH),
         actions=[ft.TextButton(t("household.come_back_skip"), on_click=without, key="come_back.skip")],
-        on_dismiss=dismissed,
     ))

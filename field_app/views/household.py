@@ -191,15 +191,10 @@ def household_view(shell: Shell, params: dict[str, str]) -> ft.View:
         confirmed: list[bool] = []
 
         def confirm(ev: ft.Event[ft.Button]) -> None:
-            if not confirmed:
+            if not confirmed:  # a second tap while the dialog closes: one refusal
                 confirmed.append(True)
                 shell.page.pop_dialog()
-
-        def dismissed(ev: ft.Event[ft.DialogControl]) -> None:
-            # written once the dialog is gone, as views/come_back.py does: a screen redrawn in the
-            # same update that closes a dialog was seen in Chromium to leave the dialog up
-            if confirmed:
-                set_consent("declined")
+                set_consent("declined")  # the shell redraws once the dialog is gone
 
         shell.page.show_dialog(ft.AlertDialog(
             modal=True,
@@ -210,7 +205,6 @@ def household_view(shell: Shell, params: dict[str, str]) -> ft.View:
                               key="decline.cancel"),
                 ft.FilledButton(t("household.decline_confirm"), on_click=confirm, key="decline.confirm"),
             ],
-            on_dismiss=dismissed,
         ))
 
     def record(outcome: str, come_back: dict[str, Any] | None = None
