@@ -20,7 +20,7 @@ from campaign.projection import Entity, is_merged, is_voided
 from campaign.search import Query, Rank
 
 from .clock import Clock, today, year
-from .entities import Entities, fold_key
+from .entities import Entities, SearchRow, fold_key
 from .rows import (
     Counts,
     HamletRow,
@@ -70,9 +70,26 @@ class ReadModels:
         self.entities = entities
         self.clock = clock
         self.summaries = Summaries(sealed, entities)
+        self.walked: dict[int, tuple[list[SearchRow], dict[str, int]]] = {}  # _walk_positions
 
     def forget_decrypted(self) -> None:
         self.summaries.forget_decrypted()
+        self.walked.clear()
+
+    def _walk_positions(self, households: list[SearchRow]) -> dict[str, int]:
+        """Each household's place in walking order (campaign.order.walking_key, ties by id). Worked
+        out once per list of search rows, which is the same list until the file changes
+        (Entities.search_rows): a keystroke then sorts what it found by a number, not by the
+        walking keys of thousands of addresses."""
+        held = self.walked.get(id(households))
+        if held is not None and held[0] is households:
+            return held[1]
+        ordered = sorted(households, key=lambda r: (walking_key(r.key), r.id))
+        positions = {r.id: i for i, r in enumerate(ordered)}
+        if len(self.walked) >= 4:  # the lists of one or two screens' scopes, not of every read
+            self.walked.clear()
+        self.walked[id(households)] = (households, positions)  # the list held: its id is not reused
+        return positions
 
     @locked
     def hamlets(self) -> list[HamletRow]:
@@ -105,10 +122,15 @@ class ReadModels:
         if hamlet_id is not None:  # people carry their household's hamlet (projection, writer, replay)
             people_sql += " AND hamlet_id = ?"
             people_params.append(hamlet_id)
+        ranks: dict[str, Rank | None] = {}  # names repeat (the bench's 36,514 people have 12,710 keys)
         for person in self.entities.search_rows(people_sql, people_params):
-            if hint not in person.key:
+            key = person.key
+            if hint not in key:
                 continue
-            rank = query.name(person.key)
+            if key in ranks:
+                rank = ranks[key]
+            else:
+                rank = ranks[key] = query.name(key)
             if rank is None or person.parent_id not in shown:
                 continue
             held = best.get(person.parent_id)
@@ -146,7 +168,8 @@ class ReadModels:
         found = self._matching(hamlet_id, search)
         # walking order (campaign.order.walking_key: street by street, then house numbers), a search's
         # best rank first
-        order = sorted(found, key=lambda id: (found[id].rank or Rank.EXACT, walking_key(found[id].key), id))
+        walk = self._walk_positions(self.entities.search_rows(*in_hamlet("household", hamlet_id)))
+        order = sorted(found, key=lambda id: (found[id].rank or Rank.EXACT, walk[id]))
         mine: set[str] = set()
         if filter is not None or (me is not None and not search.strip()):
             summaries = self.summaries.of({id: f.sealed for id, f in found.items()}, hamlet_id, year(self.clock))
