@@ -304,9 +304,11 @@ class DashboardScreens:
         if can(self.role, Capability.RECORD_ATTENDANCE):
             sections.append(theme.big_button(t("sessions.open"), icon=ft.Icons.EVENT_OUTLINED, filled=False,
                                               key="dashboard:sessions", on_click=lambda e: self.shell.go(SESSIONS)))
+        windows_by_hamlet = panels.come_back_table(snapshot.hamlets or {}, wide=wide)
         sections += [panels.statuses(total),
                      panels.table(snapshot.hamlets or {}, t("dashboard.by_hamlet"), t("dashboard.col.hamlet"),
-                                  "dashboard:hamlets", wide=wide)]
+                                  "dashboard:hamlets", wide=wide),
+                     *([windows_by_hamlet] if windows_by_hamlet is not None else [])]
         if snapshot.teams is not None:
             sections.append(panels.table(snapshot.teams, t("dashboard.by_team"), t("dashboard.col.team"),
                                          "dashboard:teams", wide=wide))

@@ -1,6 +1,7 @@
 """The dashboard's panels, drawn from models/dashboard.py's figures: the headline
 tiles, target and pace, the charts' panels, the breakdowns by status, the tables
-(a DataTable on a laptop, a card per row on a phone), the days, and a follow-up
+(a DataTable on a laptop, a card per row on a phone), the come-backs by window and
+hamlet, the days, and a follow-up
 list's row. Drawing only: views/dashboard.py puts them together and wires them."""
 from __future__ import annotations
 
@@ -14,10 +15,11 @@ from field_app.i18n import format_number, t
 
 from .common import card_pill, vneid_pill
 from .dashboard_charts import active_by_day, hamlet_chart, progress_chart
+from .models import come_back as cb
 from .models import dashboard as m
 from .models import resolving
 
-__all__ = ["HALF", "bar", "blockers", "breakdown", "by_day", "count_line", "daily", "data_table", "followup_card",
+__all__ = ["HALF", "bar", "blockers", "breakdown", "by_day", "come_back_table", "count_line", "daily", "data_table", "followup_card",
            "hamlet_bars", "headline", "muted", "note", "panel", "row_cards", "statuses", "table", "target", "text", "tile",
            "vneid"]
 
@@ -192,6 +194,26 @@ def table(answer: dict[str, Any], title: str, name_header: str, key: str, *, wid
         return panel([note(ft.Icons.TABLE_ROWS, t("dashboard.table.empty"))], key=key, title=title)
     body = data_table(rows, m.table_total(answer), name_header, key) if wide else row_cards(rows, key)
     return panel([muted(t("dashboard.table.count", n=format_number(len(rows)))), body], key=key, title=title)
+
+
+def come_back_table(hamlets: dict[str, Any], *, wide: bool) -> ft.Control | None:
+    """Households to revisit by window, a hamlet a row (a laptop: a column a window, the total
+    last; a phone: a line a hamlet). None when no hamlet has one to revisit."""
+    rows = cb.window_rows(hamlets.get("rows") or [])
+    if not rows:
+        return None
+    key = "dashboard:come_back_table"
+    if wide:
+        headers = [t("dashboard.col.hamlet"), *cb.window_headers()]
+        grid = ft.DataTable(
+            columns=[ft.DataColumn(label=ft.Text(h, font_family=theme.FONT_SEMIBOLD), numeric=i > 0)
+                     for i, h in enumerate(headers)],
+            rows=[ft.DataRow(cells=[ft.DataCell(ft.Text(c)) for c in (r.name, *cb.window_cells(r))]) for r in rows],
+            column_spacing=28, heading_row_height=48, data_row_min_height=40, key=f"{key}:table")
+        body: ft.Control = ft.Row([grid], scroll=ft.ScrollMode.AUTO)
+    else:
+        body = ft.Column([text(cb.window_line(r), key=f"{key}:{r.key}") for r in rows], spacing=6)
+    return panel([muted(t("dashboard.come_back.explain")), body], key=key, title=t("dashboard.come_back.by_hamlet"))
 
 
 def by_day(progress: dict[str, Any], *, wide: bool) -> ft.Control:

@@ -11,6 +11,10 @@ from field_app.views.models.come_back import (
     date_choices,
     date_error,
     todays_come_backs,
+    window_cells,
+    window_headers,
+    window_line,
+    window_rows,
 )
 
 
@@ -22,6 +26,19 @@ def test_the_line_names_each_window_and_those_without_one() -> None:
 def test_no_line_from_an_older_server_or_when_nobody_needs_a_revisit() -> None:
     assert come_back_line({"revisit": 4}) is None
     assert come_back_line({"revisit": 0, "come_back": {"evening": 0}}) is None
+
+
+def test_the_table_by_hamlet_has_a_column_a_window_the_most_to_revisit_first() -> None:
+    rows = [{"key": "a", "name": "Tổ 1", "revisit": 1, "come_back": {"evening": 1}},
+            {"key": "b", "name": "Tổ 2", "revisit": 0, "come_back": {}},  # nobody to revisit: left out
+            {"key": "c", "name": "Tổ 3", "revisit": 4, "come_back": {"morning": 1, "weekend": 2}},
+            {"key": "d", "name": "Tổ 4", "revisit": 2}]  # an older server: no windows, left out
+    found = window_rows(rows)
+    assert [r.key for r in found] == ["c", "a"]
+    assert window_headers() == ["Sáng", "Trưa", "Tối", "Cuối tuần", "Bất kỳ lúc nào", "Chưa hẹn", "Cần quay lại"]
+    assert window_cells(found[0]) == ["1", "0", "0", "2", "0", "1", "4"]
+    assert window_cells(found[1])[2] == "1"  # the evening column
+    assert window_line(found[0]) == "Tổ 3: Sáng 1 · Cuối tuần 2 · chưa hẹn 1"
 
 
 # -- the dialog's dates and a come-back in words (clock injected: a fixed instant) ------------------

@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import dataclasses
 import inspect
 import logging
@@ -953,7 +954,9 @@ def wait_for(h: AppHarness, condition: Callable[[], Any], timeout: float = 15.0)
     a sync) and return its value; fail with the screen's dump after `timeout` seconds. The one
     wait of the UI tests."""
     def ready() -> Any:
-        h.settle(0.5)
+        # still busy is "not yet" (seen on a loaded machine as a worker's answer came in): look, then again
+        with contextlib.suppress(TimeoutError):
+            h.settle(0.5)
         return condition()
 
     return wait_until(ready, timeout, every=0.02, message=lambda: f"timed out waiting; the screen is:\n{h.dump()}")

@@ -187,6 +187,8 @@ def test_an_officer_lands_on_the_dashboard_with_the_servers_figures(world, make_
     # households to revisit by when to come back (issue #13, item 4): the world's one gave no time
     assert h.get(key="dashboard:come_back")["value"] == \
         f"Hộ cần quay lại theo buổi: chưa hẹn {vi(total['revisit'])}"
+    assert text_of(h, f"dashboard:come_back_table:{world.a}") == "Tổ dân phố 2: chưa hẹn 1"  # a line a hamlet
+    assert not h.exists(key=f"dashboard:come_back_table:{world.b}")  # nobody to revisit there
     assert h.exists(ft.Text, text="Số liệu do tổ ghi nhận; số liệu chính thức do công an nắm giữ.")
     assert text_of(h, "dashboard:commune") == "Phường Hải Dương"
     # people by card and VNeID status, help and blockers: the vocabulary's words, the server's counts
@@ -281,6 +283,10 @@ def test_an_admin_picks_a_commune(world, make_harness, tmp_path) -> None:
     h = open_app(make_harness, path, width=1280, height=800)
     assert [d["label"] for d in h.find(ft.NavigationRailDestination)] == ["Tổng hợp", "Cài đặt"]
     loaded(h)
+    # on a laptop the come-backs by hamlet are a table, a column a window (the evening shift's "Tối")
+    windows = h.get(key="dashboard:come_back_table:table").text
+    assert windows.startswith("Thôn, tổ dân phố Sáng Trưa Tối Cuối tuần Bất kỳ lúc nào Chưa hẹn Cần quay lại"), windows
+    assert "Tổ dân phố 2 0 0 0 0 0 1 1" in windows
     picker = h.get(key="dashboard:commune_picker")
     codes = [o["key"] for o in picker["options"]]
     assert WARD in codes and RURAL in codes

@@ -1,4 +1,4 @@
-"""Come back later (issue #13, item 4), without Flet: the dashboard's line by window, the
+"""Come back later (issue #13, item 4), without Flet: the dashboard's line and table by window, the
 "Khi nào quay lại?" dialog's dates, a come-back in words, and the home's come-backs of today.
 
 Which come-backs are a day's and their order are campaign.come_back's (the server's lists use the
@@ -33,6 +33,50 @@ def come_back_line(total: Mapping[str, Any]) -> str | None:
     if unsaid > 0:
         parts.append(t("dashboard.come_back.unsaid", n=format_number(unsaid)))
     return t("dashboard.come_back", list=" · ".join(parts))
+
+
+@dataclass(frozen=True, slots=True)
+class WindowRow:
+    """One hamlet's households to revisit by when to come back: the dashboard's table, a column a
+    window (the evening and weekend shifts are planned from its Tối and Cuối tuần columns)."""
+    name: str
+    key: str
+    by_window: tuple[int, ...]  # in vocabulary.COME_BACK's order
+    unsaid: int  # revisits whose visit said no time
+    revisit: int
+
+
+def window_rows(rows: Iterable[Mapping[str, Any]]) -> list[WindowRow]:
+    """The by-hamlet totals' rows that have households to revisit, those with the most first (then
+    by name, as the hamlets' table lists them); rows that say nothing of windows are left out."""
+    found: list[WindowRow] = []
+    for row in rows:
+        windows, revisit = row.get("come_back"), int(row.get("revisit") or 0)
+        if not isinstance(windows, Mapping) or not revisit:
+            continue
+        counts = tuple(int(windows.get(code) or 0) for code in v.COME_BACK.codes)
+        found.append(WindowRow(str(row.get("name") or row.get("key") or ""), str(row.get("key") or ""), counts,
+                               max(revisit - sum(counts), 0), revisit))
+    return sorted(found, key=lambda r: -r.revisit)  # stable: equal ones keep the server's order
+
+
+def window_headers() -> list[str]:
+    """The table's window columns, then "Chưa hẹn" and "Cần quay lại"."""
+    return [vocab_label(v.COME_BACK, code) for code in v.COME_BACK.codes] + [
+        t("dashboard.come_back.col.unsaid"), t("dashboard.col.revisit")]
+
+
+def window_cells(row: WindowRow) -> list[str]:
+    return [format_number(n) for n in (*row.by_window, row.unsaid, row.revisit)]
+
+
+def window_line(row: WindowRow) -> str:
+    """A phone's line for one hamlet: "Tổ dân phố 3: Tối 1 · chưa hẹn 2"."""
+    parts = [f"{vocab_label(v.COME_BACK, code)} {format_number(n)}"
+             for code, n in zip(v.COME_BACK.codes, row.by_window, strict=True) if n]
+    if row.unsaid:
+        parts.append(t("dashboard.come_back.unsaid", n=format_number(row.unsaid)))
+    return f"{row.name}: {' · '.join(parts)}"
 
 
 def short_date(day: date) -> str:
