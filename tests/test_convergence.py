@@ -169,8 +169,8 @@ def crashing_push(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-d
     real = ingest.push
     flags: list[dict[str, bool]] = []
 
-    def push(conn, device, scope, batch):  # type: ignore[no-untyped-def]
-        result = real(conn, device, scope, batch)
+    def push(conn, device, scope, batch, planned=None):  # type: ignore[no-untyped-def]
+        result = real(conn, device, scope, batch, planned)
         if any(f["on"] for f in flags):
             raise ServerCrash("killed before commit")
         return result

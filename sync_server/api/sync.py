@@ -97,8 +97,12 @@ async def push(request: Request, who: Caller = Depends(caller),
 
 
 def _push(request: Request, who: Caller, batch: list[dict[str, Any]]) -> ingest.PushResult:
+    # Worked out on a read transaction first, so that two pushes do most of their work side
+    # by side; the write transaction holds the lock for the check and the writes alone.
+    with reading(request) as conn:
+        planned = ingest.plan(conn, who.device, who.scope, batch)
     with writing(request) as conn:
-        return ingest.push(conn, who.device, who.scope, batch)
+        return ingest.push(conn, who.device, who.scope, batch, planned)
 
 
 async def _read_limited(request: Request) -> bytes:

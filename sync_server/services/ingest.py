@@ -8,15 +8,18 @@ are read in two queries, then written back in bulk (store/events.py,
 store/entities.py, store/totals.py): per-event queries would cap ingest far below
 what the database can take.
 
-What needs no database (the body's shape, the canonical form, stateless
-validation) is done before the first statement, and the write lock is only taken
-at that first statement (db.write_transaction): another process or thread
-validates its batch while this one writes.
+The API's push is worked out before the write lock (`plan`, on a read
+transaction: everything but the writes, at provisional cursors), and under the
+lock only checked and written (`push` with the plan): if another push changed
+anything the plan read in between, the batch is worked out again under the
+lock (docs/sync.md, "The write lock"). Without a plan (the import, the relay)
+the stateless work is still done before the first statement, where the lock
+is taken (db.write_transaction).
 
 Per event: validate (campaign.events), apply (campaign.projection), authorise
-(`authorise`: campaign.roles for the role's kinds, the scope's hamlets here; a
-visit.voided is authorised before it is applied, `authorise_void`), count
-(campaign.totals).
+(services/ingest_rules.py: campaign.roles for the role's kinds, the scope's
+hamlets; a visit.voided is authorised before it is applied), count
+(campaign.totals). The touched entities are services/ingest_state.py's.
 An event refused by any of them is quarantined with its reason; the batch goes on.
 Of a quarantined event the server keeps its envelope, its reason's code and the
 digest of its canonical form (campaign.events.quarantine_record), never its data.
@@ -25,30 +28,29 @@ from __future__ import annotations
 
 import json
 import unicodedata
-from collections import Counter
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection
 
 from campaign import events as ev
-from campaign import projection, totals
-from campaign.ids import is_uuid
+from campaign import projection
 from campaign.projection import Entity
-from campaign.roles import SESSION_KINDS, Capability, can, may_set_booking, may_void, may_write
+from campaign.roles import SESSION_KINDS
 
 from .. import jsontext
 from ..config import MAX_EVENTS
 from ..store import devices as store_devices
 from ..store import entities as store_entities
 from ..store import events as store
-from ..store import sessions as store_sessions
 from ..store import totals as store_totals
 from ..store.devices import Device, Scope
 from ..store.events import ConflictRow, EventRow, MoveRow
 from . import clock
 from .errors import Forbidden, Invalid, TooLarge
+from .ingest_rules import authorise, authorise_scope, authorise_void
+from .ingest_state import PROVISIONAL, BatchState
 
 
 @dataclass(frozen=True)
@@ -159,11 +161,93 @@ MAX_REASON = 300  # characters of a refusal's sentence in the answer: a detail m
 Fresh = tuple[dict[str, Any], str, ev.InvalidEvent | None]  # (event, canonical body, why it is invalid)
 
 
-def push(conn: Connection, device: Device, scope: Scope, batch: list[dict[str, Any]]) -> PushResult:
+@dataclass
+class _Applied:
+    """A batch's new events applied in memory, ready to be written; its cursors follow the
+    last one it was given (provisional ones for a plan: ingest_state.PROVISIONAL)."""
+    state: BatchState
+    rows: list[EventRow]
+    moves: list[MoveRow]
+    conflicts: list[tuple[projection.Conflict, str | None, str | None, int]]  # (…, hamlet, commune, cursor)
+    resolved: list[tuple[str, str, int]]
+    new_team_hamlets: list[str]
+    entities: list[tuple[bool, Entity, str | None]] = field(default_factory=list)  # (new?, as it ends, commune)
+    deltas: list[tuple[str, str, str, str, int]] = field(default_factory=list)
+
+
+@dataclass
+class Plan:
+    """A push worked out before the write lock (`plan`): `push` writes it as it is when nothing
+    it read has changed since, and works the batch out again under the lock otherwise."""
+    acked: int
+    prepared: list[tuple[str, ev.InvalidEvent | None]]
+    result: PushResult
+    fresh: list[Fresh]
+    applied: _Applied | None
+    written: bool = False  # set by `push` when it wrote the plan as it was (not worked out again)
+
+
+def plan(conn: Connection, device: Device, scope: Scope, batch: list[dict[str, Any]]) -> Plan:
+    """The push of `batch` worked out on `conn`, a read transaction, without the write lock:
+    validation, the projection, scope and role, the totals deltas, at provisional cursors.
+    Another push may write meanwhile: `push(…, planned)` checks, under the lock, that every
+    answer the database gave here is still its answer (docs/sync.md, "The write lock")."""
+    prepared = [_prepare(event) for event in batch]
+    acked = store.acked_seq(conn, device.id)
+    result, fresh = _order(conn, device, batch, prepared, acked)
+    applied = (_apply(BatchState(conn), device, scope, fresh, PROVISIONAL, clock.now(), result)
+               if fresh else None)
+    return Plan(acked, prepared, result, fresh, applied)
+
+
+def push(conn: Connection, device: Device, scope: Scope, batch: list[dict[str, Any]],
+         planned: Plan | None = None) -> PushResult:
     """Store a device's events in order. `batch` is NFC-normalised and every event's
-    device_id is the device's (validate_body). Call inside a write transaction."""
-    prepared = [_prepare(event) for event in batch]  # no database yet: outside the write lock
+    device_id is the device's (validate_body). Call inside a write transaction; `planned`,
+    if given, is `plan(…)` of this very batch, device and scope, made before the transaction."""
+    if planned is not None:
+        done = _write_planned(conn, device, planned)
+        if done is not None:
+            planned.written = True
+            return done
+    # no database yet: outside the write lock
+    prepared = planned.prepared if planned is not None else [_prepare(event) for event in batch]
     acked = store.lock_device(conn, device.id)
+    result, fresh = _order(conn, device, batch, prepared, acked)
+    if fresh:
+        applied = _apply(BatchState(conn), device, scope, fresh, store.last_cursor(conn), clock.now(), result)
+        _write(conn, device, applied)
+        result.acked_seq = fresh[-1][0]["seq"]
+        store.acknowledge(conn, device.id, result.acked_seq, clock.now_iso())
+    return result
+
+
+def _write_planned(conn: Connection, device: Device, planned: Plan) -> PushResult | None:
+    """Under the write lock: the plan written, its cursors made real, if the database still
+    answers what the plan read; None if not (the caller works the batch out again)."""
+    if store.lock_device(conn, device.id) != planned.acked:
+        return None  # another push of this device's came in between
+    applied, result = planned.applied, planned.result
+    if applied is None:
+        return result  # nothing new: every event held already, or the batch refused whole
+    if not applied.state.unchanged(conn):
+        return None
+    last = store.last_cursor(conn)
+    # A base above the last cursor (no device has seen such a version: a bad one) could
+    # compare with the provisional versions otherwise than with the real ones.
+    if any(type(base := event.get("base")) is int and base > last for event, _body, _problem in planned.fresh):
+        return None
+    _renumber(applied, result, last - PROVISIONAL)
+    _write(conn, device, applied)
+    result.acked_seq = planned.fresh[-1][0]["seq"]
+    store.acknowledge(conn, device.id, result.acked_seq, clock.now_iso())
+    return result
+
+
+def _order(conn: Connection, device: Device, batch: list[dict[str, Any]],
+           prepared: list[tuple[str, ev.InvalidEvent | None]], acked: int) -> tuple[PushResult, list[Fresh]]:
+    """The batch against what the server holds of the device: events held already (answered
+    again, or `seq_reused` if they differ), then the new ones in seq order (a `gap` stops)."""
     held = store.held(conn, device.id, [e["seq"] for e in batch if e["seq"] <= acked])
     fresh: list[Fresh] = []
     result = PushResult(acked_seq=acked)
@@ -187,77 +271,16 @@ def push(conn: Connection, device: Device, scope: Scope, batch: list[dict[str, A
             result.detail = f"got seq {seq} but the server expects {expected}"
             break
         fresh.append((event, body, problem))
-    if fresh:
-        _apply_batch(conn, device, scope, fresh, result)
-        result.acked_seq = fresh[-1][0]["seq"]
-        store.acknowledge(conn, device.id, result.acked_seq, clock.now_iso())
-    return result
+    return result, fresh
 
 
-class _Batch:
-    """The entities a batch touches, as loaded and as changed."""
-
-    def __init__(self, conn: Connection) -> None:
-        self.conn = conn
-        self.loaded: dict[str, Entity | None] = {}
-        self.original: dict[str, Entity | None] = {}
-        self.communes: dict[str, str | None] = {}  # hamlet id -> commune
-
-    def load(self, ids: Iterable[str]) -> None:
-        wanted = [i for i in set(ids) if i not in self.loaded]
-        found = store_entities.load(self.conn, wanted)
-        for i in wanted:
-            self.loaded[i] = found.get(i)
-            self.original.setdefault(i, self.loaded[i])
-        hamlets = {e.hamlet_id for e in self.loaded.values() if e is not None and e.hamlet_id}
-        for hamlet_id in hamlets - set(self.communes):
-            hamlet = self.loaded.get(hamlet_id) or self.get(hamlet_id)
-            self.communes[hamlet_id] = hamlet.data["commune"] if hamlet else None
-
-    def get(self, entity_id: str) -> Entity | None:
-        if entity_id not in self.loaded:
-            self.load([entity_id])
-        return self.loaded[entity_id]
-
-    def children(self, household_id: str) -> list[Entity]:
-        ids = store_entities.child_ids(self.conn, household_id)
-        ids += [e.id for e in self.loaded.values() if e is not None and e.parent_id == household_id]
-        self.load(ids)
-        return [e for i in dict.fromkeys(ids) if (e := self.loaded[i]) is not None]
-
-    def bookings(self, household_id: str) -> list[Entity]:
-        """The capture bookings of a household's people (a move carries them: campaign.projection)."""
-        people = {e.id for e in self.children(household_id) if e.type == "person"}
-        household = self.get(household_id)
-        commune = self.commune_of(household.hamlet_id) if household is not None else None
-        if not people or commune is None:
-            return []
-        ids = store_sessions.booking_ids_of(self.conn, commune, people)
-        ids += [e.id for e in self.loaded.values()
-                if e is not None and e.type == "booking" and e.data.get("person_id") in people]
-        self.load(ids)
-        return [e for i in dict.fromkeys(ids) if (e := self.loaded[i]) is not None]
-
-    def commune_of(self, hamlet_id: str | None) -> str | None:
-        if hamlet_id is None:
-            return None
-        if hamlet_id not in self.communes:
-            hamlet = self.get(hamlet_id)
-            self.communes[hamlet_id] = hamlet.data["commune"] if hamlet and hamlet.type == "hamlet" else None
-        return self.communes[hamlet_id]
-
-
-def _apply_batch(conn: Connection, device: Device, scope: Scope, fresh: list[Fresh], result: PushResult) -> None:
-    state = _Batch(conn)
+def _apply(state: BatchState, device: Device, scope: Scope, fresh: list[Fresh], cursor: int,
+           now_at: datetime, result: PushResult) -> _Applied:
+    """The new events applied in memory after `cursor`; refusals and cursors into `result`.
+    Reads through `state` only, so that a plan's reads are all known (BatchState.unchanged)."""
     state.load(i for event, _, problem in fresh if problem is None for i in projection.needs(event))
-    cursor = store.last_cursor(conn)
-    now_at = clock.now()
     now = clock.iso(now_at)
-    rows: list[EventRow] = []
-    conflict_rows: list[ConflictRow] = []
-    move_rows: list[MoveRow] = []
-    resolved: list[tuple[str, str, int]] = []
-    new_team_hamlets: list[str] = []
+    out = _Applied(state, [], [], [], [], [])
     for event, body, problem in fresh:
         cursor += 1
         kind, entity = ev.storable(str(event.get("kind"))[:40]), ev.storable(str(event.get("entity"))[:36])
@@ -273,8 +296,8 @@ def _apply_batch(conn: Connection, device: Device, scope: Scope, fresh: list[Fre
         except ev.InvalidEvent as bad:
             # The sender hears why; the server keeps the envelope, the code and a digest (M2, M3).
             result.quarantined.append(Refusal(event["seq"], ev.storable(f"{bad.code}: {bad.detail}"[:MAX_REASON])))
-            rows.append(EventRow(cursor, device.id, event["seq"], kind, entity, None, None, "quarantined",
-                                 bad.code[:40], now, ev.quarantine_record(event, body)))
+            out.rows.append(EventRow(cursor, device.id, event["seq"], kind, entity, None, None, "quarantined",
+                                     bad.code[:40], now, ev.quarantine_record(event, body)))
             continue
         commune = state.commune_of(outcome.hamlet_id)
         if event["kind"] in SESSION_KINDS:  # a session is its commune's, filed under no hamlet
@@ -283,179 +306,59 @@ def _apply_batch(conn: Connection, device: Device, scope: Scope, fresh: list[Fre
             hamlet_id = event["entity"]  # a hamlet is its own
             state.communes[hamlet_id] = commune = event["data"]["commune"]
             if device.role == "leader":
-                new_team_hamlets.append(hamlet_id)
-        rows.append(EventRow(cursor, device.id, event["seq"], kind, entity, outcome.hamlet_id, commune, "applied",
-                             None, now, body))
+                out.new_team_hamlets.append(hamlet_id)
+        out.rows.append(EventRow(cursor, device.id, event["seq"], kind, entity, outcome.hamlet_id, commune,
+                                 "applied", None, now, body))
         result.cursors.append((event["seq"], cursor))
         if outcome.moved:
             household_id, old_hamlet, _new = outcome.moved
             if old_hamlet is not None:
                 # Filed under the new hamlet above; filed under the one it left here, so that
                 # hamlet's devices pull the move too (docs/sync.md, "Households that move").
-                move_rows.append(MoveRow(cursor, old_hamlet, state.commune_of(old_hamlet), household_id))
-        _record_changes(state, outcome)
-        conflict_rows += [ConflictRow(c.entity, c.field, outcome.hamlet_id, commune,
-                                      json.dumps(c.earlier, ensure_ascii=False),
-                                      json.dumps(c.later, ensure_ascii=False), cursor) for c in outcome.conflicts]
-        resolved += [(entity_id, name, cursor) for entity_id, name in outcome.resolved]
-    store.insert(conn, rows)
-    store.insert_moves(conn, move_rows)
-    _write_entities(conn, state)
-    store_totals.add(conn, [(h, d, m, state.commune_of(h) or "", n) for (h, d, m), n in _deltas(state).items() if n])
-    store.insert_conflicts(conn, conflict_rows)
-    store.resolve_conflicts(conn, resolved)
-    if new_team_hamlets and device.team_id:
-        store_devices.add_team_hamlets(conn, device.team_id, new_team_hamlets)
+                out.moves.append(MoveRow(cursor, old_hamlet, state.commune_of(old_hamlet), household_id))
+        state.record(outcome)
+        out.conflicts += [(c, outcome.hamlet_id, commune, cursor) for c in outcome.conflicts]
+        out.resolved += [(entity_id, name, cursor) for entity_id, name in outcome.resolved]
+    out.entities = [(original is None, now_entity,
+                     now_entity.data["commune"] if now_entity.type == "session"
+                     else state.commune_of(now_entity.hamlet_id))
+                    for original, now_entity in state.changed()]
+    out.deltas = [(h, d, m, state.commune_of(h) or "", n) for (h, d, m), n in state.deltas().items() if n]
+    return out
 
 
-OUT_OF_SCOPE = "outside the hamlets this device works in"  # the one sentence of every refusal by scope
+def _renumber(applied: _Applied, result: PushResult, shift: int) -> None:
+    """A plan's provisional cursors moved by `shift` to the real ones, everywhere they went."""
+    def real(cursor: int) -> int:
+        return cursor + shift if cursor >= PROVISIONAL else cursor
+
+    applied.rows = [EventRow(real(row.cursor), *row[1:]) for row in applied.rows]
+    applied.moves = [MoveRow(real(row.cursor), *row[1:]) for row in applied.moves]
+    applied.resolved = [(entity_id, name, real(cursor)) for entity_id, name, cursor in applied.resolved]
+    for conflict, _hamlet, _commune, _cursor in applied.conflicts:
+        for side in (conflict.earlier, conflict.later):
+            if type(side.get("version")) is int:
+                side["version"] = real(side["version"])
+    applied.conflicts = [(c, hamlet, commune, real(cursor)) for c, hamlet, commune, cursor in applied.conflicts]
+    result.cursors = [(seq, real(cursor)) for seq, cursor in result.cursors]
+    applied.state.renumber(shift)
 
 
-def out_of_scope() -> ev.InvalidEvent:
-    return ev.InvalidEvent("forbidden", OUT_OF_SCOPE)
-
-
-def authorise_scope(scope: Scope, event: dict[str, Any], get: Callable[[str], Entity | None],
-                    commune_of: Callable[[str | None], str | None]) -> None:
-    """Scope first (issue #12, M1): an event about an entity outside the device's hamlets, or
-    one that names no entity the device can see, is quarantined `forbidden` with one sentence,
-    before its data, its time or any rule is looked at; so a refusal never tells whether the
-    entity exists or what it holds. The entity's place is where it stands; a new entity's is
-    the hamlet or household it is created under, and a household's move must land in scope
-    too. An id that is not an id at all says nothing of anyone: the checks that follow name
-    it. An admin's scope holds everything: the rules answer in full."""
-    if scope.everything:
-        return
-    kind, data, entity_id = event.get("kind"), event.get("data"), event.get("entity")
-    data = data if isinstance(data, dict) else {}
-    allows = scope.allows
-    # Each place is checked as it is found (the first outside the scope refuses): a push's
-    # events are mostly new entities with one place each, so no list is built (issue #16).
-    current = get(str(entity_id)) if is_uuid(entity_id) else None
-    if current is not None:
-        if not allows(*_place(current, commune_of)):
-            raise out_of_scope()
-    elif kind == "hamlet.created":
-        pass  # a new hamlet: its commune is checked with the role (authorise)
-    elif kind == "household.created":
-        hamlet_id = data.get("hamlet_id")
-        if is_uuid(hamlet_id) and not allows(hamlet_id, commune_of(hamlet_id)):
-            raise out_of_scope()
-    elif kind in CREATED_UNDER:
-        under = data.get(CREATED_UNDER[kind])
-        if is_uuid(under) and not allows(*_place(get(str(under)), commune_of)):
-            raise out_of_scope()
-    elif kind == "session.created":
-        if isinstance(data.get("commune"), str) and not allows(None, data["commune"]):
-            raise out_of_scope()
-    elif kind in ev.KINDS and is_uuid(entity_id):
-        raise out_of_scope()  # a change to nothing this device can see
-    moved_to = data.get("hamlet_id") if kind == "household.updated" else None
-    if is_uuid(moved_to) and not allows(moved_to, commune_of(moved_to)):
-        raise out_of_scope()
-    kept = data.get("into") if kind == "person.merged" else None  # the person kept must be within reach too
-    if is_uuid(kept) and not allows(*_place(get(str(kept)), commune_of)):
-        raise out_of_scope()
-
-
-def _place(entity: Entity | None, commune_of: Callable[[str | None], str | None]) -> tuple[str | None, str | None]:
-    """(hamlet, commune) where an entity stands; a session's is its commune alone
-    (campaign/sessions.py); nothing's is (None, None), which no hamlet scope allows."""
-    if entity is None:
-        return None, None
-    if entity.hamlet_id is None:
-        commune = entity.data.get("commune")
-        return None, commune if isinstance(commune, str) else None
-    return entity.hamlet_id, commune_of(entity.hamlet_id)
-
-
-# A new entity is placed where the entity it is created under stands.
-CREATED_UNDER = {"person.added": "household_id", "visit.recorded": "household_id", "booking.made": "person_id"}
-
-
-def authorise(device: Device, scope: Scope, event: dict[str, Any], outcome: projection.Outcome,
-              commune_of: Callable[[str | None], str | None]) -> None:
-    """May this device send this event? Quarantined (InvalidEvent "forbidden") if not. The
-    role part is campaign.roles.may_write's (hamlets are created by admins and leaders, the
-    leaders' kinds sent by leaders and admins); the scope part is here: a leader creates
-    hamlets in their own commune only, and anything else stays within the device's hamlets,
-    both where a household was and where it moves to."""
-    kind = event["kind"]
-    role = device.role
-    if kind == "hamlet.created":
-        if may_write(role, kind) and (can(role, Capability.ANY_COMMUNE)
-                                      or event["data"]["commune"] == device.commune):
-            return
-        raise ev.InvalidEvent("forbidden", "only an admin, or a leader in their own commune, creates hamlets")
-    if kind in SESSION_KINDS:
-        commune = outcome.changed[event["entity"]].data["commune"]
-        if may_write(role, kind) and (can(role, Capability.ANY_COMMUNE) or commune == device.commune):
-            return
-        raise ev.InvalidEvent("forbidden", "capture sessions are made by the commune's police")
-    if not may_write(role, kind):
-        raise ev.InvalidEvent("forbidden", f"{kind} is for team leaders")
-    if kind == "booking.updated" and not may_set_booking(role, event["data"]["status"]):
-        raise ev.InvalidEvent("forbidden", "attendance is recorded by officers and team leaders")
-    places = [outcome.hamlet_id]
-    if outcome.moved:
-        places.append(outcome.moved[1])
-    for hamlet_id in places:
-        if not scope.allows(hamlet_id, commune_of(hamlet_id)):
-            raise out_of_scope()
-
-
-def authorise_void(device: Device, scope: Scope, visit: Entity | None,
-                   commune_of: Callable[[str | None], str | None]) -> None:
-    """May this device take this visit back (visit.voided)? Asked before the projection reads
-    the visit, scope first: a visit outside the device's hamlets is refused `forbidden` alike
-    whether it exists, was voided already or not (the projection would say which). Then whose
-    it is: the device that recorded it, or a leader or admin (campaign.roles.may_void)."""
-    if visit is None or visit.type != "visit":
-        if scope.everything:
-            return  # nothing to hide from an admin: the projection names the problem
-        raise out_of_scope()
-    if not scope.allows(visit.hamlet_id, commune_of(visit.hamlet_id)):
-        raise out_of_scope()
-    if not may_void(device.role, own=visit.data.get("device_id") == device.id):
-        raise ev.InvalidEvent("forbidden", "a visit is taken back by the device that recorded it or a team leader")
-
-
-def _record_changes(state: _Batch, outcome: projection.Outcome) -> None:
-    """The outcome's changes (a moved household's people and visits among them: the projection
-    carries them) into the batch's state."""
-    for entity_id, after in outcome.changed.items():
-        state.original.setdefault(entity_id, state.loaded.get(entity_id))
-        state.loaded[entity_id] = after
-
-
-def _deltas(state: _Batch) -> Counter[tuple[str, str, str]]:
-    """The batch's totals deltas, summed once per entity it changed: contribution(as it ends)
-    - contribution(as it was loaded), the sum of each event's after - before."""
-    deltas: Counter[tuple[str, str, str]] = Counter()
-    for entity_id, original in state.original.items():
-        now = state.loaded[entity_id]
-        if now is not original:
-            _add_delta(deltas, original, -1)
-            _add_delta(deltas, now, +1)
-    return deltas
-
-
-def _add_delta(deltas: Counter[tuple[str, str, str]], entity: Entity | None, sign: int) -> None:
-    if entity is None:
-        return
-    for (day, metric), n in totals.contribution(entity).items():
-        deltas[(entity.hamlet_id or "", day, metric)] += sign * n
-
-
-def _write_entities(conn: Connection, state: _Batch) -> None:
+def _write(conn: Connection, device: Device, applied: _Applied) -> None:
+    """The applied batch into the database: a few statements, each for many rows."""
+    store.insert(conn, applied.rows)
+    store.insert_moves(conn, applied.moves)
     inserts: list[store_entities.EntityRow] = []
     updates: list[store_entities.EntityRow] = []
-    for entity_id, original in state.original.items():
-        now = state.loaded[entity_id]
-        if now is None or now is original:
-            continue
-        commune = now.data["commune"] if now.type == "session" else state.commune_of(now.hamlet_id)
-        row = store_entities.row_of(now, commune)
-        (updates if original is not None else inserts).append(row)
+    for new, entity, commune in applied.entities:
+        (inserts if new else updates).append(store_entities.row_of(entity, commune))
     store_entities.insert(conn, inserts)
     store_entities.update(conn, updates)
+    store_totals.add(conn, applied.deltas)
+    store.insert_conflicts(conn, [
+        ConflictRow(c.entity, c.field, hamlet, commune, json.dumps(c.earlier, ensure_ascii=False),
+                    json.dumps(c.later, ensure_ascii=False), cursor)
+        for c, hamlet, commune, cursor in applied.conflicts])
+    store.resolve_conflicts(conn, applied.resolved)
+    if applied.new_team_hamlets and device.team_id:
+        store_devices.add_team_hamlets(conn, device.team_id, applied.new_team_hamlets)

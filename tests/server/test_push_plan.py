@@ -1,0 +1,175 @@
+"""A push worked out outside the write lock (ingest.plan) and written under it (ingest.push with
+the plan): written as planned only while the database still answers what the plan read, and then
+exactly as the push under the lock would have written it, at the real cursors.
+
+The seam is driven by hand, not by threads and sleeps: a plan is made, another push is written
+in full, then the plan is handed to its push, as two requests meet when a second one writes
+between the first one's read transaction and its write transaction (api/sync.py `_push`)."""
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, select
+
+from campaign.ids import uuid7
+from sync_server.services import enrolment, ingest, recount
+from sync_server.services.enrolment import Caller
+from sync_server.store import schema as t
+from sync_server.store.db import make_engine, read_transaction, write_transaction
+
+from ..support import PostgresDatabases, hamlet_data, household_data, person_data, wire_event
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def engine(request: pytest.FixtureRequest, tmp_path: Path, pg_databases: PostgresDatabases) -> Iterator[Engine]:
+    url = f"sqlite:///{tmp_path / 'plan.db'}" if request.param == "sqlite" else pg_databases.create()
+    made = make_engine(url)
+    t.metadata.create_all(made)  # what the migrations make (test_migrations proves it)
+    yield made
+    made.dispose()
+
+
+@dataclass
+class Sender:
+    engine: Engine
+    caller: Caller
+    seq: int = 0
+
+    def events(self, *made: tuple[str, str, dict[str, Any]], base: int | None = None) -> list[dict[str, Any]]:
+        out = []
+        for kind, entity, data in made:
+            self.seq += 1
+            out.append(wire_event(self.caller.device.id, self.seq, kind, entity, data, base))
+        return out
+
+    def plan(self, events: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], ingest.Plan]:
+        batch = ingest.validate_body({"schema": 1, "events": events}, self.caller.device.id)
+        with read_transaction(self.engine) as conn:
+            return batch, ingest.plan(conn, self.caller.device, self.caller.scope, batch)
+
+    def write(self, batch: list[dict[str, Any]], planned: ingest.Plan | None = None) -> ingest.PushResult:
+        with write_transaction(self.engine) as conn:
+            return ingest.push(conn, self.caller.device, self.caller.scope, batch, planned)
+
+    def push(self, *made: tuple[str, str, dict[str, Any]], base: int | None = None) -> ingest.PushResult:
+        batch, planned = self.plan(self.events(*made, base=base))
+        result = self.write(batch, planned)
+        assert planned.written
+        return result
+
+
+def admin(engine: Engine) -> Sender:
+    with write_transaction(engine) as conn:
+        device, token = enrolment.enrol(conn, enrolment.create_enrolment(conn, "admin").code)
+        return Sender(engine, Caller(device, enrolment.scope_of(conn, device), token))
+
+
+def as_replayed(engine: Engine) -> None:
+    """The stored entities are the log replayed from nothing, versions and meta too; the stored
+    totals are its recount; each applied event's cursor is the one its push answered."""
+    with read_transaction(engine) as conn:
+        replayed = recount.replay(conn)
+        stored = {r.id: (r.type, r.hamlet_id, r.parent_id, json.loads(r.body)) for r in conn.execute(select(t.entities))}
+        assert stored == {i: (e.type, e.hamlet_id, e.parent_id, json.loads(json.dumps(e.to_json())))
+                          for i, e in replayed.items()}
+        assert recount.recount(conn) == []
+
+
+def cursors_of(engine: Engine, device_id: str) -> list[tuple[int, int]]:
+    with read_transaction(engine) as conn:
+        return [(r.seq, r.cursor) for r in conn.execute(
+            select(t.events.c.seq, t.events.c.cursor).where(
+                t.events.c.device_id == device_id, t.events.c.status == "applied").order_by(t.events.c.seq))]
+
+
+def a_household(sender: Sender) -> tuple[str, str]:
+    hamlet_id, household_id = str(uuid7()), str(uuid7())
+    sender.push(("hamlet.created", hamlet_id, hamlet_data("Tổ 3")),
+                ("household.created", household_id, household_data(hamlet_id)))
+    return hamlet_id, household_id
+
+
+def test_a_plan_is_written_as_planned_at_the_real_cursors_when_another_push_wrote_elsewhere(engine: Engine) -> None:
+    one, two = admin(engine), admin(engine)
+    hamlet_id, household_id = a_household(one)
+    person_id = str(uuid7())
+    one.push(("person.added", person_id, person_data(household_id)))
+    # two changes the person's card; one, not having seen it (base: before it), its vneid and
+    # then its card: a conflict whose later side carries a cursor of one's plan
+    two.push(("person.updated", person_id, {"card": "none"}))
+    batch, planned = one.plan(one.events(("person.updated", person_id, {"vneid": "l1_active"}),
+                                         ("person.updated", person_id, {"card": "cmnd_only"}), base=1))
+    elsewhere = str(uuid7())
+    two.push(("household.created", elsewhere, household_data(hamlet_id, "Số 40")))  # in between
+    result = one.write(batch, planned)
+    assert planned.written, "a push about other entities in between leaves the plan as it was"
+    assert result.quarantined == []
+    assert result.cursors == cursors_of(engine, one.caller.device.id)[-2:]
+    as_replayed(engine)
+    with read_transaction(engine) as conn:
+        conflict = conn.execute(select(t.conflicts).order_by(t.conflicts.c.id.desc())).first()
+    assert conflict is not None
+    assert (conflict.field, conflict.opened_cursor) == ("card", result.cursors[1][1])
+    assert json.loads(conflict.later)["version"] == result.cursors[1][1]
+    assert json.loads(conflict.earlier)["version"] == cursors_of(engine, two.caller.device.id)[0][1]
+
+
+def test_a_push_in_between_about_the_same_household_has_the_plan_worked_out_again(engine: Engine) -> None:
+    one, two = admin(engine), admin(engine)
+    _hamlet_id, household_id = a_household(one)
+    batch, planned = one.plan(one.events(("visit.recorded", str(uuid7()), {
+        "household_id": household_id, "outcome": "not_home", "actions": [], "people_helped": [], "note": ""})))
+    # in between: another device's visit to the same household and a new person in it
+    two.push(("visit.recorded", str(uuid7()), {
+        "household_id": household_id, "outcome": "met", "actions": [], "people_helped": [], "note": ""}),
+        ("person.added", str(uuid7()), person_data(household_id)))
+    result = one.write(batch, planned)
+    assert not planned.written, "the household the plan read has changed: worked out again under the lock"
+    assert result.quarantined == [] and result.acked_seq == one.seq
+    assert result.cursors == cursors_of(engine, one.caller.device.id)[-1:]
+    as_replayed(engine)
+    with read_transaction(engine) as conn:
+        household = json.loads(conn.execute(select(t.entities.c.body).where(t.entities.c.id == household_id))
+                               .scalar_one())
+    assert household["data"]["visits"] == 2
+
+
+def test_a_push_in_between_from_the_same_device_has_the_plan_worked_out_again(engine: Engine) -> None:
+    one = admin(engine)
+    hamlet_id, household_id = a_household(one)
+    events = one.events(("person.added", str(uuid7()), person_data(household_id, "Người 1")))
+    batch, planned = one.plan(events)
+    # in between, the same device's push of that seq: held already when the plan is written
+    assert one.write(ingest.validate_body({"schema": 1, "events": events}, one.caller.device.id)).acked_seq == one.seq
+    again = one.write(batch, planned)
+    assert not planned.written
+    assert again.acked_seq == one.seq and again.cursors == cursors_of(engine, one.caller.device.id)[-1:]
+    # and one that reuses the seq for another entity (the plan's reads alone would not see it)
+    other = one.events(("household.created", str(uuid7()), household_data(hamlet_id, "Số 9")))
+    batch, planned = one.plan(other)
+    one.seq -= 1
+    assert one.write(ingest.validate_body({"schema": 1, "events": one.events(
+        ("household.created", str(uuid7()), household_data(hamlet_id, "Số 10")))}, one.caller.device.id)).error is None
+    reused = one.write(batch, planned)
+    assert not planned.written and reused.error == "seq_reused"
+    as_replayed(engine)
+
+
+def test_a_base_above_every_cursor_is_refused_as_under_the_lock(engine: Engine) -> None:
+    one = admin(engine)
+    _hamlet_id, household_id = a_household(one)
+    person_id = str(uuid7())
+    events = one.events(("person.added", person_id, person_data(household_id)))
+    events += one.events(("person.updated", person_id, {"card": "none"}), base=10**12)
+    batch, planned = one.plan(events)
+    result = one.write(batch, planned)
+    # at provisional cursors 10**12 is below the person's version; at the real ones it is a
+    # version the person never had
+    assert not planned.written
+    assert [(q.seq, q.reason.split(":")[0]) for q in result.quarantined] == [(one.seq, "bad_base")]
+    as_replayed(engine)
