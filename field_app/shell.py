@@ -19,7 +19,9 @@ a date picker, a bottom sheet) left the dialog on screen over the new screen,
 its buttons live, inviting a second tap (a second visit). So a screen closes
 its dialog, writes, and calls `render()` or `go()` as usual; the shell sends
 the close at once and the new views once the client reports the dialog
-dismissed (or after `DISMISS_GRACE` seconds, if it never does).
+dismissed (or after `DISMISS_GRACE` seconds, if it never does). A tap on the
+closed dialog meanwhile (sent before the client heard of the close) reaches no
+handler (`_admits`): one tap, one write, without each screen keeping count.
 """
 from __future__ import annotations
 
@@ -105,6 +107,7 @@ class AppShell:
         self._waiting: asyncio.TimerHandle | None = None
         self._given_up: list[ft.DialogControl] = []  # closed dialogs whose dismissal is no longer awaited
         self._hears_dismissals = flet_private.after_dismiss(page, self._dismissed)
+        flet_private.hook_session(page, self._admits)
 
     # -- public API -------------------------------------------------------
 
@@ -242,6 +245,24 @@ class AppShell:
         self._waiting.cancel()
         self._waiting = None
         self.render()
+
+    def _admits(self, control_id: int, control: Any, is_page: bool, event_name: str | None) -> bool:
+        """Whether a client message reaches its handler (flet_private.hook_session): not a tap, a
+        typed value or any other event of a control inside a dialog already closed (the second tap
+        of a double tap on "Tối", sent before the client heard of the close). Events of the dialog
+        itself go through (a date picker's choice, its dismissal); snack bars and banners are left
+        alone (the client closes them itself as their action is tapped)."""
+        if is_page or control is None:
+            return True
+        node = control.parent
+        while node is not None:
+            if isinstance(node, ft.DialogControl) and not isinstance(node, (ft.SnackBar, ft.Banner)):
+                if node.open:
+                    return True
+                log.debug("dropped %s for control %s: its dialog is closed", event_name or "patch", control_id)
+                return False
+            node = node.parent
+        return True
 
     def _give_up(self, closing: list[ft.DialogControl]) -> None:
         log.info("render: %d closed dialog(s) not reported dismissed in %.0f s; redrawing all the same",

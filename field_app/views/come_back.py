@@ -106,14 +106,10 @@ def ask_come_back(shell: Shell, record: Callable[[dict[str, Any] | None], None])
             return
         close_then_record(None)
 
-    closed: list[bool] = []
-
     def close_then_record(come_back: dict[str, Any] | None) -> None:
-        """Close the dialog and write the visit; the shell redraws the household once the client
-        has taken the dialog down (field_app/shell.py `render`)."""
-        if closed:
-            return  # a second tap while the dialog closes: one visit
-        closed.append(True)
+        """Close the dialog and write the visit. The shell redraws the household once the client
+        has taken the dialog down, and a second tap on the closed dialog reaches no handler
+        (field_app/shell.py `render`, `_admits`): one visit."""
         page.pop_dialog()
         record(come_back)
 

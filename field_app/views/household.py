@@ -188,13 +188,9 @@ def household_view(shell: Shell, params: dict[str, str]) -> ft.View:
             set_consent("declined")
             return
 
-        confirmed: list[bool] = []
-
         def confirm(ev: ft.Event[ft.Button]) -> None:
-            if not confirmed:  # a second tap while the dialog closes: one refusal
-                confirmed.append(True)
-                shell.page.pop_dialog()
-                set_consent("declined")  # the shell redraws once the dialog is gone
+            shell.page.pop_dialog()
+            set_consent("declined")  # the shell redraws once the dialog is gone (field_app/shell.py)
 
         shell.page.show_dialog(ft.AlertDialog(
             modal=True,

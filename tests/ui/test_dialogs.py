@@ -4,7 +4,8 @@ left the dialog on screen over the new screen, its buttons live (a second tap, a
 
 The harness fails any action whose updates replace the views while a closed dialog is still on
 the client (tests/ui/harness.py `redrawn_under_dialog`), so every dialog the UI tests tap through
-is held to it; these tests show the waiting itself, with a client slow to report the dismissal."""
+is held to it; these tests show the waiting itself, with a client slow to report the dismissal,
+and that a second tap on the closed dialog meanwhile writes nothing more."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -44,6 +45,40 @@ def test_the_household_is_redrawn_once_the_closed_dialog_is_gone(make_harness, t
     assert not h.exists(key=f"visit.{old}")
     assert h.exists(ft.Text, text="Đã rút lại lượt thăm: Từ chối")
     assert h.redrawn_under_dialog == []
+
+
+@pytest.mark.parametrize("guard", ["on", "off"])
+def test_a_second_tap_on_the_closing_dialog_writes_nothing_more(make_harness, tmp_path: Path, guard: str,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """"Tối" tapped twice (the second sent before the client heard of the close): one visit; the
+    take-back confirmed twice: one void. With the shell's filter off (on purpose) both are written
+    twice, as no screen keeps count."""
+    if guard == "off":
+        monkeypatch.setattr(shell_module.AppShell, "_admits", lambda self, *args: True)
+    data = enrolled_dir(tmp_path)
+    hid, _ = add_household(data, "Số 12, ngõ 5", TWO, consent="given")
+    h = open_household(make_harness, data, hid)
+    store = shell_of(h).store
+    seq = store.last_seq
+    h.click(h.get(key="outcome.not_home"))
+    h.hold_dismissals = True
+    evening = h.get(key="come_back.evening")
+    h.click(evening)
+    h.click(evening)
+    h.release_dismissals()
+    visits = [e for e in events_since(store, seq) if e["kind"] == "visit.recorded"]
+    assert len(visits) == (1 if guard == "on" else 2)
+
+    seq = store.last_seq
+    h.click(h.get(key=f"visit.{visits[0]['entity']}"))
+    h.click(h.get(key="visit.take_back"))
+    h.hold_dismissals = True
+    confirm = h.get(key="visit.take_back_confirm")
+    h.click(confirm)
+    if guard == "on":
+        h.click(confirm)
+        assert [e["kind"] for e in events_since(store, seq)] == ["visit.voided"]
+    h.release_dismissals()
 
 
 def test_a_dismissal_that_never_comes_delays_the_redraw_only_so_long(make_harness, tmp_path: Path,
