@@ -6,7 +6,6 @@ names people: leaders, officers and admins (campaign.roles RECORD_ATTENDANCE), a
 """
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
@@ -15,6 +14,7 @@ from pydantic import BaseModel
 from campaign.time import now
 
 from ..errors import responses
+from ..render.rows import RosterRow, SessionSummary
 from ..render.xlsx import XLSX_TYPE
 from ..services import sessions as service
 from .deps import COMMUNE_PATTERN, ROSTER_READERS, Caller, caller, engine_of
@@ -25,22 +25,9 @@ router = APIRouter()
 UUID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 
 
-class SessionItem(BaseModel):
-    id: str
-    commune: str
-    kind: str
-    starts_at: str
-    ends_at: str
-    place: str
-    capacity: int
-    cancelled: bool
-    booked: int
-    overbooked: int
-
-
 class SessionsAnswer(BaseModel):
     commune: str
-    sessions: list[SessionItem]
+    sessions: list[SessionSummary]  # the service's record, as it is: one shape for both
 
 
 @router.get("/api/v1/sessions", response_model=SessionsAnswer, responses=responses(400, 401, 403))
@@ -49,25 +36,12 @@ def sessions(request: Request, commune: str = Query(..., pattern=COMMUNE_PATTERN
     """The commune's capture sessions, soonest first, with how many places are booked and how
     many bookings are past capacity. Counts only: not an audited view."""
     found = service.list_sessions(engine_of(request), who, commune)
-    return SessionsAnswer(commune=commune, sessions=[SessionItem(**asdict(s)) for s in found])
-
-
-class RosterRowItem(BaseModel):
-    booking: str
-    position: int | None
-    status: str
-    overbooked: bool
-    person: str
-    label: str
-    birth_year: int | None
-    address: str
-    hamlet_id: str | None
-    hamlet: str
+    return SessionsAnswer(commune=commune, sessions=found)
 
 
 class RosterAnswer(BaseModel):
-    session: SessionItem
-    rows: list[RosterRowItem]
+    session: SessionSummary
+    rows: list[RosterRow]
 
 
 @router.get("/api/v1/sessions/{session_id}/roster", response_model=RosterAnswer,
@@ -77,8 +51,7 @@ def roster(request: Request, session_id: str = Path(..., pattern=UUID_PATTERN),
     """The people booked into a session in the order they hold places (status, household address,
     hamlet, `overbooked` past capacity). A leader sees their hamlets' rows. Audited (roster.view)."""
     found = service.roster(engine_of(request), who, session_id)
-    return RosterAnswer(session=SessionItem(**asdict(found.session)),
-                        rows=[RosterRowItem(**asdict(r)) for r in found.rows])
+    return RosterAnswer(session=found.session, rows=found.rows)
 
 
 @router.get("/api/v1/exports/roster.xlsx", responses={
