@@ -7,12 +7,14 @@ spent once; a token is shown once (in the enrolment or rotation answer).
 from __future__ import annotations
 
 import secrets
+import threading
 import uuid
+import weakref
 from dataclasses import dataclass
 from typing import NamedTuple
 from urllib.parse import urlencode
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Engine
 
 from campaign.text import HOLDER_NAME_MAX, holder_name
 from campaign.vocabulary import ROLES
@@ -177,5 +179,28 @@ def scope_of(conn: Connection, device: Device) -> Scope:
     hamlets = set(device.hamlets)
     if device.team_id:
         hamlets.update(store.team_hamlets(conn, device.team_id))
-    communes = {device.commune} if device.commune else store.communes_of(conn, sorted(hamlets))
+    communes = {device.commune} if device.commune else _communes_of(conn, hamlets)
     return Scope(hamlets=frozenset(hamlets), sessions=frozenset(communes))
+
+
+# hamlet id -> its commune, per database, as this process has looked them up. A hamlet's
+# commune is set when it is created and never changes (hamlet.updated carries no commune:
+# campaign/events.py), and no hamlet is ever deleted, so what was found stays true; a hamlet
+# not found is asked again. Every request of a volunteer enrolled by hamlet without a commune
+# (`gocua-server enroll --hamlet`) needs its hamlets' communes for its scope: one statement
+# fewer on each (issue #16, 1,000 devices).
+_COMMUNES: weakref.WeakKeyDictionary[Engine, dict[str, str]] = weakref.WeakKeyDictionary()
+_COMMUNES_LOCK = threading.Lock()
+_COMMUNES_KEPT = 200_000  # hamlets a database's map holds at most (Vietnam has about 100,000 villages)
+
+
+def _communes_of(conn: Connection, hamlets: set[str]) -> set[str]:
+    with _COMMUNES_LOCK:
+        known = _COMMUNES.setdefault(conn.engine, {})
+    missing = sorted(h for h in hamlets if h not in known)
+    if missing:
+        found = store.hamlet_communes(conn, missing)
+        if len(known) + len(found) > _COMMUNES_KEPT:
+            known.clear()
+        known.update(found)
+    return {c for h in hamlets if (c := known.get(h))}

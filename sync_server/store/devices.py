@@ -180,9 +180,9 @@ def add_team_hamlets(conn: Connection, team_id: str, hamlets: list[str]) -> None
         conn.execute(t.team_hamlets.insert(), [{"team_id": team_id, "hamlet_id": h} for h in hamlets])
 
 
-def communes_of(conn: Connection, hamlet_ids: list[str]) -> set[str]:
-    """The communes these hamlets are in."""
+def hamlet_communes(conn: Connection, hamlet_ids: list[str]) -> dict[str, str]:
+    """{hamlet id: its commune} for those of `hamlet_ids` that are hamlets with a commune."""
     if not hamlet_ids:
-        return set()
-    return {c for c in conn.execute(select(t.entities.c.commune).distinct().where(
-        t.entities.c.id.in_(hamlet_ids), t.entities.c.type == "hamlet")).scalars() if c}
+        return {}
+    return {row.id: row.commune for row in conn.execute(select(t.entities.c.id, t.entities.c.commune).where(
+        t.entities.c.id.in_(hamlet_ids), t.entities.c.type == "hamlet")) if row.commune}

@@ -1,10 +1,11 @@
 """Pull: the applied events after a cursor, within a device's scope, page by page."""
 from __future__ import annotations
 
+import functools
 import json
 from typing import Any
 
-from sqlalchemy import Connection, Select, and_, select, union
+from sqlalchemy import Connection, Select, TextClause, and_, select, text
 
 from . import bulk
 from . import schema as t
@@ -31,49 +32,66 @@ def pull(conn: Connection, scope: Scope, after: int, limit: int,
 
     `skip` (device id, seq): that device's events up to that seq are left out (it holds
     them already: services/pull.py)."""
-    applied: tuple[Any, ...] = (t.events.c.cursor > after, t.events.c.status == "applied")
-    if skip is not None:
-        applied += (~and_(t.events.c.device_id == skip[0], t.events.c.seq <= skip[1]),)
     if scope.hamlets is None and scope.communes is None:  # everything: one walk of the primary key
+        applied: tuple[Any, ...] = (t.events.c.cursor > after, t.events.c.status == "applied")
+        if skip is not None:
+            applied += (~and_(t.events.c.device_id == skip[0], t.events.c.seq <= skip[1]),)
         return _page(conn, select(t.events.c.cursor, t.events.c.body).where(*applied), limit)
-    keys = [(t.events.c.hamlet_id, t.event_moves.c.hamlet_id, h) for h in sorted(scope.hamlets or ())]
-    keys += [(t.events.c.commune, t.event_moves.c.commune, c) for c in sorted(scope.communes or ())]
+    hamlets = sorted(scope.hamlets or ())
+    communes = sorted(scope.communes or ())
     # a hamlet-scoped device's commune sessions: the events filed under the commune and no hamlet
-    sessions = [select(t.events.c.cursor).where(t.events.c.commune == c, t.events.c.hamlet_id.is_(None), *applied)
-                .order_by(t.events.c.cursor).limit(limit + 1).subquery()
-                for c in sorted(scope.sessions - (scope.communes or frozenset()))]
-    if not keys and not sessions:
+    sessions = sorted(scope.sessions - (scope.communes or frozenset()))
+    if not hamlets and not communes and not sessions:
         return [], False
-    walks = [select(t.events.c.cursor).where(column == value, *applied).order_by(t.events.c.cursor)
-             .limit(limit + 1).subquery() for column, _, value in keys] + sessions
-    walks += [select(t.event_moves.c.cursor).where(column == value, t.event_moves.c.cursor > after)
-              .order_by(t.event_moves.c.cursor).limit(limit + 1).subquery() for _, column, value in keys]
-    # union, not union all: a move matches its new hamlet's walk and its old hamlet's, an
-    # event its hamlet's and its commune's: each is sent once.
-    merged = union(*[select(w.c.cursor) for w in walks]).subquery()
-    cursors = conn.execute(select(merged.c.cursor).order_by(merged.c.cursor).limit(limit + 1)).scalars().all()
-    if not cursors:
+    values: dict[str, Any] = {"after": after, "walk": limit + 1}
+    values |= {f"h{i}": h for i, h in enumerate(hamlets)} | {f"c{i}": c for i, c in enumerate(communes)}
+    values |= {f"s{i}": c for i, c in enumerate(sessions)}
+    if skip is not None:
+        values |= {"skip_device": skip[0], "skip_seq": skip[1]}
+    rows = conn.execute(_walks(len(hamlets), len(communes), len(sessions), skip is not None), values).all()
+    if not rows:
         return [], False
-    head = list(cursors[:limit])
-    bodies: dict[int, str] = {}
-    updates: list[int] = []
-    for cursor, kind, body in conn.execute(select(t.events.c.cursor, t.events.c.kind, t.events.c.body)
-                                           .where(t.events.c.cursor.in_(head))):
-        bodies[cursor] = body
-        if kind == "household.updated":  # only these can move a household: most pages ask nothing more
-            updates.append(cursor)
+    head = rows[:limit]
+    # only these can move a household: most pages ask nothing more
+    updates = [cursor for cursor, kind, _body in head if kind == "household.updated"]
     histories = _histories(conn, scope, updates) if updates else {}
     page: list[tuple[int, str]] = []
     sent: set[int] = set()
     used = 0
-    for position in head:
-        unit = [(c, body) for c, body in histories.get(position, ()) if c not in sent] + [(position, bodies[position])]
+    for position, _kind, body in head:
+        unit = [(c, b) for c, b in histories.get(position, ()) if c not in sent] + [(position, body)]
         if page and len(page) + len(unit) > limit:
             break
         page += unit
         sent.update(c for c, _ in unit)
         used += 1
-    return page, used < len(cursors)
+    return page, used < len(rows)
+
+
+@functools.lru_cache(maxsize=256)
+def _walks(hamlets: int, communes: int, sessions: int, skip: bool) -> TextClause:
+    """The page's first `walk` events (cursor, kind, body), for a scope of this shape: one
+    statement, its text made once per shape, so a pull neither builds nor compiles a query
+    (building the union as SQLAlchemy constructs cost about as much CPU as the rest of a pull).
+
+    Each walk takes at most `walk` cursors from its own (key, cursor) index; `UNION`, not `UNION
+    ALL`: a move matches its new hamlet's walk and its old hamlet's, an event its hamlet's and its
+    commune's, and each is sent once. A move's row in event_moves has its event's cursor."""
+    applied = "cursor > :after AND status = 'applied'"
+    if skip:
+        applied += " AND NOT (device_id = :skip_device AND seq <= :skip_seq)"
+    walks = [f"SELECT cursor FROM events WHERE hamlet_id = :h{i} AND {applied}" for i in range(hamlets)]
+    walks += [f"SELECT cursor FROM events WHERE commune = :c{i} AND {applied}" for i in range(communes)]
+    walks += [f"SELECT cursor FROM events WHERE commune = :s{i} AND hamlet_id IS NULL AND {applied}"
+              for i in range(sessions)]
+    walks += [f"SELECT cursor FROM event_moves WHERE hamlet_id = :h{i} AND cursor > :after" for i in range(hamlets)]
+    walks += [f"SELECT cursor FROM event_moves WHERE commune = :c{i} AND cursor > :after" for i in range(communes)]
+    # each walk a subquery of its own: SQLite allows ORDER BY and LIMIT only there in a compound
+    merged = " UNION ".join(f"SELECT cursor FROM ({w} ORDER BY cursor LIMIT :walk) AS w{i}"
+                            for i, w in enumerate(walks))
+    return text(f"SELECT e.cursor, e.kind, e.body FROM (SELECT cursor FROM ({merged}) AS merged "
+                f"ORDER BY cursor LIMIT :walk) AS page JOIN events AS e ON e.cursor = page.cursor "
+                f"ORDER BY e.cursor")
 
 
 def _histories(conn: Connection, scope: Scope, cursors: list[int]) -> dict[int, list[tuple[int, str]]]:
