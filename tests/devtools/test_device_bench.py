@@ -74,3 +74,16 @@ def test_the_device_bench_is_a_command() -> None:
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 2
     assert "--households must be at least 10" in done.stderr
+
+
+def test_the_device_bench_runs_some_steps_alone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    out = tmp_path / "some.json"
+    assert bench.main(["--households", "10", "--only", "open,pending", "--out", str(out)]) == 0
+    assert list(json.loads(out.read_text())["measures"]) == ["open", "pending_500"]
+    with pytest.raises(SystemExit):
+        bench.main(["--households", "10", "--only", "keystroke"])  # a measure's name, not a step's
+    assert "--only: no step keystroke" in capsys.readouterr().err

@@ -8,22 +8,23 @@ import platform
 import random
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from ..common import Log, logger
 from ..common import machine as machine_info
-from .measures import Measures
+from .measures import STEPS, Measures
 from .phone import build
 from .raw import Clear, raw_copy
 
 DEFAULT_OUT = Path("benchmarks") / "device.json"
 
 
-def run(households: int = 2000, seed: int = 1, log: Log | None = None) -> dict[str, Any]:
-    """Build the phone's store in a temporary directory, measure, delete it; the results as a dict."""
+def run(households: int = 2000, seed: int = 1, log: Log | None = None, only: Collection[str] = ()) -> dict[str, Any]:
+    """Build the phone's store in a temporary directory, measure (every step, or those in `only`),
+    delete it; the results as a dict."""
     log = log or logger()
     started = time.perf_counter()
     rng = random.Random(seed)
@@ -37,7 +38,7 @@ def run(households: int = 2000, seed: int = 1, log: Log | None = None) -> dict[s
             measures = Measures(phone, clear, raw, root, rng, log)
             sizes = measures.sizes()
             log("sizes: " + ", ".join(f"{k} {v:,}" for k, v in sizes.items()))
-            results = measures.all()
+            results = measures.all(only)
         finally:
             raw.close()
             clear.close()
@@ -80,10 +81,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--households", type=int, default=2000, help="households on the phone (default 2,000)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"the JSON results (default {DEFAULT_OUT})")
     parser.add_argument("--seed", type=int, default=1, help="the data set's random seed")
+    parser.add_argument("--only", default="", help=f"some steps alone, comma-separated: {', '.join(STEPS)} "
+                        "(for working on one figure; write them with --out elsewhere than the full run's file)")
     args = parser.parse_args(argv)
     if args.households < 10:
         parser.error("--households must be at least 10")
-    results = run(args.households, args.seed)
+    only = [step for step in args.only.split(",") if step]
+    if unknown := sorted(set(only) - set(STEPS)):
+        parser.error(f"--only: no step {', '.join(unknown)}; the steps are {', '.join(STEPS)}")
+    results = run(args.households, args.seed, only=only)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
     m = results["machine"]
