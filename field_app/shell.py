@@ -190,7 +190,10 @@ class AppShell:
         """Rebuild `page.views` for the current route and send the update; while a dialog closes,
         only once the client has taken it down (the module's docstring says why)."""
         if self.wait_for_dialogs():
-            return  # the lock's cover as well: it comes with this render, once the dialog is gone
+            # the close goes now (a dialog closed by `open = False` and no update of its own);
+            # the views, the lock's cover as well, come with this render once the dialog is gone
+            self.page.update()
+            return
         if self.lock is not None and self.lock.intercept():
             return  # the lock screen (or the required PIN setup) covers the app instead
         route = self.page.route or "/"
@@ -205,8 +208,8 @@ class AppShell:
                 continue
             if leaving_app or (isinstance(dialog, ft.SnackBar) and dialog.data not in (route, self._going_to)):
                 dialog.open = False
-        if leaving_app and self.wait_for_dialogs():
-            self.page.update()  # the dialogs close now, the enrol screen comes once they are gone
+        if self.wait_for_dialogs():  # closed just now (leaving the app, or the lock let go of its own)
+            self.page.update()  # the dialogs close now, the screen comes once they are gone
             return
         self._live = []
         self._badges = []

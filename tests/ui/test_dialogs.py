@@ -104,3 +104,21 @@ def test_the_harness_fails_a_redraw_in_the_update_that_closes_a_dialog(make_harn
     monkeypatch.setattr(shell_module.AppShell, "wait_for_dialogs", lambda self: False)
     with pytest.raises(AssertionError, match="redrawn in the update that closed a dialog"):
         h.click(h.get(key="visit.take_back_confirm"))
+
+
+def test_a_pin_typed_on_a_keyboard_under_the_forgot_question_unlocks_once_it_is_gone(
+        make_harness, tmp_path: Path) -> None:
+    """A laptop in web mode: "Quên mã PIN?" open, the PIN typed on the keyboard all the same. The
+    question closes as the app comes back: the app waits for it, as a screen does."""
+    from field_app.lock import ManualClock
+
+    from .test_lock import PIN, locked, start, with_pin
+
+    h = start(make_harness, with_pin(enrolled_dir(tmp_path)), ManualClock(), platform="linux", web=True,
+              width=1280, height=800)
+    h.click(h.get(key="lock.forgot"))
+    assert h.exists(key="lock.forgot_body")
+    keys = {"shift": False, "ctrl": False, "alt": False, "meta": False}
+    for key in (*PIN, "Enter"):
+        h.event(h.root.id, "keyboard_event", {"key": key, **keys})
+    assert not locked(h) and h.exists(ft.NavigationRail) and not h.exists(key="lock.forgot_body")
