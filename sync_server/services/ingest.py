@@ -105,8 +105,24 @@ TOO_DEEP = f"(nested deeper than {MAX_DEPTH} levels: not read)"
 
 
 def _too_deep(event: dict[str, Any]) -> bool:
-    """Whether the event nests deeper than MAX_DEPTH: walked without recursion, stopping at the
-    limit, so a 900-level event costs what an 8-level one does (issue #12, L3)."""
+    """Whether the event nests deeper than MAX_DEPTH (issue #12, L3). An event nests 3 levels
+    (the event, its data, a list or an object in it) and that is all looked at first, without
+    building a list (issue #16: this ran for every event); anything deeper is walked in full."""
+    for value in event.values():
+        if isinstance(value, dict):
+            for inner in value.values():
+                if isinstance(inner, (dict, list)):
+                    for leaf in inner.values() if isinstance(inner, dict) else inner:
+                        if isinstance(leaf, (dict, list)):
+                            return _walked_too_deep(event)
+        elif isinstance(value, list):
+            return _walked_too_deep(event)
+    return False
+
+
+def _walked_too_deep(event: dict[str, Any]) -> bool:
+    """_too_deep walked level by level without recursion, stopping at the limit, so a 900-level
+    event costs what an 8-level one does."""
     level: list[Any] = [event]
     for _ in range(MAX_DEPTH):
         level = [c for v in level for c in (v.values() if isinstance(v, dict) else v)
