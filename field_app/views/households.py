@@ -276,6 +276,10 @@ def households_screen(shell: Shell) -> Screen:
     )
 
     def on_search(e: ft.Event[ft.TextField]) -> None:
+        if isinstance(e.data, str) and e.data != (search.value or ""):
+            # typed on while the list was read: the box holds a newer keystroke's value, and that
+            # keystroke's own change lists it (no work for a list nobody would see)
+            return
         ui["households.search"] = search.value or ""
         fill()
 

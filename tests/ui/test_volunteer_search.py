@@ -8,8 +8,12 @@ different people.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import flet as ft
+import pytest
+
+from field_app.store import Store
 
 from ..store_support import add_hamlet
 from .volunteer import WARD, device_store, enrolled_dir, open_app
@@ -99,3 +103,28 @@ def test_the_search_in_english(make_harness, tmp_path: Path) -> None:
     total = sum(len(ids) for ids in made.values())
     assert h.get(key="households.summary")["value"] == f"Found 7 of {total} households: 7 by a person's name"
     assert h.get(key=f"household.{made['hung'][0]}.match")["value"] == "Nguyễn Văn Hùng, born 1960"
+
+
+def test_a_keystroke_overtaken_by_a_newer_one_reads_nothing(make_harness, tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """Typed faster than the list is read: the box's value arrives before an older keystroke's
+    change is handled; that change lists nothing, the newer one lists its own search."""
+    data = enrolled_dir(tmp_path)
+    made = world(data)
+    h = open_app(make_harness, data, width=360, height=640)
+    h.click(h.get(ft.NavigationBarDestination, text="Hộ dân"))
+    box = h.get(key="households.search")
+    asked: list[str] = []
+    read = Store.households_search
+
+    def counted(self: Store, *args: Any, **kwargs: Any) -> Any:
+        asked.append(kwargs.get("search", ""))
+        return read(self, *args, **kwargs)
+
+    monkeypatch.setattr(Store, "households_search", counted)
+    h.update_props(box, {"value": "nguyen van hung"})  # the newer keystroke's value, first
+    h.event(box, "change", "nguyen van hun")  # the older keystroke's change
+    assert asked == []
+    h.event(box, "change", "nguyen van hung")
+    assert asked == ["nguyen van hung"]
+    assert sorted(c["key"].removeprefix("household.") for c in h.find(ft.ListTile)) == sorted(made["hung"])
