@@ -198,7 +198,11 @@ class LockGuard:
         self.idle.touch()
         page = self.shell.page
         saved, self._saved = self._saved, None
-        if saved is not None and saved.views and saved.route == (page.route or "/") and saved.wide == self.shell.wide:
+        if self.shell.wait_for_dialogs():
+            # the forgot-PIN question was open (a PIN typed on a keyboard under it): it closes now
+            # and the shell draws the app once it is gone, the screen built again, not given back
+            page.update()
+        elif saved is not None and saved.views and saved.route == (page.route or "/") and saved.wide == self.shell.wide:
             page.views[:] = saved.views
             page.update()
         else:

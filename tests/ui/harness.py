@@ -836,12 +836,13 @@ class AppHarness:
             target = self._index.get(body["id"])
             if target is None:
                 raise AssertionError(f"patch for unknown control {body['id']}: client out of sync")
-            if target is self.root and replaces_views(body["patch"]):
-                closing = closing_dialogs(target)
-                if closing:
-                    self.redrawn_under_dialog.append(
-                        "views redrawn while closing: " + ", ".join(f"{c.type} {c.id}" for c in closing))
+            redraw = target is self.root and replaces_views(body["patch"])
             apply_patch(target, body["patch"], self._index)
+            # looked at after the patch: a dialog it closes counts too (the close and the views in one update)
+            closing = closing_dialogs(target) if redraw else []
+            if closing:
+                self.redrawn_under_dialog.append(
+                    "views redrawn while closing: " + ", ".join(f"{c.type} {c.id}" for c in closing))
         elif action == MessageAction.INVOKE_METHOD:
             self._answer_invoke(body)
         elif action == MessageAction.SESSION_CRASHED:

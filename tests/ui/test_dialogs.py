@@ -106,16 +106,23 @@ def test_the_harness_fails_a_redraw_in_the_update_that_closes_a_dialog(make_harn
         h.click(h.get(key="visit.take_back_confirm"))
 
 
+@pytest.mark.parametrize("relock", [False, True])
 def test_a_pin_typed_on_a_keyboard_under_the_forgot_question_unlocks_once_it_is_gone(
-        make_harness, tmp_path: Path) -> None:
+        make_harness, tmp_path: Path, relock: bool) -> None:
     """A laptop in web mode: "Quên mã PIN?" open, the PIN typed on the keyboard all the same. The
     question closes as the app comes back: the app waits for it, as a screen does."""
     from field_app.lock import ManualClock
 
-    from .test_lock import PIN, locked, start, with_pin
+    from .test_lock import PIN, go_idle, locked, start, type_pin, with_pin
 
-    h = start(make_harness, with_pin(enrolled_dir(tmp_path)), ManualClock(), platform="linux", web=True,
+    clock = ManualClock()
+    h = start(make_harness, with_pin(enrolled_dir(tmp_path)), clock, platform="linux", web=True,
               width=1280, height=800)
+    if relock:  # locked again after some use: the screen left is given back as it was
+        type_pin(h, PIN)
+        h.click(h.get(ft.NavigationRailDestination, text="Cài đặt"))
+        go_idle(h, clock, 300)
+        assert locked(h)
     h.click(h.get(key="lock.forgot"))
     assert h.exists(key="lock.forgot_body")
     keys = {"shift": False, "ctrl": False, "alt": False, "meta": False}
