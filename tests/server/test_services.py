@@ -20,6 +20,7 @@ from sync_server.services import access, audit, enrolment, followup, ingest, pul
 from sync_server.services import team as teams
 from sync_server.services.enrolment import Caller
 from sync_server.services.errors import Forbidden, Gone, Invalid, NotFound, Unauthenticated
+from sync_server.store import devices as store_devices
 from sync_server.store import schema as t
 from sync_server.store.db import make_engine, read_transaction, write_transaction
 from sync_server.store.devices import Device
@@ -207,6 +208,16 @@ def test_a_device_is_noted_as_caught_up_only_when_it_is(engine: Engine) -> None:
     with read_transaction(engine) as conn:
         receipt = pull.receipt(conn, admin.caller)
     assert (receipt.acked_seq, receipt.counts) == (3, {"hamlet.created": 3})
+
+
+def test_the_cursor_a_device_is_noted_to_hold_never_goes_back(engine: Engine) -> None:
+    admin = sender(engine, "admin")
+    for name in ("Tổ 1", "Tổ 2", "Tổ 3"):
+        hamlet(admin, name)
+    assert not pull.pull(engine, admin.caller, 2, 500).more
+    assert not pull.pull(engine, admin.caller, 1, 500).more  # an older cursor asked again
+    with read_transaction(engine) as conn:
+        assert store_devices.pulled_after(conn, admin.caller.device.id) == 2
 
 
 # ---- reports and access ------------------------------------------------------------------------
