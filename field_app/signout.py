@@ -16,8 +16,10 @@ personal) that survives the purge it reports, until the next enrolment clears it
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from .net.errors import NotAllSent, Purged, PurgeNotice, SyncError
 from .store import Store
@@ -88,3 +90,19 @@ def purge_notice(store: Store) -> PurgeNotice | None:
 
 def clear_purge_notice(store: Store) -> None:
     store.set_setting(NOTICE_SETTING, None)
+
+_SIGN_OUT = threading.Lock()
+
+
+def sign_out_once(device: Any, force: bool) -> None:
+    """Blocking (a worker thread): app_state.Device.sign_out, once per process at a time (the lock's
+    sign-out: a forgotten PIN, the last wrong one). Forced, it purges whatever the sending does."""
+    with _SIGN_OUT:
+        if not device.store.signed_in:
+            return  # another session did it meanwhile
+        try:
+            device.sign_out(force)
+        except SyncError:
+            if not device.store.signed_in:
+                return  # purged all the same (the campaign's retention purge answered): done
+            raise

@@ -38,17 +38,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import threading
 from dataclasses import dataclass
 from typing import Any
 
 import flet as ft
 
 from field_app import flet_private, i18n
-from field_app.app_state import Device
 from field_app.i18n import t
 from field_app.lock import AppLock, Clock, IdleTimer, PinError, SystemClock
 from field_app.net.errors import SyncError
+from field_app.signout import sign_out_once
 from field_app.store import Work
 
 from .lock_screen import LockScreen, discard_dialog, forgot_dialog, offer_banner, setup_view
@@ -66,7 +65,6 @@ MAX_NAP = 15.0  # s: the idle timer re-reads the timeout setting at least this o
 BACK_IN_FRONT = frozenset({ft.AppLifecycleState.SHOW, ft.AppLifecycleState.RESUME, ft.AppLifecycleState.RESTART})
 
 # one sign-out at a time per process: two sessions hitting the limit together must not purge twice
-_SIGN_OUT = threading.Lock()
 
 
 def install(shell: Shell, clock: Clock | None = None) -> LockGuard:
@@ -458,7 +456,7 @@ class LockGuard:
         self._close_dialogs()
         self._show(self._lock_view())
         try:
-            await shell.blocking(_sign_out, shell.device, force)
+            await shell.blocking(sign_out_once, shell.device, force)
         except SyncError as exc:
             reason = self.flow.sign_out_refused(exc, self._lang())
             left = shell.store.work() if shell.signed_in else Work()
@@ -490,16 +488,3 @@ class LockGuard:
         dialog = discard_dialog(self._lang(), left, reason, stay=stay, discard=discard)
         self._show_dialog(dialog)
 
-
-def _sign_out(device: Device, force: bool) -> None:
-    """Blocking (a worker thread): Device.sign_out, once per process at a time. Forced, it purges
-    whatever the sending does (field_app/signout.py)."""
-    with _SIGN_OUT:
-        if not device.store.signed_in:
-            return  # another session did it meanwhile
-        try:
-            device.sign_out(force)
-        except SyncError:
-            if not device.store.signed_in:
-                return  # purged all the same (the campaign's retention purge answered): done
-            raise
