@@ -27,12 +27,17 @@ def come_back_line(total: Mapping[str, Any]) -> str | None:
     revisit = int(total.get("revisit") or 0)
     if not isinstance(windows, Mapping) or not revisit:
         return None
-    parts = [f"{vocab_label(v.COME_BACK, code)} {format_number(int(windows.get(code) or 0))}"
-             for code in v.COME_BACK.codes if windows.get(code)]
-    unsaid = revisit - sum(int(windows.get(code) or 0) for code in v.COME_BACK.codes)
+    counts = tuple(int(windows.get(code) or 0) for code in v.COME_BACK.codes)
+    return t("dashboard.come_back", list=_window_words(counts, revisit - sum(counts)))
+
+
+def _window_words(by_window: tuple[int, ...], unsaid: int) -> str:
+    """"Sáng 1 · Tối 3 · chưa hẹn 1": the windows said, in the vocabulary's order, then those without one."""
+    parts = [f"{vocab_label(v.COME_BACK, code)} {format_number(n)}"
+             for code, n in zip(v.COME_BACK.codes, by_window, strict=True) if n]
     if unsaid > 0:
         parts.append(t("dashboard.come_back.unsaid", n=format_number(unsaid)))
-    return t("dashboard.come_back", list=" · ".join(parts))
+    return " · ".join(parts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,11 +77,7 @@ def window_cells(row: WindowRow) -> list[str]:
 
 def window_line(row: WindowRow) -> str:
     """A phone's line for one hamlet: "Tổ dân phố 3: Tối 1 · chưa hẹn 2"."""
-    parts = [f"{vocab_label(v.COME_BACK, code)} {format_number(n)}"
-             for code, n in zip(v.COME_BACK.codes, row.by_window, strict=True) if n]
-    if row.unsaid:
-        parts.append(t("dashboard.come_back.unsaid", n=format_number(row.unsaid)))
-    return f"{row.name}: {' · '.join(parts)}"
+    return f"{row.name}: {_window_words(row.by_window, row.unsaid)}"
 
 
 def short_date(day: date) -> str:
