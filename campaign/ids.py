@@ -6,6 +6,7 @@ these machines). Python 3.11 has no uuid7, so it is built here per RFC 9562.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import re
@@ -43,7 +44,14 @@ def uuid7() -> str:
 
 def is_uuid(value: object) -> bool:
     """Canonical lowercase hyphenated form only, so one id has one spelling."""
-    return isinstance(value, str) and _UUID_RE.fullmatch(value) is not None
+    return isinstance(value, str) and _is_uuid_text(value)
+
+
+@functools.lru_cache(maxsize=4096)
+def _is_uuid_text(value: str) -> bool:
+    """Remembered: an id is asked about 2-3 times on its way in (its event's check, the scope,
+    the events that name it after), and the regex costs four times the lookup (issue #16)."""
+    return _UUID_RE.fullmatch(value) is not None
 
 
 # Crockford's base 32: no I, L, O or U, so a code read off paper is typed without doubt.

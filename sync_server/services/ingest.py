@@ -159,10 +159,14 @@ def canonical_of_valid(event: dict[str, Any]) -> str:
     return ev.canonical(event)
 
 
-def _prepare(event: dict[str, Any]) -> tuple[str, ev.InvalidEvent | None]:
-    """The event's canonical body, and why it is invalid (stateless checks), if it is."""
+def _prepare(event: dict[str, Any], envelope_checked: bool = False) -> tuple[str, ev.InvalidEvent | None]:
+    """The event's canonical body, and why it is invalid (stateless checks), if it is.
+    `envelope_checked`: validate_body checked the event's envelope already (a plan's batch)."""
     try:
-        ev.check_event(event)
+        if envelope_checked:
+            ev.check_past_envelope(event)
+        else:
+            ev.check_event(event)
     except ev.InvalidEvent as bad:
         return canonical(event), bad
     if event["kind"] == "conflict.resolved":  # its value may be anything, a float too: not for orjson
@@ -207,8 +211,9 @@ def plan(conn: Connection, device: Device, scope: Scope, batch: list[dict[str, A
     """The push of `batch` worked out on `conn`, a read transaction, without the write lock:
     validation, the projection, scope and role, the totals deltas, at provisional cursors.
     Another push may write meanwhile: `push(…, planned)` checks, under the lock, that every
-    answer the database gave here is still its answer (docs/sync.md, "The write lock")."""
-    prepared = [_prepare(event) for event in batch]
+    answer the database gave here is still its answer (docs/sync.md, "The write lock").
+    `batch` is validate_body's: every event's envelope is checked already."""
+    prepared = [_prepare(event, envelope_checked=True) for event in batch]
     acked = store.acked_seq(conn, device.id)
     result, fresh = _order(conn, device, batch, prepared, acked)
     applied = (_apply(BatchState(conn), device, scope, fresh, PROVISIONAL, clock.now(), result)
