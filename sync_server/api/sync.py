@@ -7,9 +7,11 @@ import zlib
 from dataclasses import asdict
 from typing import Any
 
+from anyio import CapacityLimiter, to_thread
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
+from sqlalchemy import Engine
 
 from campaign import events as ev
 
@@ -17,7 +19,8 @@ from ..config import MAX_EVENTS, MAX_INFLATED_BYTES, MAX_WIRE_BYTES, PULL_DEFAUL
 from ..errors import ApiError, responses
 from ..services import ingest
 from ..services import pull as pulling
-from .deps import Caller, caller, engine_of, reading, writing
+from ..store.db import write_transaction, write_turns
+from .deps import Caller, caller, engine_of, reading
 from .ratelimit import check_push_rate
 
 router = APIRouter()
@@ -79,7 +82,15 @@ async def push(request: Request, who: Caller = Depends(caller),
     raw = await _read_limited(request)
     body, nfc = _parse(raw, request.headers.get("content-encoding", ""))
     batch = ingest.validate_body(body, who.device.id, nfc=nfc)
-    result = await run_in_threadpool(_push, request, who, batch)
+    engine = engine_of(request)
+    # Worked out on a read transaction first, so that two pushes do most of their work side
+    # by side; the write transaction holds the lock for the check and the writes alone. The
+    # push waits for its turn to write (store/db.py, WriteTurns) in the event loop, holding
+    # no thread of the pool the token lookups and pulls need, and writes in a thread of its
+    # own limiter: the turn's holder never waits for a thread behind writers waiting in theirs.
+    planned = await run_in_threadpool(_plan, request, who, batch)
+    async with write_turns(engine).taken_async():
+        result = await to_thread.run_sync(_write, engine, who, batch, planned, limiter=CapacityLimiter(1))
     quarantined = [asdict(q) for q in result.quarantined]
     cursors = [list(pair) for pair in result.cursors]
     if result.error == "gap":
@@ -96,12 +107,13 @@ async def push(request: Request, who: Caller = Depends(caller),
                       cursors=result.cursors, caught_up=caught_up)
 
 
-def _push(request: Request, who: Caller, batch: list[dict[str, Any]]) -> ingest.PushResult:
-    # Worked out on a read transaction first, so that two pushes do most of their work side
-    # by side; the write transaction holds the lock for the check and the writes alone.
+def _plan(request: Request, who: Caller, batch: list[dict[str, Any]]) -> ingest.Plan:
     with reading(request) as conn:
-        planned = ingest.plan(conn, who.device, who.scope, batch)
-    with writing(request) as conn:
+        return ingest.plan(conn, who.device, who.scope, batch)
+
+
+def _write(engine: Engine, who: Caller, batch: list[dict[str, Any]], planned: ingest.Plan) -> ingest.PushResult:
+    with write_transaction(engine, turn_taken=True) as conn:
         return ingest.push(conn, who.device, who.scope, batch, planned)
 
 

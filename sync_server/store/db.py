@@ -16,13 +16,24 @@ a pull noting when the device last pulled, an audit row), DEFERRED otherwise.
 Before BEGIN IMMEDIATE a writer queues on a file lock beside the database
 (`…-writer.lock`, POSIX only), so that it wakes the moment the writer before it is done, instead of polling in SQLite's
 busy handler with sleeps of up to 100 ms.
+
+Within a process, write transactions also take turns, first come first served, BEFORE they
+take a connection from the pool (WriteTurns): the lock is the server's one queue anyway, and
+a writer waiting for it on a pooled connection holds that connection idle. Without the turns
+the pushes queued on PostgreSQL's advisory lock held every pooled connection of a worker
+(8 + 8 overflow) while the pulls and token lookups behind them waited for one (issue #16,
+1,000 devices); with them one connection per process waits on the lock, the rest serve reads.
 """
 from __future__ import annotations
 
+import asyncio
 import os
+import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+import weakref
+from collections import deque
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
@@ -183,9 +194,116 @@ def _managed(conn: Connection) -> Iterator[Connection]:
         conn.info.pop(_MANAGED, None)
 
 
+class WriteTurns:
+    """One engine's writers in this process, one at a time, in the order they asked (FIFO).
+
+    A writer waits either in a thread (`taken`: blocks it) or in the event loop (`taken_async`:
+    holds no thread while it waits, so the API's thread pool keeps serving reads). The turn
+    is handed straight to the next waiter when its holder is done, so no one who asked later
+    can slip in between (fair). Waiting for the turn while holding it would never end: a
+    thread that asks again for a turn it holds is refused (RuntimeError), not hung."""
+
+    def __init__(self) -> None:
+        self._mutex = threading.Lock()
+        self._busy = False
+        self._queue: deque[Callable[[], None]] = deque()  # each waiter's wake-up, oldest first
+        self._holder: int | None = None  # the thread holding it through `taken`, if one does
+
+    def _ask(self, wake: Callable[[], None]) -> bool:
+        """True: the turn is the caller's now; False: queued, `wake` is called when it is."""
+        with self._mutex:
+            if not self._busy:
+                self._busy = True
+                return True
+            self._queue.append(wake)
+            return False
+
+    def _withdraw(self, wake: Callable[[], None]) -> None:
+        """A waiter gives up (an exception while it waited): out of the queue, or, if the turn
+        was handed to it meanwhile, handed on."""
+        with self._mutex:
+            if wake in self._queue:
+                self._queue.remove(wake)
+                return
+        self.release()
+
+    def waiting(self) -> int:
+        """How many writers wait for their turn (the tests line writers up by it)."""
+        with self._mutex:
+            return len(self._queue)
+
+    def release(self) -> None:
+        with self._mutex:
+            self._holder = None
+            if self._queue:
+                self._queue.popleft()()  # still busy: the turn is the next waiter's now
+            else:
+                self._busy = False
+
+    @contextmanager
+    def taken(self) -> Iterator[None]:
+        me = threading.get_ident()
+        if self._holder == me:
+            raise RuntimeError("a write transaction inside another one on the same engine would wait forever")
+        ready = threading.Event()
+        if not self._ask(ready.set):
+            try:
+                ready.wait()
+            except BaseException:
+                self._withdraw(ready.set)
+                raise
+        self._holder = me
+        try:
+            yield
+        finally:
+            self.release()
+
+    @asynccontextmanager
+    async def taken_async(self) -> AsyncIterator[None]:
+        loop = asyncio.get_running_loop()
+        ready = loop.create_future()
+
+        def resolve() -> None:
+            if not ready.done():  # not cancelled meanwhile (then _withdraw hands the turn on)
+                ready.set_result(None)
+
+        def wake() -> None:  # called in whichever thread releases the turn
+            loop.call_soon_threadsafe(resolve)
+
+        if not self._ask(wake):
+            try:
+                await ready
+            except BaseException:  # cancelled (the client went away) while it waited
+                self._withdraw(wake)
+                raise
+        try:
+            yield
+        finally:
+            self.release()
+
+
+_TURNS: weakref.WeakKeyDictionary[Engine, WriteTurns] = weakref.WeakKeyDictionary()
+_TURNS_MUTEX = threading.Lock()
+
+
+def write_turns(engine: Engine) -> WriteTurns:
+    """This process's turns for `engine`'s write transactions."""
+    with _TURNS_MUTEX:
+        turns = _TURNS.get(engine)
+        if turns is None:
+            turns = _TURNS[engine] = WriteTurns()
+        return turns
+
+
 @contextmanager
-def write_transaction(engine: Engine) -> Iterator[Connection]:
-    """A transaction holding the server-wide write lock from its first statement until it ends."""
+def write_transaction(engine: Engine, *, turn_taken: bool = False) -> Iterator[Connection]:
+    """A transaction holding the server-wide write lock from its first statement until it ends.
+    It waits for its turn in this process (WriteTurns) before it takes a connection from the
+    pool; `turn_taken`: the caller holds the turn already (`write_turns(engine).taken_async()`)."""
+    if not turn_taken:
+        with write_turns(engine).taken(), write_transaction(engine, turn_taken=True) as held:
+            yield held
+        return
     with engine.connect() as conn, _managed(conn.execution_options(write_lock=True)) as held:
         yield held
 
