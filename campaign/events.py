@@ -316,8 +316,10 @@ def check_past_envelope(event: dict[str, Any]) -> None:
         raise InvalidEvent("unknown_field", f"event has no field {', '.join(extra)}")
     if type(event["schema"]) is not int or event["schema"] != SCHEMA:  # not True, not 1.0
         raise InvalidEvent("unknown_schema", f"event schema {event['schema']!r} is not known here (this side knows {SCHEMA})")
-    _uuid("id", event["id"])
-    _uuid("entity", event["entity"])
+    if not is_uuid(event["id"]):
+        raise InvalidEvent("bad_id", "id must be a lowercase UUID")
+    if not is_uuid(event["entity"]):
+        raise InvalidEvent("bad_id", "entity must be a lowercase UUID")
     if len(event["device_id"]) > MAX_DEVICE_ID:
         raise InvalidEvent("bad_device_id", "device_id is too long")
     base = event["base"]
@@ -333,15 +335,16 @@ def check_past_envelope(event: dict[str, Any]) -> None:
 def parse_at(value: object) -> datetime:
     if not isinstance(value, str):
         raise InvalidEvent("bad_time", "at must be an ISO 8601 time with its offset")
-    return _parse_text(value)
+    return _parse_text(value)[0]
 
 
 @functools.lru_cache(maxsize=4096)
-def _parse_text(value: str) -> datetime:
-    """parse_at of a text, remembered: an event's time is read 3-4 times on its way in (the
-    envelope, the time window, the age rules, the day it counts on), each read a parse and a
-    conversion to UTC (issue #16). A datetime is immutable, so one object serves every caller;
-    a refused text raises each time (lru_cache keeps no exceptions)."""
+def _parse_text(value: str) -> tuple[datetime, datetime]:
+    """parse_at of a text, and the same instant in UTC (`instant`), remembered: an event's time
+    is read 3-4 times on its way in (the envelope, the time window, the age rules, the day it
+    counts on), each read a parse and a conversion to UTC (issue #16). A datetime is immutable,
+    so one object serves every caller; a refused text raises each time (lru_cache keeps no
+    exceptions)."""
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
@@ -349,10 +352,19 @@ def _parse_text(value: str) -> datetime:
     if parsed.tzinfo is None:
         raise InvalidEvent("bad_time", "at must carry its UTC offset")
     try:
-        parsed.astimezone(UTC)  # 9999-12-31T23:59:59-12:00 is past the calendar's end in UTC
+        utc = parsed.astimezone(UTC)  # 9999-12-31T23:59:59-12:00 is past the calendar's end in UTC
     except OverflowError:
         raise InvalidEvent("bad_time", "at is outside the calendar") from None
-    return parsed
+    return parsed, utc
+
+
+def instant(value: object) -> datetime:
+    """parse_at(value) in UTC (the same instant), remembered: two aware datetimes of different
+    offsets are compared through each one's utcoffset() (a method call by name, several per
+    comparison); two in UTC, as plain date-times. For comparing event times (issue #16)."""
+    if not isinstance(value, str):
+        return parse_at(value)  # the refusal
+    return _parse_text(value)[1]
 
 
 EARLIEST_AT = datetime(2020, 1, 1, tzinfo=UTC)  # no campaign's data is older (docs/rules.md)
@@ -363,7 +375,7 @@ def check_time_window(at: str, now: datetime) -> None:
     """An event's time is refused `bad_time` before 2020-01-01 (before any campaign's data could
     exist) or more than CLOCK_SKEW after `now` (the receiver's clock, injected): a visit dated
     1900 or 2999 would stretch every series and total by day (issue #12, L2)."""
-    when = parse_at(at)
+    when = instant(at)
     if when < EARLIEST_AT:
         raise InvalidEvent("bad_time", f"at is before {EARLIEST_AT.date().isoformat()}")
     if when > now + CLOCK_SKEW:

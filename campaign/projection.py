@@ -32,8 +32,8 @@ from .entity import Lookup as Lookup
 from .entity import Outcome as Outcome
 from .entity import require as _require
 from .entity import stamp as _stamp
-from .events import GENERIC_LABEL, KINDS, MIN_BIRTH_YEAR, UPDATABLE, InvalidEvent, birth_year_problem, parse_at
-from .time import local_date, local_year
+from .events import GENERIC_LABEL, KINDS, MIN_BIRTH_YEAR, UPDATABLE, InvalidEvent, birth_year_problem, instant, parse_at
+from .time import local_date, local_day
 
 CREATES = frozenset({"hamlet.created", "household.created", "person.added", "visit.recorded"}) | sessions.CREATES
 VNEID_ACTIVE_AT = "vneid_active_at"  # derived (events.DERIVED): see activation_time()
@@ -91,7 +91,8 @@ def apply(event: dict[str, Any], version: int | None, lookup: Lookup,
     else:
         outcome = _APPLY[kind](event, version, current, lookup)
     if children is not None:
-        _check_declined_unnamed(event, children)
+        if kind in _DECLINING:
+            _check_declined_unnamed(event, children)
         if outcome.moved is not None:
             _carry_children(outcome, children, bookings)
     return outcome
@@ -109,6 +110,9 @@ def _check_label(label: str, household: Entity) -> None:
     if household.data.get("consent") == "declined" and not GENERIC_LABEL.match(label):
         raise InvalidEvent("consent_declined",
                            "this household declined: its people are counted as 'Người 1', 'Người 2' …, never named")
+
+
+_DECLINING = frozenset({"household.updated", "conflict.resolved"})  # the kinds _check_declined_unnamed reads
 
 
 def _check_declined_unnamed(event: dict[str, Any], children: Children) -> None:
@@ -145,7 +149,7 @@ def _check_age_rules(person: Entity, at: str) -> None:
     year = person.data.get("birth_year")
     if year is None:
         return
-    this_year = local_year(parse_at(at))  # Vietnam's year at the event's time
+    this_year = int(local_day(at)[:4])  # Vietnam's year at the event's time (local_day is remembered)
     age = this_year - year
     if age < v.VNEID_L2_MIN_AGE and str(person.data.get("vneid", "")).startswith("l2_"):
         raise InvalidEvent("too_young", f"under {v.VNEID_L2_MIN_AGE}: VNeID level 1 only, through a parent")
@@ -289,11 +293,11 @@ def _count_visit(household: Entity, visit_id: str, at: str, outcome: str,
     `come_back` (the latest visit's, set only by a not-home visit) rides with `last_outcome`."""
     h = household.data
     h["visits"] += 1
-    when = parse_at(at)
+    when = instant(at)  # in UTC: instants compared without each one's offset asked (issue #16)
     # The same instant may be spelled in two offsets: the spelling breaks the tie.
-    if h["first_visit_at"] is None or (when, at) < (parse_at(h["first_visit_at"]), h["first_visit_at"]):
+    if h["first_visit_at"] is None or (when, at) < (instant(h["first_visit_at"]), h["first_visit_at"]):
         h["first_visit_at"] = at
-    if h["last_visit_at"] is None or (when, visit_id) > (parse_at(h["last_visit_at"]), h["last_visit_id"]):
+    if h["last_visit_at"] is None or (when, visit_id) > (instant(h["last_visit_at"]), h["last_visit_id"]):
         h["last_visit_at"], h["last_outcome"], h["last_visit_id"] = at, outcome, visit_id
         h[COME_BACK] = come_back
 
@@ -312,7 +316,7 @@ def activation_time(vneid: object, current: str | None, at: str) -> str | None:
     """
     if vneid not in v.ACTIVE_VNEID:
         return None
-    if current is None or (parse_at(at), at) < (parse_at(current), current):
+    if current is None or (instant(at), at) < (instant(current), current):
         return at
     return current
 

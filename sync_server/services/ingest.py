@@ -149,21 +149,24 @@ def canonical(event: dict[str, Any]) -> str:
     return ev.canonical(event)
 
 
-def canonical_of_valid(event: dict[str, Any]) -> str:
+def canonical_of_valid(event: dict[str, Any], nfc: bool = False) -> str:
     """canonical(event) of an event that passed ev.check_event, not a conflict.resolved: its
     values are texts, whole numbers, booleans, null and lists or objects of those, never a float,
-    so orjson writes it byte for byte as `json` does (sync_server/jsontext.py)."""
+    so orjson writes it byte for byte as `json` does (sync_server/jsontext.py). `nfc`: every
+    text in the event is NFC (validate_body's), and so is their JSON text, which joins them with
+    quotes and ASCII escapes only (no mark combines with those): not looked at again."""
     body = jsontext.compact_sorted(event)  # check_event: its keys are the envelope's, exactly
-    if body.isascii() or unicodedata.is_normalized("NFC", body):
+    if nfc or body.isascii() or unicodedata.is_normalized("NFC", body):
         return body
     return ev.canonical(event)
 
 
-def _prepare(event: dict[str, Any], envelope_checked: bool = False) -> tuple[str, ev.InvalidEvent | None]:
+def _prepare(event: dict[str, Any], from_body: bool = False) -> tuple[str, ev.InvalidEvent | None]:
     """The event's canonical body, and why it is invalid (stateless checks), if it is.
-    `envelope_checked`: validate_body checked the event's envelope already (a plan's batch)."""
+    `from_body`: the event is validate_body's (a plan's batch): its envelope is checked and
+    every text in it is NFC already."""
     try:
-        if envelope_checked:
+        if from_body:
             ev.check_past_envelope(event)
         else:
             ev.check_event(event)
@@ -171,7 +174,7 @@ def _prepare(event: dict[str, Any], envelope_checked: bool = False) -> tuple[str
         return canonical(event), bad
     if event["kind"] == "conflict.resolved":  # its value may be anything, a float too: not for orjson
         return canonical(event), None
-    return canonical_of_valid(event), None
+    return canonical_of_valid(event, nfc=from_body), None
 
 
 # ---- the push -----------------------------------------------------------------------
@@ -213,7 +216,7 @@ def plan(conn: Connection, device: Device, scope: Scope, batch: list[dict[str, A
     Another push may write meanwhile: `push(…, planned)` checks, under the lock, that every
     answer the database gave here is still its answer (docs/sync.md, "The write lock").
     `batch` is validate_body's: every event's envelope is checked already."""
-    prepared = [_prepare(event, envelope_checked=True) for event in batch]
+    prepared = [_prepare(event, from_body=True) for event in batch]
     acked = store.acked_seq(conn, device.id)
     result, fresh = _order(conn, device, batch, prepared, acked)
     applied = (_apply(BatchState(conn), device, scope, fresh, PROVISIONAL, clock.now(), result)
@@ -304,7 +307,10 @@ def _apply(state: BatchState, device: Device, scope: Scope, fresh: list[Fresh], 
     out = _Applied(state, [], [], [], [], [])
     for event, body, problem in fresh:
         cursor += 1
-        kind, entity = ev.storable(str(event.get("kind"))[:40]), ev.storable(str(event.get("entity"))[:36])
+        if problem is None:  # a valid event's kind is a known one and its entity an id: stored as they are
+            kind, entity = event["kind"], event["entity"]
+        else:
+            kind, entity = ev.storable(str(event.get("kind"))[:40]), ev.storable(str(event.get("entity"))[:36])
         try:
             authorise_scope(scope, event, state.get, state.commune_of)
             if problem is not None:
@@ -338,8 +344,10 @@ def _apply(state: BatchState, device: Device, scope: Scope, fresh: list[Fresh], 
                 # hamlet's devices pull the move too (docs/sync.md, "Households that move").
                 out.moves.append(MoveRow(cursor, old_hamlet, state.commune_of(old_hamlet), household_id))
         state.record(outcome)
-        out.conflicts += [(c, outcome.hamlet_id, commune, cursor) for c in outcome.conflicts]
-        out.resolved += [(entity_id, name, cursor) for entity_id, name in outcome.resolved]
+        if outcome.conflicts:  # most events have none: no list built for them
+            out.conflicts += [(c, outcome.hamlet_id, commune, cursor) for c in outcome.conflicts]
+        if outcome.resolved:
+            out.resolved += [(entity_id, name, cursor) for entity_id, name in outcome.resolved]
     out.entities = [(original is None, now_entity,
                      now_entity.data["commune"] if now_entity.type == "session"
                      else state.commune_of(now_entity.hamlet_id))

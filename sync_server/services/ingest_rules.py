@@ -38,34 +38,51 @@ def authorise_scope(scope: Scope, event: dict[str, Any], get: Callable[[str], En
         return
     kind, data, entity_id = event.get("kind"), event.get("data"), event.get("entity")
     data = data if isinstance(data, dict) else {}
-    allows = scope.allows
     # Each place is checked as it is found (the first outside the scope refuses): a push's
     # events are mostly new entities with one place each, so no list is built (issue #16).
     current = get(str(entity_id)) if is_uuid(entity_id) else None
     if current is not None:
-        if not allows(*_place(current, commune_of)):
+        if not _allows_entity(scope, current, commune_of):
             raise out_of_scope()
     elif kind == "hamlet.created":
         pass  # a new hamlet: its commune is checked with the role (authorise)
     elif kind == "household.created":
         hamlet_id = data.get("hamlet_id")
-        if is_uuid(hamlet_id) and not allows(hamlet_id, commune_of(hamlet_id)):
+        if is_uuid(hamlet_id) and not _allows(scope, hamlet_id, commune_of):
             raise out_of_scope()
     elif kind in CREATED_UNDER:
         under = data.get(CREATED_UNDER[kind])
-        if is_uuid(under) and not allows(*_place(get(str(under)), commune_of)):
+        if is_uuid(under) and not _allows_entity(scope, get(str(under)), commune_of):
             raise out_of_scope()
     elif kind == "session.created":
-        if isinstance(data.get("commune"), str) and not allows(None, data["commune"]):
+        if isinstance(data.get("commune"), str) and not scope.allows(None, data["commune"]):
             raise out_of_scope()
     elif kind in ev.KINDS and is_uuid(entity_id):
         raise out_of_scope()  # a change to nothing this device can see
-    moved_to = data.get("hamlet_id") if kind == "household.updated" else None
-    if is_uuid(moved_to) and not allows(moved_to, commune_of(moved_to)):
-        raise out_of_scope()
-    kept = data.get("into") if kind == "person.merged" else None  # the person kept must be within reach too
-    if is_uuid(kept) and not allows(*_place(get(str(kept)), commune_of)):
-        raise out_of_scope()
+    if kind == "household.updated":
+        moved_to = data.get("hamlet_id")
+        if is_uuid(moved_to) and not _allows(scope, moved_to, commune_of):
+            raise out_of_scope()
+    elif kind == "person.merged":
+        kept = data.get("into")  # the person kept must be within reach too
+        if is_uuid(kept) and not _allows_entity(scope, get(str(kept)), commune_of):
+            raise out_of_scope()
+
+
+def _allows(scope: Scope, hamlet_id: str | None, commune_of: Callable[[str | None], str | None]) -> bool:
+    """scope.allows(hamlet_id, commune_of(hamlet_id)), the commune looked up only when the hamlet
+    is not one of the scope's own: a volunteer's events are in their own hamlets (issue #16)."""
+    hamlets = scope.hamlets
+    if hamlets is not None and hamlet_id in hamlets:
+        return True  # allows is true of any hamlet of the scope's, whatever its commune
+    return scope.allows(hamlet_id, commune_of(hamlet_id))
+
+
+def _allows_entity(scope: Scope, entity: Entity | None, commune_of: Callable[[str | None], str | None]) -> bool:
+    """scope.allows(*_place(entity, commune_of)), through _allows where the entity has a hamlet."""
+    if entity is not None and entity.hamlet_id is not None:
+        return _allows(scope, entity.hamlet_id, commune_of)
+    return scope.allows(*_place(entity, commune_of))
 
 
 def _place(entity: Entity | None, commune_of: Callable[[str | None], str | None]) -> tuple[str | None, str | None]:
@@ -110,7 +127,7 @@ def authorise(device: Device, scope: Scope, event: dict[str, Any], outcome: proj
     if outcome.moved:
         places.append(outcome.moved[1])
     for hamlet_id in places:
-        if not scope.allows(hamlet_id, commune_of(hamlet_id)):
+        if not _allows(scope, hamlet_id, commune_of):
             raise out_of_scope()
 
 
@@ -124,7 +141,7 @@ def authorise_void(device: Device, scope: Scope, visit: Entity | None,
         if scope.everything:
             return  # nothing to hide from an admin: the projection names the problem
         raise out_of_scope()
-    if not scope.allows(visit.hamlet_id, commune_of(visit.hamlet_id)):
+    if not _allows(scope, visit.hamlet_id, commune_of):
         raise out_of_scope()
     if not may_void(device.role, own=visit.data.get("device_id") == device.id):
         raise ev.InvalidEvent("forbidden", "a visit is taken back by the device that recorded it or a team leader")

@@ -50,7 +50,8 @@ class BatchState:
             row = found.get(i)
             self.loaded[i] = store_entities.entity(row) if row is not None else None
             self.original.setdefault(i, self.loaded[i])
-        hamlets = {e.hamlet_id for e in self.loaded.values() if e is not None and e.hamlet_id}
+        # the entities loaded before had their hamlets' communes found then
+        hamlets = {e.hamlet_id for i in wanted if (e := self.loaded[i]) is not None and e.hamlet_id}
         for hamlet_id in hamlets - set(self.communes):
             hamlet = self.loaded.get(hamlet_id) or self.get(hamlet_id)
             self.communes[hamlet_id] = hamlet.data["commune"] if hamlet else None

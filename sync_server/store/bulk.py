@@ -35,7 +35,9 @@ def insert(conn: Connection, table: Table, rows: Sequence[tuple[Any, ...]]) -> N
             for row in rows:
                 copy.write_row(row)
     elif conn.dialect.name == "sqlite":
+        # plain tuples: the driver binds a tuple's items directly, a NamedTuple's through
+        # __getitem__ one by one (issue #16: ~600 instructions a value)
         conn.exec_driver_sql(f'INSERT INTO "{table.name}" ({quoted}) VALUES ({", ".join("?" * len(names))})',
-                             rows)
+                             [tuple(row) for row in rows])
     else:
         conn.execute(table.insert(), [dict(zip(names, row, strict=True)) for row in rows])
