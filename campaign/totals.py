@@ -44,8 +44,14 @@ Key = tuple[str, str]  # (day, metric)
 
 
 def contribution(entity: Entity | None) -> Counter[Key]:
+    return Counter(counts(entity))
+
+
+def counts(entity: Entity | None) -> dict[Key, int]:
+    """contribution(entity) as a plain dict, no zero in it: what a caller that only walks the
+    counters takes (the server sums them for every entity a push changes, issue #16)."""
     if entity is None:
-        return Counter()
+        return {}
     return _BY_TYPE.get(entity.type, _nothing)(entity.data)
 
 
@@ -57,59 +63,64 @@ def delta(before: Entity | None, after: Entity | None) -> Counter[Key]:
     return Counter({k: n for k, n in out.items() if n})
 
 
-def _nothing(data: dict[str, Any]) -> Counter[Key]:
-    return Counter()
+# Each builds a plain dict (a Counter costs a Python-level __init__ and update each): the
+# metrics set once are distinct from each other, those of a list are added up.
+
+def _nothing(data: dict[str, Any]) -> dict[Key, int]:
+    return {}
 
 
-def _household(data: dict[str, Any]) -> Counter[Key]:
-    out: Counter[Key] = Counter({(NO_DAY, "households"): 1, (NO_DAY, f"consent:{data['consent']}"): 1})
+def _household(data: dict[str, Any]) -> dict[Key, int]:
+    out = {(NO_DAY, "households"): 1, (NO_DAY, f"consent:{data['consent']}"): 1}
     if data["first_visit_at"]:
-        out[(local_day(data["first_visit_at"]), "visited")] += 1
+        out[(local_day(data["first_visit_at"]), "visited")] = 1
     if needs_revisit(data):
-        out[(NO_DAY, "revisit")] += 1
+        out[(NO_DAY, "revisit")] = 1
         come_back = come_back_of(data)
         if come_back is not None:  # by window: the evening and weekend shifts are planned from these
-            out[(NO_DAY, f"revisit:{come_back['window']}")] += 1
+            out[(NO_DAY, f"revisit:{come_back['window']}")] = 1
     return out
 
 
-def _person(data: dict[str, Any]) -> Counter[Key]:
+def _person(data: dict[str, Any]) -> dict[Key, int]:
     if data.get(MERGED_INTO):  # a duplicate folded into another person counts nowhere
-        return Counter()
+        return {}
     if data["presence"] not in v.LIVING_HERE:
-        return Counter({(NO_DAY, f"presence:{data['presence']}"): 1})
-    out: Counter[Key] = Counter({
+        return {(NO_DAY, f"presence:{data['presence']}"): 1}
+    out = {
         (NO_DAY, "people"): 1,
         (NO_DAY, f"presence:{data['presence']}"): 1,
         (NO_DAY, f"card:{data['card']}"): 1,
         (NO_DAY, f"vneid:{data['vneid']}"): 1,
-    })
+    }
     for blocker in data.get("blockers", []):
-        out[(NO_DAY, f"blocker:{blocker}")] += 1
+        key = (NO_DAY, f"blocker:{blocker}")
+        out[key] = out.get(key, 0) + 1
     if data["vneid"] in v.ACTIVE_VNEID:
         # The projection sets the time whenever the status is active. A body written before
         # the field existed (an old device row; the server's migration 0003 fills every stored
         # one) still counts, on no day, so that the sum over days stays eid_active.
         active_at = data.get(VNEID_ACTIVE_AT)
-        out[(local_day(active_at) if active_at else NO_DAY, "activated")] += 1
+        out[(local_day(active_at) if active_at else NO_DAY, "activated")] = 1
     return out
 
 
-def _visit(data: dict[str, Any]) -> Counter[Key]:
+def _visit(data: dict[str, Any]) -> dict[Key, int]:
     if is_voided(data):
-        return Counter()
+        return {}
     day = local_day(data["at"])
-    out: Counter[Key] = Counter({(day, "visits"): 1, (day, f"outcome:{data['outcome']}"): 1})
+    out = {(day, "visits"): 1, (day, f"outcome:{data['outcome']}"): 1}
     for action in data["actions"]:
-        out[(day, f"action:{action}")] += 1
+        key = (day, f"action:{action}")
+        out[key] = out.get(key, 0) + 1
     if data["people_helped"]:
-        out[(day, "helped")] += len(data["people_helped"])
+        out[(day, "helped")] = len(data["people_helped"])
     return out
 
 
-def _booking(data: dict[str, Any]) -> Counter[Key]:
+def _booking(data: dict[str, Any]) -> dict[Key, int]:
     """A booking counts by its status in its person's hamlet (booking:booked …); a session counts nothing."""
-    return Counter({(NO_DAY, f"booking:{data['status']}"): 1})
+    return {(NO_DAY, f"booking:{data['status']}"): 1}
 
 
 _BY_TYPE = {"household": _household, "person": _person, "visit": _visit, "booking": _booking}
@@ -119,7 +130,7 @@ def recount(entities: Iterable[Entity]) -> dict[tuple[str, str, str], int]:
     """Sum every entity's contribution from scratch: {(hamlet, day, metric): n}."""
     out: Counter[tuple[str, str, str]] = Counter()
     for entity in entities:
-        for (day, metric), n in contribution(entity).items():
+        for (day, metric), n in counts(entity).items():
             out[(entity.hamlet_id or "", day, metric)] += n
     return {k: n for k, n in out.items() if n}
 

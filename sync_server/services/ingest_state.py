@@ -144,5 +144,5 @@ class BatchState:
 def _add_delta(deltas: Counter[tuple[str, str, str]], entity: Entity | None, sign: int) -> None:
     if entity is None:
         return
-    for (day, metric), n in totals.contribution(entity).items():
+    for (day, metric), n in totals.counts(entity).items():
         deltas[(entity.hamlet_id or "", day, metric)] += sign * n
