@@ -57,3 +57,14 @@ def hamlet(admin) -> str:  # type: ignore[no-untyped-def]
 @pytest.fixture()
 def tmp_dir(tmp_path: Path) -> Path:
     return tmp_path
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Two workers (`-n 2 --dist loadgroup`, pyproject), each test module whole on one of them: a
+    module's tests share module-scoped servers and worlds, and some read what an earlier one left.
+    The end-to-end tests all go to one worker, one after another: they share one Chromium, and two
+    of them at once on two cores would each be starved."""
+    for item in items:
+        module = item.nodeid.split("::", 1)[0]
+        group = "e2e" if module.startswith("tests/e2e/") else module
+        item.add_marker(pytest.mark.xdist_group(group))

@@ -318,40 +318,58 @@ class FlutterPage:
 
     def set_pin(self, pin: str = "741963") -> None:
         """The PIN an officer's or leader's app asks first when it was enrolled with --enrol, saved:
-        the app took the tap (its screen gone or its boxes cleared)."""
+        the PIN screen gone. Typed again and saved again when the app did not take it (a tap it
+        never got, or a box whose keystrokes it did not get: it answers with an error)."""
         from playwright.sync_api import expect
 
         title = self.text("Đặt mã PIN cho ứng dụng")
         expect(title).to_be_visible()
-        for name in ("Mã PIN mới", "Nhập lại mã PIN mới"):
-            self.type_into(name, pin)
         save = self.by_role("button", "Lưu mã PIN")
-        self.still(save)
-        for attempt in range(2):
+        for attempt in range(3):
+            self._type_pin(pin)
+            self.still(save)
             save.click()
-            if self._pin_taken(title, pin):
+            if self._pin_screen_gone(title, pin):
                 return
-            # Seen once in CI: the screen still there 20 s after the tap with its boxes still full,
-            # as when Flutter web drops a tap on a loaded machine (type_into's note). A tap the app
-            # got clears the boxes or shows an error; only a tap it never got is sent again.
             self.screenshot(f"pin-save-not-taken-{attempt + 1}")
-        raise AssertionError("the PIN screen did not take the tap on Lưu mã PIN, twice")
+        raise AssertionError("the PIN screen did not take Lưu mã PIN, three times")
 
-    def _pin_taken(self, title: Any, pin: str, timeout: float = 20.0) -> bool:
-        """Until the PIN screen is gone, or has cleared its boxes (saved: its title can stay a
-        moment in Flutter's semantics tree under the next screen). False if neither in `timeout`."""
-        box = self.by_role("textbox", "Mã PIN mới")
+    PIN_BOXES = ("Mã PIN mới", "Nhập lại mã PIN mới")
+
+    def _type_pin(self, pin: str) -> None:
+        """Both boxes hold the PIN. The second box's typing can reach the first while Flutter
+        moves its focus (CI: the first box empty at the tap, "Mã PIN chỉ gồm chữ số."), so
+        both are read again after both are typed."""
+        for _ in range(3):
+            for name in self.PIN_BOXES:
+                if self.by_role("textbox", name).input_value() != pin:
+                    self.type_into(name, pin)
+            if all(self.by_role("textbox", name).input_value() == pin for name in self.PIN_BOXES):
+                return
+        raise AssertionError("the PIN boxes would not both hold the PIN")
+
+    def _pin_screen_gone(self, title: Any, pin: str, timeout: float = 20.0) -> bool:
+        """Until the PIN screen is gone (True). False when the app answered without leaving it (its
+        boxes cleared, the screen still there 5 s later: a refusal), or gave no sign in `timeout`
+        (a tap Flutter web dropped on a loaded machine, type_into's note)."""
+        box = self.by_role("textbox", self.PIN_BOXES[0])
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if not title.is_visible() or self._box_cleared(box, pin):
+            if self._pin_screen_left(title, box):
                 return True
+            if self._box_cleared(box, pin):  # saved and leaving, or refused: the screen says which
+                deadline = min(deadline, time.monotonic() + 5.0)
             self.page.wait_for_timeout(200)
-        return False
+        return self._pin_screen_left(title, box)
+
+    @staticmethod
+    def _pin_screen_left(title: Any, box: Any) -> bool:
+        return not title.is_visible() or not box.count()
 
     @staticmethod
     def _box_cleared(box: Any, pin: str) -> bool:
         """The box no longer holds the PIN. A box that goes between counting it and reading it (the
-        screen leaving, as CI saw once) is not read as cleared: the next look sees the title gone."""
+        screen leaving, as CI saw once) is not read as cleared: the next look sees it gone."""
         from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
         if not box.count():
