@@ -312,7 +312,7 @@ def _apply(state: BatchState, device: Device, scope: Scope, fresh: list[Fresh], 
         else:
             kind, entity = ev.storable(str(event.get("kind"))[:40]), ev.storable(str(event.get("entity"))[:36])
         try:
-            authorise_scope(scope, event, state.get, state.commune_of)
+            authorise_scope(scope, event, state.get, state.commune_of, checked=problem is None)
             if problem is not None:
                 raise problem
             ev.check_time_window(event["at"], now_at)
@@ -361,7 +361,10 @@ def _renumber(applied: _Applied, result: PushResult, shift: int) -> None:
     def real(cursor: int) -> int:
         return cursor + shift if cursor >= PROVISIONAL else cursor
 
-    applied.rows = [EventRow(real(row.cursor), *row[1:]) for row in applied.rows]
+    # Every row of a plan is at a provisional cursor; made with tuple.__new__, not EventRow's
+    # __new__ and real() (two Python calls a row: a row an event, issue #16).
+    make = tuple.__new__
+    applied.rows = [make(EventRow, (row[0] + shift, *row[1:])) for row in applied.rows]
     applied.moves = [MoveRow(real(row.cursor), *row[1:]) for row in applied.moves]
     applied.resolved = [(entity_id, name, real(cursor)) for entity_id, name, cursor in applied.resolved]
     for conflict, _hamlet, _commune, _cursor in applied.conflicts:
@@ -369,7 +372,7 @@ def _renumber(applied: _Applied, result: PushResult, shift: int) -> None:
             if type(side.get("version")) is int:
                 side["version"] = real(side["version"])
     applied.conflicts = [(c, hamlet, commune, real(cursor)) for c, hamlet, commune, cursor in applied.conflicts]
-    result.cursors = [(seq, real(cursor)) for seq, cursor in result.cursors]
+    result.cursors = [(seq, cursor + shift if cursor >= PROVISIONAL else cursor) for seq, cursor in result.cursors]
     applied.state.renumber(shift)
 
 

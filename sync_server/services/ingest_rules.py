@@ -26,21 +26,22 @@ def out_of_scope() -> ev.InvalidEvent:
 
 
 def authorise_scope(scope: Scope, event: dict[str, Any], get: Callable[[str], Entity | None],
-                    commune_of: Callable[[str | None], str | None]) -> None:
+                    commune_of: Callable[[str | None], str | None], checked: bool = False) -> None:
     """Scope first (issue #12, M1): an event about an entity outside the device's hamlets, or
     one that names no entity the device can see, is quarantined `forbidden` with one sentence,
     before its data, its time or any rule is looked at; so a refusal never tells whether the
     entity exists or what it holds. The entity's place is where it stands; a new entity's is
     the hamlet or household it is created under, and a household's move must land in scope
     too. An id that is not an id at all says nothing of anyone: the checks that follow name
-    it. An admin's scope holds everything: the rules answer in full."""
+    it. An admin's scope holds everything: the rules answer in full. `checked`: the event passed
+    campaign.events.check_event, so its entity and the ids its kind names are ids (not asked again)."""
     if scope.everything:
         return
     kind, data, entity_id = event.get("kind"), event.get("data"), event.get("entity")
     data = data if isinstance(data, dict) else {}
     # Each place is checked as it is found (the first outside the scope refuses): a push's
     # events are mostly new entities with one place each, so no list is built (issue #16).
-    current = get(str(entity_id)) if is_uuid(entity_id) else None
+    current = get(str(entity_id)) if checked or is_uuid(entity_id) else None
     if current is not None:
         if not _allows_entity(scope, current, commune_of):
             raise out_of_scope()
@@ -52,7 +53,7 @@ def authorise_scope(scope: Scope, event: dict[str, Any], get: Callable[[str], En
             raise out_of_scope()
     elif kind in CREATED_UNDER:
         under = data.get(CREATED_UNDER[kind])
-        if is_uuid(under) and not _allows_entity(scope, get(str(under)), commune_of):
+        if (checked or is_uuid(under)) and not _allows_entity(scope, get(str(under)), commune_of):
             raise out_of_scope()
     elif kind == "session.created":
         if isinstance(data.get("commune"), str) and not scope.allows(None, data["commune"]):
