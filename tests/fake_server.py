@@ -144,13 +144,15 @@ class FakeServer:
             else:
                 self.cursor_of[seq] = self._store(json.loads(text))
                 cursors.append([seq, self.cursor_of[seq]])
-        answer = {"acked_seq": self.acked, "quarantined": quarantined, "cursors": cursors, "caught_up": None}
+        answer = {"acked_seq": self.acked, "quarantined": quarantined, "cursors": cursors, "caught_up": None,
+                  "team_settings": None}
         query = parse_qs(request.url.query.decode())
         if "after" in query:  # nothing new after the device's cursor but its own? (as services/pull.py)
             page = json.loads(self.pull(int(query["after"][0]), 1, int(query.get("mine", ["0"])[0])).content)
-            answer["caught_up"] = page["next"] if not page["events"] and not page["more"] else None
+            if not page["events"] and not page["more"]:  # and the settings that last page carried
+                answer["caught_up"], answer["team_settings"] = page["next"], page.get("team_settings")
         if not self.names_cursors:
-            del answer["cursors"], answer["caught_up"]
+            del answer["cursors"], answer["caught_up"], answer["team_settings"]
         return httpx.Response(200, json=answer)
 
     def pull(self, after: int, limit: int, mine: int = 0) -> httpx.Response:

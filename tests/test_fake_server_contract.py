@@ -89,6 +89,6 @@ def test_the_fake_server_answers_as_the_real_one(server, hamlet) -> None:  # typ
     with httpx.Client(base_url="http://gocua.test", transport=httpx.MockTransport(fake.handle)) as http:
         faked = answers(Side(http, fake.device_id, fake.token, str(uuid7()), revoke_fake))
 
-    assert real["a first push"] == (200, None, ["acked_seq", "caught_up", "cursors", "quarantined"])  # the situations are the ones meant
+    assert real["a first push"] == (200, None, ["acked_seq", "caught_up", "cursors", "quarantined", "team_settings"])  # the situations are the ones meant
     assert real["revoked"][:2] == (403, "revoked")
     assert faked == real

@@ -206,6 +206,8 @@ class SyncClient:
             if last and type(caught_up) is int and self.store.pending_count() == 0 \
                     and self.store.own_filed_upto() >= params["mine"]:
                 self.store.apply_pulled([], caught_up)  # nothing new but its own, now filed: no pull
+                if answer.get("team_settings") is not None:  # what that pull's last page would have said
+                    self.store.keep_team_settings(answer["team_settings"])
                 report.cursor, report.caught_up = self.store.pull_cursor, True
             gaps = 0
             report.batches += 1

@@ -31,6 +31,11 @@ class Quarantined(BaseModel):
     reason: str
 
 
+class TeamSettingsCarried(BaseModel):
+    sample_every: int
+    lapse_days: int
+
+
 class PushAnswer(BaseModel):
     acked_seq: int
     quarantined: list[Quarantined]
@@ -42,11 +47,10 @@ class PushAnswer(BaseModel):
     # events will be filed once this answer is): the cursor to pull from when nothing else is
     # new in its scope after C, so its last push needs no pull after it; null otherwise.
     caught_up: int | None = None
-
-
-class TeamSettingsCarried(BaseModel):
-    sample_every: int
-    lapse_days: int
+    # With caught_up: the settings of the device's team, as a pull's last page carries them,
+    # since that pull is not made (a leader's change reaches the phone all the same); null
+    # otherwise. Added after issue #16; older devices ignore it.
+    team_settings: TeamSettingsCarried | None = None
 
 
 class PullAnswer(BaseModel):
@@ -99,12 +103,15 @@ async def push(request: Request, who: Caller = Depends(caller),
     if result.error == "seq_reused":
         raise ApiError(409, "seq_reused", result.detail, acked_seq=result.acked_seq, quarantined=quarantined,
                        cursors=cursors)
-    caught_up = None
+    caught_up, team = None, None
     if after is not None:  # nothing else new after the device's cursor? Then it need not pull
         page = await run_in_threadpool(pulling.pull, engine_of(request), who, after, 1, mine)
-        caught_up = page.next if not page.events and not page.more else None
+        if not page.events and not page.more:
+            caught_up = page.next
+            team = None if page.team is None else TeamSettingsCarried(
+                sample_every=page.team.sample_every, lapse_days=page.team.lapse_days)
     return PushAnswer(acked_seq=result.acked_seq, quarantined=[Quarantined(**q) for q in quarantined],
-                      cursors=result.cursors, caught_up=caught_up)
+                      cursors=result.cursors, caught_up=caught_up, team_settings=team)
 
 
 def _plan(request: Request, who: Caller, batch: list[dict[str, Any]]) -> ingest.Plan:

@@ -21,7 +21,8 @@ def test_push_acknowledges_in_order_and_is_idempotent(server, hamlet):
              volunteer.event("person.added", person, person_data(household))]
     first = volunteer.push(batch)
     assert first.status_code == 200
-    assert first.json() == {"acked_seq": 2, "quarantined": [], "cursors": ANY, "caught_up": None}
+    assert first.json() == {"acked_seq": 2, "quarantined": [], "cursors": ANY, "caught_up": None,
+            "team_settings": None}
     assert [seq for seq, _cursor in first.json()["cursors"]] == [1, 2]
     again = volunteer.push(batch)
     assert again.json() == first.json()  # a retry: the same answer, the same cursors
@@ -40,7 +41,8 @@ def test_gzip_push_equals_plain_push(server, hamlet):
     answer = httpx.post(server.url + "/api/v1/sync/push", content=body,
                         headers={**volunteer.headers, "Content-Encoding": "gzip",
                                  "Content-Type": "application/json"})
-    assert answer.json() == {"acked_seq": 1, "quarantined": [], "cursors": ANY, "caught_up": None}
+    assert answer.json() == {"acked_seq": 1, "quarantined": [], "cursors": ANY, "caught_up": None,
+            "team_settings": None}
 
 
 def test_same_seq_with_other_content_is_409_and_changes_nothing(server, hamlet):

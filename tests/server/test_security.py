@@ -183,7 +183,8 @@ def test_every_json_body_is_limited(server, world):
     events = [volunteer.event("household.created", uuid7(), household_data(world.hamlet_a, f"Số {i}, ngõ 7"))
               for i in range(300)]
     assert len(json.dumps({"schema": 1, "events": events})) > 64 * 1024
-    assert volunteer.push(events).json() == {"acked_seq": 300, "quarantined": [], "cursors": ANY, "caught_up": None}
+    assert volunteer.push(events).json() == {"acked_seq": 300, "quarantined": [], "cursors": ANY, "caught_up": None,
+            "team_settings": None}
 
 
 # ---- rate limits ------------------------------------------------------------------------
@@ -251,7 +252,8 @@ def test_a_token_replayed_after_rotation_is_refused(server, world):
                      headers={"Authorization": f"Bearer {old}"}).status_code == 401
     volunteer.token = new  # same device, same seq: the log goes on
     answer = volunteer.push([volunteer.event("household.created", uuid7(), household_data(world.hamlet_a))])
-    assert answer.json() == {"acked_seq": 2, "quarantined": [], "cursors": ANY, "caught_up": None}
+    assert answer.json() == {"acked_seq": 2, "quarantined": [], "cursors": ANY, "caught_up": None,
+            "team_settings": None}
     with engine_for(server).connect() as conn:
         from sqlalchemy import select
 

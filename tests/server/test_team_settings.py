@@ -95,6 +95,23 @@ def test_the_last_pull_page_carries_the_devices_team_settings(world: World) -> N
     assert other["team_settings"] == {"sample_every": SAMPLE_EVERY, "lapse_days": 5}
 
 
+def test_a_push_that_needs_no_pull_carries_the_changed_settings(world: World, tmp_path: Path) -> None:
+    """A phone caught up with its hamlet pushes a new household and pulls nothing after it (the
+    push's answer says caught_up): the leader's change of the team's settings reaches it through
+    that answer, not at some later pull."""
+    t = team(world)
+    phone = enrolled_store(tmp_path / "phone", world.server.url, world.server.code("volunteer", team=t))
+    try:
+        SyncClient(phone).sync_once()
+        ok(_put(world.leader, t, {"sample_every": 9, "lapse_days": 13}))
+        phone.add_household(world.hamlet_a, "Số 91, phố Lê Lợi")
+        report = SyncClient(phone).sync_once()
+        assert report.caught_up and report.pages == 0 and report.pushed == 1  # no pull was made
+        assert (phone.team_settings().sample_every, phone.team_settings().lapse_days) == (9, 13)
+    finally:
+        phone.close()
+
+
 @pytest.mark.skipif(shutil.which("pdftotext") is None, reason="needs poppler-utils")
 def test_a_changed_lapse_changes_who_holds_a_household_on_the_phone_and_on_the_walk_sheet(
         world: World, tmp_path: Path) -> None:
