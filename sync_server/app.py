@@ -1,6 +1,8 @@
 """The FastAPI application: an API only (people use the field app, in web mode)."""
 from __future__ import annotations
 
+import gc
+
 from fastapi import FastAPI
 from fastapi.middleware.gzip import GZipMiddleware
 from sqlalchemy import Engine
@@ -25,6 +27,29 @@ from .api import (
 )
 from .config import Settings
 from .store.db import make_engine
+
+# The garbage collector's young generation is collected after this many new containers instead
+# of CPython's 700. A push makes tens of thousands of short-lived dicts, lists and rows (its
+# events, entities and counters), and at 700 the collector walked them every few events: 13 %
+# of a push's CPU (devtools/bench/server/profile.py, in-process, A/B on a quiet machine:
+# 56.0-57.2 -> 48.3-50.1 µs an event; 10,000 gains as much as 100,000). Nothing else changes:
+# the same collector, run about 14 times less often, and what waits for it is at most a young
+# generation's garbage, a few MB.
+GC_YOUNG_THRESHOLD = 10_000
+
+
+def tune_gc() -> None:
+    """The collector as a server process runs it (GC_YOUNG_THRESHOLD); the older generations keep
+    CPython's thresholds."""
+    _young, middle, old = gc.get_threshold()
+    gc.set_threshold(GC_YOUNG_THRESHOLD, middle, old)
+
+
+def served_app() -> FastAPI:
+    """The app as `gocua-server serve` runs it in each worker process: the collector tuned, then
+    create_app() with the settings of the environment."""
+    tune_gc()
+    return create_app()
 
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:

@@ -109,7 +109,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     _engine(settings)
     # proxy headers are the app's to believe (GOCUA_TRUSTED_PROXIES: security.install), not uvicorn's,
     # whose default believes X-Forwarded-For from 127.0.0.1
-    uvicorn.run("sync_server.app:create_app", factory=True, host=args.host, port=args.port,
+    uvicorn.run("sync_server.app:served_app", factory=True, host=args.host, port=args.port,
                 workers=args.workers, log_level="warning", access_log=False, proxy_headers=False)
     return 0
 

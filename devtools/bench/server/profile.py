@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from sync_server.api.sync import _parse
+from sync_server.app import tune_gc
 from sync_server.services import enrolment, ingest
 from sync_server.store import devices
 from sync_server.store.db import make_engine, read_transaction, write_transaction
@@ -84,6 +85,7 @@ def run(url: str, batches: list[tuple[str, bytes]], profiler: cProfile.Profile |
 
 
 def main() -> None:
+    tune_gc()  # the collector as a served process runs it (sync_server/app.py)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=20_000)
     parser.add_argument("--backend", choices=["sqlite", "postgresql"], default="sqlite")
