@@ -30,11 +30,12 @@ from .store.db import make_engine
 
 # The garbage collector's young generation is collected after this many new containers instead
 # of CPython's 700. A push makes tens of thousands of short-lived dicts, lists and rows (its
-# events, entities and counters), and at 700 the collector walked them every few events: 13 %
-# of a push's CPU (devtools/bench/server/profile.py, in-process, A/B on a quiet machine:
-# 56.0-57.2 -> 48.3-50.1 µs an event; 10,000 gains as much as 100,000). Nothing else changes:
-# the same collector, run about 14 times less often, and what waits for it is at most a young
-# generation's garbage, a few MB.
+# events, entities and counters), and at 700 the collector ran every few events. Measured
+# (BENCHMARKS.md, the change log): 13 % less CPU an event in-process (profile.py, whose own
+# held input the full collections walked too), and within the noise through HTTP in the full
+# bench (-3 to +4 % events per server CPU-second). Kept because it costs nothing: the same
+# collector run about 14 times less often, a young generation's garbage at most a few MB, RSS
+# unchanged (119-126 MB a worker).
 GC_YOUNG_THRESHOLD = 10_000
 
 
