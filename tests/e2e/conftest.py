@@ -25,7 +25,9 @@ Screenshots go to screenshots/ at the repo root (git-ignored).
 from __future__ import annotations
 
 import contextlib
+import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -241,8 +243,9 @@ class FlutterPage:
         )
         self.page.wait_for_selector("flt-semantics", state="attached", timeout=FLUTTER_TIMEOUT)
 
-    def by_role(self, role: str, name: str, **kwargs: Any) -> Any:
-        """A Playwright locator in the semantics tree (exact accessible name)."""
+    def by_role(self, role: str, name: str | re.Pattern[str], **kwargs: Any) -> Any:
+        """A Playwright locator in the semantics tree (exact accessible name, or one matching a
+        pattern)."""
         return self.page.get_by_role(role, name=name, exact=True, **kwargs)
 
     def tab(self, name: str) -> Any:
@@ -262,7 +265,7 @@ class FlutterPage:
     def resize(self, width: int, height: int) -> None:
         self.page.set_viewport_size({"width": width, "height": height})
 
-    def type_into(self, name: str, text: str) -> None:
+    def type_into(self, name: str | re.Pattern[str], text: str) -> None:
         """Type into the text box named `name`, and see that it holds `text`. Flutter moves its
         editing focus after the click, asynchronously: a keystroke sent in between goes to the box
         left, or nowhere (seen: "41963" for "741963"), so the box is typed again until it holds it."""
@@ -326,17 +329,19 @@ class FlutterPage:
         expect(title).to_be_visible()
         save = self.by_role("button", "Lưu mã PIN")
         for attempt in range(3):
-            self._type_pin(pin)
+            self.type_pin(pin)
             self.still(save)
             save.click()
-            if self._pin_screen_gone(title, pin):
+            if self.pin_screen_gone(title, pin):
                 return
             self.screenshot(f"pin-save-not-taken-{attempt + 1}")
         raise AssertionError("the PIN screen did not take Lưu mã PIN, three times")
 
-    PIN_BOXES = ("Mã PIN mới", "Nhập lại mã PIN mới")
+    # By the start of their names: a box the app refused a PIN in is named with its error too
+    # ("Mã PIN mới Mã này quá dễ đoán …"), and must still be found to be typed again.
+    PIN_BOXES = (re.compile("^Mã PIN mới"), re.compile("^Nhập lại mã PIN mới"))
 
-    def _type_pin(self, pin: str) -> None:
+    def type_pin(self, pin: str) -> None:
         """Both boxes hold the PIN. The second box's typing can reach the first while Flutter
         moves its focus (CI: the first box empty at the tap, "Mã PIN chỉ gồm chữ số."), so
         both are read again after both are typed."""
@@ -348,17 +353,18 @@ class FlutterPage:
                 return
         raise AssertionError("the PIN boxes would not both hold the PIN")
 
-    def _pin_screen_gone(self, title: Any, pin: str, timeout: float = 20.0) -> bool:
-        """Until the PIN screen is gone (True). False when the app answered without leaving it (its
-        boxes cleared, the screen still there 5 s later: a refusal), or gave no sign in `timeout`
-        (a tap Flutter web dropped on a loaded machine, type_into's note)."""
+    def pin_screen_gone(self, title: Any, pin: str, timeout: float = 20.0) -> bool:
+        """Until the PIN screen is gone (True). False when the app refused the PIN (one of its
+        PIN errors under a box: typed again by the caller), or gave no sign in `timeout` (a tap
+        Flutter web dropped on a loaded machine, type_into's note). A save that clears the boxes
+        and takes its time to leave (scrypt on a loaded machine) is waited for, not typed over."""
         box = self.by_role("textbox", self.PIN_BOXES[0])
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self._pin_screen_left(title, box):
                 return True
-            if self._box_cleared(box, pin):  # saved and leaving, or refused: the screen says which
-                deadline = min(deadline, time.monotonic() + 5.0)
+            if self.page.locator("flt-semantics").get_by_text(PIN_ERRORS).count():
+                return False
             self.page.wait_for_timeout(200)
         return self._pin_screen_left(title, box)
 
@@ -366,18 +372,16 @@ class FlutterPage:
     def _pin_screen_left(title: Any, box: Any) -> bool:
         return not title.is_visible() or not box.count()
 
-    @staticmethod
-    def _box_cleared(box: Any, pin: str) -> bool:
-        """The box no longer holds the PIN. A box that goes between counting it and reading it (the
-        screen leaving, as CI saw once) is not read as cleared: the next look sees it gone."""
-        from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-        if not box.count():
-            return False
-        try:
-            return bool(box.input_value(timeout=1_000) != pin)
-        except PlaywrightTimeout:
-            return False
+def _pin_errors() -> re.Pattern[str]:
+    """The app's PIN refusals as it words them (assets/i18n/vi/lock.json, lock.pin_error.*), each
+    up to its first placeholder."""
+    texts = json.loads((REPO / "assets" / "i18n" / "vi" / "lock.json").read_text(encoding="utf-8"))
+    return re.compile("|".join(re.escape(text.split("{")[0].strip())
+                               for key, text in texts.items() if key.startswith("lock.pin_error.")))
+
+
+PIN_ERRORS = _pin_errors()
 
 
 def open_page(browser: Any, app_url: str, width: int = 390, height: int = 844, route: str = "/") -> FlutterPage:
