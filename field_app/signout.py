@@ -91,10 +91,12 @@ def purge_notice(store: Store) -> PurgeNotice | None:
 def clear_purge_notice(store: Store) -> None:
     store.set_setting(NOTICE_SETTING, None)
 
+
+# one sign-out at a time per process: two sessions hitting the limit together must not purge twice
 _SIGN_OUT = threading.Lock()
 
 
-def sign_out_once(device: Any, force: bool) -> None:
+def sign_out_once(device: Any, force: bool) -> None:  # app_state.Device: it imports this module
     """Blocking (a worker thread): app_state.Device.sign_out, once per process at a time (the lock's
     sign-out: a forgotten PIN, the last wrong one). Forced, it purges whatever the sending does."""
     with _SIGN_OUT:

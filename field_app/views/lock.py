@@ -64,8 +64,6 @@ MAX_NAP = 15.0  # s: the idle timer re-reads the timeout setting at least this o
 #: lifecycle states that mean "back in front of the person"
 BACK_IN_FRONT = frozenset({ft.AppLifecycleState.SHOW, ft.AppLifecycleState.RESUME, ft.AppLifecycleState.RESTART})
 
-# one sign-out at a time per process: two sessions hitting the limit together must not purge twice
-
 
 def install(shell: Shell, clock: Clock | None = None) -> LockGuard:
     """Give `shell` its app lock (`shell.lock`) and the PIN route in Settings."""

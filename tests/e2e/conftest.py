@@ -332,7 +332,7 @@ class FlutterPage:
             self.type_pin(pin)
             self.still(save)
             save.click()
-            if self.pin_screen_gone(title, pin):
+            if self.pin_screen_gone(title):
                 return
             self.screenshot(f"pin-save-not-taken-{attempt + 1}")
         raise AssertionError("the PIN screen did not take Lưu mã PIN, three times")
@@ -353,19 +353,25 @@ class FlutterPage:
                 return
         raise AssertionError("the PIN boxes would not both hold the PIN")
 
-    def pin_screen_gone(self, title: Any, pin: str, timeout: float = 20.0) -> bool:
+    def pin_screen_gone(self, title: Any, timeout: float = 20.0) -> bool:
         """Until the PIN screen is gone (True). False when the app refused the PIN (one of its
         PIN errors under a box: typed again by the caller), or gave no sign in `timeout` (a tap
         Flutter web dropped on a loaded machine, type_into's note). A save that clears the boxes
-        and takes its time to leave (scrypt on a loaded machine) is waited for, not typed over."""
+        and takes its time to leave (scrypt on a loaded machine) is waited for, not typed over.
+        An error already shown at the tap is an earlier refusal's: it counts only once it has gone
+        (the app clears it when it takes a tap) and come back."""
         box = self.by_role("textbox", self.PIN_BOXES[0])
+        errors = self.page.locator("flt-semantics").get_by_text(PIN_ERRORS)
+        earlier = errors.count() > 0
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self._pin_screen_left(title, box):
                 return True
-            if self.page.locator("flt-semantics").get_by_text(PIN_ERRORS).count():
+            shown = errors.count() > 0
+            if shown and not earlier:
                 return False
-            self.page.wait_for_timeout(200)
+            earlier = earlier and shown
+            self.page.wait_for_timeout(100)
         return self._pin_screen_left(title, box)
 
     @staticmethod
