@@ -7,7 +7,6 @@ reason travels back to the volunteer who has to correct it.
 """
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import re
@@ -338,13 +337,20 @@ def parse_at(value: object) -> datetime:
     return _parse_text(value)[0]
 
 
-@functools.lru_cache(maxsize=4096)
+_PARSED: dict[str, tuple[datetime, datetime]] = {}
+_PARSED_MAX = 4096
+
+
 def _parse_text(value: str) -> tuple[datetime, datetime]:
     """parse_at of a text, and the same instant in UTC (`instant`), remembered: an event's time
     is read 3-4 times on its way in (the envelope, the time window, the age rules, the day it
     counts on), each read a parse and a conversion to UTC (issue #16). A datetime is immutable,
-    so one object serves every caller; a refused text raises each time (lru_cache keeps no
-    exceptions)."""
+    so one object serves every caller; a refused text raises each time (nothing is kept of it).
+    A plain dict, emptied when full, not functools.lru_cache: nearly every time a push brings is
+    new, and a miss through lru_cache cost three times the parse itself."""
+    known = _PARSED.get(value)
+    if known is not None:
+        return known
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
@@ -355,7 +361,10 @@ def _parse_text(value: str) -> tuple[datetime, datetime]:
         utc = parsed.astimezone(UTC)  # 9999-12-31T23:59:59-12:00 is past the calendar's end in UTC
     except OverflowError:
         raise InvalidEvent("bad_time", "at is outside the calendar") from None
-    return parsed, utc
+    if len(_PARSED) >= _PARSED_MAX:
+        _PARSED.clear()  # bounded; each entry is rebuilt at the cost of one parse
+    _PARSED[value] = known = (parsed, utc)
+    return known
 
 
 def instant(value: object) -> datetime:

@@ -482,3 +482,19 @@ def test_the_test_builders_make_valid_events():
     for kind, data in [("hamlet.created", hamlet_data()), ("household.created", household_data(uuid7())),
                        ("person.added", person_data(uuid7())), ("visit.recorded", visit_data(uuid7()))]:
         check_event(event(kind, data=data))
+
+
+def test_times_read_are_remembered_within_a_bound_and_refusals_never():
+    from datetime import UTC, datetime, timedelta
+
+    from campaign import events as module
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    texts = [(start + timedelta(seconds=i)).isoformat() for i in range(module._PARSED_MAX * 2 + 5)]
+    for text in texts:
+        assert module.instant(text) == datetime.fromisoformat(text)
+        assert len(module._PARSED) <= module._PARSED_MAX
+    assert module.parse_at(texts[-1]) is module.parse_at(texts[-1])  # one object serves every caller
+    for _ in range(2):
+        with pytest.raises(ev.InvalidEvent):
+            module.parse_at("2026-01-01T00:00:00")  # no offset: refused each time, kept never
+    assert "2026-01-01T00:00:00" not in module._PARSED

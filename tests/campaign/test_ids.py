@@ -3,8 +3,10 @@ import time
 import uuid
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from campaign.ids import is_uuid, uuid7
+from campaign.ids import _UUID_RE, is_uuid, uuid7
 
 
 def test_uuid7_is_a_canonical_lowercase_uuid():
@@ -69,3 +71,18 @@ def test_ids_made_one_after_another_sort_in_that_order():
     from campaign.ids import uuid7
     ids = [uuid7() for _ in range(20_000)]  # many share a millisecond
     assert ids == sorted(ids) and len(set(ids)) == len(ids)
+
+
+_HEXISH = "0123456789abcdefABCDEF-g \n{}"
+
+
+@given(st.one_of(
+    st.uuids().map(str),
+    st.uuids().map(str).flatmap(lambda u: st.tuples(st.integers(0, 35), st.sampled_from(_HEXISH + "é\x00"))
+                                .map(lambda c: u[:c[0]] + c[1] + u[c[0] + 1:])),
+    st.text(st.sampled_from(_HEXISH), min_size=30, max_size=40),
+    st.text(max_size=40)))
+def test_is_uuid_is_the_canonical_pattern_exactly(value):
+    # the table lookup (is_uuid) and the pattern it stands for agree on any text: ids one
+    # character away from a good one, texts of hex digits and hyphens of about the right length
+    assert is_uuid(value) == (_UUID_RE.fullmatch(value) is not None)
