@@ -302,9 +302,16 @@ def _apply(state: BatchState, device: Device, scope: Scope, fresh: list[Fresh], 
            now_at: datetime, result: PushResult) -> _Applied:
     """The new events applied in memory after `cursor`; refusals and cursors into `result`.
     Reads through `state` only, so that a plan's reads are all known (BatchState.unchanged)."""
-    state.load(i for event, _, problem in fresh if problem is None for i in projection.needs(event))
+    needs = projection.needs
+    state.load([i for event, _, problem in fresh if problem is None for i in needs(event)])
     now = clock.iso(now_at)
     out = _Applied(state, [], [], [], [], [])
+    # Looked up once a batch, not once an event (issue #16): the loop runs for every event.
+    get, children, bookings, commune_of = state.get, state.children, state.bookings, state.commune_of
+    apply, check_time_window, record = projection.apply, ev.check_time_window, state.record
+    rows, cursors = out.rows, result.cursors
+    device_id = device.id
+    make = tuple.__new__  # an EventRow without its Python-level __new__ (a row an event)
     for event, body, problem in fresh:
         cursor += 1
         if problem is None:  # a valid event's kind is a known one and its entity an id: stored as they are
@@ -312,40 +319,42 @@ def _apply(state: BatchState, device: Device, scope: Scope, fresh: list[Fresh], 
         else:
             kind, entity = ev.storable(str(event.get("kind"))[:40]), ev.storable(str(event.get("entity"))[:36])
         try:
-            authorise_scope(scope, event, state.get, state.commune_of, checked=problem is None)
+            authorise_scope(scope, event, get, commune_of, checked=problem is None)
             if problem is not None:
                 raise problem
-            ev.check_time_window(event["at"], now_at)
-            if event["kind"] == "visit.voided":
-                authorise_void(device, scope, state.get(event["entity"]), state.commune_of)
-            outcome = projection.apply(event, cursor, state.get, state.children, state.bookings)
-            authorise(device, scope, event, outcome, state.commune_of)
+            check_time_window(event["at"], now_at)
+            if kind == "visit.voided":
+                authorise_void(device, scope, get(entity), commune_of)
+            outcome = apply(event, cursor, get, children, bookings)
+            authorise(device, scope, event, outcome, commune_of)
         except ev.InvalidEvent as bad:
             # The sender hears why; the server keeps the envelope, the code and a digest (M2, M3).
             result.quarantined.append(Refusal(event["seq"], ev.storable(f"{bad.code}: {bad.detail}"[:MAX_REASON])))
-            out.rows.append(EventRow(cursor, device.id, event["seq"], kind, entity, None, None, "quarantined",
-                                     bad.code[:40], now, ev.quarantine_record(event, body)))
+            rows.append(EventRow(cursor, device_id, event["seq"], kind, entity, None, None, "quarantined",
+                                 bad.code[:40], now, ev.quarantine_record(event, body)))
             continue
-        commune = state.commune_of(outcome.hamlet_id)
-        if event["kind"] in SESSION_KINDS:  # a session is its commune's, filed under no hamlet
-            commune = outcome.changed[event["entity"]].data["commune"]
-        if event["kind"] == "hamlet.created":
-            hamlet_id = event["entity"]  # a hamlet is its own
-            state.communes[hamlet_id] = commune = event["data"]["commune"]
+        hamlet_id = outcome.hamlet_id
+        commune = commune_of(hamlet_id)
+        if kind in SESSION_KINDS:  # a session is its commune's, filed under no hamlet
+            commune = outcome.changed[entity].data["commune"]
+        elif kind == "hamlet.created":
+            # a hamlet is its own
+            state.communes[entity] = commune = event["data"]["commune"]
             if device.role == "leader":
-                out.new_team_hamlets.append(hamlet_id)
-        out.rows.append(EventRow(cursor, device.id, event["seq"], kind, entity, outcome.hamlet_id, commune,
-                                 "applied", None, now, body))
-        result.cursors.append((event["seq"], cursor))
+                out.new_team_hamlets.append(entity)
+        seq = event["seq"]
+        rows.append(make(EventRow, (cursor, device_id, seq, kind, entity, hamlet_id, commune, "applied", None,
+                                    now, body)))
+        cursors.append((seq, cursor))
         if outcome.moved:
             household_id, old_hamlet, _new = outcome.moved
             if old_hamlet is not None:
                 # Filed under the new hamlet above; filed under the one it left here, so that
                 # hamlet's devices pull the move too (docs/sync.md, "Households that move").
-                out.moves.append(MoveRow(cursor, old_hamlet, state.commune_of(old_hamlet), household_id))
-        state.record(outcome)
+                out.moves.append(MoveRow(cursor, old_hamlet, commune_of(old_hamlet), household_id))
+        record(outcome)
         if outcome.conflicts:  # most events have none: no list built for them
-            out.conflicts += [(c, outcome.hamlet_id, commune, cursor) for c in outcome.conflicts]
+            out.conflicts += [(c, hamlet_id, commune, cursor) for c in outcome.conflicts]
         if outcome.resolved:
             out.resolved += [(entity_id, name, cursor) for entity_id, name in outcome.resolved]
     out.entities = [(original is None, now_entity,
