@@ -43,6 +43,14 @@ def fetch(conn: Connection, ids: Iterable[str]) -> dict[str, EntityRow]:
     """The stored rows of these ids that exist, as stored (the body not parsed): a push
     planned outside the write lock compares what it read with what is there under it."""
     out: dict[str, EntityRow] = {}
+    if conn.dialect.name == "postgresql":
+        # one array parameter: one statement's text for any number of ids, parsed once by the
+        # driver and prepared once by PostgreSQL (an IN list of 500 marks was parsed again on
+        # every call: ~1.6 ms of a push's time, issue #16)
+        for row in conn.exec_driver_sql(f"SELECT {_COLUMNS} FROM entities WHERE id = ANY(%s::text[])",
+                                        (list(ids),)):
+            out[row[0]] = EntityRow._make(row)
+        return out
     mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
     for part in bulk.chunks(list(ids)):
         # at the driver: a statement of its own for each length of the IN list would only fill
