@@ -107,6 +107,10 @@ class ServerProcess:
         """User + system CPU time of the server's processes so far (/proc/PID/stat)."""
         return sum(cpu_seconds(pid) for pid in self.pids())
 
+    def cpu_by_process(self) -> dict[int, float]:
+        """cpu_seconds() of each of the server's processes: how the work fell between the workers."""
+        return {pid: cpu_seconds(pid) for pid in self.pids()}
+
     def rss_mb(self) -> dict[int, float]:
         return {pid: rss for pid in self.pids() if (rss := rss_mb(pid)) is not None}
 
