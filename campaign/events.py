@@ -61,6 +61,8 @@ def _text(max_len: int, allow_empty: bool = False) -> Check:
             raise InvalidEvent("empty", f"{name} must not be empty")
         if len(value) > max_len:
             raise InvalidEvent("too_long", f"{name} is longer than {max_len} characters")
+        if value.isprintable():
+            return  # no control, format, separator or surrogate character: neither search below finds one
         if has_control_characters(value):
             raise InvalidEvent("bad_text", f"{name} contains control characters")
         if not ascii and has_hidden_characters(value):

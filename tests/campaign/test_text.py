@@ -126,3 +126,19 @@ def test_slug_is_the_words_without_marks() -> None:
 ])
 def test_a_zero_width_joiner_is_allowed_only_between_emoji(text: str, hidden: bool) -> None:
     assert has_hidden_characters(text) is hidden
+
+
+@given(st.text(st.characters(codec=None, exclude_categories=())))
+def test_printable_text_holds_nothing_the_text_checks_refuse(text: str) -> None:
+    # events._text skips both searches for a text that str.isprintable() passes: every control,
+    # hidden or reordering character (and a lone surrogate) must make it fail
+    if text.isprintable():
+        assert not has_control_characters(text)
+        assert not has_hidden_characters(text)
+
+
+@pytest.mark.parametrize("char", [chr(c) for c in (*range(0x00, 0x20), *range(0x7F, 0xA0), *range(0x200B, 0x2010),
+                                                   *range(0x2028, 0x202F), 0x2060, *range(0x2066, 0x206A), 0xFEFF,
+                                                   0xD800, 0xDFFF)])
+def test_every_refused_character_is_unprintable(char: str) -> None:
+    assert not f"Nguyễn{char}An".isprintable()
