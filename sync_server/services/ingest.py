@@ -79,7 +79,9 @@ def validate_body(body: Any, device_id: str, *, nfc: bool = False) -> list[dict[
     envelope of this device's. Refuses the whole body otherwise: Invalid (its shape, an
     unknown schema, an event without its envelope), TooLarge (too many events), Forbidden
     (an event of another device). `nfc`: the caller knows every text in the body is NFC
-    already (api/sync.py checks the request's JSON text once), so no event is walked again."""
+    already (api/sync.py checks the request's JSON text once), so no event is walked again, and
+    its events are for `plan` only: their depth is checked there (`_prepare`), where a valid
+    event is known to be shallow."""
     if not isinstance(body, dict) or "events" not in body or "schema" not in body:
         raise Invalid("bad_request", 'the body must be {"schema": 1, "events": [...]}')
     if type(body["schema"]) is not int or body["schema"] != ev.PROTOCOL:  # not 1.0, not true
@@ -97,7 +99,9 @@ def validate_body(body: Any, device_id: str, *, nfc: bool = False) -> list[dict[
             raise Invalid(bad.code, f"event {i}: {bad.detail}") from None
         if event["device_id"] != device_id:
             raise Forbidden("wrong_device", f"event {i} belongs to device {event['device_id']!r}, not this one")
-    return [_shallow(event) if _too_deep(event) else event if nfc else ev.normalize(event) for event in events]
+    if nfc:
+        return events
+    return [_shallow(event) if _too_deep(event) else ev.normalize(event) for event in events]
 
 
 MAX_DEPTH = 8  # an event's JSON nests 3 levels (event, data, a list of ids): 8 is plenty
@@ -139,6 +143,34 @@ def _shallow(event: dict[str, Any]) -> dict[str, Any]:
                          for key, value in event.items()})
 
 
+def _checked_shallow(event: dict[str, Any]) -> ev.InvalidEvent | None:
+    """Why a validate_body(nfc=True) event is invalid (ev.check_past_envelope), if it is, its
+    depth checked as validate_body checks it otherwise: an event that passes, not a
+    conflict.resolved, nests 3 levels at most (every field accepts texts, numbers, booleans,
+    null, lists of texts, come_back's flat object), so only the others are looked at. A too deep
+    one is made `_shallow` in place (the batch holds it: it is stored and answered as such) and
+    checked again: the reason and digest it always had."""
+    try:
+        ev.check_past_envelope(event)
+    except ev.InvalidEvent as bad:
+        if not _too_deep(event):
+            return bad
+    except RecursionError:  # a refusal spelling (repr) a value nested about 1,000 levels deep
+        if not _too_deep(event):
+            raise
+    else:
+        if event["kind"] != "conflict.resolved" or not _too_deep(event):
+            return None
+    shallow = _shallow(event)
+    event.clear()
+    event.update(shallow)
+    try:
+        ev.check_past_envelope(event)
+    except ev.InvalidEvent as bad:
+        return bad
+    return None  # not reached: a shallow event's data, or another field of it, is TOO_DEEP
+
+
 def canonical(event: dict[str, Any]) -> str:
     """ev.canonical, byte for byte, without walking the event again when it is NFC already
     (validate_body normalised it): a string whose JSON text is NFC is NFC in every part."""
@@ -165,13 +197,16 @@ def _prepare(event: dict[str, Any], from_body: bool = False) -> tuple[str, ev.In
     """The event's canonical body, and why it is invalid (stateless checks), if it is.
     `from_body`: the event is validate_body's (a plan's batch): its envelope is checked and
     every text in it is NFC already."""
-    try:
-        if from_body:
-            ev.check_past_envelope(event)
-        else:
+    if from_body:
+        problem = _checked_shallow(event)
+    else:
+        try:
             ev.check_event(event)
-    except ev.InvalidEvent as bad:
-        return canonical(event), bad
+            problem = None
+        except ev.InvalidEvent as bad:
+            problem = bad
+    if problem is not None:
+        return canonical(event), problem
     if event["kind"] == "conflict.resolved":  # its value may be anything, a float too: not for orjson
         return canonical(event), None
     return canonical_of_valid(event, nfc=from_body), None
