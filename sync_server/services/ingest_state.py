@@ -39,6 +39,7 @@ class BatchState:
         self.asked: set[str] = set()  # every id looked up, found or not
         self.rows: dict[str, store_entities.EntityRow] = {}
         self.children_asked: dict[str, frozenset[str]] = {}
+        self.children_found: dict[str, list[str]] = {}  # household id -> its stored children's ids
         self.bookings_asked: dict[tuple[str, frozenset[str]], frozenset[str]] = {}
 
     def load(self, ids: Iterable[str]) -> None:
@@ -62,7 +63,17 @@ class BatchState:
         return self.loaded[entity_id]
 
     def children(self, household_id: str) -> list[Entity]:
-        ids = store_entities.child_ids(self.conn, household_id)
+        if household_id not in self.children_found:
+            # The first household asked about brings every stored household the batch loaded
+            # with it, in one query: a batch that asks about one (a refusal recorded, a move, a
+            # visit taken back) mostly asks about several (issue #16: a query each before).
+            # Only those asked are checked again under the lock (`unchanged`).
+            households = list(dict.fromkeys([household_id, *(i for i, row in self.rows.items()
+                                                             if row.type == "household" and i not in self.children_found)]))
+            found = store_entities.child_ids(self.conn, households)
+            for i in households:
+                self.children_found[i] = found.get(i, [])
+        ids = list(self.children_found[household_id])
         self.children_asked[household_id] = frozenset(ids)
         ids += [e.id for e in self.loaded.values() if e is not None and e.parent_id == household_id]
         self.load(ids)
@@ -98,8 +109,8 @@ class BatchState:
         the new hamlet without a new version of theirs."""
         if store_entities.fetch(conn, self.asked) != self.rows:
             return False
-        if any(frozenset(store_entities.child_ids(conn, household_id)) != ids
-               for household_id, ids in self.children_asked.items()):
+        children = store_entities.child_ids(conn, list(self.children_asked)) if self.children_asked else {}
+        if any(frozenset(children.get(household_id, ())) != ids for household_id, ids in self.children_asked.items()):
             return False
         return all(frozenset(store_sessions.booking_ids_of(conn, commune, set(people))) == ids
                    for (commune, people), ids in self.bookings_asked.items())

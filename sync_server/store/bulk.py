@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Table
+from sqlalchemy import Connection, CursorResult, Table
 
 CHUNK = 500  # ids per IN (...): well under SQLite's variable limit
 
@@ -20,6 +20,20 @@ def many(conn: Connection, sql: str, values: Sequence[tuple[Any, ...]]) -> None:
     if conn.dialect.paramstyle != "qmark":
         sql = sql.replace("?", "%s")
     conn.exec_driver_sql(sql, values)
+
+
+def one(conn: Connection, sql: str, values: tuple[Any, ...] = ()) -> CursorResult[*tuple[Any, ...]]:
+    """One statement at the driver, `sql` written with ? as for `many`. A push runs a dozen small
+    statements; through SQLAlchemy's Core each costs its cache key, coercions and compiled
+    parameters, about as much CPU as SQLite's work on it (issue #16)."""
+    if conn.dialect.paramstyle != "qmark":
+        sql = sql.replace("?", "%s")
+    return conn.exec_driver_sql(sql, values)
+
+
+def marks(n: int) -> str:
+    """`?, ?, …` for an IN list of n values (one/many turn them into %s for PostgreSQL)."""
+    return ", ".join("?" * n)
 
 
 def insert(conn: Connection, table: Table, rows: Sequence[tuple[Any, ...]]) -> None:

@@ -51,12 +51,11 @@ def fetch(conn: Connection, ids: Iterable[str]) -> dict[str, EntityRow]:
                                         (list(ids),)):
             out[row[0]] = EntityRow._make(row)
         return out
-    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
     for part in bulk.chunks(list(ids)):
         # at the driver: a statement of its own for each length of the IN list would only fill
         # SQLAlchemy's compiled cache
-        for row in conn.exec_driver_sql(f"SELECT {_COLUMNS} FROM entities WHERE id IN ({', '.join([mark] * len(part))})",
-                                        tuple(part)):
+        for row in bulk.one(conn, f"SELECT {_COLUMNS} FROM entities WHERE id IN ({bulk.marks(len(part))})",
+                            tuple(part)):
             out[row[0]] = EntityRow._make(row)
     return out
 
@@ -64,9 +63,15 @@ def fetch(conn: Connection, ids: Iterable[str]) -> dict[str, EntityRow]:
 _COLUMNS = ", ".join(EntityRow._fields)
 
 
-def child_ids(conn: Connection, household_id: str) -> list[str]:
-    """The ids of a household's people and visits."""
-    return list(conn.execute(select(t.entities.c.id).where(t.entities.c.parent_id == household_id)).scalars())
+def child_ids(conn: Connection, household_ids: Sequence[str]) -> dict[str, list[str]]:
+    """{household id: the ids of its people and visits} for these households (one with none is
+    left out): one query for a batch's households, not one each (issue #16)."""
+    out: dict[str, list[str]] = {}
+    for part in bulk.chunks(household_ids):
+        for parent_id, child_id in bulk.one(conn, f"SELECT parent_id, id FROM entities WHERE parent_id IN "
+                                                  f"({bulk.marks(len(part))})", tuple(part)):
+            out.setdefault(parent_id, []).append(child_id)
+    return out
 
 
 def insert(conn: Connection, rows: Sequence[EntityRow]) -> None:

@@ -173,3 +173,24 @@ def test_a_base_above_every_cursor_is_refused_as_under_the_lock(engine: Engine) 
     assert not planned.written
     assert [(q.seq, q.reason.split(":")[0]) for q in result.quarantined] == [(one.seq, "bad_base")]
     as_replayed(engine)
+
+
+def test_a_child_added_in_between_to_any_household_the_plan_asked_about_has_it_worked_out_again(
+        engine: Engine) -> None:
+    # The plan reads the children of both households in one query (BatchState.children); a named
+    # person added in between to the second one, changing no row the plan read, must still be
+    # seen under the lock: the second refusal is recorded against a household that has a name.
+    one, two = admin(engine), admin(engine)
+    hamlet_id, first = a_household(one)
+    second = str(uuid7())
+    one.push(("household.created", second, household_data(hamlet_id, "Số 14")),
+             ("person.added", str(uuid7()), person_data(first, "Người 1")),
+             ("person.added", str(uuid7()), person_data(second, "Người 1")))
+    batch, planned = one.plan(one.events(("household.updated", first, {"consent": "declined"}),
+                                         ("household.updated", second, {"consent": "declined"})))
+    assert planned.result.quarantined == []
+    two.push(("person.added", str(uuid7()), person_data(second, "Nguyễn Thị Bình")))  # in between
+    result = one.write(batch, planned)
+    assert not planned.written, "a household the plan asked about has a new child: worked out again"
+    assert [(q.seq, q.reason.split(":")[0]) for q in result.quarantined] == [(one.seq, "consent_declined")]
+    as_replayed(engine)
