@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import BigInteger, Connection, Row, bindparam, case, func, select, update
 
+from . import bulk
 from . import schema as t
 
 
@@ -174,8 +175,9 @@ def team_commune(conn: Connection, team_id: str) -> str | None:
 
 
 def team_hamlets(conn: Connection, team_id: str) -> frozenset[str]:
-    return frozenset(conn.execute(
-        select(t.team_hamlets.c.hamlet_id).where(t.team_hamlets.c.team_id == team_id)).scalars())
+    # at the driver, not a select() built and cache-keyed on each call: every request of a
+    # leader's or a team volunteer's asks it (scope_of)
+    return frozenset(h for (h,) in bulk.one(conn, "SELECT hamlet_id FROM team_hamlets WHERE team_id = ?", (team_id,)))
 
 
 def insert_team(conn: Connection, team_id: str, name: str, commune: str) -> None:

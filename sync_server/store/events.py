@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from typing import NamedTuple
 
-from sqlalchemy import Connection, func, select, update
+from sqlalchemy import Connection, func, select
 
 from . import bulk
 from . import schema as t
@@ -60,19 +60,19 @@ class Held(NamedTuple):
 def lock_device(conn: Connection, device_id: str) -> int:
     """The device's acknowledged seq, its row locked for the push (PostgreSQL; SQLite's
     transaction holds the whole database)."""
-    query = select(t.devices.c.acked_seq).where(t.devices.c.id == device_id)
+    sql = "SELECT acked_seq FROM devices WHERE id = ?"
     if conn.dialect.name != "sqlite":
-        query = query.with_for_update()
-    return int(conn.execute(query).scalar_one())
+        sql += " FOR UPDATE"
+    return int(bulk.one(conn, sql, (device_id,)).scalar_one())
 
 
 def held(conn: Connection, device_id: str, seqs: Sequence[int]) -> dict[int, Held]:
     """The events of a device already held, by seq."""
     out: dict[int, Held] = {}
     for part in bulk.chunks(seqs):
-        for seq, body, status, reason, cursor in conn.execute(
-                select(t.events.c.seq, t.events.c.body, t.events.c.status, t.events.c.reason, t.events.c.cursor)
-                .where(t.events.c.device_id == device_id, t.events.c.seq.in_(part))):
+        for seq, body, status, reason, cursor in bulk.one(
+                conn, 'SELECT seq, body, status, reason, "cursor" FROM events '
+                      f"WHERE device_id = ? AND seq IN ({bulk.marks(len(part))})", (device_id, *part)):
             out[seq] = Held(body, status, reason, cursor)
     return out
 
@@ -85,7 +85,7 @@ def quarantined_of(conn: Connection, device_id: str) -> list[tuple[int, str]]:
 
 
 def last_cursor(conn: Connection) -> int:
-    return int(conn.execute(select(func.coalesce(func.max(t.events.c.cursor), 0))).scalar_one())
+    return int(bulk.one(conn, 'SELECT coalesce(max("cursor"), 0) FROM events').scalar_one())
 
 
 def insert(conn: Connection, rows: Sequence[EventRow]) -> None:
@@ -94,20 +94,23 @@ def insert(conn: Connection, rows: Sequence[EventRow]) -> None:
 
 def insert_moves(conn: Connection, rows: Sequence[MoveRow]) -> None:
     if rows:
-        conn.execute(t.event_moves.insert(), [row._asdict() for row in rows])
+        bulk.many(conn, 'INSERT INTO event_moves ("cursor", hamlet_id, commune, household_id) VALUES (?, ?, ?, ?)',
+                  [tuple(row) for row in rows])
 
 
 def insert_conflicts(conn: Connection, rows: Sequence[ConflictRow]) -> None:
     if rows:
-        conn.execute(t.conflicts.insert(), [row._asdict() for row in rows])
+        bulk.many(conn, "INSERT INTO conflicts (entity, field, hamlet_id, commune, earlier, later, opened_cursor) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?)", [tuple(row) for row in rows])
 
 
-def resolve_conflicts(conn: Connection, resolved: Iterable[tuple[str, str, int]]) -> None:
-    """Close the open conflicts of (entity, field) at a cursor."""
-    for entity, name, at_cursor in resolved:
-        conn.execute(update(t.conflicts).where(
-            t.conflicts.c.entity == entity, t.conflicts.c.field == name,
-            t.conflicts.c.resolved_cursor.is_(None)).values(resolved_cursor=at_cursor))
+def resolve_conflicts(conn: Connection, resolved: Sequence[tuple[str, str, int]]) -> None:
+    """Close the open conflicts of (entity, field) at a cursor, in the order given: a pair
+    resolved twice in one push is closed by the first (the second finds none open)."""
+    if resolved:
+        bulk.many(conn, "UPDATE conflicts SET resolved_cursor = ? "
+                        "WHERE entity = ? AND field = ? AND resolved_cursor IS NULL",
+                  [(at_cursor, entity, name) for entity, name, at_cursor in resolved])
 
 
 class OpenConflict(NamedTuple):
@@ -131,8 +134,7 @@ def open_conflicts(conn: Connection, commune: str) -> list[OpenConflict]:
 
 
 def acknowledge(conn: Connection, device_id: str, acked_seq: int, at: str) -> None:
-    conn.execute(update(t.devices).where(t.devices.c.id == device_id).values(
-        acked_seq=acked_seq, last_push_at=at))
+    bulk.one(conn, "UPDATE devices SET acked_seq = ?, last_push_at = ? WHERE id = ?", (acked_seq, at, device_id))
 
 
 def applied(conn: Connection) -> Iterator[tuple[int, str]]:
@@ -145,7 +147,7 @@ def applied(conn: Connection) -> Iterator[tuple[int, str]]:
 # ---- receipt --------------------------------------------------------------------
 
 def acked_seq(conn: Connection, device_id: str) -> int:
-    return int(conn.execute(select(t.devices.c.acked_seq).where(t.devices.c.id == device_id)).scalar_one())
+    return int(bulk.one(conn, "SELECT acked_seq FROM devices WHERE id = ?", (device_id,)).scalar_one())
 
 
 def kind_counts(conn: Connection, device_id: str, upto: int) -> dict[str, int]:

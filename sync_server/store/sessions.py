@@ -10,6 +10,7 @@ from sqlalchemy import Connection, select
 
 from campaign.projection import Entity
 
+from . import bulk
 from . import schema as t
 from .entities import entity
 
@@ -40,6 +41,5 @@ def commune_bookings(conn: Connection, commune: str) -> list[Entity]:
 
 def booking_ids_of(conn: Connection, commune: str, people: set[str]) -> list[str]:
     """The ids of a commune's bookings of these people (a household's, when it moves)."""
-    found = conn.execute(select(t.entities.c.id, t.entities.c.body).where(
-        t.entities.c.commune == commune, t.entities.c.type == "booking"))
-    return [row.id for row in found if json.loads(row.body)["data"].get("person_id") in people]
+    found = bulk.one(conn, "SELECT id, body FROM entities WHERE commune = ? AND type = 'booking'", (commune,))
+    return [i for i, body in found if json.loads(body)["data"].get("person_id") in people]
