@@ -194,3 +194,20 @@ def test_a_child_added_in_between_to_any_household_the_plan_asked_about_has_it_w
     assert not planned.written, "a household the plan asked about has a new child: worked out again"
     assert [(q.seq, q.reason.split(":")[0]) for q in result.quarantined] == [(one.seq, "consent_declined")]
     as_replayed(engine)
+
+
+def test_a_conflict_resolved_twice_in_one_push_is_closed_at_the_first(engine: Engine) -> None:
+    # store/events.py resolve_conflicts: the resolutions in push order, one statement for all
+    one, two = admin(engine), admin(engine)
+    _hamlet_id, household_id = a_household(one)
+    person_id = str(uuid7())
+    one.push(("person.added", person_id, person_data(household_id)))
+    two.push(("person.updated", person_id, {"card": "none"}))
+    one.push(("person.updated", person_id, {"card": "cmnd_only"}), base=1)  # had not seen two's: a conflict
+    result = two.push(("conflict.resolved", person_id, {"field": "card", "value": "none"}),
+                      ("conflict.resolved", person_id, {"field": "card", "value": "cmnd_only"}))
+    assert result.quarantined == []
+    with read_transaction(engine) as conn:
+        closed = conn.execute(select(t.conflicts.c.field, t.conflicts.c.resolved_cursor)).all()
+    assert closed and {tuple(row) for row in closed} == {("card", result.cursors[0][1])}
+    as_replayed(engine)
