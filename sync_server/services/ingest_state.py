@@ -132,13 +132,25 @@ class BatchState:
     def deltas(self) -> Counter[tuple[str, str, str]]:
         """The batch's totals deltas, summed once per entity it changed: contribution(as it ends)
         - contribution(as it was loaded), the sum of each event's after - before."""
-        deltas: Counter[tuple[str, str, str]] = Counter()
+        # a plain dict and no call an entity: run for every entity a push changes (issue #16);
+        # Counter's own += costs a Python-level __missing__ for every new key
+        out: dict[tuple[str, str, str], int] = {}
+        get, counts, loaded = out.get, totals.counts, self.loaded
         for entity_id, original in self.original.items():
-            now = self.loaded[entity_id]
-            if now is not original:
-                _add_delta(deltas, original, -1)
-                _add_delta(deltas, now, +1)
-        return deltas
+            now = loaded[entity_id]
+            if now is original:
+                continue
+            if original is not None:
+                hamlet = original.hamlet_id or ""
+                for (day, metric), n in counts(original).items():
+                    key = (hamlet, day, metric)
+                    out[key] = get(key, 0) - n
+            if now is not None:
+                hamlet = now.hamlet_id or ""
+                for (day, metric), n in counts(now).items():
+                    key = (hamlet, day, metric)
+                    out[key] = get(key, 0) + n
+        return Counter(out)
 
     def renumber(self, shift: int) -> None:
         """Provisional versions (PROVISIONAL and above) of the changed entities moved by `shift`
@@ -151,9 +163,3 @@ class BatchState:
                 if stamp[0] is not None and stamp[0] >= PROVISIONAL:
                     stamp[0] += shift
 
-
-def _add_delta(deltas: Counter[tuple[str, str, str]], entity: Entity | None, sign: int) -> None:
-    if entity is None:
-        return
-    for (day, metric), n in totals.counts(entity).items():
-        deltas[(entity.hamlet_id or "", day, metric)] += sign * n
