@@ -31,6 +31,18 @@ def one(conn: Connection, sql: str, values: tuple[Any, ...] = ()) -> CursorResul
     return conn.exec_driver_sql(sql, values)
 
 
+def text_in(conn: Connection, select_sql: str, column: str, values: Sequence[str]) -> Iterator[Any]:
+    """The rows of `select_sql WHERE column IN (values)`, a text column. On PostgreSQL one array
+    parameter (`= ANY`): the statement's text is the same for any number of values, so psycopg
+    parses it once and PostgreSQL prepares it once; an IN list of 500 marks was parsed again by
+    psycopg on every call (~1.6 ms a push, issue #16). On SQLite IN lists of CHUNK marks."""
+    if conn.dialect.name == "postgresql":
+        yield from conn.exec_driver_sql(f"{select_sql} WHERE {column} = ANY(%s::text[])", (list(values),))
+        return
+    for part in chunks(values):
+        yield from one(conn, f"{select_sql} WHERE {column} IN ({marks(len(part))})", tuple(part))
+
+
 def marks(n: int) -> str:
     """`?, ?, …` for an IN list of n values (one/many turn them into %s for PostgreSQL)."""
     return ", ".join("?" * n)

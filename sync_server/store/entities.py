@@ -43,20 +43,8 @@ def fetch(conn: Connection, ids: Iterable[str]) -> dict[str, EntityRow]:
     """The stored rows of these ids that exist, as stored (the body not parsed): a push
     planned outside the write lock compares what it read with what is there under it."""
     out: dict[str, EntityRow] = {}
-    if conn.dialect.name == "postgresql":
-        # one array parameter: one statement's text for any number of ids, parsed once by the
-        # driver and prepared once by PostgreSQL (an IN list of 500 marks was parsed again on
-        # every call: ~1.6 ms of a push's time, issue #16)
-        for row in conn.exec_driver_sql(f"SELECT {_COLUMNS} FROM entities WHERE id = ANY(%s::text[])",
-                                        (list(ids),)):
-            out[row[0]] = EntityRow._make(row)
-        return out
-    for part in bulk.chunks(list(ids)):
-        # at the driver: a statement of its own for each length of the IN list would only fill
-        # SQLAlchemy's compiled cache
-        for row in bulk.one(conn, f"SELECT {_COLUMNS} FROM entities WHERE id IN ({bulk.marks(len(part))})",
-                            tuple(part)):
-            out[row[0]] = EntityRow._make(row)
+    for row in bulk.text_in(conn, f"SELECT {_COLUMNS} FROM entities", "id", list(ids)):
+        out[row[0]] = EntityRow._make(row)
     return out
 
 
@@ -67,10 +55,8 @@ def child_ids(conn: Connection, household_ids: Sequence[str]) -> dict[str, list[
     """{household id: the ids of its people and visits} for these households (one with none is
     left out): one query for a batch's households, not one each (issue #16)."""
     out: dict[str, list[str]] = {}
-    for part in bulk.chunks(household_ids):
-        for parent_id, child_id in bulk.one(conn, f"SELECT parent_id, id FROM entities WHERE parent_id IN "
-                                                  f"({bulk.marks(len(part))})", tuple(part)):
-            out.setdefault(parent_id, []).append(child_id)
+    for parent_id, child_id in bulk.text_in(conn, "SELECT parent_id, id FROM entities", "parent_id", household_ids):
+        out.setdefault(parent_id, []).append(child_id)
     return out
 
 
