@@ -185,6 +185,7 @@ def ingest_ratio(backend: Backend, sizes: m.Sizes, log: Log) -> dict[str, Any]:
     return dict(ingest_events_per_s=round(best), ingest_w1_events_per_s=round(w1["events_per_s"]),
                 ingest_w2_events_per_s=round(w2["events_per_s"]), ingest_events=w1["events"],
                 ingest_devices=w1["devices"], raw_rows_per_s=round(raw["rows_per_s"]), raw_method=raw["method"],
+                raw_runs_rows_per_s=raw["runs_rows_per_s"],
                 ingest_w1_events_per_server_cpu_s=round(w1["events_per_cpu_s"] or 0),
                 ingest_w2_events_per_server_cpu_s=round(w2["events_per_cpu_s"] or 0),
                 ingest_ratio=round(best / raw["rows_per_s"], 3), ingest_ratio_target=RATIO_TARGET[backend.name])

@@ -159,10 +159,26 @@ def ingest(backend: Backend, workers: int, sizes: Sizes, log: Log) -> dict[str, 
         engine.dispose()
 
 
-def raw_insert(backend: Backend, source_url: str, after: int, log: Log) -> dict[str, Any]:
-    """The same rows the push path stored, straight into an empty events table:
-    executemany in one transaction on SQLite, COPY on PostgreSQL."""
+RAW_RUNS = 3  # the raw insert is a second's burst: its best of three, each into a fresh database
+
+
+def raw_insert(backend: Backend, source_url: str, after: int, log: Log, runs: int = RAW_RUNS) -> dict[str, Any]:
+    """The same rows the push path stored, straight into an empty events table: executemany in
+    one transaction on SQLite, COPY on PostgreSQL; the best of `runs` inserts, each into a fresh
+    database. One insert of 100,000 rows lasts about a second, and on this shared machine its
+    rate moved from 82 k to 155 k rows/s between runs a few minutes apart, while the push's
+    (15-25 s in all) moved far less: the ratio measured the raw insert's luck. The best of
+    three is the database at its fastest, the stricter denominator."""
     rows = _read_event_rows(source_url, after)
+    tries = [_raw_once(backend, rows) for _ in range(runs)]
+    seconds, method = min(tries)
+    log(f"  raw {method}: {len(rows):,} rows in {seconds:.2f} s = {len(rows) / seconds:,.0f}/s "
+        f"(best of {runs}: {', '.join(f'{len(rows) / s:,.0f}' for s, _m in tries)} rows/s)")
+    return {"rows": len(rows), "seconds": seconds, "rows_per_s": len(rows) / seconds, "method": method,
+            "runs_rows_per_s": [round(len(rows) / s) for s, _m in tries]}
+
+
+def _raw_once(backend: Backend, rows: list[tuple[Any, ...]]) -> tuple[float, str]:
     url = backend.new_url("raw")
     migrated(url)
     try:
@@ -178,20 +194,16 @@ def raw_insert(backend: Backend, source_url: str, after: int, log: Log) -> dict[
             conn.execute("COMMIT")
             seconds = time.perf_counter() - started
             conn.close()
-            method = "executemany"
-        else:
-            import psycopg
-            with psycopg.connect(dbapi_url(url)) as pg:
-                started = time.perf_counter()
-                names = ", ".join(_q(c) for c in d.EVENT_COLUMNS)
-                with pg.cursor().copy(f"COPY events ({names}) FROM STDIN") as copy:
-                    for row in rows:
-                        copy.write_row(row)
-                pg.commit()
-                seconds = time.perf_counter() - started
-            method = "COPY"
-        log(f"  raw {method}: {len(rows):,} rows in {seconds:.2f} s = {len(rows) / seconds:,.0f}/s")
-        return {"rows": len(rows), "seconds": seconds, "rows_per_s": len(rows) / seconds, "method": method}
+            return seconds, "executemany"
+        import psycopg
+        with psycopg.connect(dbapi_url(url)) as pg:
+            started = time.perf_counter()
+            names = ", ".join(_q(c) for c in d.EVENT_COLUMNS)
+            with pg.cursor().copy(f"COPY events ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            pg.commit()
+            return time.perf_counter() - started, "COPY"
     finally:
         backend.drop(url)
 
