@@ -28,8 +28,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import sqlite3
-import struct
 import threading
 import time
 import weakref
@@ -37,7 +35,6 @@ from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any
-from urllib.parse import quote
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine.interfaces import DBAPIConnection, DBAPICursor, ExecutionContext
@@ -101,8 +98,6 @@ def _ping_when_idle(engine: Engine) -> None:
 
 def _tune_sqlite(engine: Engine) -> None:
     lock_path = _lock_path(engine) if fcntl is not None else None
-    if lock_path is not None:
-        _CHECKPOINTERS[engine] = Checkpointer(lock_path.removesuffix("-writer.lock"))
 
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_conn: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
@@ -111,8 +106,6 @@ def _tune_sqlite(engine: Engine) -> None:
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA busy_timeout=30000")
-        if lock_path is not None:  # the Checkpointer's, after the lock is released (below)
-            cur.execute(f"PRAGMA wal_autocheckpoint={BACKSTOP_FRAMES}")
         cur.close()
 
     @event.listens_for(engine, "begin")
@@ -179,91 +172,11 @@ def _file_lock(path: str) -> int:
     return fd
 
 
-def _release(info: dict[str, Any]) -> bool:
-    """The transaction's file lock released; whether it held one (it wrote)."""
+def _release(info: dict[str, Any]) -> None:
     info.pop(_BEGIN, None)
     fd = info.pop(_FILE_LOCK, None)
     if fd is not None:
         os.close(fd)  # closing the descriptor releases the flock
-    return fd is not None
-
-
-# ---- the WAL's checkpoints, out of the write lock -----------------------------------
-#
-# SQLite copies the WAL back into the database (a checkpoint) inside the COMMIT that takes the
-# WAL past wal_autocheckpoint pages: with synchronous=NORMAL that is two fsyncs and a few MB
-# written, while the committing writer still holds the file lock and its process's WriteTurns
-# (issue #16: about a third of a push's locked wall time on SQLite, the commit 1.4 ms at the
-# median and up to 16-33 ms). So the server's connections checkpoint on their own only past
-# BACKSTOP_FRAMES (a writer outside write/short_write_transaction, a migration), and a writer
-# that released the lock starts a PASSIVE checkpoint in a thread once the WAL holds
-# CHECKPOINT_FRAMES not yet copied: it runs beside the next writer (SQLite lets a checkpoint
-# and a writer run together; the sqlite3 module leaves the GIL while it does). The WAL stays
-# bounded as before (CHECKPOINT_FRAMES plus what is written while a checkpoint runs, as with
-# SQLite's own; readers on an old snapshot hold it back either way), BACKSTOP_FRAMES at the
-# most if no checkpoint thread keeps up. Durability is unchanged: a commit was never fsynced
-# (synchronous=NORMAL), and a checkpoint fsyncs the WAL before it copies, wherever it runs.
-
-CHECKPOINT_FRAMES = 1000  # SQLite's default wal_autocheckpoint: 1000 pages (~4 MB)
-BACKSTOP_FRAMES = 10_000
-
-
-def wal_frames_pending(database: str) -> int:
-    """Frames of the WAL not yet copied into the database: mxFrame - nBackfill of the wal-index
-    (the -shm file, native byte order: https://www.sqlite.org/walformat.html, 2.2). Read without
-    SQLite's locks: a hint for when to checkpoint, 0 when there is no index to read."""
-    try:
-        with open(database + "-shm", "rb", buffering=0) as shm:
-            head = shm.read(100)
-    except OSError:
-        return 0
-    if len(head) < 100:
-        return 0
-    (frames,), (backfilled,) = struct.unpack_from("=I", head, 16), struct.unpack_from("=I", head, 96)
-    return max(int(frames) - int(backfilled), 0)
-
-
-class Checkpointer:
-    """One SQLite database's checkpoints, for this process: at most one running at a time."""
-
-    def __init__(self, database: str) -> None:
-        self.database = database
-        self._running = threading.Lock()
-        self._thread: threading.Thread | None = None
-
-    def after_write(self) -> None:
-        """A write transaction ended and released the lock: checkpoint if the WAL grew enough."""
-        if wal_frames_pending(self.database) < CHECKPOINT_FRAMES or not self._running.acquire(blocking=False):
-            return
-        self._thread = threading.Thread(target=self._checkpoint, name="gocua-checkpoint", daemon=True)
-        self._thread.start()
-
-    def _checkpoint(self) -> None:
-        try:  # a connection of its own: no pooled one is held, no transaction of ours is open; mode=rw:
-            # a database removed meanwhile (a test's directory) is not made again, empty
-            conn = sqlite3.connect(f"file:{quote(self.database)}?mode=rw", uri=True, timeout=30,
-                                   isolation_level=None, check_same_thread=False)
-            try:
-                conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
-            finally:
-                conn.close()
-        except sqlite3.Error:
-            pass  # the next writer's turn tries again; BACKSTOP_FRAMES bounds the WAL meanwhile
-        finally:
-            self._running.release()
-
-    def wait(self) -> None:
-        """Until the checkpoint started last is done (the tests)."""
-        if self._thread is not None:
-            self._thread.join()
-
-
-_CHECKPOINTERS: weakref.WeakKeyDictionary[Engine, Checkpointer] = weakref.WeakKeyDictionary()
-
-
-def checkpointer(engine: Engine) -> Checkpointer | None:
-    """The engine's Checkpointer: a SQLite file database's, None otherwise."""
-    return _CHECKPOINTERS.get(engine)
 
 
 def is_sqlite(conn: Connection | Engine) -> bool:
@@ -277,10 +190,8 @@ def _managed(conn: Connection) -> Iterator[Connection]:
         with conn.begin():
             yield conn
     finally:  # after COMMIT or ROLLBACK: the next writer starts as this one is done
-        wrote = _release(conn.info)
+        _release(conn.info)
         conn.info.pop(_MANAGED, None)
-        if wrote and (checkpoints := _CHECKPOINTERS.get(conn.engine)) is not None:
-            checkpoints.after_write()
 
 
 class WriteTurns:
