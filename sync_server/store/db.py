@@ -106,6 +106,14 @@ def _tune_sqlite(engine: Engine) -> None:
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA busy_timeout=30000")
+        # The WAL is checkpointed by SQLite itself, inside the COMMIT that takes it past
+        # wal_autocheckpoint (1,000 pages), while that writer holds the write lock. Tried in issue
+        # #16 and taken out: checkpointing from a thread after the lock, deciding when by reading
+        # the wal-index header from the -shm file. Closing that file released every POSIX lock
+        # this process held on it, SQLite's read marks among them (POSIX locks belong to the
+        # process, not to a descriptor), so another worker reset the WAL under a reader: "database
+        # disk image is malformed" in a 1,000-device run. Nothing but SQLite opens the database's
+        # files (tests/server/test_db_files.py).
         cur.close()
 
     @event.listens_for(engine, "begin")
