@@ -7,11 +7,12 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import httpx
 from sqlalchemy import Engine
@@ -36,6 +37,9 @@ class ServerProcess:
     port: int = field(default_factory=free_port)
     proc: subprocess.Popen[bytes] | None = None
     request_times: str | None = None  # a file the server appends each request's own time to
+    # The server's stderr goes to a file, never a pipe: a pipe nobody reads fills at 64 KB, and a
+    # server logging tracebacks then blocks its event loop on the write (seen: the whole bench hung)
+    errors: IO[bytes] | None = None
 
     @property
     def url(self) -> str:
@@ -48,12 +52,11 @@ class ServerProcess:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "sync_server.cli", "serve", "--host", "127.0.0.1", "--port", str(self.port),
              "--workers", str(self.workers)],
-            env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+            env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=self._errors(), start_new_session=True)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                err = self.proc.stderr.read().decode(errors="replace") if self.proc.stderr else ""
-                raise RuntimeError(f"server exited: {err[-2000:]}")
+                raise RuntimeError(f"server exited: {self.stderr_text()[-2000:]}")
             try:
                 if httpx.get(self.url + "/healthz", timeout=1).status_code == 200:
                     if self.workers > 1:
@@ -82,9 +85,22 @@ class ServerProcess:
                 self.proc.wait(10)
             except ProcessLookupError:
                 pass
-        if self.proc.stderr:
-            self.proc.stderr.close()
+        if self.errors is not None:
+            self.errors.close()
+            self.errors = None
         self.proc = None
+
+    def _errors(self) -> IO[bytes]:
+        self.errors = tempfile.TemporaryFile()  # noqa: SIM115  # closed in stop()
+        return self.errors
+
+    def stderr_text(self) -> str:
+        """What the server wrote to stderr so far."""
+        if self.errors is None:
+            return ""
+        self.errors.flush()
+        self.errors.seek(0)
+        return self.errors.read().decode(errors="replace")
 
     def __enter__(self) -> ServerProcess:
         return self.start()
