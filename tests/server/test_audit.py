@@ -84,6 +84,7 @@ class _Anonymous:
 
 def test_the_log_pages_and_keeps_communes_apart(world):
     world.other_officer.get("/api/v1/followup", commune=RURAL, list="card_capture")
+    world.officer.get("/api/v1/followup", commune=WARD, list="card_capture")  # its own: not the role matrix's
     world.officer.get("/api/v1/exports/totals.csv", commune=WARD)
     everything = ok(world.admin.get("/api/v1/audit", limit=1000))["entries"]
     ward = ok(world.officer.get("/api/v1/audit", commune=WARD, limit=1000))["entries"]

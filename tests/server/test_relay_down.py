@@ -22,6 +22,9 @@ def _team(server, hamlet):  # type: ignore[no-untyped-def]
     leader = server.enroll("leader", team=team)
     phone = server.enroll("volunteer", team=team)
     box = new_box_key()
+    # as a phone does: it learns the server's keys (made at the first ask) before it gives its own;
+    # without this the test depended on an earlier one having asked (it failed run alone)
+    assert httpx.get(server.url + "/api/v1/server-key").status_code == 200
     answer = httpx.post(server.url + "/api/v1/sync/box-key", json={"box_key": box.public}, headers=phone.headers)
     assert answer.status_code == 204, answer.text
     return leader, phone, box
