@@ -5,10 +5,13 @@ from pathlib import Path
 
 import pytest
 from hypothesis import settings
+from sqlalchemy import Engine
 
 from campaign.ids import uuid7
+from sync_server.store import migrate
+from sync_server.store.db import make_engine
 
-from .support import PostgresDatabases, Server, database_url, hamlet_data
+from .support import PostgresDatabases, Server, database_url, hamlet_data, migrated_sqlite
 
 # No property test fails for being slow: hypothesis's default 200 ms deadline per example is a
 # wall-clock assertion, and on a loaded machine it failed a correct test. Speed is the bench's.
@@ -23,6 +26,18 @@ def pg_databases() -> Iterator[PostgresDatabases]:
     pg = PostgresDatabases()
     yield pg
     pg.drop_all()
+
+
+@pytest.fixture(params=BACKENDS)
+def migrated_engine(request: pytest.FixtureRequest, tmp_path: Path, pg_databases: PostgresDatabases) -> Iterator[Engine]:
+    """An engine on a fresh migrated database of each backend, no server: for the store's tests."""
+    if request.param == "sqlite":
+        engine = make_engine(migrated_sqlite(tmp_path / "server.db"))
+    else:
+        engine = make_engine(pg_databases.create())
+        migrate.upgrade(engine)
+    yield engine
+    engine.dispose()
 
 
 @pytest.fixture(scope="module", params=BACKENDS)

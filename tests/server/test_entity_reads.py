@@ -2,38 +2,22 @@
 IN list in parts on SQLite and one array parameter on PostgreSQL, give the same rows."""
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
 from sqlalchemy import Engine
 
-from sync_server.store import entities, migrate
-from sync_server.store.db import make_engine, read_transaction, write_transaction
+from sync_server.store import entities
+from sync_server.store.db import read_transaction, write_transaction
 from sync_server.store.entities import EntityRow
 
-from ..support import PostgresDatabases, migrated_sqlite
 
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def engine(request: pytest.FixtureRequest, tmp_path, pg_databases: PostgresDatabases) -> Iterator[Engine]:  # type: ignore[no-untyped-def]
-    if request.param == "sqlite":
-        engine = make_engine(migrated_sqlite(tmp_path / "server.db"))
-    else:
-        engine = make_engine(pg_databases.create())
-        migrate.upgrade(engine)
-    yield engine
-    engine.dispose()
-
-
-def test_rows_and_children_of_more_ids_than_one_in_list_holds(engine: Engine) -> None:
+def test_rows_and_children_of_more_ids_than_one_in_list_holds(migrated_engine: Engine) -> None:
     households = [EntityRow(f"h-{i:04d}", "household", "hamlet-1", None, "10525", i, '{"data":{}}')
                   for i in range(700)]
     people = [EntityRow(f"p-{i:04d}", "person", "hamlet-1", f"h-{i % 350:04d}", "10525", i, '{"data":{}}')
               for i in range(1_100)]
-    with write_transaction(engine) as conn:
+    with write_transaction(migrated_engine) as conn:
         entities.insert(conn, households + people)
     wanted = [row.id for row in people[::-1]] + ["p-missing", "h-missing"]  # 1,102 ids, two not there
-    with read_transaction(engine) as conn:
+    with read_transaction(migrated_engine) as conn:
         found = entities.fetch(conn, wanted)
         children = entities.child_ids(conn, [row.id for row in households] + ["h-missing"])
     assert found == {row.id: row for row in people}

@@ -3,30 +3,15 @@ statement of five arrays, whatever the number of rows), against the same sums ke
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
 
-import pytest
 from sqlalchemy import Engine, select
 
-from sync_server.store import migrate, totals
 from sync_server.store import schema as t
-from sync_server.store.db import make_engine, read_transaction, write_transaction
-
-from ..support import PostgresDatabases, migrated_sqlite
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def engine(request: pytest.FixtureRequest, tmp_path, pg_databases: PostgresDatabases) -> Iterator[Engine]:  # type: ignore[no-untyped-def]
-    if request.param == "sqlite":
-        engine = make_engine(migrated_sqlite(tmp_path / "server.db"))
-    else:
-        engine = make_engine(pg_databases.create())
-        migrate.upgrade(engine)
-    yield engine
-    engine.dispose()
+from sync_server.store import totals
+from sync_server.store.db import read_transaction, write_transaction
 
 
-def test_deltas_add_up_and_each_commune_written_moves_on_by_one(engine: Engine) -> None:
+def test_deltas_add_up_and_each_commune_written_moves_on_by_one(migrated_engine: Engine) -> None:
     many = [(f"h{i}", "2026-12-03", "visits", "10525", i) for i in range(5, 2_505)]  # more rows than one VALUES list held
     pushes = [
         [("h1", "2026-12-01", "visits", "10525", 3), ("h1", "", "households", "10525", 1),
@@ -40,18 +25,18 @@ def test_deltas_add_up_and_each_commune_written_moves_on_by_one(engine: Engine) 
     versions: dict[str, int] = {}
     for deltas in pushes:
         before = versions
-        with write_transaction(engine) as conn:
+        with write_transaction(migrated_engine) as conn:
             totals.add(conn, deltas)
         for h, d, m, _commune, n in deltas:
             expected[(h, d, m)] += n
         written = {c for *_rest, c, _n in deltas}
-        with read_transaction(engine) as conn:
+        with read_transaction(migrated_engine) as conn:
             held = {(r.hamlet_id, r.day, r.metric): r.n for r in totals.all_counters(conn)}
             versions = {c: v for c, v in conn.execute(select(t.totals_versions.c.commune, t.totals_versions.c.version))}
         assert held == dict(expected)
         # each commune the push wrote moves on by one, the others stay
         assert versions == {**before, **{c: before.get(c, 0) + 1 for c in written}}
-    with read_transaction(engine) as conn:
+    with read_transaction(migrated_engine) as conn:
         stored = sorted(conn.execute(select(t.totals.c.hamlet_id, t.totals.c.day, t.totals.c.commune)).all())
     assert [tuple(r) for r in stored] == sorted(
         [("h1", "", "10525"), ("h1", "2026-12-01", "10525"), ("h2", "2026-12-01", "10813"),
