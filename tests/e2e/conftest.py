@@ -304,6 +304,30 @@ class FlutterPage:
                 raise AssertionError(f"{path} not loaded in {timeout} s")
             self.page.wait_for_timeout(100)
 
+    def tap_until(self, target: Any, shown: Any, tries: int = 3, each: float = 8.0) -> None:
+        """Tap `target` and see `shown` appear, tapping again if the tap was lost: on a loaded
+        machine Flutter web was seen to take the first tap after typing as the end of the editing
+        (the box loses focus) and nothing else: no progress, no answer, the button still enabled
+        (CI 2026-12-05, the leader's "Tạo mã đăng ký"). A tap that was taken disables the button
+        while its request runs, so it is never sent twice; the last wait fails the test."""
+        from playwright.sync_api import expect
+
+        for _ in range(tries - 1):
+            target.click()
+            try:
+                expect(shown).to_be_visible(timeout=each * 1000)
+                return
+            except AssertionError:
+                if not (target.is_visible() and target.is_enabled()):
+                    break  # taken, and still at work: wait for it below
+        else:
+            target.click()
+        try:
+            expect(shown).to_be_visible(timeout=20_000)
+        except AssertionError:
+            self.screenshot("tap-until-not-shown")
+            raise
+
     def tap_in_dialog(self, target: Any, title: Any) -> None:
         """Tap a dialog's button once it is in place, and see the dialog (`title`, a locator of its
         title) close, its one visible effect: a tap that does not close it fails the test."""

@@ -86,9 +86,9 @@ def test_a_visit_recorded_offline_reaches_the_server(browser, world) -> None:
     # -- enrol with a typed code -------------------------------------------------------
     expect(app.text("Đăng ký máy này")).to_be_visible()
     shoot(app, "enrol")
-    field = app.page.get_by_role("textbox", name="Mã hoặc đường dẫn đăng ký")
-    field.click()
-    app.page.keyboard.type(world["code"])
+    # typed and read back (type_into): a keystroke sent while Flutter moves its focus is lost
+    # (CI 2026-12-05: "Z93-UCZT-49AQ" typed for a 4-4-4 code, refused as unknown)
+    app.type_into(re.compile("^Mã hoặc đường dẫn đăng ký"), world["code"])  # its name grows a hint once focused
     button(app, "Đăng ký").click()
     expect(app.tab("Trang chủ")).to_be_visible()
     expect(app.text("Đã thăm 0/1 hộ")).to_be_visible()  # the hamlet came down at once
