@@ -98,7 +98,7 @@ async def push(request: Request, who: Caller = Depends(caller),
     async with write_turns(engine).taken_async():
         result = await to_thread.run_sync(_write, engine, who, batch, planned, limiter=CapacityLimiter(1))
     if result.error is not None:  # "gap" | "seq_reused": the lists as the error's fields
-        quarantined = [{"seq": q.seq, "reason": q.reason} for q in result.quarantined]
+        quarantined = _quarantined(result)
         cursors = [list(pair) for pair in result.cursors]
         if result.error == "gap":
             raise ApiError(409, "gap", result.detail, acked_seq=result.acked_seq,
@@ -120,9 +120,13 @@ def answer_text(result: ingest.PushResult, caught_up: int | None, team: TeamSett
     order, written as FastAPI writes them (tests/server/test_push_answer.py)."""
     return jsontext.compact({
         "acked_seq": result.acked_seq,
-        "quarantined": [{"seq": q.seq, "reason": q.reason} for q in result.quarantined],
-        "cursors": result.cursors, "caught_up": caught_up,
+        "quarantined": _quarantined(result), "cursors": result.cursors, "caught_up": caught_up,
         "team_settings": None if team is None else team.as_wire()})
+
+
+def _quarantined(result: ingest.PushResult) -> list[dict[str, Any]]:
+    """The refusals as the wire spells them, in the answer and in a 409's fields alike."""
+    return [{"seq": q.seq, "reason": q.reason} for q in result.quarantined]
 
 
 def _plan(request: Request, who: Caller, batch: list[dict[str, Any]]) -> ingest.Plan:
@@ -202,8 +206,7 @@ def pull(request: Request, after: int = Query(0, ge=0, le=2**63 - 1),  # a curso
     page = pulling.pull(engine_of(request), who, after, limit, mine)
     # The stored bodies are JSON already: splice the cursor in instead of parsing them.
     events = ",".join(f'{body[:-1]},"cursor":{cursor}}}' for cursor, body in page.events)
-    team = "" if page.team is None else (f',"team_settings":{{"sample_every":{page.team.sample_every},'
-                                         f'"lapse_days":{page.team.lapse_days}}}')
+    team = "" if page.team is None else f',"team_settings":{jsontext.compact(page.team.as_wire())}'  # as the push answer
     text = f'{{"events":[{events}],"next":{page.next},"more":{"true" if page.more else "false"}{team}}}'
     return Response(text, media_type="application/json")
 
