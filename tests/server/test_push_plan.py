@@ -94,14 +94,20 @@ def a_household(sender: Sender) -> tuple[str, str]:
     return hamlet_id, household_id
 
 
-def test_a_plan_is_written_as_planned_at_the_real_cursors_when_another_push_wrote_elsewhere(engine: Engine) -> None:
+def a_card_changed_by_another(engine: Engine) -> tuple[Sender, Sender, str, str]:
+    """(one, two, hamlet, person): one adds a person, two changes the person's card after."""
     one, two = admin(engine), admin(engine)
     hamlet_id, household_id = a_household(one)
     person_id = str(uuid7())
     one.push(("person.added", person_id, person_data(household_id)))
-    # two changes the person's card; one, not having seen it (base: before it), its vneid and
-    # then its card: a conflict whose later side carries a cursor of one's plan
     two.push(("person.updated", person_id, {"card": "none"}))
+    return one, two, hamlet_id, person_id
+
+
+def test_a_plan_is_written_as_planned_at_the_real_cursors_when_another_push_wrote_elsewhere(engine: Engine) -> None:
+    # two changed the person's card; one, not having seen it (base: before it), changes its vneid
+    # and then its card: a conflict whose later side carries a cursor of one's plan
+    one, two, hamlet_id, person_id = a_card_changed_by_another(engine)
     batch, planned = one.plan(one.events(("person.updated", person_id, {"vneid": "l1_active"}),
                                          ("person.updated", person_id, {"card": "cmnd_only"}), base=1))
     elsewhere = str(uuid7())
@@ -198,11 +204,7 @@ def test_a_child_added_in_between_to_any_household_the_plan_asked_about_has_it_w
 
 def test_a_conflict_resolved_twice_in_one_push_is_closed_at_the_first(engine: Engine) -> None:
     # store/events.py resolve_conflicts: the resolutions in push order, one statement for all
-    one, two = admin(engine), admin(engine)
-    _hamlet_id, household_id = a_household(one)
-    person_id = str(uuid7())
-    one.push(("person.added", person_id, person_data(household_id)))
-    two.push(("person.updated", person_id, {"card": "none"}))
+    one, two, _hamlet_id, person_id = a_card_changed_by_another(engine)
     one.push(("person.updated", person_id, {"card": "cmnd_only"}), base=1)  # had not seen two's: a conflict
     result = two.push(("conflict.resolved", person_id, {"field": "card", "value": "none"}),
                       ("conflict.resolved", person_id, {"field": "card", "value": "cmnd_only"}))
