@@ -63,7 +63,6 @@ def compact_sorted(value: Any) -> str:
         return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
-
 def loads_utf8(raw: bytes, text: str) -> Any:
     """json.loads(text), `raw` being `text` in UTF-8: the same value (types, float bits, key
     order) or the same error."""

@@ -133,16 +133,15 @@ def ingest(backend: Backend, workers: int, sizes: Sizes, log: Log) -> dict[str, 
 
             threads = [threading.Thread(target=run, args=plan) for plan in plans]
             worker_cpu0 = server.cpu_by_process()
-            cpu0 = server.cpu_seconds()
             started = time.perf_counter()
             for th in threads:
                 th.start()
             for th in threads:
                 th.join()
             seconds = time.perf_counter() - started
-            cpu = server.cpu_seconds() - cpu0
-            worker_cpu = sorted((round(n - worker_cpu0.get(pid, 0.0), 2) for pid, n in server.cpu_by_process().items()
-                                 if n - worker_cpu0.get(pid, 0.0) > 0.05), reverse=True)
+            spent = {pid: n - worker_cpu0.get(pid, 0.0) for pid, n in server.cpu_by_process().items()}
+            cpu = sum(spent.values())
+            worker_cpu = sorted((round(n, 2) for n in spent.values() if n > 0.05), reverse=True)
             pool.close()
             if errors:
                 raise RuntimeError(f"ingest failed: {errors[:3]}")

@@ -121,10 +121,10 @@ class ServerProcess:
 
     def cpu_seconds(self) -> float:
         """User + system CPU time of the server's processes so far (/proc/PID/stat)."""
-        return sum(cpu_seconds(pid) for pid in self.pids())
+        return sum(self.cpu_by_process().values())
 
     def cpu_by_process(self) -> dict[int, float]:
-        """cpu_seconds() of each of the server's processes: how the work fell between the workers."""
+        """The CPU time of each of the server's processes so far: how the work fell between the workers."""
         return {pid: cpu_seconds(pid) for pid in self.pids()}
 
     def rss_mb(self) -> dict[int, float]:
