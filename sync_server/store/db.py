@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sqlite3
 import threading
 import time
 import weakref
@@ -35,6 +36,7 @@ from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any
+from urllib.parse import quote
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine.interfaces import DBAPIConnection, DBAPICursor, ExecutionContext
@@ -53,6 +55,8 @@ _BEGIN = "gocua_begin"  # a transaction opened, its BEGIN not said yet: "write" 
 _FILE_LOCK = "gocua_file_lock"  # the descriptor holding the writer file lock
 _MANAGED = "gocua_managed"  # inside write_transaction/read_transaction: released after COMMIT
 _WRITES = ("INSERT", "UPDATE", "DELETE", "REPLAC")
+_CHANGES = "gocua_changes"  # the SQLite connection's total_changes when its write transaction began
+_LOCK_SUFFIX = "-writer.lock"
 _IDLE_SINCE = "gocua_idle_since"  # when the pooled connection was last handed back (monotonic s)
 
 # A PostgreSQL connection idle in the pool this long is pinged before use (see _ping_when_idle).
@@ -98,6 +102,9 @@ def _ping_when_idle(engine: Engine) -> None:
 
 def _tune_sqlite(engine: Engine) -> None:
     lock_path = _lock_path(engine) if fcntl is not None else None
+    checkpoints = None
+    if lock_path is not None:
+        checkpoints = _CHECKPOINTERS[engine] = Checkpointer(lock_path.removesuffix(_LOCK_SUFFIX))
 
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_conn: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
@@ -106,14 +113,8 @@ def _tune_sqlite(engine: Engine) -> None:
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA busy_timeout=30000")
-        # The WAL is checkpointed by SQLite itself, inside the COMMIT that takes it past
-        # wal_autocheckpoint (1,000 pages), while that writer holds the write lock. Tried in issue
-        # #16 and taken out: checkpointing from a thread after the lock, deciding when by reading
-        # the wal-index header from the -shm file. Closing that file released every POSIX lock
-        # this process held on it, SQLite's read marks among them (POSIX locks belong to the
-        # process, not to a descriptor), so another worker reset the WAL under a reader: "database
-        # disk image is malformed" in a 1,000-device run. Nothing but SQLite opens the database's
-        # files (tests/server/test_db_files.py).
+        if checkpoints is not None:  # the Checkpointer's, after the lock is released (below)
+            cur.execute(f"PRAGMA wal_autocheckpoint={BACKSTOP_FRAMES}")
         cur.close()
 
     @event.listens_for(engine, "begin")
@@ -130,6 +131,7 @@ def _tune_sqlite(engine: Engine) -> None:
             if lock_path is not None:
                 conn.info[_FILE_LOCK] = _file_lock(lock_path)
             cursor.execute("BEGIN IMMEDIATE")
+            conn.info[_CHANGES] = cursor.connection.total_changes
         else:
             cursor.execute("BEGIN DEFERRED")
 
@@ -167,7 +169,7 @@ def _lock_path(engine: Engine) -> str | None:
     database = engine.url.database
     if not database or database == ":memory:" or database.startswith("file:"):
         return None
-    return os.path.abspath(database) + "-writer.lock"
+    return os.path.abspath(database) + _LOCK_SUFFIX
 
 
 def _file_lock(path: str) -> int:
@@ -182,9 +184,96 @@ def _file_lock(path: str) -> int:
 
 def _release(info: dict[str, Any]) -> None:
     info.pop(_BEGIN, None)
+    if not info.get(_MANAGED):
+        info.pop(_CHANGES, None)  # _managed reads it after the release; no one else does
     fd = info.pop(_FILE_LOCK, None)
     if fd is not None:
         os.close(fd)  # closing the descriptor releases the flock
+
+
+
+def _total_changes(conn: Connection) -> int:
+    return int(conn.connection.dbapi_connection.total_changes)  # type: ignore[union-attr]  # sqlite3's
+
+
+# ---- the WAL's checkpoints, out of the write lock -----------------------------------
+#
+# SQLite copies the WAL back into the database (a checkpoint) inside the COMMIT that takes the
+# WAL past wal_autocheckpoint pages: a few MB written and two fsyncs, while that writer still
+# holds the file lock and its process's turn (issue #16: a third of a push's locked time on
+# SQLite, 8.5 µs of 24.4 an event). So the server's connections checkpoint on their own only
+# past BACKSTOP_FRAMES, and once the writers of this process have changed CHECKPOINT_ROWS rows
+# since the last checkpoint, the writer that just released the lock starts a PASSIVE checkpoint
+# in a thread, on a connection of its own: it runs beside the next writer (SQLite lets a
+# checkpoint and a writer run together, and the sqlite3 module leaves the GIL while it works).
+#
+# When to run is decided from what SQLite tells the writer (its connection's total_changes),
+# never from the database's files: a descriptor of the -shm file opened and closed by anything
+# but SQLite releases every POSIX lock the process holds on it, SQLite's read marks among them.
+# An earlier version read the wal-index header to decide and corrupted a run that way (issue
+# #16; tests/server/test_db_files.py). A second sqlite3 connection is SQLite's own business: its
+# VFS shares one lock state between every connection of a process to a file, and keeps a
+# descriptor open until no lock of the process needs it.
+#
+# Bounded as before: rows changed stand for pages written (a push's ~950 rows write ~200 pages:
+# CHECKPOINT_ROWS is about SQLite's own 1,000 pages), and a WAL the thread does not keep up with
+# is checkpointed by the COMMIT that passes BACKSTOP_FRAMES. Durability is unchanged: a commit
+# is not fsynced with synchronous=NORMAL, and a checkpoint fsyncs the WAL before it copies,
+# wherever it runs.
+
+CHECKPOINT_ROWS = 4000
+BACKSTOP_FRAMES = 10_000
+
+
+class Checkpointer:
+    """One SQLite database's checkpoints for this process: at most one running at a time."""
+
+    def __init__(self, database: str) -> None:
+        self.database = database
+        self._mutex = threading.Lock()
+        self._changed = 0  # rows changed by this process's writers since the last checkpoint began
+        self._running = False
+        self._thread: threading.Thread | None = None
+        self.last: tuple[int, int, int] | None = None  # the last PRAGMA wal_checkpoint's (busy, log, checkpointed)
+
+    def after_write(self, rows_changed: int) -> None:
+        """A write transaction ended and released the lock, having changed this many rows."""
+        with self._mutex:
+            self._changed += rows_changed
+            if self._running or self._changed < CHECKPOINT_ROWS:
+                return
+            self._running, self._changed = True, 0
+            self._thread = threading.Thread(target=self._checkpoint, name="gocua-checkpoint", daemon=True)
+        self._thread.start()
+
+    def _checkpoint(self) -> None:
+        try:  # mode=rw: a database removed meanwhile (a test's directory) is not made again, empty
+            conn = sqlite3.connect(f"file:{quote(self.database)}?mode=rw", uri=True, timeout=30,
+                                   isolation_level=None, check_same_thread=False)
+            try:
+                busy, log, done = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                self.last = (int(busy), int(log), int(done))
+            finally:
+                conn.close()
+        except sqlite3.Error:
+            pass  # the next writer past CHECKPOINT_ROWS tries again; BACKSTOP_FRAMES bounds the WAL meanwhile
+        finally:
+            with self._mutex:
+                self._running = False
+
+    def wait(self) -> None:
+        """Until the checkpoint started last is done (the tests)."""
+        thread = self._thread
+        if thread is not None:
+            thread.join()
+
+
+_CHECKPOINTERS: weakref.WeakKeyDictionary[Engine, Checkpointer] = weakref.WeakKeyDictionary()
+
+
+def checkpointer(engine: Engine) -> Checkpointer | None:
+    """The engine's Checkpointer: a SQLite file database's, None otherwise."""
+    return _CHECKPOINTERS.get(engine)
 
 
 def is_sqlite(conn: Connection | Engine) -> bool:
@@ -198,8 +287,12 @@ def _managed(conn: Connection) -> Iterator[Connection]:
         with conn.begin():
             yield conn
     finally:  # after COMMIT or ROLLBACK: the next writer starts as this one is done
+        began = conn.info.pop(_CHANGES, None)
         _release(conn.info)
         conn.info.pop(_MANAGED, None)
+    # committed (an exception does not come here): a SQLite writer's checkpoint, out of the lock
+    if began is not None and (checkpoints := _CHECKPOINTERS.get(conn.engine)) is not None:
+        checkpoints.after_write(_total_changes(conn) - began)
 
 
 class WriteTurns:
