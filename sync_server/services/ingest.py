@@ -271,10 +271,10 @@ def push(conn: Connection, device: Device, scope: Scope, batch: list[dict[str, A
             return done
     # no database yet: outside the write lock
     prepared = planned.prepared if planned is not None else [_prepare(event) for event in batch]
-    acked = store.lock_device(conn, device.id)
+    acked, last = store.lock_device(conn, device.id)
     result, fresh = _order(conn, device, batch, prepared, acked)
     if fresh:
-        applied = _apply(BatchState(conn), device, scope, fresh, store.last_cursor(conn), clock.now(), result)
+        applied = _apply(BatchState(conn), device, scope, fresh, last, clock.now(), result)
         _write(conn, device, applied)
         result.acked_seq = fresh[-1][0]["seq"]
         store.acknowledge(conn, device.id, result.acked_seq, clock.now_iso())
@@ -284,14 +284,14 @@ def push(conn: Connection, device: Device, scope: Scope, batch: list[dict[str, A
 def _write_planned(conn: Connection, device: Device, planned: Plan) -> PushResult | None:
     """Under the write lock: the plan written, its cursors made real, if the database still
     answers what the plan read; None if not (the caller works the batch out again)."""
-    if store.lock_device(conn, device.id) != planned.acked:
+    acked, last = store.lock_device(conn, device.id)
+    if acked != planned.acked:
         return None  # another push of this device's came in between
     applied, result = planned.applied, planned.result
     if applied is None:
         return result  # nothing new: every event held already, or the batch refused whole
     if not applied.state.unchanged(conn):
         return None
-    last = store.last_cursor(conn)
     # A base above the last cursor (no device has seen such a version: a bad one) could
     # compare with the provisional versions otherwise than with the real ones.
     if any(type(base := event.get("base")) is int and base > last for event, _body, _problem in planned.fresh):

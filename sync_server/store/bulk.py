@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, CursorResult, Table
+from sqlalchemy import BigInteger, Connection, CursorResult, Integer, String, Table, Text
 
 CHUNK = 500  # ids per IN (...): well under SQLite's variable limit
 
@@ -49,15 +49,19 @@ def marks(n: int) -> str:
 
 
 def insert(conn: Connection, table: Table, rows: Sequence[tuple[Any, ...]]) -> None:
-    """New rows, each a tuple in the table's column order: COPY on PostgreSQL (psycopg), the
-    driver's executemany on SQLite."""
+    """New rows, each a tuple in the table's column order: COPY on PostgreSQL (psycopg), binary
+    where every column's type has a binary form here, the driver's executemany on SQLite."""
     if not rows:
         return
     names = [c.name for c in table.c]
     quoted = ", ".join(f'"{n}"' for n in names)
     if conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg":
+        types = copy_types(table)
+        form = " (FORMAT BINARY)" if types is not None else ""
         with (conn.connection.dbapi_connection.cursor() as cur,  # type: ignore[union-attr]  # psycopg's cursor
-              cur.copy(f'COPY "{table.name}" ({quoted}) FROM STDIN') as copy):
+              cur.copy(f'COPY "{table.name}" ({quoted}) FROM STDIN{form}') as copy):
+            if types is not None:
+                copy.set_types(types)
             for row in rows:
                 copy.write_row(row)
     elif conn.dialect.name == "sqlite":
@@ -67,3 +71,16 @@ def insert(conn: Connection, table: Table, rows: Sequence[tuple[Any, ...]]) -> N
                              [tuple(row) for row in rows])
     else:
         conn.execute(table.insert(), [dict(zip(names, row, strict=True)) for row in rows])
+
+
+# COPY's binary form: each value is sent as the column's type reads it, with nothing for
+# PostgreSQL to parse and nothing for psycopg to escape (issue #16: the push's two COPYs,
+# under the write lock, 3.6 -> 2.1 µs of the server's CPU an event, and 1.5 µs less wall).
+# A text value goes the same into a VARCHAR(n), whose length limit PostgreSQL still checks.
+_BINARY = {BigInteger: "int8", Integer: "int4", String: "text", Text: "text"}
+
+
+def copy_types(table: Table) -> list[str] | None:
+    """The PostgreSQL type of each column for a binary COPY, or None (a type not mapped here: text COPY)."""
+    types = [_BINARY.get(type(column.type)) for column in table.c]
+    return None if None in types else [name for name in types if name is not None]

@@ -57,13 +57,15 @@ class Held(NamedTuple):
     cursor: int = 0  # where the log holds it: a retried push's answer names it again
 
 
-def lock_device(conn: Connection, device_id: str) -> int:
-    """The device's acknowledged seq, its row locked for the push (PostgreSQL; SQLite's
-    transaction holds the whole database)."""
-    sql = "SELECT acked_seq FROM devices WHERE id = ?"
+def lock_device(conn: Connection, device_id: str) -> tuple[int, int]:
+    """(the device's acknowledged seq, the log's last cursor), the device's row locked for the
+    push (PostgreSQL; SQLite's transaction holds the whole database). One statement: each round
+    trip to PostgreSQL under the write lock is held time (issue #16)."""
+    sql = 'SELECT acked_seq, (SELECT coalesce(max("cursor"), 0) FROM events) FROM devices WHERE id = ?'
     if conn.dialect.name != "sqlite":
         sql += " FOR UPDATE"
-    return int(bulk.one(conn, sql, (device_id,)).scalar_one())
+    acked, last = bulk.one(conn, sql, (device_id,)).one()
+    return int(acked), int(last)
 
 
 def held(conn: Connection, device_id: str, seqs: Sequence[int]) -> dict[int, Held]:

@@ -23,3 +23,29 @@ def test_rows_and_children_of_more_ids_than_one_in_list_holds(migrated_engine: E
     assert found == {row.id: row for row in people}
     assert {h: sorted(ids) for h, ids in children.items()} == {
         f"h-{h:04d}": sorted(f"p-{i:04d}" for i in range(1_100) if i % 350 == h) for h in range(350)}
+
+
+ODD_TEXTS = ["tab\there", "back\\slash \\N \\.", "new\nline\r\n", "Nguyễn Thị Ánh", "ẞ ﬁ 𝔘 😀", "", "\\", "N",
+             '"quoted", comma', "null", "\u00a0no-break"]
+
+
+def test_copys_binary_form_stores_every_value_as_it_was(migrated_engine: Engine) -> None:
+    """bulk.insert goes by COPY's binary form on PostgreSQL: text that the text form must escape
+    (tab, backslash, newline, \\N, \\.) and big or absent values come back exactly."""
+    from sync_server.store import events
+    from sync_server.store.events import EventRow
+    rows = [EventRow(2**62 + i, f"device-{i}", 2**40 + i, "person.added", f"e-{i}", None if i % 2 else "hamlet-1",
+                     None, "applied", text or None, "2026-12-05T12:00:00+07:00", text)
+            for i, text in enumerate(ODD_TEXTS)]
+    bodies = [EntityRow(f"x-{i}", "person", None, "h-1", text[:5] or None, None if i % 3 else 2**63 - 1 - i, text)
+              for i, text in enumerate(ODD_TEXTS)]
+    with write_transaction(migrated_engine) as conn:
+        events.insert(conn, rows)
+        entities.insert(conn, bodies)
+    with read_transaction(migrated_engine) as conn:
+        stored = [EventRow._make(r) for r in conn.exec_driver_sql(
+            'SELECT "cursor", device_id, seq, kind, entity, hamlet_id, commune, status, reason, received_at, body '
+            'FROM events ORDER BY "cursor"')]
+        found = entities.fetch(conn, [row.id for row in bodies])
+    assert stored == rows
+    assert found == {row.id: row for row in bodies}
