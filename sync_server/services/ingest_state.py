@@ -38,15 +38,17 @@ class BatchState:
         # what the database answered, to be asked again under the lock (`unchanged`)
         self.asked: set[str] = set()  # every id looked up, found or not
         self.rows: dict[str, store_entities.EntityRow] = {}
+        self.stamps: dict[str, object] = {}  # store_entities.stamps of the rows read
         self.children_asked: dict[str, frozenset[str]] = {}
         self.children_found: dict[str, list[str]] = {}  # household id -> its stored children's ids
         self.bookings_asked: dict[tuple[str, frozenset[str]], frozenset[str]] = {}
 
     def load(self, ids: Iterable[str]) -> None:
         wanted = [i for i in set(ids) if i not in self.loaded]
-        found = store_entities.fetch(self.conn, wanted)
+        found, stamps = store_entities.fetch_stamped(self.conn, wanted)
         self.asked.update(wanted)
         self.rows.update(found)
+        self.stamps.update(stamps)
         for i in wanted:
             row = found.get(i)
             self.loaded[i] = store_entities.entity(row) if row is not None else None
@@ -103,11 +105,11 @@ class BatchState:
 
     def unchanged(self, conn: Connection) -> bool:
         """Whether the database, read on `conn` (under the write lock), still gives every answer
-        this state was computed from: each entity read, as stored (its body too), or still
-        absent; each household's children and each set of people's bookings, the same ids.
-        Whole rows are compared, not versions alone: a household's move carries its people to
-        the new hamlet without a new version of theirs."""
-        if store_entities.fetch(conn, self.asked) != self.rows:
+        this state was computed from: each entity read, not written since (its stamp,
+        store/entities.stamps), or still absent; each household's children and each set of
+        people's bookings, the same ids. Not versions alone: a household's move carries its
+        people to the new hamlet without a new version of theirs, and a purge rewrites a body."""
+        if store_entities.stamps(conn, self.asked) != self.stamps:
             return False
         children = store_entities.child_ids(conn, list(self.children_asked)) if self.children_asked else {}
         if any(frozenset(children.get(household_id, ())) != ids for household_id, ids in self.children_asked.items()):

@@ -19,6 +19,7 @@ from sqlalchemy import Engine, select
 from campaign.ids import uuid7
 from sync_server.services import enrolment, ingest, recount
 from sync_server.services.enrolment import Caller
+from sync_server.store import purge
 from sync_server.store import schema as t
 from sync_server.store.db import make_engine, read_transaction, write_transaction
 
@@ -143,6 +144,26 @@ def test_a_push_in_between_about_the_same_household_has_the_plan_worked_out_agai
         household = json.loads(conn.execute(select(t.entities.c.body).where(t.entities.c.id == household_id))
                                .scalar_one())
     assert household["data"]["visits"] == 2
+
+
+def test_a_body_rewritten_in_between_without_a_new_version_has_the_plan_worked_out_again(engine: Engine) -> None:
+    # A purge rewrites a body and keeps the version (store/purge.py set_entity_bodies): under the
+    # lock the plan sees the row was written since it read it (on PostgreSQL through the row's
+    # xmin, without reading the body again) and works the batch out again on what is there now.
+    one = admin(engine)
+    _hamlet_id, household_id = a_household(one)
+    batch, planned = one.plan(one.events(("household.updated", household_id, {"address": "Số 12"})))
+    with write_transaction(engine) as conn:
+        stored = conn.execute(select(t.entities.c.body).where(t.entities.c.id == household_id)).scalar_one()
+        rewritten = json.loads(stored)
+        rewritten["data"]["consent"] = "declined"  # a change the plan did not see
+        purge.set_entity_bodies(conn, [(household_id, json.dumps(rewritten))])
+    result = one.write(batch, planned)
+    assert not planned.written, "the household's row was written after the plan read it"
+    assert result.quarantined == [] and result.acked_seq == one.seq
+    with read_transaction(engine) as conn:
+        body = json.loads(conn.execute(select(t.entities.c.body).where(t.entities.c.id == household_id)).scalar_one())
+    assert (body["data"]["address"], body["data"]["consent"]) == ("Số 12", "declined")
 
 
 def test_a_push_in_between_from_the_same_device_has_the_plan_worked_out_again(engine: Engine) -> None:
