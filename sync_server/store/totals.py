@@ -85,8 +85,9 @@ def counters(conn: Connection, hamlet_ids: Sequence[str]) -> list[CounterRow]:
 
 
 def sums_by_hamlet(conn: Connection, hamlet_ids: Sequence[str]) -> list[tuple[str, str, int]]:
-    """(hamlet, metric, sum of n over its days) of these hamlets: summed in SQL over the
-    covering index ix_totals_hamlet_metric (no table lookup per counter)."""
+    """(hamlet, metric, sum of n over its days) of these hamlets: summed in SQL, on SQLite over
+    the covering index ix_totals_hamlet_metric (no table lookup per counter), on PostgreSQL
+    from the rows through the primary key (`n` is in no index there: migration 0016)."""
     return _sums(conn, "hamlet_id", hamlet_ids)
 
 
