@@ -191,7 +191,6 @@ def _release(info: dict[str, Any]) -> None:
         os.close(fd)  # closing the descriptor releases the flock
 
 
-
 def _total_changes(conn: Connection) -> int:
     return int(conn.connection.dbapi_connection.total_changes)  # type: ignore[union-attr]  # sqlite3's
 
@@ -244,7 +243,7 @@ class Checkpointer:
                 return
             self._running, self._changed = True, 0
             self._thread = threading.Thread(target=self._checkpoint, name="gocua-checkpoint", daemon=True)
-        self._thread.start()
+            self._thread.start()
 
     def _checkpoint(self) -> None:
         try:  # mode=rw: a database removed meanwhile (a test's directory) is not made again, empty
