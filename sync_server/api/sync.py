@@ -21,7 +21,7 @@ from ..config import MAX_EVENTS, MAX_INFLATED_BYTES, MAX_WIRE_BYTES, PULL_DEFAUL
 from ..errors import ApiError, responses
 from ..services import ingest
 from ..services import pull as pulling
-from ..store.db import write_transaction, write_turns
+from ..store.db import make_way, write_transaction, write_turns
 from .deps import Caller, caller, engine_of, reading
 from .ratelimit import check_push_rate
 
@@ -86,15 +86,14 @@ async def push(request: Request, who: Caller = Depends(caller),
     """Store this device's events exactly once, in seq order. The body may be gzip-compressed."""
     check_push_rate(who.device.id)
     raw = await _read_limited(request)
-    body, nfc = _parse(raw, request.headers.get("content-encoding", ""))
-    batch = ingest.validate_body(body, who.device.id, nfc=nfc)
     engine = engine_of(request)
-    # Worked out on a read transaction first, so that two pushes do most of their work side
-    # by side; the write transaction holds the lock for the check and the writes alone. The
-    # push waits for its turn to write (store/db.py, WriteTurns) in the event loop, holding
-    # no thread of the pool the token lookups and pulls need, and writes in a thread of its
-    # own limiter: the turn's holder never waits for a thread behind writers waiting in theirs.
-    planned = await run_in_threadpool(_plan, request, who, batch)
+    # Read and worked out in a thread, on a read transaction, so that two pushes do most of
+    # their work side by side and the event loop stays free; the write transaction holds the
+    # lock for the check and the writes alone. The push waits for its turn to write (store/db.py,
+    # WriteTurns) in the event loop, holding no thread of the pool the token lookups and pulls
+    # need, and writes in a thread of its own limiter: the turn's holder never waits for a
+    # thread behind writers waiting in theirs.
+    batch, planned = await run_in_threadpool(_plan, request, who, raw)
     async with write_turns(engine).taken_async():
         result = await to_thread.run_sync(_write, engine, who, batch, planned, limiter=CapacityLimiter(1))
     if result.error is not None:  # "gap" | "seq_reused": the lists as the error's fields
@@ -129,9 +128,16 @@ def _quarantined(result: ingest.PushResult) -> list[dict[str, Any]]:
     return [{"seq": q.seq, "reason": q.reason} for q in result.quarantined]
 
 
-def _plan(request: Request, who: Caller, batch: list[dict[str, Any]]) -> ingest.Plan:
+def _plan(request: Request, who: Caller, raw: bytes) -> tuple[list[dict[str, Any]], ingest.Plan]:
+    """The body read and checked, and the push worked out (ingest.plan), making way event by
+    event for this process's writer (store/db.py `make_way`): parsing and validation among the
+    work that waits, so the thread that reads the body is a planner like the rest."""
+    courtesy = make_way(engine_of(request))
+    courtesy()
+    body, nfc = _parse(raw, request.headers.get("content-encoding", ""))
+    batch = ingest.validate_body(body, who.device.id, nfc=nfc)
     with reading(request) as conn:
-        return ingest.plan(conn, who.device, who.scope, batch)
+        return batch, ingest.plan(conn, who.device, who.scope, batch, courtesy)
 
 
 def _write(engine: Engine, who: Caller, batch: list[dict[str, Any]], planned: ingest.Plan) -> ingest.PushResult:

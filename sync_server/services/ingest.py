@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import json
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -245,16 +246,21 @@ class Plan:
     written: bool = False  # set by `push` when it wrote the plan as it was (not worked out again)
 
 
-def plan(conn: Connection, device: Device, scope: Scope, batch: list[dict[str, Any]]) -> Plan:
+def plan(conn: Connection, device: Device, scope: Scope, batch: list[dict[str, Any]],
+         courtesy: Callable[[], None] = lambda: None) -> Plan:
     """The push of `batch` worked out on `conn`, a read transaction, without the write lock:
     validation, the projection, scope and role, the totals deltas, at provisional cursors.
     Another push may write meanwhile: `push(…, planned)` checks, under the lock, that every
     answer the database gave here is still its answer (docs/sync.md, "The write lock").
-    `batch` is validate_body's: every event's envelope is checked already."""
-    prepared = [_prepare(event, from_body=True) for event in batch]
+    `batch` is validate_body's: every event's envelope is checked already. `courtesy` is called
+    before each event is worked out (store/db.py `make_way`: the process's writer goes first)."""
+    prepared = []
+    for event in batch:
+        courtesy()
+        prepared.append(_prepare(event, from_body=True))
     acked = store.acked_seq(conn, device.id)
     result, fresh = _order(conn, device, batch, prepared, acked)
-    applied = (_apply(BatchState(conn), device, scope, fresh, PROVISIONAL, clock.now(), result)
+    applied = (_apply(BatchState(conn), device, scope, fresh, PROVISIONAL, clock.now(), result, courtesy)
                if fresh else None)
     return Plan(acked, prepared, result, fresh, applied)
 
@@ -334,7 +340,7 @@ def _order(conn: Connection, device: Device, batch: list[dict[str, Any]],
 
 
 def _apply(state: BatchState, device: Device, scope: Scope, fresh: list[Fresh], cursor: int,
-           now_at: datetime, result: PushResult) -> _Applied:
+           now_at: datetime, result: PushResult, courtesy: Callable[[], None] = lambda: None) -> _Applied:
     """The new events applied in memory after `cursor`; refusals and cursors into `result`.
     Reads through `state` only, so that a plan's reads are all known (BatchState.unchanged)."""
     needs = projection.needs
@@ -348,6 +354,7 @@ def _apply(state: BatchState, device: Device, scope: Scope, fresh: list[Fresh], 
     device_id = device.id
     make = tuple.__new__  # an EventRow without its Python-level __new__ (a row an event)
     for event, body, problem in fresh:
+        courtesy()
         cursor += 1
         if problem is None:  # a valid event's kind is a known one and its entity an id: stored as they are
             kind, entity = event["kind"], event["entity"]

@@ -57,6 +57,7 @@ _MANAGED = "gocua_managed"  # inside write_transaction/read_transaction: release
 _WRITES = ("INSERT", "UPDATE", "DELETE", "REPLAC")
 _CHANGES = "gocua_changes"  # the SQLite connection's total_changes when its write transaction began
 _LOCK_SUFFIX = "-writer.lock"
+_AT_WORK = "gocua_at_work"  # this transaction holds the server-wide lock now (WriterAtWork)
 _IDLE_SINCE = "gocua_idle_since"  # when the pooled connection was last handed back (monotonic s)
 
 # A PostgreSQL connection idle in the pool this long is pinged before use (see _ping_when_idle).
@@ -132,6 +133,7 @@ def _tune_sqlite(engine: Engine) -> None:
                 conn.info[_FILE_LOCK] = _file_lock(lock_path)
             cursor.execute("BEGIN IMMEDIATE")
             conn.info[_CHANGES] = cursor.connection.total_changes
+            _at_work(conn)
         else:
             cursor.execute("BEGIN DEFERRED")
 
@@ -157,12 +159,14 @@ def _tune_postgres(engine: Engine) -> None:
                  context: ExecutionContext | None, executemany: bool) -> None:
         if conn.info.pop(_BEGIN, None) == "write":
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK_KEY,))
+            _at_work(conn)
 
     @event.listens_for(engine, "commit")
     @event.listens_for(engine, "rollback")
     def on_end(conn: Connection) -> None:
         if not conn.invalidated:  # a connection the database dropped has no info to clear (and
             conn.info.pop(_BEGIN, None)  # asking raised PendingRollbackError over the real error)
+            _done_working(conn.info)
 
 
 def _lock_path(engine: Engine) -> str | None:
@@ -184,6 +188,7 @@ def _file_lock(path: str) -> int:
 
 def _release(info: dict[str, Any]) -> None:
     info.pop(_BEGIN, None)
+    _done_working(info)
     if not info.get(_MANAGED):
         info.pop(_CHANGES, None)  # _managed reads it after the release; no one else does
     fd = info.pop(_FILE_LOCK, None)
@@ -289,9 +294,98 @@ def _managed(conn: Connection) -> Iterator[Connection]:
         began = conn.info.pop(_CHANGES, None)
         _release(conn.info)
         conn.info.pop(_MANAGED, None)
+        if (at_work := _AT_WORK_BY_ENGINE.get(conn.engine)) is not None:
+            at_work.end_if_mine()  # also after a connection the database dropped (no info to read)
     # committed (an exception does not come here): a SQLite writer's checkpoint, out of the lock
     if began is not None and (checkpoints := _CHECKPOINTERS.get(conn.engine)) is not None:
         checkpoints.after_write(_total_changes(conn) - began)
+
+
+# ---- the writer at work: a process's planners make way for it ---------------------------
+#
+# A push is worked out (ingest.plan) in a thread of the server process while another thread of
+# the same process may hold the server-wide lock and write. Python runs one thread at a time
+# (the GIL): while the writer waits on the database (every statement on PostgreSQL, a COMMIT),
+# a planner takes the GIL, and the writer gets it back only when the planner is made to give
+# it up, after sys.getswitchinterval() (5 ms). Measured here: a 250 µs round trip to
+# PostgreSQL took 6.2 ms at the median beside one busy thread (issue #16); a push makes about
+# ten under the lock, so the lock was held for waits on our own process. So a planner calls
+# its `make_way` courtesy before each event it works out, and waits while a writer of its
+# process holds the lock (MAKE_WAY_AT_MOST_S in all at the most): the two take turns anyway,
+# and the lock, held for the server as a whole, is the costlier to keep waiting. A planner of another process is not held back (it has a GIL of
+# its own), nor is one in a process whose writer still waits for the lock.
+
+MAKE_WAY_AT_MOST_S = 0.25  # one plan's waits in all: a long writer (an import) slows planning, never stops it
+
+
+class WriterAtWork:
+    """Whether a write transaction of this process holds the server-wide lock now (one engine)."""
+
+    def __init__(self) -> None:
+        self._idle = threading.Event()
+        self._idle.set()
+        self._writer: int | None = None  # the thread that holds it
+
+    def begin(self) -> None:
+        self._writer = threading.get_ident()
+        self._idle.clear()
+
+    def end(self) -> None:
+        self._writer = None
+        self._idle.set()
+
+    def end_if_mine(self) -> None:
+        if self._writer == threading.get_ident():
+            self.end()
+
+    def working(self) -> bool:
+        """A thread other than the caller holds the lock."""
+        return not self._idle.is_set() and self._writer != threading.get_ident()
+
+    def wait(self, at_most_s: float) -> None:
+        self._idle.wait(at_most_s)
+
+
+_AT_WORK_BY_ENGINE: weakref.WeakKeyDictionary[Engine, WriterAtWork] = weakref.WeakKeyDictionary()
+_AT_WORK_MUTEX = threading.Lock()
+
+
+def writer_at_work(engine: Engine) -> WriterAtWork:
+    """This process's writer at work on `engine`."""
+    with _AT_WORK_MUTEX:
+        found = _AT_WORK_BY_ENGINE.get(engine)
+        if found is None:
+            found = _AT_WORK_BY_ENGINE[engine] = WriterAtWork()
+        return found
+
+
+def make_way(engine: Engine) -> Callable[[], None]:
+    """One planner's courtesy to its process's writer: call it before each piece of work (an
+    event); it returns at once unless another thread of this process holds the lock, and then
+    when that writer is done, MAKE_WAY_AT_MOST_S of waiting at the most for this planner."""
+    at_work = writer_at_work(engine)
+    left = MAKE_WAY_AT_MOST_S
+
+    def courtesy() -> None:
+        nonlocal left
+        if left > 0 and at_work.working():
+            started = time.monotonic()
+            at_work.wait(left)
+            left -= time.monotonic() - started
+    return courtesy
+
+
+def _at_work(conn: Connection) -> None:
+    """The transaction on `conn` has just taken the server-wide lock."""
+    at_work = writer_at_work(conn.engine)
+    conn.info[_AT_WORK] = at_work
+    at_work.begin()
+
+
+def _done_working(info: dict[str, Any]) -> None:
+    at_work = info.pop(_AT_WORK, None)
+    if at_work is not None:
+        at_work.end()
 
 
 class WriteTurns:
