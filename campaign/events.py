@@ -252,6 +252,13 @@ KINDS: dict[str, KindSpec] = {spec.kind: spec for spec in (
     KindSpec("conflict.resolved", "", {"field": _text(40), "value": _any_json}, creates=True),
 )}
 
+# Of each kind, (its fields holding one id, its fields holding a list of ids): the ids a valid
+# event names (projection.needs).
+ID_FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    spec.kind: (tuple(name for name, check in spec.fields.items() if check is _uuid),
+                tuple(name for name, check in spec.fields.items() if check is _uuids))
+    for spec in KINDS.values()}
+
 # What people call the work an event belongs to, never "an event" (docs/glossary.md): a visit
 # (recorded or taken back), a leader's review, a household, a person; anything else is a change.
 FAMILIES = ("visit", "review", "household", "person", "other")

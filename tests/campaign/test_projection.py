@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from campaign.events import InvalidEvent
+from campaign.events import ID_FIELDS, KINDS, InvalidEvent
 from campaign.ids import uuid7
 from campaign.projection import Entity, apply, needs
 
@@ -152,6 +152,38 @@ def test_needs_names_every_entity_apply_looks_up():
     e = event("visit.recorded", visit, visit_data(household, people_helped=[person]))
     assert needs(e) == {visit, household, person}
     assert needs(event("household.updated", household, {"consent": "given"})) == {household}
+
+
+def _needs_straightforward(event: dict) -> set[str]:
+    """needs() as it was before issue #16: every field that may hold an id, asked of every event."""
+    data = event["data"]
+    ids = {event["entity"]}
+    for key in ("hamlet_id", "household_id", "session_id", "person_id", "into"):
+        if isinstance(data.get(key), str):
+            ids.add(data[key])
+    if isinstance(data.get("people_helped"), list):
+        ids.update(p for p in data["people_helped"] if isinstance(p, str))
+    return ids
+
+
+@st.composite
+def _events_naming_ids(draw: st.DrawFn) -> dict:
+    """An event of any kind whose data holds only its kind's fields (an update: any of them), each
+    id field an id, each list of ids a list of ids, anything else anything: what validation lets
+    through, as far as needs() looks."""
+    spec = KINDS[draw(st.sampled_from(sorted(KINDS)))]
+    one, many = ID_FIELDS[spec.kind]
+    names = list(spec.fields) if spec.creates else draw(st.lists(st.sampled_from(list(spec.fields)), unique=True))
+    ids = st.builds(uuid7)
+    data = {name: draw(ids if name in one else st.lists(ids, max_size=3) if name in many
+                       else st.none() | st.text(max_size=3) | st.integers()) for name in names}
+    return {"kind": spec.kind, "entity": uuid7(), "data": data}
+
+
+@settings(max_examples=400)
+@given(_events_naming_ids())
+def test_needs_asks_a_kinds_id_fields_only_and_finds_what_asking_every_field_found(event):
+    assert needs(event) == _needs_straightforward(event)
 
 
 def test_an_entity_round_trips_through_json(world):
