@@ -126,6 +126,24 @@ def test_a_plan_is_written_as_planned_at_the_real_cursors_when_another_push_wrot
     assert json.loads(conflict.earlier)["version"] == cursors_of(engine, two.caller.device.id)[0][1]
 
 
+def test_the_fields_one_event_sets_share_a_stamp_renumbered_once(engine: Engine) -> None:
+    # campaign.entity.stamp gives every field an event sets one [version, device, event] list:
+    # moved to the real cursor once, not once per field, when a push in between moves the cursors
+    one, two, hamlet_id, person_id = a_card_changed_by_another(engine)
+    household_id, added = str(uuid7()), str(uuid7())
+    batch, planned = one.plan(one.events(("household.created", household_id, household_data(hamlet_id, "Số 41")),
+                                         ("person.added", added, person_data(household_id)),
+                                         ("person.updated", person_id, {"card": "cmnd_only", "vneid": "l1_active"})))
+    two.push(("household.created", str(uuid7()), household_data(hamlet_id, "Số 42")))  # in between
+    result = one.write(batch, planned)
+    assert planned.written and result.quarantined == []
+    as_replayed(engine)  # every stamp at its event's real cursor, as replaying the log gives
+    with read_transaction(engine) as conn:
+        body = json.loads(conn.execute(select(t.entities.c.body).where(t.entities.c.id == added)).scalar_one())
+    assert {tuple(stamp) for stamp in body["meta"].values()} == {(result.cursors[1][1], one.caller.device.id,
+                                                                  batch[1]["id"])}
+
+
 def test_a_push_in_between_about_the_same_household_has_the_plan_worked_out_again(engine: Engine) -> None:
     one, two = admin(engine), admin(engine)
     _hamlet_id, household_id = a_household(one)
