@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import sqlite3
 import threading
 import time
 import weakref
@@ -36,12 +35,13 @@ from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any
-from urllib.parse import quote
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine.interfaces import DBAPIConnection, DBAPICursor, ExecutionContext
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.pool import ConnectionPoolEntry
+
+from .checkpoints import BACKSTOP_FRAMES, Checkpointer, checkpoints_of, watch
 
 try:  # POSIX: a blocking file lock; elsewhere SQLite's busy handler does the waiting alone
     import fcntl
@@ -103,9 +103,9 @@ def _ping_when_idle(engine: Engine) -> None:
 
 def _tune_sqlite(engine: Engine) -> None:
     lock_path = _lock_path(engine) if fcntl is not None else None
-    checkpoints = None
+    checkpoints: Checkpointer | None = None
     if lock_path is not None:
-        checkpoints = _CHECKPOINTERS[engine] = Checkpointer(lock_path.removesuffix(_LOCK_SUFFIX))
+        checkpoints = watch(engine, lock_path.removesuffix(_LOCK_SUFFIX))
 
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_conn: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
@@ -200,86 +200,6 @@ def _total_changes(conn: Connection) -> int:
     return int(conn.connection.dbapi_connection.total_changes)  # type: ignore[union-attr]  # sqlite3's
 
 
-# ---- the WAL's checkpoints, out of the write lock -----------------------------------
-#
-# SQLite copies the WAL back into the database (a checkpoint) inside the COMMIT that takes the
-# WAL past wal_autocheckpoint pages: a few MB written and two fsyncs, while that writer still
-# holds the file lock and its process's turn (issue #16: a third of a push's locked time on
-# SQLite, 8.5 µs of 24.4 an event). So the server's connections checkpoint on their own only
-# past BACKSTOP_FRAMES, and once the writers of this process have changed CHECKPOINT_ROWS rows
-# since the last checkpoint, the writer that just released the lock starts a PASSIVE checkpoint
-# in a thread, on a connection of its own: it runs beside the next writer (SQLite lets a
-# checkpoint and a writer run together, and the sqlite3 module leaves the GIL while it works).
-#
-# When to run is decided from what SQLite tells the writer (its connection's total_changes),
-# never from the database's files: a descriptor of the -shm file opened and closed by anything
-# but SQLite releases every POSIX lock the process holds on it, SQLite's read marks among them.
-# An earlier version read the wal-index header to decide and corrupted a run that way (issue
-# #16; tests/server/test_db_files.py). A second sqlite3 connection is SQLite's own business: its
-# VFS shares one lock state between every connection of a process to a file, and keeps a
-# descriptor open until no lock of the process needs it.
-#
-# Bounded as before: rows changed stand for pages written (a push's ~950 rows write ~200 pages:
-# CHECKPOINT_ROWS is about SQLite's own 1,000 pages), and a WAL the thread does not keep up with
-# is checkpointed by the COMMIT that passes BACKSTOP_FRAMES. Durability is unchanged: a commit
-# is not fsynced with synchronous=NORMAL, and a checkpoint fsyncs the WAL before it copies,
-# wherever it runs.
-
-CHECKPOINT_ROWS = 4000
-BACKSTOP_FRAMES = 10_000
-
-
-class Checkpointer:
-    """One SQLite database's checkpoints for this process: at most one running at a time."""
-
-    def __init__(self, database: str) -> None:
-        self.database = database
-        self._mutex = threading.Lock()
-        self._changed = 0  # rows changed by this process's writers since the last checkpoint began
-        self._running = False
-        self._thread: threading.Thread | None = None
-        self.last: tuple[int, int, int] | None = None  # the last PRAGMA wal_checkpoint's (busy, log, checkpointed)
-
-    def after_write(self, rows_changed: int) -> None:
-        """A write transaction ended and released the lock, having changed this many rows."""
-        with self._mutex:
-            self._changed += rows_changed
-            if self._running or self._changed < CHECKPOINT_ROWS:
-                return
-            self._running, self._changed = True, 0
-            self._thread = threading.Thread(target=self._checkpoint, name="gocua-checkpoint", daemon=True)
-            self._thread.start()
-
-    def _checkpoint(self) -> None:
-        try:  # mode=rw: a database removed meanwhile (a test's directory) is not made again, empty
-            conn = sqlite3.connect(f"file:{quote(self.database)}?mode=rw", uri=True, timeout=30,
-                                   isolation_level=None, check_same_thread=False)
-            try:
-                busy, log, done = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-                self.last = (int(busy), int(log), int(done))
-            finally:
-                conn.close()
-        except sqlite3.Error:
-            pass  # the next writer past CHECKPOINT_ROWS tries again; BACKSTOP_FRAMES bounds the WAL meanwhile
-        finally:
-            with self._mutex:
-                self._running = False
-
-    def wait(self) -> None:
-        """Until the checkpoint started last is done (the tests)."""
-        thread = self._thread
-        if thread is not None:
-            thread.join()
-
-
-_CHECKPOINTERS: weakref.WeakKeyDictionary[Engine, Checkpointer] = weakref.WeakKeyDictionary()
-
-
-def checkpointer(engine: Engine) -> Checkpointer | None:
-    """The engine's Checkpointer: a SQLite file database's, None otherwise."""
-    return _CHECKPOINTERS.get(engine)
-
-
 def is_sqlite(conn: Connection | Engine) -> bool:
     return conn.dialect.name == "sqlite"
 
@@ -297,7 +217,7 @@ def _managed(conn: Connection) -> Iterator[Connection]:
         if (at_work := _AT_WORK_BY_ENGINE.get(conn.engine)) is not None:
             at_work.end_if_mine()  # also after a connection the database dropped (no info to read)
     # committed (an exception does not come here): a SQLite writer's checkpoint, out of the lock
-    if began is not None and (checkpoints := _CHECKPOINTERS.get(conn.engine)) is not None:
+    if began is not None and (checkpoints := checkpoints_of(conn.engine)) is not None:
         checkpoints.after_write(_total_changes(conn) - began)
 
 

@@ -1,5 +1,5 @@
 """SQLite's WAL is copied back into the database (checkpointed) by a thread after a writer has
-released the write lock, not inside its COMMIT (store/db.py, Checkpointer), decided from what
+released the write lock, not inside its COMMIT (store/checkpoints.py, Checkpointer), decided from what
 SQLite tells the writer, never from the database's files (tests/server/test_db_files.py).
 
 No fixed sleep: each test waits for the checkpoint thread itself (Checkpointer.wait)."""
@@ -10,6 +10,7 @@ import sqlite3
 import threading
 from pathlib import Path
 
+from sync_server.store import checkpoints as ck
 from sync_server.store import db
 
 PAGE_ROW = b"x" * 3000  # most of a 4 KiB page: a row a page, about
@@ -25,18 +26,18 @@ def _passive(path: str) -> tuple[int, int, int]:
 def test_a_commit_leaves_the_checkpoint_to_the_thread_below_the_backstop(tmp_path: Path) -> None:
     path = str(tmp_path / "wal.db")
     engine = db.make_engine(f"sqlite:///{path}")
-    checkpoints = db.checkpointer(engine)
+    checkpoints = ck.checkpoints_of(engine)
     assert checkpoints is not None
     try:
         with db.write_transaction(engine) as conn:
             conn.exec_driver_sql("CREATE TABLE blobs (b BLOB)")
-            assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == db.BACKSTOP_FRAMES
+            assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == ck.BACKSTOP_FRAMES
         rows = 0
         while rows < 1500:  # more pages than SQLite's own wal_autocheckpoint (1,000), fewer rows than ours
             with db.write_transaction(engine) as conn:
                 conn.exec_driver_sql("INSERT INTO blobs VALUES (?)", [(PAGE_ROW,)] * 100)
             rows += 100
-        assert rows < db.CHECKPOINT_ROWS
+        assert rows < ck.CHECKPOINT_ROWS
         checkpoints.wait()
         assert checkpoints.last is None  # the thread never ran
         _busy, log, _done = _passive(path)
@@ -48,13 +49,13 @@ def test_a_commit_leaves_the_checkpoint_to_the_thread_below_the_backstop(tmp_pat
 def test_the_thread_checkpoints_once_the_writers_changed_enough_rows_and_the_wal_stays_bounded(tmp_path: Path) -> None:
     path = str(tmp_path / "wal.db")
     engine = db.make_engine(f"sqlite:///{path}")
-    checkpoints = db.checkpointer(engine)
+    checkpoints = ck.checkpoints_of(engine)
     assert checkpoints is not None
     try:
         with db.write_transaction(engine) as conn:
             conn.exec_driver_sql("CREATE TABLE blobs (b BLOB)")
         logs = []
-        for _ in range(4 * db.CHECKPOINT_ROWS // 200):
+        for _ in range(4 * ck.CHECKPOINT_ROWS // 200):
             with db.write_transaction(engine) as conn:
                 conn.exec_driver_sql("INSERT INTO blobs VALUES (?)", [(PAGE_ROW,)] * 200)
             checkpoints.wait()
@@ -65,9 +66,9 @@ def test_the_thread_checkpoints_once_the_writers_changed_enough_rows_and_the_wal
         assert len(logs) >= 3
         # the WAL starts again from its beginning after a whole checkpoint: never much more than
         # one threshold's pages in it (a row a page here), not everything ever written
-        assert max(logs) < db.CHECKPOINT_ROWS + 400
+        assert max(logs) < ck.CHECKPOINT_ROWS + 400
         with sqlite3.connect(path) as check:
-            assert check.execute("SELECT count(*) FROM blobs").fetchone() == (4 * db.CHECKPOINT_ROWS,)
+            assert check.execute("SELECT count(*) FROM blobs").fetchone() == (4 * ck.CHECKPOINT_ROWS,)
     finally:
         engine.dispose()
 
@@ -109,7 +110,7 @@ def test_two_processes_writing_and_reading_with_checkpoints_keep_the_database_wh
     with db.write_transaction(engine) as conn:
         conn.exec_driver_sql("CREATE TABLE rows (worker INTEGER, i INTEGER, b BLOB)")
     engine.dispose()
-    transactions = 5 * db.CHECKPOINT_ROWS // 100  # five checkpoints a process, or so
+    transactions = 5 * ck.CHECKPOINT_ROWS // 100  # five checkpoints a process, or so
     spawn = multiprocessing.get_context("spawn")
     workers = [spawn.Process(target=_write_and_read, args=(path, w, transactions)) for w in range(2)]
     for worker in workers:
