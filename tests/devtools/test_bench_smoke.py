@@ -59,3 +59,12 @@ def test_only_names_known_steps_and_keeps_a_part_of_the_province_apart(tmp_path)
     assert part.name == d.FULL.name  # the generator seeds each commune by the scale's name and its code
     assert d.communes(part) == d.communes(d.FULL)[:3]
     assert Dataset(tmp_path, part).dir != Dataset(tmp_path, d.FULL).dir
+
+
+def test_a_two_worker_run_served_by_one_worker_is_told_apart():
+    from devtools.bench.server import one_worker_served
+    assert one_worker_served([5.64])  # the other process spent less than 0.05 s: not listed
+    assert one_worker_served([5.1, 0.4])
+    assert not one_worker_served([3.08, 2.81])
+    assert not one_worker_served([3.54, 2.27])
+    assert not one_worker_served([])

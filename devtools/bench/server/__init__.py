@@ -179,8 +179,7 @@ def ingest_ratio(backend: Backend, sizes: m.Sizes, log: Log) -> dict[str, Any]:
     w1 = m.ingest(backend, 1, sizes, log)
     raw = m.raw_insert(backend, w1["url"], w1["cursor0"], log)
     backend.drop(w1["url"])
-    w2 = m.ingest(backend, 2, sizes, log)
-    backend.drop(w2["url"])
+    w2, one_sided = two_workers(backend, sizes, log)
     best = max(w1["events_per_s"], w2["events_per_s"])
     return dict(ingest_events_per_s=round(best), ingest_w1_events_per_s=round(w1["events_per_s"]),
                 ingest_w2_events_per_s=round(w2["events_per_s"]), ingest_events=w1["events"],
@@ -188,7 +187,33 @@ def ingest_ratio(backend: Backend, sizes: m.Sizes, log: Log) -> dict[str, Any]:
                 raw_runs_rows_per_s=raw["runs_rows_per_s"],
                 ingest_w1_events_per_server_cpu_s=round(w1["events_per_cpu_s"] or 0),
                 ingest_w2_events_per_server_cpu_s=round(w2["events_per_cpu_s"] or 0),
-                ingest_ratio=round(best / raw["rows_per_s"], 3), ingest_ratio_target=RATIO_TARGET[backend.name])
+                ingest_ratio=round(best / raw["rows_per_s"], 3), ingest_ratio_target=RATIO_TARGET[backend.name],
+                ingest_w2_one_sided_events_per_s=[round(r["events_per_s"]) for r in one_sided])
+
+
+TWO_WORKER_TRIES = 3
+
+
+def two_workers(backend: Backend, sizes: m.Sizes, log: Log) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The 2-worker push, and the runs of it set aside because one worker served it all. The pool's
+    keep-alive connections stay with the worker that accepted them, and both workers accept from
+    one socket: once in a while (seen 2026-12-05, 13:44) one worker accepted all 8 and the other
+    sat idle, and the figure was the 1-worker one. Such a run is set aside (kept in results.json)
+    and the push run again, up to TWO_WORKER_TRIES in all."""
+    set_aside: list[dict[str, Any]] = []
+    while True:
+        run = m.ingest(backend, 2, sizes, log)
+        backend.drop(run["url"])
+        if not one_worker_served(run["process_cpu_s"]) or len(set_aside) + 1 >= TWO_WORKER_TRIES:
+            return run, set_aside
+        log(f"  set aside: one worker served every push (CPU-seconds by process {run['process_cpu_s']}); again")
+        set_aside.append(run)
+
+
+def one_worker_served(process_cpu_s: list[float], share: float = 0.9) -> bool:
+    """Whether one process did `share` or more of the server's CPU (a 2-worker run that was not one)."""
+    total = sum(process_cpu_s)
+    return total > 0 and max(process_cpu_s) >= share * total
 
 
 INGEST_KEYS = ("ingest_events_per_s", "ingest_w1_events_per_s", "ingest_w2_events_per_s", "raw_rows_per_s",
