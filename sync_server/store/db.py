@@ -34,7 +34,7 @@ import weakref
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine.interfaces import DBAPIConnection, DBAPICursor, ExecutionContext
@@ -47,6 +47,8 @@ try:  # POSIX: a blocking file lock; elsewhere SQLite's busy handler does the wa
     import fcntl
 except ImportError:  # pragma: no cover - Windows
     fcntl = None  # type: ignore[assignment]
+
+T = TypeVar("T")
 
 WRITE_LOCK_KEY = 0x6F63_7561  # "ocua": the one advisory lock the server takes
 
@@ -214,7 +216,7 @@ def _managed(conn: Connection) -> Iterator[Connection]:
         began = conn.info.pop(_CHANGES, None)
         _release(conn.info)
         conn.info.pop(_MANAGED, None)
-        if (at_work := _AT_WORK_BY_ENGINE.get(conn.engine)) is not None:
+        if (at_work := writer_at_work.made(conn.engine)) is not None:
             at_work.end_if_mine()  # also after a connection the database dropped (no info to read)
     # committed (an exception does not come here): a SQLite writer's checkpoint, out of the lock
     if began is not None and (checkpoints := checkpoints_of(conn.engine)) is not None:
@@ -266,17 +268,27 @@ class WriterAtWork:
         self._idle.wait(at_most_s)
 
 
-_AT_WORK_BY_ENGINE: weakref.WeakKeyDictionary[Engine, WriterAtWork] = weakref.WeakKeyDictionary()
-_AT_WORK_MUTEX = threading.Lock()
+class PerEngine(Generic[T]):
+    """One T per engine, in this process, made the first time it is asked for."""
+
+    def __init__(self, make: Callable[[], T]) -> None:
+        self._make = make
+        self._by_engine: weakref.WeakKeyDictionary[Engine, T] = weakref.WeakKeyDictionary()
+        self._mutex = threading.Lock()
+
+    def __call__(self, engine: Engine) -> T:
+        with self._mutex:
+            found = self._by_engine.get(engine)
+            if found is None:
+                found = self._by_engine[engine] = self._make()
+            return found
+
+    def made(self, engine: Engine) -> T | None:
+        """The engine's T if one was made, without making one."""
+        return self._by_engine.get(engine)
 
 
-def writer_at_work(engine: Engine) -> WriterAtWork:
-    """This process's writer at work on `engine`."""
-    with _AT_WORK_MUTEX:
-        found = _AT_WORK_BY_ENGINE.get(engine)
-        if found is None:
-            found = _AT_WORK_BY_ENGINE[engine] = WriterAtWork()
-        return found
+writer_at_work = PerEngine(WriterAtWork)  # this process's writer at work on an engine
 
 
 def make_way(engine: Engine) -> Callable[[], None]:
@@ -396,17 +408,7 @@ class WriteTurns:
             self.release()
 
 
-_TURNS: weakref.WeakKeyDictionary[Engine, WriteTurns] = weakref.WeakKeyDictionary()
-_TURNS_MUTEX = threading.Lock()
-
-
-def write_turns(engine: Engine) -> WriteTurns:
-    """This process's turns for `engine`'s write transactions."""
-    with _TURNS_MUTEX:
-        turns = _TURNS.get(engine)
-        if turns is None:
-            turns = _TURNS[engine] = WriteTurns()
-        return turns
+write_turns = PerEngine(WriteTurns)  # this process's turns for an engine's write transactions
 
 
 @contextmanager

@@ -8,7 +8,11 @@ from __future__ import annotations
 import multiprocessing
 import sqlite3
 import threading
+from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
 
 from sync_server.store import checkpoints as ck
 from sync_server.store import db
@@ -23,54 +27,56 @@ def _passive(path: str) -> tuple[int, int, int]:
     return int(busy), int(log), int(done)
 
 
-def test_a_commit_leaves_the_checkpoint_to_the_thread_below_the_backstop(tmp_path: Path) -> None:
+@pytest.fixture
+def blobs(tmp_path: Path) -> Iterator[tuple[str, Engine, ck.Checkpointer]]:
+    """(path, engine, its Checkpointer) of a server database holding an empty table of blobs."""
     path = str(tmp_path / "wal.db")
     engine = db.make_engine(f"sqlite:///{path}")
     checkpoints = ck.checkpoints_of(engine)
     assert checkpoints is not None
-    try:
-        with db.write_transaction(engine) as conn:
-            conn.exec_driver_sql("CREATE TABLE blobs (b BLOB)")
-            assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == ck.BACKSTOP_FRAMES
-        rows = 0
-        while rows < 1500:  # more pages than SQLite's own wal_autocheckpoint (1,000), fewer rows than ours
-            with db.write_transaction(engine) as conn:
-                conn.exec_driver_sql("INSERT INTO blobs VALUES (?)", [(PAGE_ROW,)] * 100)
-            rows += 100
-        assert rows < ck.CHECKPOINT_ROWS
+    with db.write_transaction(engine) as conn:
+        conn.exec_driver_sql("CREATE TABLE blobs (b BLOB)")
+        assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == ck.BACKSTOP_FRAMES
+    yield path, engine, checkpoints
+    engine.dispose()
+
+
+def _write(engine: Engine, rows: int) -> None:
+    with db.write_transaction(engine) as conn:
+        conn.exec_driver_sql("INSERT INTO blobs VALUES (?)", [(PAGE_ROW,)] * rows)
+
+
+def test_a_commit_leaves_the_checkpoint_to_the_thread_below_the_backstop(
+        blobs: tuple[str, Engine, ck.Checkpointer]) -> None:
+    path, engine, checkpoints = blobs
+    rows = 0
+    while rows < 1500:  # more pages than SQLite's own wal_autocheckpoint (1,000), fewer rows than ours
+        _write(engine, 100)
+        rows += 100
+    assert rows < ck.CHECKPOINT_ROWS
+    checkpoints.wait()
+    assert checkpoints.last is None  # the thread never ran
+    _busy, log, _done = _passive(path)
+    assert log >= 1500  # and no COMMIT checkpointed: every page written is still in the WAL
+
+
+def test_the_thread_checkpoints_once_the_writers_changed_enough_rows_and_the_wal_stays_bounded(
+        blobs: tuple[str, Engine, ck.Checkpointer]) -> None:
+    path, engine, checkpoints = blobs
+    logs = []
+    for _ in range(4 * ck.CHECKPOINT_ROWS // 200):
+        _write(engine, 200)
         checkpoints.wait()
-        assert checkpoints.last is None  # the thread never ran
-        _busy, log, _done = _passive(path)
-        assert log >= 1500  # and no COMMIT checkpointed: every page written is still in the WAL
-    finally:
-        engine.dispose()
-
-
-def test_the_thread_checkpoints_once_the_writers_changed_enough_rows_and_the_wal_stays_bounded(tmp_path: Path) -> None:
-    path = str(tmp_path / "wal.db")
-    engine = db.make_engine(f"sqlite:///{path}")
-    checkpoints = ck.checkpoints_of(engine)
-    assert checkpoints is not None
-    try:
-        with db.write_transaction(engine) as conn:
-            conn.exec_driver_sql("CREATE TABLE blobs (b BLOB)")
-        logs = []
-        for _ in range(4 * ck.CHECKPOINT_ROWS // 200):
-            with db.write_transaction(engine) as conn:
-                conn.exec_driver_sql("INSERT INTO blobs VALUES (?)", [(PAGE_ROW,)] * 200)
-            checkpoints.wait()
-            if checkpoints.last is not None:
-                busy, log, done = checkpoints.last
-                assert busy == 0 and done == log  # no reader in the way: the whole WAL copied
-                logs.append(log)
-        assert len(logs) >= 3
-        # the WAL starts again from its beginning after a whole checkpoint: never much more than
-        # one threshold's pages in it (a row a page here), not everything ever written
-        assert max(logs) < ck.CHECKPOINT_ROWS + 400
-        with sqlite3.connect(path) as check:
-            assert check.execute("SELECT count(*) FROM blobs").fetchone() == (4 * ck.CHECKPOINT_ROWS,)
-    finally:
-        engine.dispose()
+        if checkpoints.last is not None:
+            busy, log, done = checkpoints.last
+            assert busy == 0 and done == log  # no reader in the way: the whole WAL copied
+            logs.append(log)
+    assert len(logs) >= 3
+    # the WAL starts again from its beginning after a whole checkpoint: never much more than
+    # one threshold's pages in it (a row a page here), not everything ever written
+    assert max(logs) < ck.CHECKPOINT_ROWS + 400
+    with sqlite3.connect(path) as check:
+        assert check.execute("SELECT count(*) FROM blobs").fetchone() == (4 * ck.CHECKPOINT_ROWS,)
 
 
 def _write_and_read(path: str, worker: int, transactions: int) -> None:
