@@ -234,8 +234,9 @@ def _managed(conn: Connection) -> Iterator[Connection]:
 # ten under the lock, so the lock was held for waits on our own process. So a planner calls
 # its `make_way` courtesy before each event it works out, and waits while a writer of its
 # process holds the lock (MAKE_WAY_AT_MOST_S in all at the most): the two take turns anyway,
-# and the lock, held for the server as a whole, is the costlier to keep waiting. A planner of another process is not held back (it has a GIL of
-# its own), nor is one in a process whose writer still waits for the lock.
+# and the lock, held for the server as a whole, is the costlier to keep waiting. A planner of
+# another process is not held back (it has a GIL of its own), nor is one in a process whose
+# writer still waits for the lock.
 
 MAKE_WAY_AT_MOST_S = 0.25  # one plan's waits in all: a long writer (an import) slows planning, never stops it
 
