@@ -2,6 +2,7 @@
 of rows, and per-row statements would cap ingest far below what the database can take."""
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -80,6 +81,7 @@ def insert(conn: Connection, table: Table, rows: Sequence[tuple[Any, ...]]) -> N
 _BINARY = {BigInteger: "int8", Integer: "int4", String: "text", Text: "text"}
 
 
+@functools.cache  # a table's columns do not change: worked out once, not at every push
 def copy_types(table: Table) -> list[str] | None:
     """The PostgreSQL type of each column for a binary COPY, or None (a type not mapped here: text COPY)."""
     types = [_BINARY.get(type(column.type)) for column in table.c]

@@ -21,6 +21,7 @@ from campaign import areas
 from campaign import events as ev
 from campaign.time import VIETNAM
 from sync_server.services import reports
+from sync_server.store import bulk
 from sync_server.store import schema as t
 from sync_server.store.db import make_engine, read_transaction
 
@@ -195,10 +196,16 @@ def _raw_once(backend: Backend, rows: list[tuple[Any, ...]]) -> tuple[float, str
             conn.close()
             return seconds, "executemany"
         import psycopg
+        # the form the push's own COPY uses (store/bulk.py): binary where the columns allow
+        types = bulk.copy_types(t.events)
+        assert tuple(c.name for c in t.events.c) == d.EVENT_COLUMNS
         with psycopg.connect(dbapi_url(url)) as pg:
             started = time.perf_counter()
             names = ", ".join(_q(c) for c in d.EVENT_COLUMNS)
-            with pg.cursor().copy(f"COPY events ({names}) FROM STDIN") as copy:
+            form = " (FORMAT BINARY)" if types is not None else ""
+            with pg.cursor().copy(f"COPY events ({names}) FROM STDIN{form}") as copy:
+                if types is not None:
+                    copy.set_types(types)
                 for row in rows:
                     copy.write_row(row)
             pg.commit()
