@@ -49,7 +49,9 @@ def add(conn: Connection, deltas: Sequence[tuple[str, str, str, str, int]]) -> N
     if not deltas:
         return
     if conn.dialect.name == "postgresql":
-        conn.exec_driver_sql(_ADD_PG, tuple(list(column) for column in zip(*deltas, strict=True)))
+        hamlets, days, metrics, communes, ns = zip(*deltas, strict=True)
+        conn.exec_driver_sql(_ADD_PG, (bulk.text_array(hamlets), bulk.text_array(days), bulk.text_array(metrics),
+                                       bulk.text_array(communes), bulk.int_array(ns)))
         return
     bulk.many(conn, _UPSERT.format(rows="VALUES (?, ?, ?, ?, ?)"), deltas)
     bump(conn, {commune for _h, _d, _m, commune, _n in deltas})

@@ -1,5 +1,6 @@
 """store/entities.fetch and child_ids (bulk.text_in): any number of ids, on both backends, as an
-IN list in parts on SQLite and one array parameter on PostgreSQL, give the same rows."""
+IN list in parts on SQLite and one array parameter on PostgreSQL (its literal, bulk.text_array, or
+the list where a value holds a quote or a backslash), give the same rows."""
 from __future__ import annotations
 
 from sqlalchemy import Engine
@@ -49,3 +50,22 @@ def test_copys_binary_form_stores_every_value_as_it_was(migrated_engine: Engine)
         found = entities.fetch(conn, [row.id for row in bodies])
     assert stored == rows
     assert found == {row.id: row for row in bodies}
+
+
+def test_ids_of_any_text_are_looked_up_and_counted_as_they_are(migrated_engine: Engine) -> None:
+    """An id holding what an array literal quotes or escapes (a quote, a backslash, a comma, braces,
+    NULL) is looked up as itself, alone or beside plain ones; so are counters' keys."""
+    from sync_server.store import totals
+    odd = [*ODD_TEXTS, 'a","b', "{x}", "NULL", 'q"', "x\\"]
+    households = [EntityRow(f"h{text}", "household", "hamlet-1", None, "10525", 1, "{}") for text in odd]
+    people = [EntityRow(f"p{i}", "person", "hamlet-1", row.id, "10525", 1, "{}") for i, row in enumerate(households)]
+    with write_transaction(migrated_engine) as conn:
+        entities.insert(conn, households + people)
+        totals.add(conn, [(f"h{text}", "", "m", "10525", i + 1) for i, text in enumerate(odd)])
+    for ids in ([row.id for row in households], [row.id for row in households if '"' not in row.id]):
+        with read_transaction(migrated_engine) as conn:
+            assert entities.fetch(conn, [*ids, 'h"', "h\\"]) == {row.id: row for row in households if row.id in ids}
+            assert entities.child_ids(conn, ids) == {row.parent_id: [row.id] for row in people if row.parent_id in ids}
+    with read_transaction(migrated_engine) as conn:
+        assert sorted(totals.all_counters(conn)) == sorted(
+            totals.CounterRow(f"h{text}", "", "m", i + 1) for i, text in enumerate(odd))
