@@ -79,9 +79,23 @@ def child_ids(conn: Connection, household_ids: Sequence[str]) -> dict[str, list[
     """{household id: the ids of its people and visits} for these households (one with none is
     left out): one query for a batch's households, not one each (issue #16)."""
     out: dict[str, list[str]] = {}
-    for parent_id, child_id in bulk.text_in(conn, "SELECT parent_id, id FROM entities", "parent_id", household_ids):
+    found: Iterable[Any]
+    if conn.dialect.name == "postgresql":
+        found = conn.exec_driver_sql(_CHILDREN_PG, (bulk.text_array(household_ids),))
+    else:
+        found = bulk.text_in(conn, "SELECT parent_id, id FROM entities", "parent_id", household_ids)
+    for parent_id, child_id in found:
         out.setdefault(parent_id, []).append(child_id)
     return out
+
+
+# Each household's children by the parent index, one household after another (OFFSET 0 keeps
+# PostgreSQL from folding the subquery into a join). `parent_id = ANY(ids)` was planned from the
+# table's statistics, and before the first ANALYZE (a fresh database, a new campaign's first
+# pushes) PostgreSQL guessed 0.5 % of the table a household: for a push's ~100 households it read
+# the whole table instead, 7.2 ms against 0.7 ms on 27,000 entities, under the write lock.
+_CHILDREN_PG = ("SELECT p.id, c.id FROM unnest(%s::text[]) AS p (id) "
+                "CROSS JOIN LATERAL (SELECT id FROM entities WHERE parent_id = p.id OFFSET 0) AS c")
 
 
 def insert(conn: Connection, rows: Sequence[EntityRow]) -> None:
