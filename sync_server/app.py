@@ -26,6 +26,7 @@ from .api import (
     tokens,
 )
 from .config import Settings
+from .store import lock_times
 from .store.db import make_engine
 
 # The garbage collector's young generation is collected after this many new containers instead
@@ -59,6 +60,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
                   description="Enrolment, exactly-once event sync, and totals for Gõ Cửa field devices.")
     app.state.settings = settings
     app.state.engine = engine or make_engine(settings.database_url)
+    if settings.lock_times:  # the bench: how long each write held the server-wide lock
+        lock_times.record_to(app.state.engine, settings.lock_times)
     app.state.totals_answers = reports.answers()  # GET /totals' kept answers (api/reports.py)
     errors.install(app)
     app.add_middleware(GZipMiddleware, minimum_size=1024)

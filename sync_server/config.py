@@ -68,6 +68,7 @@ class Settings:
     demo_app_port: int = DEMO_APP_PORT  # GOCUA_DEMO_APP_PORT: the demo's first field app (0: none)
     bench_pg_url: str | None = None  # GOCUA_BENCH_PG: where `gocua-server bench` makes its databases
     request_times: str | None = None  # GOCUA_REQUEST_TIMES: a file each request's time is appended to (the bench)
+    lock_times: str | None = None  # GOCUA_LOCK_TIMES: a file each write transaction's hold of the lock is appended to
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -83,6 +84,7 @@ class Settings:
             demo_app_port=int(env.get("GOCUA_DEMO_APP_PORT", DEMO_APP_PORT)),
             bench_pg_url=env.get("GOCUA_BENCH_PG") or None,
             request_times=env.get("GOCUA_REQUEST_TIMES") or None,
+            lock_times=env.get("GOCUA_LOCK_TIMES") or None,
         )
 
 

@@ -41,6 +41,7 @@ from sqlalchemy.engine.interfaces import DBAPIConnection, DBAPICursor, Execution
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from . import lock_times
 from .checkpoints import BACKSTOP_FRAMES, Checkpointer, checkpoints_of, watch
 
 try:  # POSIX: a blocking file lock; elsewhere SQLite's busy handler does the waiting alone
@@ -61,6 +62,7 @@ _CHANGES = "gocua_changes"  # the SQLite connection's total_changes when its wri
 _LOCK_SUFFIX = "-writer.lock"
 _AT_WORK = "gocua_at_work"  # this transaction holds the server-wide lock now (WriterAtWork)
 _IDLE_SINCE = "gocua_idle_since"  # when the pooled connection was last handed back (monotonic s)
+_LOCKED_AT = "gocua_locked_at"  # (monotonic s, thread CPU s) when the lock was taken (lock_times)
 
 # A PostgreSQL connection idle in the pool this long is pinged before use (see _ping_when_idle).
 PING_AFTER_IDLE_S = 5.0
@@ -190,6 +192,7 @@ def _file_lock(path: str) -> int:
 
 def _release(info: dict[str, Any]) -> None:
     info.pop(_BEGIN, None)
+    info.pop(_LOCKED_AT, None)  # _managed reads it before; a transaction of someone else's is not timed
     _done_working(info)
     if not info.get(_MANAGED):
         info.pop(_CHANGES, None)  # _managed reads it after the release; no one else does
@@ -214,7 +217,11 @@ def _managed(conn: Connection) -> Iterator[Connection]:
             yield conn
     finally:  # after COMMIT or ROLLBACK: the next writer starts as this one is done
         began = conn.info.pop(_CHANGES, None)
+        locked_at = conn.info.pop(_LOCKED_AT, None)
         _release(conn.info)
+        if locked_at is not None and (times := lock_times.of(conn.engine)) is not None:
+            now = time.monotonic()
+            times.record(now, now - locked_at[0], time.thread_time() - locked_at[1])
         conn.info.pop(_MANAGED, None)
         if (at_work := writer_at_work.made(conn.engine)) is not None:
             at_work.end_if_mine()  # also after a connection the database dropped (no info to read)
@@ -312,6 +319,8 @@ def _at_work(conn: Connection) -> None:
     """The transaction on `conn` has just taken the server-wide lock."""
     at_work = writer_at_work(conn.engine)
     conn.info[_AT_WORK] = at_work
+    if lock_times.of(conn.engine) is not None:
+        conn.info[_LOCKED_AT] = (time.monotonic(), time.thread_time())
     at_work.begin()
 
 

@@ -8,7 +8,7 @@ import sys
 
 from ..support import ROOT
 
-KEYS = ("ingest_events_per_s", "ingest_ratio", "pull_10k_s", "commune_totals_p95_ms", "province_breakdown_ms",
+KEYS = ("ingest_events_per_s", "ingest_ratio", "ingest_w2_lock_held_share", "ingest_w2_lock_held_ms", "pull_10k_s", "commune_totals_p95_ms", "province_breakdown_ms",
         "bytes_per_event", "week_offline_sync_s", "devices_1000_errors", "devices_1000_p99_ms")
 
 
@@ -24,6 +24,8 @@ def test_quick_bench_on_sqlite_writes_every_key(tmp_path):
     assert figures["devices_1000_errors"] == 0
     assert [p["scale"] for p in figures["scale"]] == ["whole"] and figures["scale"][0]["ingest_events_per_s"] > 0
     assert figures["ingest_events_per_s"] > 0 and 0 < figures["ingest_ratio"] < 1
+    # the server recorded its writes' hold of the lock (GOCUA_LOCK_TIMES): a push holds it a while
+    assert 0 < figures["ingest_w2_lock_held_share"] <= 1 and figures["ingest_w2_lock_held_ms"] > 0
     assert results["machine"]["nproc"] >= 1 and results["date"]
     assert "| measure" in done.stdout  # the table
     assert _processes_using(tmp_path) == []  # every server the bench started is gone
@@ -68,3 +70,14 @@ def test_a_two_worker_run_served_by_one_worker_is_told_apart():
     assert not one_worker_served([3.08, 2.81])
     assert not one_worker_served([3.54, 2.27])
     assert not one_worker_served([])
+
+
+def test_the_lock_held_is_read_for_the_run_alone(tmp_path):
+    """measures.lock_held: the writes that ended inside the run's window, their share of it."""
+    from devtools.bench.server.measures import lock_held
+    log = tmp_path / "lock.log"
+    log.write_text("9.5 100.0 90.0\n"  # before the run: the setup's writes
+                   "10.5 200.0 50.0\n11.0 600.0 150.0\n"
+                   "12.5 100.0 10.0\n")  # after it
+    assert lock_held(str(log), 10.0, 12.0) == {"share": 0.4, "held_ms": 400.0, "writer_cpu_ms": 100.0, "writes": 2}
+    assert lock_held(str(log), 20.0, 21.0)["writes"] == 0

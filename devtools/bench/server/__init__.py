@@ -37,6 +37,9 @@ TARGETS: dict[str, tuple[str, str, float | None, str | None]] = {
     "ingest_events_per_s": ("push through HTTP (best of 1 and 2 workers)", "events/s", None, None),
     "ingest_w1_events_per_s": ("  with 1 worker", "events/s", None, None),
     "ingest_w2_events_per_s": ("  with 2 workers", "events/s", None, None),
+    "ingest_w2_lock_held_share": ("  the write lock held, 2 workers: share of the run", "", None, None),
+    "ingest_w2_lock_held_ms": ("  the write lock held by a push, 2 workers", "ms", None, None),
+    "ingest_w2_writer_cpu_ms": ("    of it the writer's CPU", "ms", None, None),
     "raw_rows_per_s": ("raw insert of the same rows", "rows/s", None, None),
     "ingest_ratio": ("ingest / raw", "×", None, "min"),  # target per backend, below
     "pull_10k_s": ("pull catch-up of 10,000 events", "s", None, None),
@@ -188,6 +191,10 @@ def ingest_ratio(backend: Backend, sizes: m.Sizes, log: Log) -> dict[str, Any]:
                 ingest_w1_events_per_server_cpu_s=round(w1["events_per_cpu_s"] or 0),
                 ingest_w2_events_per_server_cpu_s=round(w2["events_per_cpu_s"] or 0),
                 ingest_ratio=round(best / raw["rows_per_s"], 3), ingest_ratio_target=RATIO_TARGET[backend.name],
+                # what bounds the push (store/lock_times.py): the lock, if held nearly all the run
+                ingest_w1_lock_held_share=w1["lock"]["share"], ingest_w2_lock_held_share=w2["lock"]["share"],
+                ingest_w1_lock_held_ms=w1["lock"]["held_ms"], ingest_w2_lock_held_ms=w2["lock"]["held_ms"],
+                ingest_w1_writer_cpu_ms=w1["lock"]["writer_cpu_ms"], ingest_w2_writer_cpu_ms=w2["lock"]["writer_cpu_ms"],
                 ingest_w2_one_sided_events_per_s=[round(r["events_per_s"]) for r in one_sided])
 
 
@@ -216,8 +223,9 @@ def one_worker_served(process_cpu_s: list[float], share: float = 0.9) -> bool:
     return total > 0 and max(process_cpu_s) >= share * total
 
 
-INGEST_KEYS = ("ingest_events_per_s", "ingest_w1_events_per_s", "ingest_w2_events_per_s", "raw_rows_per_s",
-               "ingest_ratio", "load_average_at_start")
+INGEST_KEYS = ("ingest_events_per_s", "ingest_w1_events_per_s", "ingest_w2_events_per_s", "ingest_w2_lock_held_share",
+               "ingest_w2_lock_held_ms", "ingest_w2_writer_cpu_ms", "raw_rows_per_s", "ingest_ratio",
+               "load_average_at_start")
 
 
 def ingest_only(args: argparse.Namespace, settings: Settings, out_dir: Path) -> int:

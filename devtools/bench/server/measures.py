@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import random
 import statistics
+import tempfile
 import threading
 import time
 from dataclasses import dataclass
@@ -106,8 +108,11 @@ def ingest(backend: Backend, workers: int, sizes: Sizes, log: Log) -> dict[str, 
     engine = make_engine(url)
     rng = random.Random(f"ingest:{workers}")
     commune = d.communes(d.FULL)[0].code
+    handle, held_log = tempfile.mkstemp(prefix="gocua-lock-times-", suffix=".log")
+    os.close(handle)
     try:
-        with ServerProcess(url, workers) as server, httpx.Client(timeout=120) as client:
+        with (ServerProcess(url, workers, lock_times=held_log) as server,
+              httpx.Client(timeout=120) as client):
             admin = enrol_many(engine, server.url, "admin", 1)[0]
             hamlets, _ = create_hamlets(client, server.url, admin, commune, sizes.ingest_devices, rng)
             volunteers = enrol_many(engine, server.url, "volunteer", sizes.ingest_devices,
@@ -134,12 +139,12 @@ def ingest(backend: Backend, workers: int, sizes: Sizes, log: Log) -> dict[str, 
 
             threads = [threading.Thread(target=run, args=plan) for plan in plans]
             worker_cpu0 = server.cpu_by_process()
-            started = time.perf_counter()
+            started, since = time.perf_counter(), time.monotonic()
             for th in threads:
                 th.start()
             for th in threads:
                 th.join()
-            seconds = time.perf_counter() - started
+            seconds, until = time.perf_counter() - started, time.monotonic()
             spent = {pid: n - worker_cpu0.get(pid, 0.0) for pid, n in server.cpu_by_process().items()}
             cpu = sum(spent.values())
             worker_cpu = sorted((round(n, 2) for n in spent.values() if n > 0.05), reverse=True)
@@ -150,13 +155,34 @@ def ingest(backend: Backend, workers: int, sizes: Sizes, log: Log) -> dict[str, 
             stored = conn.execute(select(func.count()).where(t.events.c.cursor > cursor0)).scalar_one()
         if stored != total:
             raise RuntimeError(f"ingest stored {stored} events of {total}")
+        held = lock_held(held_log, since, until)
         log(f"  ingest, {workers} worker(s): {total:,} events in {seconds:.2f} s = {total / seconds:,.0f}/s "
-            f"(server CPU {cpu:.1f} s: {total / cpu:,.0f} events per CPU-second; by process {worker_cpu})")
+            f"(server CPU {cpu:.1f} s: {total / cpu:,.0f} events per CPU-second; by process {worker_cpu}); "
+            f"the write lock held {held['share']:.0%} of the run, {held['held_ms']:.1f} ms a push "
+            f"({held['writer_cpu_ms']:.1f} ms of it the writer's CPU)")
         return {"events": total, "seconds": seconds, "events_per_s": total / seconds, "url": url,
                 "server_cpu_s": cpu, "events_per_cpu_s": total / cpu if cpu else None, "process_cpu_s": worker_cpu,
-                "cursor0": cursor0, "devices": len(plans)}
+                "cursor0": cursor0, "devices": len(plans), "lock": held}
     finally:
         engine.dispose()
+        os.unlink(held_log)
+
+
+def lock_held(path: str, since: float, until: float) -> dict[str, float]:
+    """What the server's write transactions that ended in [since, until] (time.monotonic) held the
+    lock for (GOCUA_LOCK_TIMES, store/lock_times.py): its share of the run (near 1: the lock bounds
+    the push; well below: the CPU or the clients do), and a push's mean held time and writer CPU."""
+    rows = []
+    with open(path) as lines:
+        for line in lines:
+            ended, held_ms, cpu_ms = (float(x) for x in line.split())
+            if since <= ended <= until:
+                rows.append((held_ms, cpu_ms))
+    if not rows:
+        return {"share": 0.0, "held_ms": 0.0, "writer_cpu_ms": 0.0, "writes": 0}
+    held_total = sum(h for h, _c in rows)
+    return {"share": round(held_total / 1000 / (until - since), 3), "held_ms": round(held_total / len(rows), 2),
+            "writer_cpu_ms": round(sum(c for _h, c in rows) / len(rows), 2), "writes": len(rows)}
 
 
 RAW_RUNS = 3  # the raw insert is a second's burst: its best of three, each into a fresh database

@@ -37,6 +37,7 @@ class ServerProcess:
     port: int = field(default_factory=free_port)
     proc: subprocess.Popen[bytes] | None = None
     request_times: str | None = None  # a file the server appends each request's own time to
+    lock_times: str | None = None  # a file the server appends each write's hold of the lock to
     # The server's stderr goes to a file, never a pipe: a pipe nobody reads fills at 64 KB, and a
     # server logging tracebacks then blocks its event loop on the write (seen: the whole bench hung)
     errors: IO[bytes] | None = None
@@ -49,6 +50,8 @@ class ServerProcess:
         env = {**os.environ, "DATABASE_URL": self.db_url, "GOCUA_PUBLIC_URL": self.url}
         if self.request_times:
             env["GOCUA_REQUEST_TIMES"] = self.request_times
+        if self.lock_times:
+            env["GOCUA_LOCK_TIMES"] = self.lock_times
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "sync_server.cli", "serve", "--host", "127.0.0.1", "--port", str(self.port),
              "--workers", str(self.workers)],
