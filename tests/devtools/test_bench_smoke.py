@@ -8,8 +8,9 @@ import sys
 
 from ..support import ROOT
 
-KEYS = ("ingest_events_per_s", "ingest_ratio", "ingest_w2_lock_held_share", "ingest_w2_lock_held_ms", "pull_10k_s", "commune_totals_p95_ms", "province_breakdown_ms",
-        "bytes_per_event", "week_offline_sync_s", "devices_1000_errors", "devices_1000_p99_ms")
+KEYS = ("ingest_events_per_s", "ingest_ratio", "ingest_w2_lock_held_share", "ingest_w2_lock_held_ms", "pull_10k_s",
+        "commune_totals_p95_ms", "province_breakdown_ms", "bytes_per_event", "week_offline_sync_s",
+        "devices_1000_errors", "devices_1000_p99_ms")
 
 
 def test_quick_bench_on_sqlite_writes_every_key(tmp_path):
