@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-import weakref
 from urllib.parse import quote
 
 from sqlalchemy import Engine
+
+from .per_engine import PerEngine
 
 # SQLite copies the WAL back into the database (a checkpoint) inside the COMMIT that takes the
 # WAL past wal_autocheckpoint pages: a few MB written and two fsyncs, while that writer still
@@ -80,15 +81,14 @@ class Checkpointer:
             thread.join()
 
 
-_CHECKPOINTERS: weakref.WeakKeyDictionary[Engine, Checkpointer] = weakref.WeakKeyDictionary()
+_CHECKPOINTERS: PerEngine[Checkpointer] = PerEngine()
 
 
 def watch(engine: Engine, database: str) -> Checkpointer:
     """The Checkpointer of a SQLite file database's engine, made once (store/db.py, make_engine)."""
-    checkpoints = _CHECKPOINTERS[engine] = Checkpointer(database)
-    return checkpoints
+    return _CHECKPOINTERS.put(engine, Checkpointer(database))
 
 
 def checkpoints_of(engine: Engine) -> Checkpointer | None:
     """The engine's Checkpointer: a SQLite file database's, None otherwise."""
-    return _CHECKPOINTERS.get(engine)
+    return _CHECKPOINTERS.made(engine)

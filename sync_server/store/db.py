@@ -30,11 +30,10 @@ import asyncio
 import os
 import threading
 import time
-import weakref
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine.interfaces import DBAPIConnection, DBAPICursor, ExecutionContext
@@ -43,13 +42,12 @@ from sqlalchemy.pool import ConnectionPoolEntry
 
 from . import lock_times
 from .checkpoints import BACKSTOP_FRAMES, Checkpointer, checkpoints_of, watch
+from .per_engine import PerEngine
 
 try:  # POSIX: a blocking file lock; elsewhere SQLite's busy handler does the waiting alone
     import fcntl
 except ImportError:  # pragma: no cover - Windows
     fcntl = None  # type: ignore[assignment]
-
-T = TypeVar("T")
 
 WRITE_LOCK_KEY = 0x6F63_7561  # "ocua": the one advisory lock the server takes
 
@@ -274,26 +272,6 @@ class WriterAtWork:
 
     def wait(self, at_most_s: float) -> None:
         self._idle.wait(at_most_s)
-
-
-class PerEngine(Generic[T]):
-    """One T per engine, in this process, made the first time it is asked for."""
-
-    def __init__(self, make: Callable[[], T]) -> None:
-        self._make = make
-        self._by_engine: weakref.WeakKeyDictionary[Engine, T] = weakref.WeakKeyDictionary()
-        self._mutex = threading.Lock()
-
-    def __call__(self, engine: Engine) -> T:
-        with self._mutex:
-            found = self._by_engine.get(engine)
-            if found is None:
-                found = self._by_engine[engine] = self._make()
-            return found
-
-    def made(self, engine: Engine) -> T | None:
-        """The engine's T if one was made, without making one."""
-        return self._by_engine.get(engine)
 
 
 writer_at_work = PerEngine(WriterAtWork)  # this process's writer at work on an engine

@@ -6,13 +6,10 @@ server share the file."""
 from __future__ import annotations
 
 import os
-import threading
-import weakref
 
 from sqlalchemy import Engine
 
-_files: weakref.WeakKeyDictionary[Engine, LockTimes] = weakref.WeakKeyDictionary()
-_mutex = threading.Lock()
+from .per_engine import PerEngine
 
 
 class LockTimes:
@@ -27,11 +24,13 @@ class LockTimes:
         os.write(self.fd, f"{ended:.6f} {held_s * 1000:.3f} {cpu_s * 1000:.3f}\n".encode())
 
 
+_FILES: PerEngine[LockTimes] = PerEngine()
+
+
 def record_to(engine: Engine, path: str) -> None:
     """Every write transaction on `engine` in this process is recorded in `path` from now on."""
-    with _mutex:
-        _files[engine] = LockTimes(path)
+    _FILES.put(engine, LockTimes(path))
 
 
 def of(engine: Engine) -> LockTimes | None:
-    return _files.get(engine)
+    return _FILES.made(engine)
