@@ -1,11 +1,13 @@
 """POST /sync/push, GET /sync/pull, GET /sync/receipt."""
 from __future__ import annotations
 
+import asyncio
 import json
 import unicodedata
 import zlib
 from dataclasses import asdict
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from anyio import CapacityLimiter, to_thread
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -87,13 +89,13 @@ async def push(request: Request, who: Caller = Depends(caller),
     check_push_rate(who.device.id)
     raw = await _read_limited(request)
     engine = engine_of(request)
-    # Read and worked out in a thread, on a read transaction, so that two pushes do most of
-    # their work side by side and the event loop stays free; the write transaction holds the
-    # lock for the check and the writes alone. The push waits for its turn to write (store/db.py,
+    # Read and worked out in a thread, on a read transaction, while another push writes and the
+    # event loop stays free; one push at a time a process (`planners`, below); the write
+    # transaction holds the lock for the check and the writes alone. The push waits for its turn to write (store/db.py,
     # WriteTurns) in the event loop, holding no thread of the pool the token lookups and pulls
     # need, and writes in a thread of its own limiter: the turn's holder never waits for a
     # thread behind writers waiting in theirs.
-    batch, planned = await run_in_threadpool(_plan, request, who, raw)
+    batch, planned = await to_thread.run_sync(_plan, request, who, raw, limiter=planners())
     async with write_turns(engine).taken_async():
         result = await to_thread.run_sync(_write, engine, who, batch, planned, limiter=CapacityLimiter(1))
     if result.error is not None:  # "gap" | "seq_reused": the lists as the error's fields
@@ -111,6 +113,28 @@ async def push(request: Request, who: Caller = Depends(caller),
             caught_up = page.next
             team = page.team
     return Response(answer_text(result, caught_up, team), media_type="application/json")
+
+
+# A worker process plans one push at a time (issue #16). Its threads run Python one at a time
+# (the GIL), so a second planner in the same process adds no speed: it only takes turns with the
+# first and, worse, with the process's writer, which waits for the GIL while it holds the
+# server-wide lock (or has just been handed it). Measured through HTTP, the bench's 500-event
+# pushes, 1 worker, two pairs alternated: SQLite 18,780 / 17,449 -> 20,050 / 21,194 events/s,
+# PostgreSQL 15,383 / 14,773 -> 16,702 / 16,199, the lock held 21.5 / 22.1 -> 17.6 / 18.0 ms a push
+# there; 2 workers within the noise to +5 % (BENCHMARKS.md). A push waiting for the planner
+# waits in the event loop (the limiter's queue, first come first served), holding no thread of
+# the pool that token lookups and pulls need. One limiter per event loop: each worker process
+# runs one, and the tests start several in a process, one after another.
+_PLANNERS: WeakKeyDictionary[asyncio.AbstractEventLoop, CapacityLimiter] = WeakKeyDictionary()
+
+
+def planners() -> CapacityLimiter:
+    """The running event loop's one planner (see above)."""
+    loop = asyncio.get_running_loop()
+    limiter = _PLANNERS.get(loop)
+    if limiter is None:
+        limiter = _PLANNERS[loop] = CapacityLimiter(1)
+    return limiter
 
 
 def answer_text(result: ingest.PushResult, caught_up: int | None, team: TeamSettings | None) -> str:
