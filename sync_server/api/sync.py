@@ -90,11 +90,11 @@ async def push(request: Request, who: Caller = Depends(caller),
     raw = await _read_limited(request)
     engine = engine_of(request)
     # Read and worked out in a thread, on a read transaction, while another push writes and the
-    # event loop stays free; one push at a time a process (`planners`, below); the write
-    # transaction holds the lock for the check and the writes alone. The push waits for its turn to write (store/db.py,
-    # WriteTurns) in the event loop, holding no thread of the pool the token lookups and pulls
-    # need, and writes in a thread of its own limiter: the turn's holder never waits for a
-    # thread behind writers waiting in theirs.
+    # event loop stays free; one push at a time a process (`planners`, below). The write
+    # transaction holds the lock for the check and the writes alone. The push waits for its turn
+    # to write (store/db.py, WriteTurns) in the event loop, holding no thread of the pool the
+    # token lookups and pulls need, and writes in a thread of its own limiter: the turn's holder
+    # never waits for a thread behind writers waiting in theirs.
     batch, planned = await to_thread.run_sync(_plan, request, who, raw, limiter=planners())
     async with write_turns(engine).taken_async():
         result = await to_thread.run_sync(_write, engine, who, batch, planned, limiter=CapacityLimiter(1))
@@ -119,12 +119,12 @@ async def push(request: Request, who: Caller = Depends(caller),
 # (the GIL), so a second planner in the same process adds no speed: it only takes turns with the
 # first and, worse, with the process's writer, which waits for the GIL while it holds the
 # server-wide lock (or has just been handed it). Measured through HTTP, the bench's 500-event
-# pushes, 1 worker, two pairs alternated: SQLite 18,780 / 17,449 -> 20,050 / 21,194 events/s,
-# PostgreSQL 15,383 / 14,773 -> 16,702 / 16,199, the lock held 21.5 / 22.1 -> 17.6 / 18.0 ms a push
-# there; 2 workers within the noise to +5 % (BENCHMARKS.md). A push waiting for the planner
-# waits in the event loop (the limiter's queue, first come first served), holding no thread of
-# the pool that token lookups and pulls need. One limiter per event loop: each worker process
-# runs one, and the tests start several in a process, one after another.
+# pushes, 1 worker, two pairs alternated: SQLite 19,659 / 17,672 -> 22,827 / 23,149 events/s,
+# PostgreSQL 16,667 / 16,471 -> 17,946 / 18,818, the lock held 19.1 / 19.6 -> 15.8 / 15.1 ms a push
+# there; 2 workers SQLite +6 %, PostgreSQL within the noise (BENCHMARKS.md). A push waiting for
+# the planner waits in the event loop (the limiter's queue, first come first served), holding no
+# thread of the pool that token lookups and pulls need. One limiter per event loop: each worker
+# process runs one, and the tests start several in a process, one after another.
 _PLANNERS: WeakKeyDictionary[asyncio.AbstractEventLoop, CapacityLimiter] = WeakKeyDictionary()
 
 
