@@ -7,14 +7,12 @@ spent once; a token is shown once (in the enrolment or rotation answer).
 from __future__ import annotations
 
 import secrets
-import threading
 import uuid
-import weakref
 from dataclasses import dataclass
 from typing import NamedTuple
 from urllib.parse import urlencode
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection
 
 from campaign.text import HOLDER_NAME_MAX, holder_name
 from campaign.vocabulary import ROLES
@@ -23,6 +21,7 @@ from ..config import ENROL_CODE_TTL_HOURS
 from ..store import devices as store
 from ..store import purge as store_purge
 from ..store.devices import Device, Scope
+from ..store.per_engine import PerEngine
 from . import clock
 from .errors import Forbidden, Gone, Invalid, NotFound, Unauthenticated
 
@@ -189,14 +188,12 @@ def scope_of(conn: Connection, device: Device) -> Scope:
 # not found is asked again. Every request of a volunteer enrolled by hamlet without a commune
 # (`gocua-server enroll --hamlet`) needs its hamlets' communes for its scope: one statement
 # fewer on each (issue #16, 1,000 devices).
-_COMMUNES: weakref.WeakKeyDictionary[Engine, dict[str, str]] = weakref.WeakKeyDictionary()
-_COMMUNES_LOCK = threading.Lock()
+_COMMUNES: PerEngine[dict[str, str]] = PerEngine(dict)
 _COMMUNES_KEPT = 200_000  # hamlets a database's map holds at most (Vietnam has about 100,000 villages)
 
 
 def _communes_of(conn: Connection, hamlets: set[str]) -> set[str]:
-    with _COMMUNES_LOCK:
-        known = _COMMUNES.setdefault(conn.engine, {})
+    known = _COMMUNES(conn.engine)
     missing = sorted(h for h in hamlets if h not in known)
     if missing:
         found = store.hamlet_communes(conn, missing)

@@ -1,6 +1,7 @@
 """A value per engine, in this process: the store's per-engine state (the write turns, the writer
-at work, SQLite's checkpoints, the lock's record) kept in one kind of registry. Weakly keyed: an
-engine disposed of and dropped takes its value with it."""
+at work, SQLite's checkpoints, the lock's record) and the services' (the hamlets' communes a
+device's scope is read with: services/enrolment.py) kept in one kind of registry. Weakly keyed:
+an engine disposed of and dropped takes its value with it."""
 from __future__ import annotations
 
 import threading
