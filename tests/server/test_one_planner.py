@@ -6,6 +6,7 @@ in the planner's queue (the limiter's own statistics), not guessed from a sleep.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -54,18 +55,13 @@ def _push_a_hamlet(client: TestClient, device: dict[str, str], answers: list[int
 
 
 def _waiting_for_the_planner(n: int) -> bool:
-    """Whether n pushes wait in a planner's queue, waited for until SETTLE_S at the most."""
-    deadline = threading.Event()
-    timer = threading.Timer(SETTLE_S, deadline.set)
-    timer.start()
-    try:
-        while not deadline.is_set():
-            if any(limiter.statistics().tasks_waiting == n for limiter in list(sync._PLANNERS.values())):
-                return True
-            deadline.wait(0.005)
-        return False
-    finally:
-        timer.cancel()
+    """Whether n pushes wait in a planner's queue, looked at until SETTLE_S at the most."""
+    deadline = time.monotonic() + SETTLE_S
+    while time.monotonic() < deadline:
+        if any(limiter.statistics().tasks_waiting == n for limiter in list(sync._PLANNERS.values())):
+            return True
+        threading.Event().wait(0.005)  # a pause between looks, not a guess at when it happens
+    return False
 
 
 def test_a_second_push_is_planned_after_the_first(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
