@@ -265,6 +265,21 @@ class FlutterPage:
     def resize(self, width: int, height: int) -> None:
         self.page.set_viewport_size({"width": width, "height": height})
 
+    def click(self, target: Any, waited: float = 10.0) -> None:
+        """Click `target` once Playwright finds it visible, enabled and still, or, `waited` seconds
+        on, click where it is. Playwright's "still" is the same box in two animation frames, and
+        its wait hung for the whole 30 s once (CI 2026-12-05, test_relay_e2e, the leader's first
+        PIN box, found and named, no retry logged: its frames never came) while the page's DOM
+        answered. The clicks on a box or a button here are each checked by what follows them
+        (type_into reads the box, set_pin sees the screen go), so a click sent at a bad moment
+        is caught and sent again, not trusted."""
+        from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+        try:
+            target.click(timeout=waited * 1000)
+        except PlaywrightTimeout:
+            target.click(force=True)
+
     def type_into(self, name: str | re.Pattern[str], text: str) -> None:
         """Type into the text box named `name`, and see that it holds `text`. Flutter moves its
         editing focus after the click, asynchronously: a keystroke sent in between goes to the box
@@ -273,7 +288,7 @@ class FlutterPage:
 
         box = self.by_role("textbox", name)
         for _ in range(3):
-            box.click()
+            self.click(box)
             self.page.keyboard.press("End")
             for _ in box.input_value():
                 self.page.keyboard.press("Backspace")
@@ -355,7 +370,7 @@ class FlutterPage:
         for attempt in range(3):
             self.type_pin(pin)
             self.still(save)
-            save.click()
+            self.click(save)
             if self.pin_screen_gone(title):
                 return
             self.screenshot(f"pin-save-not-taken-{attempt + 1}")
