@@ -82,3 +82,29 @@ def test_the_lock_held_is_read_for_the_run_alone(tmp_path):
                    "12.5 100.0 10.0\n")  # after it
     assert lock_held(str(log), 10.0, 12.0) == {"share": 0.4, "held_ms": 400.0, "writer_cpu_ms": 100.0, "writes": 2}
     assert lock_held(str(log), 20.0, 21.0)["writes"] == 0
+
+
+def test_the_cpu_ceiling_is_every_core_at_the_cpu_an_event_cost():
+    """cpu_ceiling: the server's, the database's and the load generator's CPU an event, against
+    every core busy, over the raw insert's rate. A server alone is counted whole (SQLite: no
+    database CPU of its own)."""
+    from devtools.bench.server import cpu_ceiling
+    run = {"events": 100_000, "server_cpu_s": 4.0, "database_cpu_s": 2.0, "client_cpu_s": 0.25}
+    found = cpu_ceiling(run, 160_000)
+    cores = os.cpu_count() or 1
+    assert found["cpu_us_per_event"] == 62.5 and found["database_us"] == 20.0
+    assert found["events_per_s"] == cores / 62.5e-6
+    assert abs(found["ratio"] - cores / 62.5e-6 / 160_000) < 1e-12
+    sqlite = cpu_ceiling({**run, "database_cpu_s": None}, 160_000)
+    assert sqlite["cpu_us_per_event"] == 42.5 and sqlite["database_us"] == 0.0
+
+
+def test_the_databases_cpu_is_read_by_process_and_a_new_process_counts_whole():
+    """process.cpu_spent over two database_cpu readings: each process's CPU since the first, a
+    process that started in between counted from nothing."""
+    from devtools.bench.server.process import cpu_spent, database_cpu
+    before = {10: 1.0, 11: 2.5}
+    after = {10: 1.5, 11: 2.5, 12: 0.25}
+    assert cpu_spent(before, after) == 0.75
+    readings = database_cpu()  # this host's postgres processes (the tests' database runs here)
+    assert readings and all(isinstance(pid, int) and seconds >= 0 for pid, seconds in readings.items())

@@ -42,6 +42,8 @@ TARGETS: dict[str, tuple[str, str, float | None, str | None]] = {
     "ingest_w2_writer_cpu_ms": ("    of it the writer's CPU", "ms", None, None),
     "raw_rows_per_s": ("raw insert of the same rows", "rows/s", None, None),
     "ingest_ratio": ("ingest / raw", "×", None, "min"),  # target per backend, below
+    "ingest_w2_cpu_us_per_event": ("  CPU a pushed event, every process, 2 workers", "µs", None, None),
+    "ingest_ratio_cpu_ceiling": ("  ingest / raw at most, with every core busy at that CPU", "×", None, None),
     "pull_10k_s": ("pull catch-up of 10,000 events", "s", None, None),
     "commune_totals_p50_ms": ("one commune's totals, p50", "ms", None, None),
     "commune_totals_p95_ms": ("one commune's totals, p95", "ms", 5.0, "max"),
@@ -184,6 +186,13 @@ def ingest_ratio(backend: Backend, sizes: m.Sizes, log: Log) -> dict[str, Any]:
     backend.drop(w1["url"])
     w2, one_sided = two_workers(backend, sizes, log)
     best = max(w1["events_per_s"], w2["events_per_s"])
+    ceiling = cpu_ceiling(w2, raw["rows_per_s"])
+    database = (f"PostgreSQL {ceiling['database_us']:.1f}" if backend.name == "postgresql"
+                else "SQLite's work inside the server's")
+    log(f"  CPU a pushed event, 2 workers: {ceiling['cpu_us_per_event']:.1f} µs in all (the server "
+        f"{ceiling['server_us']:.1f}, {database}, the load generator {ceiling['client_us']:.1f}); with all "
+        f"{ceiling['cores']} cores busy, at most {ceiling['events_per_s']:,.0f} events/s: "
+        f"ingest / raw ≤ {ceiling['ratio']:.3f}")
     return dict(ingest_events_per_s=round(best), ingest_w1_events_per_s=round(w1["events_per_s"]),
                 ingest_w2_events_per_s=round(w2["events_per_s"]), ingest_events=w1["events"],
                 ingest_devices=w1["devices"], raw_rows_per_s=round(raw["rows_per_s"]), raw_method=raw["method"],
@@ -195,7 +204,25 @@ def ingest_ratio(backend: Backend, sizes: m.Sizes, log: Log) -> dict[str, Any]:
                 ingest_w1_lock_held_share=w1["lock"]["share"], ingest_w2_lock_held_share=w2["lock"]["share"],
                 ingest_w1_lock_held_ms=w1["lock"]["held_ms"], ingest_w2_lock_held_ms=w2["lock"]["held_ms"],
                 ingest_w1_writer_cpu_ms=w1["lock"]["writer_cpu_ms"], ingest_w2_writer_cpu_ms=w2["lock"]["writer_cpu_ms"],
-                ingest_w2_one_sided_events_per_s=[round(r["events_per_s"]) for r in one_sided])
+                ingest_w2_one_sided_events_per_s=[round(r["events_per_s"]) for r in one_sided],
+                ingest_w2_database_cpu_s=w2["database_cpu_s"], ingest_w2_client_cpu_s=round(w2["client_cpu_s"], 2),
+                ingest_w2_cpu_us_per_event=round(ceiling["cpu_us_per_event"], 1),
+                ingest_ratio_cpu_ceiling=round(ceiling["ratio"], 3))
+
+
+def cpu_ceiling(run: dict[str, Any], raw_rows_per_s: float) -> dict[str, float]:
+    """The most a push can do on this machine at the CPU it cost in `run`: the server's processes,
+    PostgreSQL's (SQLite works inside the server's) and the load generator's CPU-seconds an event,
+    against every core of the machine busy. A ratio the run falls short of this ceiling by is time
+    the cores sat idle (the lock, a hand-off, a client waiting); a target above the ceiling
+    cannot be met without cutting the CPU an event costs."""
+    events = run["events"]
+    server, database, client = run["server_cpu_s"], run["database_cpu_s"] or 0.0, run["client_cpu_s"]
+    per_event = (server + database + client) / events
+    cores = os.cpu_count() or 1
+    return {"cpu_us_per_event": per_event * 1e6, "server_us": server / events * 1e6,
+            "database_us": database / events * 1e6, "client_us": client / events * 1e6, "cores": cores,
+            "events_per_s": cores / per_event, "ratio": cores / per_event / raw_rows_per_s}
 
 
 TWO_WORKER_TRIES = 3
@@ -225,7 +252,7 @@ def one_worker_served(process_cpu_s: list[float], share: float = 0.9) -> bool:
 
 INGEST_KEYS = ("ingest_events_per_s", "ingest_w1_events_per_s", "ingest_w2_events_per_s", "ingest_w2_lock_held_share",
                "ingest_w2_lock_held_ms", "ingest_w2_writer_cpu_ms", "raw_rows_per_s", "ingest_ratio",
-               "load_average_at_start")
+               "ingest_w2_cpu_us_per_event", "ingest_ratio_cpu_ceiling", "load_average_at_start")
 
 
 def ingest_only(args: argparse.Namespace, settings: Settings, out_dir: Path) -> int:

@@ -31,7 +31,7 @@ from ...ids import uuid4_of
 from ..common import Log, percentile
 from . import dataset as d
 from .load import Backend, dbapi_url, migrated, sqlite_path
-from .process import Device, ServerProcess, dumps, enrol_many
+from .process import Device, ServerProcess, cpu_spent, database_cpu, dumps, enrol_many
 
 PUSH = "/api/v1/sync/push"
 PULL = "/api/v1/sync/pull"
@@ -138,13 +138,16 @@ def ingest(backend: Backend, workers: int, sizes: Sizes, log: Log) -> dict[str, 
                     errors.append(f"acked {answer.json()['acked_seq']} != {last}")
 
             threads = [threading.Thread(target=run, args=plan) for plan in plans]
-            worker_cpu0 = server.cpu_by_process()
+            worker_cpu0, database_cpu0 = server.cpu_by_process(), database_cpu()
+            client_cpu0 = time.process_time()  # this process: the load generator's threads
             started, since = time.perf_counter(), time.monotonic()
             for th in threads:
                 th.start()
             for th in threads:
                 th.join()
             seconds, until = time.perf_counter() - started, time.monotonic()
+            client_cpu = time.process_time() - client_cpu0
+            database = cpu_spent(database_cpu0, database_cpu()) if backend.name == "postgresql" else None
             spent = {pid: n - worker_cpu0.get(pid, 0.0) for pid, n in server.cpu_by_process().items()}
             cpu = sum(spent.values())
             worker_cpu = sorted((round(n, 2) for n in spent.values() if n > 0.05), reverse=True)
@@ -157,11 +160,13 @@ def ingest(backend: Backend, workers: int, sizes: Sizes, log: Log) -> dict[str, 
             raise RuntimeError(f"ingest stored {stored} events of {total}")
         held = lock_held(held_log, since, until)
         log(f"  ingest, {workers} worker(s): {total:,} events in {seconds:.2f} s = {total / seconds:,.0f}/s "
-            f"(server CPU {cpu:.1f} s: {total / cpu:,.0f} events per CPU-second; by process {worker_cpu}); "
+            f"(server CPU {cpu:.1f} s: {total / cpu:,.0f} events per CPU-second; by process {worker_cpu}; "
+            f"{'' if database is None else f'PostgreSQL {database:.1f} s, '}the load generator {client_cpu:.1f} s); "
             f"the write lock held {held['share']:.0%} of the run, {held['held_ms']:.1f} ms a push "
             f"({held['writer_cpu_ms']:.1f} ms of it the writer's CPU)")
         return {"events": total, "seconds": seconds, "events_per_s": total / seconds, "url": url,
                 "server_cpu_s": cpu, "events_per_cpu_s": total / cpu if cpu else None, "process_cpu_s": worker_cpu,
+                "database_cpu_s": database, "client_cpu_s": client_cpu,
                 "cursor0": cursor0, "devices": len(plans), "lock": held}
     finally:
         engine.dispose()

@@ -145,6 +145,28 @@ def _children(pid: int) -> list[int]:
     return kids
 
 
+def database_cpu() -> dict[int, float]:
+    """User + system CPU time so far of each of this host's PostgreSQL processes (the
+    postmaster's backends and helpers, by their command name): what the database did in a part
+    of a run is the difference of two of these (`cpu_spent`)."""
+    found: dict[int, float] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/comm") as f:
+                    if f.read().strip() == "postgres":
+                        found[int(entry)] = cpu_seconds(int(entry))
+            except OSError:
+                continue  # gone between the listing and the read
+    return found
+
+
+def cpu_spent(before: dict[int, float], after: dict[int, float]) -> float:
+    """The CPU time processes spent between two readings (a process started in between counts
+    whole; one that ended in between is not seen, and a run's backends stay open to its end)."""
+    return sum(n - before.get(pid, 0.0) for pid, n in after.items())
+
+
 def cpu_seconds(pid: int) -> float:
     try:
         with open(f"/proc/{pid}/stat") as f:
