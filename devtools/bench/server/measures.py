@@ -166,7 +166,7 @@ def ingest(backend: Backend, workers: int, sizes: Sizes, log: Log) -> dict[str, 
             f"({held['writer_cpu_ms']:.1f} ms of it the writer's CPU)")
         return {"events": total, "seconds": seconds, "events_per_s": total / seconds, "url": url,
                 "server_cpu_s": cpu, "events_per_cpu_s": total / cpu if cpu else None, "process_cpu_s": worker_cpu,
-                "database_cpu_s": database, "client_cpu_s": client_cpu,
+                "database_cpu_s": None if database is None else round(database, 2), "client_cpu_s": client_cpu,
                 "cursor0": cursor0, "devices": len(plans), "lock": held}
     finally:
         engine.dispose()
