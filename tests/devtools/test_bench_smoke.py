@@ -5,6 +5,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 from ..support import ROOT
 
@@ -108,3 +109,14 @@ def test_the_databases_cpu_is_read_by_process_and_a_new_process_counts_whole():
     assert cpu_spent(before, after) == 0.75
     readings = database_cpu()  # this host's postgres processes (the tests' database runs here)
     assert readings and all(isinstance(pid, int) and seconds >= 0 for pid, seconds in readings.items())
+
+
+def test_only_a_database_on_this_host_has_its_cpu_read():
+    """A PostgreSQL elsewhere works on its own cores: the bench reads no CPU of its, and works out
+    no ceiling, rather than a ceiling without the database in it."""
+    from devtools.bench.server.load import PostgresBackend, SqliteBackend
+    assert PostgresBackend("postgresql://127.0.0.1:5432/postgres").on_this_host()
+    assert PostgresBackend("postgresql://localhost/postgres").on_this_host()
+    assert PostgresBackend("postgresql:///postgres").on_this_host()  # a local socket
+    assert not PostgresBackend("postgresql://db.example.vn:5432/postgres").on_this_host()
+    assert SqliteBackend(Path(".")).on_this_host()

@@ -186,13 +186,16 @@ def ingest_ratio(backend: Backend, sizes: m.Sizes, log: Log) -> dict[str, Any]:
     backend.drop(w1["url"])
     w2, one_sided = two_workers(backend, sizes, log)
     best = max(w1["events_per_s"], w2["events_per_s"])
-    ceiling = cpu_ceiling(w2, raw["rows_per_s"])
-    database = (f"PostgreSQL {ceiling['database_us']:.1f}" if backend.name == "postgresql"
-                else "SQLite's work inside the server's")
-    log(f"  CPU a pushed event, 2 workers: {ceiling['cpu_us_per_event']:.1f} µs in all (the server "
-        f"{ceiling['server_us']:.1f}, {database}, the load generator {ceiling['client_us']:.1f}); with all "
-        f"{ceiling['cores']} cores busy, at most {ceiling['events_per_s']:,.0f} events/s: "
-        f"ingest / raw ≤ {ceiling['ratio']:.3f}")
+    ceiling = cpu_ceiling(w2, raw["rows_per_s"]) if backend.on_this_host() else None
+    if ceiling is None:
+        log("  CPU a pushed event: not worked out (the database runs on another host, on cores of its own)")
+    else:
+        database = (f"PostgreSQL {ceiling['database_us']:.1f}" if backend.name == "postgresql"
+                    else "SQLite's work inside the server's")
+        log(f"  CPU a pushed event, 2 workers: {ceiling['cpu_us_per_event']:.1f} µs in all (the server "
+            f"{ceiling['server_us']:.1f}, {database}, the load generator {ceiling['client_us']:.1f}); with all "
+            f"{ceiling['cores']} cores busy, at most {ceiling['events_per_s']:,.0f} events/s: "
+            f"ingest / raw ≤ {ceiling['ratio']:.3f}")
     return dict(ingest_events_per_s=round(best), ingest_w1_events_per_s=round(w1["events_per_s"]),
                 ingest_w2_events_per_s=round(w2["events_per_s"]), ingest_events=w1["events"],
                 ingest_devices=w1["devices"], raw_rows_per_s=round(raw["rows_per_s"]), raw_method=raw["method"],
@@ -206,8 +209,8 @@ def ingest_ratio(backend: Backend, sizes: m.Sizes, log: Log) -> dict[str, Any]:
                 ingest_w1_writer_cpu_ms=w1["lock"]["writer_cpu_ms"], ingest_w2_writer_cpu_ms=w2["lock"]["writer_cpu_ms"],
                 ingest_w2_one_sided_events_per_s=[round(r["events_per_s"]) for r in one_sided],
                 ingest_w2_database_cpu_s=w2["database_cpu_s"], ingest_w2_client_cpu_s=round(w2["client_cpu_s"], 2),
-                ingest_w2_cpu_us_per_event=round(ceiling["cpu_us_per_event"], 1),
-                ingest_ratio_cpu_ceiling=round(ceiling["ratio"], 3))
+                ingest_w2_cpu_us_per_event=None if ceiling is None else round(ceiling["cpu_us_per_event"], 1),
+                ingest_ratio_cpu_ceiling=None if ceiling is None else round(ceiling["ratio"], 3))
 
 
 def cpu_ceiling(run: dict[str, Any], raw_rows_per_s: float) -> dict[str, float]:

@@ -55,6 +55,10 @@ class Backend:
         for url in list(self.made):
             self.drop(url)
 
+    def on_this_host(self) -> bool:
+        """Whether the database works on this machine's cores (its CPU is read from /proc)."""
+        return True
+
     def __init__(self) -> None:
         self.made: list[str] = []
 
@@ -90,6 +94,10 @@ class PostgresBackend(Backend):
     def __init__(self, admin_url: str) -> None:
         super().__init__()
         self.admin_url = admin_url.replace("postgresql+psycopg://", "postgresql://")
+
+    def on_this_host(self) -> bool:
+        """A server on the loopback or a local socket; one on another host is measured without its CPU."""
+        return make_url(self.admin_url).host in (None, "", "127.0.0.1", "localhost", "::1")
 
     def new_url(self, label: str) -> str:
         import psycopg

@@ -147,7 +147,8 @@ def ingest(backend: Backend, workers: int, sizes: Sizes, log: Log) -> dict[str, 
                 th.join()
             seconds, until = time.perf_counter() - started, time.monotonic()
             client_cpu = time.process_time() - client_cpu0
-            database = cpu_spent(database_cpu0, database_cpu()) if backend.name == "postgresql" else None
+            database = (cpu_spent(database_cpu0, database_cpu())
+                        if backend.name == "postgresql" and backend.on_this_host() else None)
             spent = {pid: n - worker_cpu0.get(pid, 0.0) for pid, n in server.cpu_by_process().items()}
             cpu = sum(spent.values())
             worker_cpu = sorted((round(n, 2) for n in spent.values() if n > 0.05), reverse=True)
