@@ -42,6 +42,8 @@ from urllib.parse import urlparse
 
 import pytest
 
+from .renderer_watch import RendererWatch
+
 REPO = Path(__file__).resolve().parents[2]
 SCREENSHOTS = REPO / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
@@ -189,10 +191,26 @@ def browser() -> Iterator[Any]:
 
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        watch = RendererWatch().start()  # a page stuck for good fails its test, not hangs it
         try:
             yield b
         finally:
+            watch.stop()
             b.close()
+
+
+# An end-to-end test whose page's renderer crashed, or was killed by the watch for being stuck
+# (renderer_watch.py: seen twice on CI's kind of machine, a Flutter page's main thread busy for
+# minutes, its frames stopped), runs once more, from its fixtures up, in a new page; any other
+# failure fails it, and so does the same crash twice (pytest-rerunfailures: the one plugin that
+# reruns a test whole, fixtures and all, under xdist).
+RENDERER_GONE = [r"Target crashed", r"Page crashed", r"Target page, context or browser has been closed"]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.nodeid.startswith("tests/e2e/") and item.get_closest_marker("flaky") is None:
+            item.add_marker(pytest.mark.flaky(reruns=1, only_rerun=RENDERER_GONE))
 
 
 @pytest.fixture(autouse=True)

@@ -1,0 +1,35 @@
+"""The renderer watch (renderer_watch.py) kills a page's renderer whose main thread stays busy, and
+the call that waited on the page fails instead of hanging; a page that idles is left alone."""
+from __future__ import annotations
+
+import pytest
+
+from .renderer_watch import RendererWatch, main_thread_cpu, renderers
+
+pytestmark = pytest.mark.e2e
+
+
+def test_a_renderer_stuck_in_a_loop_is_killed_and_the_wait_on_it_fails(browser) -> None:
+    context = browser.new_context()
+    idle, stuck = context.new_page(), browser.new_context().new_page()
+    idle.set_content("<p>idle</p>")
+    stuck.set_content("<p>stuck</p>")
+    watch = RendererWatch(stuck_s=3.0, every_s=0.5).start()
+    try:
+        with pytest.raises(Exception, match=RENDERER_GONE) as failed:
+            stuck.evaluate("() => { for (;;) {} }")  # Playwright waits on this with no timeout
+    finally:
+        watch.stop()
+    assert len(watch.killed) == 1, watch.killed
+    assert idle.evaluate("() => 1 + 1") == 2  # the idle page's renderer was left alone
+    print(type(failed.value).__name__, failed.value)
+
+
+def test_the_renderers_are_found_below_this_process(browser) -> None:
+    page = browser.new_context().new_page()
+    page.set_content("<p>one</p>")
+    found = renderers(__import__("os").getpid())
+    assert found and all(main_thread_cpu(pid) is not None for pid in found)
+
+
+RENDERER_GONE = "crash|closed"
