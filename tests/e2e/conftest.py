@@ -286,11 +286,12 @@ class FlutterPage:
     def click(self, target: Any, waited: float = 10.0) -> None:
         """Click `target` once Playwright finds it visible, enabled and still, or, `waited` seconds
         on, click where it is. Playwright's "still" is the same box in two animation frames, and
-        its wait hung for the whole 30 s once (CI 2026-12-05, test_relay_e2e, the leader's first
-        PIN box, found and named, no retry logged: its frames never came) while the page's DOM
-        answered. The clicks on a box or a button here are each checked by what follows them
-        (type_into reads the box, set_pin sees the screen go), so a click sent at a bad moment
-        is caught and sent again, not trusted."""
+        its wait ran out its whole 30 s once (CI 2026-12-05, test_relay_e2e, the leader's first
+        PIN box, found and named, no retry logged: its frames never came). A page whose frames
+        stop for a while is clicked where the control is; one stuck for good is the renderer
+        watch's (renderer_watch.py: killed, and the test runs again). The clicks on a box or a
+        button here are each checked by what follows them (type_into reads the box, set_pin sees
+        the screen go), so a click sent at a bad moment is caught and sent again, not trusted."""
         from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
         try:
