@@ -106,7 +106,7 @@ def test_the_databases_cpu_is_read_by_process_and_a_new_process_counts_whole():
     from devtools.bench.server.process import cpu_spent, database_cpu
     before = {10: 1.0, 11: 2.5}
     after = {10: 1.5, 11: 2.5, 12: 0.25}
-    assert cpu_spent(before, after) == 0.75
+    assert cpu_spent(before, after) == {10: 0.5, 11: 0.0, 12: 0.25}  # 0.75 in all
     readings = database_cpu()  # this host's postgres processes (the tests' database runs here)
     assert readings and all(isinstance(pid, int) and seconds >= 0 for pid, seconds in readings.items())
 

@@ -138,7 +138,8 @@ def ingest(backend: Backend, workers: int, sizes: Sizes, log: Log) -> dict[str, 
                     errors.append(f"acked {answer.json()['acked_seq']} != {last}")
 
             threads = [threading.Thread(target=run, args=plan) for plan in plans]
-            worker_cpu0, database_cpu0 = server.cpu_by_process(), database_cpu()
+            reads_database = backend.name == "postgresql" and backend.on_this_host()  # SQLite works in the server
+            worker_cpu0, database_cpu0 = server.cpu_by_process(), database_cpu() if reads_database else {}
             client_cpu0 = time.process_time()  # this process: the load generator's threads
             started, since = time.perf_counter(), time.monotonic()
             for th in threads:
@@ -147,9 +148,8 @@ def ingest(backend: Backend, workers: int, sizes: Sizes, log: Log) -> dict[str, 
                 th.join()
             seconds, until = time.perf_counter() - started, time.monotonic()
             client_cpu = time.process_time() - client_cpu0
-            database = (cpu_spent(database_cpu0, database_cpu())
-                        if backend.name == "postgresql" and backend.on_this_host() else None)
-            spent = {pid: n - worker_cpu0.get(pid, 0.0) for pid, n in server.cpu_by_process().items()}
+            database = sum(cpu_spent(database_cpu0, database_cpu()).values()) if reads_database else None
+            spent = cpu_spent(worker_cpu0, server.cpu_by_process())
             cpu = sum(spent.values())
             worker_cpu = sorted((round(n, 2) for n in spent.values() if n > 0.05), reverse=True)
             pool.close()

@@ -161,10 +161,10 @@ def database_cpu() -> dict[int, float]:
     return found
 
 
-def cpu_spent(before: dict[int, float], after: dict[int, float]) -> float:
-    """The CPU time processes spent between two readings (a process started in between counts
-    whole; one that ended in between is not seen, and a run's backends stay open to its end)."""
-    return sum(n - before.get(pid, 0.0) for pid, n in after.items())
+def cpu_spent(before: dict[int, float], after: dict[int, float]) -> dict[int, float]:
+    """The CPU time each process spent between two readings (a process started in between counts
+    whole; one that ended in between is not seen, and a run's processes stay up to its end)."""
+    return {pid: n - before.get(pid, 0.0) for pid, n in after.items()}
 
 
 def cpu_seconds(pid: int) -> float:
