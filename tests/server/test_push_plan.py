@@ -64,6 +64,10 @@ class Sender:
         return result
 
 
+SESSION = {"commune": hamlet_data()["commune"], "kind": "mobile_capture", "starts_at": "2026-12-05T08:00:00+07:00",
+           "ends_at": "2026-12-05T11:30:00+07:00", "place": "Nhà văn hoá tổ 3", "capacity": 20}
+
+
 def admin(engine: Engine) -> Sender:
     with write_transaction(engine) as conn:
         device, token = enrolment.enrol(conn, enrolment.create_enrolment(conn, "admin").code)
@@ -238,6 +242,29 @@ def test_a_child_added_in_between_to_any_household_the_plan_asked_about_has_it_w
     result = one.write(batch, planned)
     assert not planned.written, "a household the plan asked about has a new child: worked out again"
     assert [(q.seq, q.reason.split(":")[0]) for q in result.quarantined] == [(one.seq, "consent_declined")]
+    as_replayed(engine)
+
+
+def test_a_booking_made_in_between_for_someone_of_a_moving_household_has_the_plan_worked_out_again(
+        engine: Engine) -> None:
+    # A move carries its people's capture bookings (BatchState.bookings, read by person). One made
+    # in between, changing no row the plan read, must be seen under the lock and carried too, not
+    # left under the hamlet the household left.
+    one, two = admin(engine), admin(engine)
+    hamlet_id, household_id = a_household(one)
+    joined, person_id, session_id, booking_id = str(uuid7()), str(uuid7()), str(uuid7()), str(uuid7())
+    one.push(("hamlet.created", joined, hamlet_data("Tổ 4")),
+             ("person.added", person_id, person_data(household_id)),
+             ("session.created", session_id, SESSION))
+    batch, planned = one.plan(one.events(("household.updated", household_id, {"hamlet_id": joined})))
+    two.push(("booking.made", booking_id, {"session_id": session_id, "person_id": person_id}))  # in between
+    result = one.write(batch, planned)
+    assert not planned.written, "the moving household's people have a new booking: worked out again"
+    assert result.quarantined == []
+    with read_transaction(engine) as conn:
+        filed = dict(conn.execute(select(t.entities.c.id, t.entities.c.hamlet_id).where(
+            t.entities.c.id.in_([household_id, person_id, booking_id]))).all())
+    assert filed == {household_id: joined, person_id: joined, booking_id: joined} and joined != hamlet_id
     as_replayed(engine)
 
 
