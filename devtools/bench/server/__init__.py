@@ -184,7 +184,9 @@ def ingest_ratio(backend: Backend, sizes: m.Sizes, log: Log) -> dict[str, Any]:
     w1 = m.ingest(backend, 1, sizes, log)
     raw = m.raw_insert(backend, w1["url"], w1["cursor0"], log)
     backend.drop(w1["url"])
-    w2, one_sided = two_workers(backend, sizes, log)
+    w2, w2_runs, one_sided = two_workers(backend, sizes, log)
+    rates = ", ".join(f"{run['events_per_s']:,.0f}" for run in w2_runs)
+    log(f"  ingest, 2 workers, the best of {len(w2_runs)}: {w2['events_per_s']:,.0f} events/s ({rates})")
     best = max(w1["events_per_s"], w2["events_per_s"])
     ceiling = cpu_ceiling(w2, raw["rows_per_s"]) if backend.on_this_host() else None
     if ceiling is None:
@@ -197,7 +199,8 @@ def ingest_ratio(backend: Backend, sizes: m.Sizes, log: Log) -> dict[str, Any]:
             f"{ceiling['cores']} cores busy, at most {ceiling['events_per_s']:,.0f} events/s: "
             f"ingest / raw ≤ {ceiling['ratio']:.3f}")
     return dict(ingest_events_per_s=round(best), ingest_w1_events_per_s=round(w1["events_per_s"]),
-                ingest_w2_events_per_s=round(w2["events_per_s"]), ingest_events=w1["events"],
+                ingest_w2_events_per_s=round(w2["events_per_s"]),
+                ingest_w2_runs_events_per_s=[round(run["events_per_s"]) for run in w2_runs], ingest_events=w1["events"],
                 ingest_devices=w1["devices"], raw_rows_per_s=round(raw["rows_per_s"]), raw_method=raw["method"],
                 raw_runs_rows_per_s=raw["runs_rows_per_s"],
                 ingest_w1_events_per_server_cpu_s=round(w1["events_per_cpu_s"] or 0),
@@ -228,23 +231,32 @@ def cpu_ceiling(run: dict[str, Any], raw_rows_per_s: float) -> dict[str, float]:
             "events_per_s": cores / per_event, "ratio": cores / per_event / raw_rows_per_s}
 
 
-TWO_WORKER_TRIES = 3
+TWO_WORKER_RUNS = 3  # the 2-worker push's best of three, as the raw insert's (measures.RAW_RUNS)
+MAX_SET_ASIDE = 2  # runs one worker served alone, run again at most this many times
 
 
-def two_workers(backend: Backend, sizes: m.Sizes, log: Log) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """The 2-worker push, and the runs of it set aside because one worker served it all. The pool's
-    keep-alive connections stay with the worker that accepted them, and both workers accept from
-    one socket: once in a while (seen 2026-12-05, 13:44) one worker accepted all 8 and the other
-    sat idle, and the figure was the 1-worker one. Such a run is set aside (kept in results.json)
-    and the push run again, up to TWO_WORKER_TRIES in all."""
+def two_workers(backend: Backend, sizes: m.Sizes, log: Log) -> tuple[dict[str, Any], list[dict[str, Any]],
+                                                                        list[dict[str, Any]]]:
+    """The 2-worker push at its fastest: (the best run, every run counted, the runs set aside).
+    It is run TWO_WORKER_RUNS times, each into a fresh database, and the fastest is the figure,
+    as the raw insert it is divided by is the best of three: on this shared machine back-to-back
+    runs of the same code spread by ±10 % (BENCHMARKS.md), and a single push against the raw
+    insert's best measured the push's luck against the database's best. A run one worker served
+    alone is set aside (kept in results.json) and run again: both workers accept from one socket,
+    and once in a while (seen 2026-12-05, 13:44) one accepted all 8 keep-alive connections while
+    the other sat idle, which measured the 1-worker push."""
+    runs: list[dict[str, Any]] = []
     set_aside: list[dict[str, Any]] = []
-    while True:
+    while len(runs) < TWO_WORKER_RUNS and len(set_aside) <= MAX_SET_ASIDE:
         run = m.ingest(backend, 2, sizes, log)
         backend.drop(run["url"])
-        if not one_worker_served(run["process_cpu_s"]) or len(set_aside) + 1 >= TWO_WORKER_TRIES:
-            return run, set_aside
-        log(f"  set aside: one worker served every push (CPU-seconds by process {run['process_cpu_s']}); again")
-        set_aside.append(run)
+        if one_worker_served(run["process_cpu_s"]):
+            log(f"  set aside: one worker served every push (CPU-seconds by process {run['process_cpu_s']})")
+            set_aside.append(run)
+        else:
+            runs.append(run)
+    counted = runs or set_aside
+    return max(counted, key=lambda run: run["events_per_s"]), counted, set_aside
 
 
 def one_worker_served(process_cpu_s: list[float], share: float = 0.9) -> bool:
