@@ -26,9 +26,11 @@ def test_quick_bench_on_sqlite_writes_every_key(tmp_path):
     assert figures["devices_1000_errors"] == 0
     assert [p["scale"] for p in figures["scale"]] == ["whole"] and figures["scale"][0]["ingest_events_per_s"] > 0
     assert figures["ingest_events_per_s"] > 0 and 0 < figures["ingest_ratio"] < 1
-    # the 2-worker push is the best of three, as the raw insert it is divided by (every run kept)
-    runs = figures["ingest_w2_runs_events_per_s"]
-    assert len(runs) == 3 and figures["ingest_w2_events_per_s"] == max(runs)
+    # the 2-worker push is the best of three, as the raw insert it is divided by (every run kept);
+    # a run one worker served alone is run again, three times at the most
+    runs, set_aside = figures["ingest_w2_runs_events_per_s"], figures["ingest_w2_one_sided_events_per_s"]
+    assert len(runs) == 3 or len(set_aside) == 3
+    assert figures["ingest_w2_events_per_s"] == max(runs)
     # the server recorded its writes' hold of the lock (GOCUA_LOCK_TIMES): a push holds it a while
     assert 0 < figures["ingest_w2_lock_held_share"] <= 1 and figures["ingest_w2_lock_held_ms"] > 0
     assert results["machine"]["nproc"] >= 1 and results["date"]
