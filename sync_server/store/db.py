@@ -218,8 +218,11 @@ def _managed(conn: Connection) -> Iterator[Connection]:
         locked_at = conn.info.pop(_LOCKED_AT, None)
         _release(conn.info)
         if locked_at is not None and (times := lock_times.of(conn.engine)) is not None:
+            # the thread's CPU read inside the wall interval at both ends (_at_work reads the wall
+            # first), so the CPU it reports is never more than the time held
+            cpu_now = time.thread_time()
             now = time.monotonic()
-            times.record(now, now - locked_at[0], time.thread_time() - locked_at[1])
+            times.record(now, now - locked_at[0], cpu_now - locked_at[1])
         conn.info.pop(_MANAGED, None)
         if (at_work := writer_at_work.made(conn.engine)) is not None:
             at_work.end_if_mine()  # also after a connection the database dropped (no info to read)
