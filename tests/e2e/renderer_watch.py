@@ -12,7 +12,8 @@ it is stuck, and nothing the test can do brings it back.
 
 The watch samples the main thread of every renderer below this process (Playwright's driver,
 then the browser) every EVERY_S seconds from /proc, and kills one busy at least BUSY_SHARE of
-each interval for STUCK_S. Linux only, as the rest of the e2e set-up."""
+each interval for STUCK_S (the bench's /proc readings: devtools/bench/server/process.py). Linux
+only, as the rest of the e2e set-up."""
 from __future__ import annotations
 
 import os
@@ -20,34 +21,17 @@ import signal
 import threading
 import time
 
+from devtools.bench.server.process import cpu_seconds, descendants
+
 STUCK_S = 30.0
 BUSY_SHARE = 0.7
 EVERY_S = 2.0
-_TICK = os.sysconf("SC_CLK_TCK")
-
-
-def _parents() -> dict[int, int]:
-    found = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as f:
-                    found[int(entry)] = int(f.read().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue  # gone between the listing and the read
-    return found
 
 
 def renderers(root: int) -> list[int]:
     """The Chromium renderer processes below `root`."""
-    parents = _parents()
-    below: set[int] = set()
-    frontier = {root}
-    while frontier:
-        frontier = {pid for pid, parent in parents.items() if parent in frontier} - below
-        below |= frontier
     out = []
-    for pid in below:
+    for pid in descendants(root)[1:]:
         try:
             with open(f"/proc/{pid}/cmdline", "rb") as f:
                 if b"--type=renderer" in f.read():
@@ -57,14 +41,9 @@ def renderers(root: int) -> list[int]:
     return out
 
 
-def main_thread_cpu(pid: int) -> float | None:
+def main_thread_cpu(pid: int) -> float:
     """CPU-seconds of the process's main thread (in a renderer: Blink's and the page's JavaScript)."""
-    try:
-        with open(f"/proc/{pid}/task/{pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / _TICK
-    except (OSError, IndexError, ValueError):
-        return None
+    return cpu_seconds(pid, task=pid)
 
 
 class RendererWatch:
@@ -93,8 +72,6 @@ class RendererWatch:
             seen = renderers(self.root)
             for pid in seen:
                 cpu = main_thread_cpu(pid)
-                if cpu is None:
-                    continue
                 before, last[pid] = last.get(pid), (now, cpu)
                 if before is None:
                     continue

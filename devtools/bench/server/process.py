@@ -113,14 +113,7 @@ class ServerProcess:
 
     def pids(self) -> list[int]:
         """The serving process and its worker processes (uvicorn --workers forks children)."""
-        if self.proc is None:
-            return []
-        out, todo = [], [self.proc.pid]
-        while todo:
-            pid = todo.pop()
-            out.append(pid)
-            todo += _children(pid)
-        return out
+        return [] if self.proc is None else descendants(self.proc.pid)
 
     def cpu_seconds(self) -> float:
         """User + system CPU time of the server's processes so far (/proc/PID/stat)."""
@@ -132,6 +125,16 @@ class ServerProcess:
 
     def rss_mb(self) -> dict[int, float]:
         return {pid: rss for pid in self.pids() if (rss := rss_mb(pid)) is not None}
+
+
+def descendants(root: int) -> list[int]:
+    """`root` and every process below it, each parent before its children (/proc/PID/task/*/children)."""
+    out, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        out.append(pid)
+        todo += _children(pid)
+    return out
 
 
 def _children(pid: int) -> list[int]:
@@ -167,9 +170,11 @@ def cpu_spent(before: dict[int, float], after: dict[int, float]) -> dict[int, fl
     return {pid: n - before.get(pid, 0.0) for pid, n in after.items()}
 
 
-def cpu_seconds(pid: int) -> float:
+def cpu_seconds(pid: int, task: int | None = None) -> float:
+    """User + system CPU time so far of a process, or of one of its threads (`task`: a thread id;
+    a process's main thread has its pid); 0.0 for one that is gone."""
     try:
-        with open(f"/proc/{pid}/stat") as f:
+        with open(f"/proc/{pid}/stat" if task is None else f"/proc/{pid}/task/{task}/stat") as f:
             fields = f.read().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
     except (OSError, IndexError, ValueError):
