@@ -41,9 +41,10 @@ def renderers(root: int) -> list[int]:
     return out
 
 
-def main_thread_cpu(pid: int) -> float:
-    """CPU-seconds of the process's main thread (in a renderer: Blink's and the page's JavaScript)."""
-    return cpu_seconds(pid, task=pid)
+def main_thread_cpu(pid: int) -> float | None:
+    """CPU-seconds of the process's main thread (in a renderer: Blink's and the page's JavaScript);
+    None for a process that is gone (cpu_seconds would say 0.0, a reading like any other)."""
+    return cpu_seconds(pid, task=pid) if os.path.exists(f"/proc/{pid}/task/{pid}") else None
 
 
 class RendererWatch:
@@ -72,6 +73,8 @@ class RendererWatch:
             seen = renderers(self.root)
             for pid in seen:
                 cpu = main_thread_cpu(pid)
+                if cpu is None:
+                    continue
                 before, last[pid] = last.get(pid), (now, cpu)
                 if before is None:
                     continue
