@@ -33,6 +33,8 @@ def test_quick_bench_on_sqlite_writes_every_key(tmp_path):
     assert figures["ingest_w2_events_per_s"] == max(runs)
     # the server recorded its writes' hold of the lock (GOCUA_LOCK_TIMES): a push holds it a while
     assert 0 < figures["ingest_w2_lock_held_share"] <= 1 and figures["ingest_w2_lock_held_ms"] > 0
+    # SQLite's work is the server's CPU: no database CPU of its own, and a ceiling all the same
+    assert figures["ingest_w2_database_cpu_s"] is None and figures["ingest_ratio_cpu_ceiling"] > 0
     assert results["machine"]["nproc"] >= 1 and results["date"]
     assert "| measure" in done.stdout  # the table
     assert _processes_using(tmp_path) == []  # every server the bench started is gone
@@ -125,3 +127,7 @@ def test_only_a_database_on_this_host_has_its_cpu_read():
     assert PostgresBackend("postgresql:///postgres").on_this_host()  # a local socket
     assert not PostgresBackend("postgresql://db.example.vn:5432/postgres").on_this_host()
     assert SqliteBackend(Path(".")).on_this_host()
+    assert PostgresBackend("postgresql://db.example.vn:5432/postgres").database_cpu() is None
+    assert SqliteBackend(Path(".")).database_cpu() is None  # SQLite's CPU is the server's
+    here = PostgresBackend("postgresql://127.0.0.1:5432/postgres").database_cpu()
+    assert here and all(isinstance(pid, int) and seconds >= 0 for pid, seconds in here.items())

@@ -192,8 +192,8 @@ def ingest_ratio(backend: Backend, sizes: m.Sizes, log: Log) -> dict[str, Any]:
     if ceiling is None:
         log("  CPU a pushed event: not worked out (the database runs on another host, on cores of its own)")
     else:
-        database = (f"PostgreSQL {ceiling['database_us']:.1f}" if backend.name == "postgresql"
-                    else "SQLite's work inside the server's")
+        database = ("SQLite's work inside the server's" if w2["database_cpu_s"] is None
+                    else f"PostgreSQL {ceiling['database_us']:.1f}")
         log(f"  CPU a pushed event, 2 workers: {ceiling['cpu_us_per_event']:.1f} µs in all (the server "
             f"{ceiling['server_us']:.1f}, {database}, the load generator {ceiling['client_us']:.1f}); with all "
             f"{ceiling['cores']} cores busy, at most {ceiling['events_per_s']:,.0f} events/s: "

@@ -29,6 +29,7 @@ from sync_server.store.devices import hash_secret
 
 from ..common import Log
 from . import dataset as d
+from . import process
 
 # 2: person bodies carry vneid_active_at, totals the activated counter (0003);
 # 3: the people and visits of the shared model (devtools/population.py, devtools/doorstep.py)
@@ -58,6 +59,13 @@ class Backend:
     def on_this_host(self) -> bool:
         """Whether the database works on this machine's cores (its CPU is read from /proc)."""
         return True
+
+    def database_cpu(self) -> dict[int, float] | None:
+        """The CPU so far of each of the database's own processes, for a part of a run to be the
+        difference of two readings (process.cpu_spent); None where there are none to read: SQLite
+        works inside the server's processes (its CPU is theirs), a PostgreSQL on another host on
+        cores of its own."""
+        return None
 
     def __init__(self) -> None:
         self.made: list[str] = []
@@ -98,6 +106,9 @@ class PostgresBackend(Backend):
     def on_this_host(self) -> bool:
         """A server on the loopback or a local socket; one on another host is measured without its CPU."""
         return make_url(self.admin_url).host in (None, "", "127.0.0.1", "localhost", "::1")
+
+    def database_cpu(self) -> dict[int, float] | None:
+        return process.database_cpu() if self.on_this_host() else None
 
     def new_url(self, label: str) -> str:
         import psycopg

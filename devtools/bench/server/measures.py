@@ -31,7 +31,7 @@ from ...ids import uuid4_of
 from ..common import Log, percentile
 from . import dataset as d
 from .load import Backend, dbapi_url, migrated, sqlite_path
-from .process import Device, ServerProcess, cpu_spent, database_cpu, dumps, enrol_many
+from .process import Device, ServerProcess, cpu_spent, dumps, enrol_many
 
 PUSH = "/api/v1/sync/push"
 PULL = "/api/v1/sync/pull"
@@ -138,8 +138,7 @@ def ingest(backend: Backend, workers: int, sizes: Sizes, log: Log) -> dict[str, 
                     errors.append(f"acked {answer.json()['acked_seq']} != {last}")
 
             threads = [threading.Thread(target=run, args=plan) for plan in plans]
-            reads_database = backend.name == "postgresql" and backend.on_this_host()  # SQLite works in the server
-            worker_cpu0, database_cpu0 = server.cpu_by_process(), database_cpu() if reads_database else {}
+            worker_cpu0, database_cpu0 = server.cpu_by_process(), backend.database_cpu()
             client_cpu0 = time.process_time()  # this process: the load generator's threads
             started, since = time.perf_counter(), time.monotonic()
             for th in threads:
@@ -148,7 +147,9 @@ def ingest(backend: Backend, workers: int, sizes: Sizes, log: Log) -> dict[str, 
                 th.join()
             seconds, until = time.perf_counter() - started, time.monotonic()
             client_cpu = time.process_time() - client_cpu0
-            database = sum(cpu_spent(database_cpu0, database_cpu()).values()) if reads_database else None
+            database_cpu1 = backend.database_cpu()
+            database = (None if database_cpu0 is None or database_cpu1 is None
+                        else sum(cpu_spent(database_cpu0, database_cpu1).values()))
             spent = cpu_spent(worker_cpu0, server.cpu_by_process())
             cpu = sum(spent.values())
             worker_cpu = sorted((round(n, 2) for n in spent.values() if n > 0.05), reverse=True)
