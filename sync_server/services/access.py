@@ -62,5 +62,10 @@ def scope_hamlets(conn: Connection, who: Caller | None, commune: str) -> list[st
 def visible_hamlets(conn: Connection, commune: str, scope: Scope) -> dict[str, str]:
     """{hamlet id: name} of a commune that the scope may see, in natural order of their names
     ("Tổ 2" before "Tổ 10"), the order of every list of hamlets."""
-    names = {h: name for h, name in entities.hamlet_names(conn, commune).items() if scope.allows(h, commune)}
-    return dict(sorted(names.items(), key=lambda kv: natural_key(kv[1])))
+    return visible_of(entities.hamlet_names(conn, commune), commune, scope)
+
+
+def visible_of(names: dict[str, str], commune: str, scope: Scope) -> dict[str, str]:
+    """visible_hamlets of a commune's {hamlet id: name}, read already."""
+    seen = {h: name for h, name in names.items() if scope.allows(h, commune)}
+    return dict(sorted(seen.items(), key=lambda kv: natural_key(kv[1])))

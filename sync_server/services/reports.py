@@ -26,7 +26,7 @@ from ..store import events as store_events
 from ..store import totals as store
 from ..store.db import read_transaction
 from ..store.devices import Scope
-from .access import check_commune, known_commune, scope_hamlets, visible_hamlets
+from .access import check_commune, known_commune, scope_hamlets, visible_hamlets, visible_of
 from .audit import log_read
 from .enrolment import Caller
 from .errors import Invalid
@@ -181,8 +181,8 @@ def kept_totals(conn: Connection, who: Caller, commune: str | None, by: str, cac
     # The version is read before the sums: on PostgreSQL (read committed) a push committed
     # between the two gives sums newer than the version, kept under the older key, never the
     # other way round: no answer older than its key.
-    version = store.version(conn, commune)
-    hamlets = visible_hamlets(conn, commune, who.scope)
+    version, names = store.version_and_hamlets(conn, commune)
+    hamlets = visible_of(names, commune, who.scope)
     teams = tuple(store.team_hamlets(conn, commune)) if by == "team" else ()
     key = TotalsKey(commune, by, version, tuple(hamlets.items()), teams)
     answer = cache.get(key)

@@ -113,7 +113,13 @@ def hamlet_names(conn: Connection, commune: str) -> dict[str, str]:
     """{hamlet id: name} of every hamlet of a commune, in no order."""
     rows = conn.execute(select(t.entities.c.id, t.entities.c.body).where(
         t.entities.c.commune == commune, t.entities.c.type == "hamlet"))
-    return {r.id: json.loads(r.body)["data"]["name"] for r in rows}
+    return {r.id: hamlet_name(r.body) for r in rows}
+
+
+def hamlet_name(body: str) -> str:
+    """A hamlet's name, from its stored body."""
+    name: str = json.loads(body)["data"]["name"]
+    return name
 
 
 def hamlet_ids(conn: Connection, commune: str) -> frozenset[str]:
