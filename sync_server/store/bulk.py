@@ -32,16 +32,19 @@ def one(conn: Connection, sql: str, values: tuple[Any, ...] = ()) -> CursorResul
     return conn.exec_driver_sql(sql, values)
 
 
-def text_in(conn: Connection, select_sql: str, column: str, values: Sequence[str]) -> Iterator[Any]:
-    """The rows of `select_sql WHERE column IN (values)`, a text column. On PostgreSQL one array
+def text_in(conn: Connection, select_sql: str, column: str, values: Sequence[str],
+            where: str = "", params: tuple[Any, ...] = ()) -> Iterator[Any]:
+    """The rows of `select_sql WHERE [where AND] column IN (values)`, a text column or expression;
+    `where` is written with ? as for `one`, its values `params`. On PostgreSQL one array
     parameter (`= ANY`): the statement's text is the same for any number of values, so psycopg
     parses it once and PostgreSQL prepares it once; an IN list of 500 marks was parsed again by
     psycopg on every call (~1.6 ms a push, issue #16). On SQLite IN lists of CHUNK marks."""
+    head = f"{select_sql} WHERE {where} AND " if where else f"{select_sql} WHERE "
     if conn.dialect.name == "postgresql":
-        yield from conn.exec_driver_sql(f"{select_sql} WHERE {column} = ANY(%s::text[])", (text_array(values),))
+        yield from one(conn, f"{head}{column} = ANY(?::text[])", (*params, text_array(values)))
         return
     for part in chunks(values):
-        yield from one(conn, f"{select_sql} WHERE {column} IN ({marks(len(part))})", tuple(part))
+        yield from one(conn, f"{head}{column} IN ({marks(len(part))})", (*params, *part))
 
 
 def text_array(values: Sequence[str]) -> str | list[str]:

@@ -45,15 +45,7 @@ def booking_ids_of(conn: Connection, commune: str, people: set[str]) -> list[str
     ms). Not a text search of the bodies: it would depend on how a body was spelt when written."""
     if not people:
         return []
-    ids = sorted(people)
-    if conn.dialect.name == "postgresql":
-        found = conn.exec_driver_sql(
-            "SELECT id FROM entities WHERE commune = %s AND type = 'booking' "
-            "AND body::json -> 'data' ->> 'person_id' = ANY(%s::text[])", (commune, bulk.text_array(ids)))
-        return [i for (i,) in found]
-    out: list[str] = []
-    for part in bulk.chunks(ids):
-        out += [i for (i,) in bulk.one(
-            conn, "SELECT id FROM entities WHERE commune = ? AND type = 'booking' "
-                  f"AND json_extract(body, '$.data.person_id') IN ({bulk.marks(len(part))})", (commune, *part))]
-    return out
+    person = ("body::json -> 'data' ->> 'person_id'" if conn.dialect.name == "postgresql"
+              else "json_extract(body, '$.data.person_id')")
+    return [i for (i,) in bulk.text_in(conn, "SELECT id FROM entities", person, sorted(people),
+                                       where="commune = ? AND type = 'booking'", params=(commune,))]
